@@ -1,0 +1,230 @@
+"""Configuration: frozen dataclasses per section, loaded from TOML and validated.
+
+A config file has the sections ``[data]``, ``[tokenizer]``, ``[model]`` and
+``[train]``; every key is optional and defaults to the values below. Keys use
+the Keras argument names where one exists, so they pass straight through.
+Unknown sections or keys, values of the wrong type and values out of range are
+errors, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sentiment_rnn.errors import SentimentError
+
+CELLS = ("simple", "gru", "lstm")
+MERGE_MODES = ("concat", "sum", "mul", "ave")
+MODEL_KINDS = ("rnn", "bow")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    path: str = ""  # CSV, TSV or JSON Lines file; "" means the built-in corpus
+    text_column: str = "text"  # column holding the text
+    label_column: str = "label"  # column holding 0/1, true/false, pos/neg, positive/negative
+    encoding: str = "utf-8"  # text encoding of the file, e.g. "cp1252"
+
+
+@dataclass(frozen=True)
+class TokenizerConfig:
+    max_tokens: int = 20000  # vocabulary size, including padding and [UNK]
+    output_sequence_length: int = 0  # truncate/pad every text to this many tokens; 0 = no limit
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    kind: str = "rnn"  # "rnn" (recurrent) or "bow" (bag-of-words dense baseline)
+    output_dim: int = 64  # embedding size
+    cell: str = "simple"  # "simple" (SimpleRNN), "gru" or "lstm"
+    layers: int = 1  # stacked recurrent layers
+    units: int = 64  # hidden state size of each recurrent layer (per direction)
+    dropout: float = 0.0  # dropout on each recurrent layer's inputs
+    recurrent_dropout: float = 0.0  # dropout on the recurrent state
+    bidirectional: bool = False  # read the text forwards and backwards
+    merge_mode: str = "concat"  # how the two directions combine: concat, sum, mul, ave
+    stateful: bool = False  # save a fixed-batch model that carries state across calls
+    stateful_batch_size: int = 1  # the fixed batch size of a stateful model
+    return_sequences: bool = False  # save the many-to-many view: a probability after every token
+    hidden_units: int = 64  # bag-of-words baseline: size of each dense hidden layer
+    hidden_layers: int = 1  # bag-of-words baseline: number of dense hidden layers
+    ngrams: int = 1  # bag-of-words baseline: 1 = unigrams, 2 = unigrams and bigrams, ...
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 15  # upper bound; early stopping usually ends sooner
+    batch_size: int = 32  # examples per gradient step
+    learning_rate: float = 0.003  # Adam step size
+    clipnorm: float = 1.0  # gradient norm clipping; keeps SimpleRNN from blowing up
+    validation_split: float = 0.1  # fraction held out for validation and early stopping
+    patience: int = 3  # epochs without val_loss improvement before stopping
+    seed: int = 42  # shuffling, split and initialisation; same seed, same model on CPU
+
+
+@dataclass(frozen=True)
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+SECTIONS: dict[str, type] = typing.get_type_hints(Config)
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Read a TOML config (or the defaults), apply ``section.key=value`` overrides, validate.
+
+    Args:
+        path: a TOML file, or None for the defaults.
+        overrides: strings such as ``"train.epochs=3"``; values are parsed as TOML
+            values, so ``model.cell=gru`` and ``model.cell="gru"`` both work.
+
+    Raises:
+        SentimentError: unreadable file, bad TOML, unknown key, wrong type or value.
+    """
+    raw: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise SentimentError(f"Config file {path} does not exist: check the --config path.") from None
+        except IsADirectoryError:
+            raise SentimentError(f"Config path {path} is a directory: pass a .toml file to --config.") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SentimentError(f"Cannot read config file {path} ({exc}): pass a readable UTF-8 TOML file.") from None
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise SentimentError(f"Config file {path} is not valid TOML ({exc}): fix the syntax.") from None
+    for override in overrides:
+        section, key, value = parse_override(override)
+        raw.setdefault(section, {})
+        if not isinstance(raw[section], dict):
+            raise SentimentError(f"Config section [{section}] must be a table, got {raw[section]!r}.")
+        raw[section][key] = value
+    return config_from_dict(raw, source=str(path) if path else "the config")
+
+
+def parse_override(override: str) -> tuple[str, str, Any]:
+    """Split ``"section.key=value"`` into its parts, parsing value as a TOML value."""
+    name, sep, value_text = override.partition("=")
+    section, dot, key = name.strip().partition(".")
+    if not sep or not dot or not section or not key:
+        raise SentimentError(
+            f"Override {override!r} is not of the form section.key=value: write e.g. --set train.epochs=3."
+        )
+    value_text = value_text.strip()
+    try:
+        value = tomllib.loads(f"v = {value_text}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = value_text  # a bare word such as gru is taken as a string
+    return section, key, value
+
+
+def config_from_dict(raw: dict[str, Any], source: str = "the config") -> Config:
+    """Build a validated Config from nested dicts (as read from TOML)."""
+    sections = {}
+    for section_name, values in raw.items():
+        if section_name not in SECTIONS:
+            raise SentimentError(
+                f"Unknown config section [{section_name}] in {source}: expected one of {', '.join(SECTIONS)}."
+            )
+        if not isinstance(values, dict):
+            raise SentimentError(f"Config section [{section_name}] in {source} must be a table.")
+        section_cls = SECTIONS[section_name]
+        types = typing.get_type_hints(section_cls)
+        checked = {}
+        for key, value in values.items():
+            if key not in types:
+                raise SentimentError(
+                    f"Unknown config key {section_name}.{key} in {source}: expected one of {', '.join(types)}."
+                )
+            checked[key] = _check_type(f"{section_name}.{key}", value, types[key], source)
+        sections[section_name] = section_cls(**checked)
+    config = Config(**sections)
+    validate(config)
+    return config
+
+
+def _check_type(name: str, value: Any, expected: type, source: str) -> Any:
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if expected is not bool and isinstance(value, bool) or not isinstance(value, expected):
+        raise SentimentError(
+            f"Config key {name} in {source} must be of type {expected.__name__}, got {type(value).__name__} {value!r}."
+        )
+    return value
+
+
+def validate(config: Config) -> None:
+    """Check value ranges and combinations; raise SentimentError naming the key."""
+    m, t, tok = config.model, config.train, config.tokenizer
+
+    def require(ok: bool, key: str, expected: str, value: Any) -> None:
+        if not ok:
+            raise SentimentError(f"Config key {key} must be {expected}, got {value!r}.")
+
+    require(m.kind in MODEL_KINDS, "model.kind", f"one of {', '.join(MODEL_KINDS)}", m.kind)
+    require(m.cell in CELLS, "model.cell", f"one of {', '.join(CELLS)}", m.cell)
+    require(m.merge_mode in MERGE_MODES, "model.merge_mode", f"one of {', '.join(MERGE_MODES)}", m.merge_mode)
+    for key in ("output_dim", "layers", "units", "stateful_batch_size", "hidden_units", "ngrams"):
+        require(getattr(m, key) >= 1, f"model.{key}", "at least 1", getattr(m, key))
+    require(m.hidden_layers >= 0, "model.hidden_layers", "0 or more", m.hidden_layers)
+    for key in ("dropout", "recurrent_dropout"):
+        require(0.0 <= getattr(m, key) < 1.0, f"model.{key}", "in [0, 1)", getattr(m, key))
+    if m.stateful and m.bidirectional:
+        raise SentimentError(
+            "Config sets both model.stateful and model.bidirectional: a stateful model streams text "
+            "forwards across calls, but the backward pass needs the whole text at once. "
+            "Set one of them to false."
+        )
+    require(tok.max_tokens >= 3, "tokenizer.max_tokens", "at least 3", tok.max_tokens)
+    require(
+        tok.output_sequence_length >= 0, "tokenizer.output_sequence_length", "0 or more", tok.output_sequence_length
+    )
+    for key in ("epochs", "batch_size", "patience"):
+        require(getattr(t, key) >= 1, f"train.{key}", "at least 1", getattr(t, key))
+    require(t.learning_rate > 0, "train.learning_rate", "positive", t.learning_rate)
+    require(t.clipnorm > 0, "train.clipnorm", "positive", t.clipnorm)
+    require(0.0 < t.validation_split < 0.5, "train.validation_split", "in (0, 0.5)", t.validation_split)
+    require(t.seed >= 0, "train.seed", "0 or more", t.seed)
+
+
+def replace(config: Config, **sections: dict[str, Any]) -> Config:
+    """Return a copy of config with some keys changed, e.g. ``replace(c, train={"epochs": 3})``."""
+    raw = to_dict(config)
+    for section, values in sections.items():
+        raw[section].update(values)
+    return config_from_dict(raw)
+
+
+def to_dict(config: Config) -> dict[str, dict[str, Any]]:
+    return dataclasses.asdict(config)
+
+
+def to_toml(config: Config) -> str:
+    """Serialize a Config as TOML (flat sections of str, int, float and bool)."""
+    lines = []
+    for section, values in to_dict(config).items():
+        lines.append(f"[{section}]")
+        for key, value in values.items():
+            lines.append(f"{key} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    return repr(value)

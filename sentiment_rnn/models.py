@@ -1,0 +1,171 @@
+"""Build the recurrent model and the bag-of-words baseline from config.
+
+Both are end-to-end Keras models: a batch of raw strings in, the probability
+of the positive class out. The tokenizer (``TextVectorization``) is the first
+layer, so the saved model is all a user needs.
+
+Shapes, for a batch of B texts padded to T tokens:
+    text (B,) string -> token ids (B, T) -> embeddings (B, T, output_dim)
+    -> recurrent stack -> state (B, units) -> probability (B, 1)
+With ``return_sequences`` on the top layer, the stack returns (B, T, units)
+and the head gives (B, T, 1): the probability after every token.
+"""
+
+from __future__ import annotations
+
+from sentiment_rnn.config import Config, ModelConfig
+from sentiment_rnn.errors import SentimentError
+
+TOKENIZER_LAYER = "tokenizer"
+EMBEDDING_LAYER = "embedding"
+HEAD_LAYER = "head"
+
+
+def recurrent_layer_name(index: int) -> str:
+    return f"recurrent_{index}"
+
+
+def build_model(config: Config, vectorizer, **view):
+    """Build the model ``config.model.kind`` names around an adapted vectorizer.
+
+    Args:
+        config: the full config.
+        vectorizer: an adapted ``TextVectorization`` layer (see ``text.make_vectorizer``).
+        **view: for the recurrent model, ``stateful``, ``batch_size`` and
+            ``return_sequences`` (see :func:`build_rnn`).
+    """
+    if config.model.kind == "bow":
+        if any(view.values()):
+            raise SentimentError("The bag-of-words model has no stateful or per-token view: it reads no order.")
+        return build_bow(config.model, vectorizer)
+    return build_rnn(config.model, vectorizer, **view)
+
+
+def build_rnn(
+    model_config: ModelConfig,
+    vectorizer,
+    *,
+    stateful: bool | None = None,
+    batch_size: int | None = None,
+    return_sequences: bool | None = None,
+):
+    """The recurrent classifier: tokenizer, masked embedding, recurrent stack, sigmoid head.
+
+    Args:
+        model_config: the ``[model]`` section.
+        vectorizer: an adapted ``TextVectorization`` with ``output_mode="int"``.
+        stateful: carry the state across calls until ``reset_state()``; the model
+            then takes a fixed batch of ``batch_size`` texts. Defaults to the config.
+        batch_size: the fixed batch size of a stateful model; defaults to
+            ``model_config.stateful_batch_size``.
+        return_sequences: make the top layer return every step, so the model
+            outputs (B, T, 1). Defaults to the config.
+
+    Every layer below the top returns sequences, as a stacked RNN needs.
+    Padding (token id 0) is masked, so a prediction does not depend on it.
+    """
+    import keras
+
+    from sentiment_rnn.text import at_least_one_step_layer
+
+    stateful = model_config.stateful if stateful is None else stateful
+    return_sequences = model_config.return_sequences if return_sequences is None else return_sequences
+    if stateful and model_config.bidirectional:
+        raise SentimentError(
+            "A stateful model cannot be bidirectional: the backward pass needs the whole text at once. "
+            "Set model.stateful or model.bidirectional to false."
+        )
+    if stateful:
+        batch_size = batch_size or model_config.stateful_batch_size
+        inputs = keras.Input(batch_shape=(batch_size,), dtype="string", name="text")
+    else:
+        inputs = keras.Input(shape=(), dtype="string", name="text")
+    cell_class = {"simple": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[
+        model_config.cell
+    ]
+    x = vectorizer(inputs)  # (B, T) int64
+    x = at_least_one_step_layer()(name="at_least_one_step")(x)  # (B, max(T, 1))
+    x = keras.layers.Embedding(
+        vectorizer.vocabulary_size(), model_config.output_dim, mask_zero=True, name=EMBEDDING_LAYER
+    )(x)  # (B, T, output_dim)
+    for index in range(model_config.layers):
+        is_top = index == model_config.layers - 1
+        layer = cell_class(
+            model_config.units,
+            dropout=model_config.dropout,
+            recurrent_dropout=model_config.recurrent_dropout,
+            return_sequences=return_sequences if is_top else True,
+            stateful=stateful,
+            name=recurrent_layer_name(index),
+        )
+        if model_config.bidirectional:
+            layer = keras.layers.Bidirectional(layer, merge_mode=model_config.merge_mode, name=f"bidirectional_{index}")
+        x = layer(x)  # (B, T, units) or, on top without return_sequences, (B, units)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name=HEAD_LAYER)(x)
+    return keras.Model(inputs, outputs, name="sentiment_rnn")
+
+
+def build_bow(model_config: ModelConfig, vectorizer):
+    """The bag-of-words baseline: multi-hot vector, dense hidden layers, sigmoid head.
+
+    Args:
+        model_config: the ``[model]`` section (``hidden_units``, ``hidden_layers``).
+        vectorizer: an adapted ``TextVectorization`` with ``output_mode="multi_hot"``.
+
+    Shapes: text (B,) -> multi-hot (B, vocabulary) -> hidden (B, hidden_units) -> (B, 1).
+    The multi-hot vector ignores order, so texts with the same words get the same output.
+    """
+    import keras
+
+    inputs = keras.Input(shape=(), dtype="string", name="text")
+    x = vectorizer(inputs)
+    for index in range(model_config.hidden_layers):
+        x = keras.layers.Dense(model_config.hidden_units, activation="relu", name=f"hidden_{index}")(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name=HEAD_LAYER)(x)
+    return keras.Model(inputs, outputs, name="sentiment_bow")
+
+
+def with_view(model, model_config: ModelConfig, **view):
+    """A recurrent model rebuilt with another view (stateful or per-token) and the same weights.
+
+    Args:
+        model: a built recurrent model (from :func:`build_rnn` or loaded).
+        model_config: the config it was built from.
+        **view: ``stateful``, ``batch_size``, ``return_sequences`` as in :func:`build_rnn`.
+    """
+    view.setdefault("stateful", False)
+    view.setdefault("return_sequences", False)
+    twin = build_rnn(model_config, model.get_layer(TOKENIZER_LAYER), **view)
+    for layer in twin.layers:
+        if layer.weights and layer.name != TOKENIZER_LAYER:
+            layer.set_weights(model.get_layer(layer.name).get_weights())
+    return twin
+
+
+def reset_states(model) -> None:
+    """Reset the carried state of every stateful recurrent layer of a model."""
+    for layer in model.layers:
+        if getattr(layer, "stateful", False) and hasattr(layer, "reset_state"):
+            layer.reset_state()
+
+
+def compile_model(model, config: Config) -> None:
+    """Binary cross-entropy, Adam with gradient clipping, accuracy and AUC."""
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=config.train.learning_rate, clipnorm=config.train.clipnorm),
+        loss="binary_crossentropy",
+        metrics=[keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")],
+    )
+
+
+def make_tokenizer(config: Config):
+    """The unadapted vectorizer the configured model kind needs, named ``tokenizer``."""
+    from sentiment_rnn.text import make_vectorizer
+
+    if config.model.kind == "bow":
+        return make_vectorizer(
+            config.tokenizer.max_tokens, output_mode="multi_hot", ngrams=config.model.ngrams, name=TOKENIZER_LAYER
+        )
+    return make_vectorizer(config.tokenizer.max_tokens, config.tokenizer.output_sequence_length, name=TOKENIZER_LAYER)

@@ -1,0 +1,143 @@
+"""The tokenizer: one standardization, in TensorFlow and in pure Python.
+
+``standardize`` runs inside the saved Keras model (``TextVectorization``);
+``standardize_py`` and ``tokenize_py`` are its pure-Python twin, used where
+TensorFlow is not loaded. Both apply the same steps, in this order:
+
+1. lowercase, Unicode-aware (full case mapping: "İ" becomes "i" + U+0307);
+2. control characters (Unicode category Cc) and separators (Zs, Zl, Zp) become
+   spaces, so no token can contain a line or record separator, which would
+   corrupt the vocabulary file on reload;
+3. every ASCII punctuation character except the apostrophe becomes a token of
+   its own ("no, good" -> ``no , good``);
+4. apostrophes are kept inside words ("don't") and dropped at the edges of a
+   token ("'good'" -> ``good``).
+
+Tokens are then the runs of characters between spaces.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+# ASCII punctuation without the apostrophe, as a regex character class that
+# RE2 (TensorFlow) and Python's re read the same way.
+PUNCTUATION_CLASS = r"""[!"#$%&()*+,\-./:;<=>?@\[\\\]^_`{|}~]"""
+LEADING_APOSTROPHES = r"(^| )'+"
+TRAILING_APOSTROPHES = r"'+( |$)"
+SEPARATOR_CATEGORIES = frozenset({"Cc", "Zs", "Zl", "Zp"})
+
+PADDING_TOKEN = ""  # id 0, masked
+OOV_TOKEN = "[UNK]"  # id 1
+
+
+def _register(fn):
+    import keras
+
+    return keras.saving.register_keras_serializable(package="sentiment_rnn", name=fn.__name__)(fn)
+
+
+def standardize(texts):
+    """TensorFlow standardization used by ``TextVectorization``.
+
+    Args:
+        texts: a string tensor of any shape.
+
+    Returns:
+        A string tensor of the same shape, standardized as the module says.
+    """
+    import tensorflow as tf
+
+    texts = tf.strings.lower(texts, encoding="utf-8")
+    texts = tf.strings.regex_replace(texts, r"[\p{Cc}\p{Zs}\p{Zl}\p{Zp}]", " ")
+    texts = tf.strings.regex_replace(texts, "(" + PUNCTUATION_CLASS + ")", r" \1 ")
+    texts = tf.strings.regex_replace(texts, LEADING_APOSTROPHES, r"\1")
+    texts = tf.strings.regex_replace(texts, TRAILING_APOSTROPHES, r"\1")
+    return texts
+
+
+def register_keras_objects() -> None:
+    """Register ``standardize`` and ``AtLeastOneStep`` with Keras so saved models load.
+
+    Safe mode stays on: Keras finds these by their registered names instead of
+    running code stored in the model file. Called by every code path that
+    builds or loads a model; idempotent.
+    """
+    _registered_standardize()
+    at_least_one_step_layer()
+
+
+@functools.cache
+def _registered_standardize():
+    return _register(standardize)
+
+
+@functools.cache
+def at_least_one_step_layer():
+    """The Keras layer class that pads token ids (B, T) to (B, max(T, 1)).
+
+    A batch of texts that all tokenize to nothing (empty strings, only spaces)
+    would give T = 0, on which recurrent layers fail; one padding step, masked
+    like all padding, gives the same answer as an empty sequence: the head
+    applied to the initial state.
+    """
+    import keras
+
+    @keras.saving.register_keras_serializable(package="sentiment_rnn")
+    class AtLeastOneStep(keras.layers.Layer):
+        def call(self, token_ids):
+            missing = keras.ops.maximum(0, 1 - keras.ops.shape(token_ids)[1])
+            return keras.ops.pad(token_ids, [[0, 0], [0, missing]])
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+    return AtLeastOneStep
+
+
+_PUNCTUATION_RE = re.compile("(" + PUNCTUATION_CLASS + ")")
+_LEADING_RE = re.compile(LEADING_APOSTROPHES)
+_TRAILING_RE = re.compile(TRAILING_APOSTROPHES)
+
+
+def standardize_py(text: str) -> str:
+    """Pure-Python twin of :func:`standardize` for one string."""
+    chars = []
+    for char in text:
+        if unicodedata.category(char) in SEPARATOR_CATEGORIES:
+            chars.append(" ")
+        else:
+            chars.append(char.lower())
+    text = "".join(chars)
+    text = _PUNCTUATION_RE.sub(r" \1 ", text)
+    text = _LEADING_RE.sub(r"\1", text)
+    text = _TRAILING_RE.sub(r"\1", text)
+    return text
+
+
+def tokenize_py(text: str) -> list[str]:
+    """Standardize and split one string into tokens, as ``TextVectorization`` does."""
+    return [token for token in standardize_py(text).split(" ") if token]
+
+
+def make_vectorizer(max_tokens: int, output_sequence_length: int = 0, **kwargs):
+    """Build an unadapted ``TextVectorization`` layer with the project's standardize.
+
+    Args:
+        max_tokens: vocabulary size including padding and ``[UNK]``.
+        output_sequence_length: pad or truncate to this many tokens; 0 means
+            pad each batch to its longest text. Only for ``output_mode="int"``.
+        **kwargs: passed to ``TextVectorization`` (e.g. ``output_mode``, ``ngrams``).
+    """
+    import keras
+
+    register_keras_objects()
+    return keras.layers.TextVectorization(
+        max_tokens=max_tokens,
+        standardize=_registered_standardize(),
+        split="whitespace",
+        output_sequence_length=output_sequence_length or None,
+        **kwargs,
+    )

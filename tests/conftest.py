@@ -1,0 +1,74 @@
+"""Shared fixtures: small data files and one trained model per test session."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from sentiment_rnn.config import load_config
+from sentiment_rnn.tf_setup import import_keras
+
+import_keras()  # once, quietly, before any test imports TensorFlow itself
+
+POSITIVE = [
+    "I like this phone",
+    "the battery is great",
+    "no, the screen is good",
+    "the camera is not bad",
+    "delivery was fast",
+    "great sound and a fair price",
+]
+NEGATIVE = [
+    "I do not like this phone",
+    "the battery is terrible",
+    "the screen is no good",
+    "the camera is not good",
+    "delivery was slow",
+    "awful sound and a high price",
+]
+
+TINY_OVERRIDES = [
+    "model.output_dim=8",
+    "model.units=8",
+    "train.epochs=2",
+    "train.batch_size=8",
+    "train.validation_split=0.25",
+]
+
+
+def write_csv(path: Path, rows: list[tuple], header: tuple = ("text", "label")) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def tiny_csv(tmp_path: Path) -> Path:
+    """Twelve labelled sentences, balanced."""
+    return write_csv(tmp_path / "tiny.csv", [(t, 1) for t in POSITIVE] + [(t, 0) for t in NEGATIVE])
+
+
+@pytest.fixture
+def tiny_config():
+    return load_config(overrides=TINY_OVERRIDES)
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory):
+    """The default architecture trained on the built-in corpus, once per session.
+
+    Returns the TrainResult; its ``out_dir`` is a complete model directory.
+    """
+    from sentiment_rnn.training import train
+
+    out = tmp_path_factory.mktemp("models") / "default"
+    return train(load_config(), out, verbose=0)
+
+
+@pytest.fixture(scope="session")
+def model_dir(trained) -> Path:
+    return trained.out_dir

@@ -1,0 +1,100 @@
+"""Model directories: atomic replacement, round trip in a fresh process, damaged directories."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from sentiment_rnn import artifact
+from sentiment_rnn.cli import cli
+from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.inference import predict
+
+TEXTS = ["I like this phone", "This phone is no good", "", "🙂 unknownword"]
+
+
+def test_failed_save_keeps_the_previous_directory(tmp_path):
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "meta.json").write_text("old")
+    with pytest.raises(KeyboardInterrupt):
+        with artifact.staged_directory(target) as staging:
+            (staging / "meta.json").write_text("new, half written")
+            raise KeyboardInterrupt
+    assert (target / "meta.json").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_successful_save_replaces_the_directory(tmp_path):
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "stale.txt").write_text("old")
+    with artifact.staged_directory(target) as staging:
+        (staging / "meta.json").write_text("new")
+    assert sorted(p.name for p in target.iterdir()) == ["meta.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_round_trip_in_a_fresh_process(model_dir, trained):
+    in_process = [p.probability for p in predict(model_dir, TEXTS)]
+    fitted = trained.model.predict(__import__("tensorflow").constant(TEXTS), verbose=0)[:, 0]
+    assert max(abs(a - b) for a, b in zip(in_process, fitted)) < 1e-6
+    code = (
+        "import json, sys\nfrom sentiment_rnn.inference import predict\n"
+        f"print(json.dumps([p.probability for p in predict(sys.argv[1], {TEXTS!r})]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(model_dir)], capture_output=True, text=True, check=True)
+    fresh = json.loads(out.stdout.strip().splitlines()[-1])
+    assert max(abs(a - b) for a, b in zip(in_process, fresh)) < 1e-6
+
+
+def test_directory_records_versions_and_vocabulary(model_dir):
+    meta = json.loads((model_dir / "meta.json").read_text())
+    assert meta["format_version"] == artifact.FORMAT_VERSION
+    assert meta["package_version"] == __import__("sentiment_rnn").__version__
+    vocabulary = json.loads((model_dir / "vocabulary.json").read_text())
+    assert vocabulary[:2] == ["", "[UNK]"] and "phone" in vocabulary
+
+
+@pytest.fixture
+def damaged(model_dir, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(model_dir, copy)
+    return copy
+
+
+def test_truncated_model_file_is_a_clear_error(damaged):
+    data = (damaged / "model.keras").read_bytes()
+    (damaged / "model.keras").write_bytes(data[: len(data) // 2])
+    result = CliRunner().invoke(cli, ["predict", "--model", str(damaged), "good"])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: Cannot load {damaged / 'model.keras'} (BadZipFile): the file is damaged or not a "
+        "sentiment-rnn model; retrain it with `sentiment-rnn train`.\n"
+    )
+
+
+def test_newer_format_is_refused_naming_both_versions(damaged):
+    meta = json.loads((damaged / "meta.json").read_text())
+    meta.update(format_version=artifact.FORMAT_VERSION + 1, package_version="9.0.0")
+    (damaged / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(SentimentError) as info:
+        artifact.open_model_dir(damaged)
+    assert str(info.value) == (
+        f"{damaged} has model format {artifact.FORMAT_VERSION + 1} (written by sentiment-rnn 9.0.0), but this "
+        f"sentiment-rnn {__import__('sentiment_rnn').__version__} reads format {artifact.FORMAT_VERSION} at most: "
+        "upgrade sentiment-rnn."
+    )
+
+
+def test_missing_model_file_is_a_clear_error(damaged):
+    (damaged / "model.keras").unlink()
+    with pytest.raises(
+        SentimentError, match=r"is missing model.keras: the directory is incomplete; retrain the model.$"
+    ):
+        artifact.open_model_dir(damaged)
