@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sentiment_rnn import artifact
+from sentiment_rnn import artifact, plots, progress
 from sentiment_rnn.config import Config, to_toml
 from sentiment_rnn.data import Dataset, builtin_corpus, read_dataset
 from sentiment_rnn.errors import SentimentError
@@ -32,6 +35,7 @@ class TrainResult:
     best_epoch: int
     model: Any
     split: Split
+    plot: Path | None = None  # training.png in out_dir, or None when matplotlib is not installed
 
 
 def load_training_data(config: Config) -> Dataset:
@@ -85,8 +89,23 @@ def string_dataset(dataset: Dataset, batch_size: int, shuffle_seed: int | None =
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def fit(config: Config, split: Split, history_csv: Path | None = None, verbose: int | str = "auto"):
+def fit(
+    config: Config,
+    split: Split,
+    history_csv: Path | None = None,
+    verbose: int | str = "auto",
+    callbacks: Sequence[Any] = (),
+):
     """Adapt the tokenizer and fit the configured model on ``split``.
+
+    Args:
+        config: the full config.
+        split: the training and validation data.
+        history_csv: where Keras's ``CSVLogger`` writes per-epoch metrics, if given.
+        verbose: Keras ``fit`` verbosity; its progress bar goes to stderr, so
+            stdout carries only results.
+        callbacks: extra Keras callbacks (e.g. ``TensorBoard``), run after the
+            built-in early stopping, NaN check and CSV logger.
 
     Returns:
         (model, keras History). The model holds the best weights by validation loss.
@@ -100,22 +119,27 @@ def fit(config: Config, split: Split, history_csv: Path | None = None, verbose: 
     keras = import_keras()
     seed_everything(config.train.seed)
     tokenizer = make_tokenizer(config)
+    progress.note(f"Adapting the tokenizer on {len(split.train):,} texts", quiet=not verbose)
     tokenizer.adapt(string_dataset(split.train, 1024).map(lambda text, label: text))
     model = build_model(config, tokenizer, stateful=False, return_sequences=False)
     compile_model(model, config)
+    extra_callbacks = list(callbacks)
     callbacks = [
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.train.patience, restore_best_weights=True),
         keras.callbacks.TerminateOnNaN(),
     ]
     if history_csv is not None:
         callbacks.append(keras.callbacks.CSVLogger(str(history_csv)))
-    history = model.fit(
-        string_dataset(split.train, config.train.batch_size, shuffle_seed=config.train.seed),
-        validation_data=string_dataset(split.validation, 256),
-        epochs=config.train.epochs,
-        callbacks=callbacks,
-        verbose=verbose,
-    )
+    callbacks.extend(extra_callbacks)
+    with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
+        history = model.fit(
+            string_dataset(split.train, config.train.batch_size, shuffle_seed=config.train.seed),
+            validation_data=string_dataset(split.validation, 256),
+            epochs=config.train.epochs,
+            callbacks=callbacks,
+            verbose=verbose,
+            shuffle=False,  # the tf.data pipeline shuffles; Keras warns if asked to as well
+        )
     if any(np.isnan(loss) for loss in history.history.get("loss", [])):
         raise SentimentError(
             "Training diverged (the loss became NaN): lower train.learning_rate or train.clipnorm and retrain."
@@ -124,7 +148,11 @@ def fit(config: Config, split: Split, history_csv: Path | None = None, verbose: 
 
 
 def train(
-    config: Config, out_dir: str | Path, dataset: Dataset | None = None, verbose: int | str = "auto"
+    config: Config,
+    out_dir: str | Path,
+    dataset: Dataset | None = None,
+    verbose: int | str = "auto",
+    callbacks: Sequence[Any] = (),
 ) -> TrainResult:
     """Train the configured model and write its model directory atomically.
 
@@ -133,17 +161,24 @@ def train(
         out_dir: the model directory to create or replace.
         dataset: data to use instead of ``config.data``.
         verbose: Keras ``fit`` verbosity (``"auto"``: a progress bar; 0: silent).
+            Progress and status lines go to stderr, and only when it is a terminal.
+        callbacks: extra Keras callbacks for ``fit``, e.g. :func:`tensorboard_callback`.
 
     Returns:
-        A TrainResult with the validation metrics of the restored best weights.
+        A TrainResult with the validation metrics of the restored best weights;
+        ``plot`` is the written ``training.png``, or None without matplotlib.
     """
     from sentiment_rnn.models import TOKENIZER_LAYER, with_view
 
-    dataset = dataset if dataset is not None else load_training_data(config)
+    if dataset is None:
+        progress.note(f"Reading {config.data.path or 'the built-in corpus'}", quiet=not verbose)
+        dataset = load_training_data(config)
     split = split_dataset(dataset, config.train.validation_split, config.train.seed)
     out_dir = Path(out_dir)
     with artifact.staged_directory(out_dir) as staging:
-        model, history = fit(config, split, history_csv=staging / artifact.HISTORY_FILE, verbose=verbose)
+        model, history = fit(
+            config, split, history_csv=staging / artifact.HISTORY_FILE, verbose=verbose, callbacks=callbacks
+        )
         evaluation = model.evaluate(string_dataset(split.validation, 256), verbose=0, return_dict=True)
         metrics = {name: float(value) for name, value in evaluation.items()}
         metrics["n"] = len(split.validation)
@@ -173,4 +208,24 @@ def train(
             "best_epoch": best_epoch,
         }
         artifact.write_json(staging / artifact.META_FILE, artifact.meta_for(config, summary))
-    return TrainResult(out_dir, metrics, len(val_losses), best_epoch, model, split)
+        plotted = plots.write_training_plot(staging / artifact.HISTORY_FILE, staging / plots.PLOT_FILE, best_epoch)
+    return TrainResult(
+        out_dir, metrics, len(val_losses), best_epoch, model, split, plot=out_dir / plots.PLOT_FILE if plotted else None
+    )
+
+
+def tensorboard_callback(log_dir: str | Path):
+    """Keras's ``TensorBoard`` callback writing to ``log_dir`` (per-epoch scalars and the graph).
+
+    Raises:
+        SentimentError: when the ``tensorboard`` package, which writes the logs, is not installed.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is None:
+        raise SentimentError(
+            "--tensorboard needs the tensorboard package: install it with pip install 'sentiment-rnn[tensorboard]'."
+        )
+    from sentiment_rnn.tf_setup import import_keras
+
+    return import_keras().callbacks.TensorBoard(log_dir=str(log_dir))
