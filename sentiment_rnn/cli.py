@@ -105,8 +105,8 @@ def train(
 
     Example usage:
 
+    \b
         sentiment-rnn train --data reviews.csv --set model.cell=gru --epochs 10 --out my-model
-
         sentiment-rnn train --tensorboard logs && tensorboard --logdir logs
     """
     from sentiment_rnn.config import load_config
@@ -204,9 +204,9 @@ def inspect(model_dir, as_json):
 
     Example usage:
 
+    \b
         sentiment-rnn inspect --model my-model
-
-        sentiment-rnn inspect --json | python -c "import json,sys; print(json.load(sys.stdin)['metrics'])"
+        sentiment-rnn inspect --model my-model --json > my-model.json
     """
     from sentiment_rnn.inspection import describe, format_description
 
@@ -234,6 +234,7 @@ def init_config(preset):
 
     Example usage:
 
+    \b
         sentiment-rnn init-config > my.toml && sentiment-rnn train --config my.toml
     """
     from sentiment_rnn.presets import render_preset
@@ -261,8 +262,8 @@ def export(model_dir, export_format, out_dir):
 
     Example usage:
 
+    \b
         sentiment-rnn export --model my-model --format savedmodel --out serving/sentiment/1
-
         sentiment-rnn export --model my-model --format numpy --out my-model-numpy
     """
     from sentiment_rnn.export import export_model
