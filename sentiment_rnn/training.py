@@ -136,9 +136,9 @@ def fit(
             string_dataset(split.train, config.train.batch_size, shuffle_seed=config.train.seed),
             validation_data=string_dataset(split.validation, 256),
             epochs=config.train.epochs,
+            shuffle=False,  # the tf.data pipeline shuffles, seeded
             callbacks=callbacks,
             verbose=verbose,
-            shuffle=False,  # the tf.data pipeline shuffles; Keras warns if asked to as well
         )
     if any(np.isnan(loss) for loss in history.history.get("loss", [])):
         raise SentimentError(
