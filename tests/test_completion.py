@@ -27,9 +27,7 @@ def complete(words: str, shell: str = "bash") -> list[str]:
     ],
 )
 def test_the_documented_source_command_prints_a_completion_script(shell, marker):
-    result = CliRunner().invoke(
-        cli, [], prog_name="sentiment-rnn", env={"_SENTIMENT_RNN_COMPLETE": f"{shell}_source"}
-    )
+    result = CliRunner().invoke(cli, [], prog_name="sentiment-rnn", env={"_SENTIMENT_RNN_COMPLETE": f"{shell}_source"})
     assert result.exit_code == 0
     assert marker in result.output
 
