@@ -3,7 +3,9 @@
 ``savedmodel``: Keras ``model.export(..., format="tf_saved_model")``, the format
 TensorFlow Serving loads. Its ``serve`` endpoint (signature ``serving_default``)
 takes a 1-D string tensor of raw texts and returns the probabilities of
-positive, shape (B, 1); the tokenizer is inside.
+positive, shape (B, 1) (or (B, T, 1), one per token, for a per-token model);
+the tokenizer is inside. A stateful model is exported as its stateless twin,
+with the same weights: a server answers each request on its own.
 
 ``numpy``: everything needed to run the model without TensorFlow:
     weights.npz      the weights (see below)
@@ -66,6 +68,10 @@ def _export_savedmodel(directory: artifact.ModelDirectory, staging: Path) -> Non
     from sentiment_rnn.tf_setup import _native_stderr_silenced
 
     model = directory.model
+    if directory.config.model.stateful:  # a server answers each request on its own: no state across calls
+        from sentiment_rnn.models import with_view
+
+        model = with_view(model, directory.config.model, return_sequences=directory.config.model.return_sequences)
     with _native_stderr_silenced():  # TensorFlow's C++ layer logs while tracing
         model.export(str(staging), format="tf_saved_model", verbose=False)
 

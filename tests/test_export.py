@@ -126,3 +126,20 @@ def test_export_from_a_missing_model_directory(tmp_path):
         "train one with `sentiment-rnn train --out DIR` or pass --model DIR.\n"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_a_stateful_model_is_served_as_its_stateless_twin(tiny_csv, tmp_path):
+    import tensorflow as tf
+
+    from conftest import TINY_OVERRIDES
+    from sentiment_rnn.artifact import open_model_dir
+    from sentiment_rnn.config import load_config
+    from sentiment_rnn.training import train
+
+    overrides = [*TINY_OVERRIDES, f"data.path={str(tiny_csv)!r}", "model.stateful=true", "train.epochs=1"]
+    train(load_config(overrides=overrides), tmp_path / "stateful", verbose=0)
+    export_model(tmp_path / "stateful", tmp_path / "served", "savedmodel")
+    served = tf.saved_model.load(str(tmp_path / "served"))  # keep it referenced while its functions run
+    probabilities = served.serve(tf.constant(TEXTS)).numpy()[:, 0]
+    stateful = open_model_dir(tmp_path / "stateful").model  # batch of 1, state reset before each text
+    np.testing.assert_allclose(probabilities, predict_proba(stateful, TEXTS), rtol=1e-5, atol=1e-6)
