@@ -139,7 +139,8 @@ def train(
         )
         sys.exit(130)
     if result.skipped:
-        click.echo(f"Skipped {result.skipped} rows with empty text (--on-empty error refuses them).")
+        rows = "row" if result.skipped == 1 else "rows"
+        click.echo(f"Skipped {result.skipped} {rows} with empty text (--on-empty error refuses them).")
     metrics = result.metrics
     click.echo(
         f"Saved model to {result.out_dir}: validation accuracy {metrics['accuracy']:.3f}, "

@@ -167,6 +167,18 @@ def test_documented_error(row, tmp_path, monkeypatch, request):
     assert files_under(tmp_path) == before  # nothing written, nothing left behind
 
 
+def test_empty_texts_are_skipped_and_counted_by_default(tmp_path):
+    rows = [("good phone", 1), ("", 0), ("bad phone", 0), ("   ", 1), ("great screen", 1), ("awful screen", 0)]
+    data = write_csv(tmp_path / "blanks.csv", rows)
+    args = ["train", "--data", str(data), "--out", str(tmp_path / "m"), "--quiet", "--epochs", "1"]
+    result = CliRunner().invoke(cli, [*args, "--set", "model.units=4", "--set", "train.validation_split=0.25"])
+    assert result.exit_code == 0, result.output
+    first, second = result.output.splitlines()
+    assert first == "Skipped 2 rows with empty text (--on-empty error refuses them)."
+    assert second.startswith(f"Saved model to {tmp_path / 'm'}: ")
+    assert json.loads((tmp_path / "m" / "meta.json").read_text())["data"]["skipped"] == 2
+
+
 def predict_keras(directory, texts: list[str]) -> list[float]:
     from sentiment_rnn.inference import predict
 
