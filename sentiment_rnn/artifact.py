@@ -276,8 +276,8 @@ def load_keras_model(path: Path, config: Config | None = None):
                 "sentiment-rnn never runs; retrain the model with `sentiment-rnn train`."
             ) from None
         raise SentimentError(
-            f"Cannot load {path / MODEL_FILE} ({type(exc).__name__}): the file is damaged or not a "
-            "sentiment-rnn model; retrain it with `sentiment-rnn train`."
+            f"Cannot load {path / MODEL_FILE}: the file is damaged or not a sentiment-rnn model; "
+            "retrain it with `sentiment-rnn train`."
         ) from None
     if config is not None:
         check_model_matches_config(model, config, path)
@@ -293,7 +293,7 @@ def _check_archive(file: Path) -> None:
         damaged = "the archive"
     if damaged is not None:
         raise SentimentError(
-            f"Cannot load {file} (not a complete .keras archive): the file is damaged or truncated; "
+            f"Cannot load {file}: the file is damaged or not a sentiment-rnn model; "
             "retrain it with `sentiment-rnn train`."
         )
 
