@@ -23,6 +23,7 @@ a model file whose architecture disagrees with ``config.toml`` is refused.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import glob
 import json
@@ -69,16 +70,32 @@ def staged_directory(target: str | Path) -> Iterator[Path]:
 def _replace_directory(staging: Path, target: Path) -> None:
     """Move ``staging`` to ``target``; an existing target is swapped out, then removed.
 
-    A kill between the two renames leaves the old directory in ``.NAME.old-*``;
-    the next run that takes the lock puts it back (see :func:`_recover_and_clean`).
+    On Linux the two directories are exchanged in one atomic ``renameat2``
+    call. Elsewhere the old one is first renamed to ``.NAME.old-*``; a kill
+    between the two renames leaves it there, and the next run that takes the
+    lock puts it back (see :func:`_recover_and_clean`).
     """
-    if target.exists():
+    if target.exists() and _exchange(staging, target):
+        shutil.rmtree(staging, ignore_errors=True)  # now holds the old directory
+    elif target.exists():
         retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
         os.rename(target, retired / target.name)
         os.rename(staging, target)
         shutil.rmtree(retired, ignore_errors=True)
     else:
         os.rename(staging, target)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Atomically swap two paths with Linux ``renameat2(RENAME_EXCHANGE)``; False where unsupported."""
+    at_fdcwd, rename_exchange = -100, 2
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    result = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange)
+    return result == 0
 
 
 def _parent(target: Path) -> Path:

@@ -204,3 +204,15 @@ def test_the_next_writer_cleans_up_after_a_killed_one(tmp_path):
         assert (target / "meta.json").read_text() == "old"
         assert sorted(p.name for p in tmp_path.iterdir()) == [".model.lock", "model"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+@pytest.mark.parametrize("atomic_exchange", [True, False])
+def test_replacing_a_directory_with_and_without_atomic_exchange(tmp_path, monkeypatch, atomic_exchange):
+    if not atomic_exchange:
+        monkeypatch.setattr(artifact, "_exchange", lambda first, second: False)
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "meta.json").write_text("old")
+    with artifact.staged_directory(target) as staging:
+        (staging / "meta.json").write_text("new")
+    assert snapshot(tmp_path) == {"model/meta.json": b"new"}
