@@ -7,9 +7,11 @@ with exit code 1; TensorFlow is imported only inside the commands that need it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
+import threading
 
 import click
 
@@ -130,9 +132,9 @@ def train(
     ]
     config = load_config(config_path, all_overrides)
     verbose = 0 if quiet else ("auto" if sys.stdout.isatty() else 2)
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill PID` cleans up like Ctrl-C
     try:
-        result = train_model(config, out_dir, verbose=verbose, resume=resume)
+        with _sigterm_as_interrupt():  # `kill PID` cleans up like Ctrl-C
+            result = train_model(config, out_dir, verbose=verbose, resume=resume)
     except KeyboardInterrupt:
         click.echo(
             f"Interrupted: {out_dir} was not changed; to continue, run the same command with --resume.", err=True
@@ -149,8 +151,21 @@ def train(
     )
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Turn SIGTERM into KeyboardInterrupt while the body runs (main thread only), then restore the handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @cli.command()

@@ -123,6 +123,7 @@ SETUPS = {
     "missing-config": lambda cwd: None,
     "out-is-a-file": lambda cwd: (write_csv(cwd / "good.csv", GOOD_ROWS), (cwd / "notes.txt").write_text("x")),
     "nothing-to-resume": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "out-is-cwd": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "model-missing": lambda cwd: None,
     "model-empty": lambda cwd: (cwd / "empty").mkdir(),
     "model-is-a-file": lambda cwd: (cwd / "model.txt").write_text("x"),

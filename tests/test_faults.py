@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -216,3 +217,14 @@ def test_replacing_a_directory_with_and_without_atomic_exchange(tmp_path, monkey
     with artifact.staged_directory(target) as staging:
         (staging / "meta.json").write_text("new")
     assert snapshot(tmp_path) == {"model/meta.json": b"new"}
+
+
+def test_sigterm_interrupts_training_like_ctrl_c_and_the_handler_is_restored():
+    from sentiment_rnn.cli import _sigterm_as_interrupt
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt):
+        with _sigterm_as_interrupt():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(10)  # interrupted at once by the handler
+    assert signal.getsignal(signal.SIGTERM) is before
