@@ -158,7 +158,7 @@ def frame_to_dataset(
         if text is None or (isinstance(text, float) and np.isnan(text)) or not str(text).strip():
             if on_empty == "error":
                 raise SentimentError(
-                    f"{source}, row {row}: the text is empty; remove the row, or drop --on-empty error "
+                    f"{source}, row {row}: the text is empty; remove the row, or pass --on-empty skip "
                     "to skip such rows."
                 )
             skipped += 1

@@ -52,7 +52,7 @@ def test_blank_texts_are_skipped_and_counted_or_refused(tmp_path):
     dataset = read_dataset(path)
     assert (dataset.texts, dataset.skipped) == (["a", "b"], 2)
     assert error_of(path, on_empty="error") == (
-        f"{path}, row 2: the text is empty; remove the row, or drop --on-empty error to skip such rows."
+        f"{path}, row 2: the text is empty; remove the row, or pass --on-empty skip to skip such rows."
     )
     jsonl = tmp_path / "d.jsonl"
     jsonl.write_text('{"text": null, "label": 1}\n{"text": "a", "label": 1}\n{"text": "b", "label": 0}\n')
