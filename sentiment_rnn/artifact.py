@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import fcntl
 import glob
 import json
 import os
@@ -39,6 +38,11 @@ from typing import Any
 from sentiment_rnn import __version__
 from sentiment_rnn.config import Config, load_config
 from sentiment_rnn.errors import SentimentError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock
+    fcntl = None
 
 FORMAT_VERSION = 1
 MODEL_FILE = "model.keras"
@@ -121,8 +125,10 @@ _held_locks: dict[Path, int] = {}
 def target_lock(target: str | Path) -> Iterator[None]:
     """Hold the exclusive lock of ``target`` (``flock`` on ``.NAME.lock``), re-entrant in one process.
 
-    ``target`` must be a directory or not exist. The lock file holds the owner's pid and is removed on release; the kernel
-    releases the lock of a killed process, so a stale file never blocks.
+    ``target`` must be a directory or not exist. The lock file holds the
+    owner's pid and is removed on release; the kernel releases the lock of a
+    killed process, so a stale file never blocks. Where ``fcntl`` is missing
+    (Windows), nothing is locked.
 
     Raises:
         SentimentError: another process holds the lock, or the parent directory cannot be created.
@@ -167,6 +173,8 @@ def _acquire(path: Path, target: Path) -> int:
             raise SentimentError(
                 f"Cannot create the lock file {path} ({exc.strerror}): choose another --out."
             ) from None
+        if fcntl is None:
+            return descriptor
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
