@@ -7,7 +7,11 @@ with exit code 1; TensorFlow is imported only inside the commands that need it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import sys
+import threading
 
 import click
 
@@ -76,6 +80,16 @@ def cli():
     help="Model directory to write (replaced atomically).",
 )
 @click.option(
+    "--on-empty",
+    type=click.Choice(["skip", "error"]),
+    help="Rows with missing or blank text: skip and count them (default) or stop with an error.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the interrupted run into --out from its last finished epoch (same options and data).",
+)
+@click.option(
     "--tensorboard",
     "tensorboard_dir",
     type=click.Path(file_okay=False),
@@ -91,7 +105,9 @@ def train(
     text_column,
     label_column,
     encoding,
+    on_empty,
     out_dir,
+    resume,
     tensorboard_dir,
     quiet,
 ):
@@ -101,12 +117,15 @@ def train(
     trains with early stopping and writes model.keras, config.toml,
     vocabulary.json, metrics.json, history.csv, training.png (with
     matplotlib) and meta.json to --out. Progress goes to stderr when it is a
-    terminal; stdout gets only the one-line summary.
+    terminal; stdout gets only the summary. The previous --out stays intact
+    until the new one is complete; after an interruption (Ctrl-C, a kill), run
+    the same command with --resume.
 
     Example usage:
 
     \b
         sentiment-rnn train --data reviews.csv --set model.cell=gru --epochs 10 --out my-model
+        sentiment-rnn train --data reviews.csv --set model.cell=gru --epochs 10 --out my-model --resume
         sentiment-rnn train --tensorboard logs && tensorboard --logdir logs
     """
     from sentiment_rnn.config import load_config
@@ -119,6 +138,7 @@ def train(
         "data.text_column": text_column,
         "data.label_column": label_column,
         "data.encoding": encoding,
+        "data.on_empty": on_empty,
         "train.epochs": epochs,
         "train.seed": seed,
     }
@@ -127,15 +147,44 @@ def train(
     ]
     config = load_config(config_path, all_overrides)
     callbacks = [tensorboard_callback(tensorboard_dir)] if tensorboard_dir else []
-    result = train_model(config, out_dir, verbose=progress.keras_verbose(quiet), callbacks=callbacks)
+    try:
+        with _sigterm_as_interrupt():  # `kill PID` cleans up like Ctrl-C
+            result = train_model(
+                config, out_dir, verbose=progress.keras_verbose(quiet), resume=resume, callbacks=callbacks
+            )
+    except KeyboardInterrupt:
+        click.echo(
+            f"Interrupted: {out_dir} was not changed; to continue, run the same command with --resume.", err=True
+        )
+        sys.exit(130)
     if result.plot is None and not quiet:
         click.echo(MISSING_HINT, err=True)
+    if result.skipped:
+        rows = "row" if result.skipped == 1 else "rows"
+        click.echo(f"Skipped {result.skipped} {rows} with empty text (--on-empty error refuses them).")
     metrics = result.metrics
     click.echo(
         f"Saved model to {result.out_dir}: validation accuracy {metrics['accuracy']:.3f}, "
         f"AUC {metrics['auc']:.3f} on {metrics['n']} examples "
         f"(best epoch {result.best_epoch} of {result.epochs_run})."
     )
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Turn SIGTERM into KeyboardInterrupt while the body runs (main thread only), then restore the handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @cli.command()
