@@ -127,3 +127,12 @@ def test_layer_summary_names_the_wrapped_cell():
         "output_shape": [None, 8],
         "parameters": 2 * 3 * (3 * 4 + 4 * 4 + 2 * 4),
     }
+
+
+def test_inspect_a_model_written_before_versions_were_recorded(fixed_model_dir):
+    meta = json.loads((fixed_model_dir / "meta.json").read_text())
+    del meta["versions"]
+    (fixed_model_dir / "meta.json").write_text(json.dumps(meta))
+    result = CliRunner().invoke(cli, ["inspect", "--model", str(fixed_model_dir)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[2] == "Libraries        unknown (written before versions were recorded)"
