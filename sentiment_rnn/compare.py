@@ -818,14 +818,18 @@ def write_plot(comparison: Comparison, path: str | Path) -> Path:
         ax.scatter(x, neg, s=18, color="#c62828", label="negative sentence", zorder=3)
         ax.scatter(x, pos, s=18, color="#2e7d32", label="positive sentence", zorder=4)
         ax.set_ylim(-0.03, 1.03)
+        ax.set_xlim(-1, len(order))
+        ax.set_xticks([])
         ax.set_ylabel("P(positive)")
+        ax.text(1.005, 0.75, "says\npositive", transform=ax.transAxes, va="center", fontsize=9, color="#2e7d32")
+        ax.text(1.005, 0.25, "says\nnegative", transform=ax.transAxes, va="center", fontsize=9, color="#c62828")
         ax.set_title(
             f"{titles[model]}: pair accuracy {contrast.pair_accuracy(model):.2f}, "
             f"sentence accuracy {contrast.sentence_accuracy(model):.2f}",
             loc="left",
             fontsize=11,
         )
-    axes[0].legend(loc="upper left", fontsize=9, framealpha=0.9)
+    axes[0].legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, fontsize=9, frameon=False)
     axes[1].set_xlabel(
         f"{len(order)} contrast pairs (same words, opposite labels), sorted by the RNN's gap; "
         "a pair is right when green is in the green band and red in the red band"
