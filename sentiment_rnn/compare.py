@@ -329,12 +329,14 @@ class PairResult:
     sentences: tuple[SentenceResult, SentenceResult]
     bags_equal: bool
     unseparated: Unseparated | None  # why the baseline got it wrong; None when it got both right
+    bag_difference: tuple[str, ...] = ()  # vocabulary entries set in one sentence's vector only
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "pair_id": self.pair_id,
             "sentences": [s.to_dict() for s in self.sentences],
             "bags_equal": self.bags_equal,
+            "bag_difference": list(self.bag_difference),
             "bow_unseparated": None if self.unseparated is None else self.unseparated.to_dict(),
         }
 
@@ -408,6 +410,7 @@ class TrainedPair:
     training: dict[str, Any] | None
     heldout: list[Accuracy]
     notes: list[str]
+    builtin_corpus: bool  # both trained on the built-in corpus, so data/heldout.csv is unseen by both
 
 
 def bow_config(config: Config, ngrams: int | None = None) -> Config:
@@ -415,7 +418,9 @@ def bow_config(config: Config, ngrams: int | None = None) -> Config:
     return replace(config, model={"kind": "bow", "ngrams": ngrams or config.model.ngrams})
 
 
-def train_both(config: Config, dataset: Dataset, verbose: int | str = 0, progress=None) -> TrainedPair:
+def train_both(
+    config: Config, dataset: Dataset, verbose: int | str = 0, progress=None, builtin_corpus: bool = False
+) -> TrainedPair:
     """Fit the RNN and the baseline on the same seeded split of ``dataset``.
 
     Args:
@@ -423,6 +428,7 @@ def train_both(config: Config, dataset: Dataset, verbose: int | str = 0, progres
         dataset: all labelled data; ``config.train.validation_split`` of it is held out.
         verbose: Keras ``fit`` verbosity.
         progress: called with a one-line status before each model trains.
+        builtin_corpus: ``dataset`` is the built-in corpus.
     """
     from sentiment_rnn.inference import predict_proba
     from sentiment_rnn.training import fit, split_dataset
@@ -460,6 +466,7 @@ def train_both(config: Config, dataset: Dataset, verbose: int | str = 0, progres
         training,
         [heldout],
         [],
+        builtin_corpus=builtin_corpus,
     )
 
 
@@ -508,6 +515,7 @@ def load_both(rnn_dir: str | Path, bow_dir: str | Path) -> TrainedPair:
         None,
         heldout,
         notes,
+        builtin_corpus=not rnn.config.data.path and not bow.config.data.path,
     )
 
 
@@ -561,6 +569,7 @@ def contrast(rnn, bow, pairs: list[ContrastPair], ngrams: int, source: str) -> C
     bow_p = predict_one_by_one(bow, texts).reshape(len(pairs), 2)
     rnn_p = predict_proba(rnn, texts).reshape(len(pairs), 2)
     vocabulary = vocabulary_index(bow)
+    names = list(vocabulary)
     results = []
     for pair, pair_vectors, bows, rnns in zip(pairs, vectors, bow_p, rnn_p):
         sentences = tuple(
@@ -574,6 +583,7 @@ def contrast(rnn, bow, pairs: list[ContrastPair], ngrams: int, source: str) -> C
                 sentences,
                 bool(np.array_equal(pair_vectors[0], pair_vectors[1])),
                 None if both_right else why_not_separated(*pair.texts, vocabulary, ngrams),
+                tuple(names[i] for i in np.flatnonzero(pair_vectors[0] != pair_vectors[1])),
             )
         )
     return ContrastResult(source, results)
@@ -609,7 +619,7 @@ def compare_bow(
         dataset: the data to train both models on.
         pairs_path: a contrast set (see :func:`read_pairs`); default: the built-in one.
         eval_data: extra labelled data to measure both models on. Default: the
-            built-in ``heldout.csv`` when training on the built-in corpus.
+            built-in ``heldout.csv`` when both models learn from the built-in corpus.
         rnn_dir, bow_dir: two model directories to compare instead of training.
         verbose: Keras ``fit`` verbosity; progress: called with one-line status messages.
     """
@@ -625,10 +635,10 @@ def compare_bow(
         both = load_both(rnn_dir, bow_dir)
     else:
         builtin = dataset is None and not config.data.path
-        dataset = dataset if dataset is not None else load_training_data(config)
-        if eval_data is None and builtin:
-            eval_data = read_dataset(corpus_file(HELDOUT_FILE))
-        both = train_both(config, dataset, verbose=verbose, progress=progress)
+        dataset = load_training_data(config) if dataset is None else dataset
+        both = train_both(config, dataset, verbose=verbose, progress=progress, builtin_corpus=builtin)
+    if eval_data is None and both.builtin_corpus:
+        eval_data = read_dataset(corpus_file(HELDOUT_FILE))
     heldout = list(both.heldout)
     if eval_data is not None:
         heldout.append(evaluate_both(both.rnn, both.bow, eval_data))
@@ -648,6 +658,10 @@ def compare_bow(
 
 def _ngram_name(ngrams: int) -> str:
     return "unigrams" if ngrams == 1 else ("unigrams and bigrams" if ngrams == 2 else f"1- to {ngrams}-grams")
+
+
+def _count(k: int, noun: str) -> str:
+    return f"{k} {noun}{'' if k == 1 else 's'}"
 
 
 def _verdict(probability: float, label: int) -> str:
@@ -722,10 +736,24 @@ def render(comparison: Comparison, max_listed: int = 10) -> str:
     for model, name in (("bow", "bag of words"), ("rnn", "RNN")):
         lines.append(f"{name:12}  {contrast.sentence_accuracy(model):>17.3f}  {contrast.pair_accuracy(model):>13.3f}")
     equal = contrast.equal_bags
-    lines.append(
-        f"The baseline's multi-hot vectors are identical within {equal} of {n} pairs: there its two "
-        "probabilities are equal, so it labels exactly one sentence of each such pair right."
-    )
+    if equal == 0:
+        lines.append("The baseline's multi-hot vectors differ within every pair.")
+    else:
+        lines.append(
+            f"The baseline's multi-hot vectors are identical within {equal} of {n} pairs: there its two "
+            "probabilities are equal, so it labels exactly one sentence of each such pair right."
+        )
+    if 0 < n - equal and c.ngrams == 1:
+        counts: dict[str, int] = {}
+        for pair in contrast.pairs:
+            for gram in pair.bag_difference:
+                counts[gram] = counts.get(gram, 0) + 1
+        ranked = sorted(counts.items(), key=lambda item: -item[1])[:8]
+        listed = ", ".join(f'"{gram}" ({_count(k, "pair")})' for gram, k in ranked)
+        lines.append(
+            f"In the other {_count(n - equal, 'pair')} the bags differ, in {listed}: those tokens, not the order "
+            "of the words, are what the baseline can tell the two sentences apart by."
+        )
     if equal == n:
         lines.append(
             f"Its pair accuracy is therefore 0 by construction, and measured: {contrast.pair_accuracy('bow'):.3f}."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ from sentiment_rnn.compare import (
     write_plot,
 )
 from sentiment_rnn.config import load_config
+from sentiment_rnn.data import corpus_file
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.text import tokenize_py
 
@@ -293,7 +295,8 @@ def test_json_shape(twice_csv, pairs_csv):
     assert (contrast["source"], contrast["n_pairs"], contrast["equal_bags"]) == (str(pairs_csv), 3, 2)
     assert set(contrast["bow"]) == set(contrast["rnn"]) == {"sentence_accuracy", "pair_accuracy"}
     pair = contrast["pairs"][0]
-    assert set(pair) == {"pair_id", "sentences", "bags_equal", "bow_unseparated"}
+    assert set(pair) == {"pair_id", "sentences", "bags_equal", "bag_difference", "bow_unseparated"}
+    assert pair["bag_difference"] == [] and contrast["pairs"][2]["bag_difference"] == [","]
     assert pair["pair_id"] == "seed" and pair["bags_equal"] is True
     assert pair["sentences"][0]["bow"] == pair["sentences"][1]["bow"]
     assert pair["bow_unseparated"] == {"reason": "same_ngrams", "only_first": [], "only_second": [], "unseen": []}
@@ -334,6 +337,10 @@ def test_report_text(directories, pairs_csv, tmp_path):
     assert (
         "The baseline's multi-hot vectors are identical within 2 of 3 pairs: there its two probabilities are "
         "equal, so it labels exactly one sentence of each such pair right." in lines
+    )
+    assert (
+        'In the other 1 pair the bags differ, in "," (1 pair): those tokens, not the order of the words, '
+        "are what the baseline can tell the two sentences apart by." in lines
     )
     assert "0 by construction" not in result.output  # the comma pair's bags differ
     assert "4. What" not in result.output  # only with --ngrams 2 or more
@@ -400,28 +407,40 @@ def test_plot_without_matplotlib_is_a_clear_error(monkeypatch, unigram, tmp_path
 
 
 def test_shipped_contrast_pairs_have_the_same_words_and_are_not_in_training():
-    from sentiment_rnn.data import builtin_corpus, corpus_file
+    from sentiment_rnn.data import builtin_corpus
 
     pairs = read_pairs(corpus_file("contrast_pairs.csv"))
     assert len(pairs) >= 100
     training = set(builtin_corpus().texts)
-    for pair in pairs:
-        first, second = (sorted(tokenize_py(text)) for text in pair.texts)
-        assert first == second, pair
-        assert not training & set(pair.texts), pair
+    assert [p.texts for p in pairs if training & set(p.texts)] == []
+    different_tokens = [p.texts for p in pairs if Counter(tokenize_py(p.texts[0])) != Counter(tokenize_py(p.texts[1]))]
+    # A pair whose tokens differ (even by "," or ".") is not a same-bag pair for the baseline.
+    assert different_tokens == [], f"{len(different_tokens)} of {len(pairs)} pairs differ in tokens"
 
 
 def test_default_model_against_the_unigram_baseline_on_the_shipped_contrast_set(trained, tmp_path):
-    """The session's default RNN and a baseline trained on the same split: 0 by construction against >= 0.8."""
+    """The session's default RNN against a baseline trained on the same split: identical bags, identical outputs."""
     from sentiment_rnn.compare import bow_config
     from sentiment_rnn.training import train
 
     train(bow_config(load_config()), tmp_path / "bow", verbose=0)
     comparison = compare_bow(load_config(), rnn_dir=trained.out_dir, bow_dir=tmp_path / "bow")
+    assert [a.source for a in comparison.heldout] == [
+        "validation split (from the model directories' metrics.json)",
+        str(corpus_file("heldout.csv")),
+    ]
     contrast = comparison.contrast
-    assert contrast.equal_bags == len(contrast.pairs)
-    assert all(p.sentences[0].bow == p.sentences[1].bow for p in contrast.pairs)
-    assert contrast.pair_accuracy("bow") == 0.0
-    assert contrast.sentence_accuracy("bow") == 0.5
+    same_bags = [p for p in contrast.pairs if p.bags_equal]
+    assert same_bags, "the shipped contrast set has no pair with identical unigram bags"
+    saved_vocabulary = json.loads((tmp_path / "bow" / "vocabulary.json").read_text(encoding="utf-8"))
+    vocabulary = {gram: index for index, gram in enumerate(saved_vocabulary)}
+    for pair in contrast.pairs:
+        first, second = pair.sentences
+        assert pair.bags_equal == (bag_indices(first.text, vocabulary, 1) == bag_indices(second.text, vocabulary, 1))
+        if pair.bags_equal:
+            assert first.bow == second.bow and pair.unseparated.reason == SAME_NGRAMS
+    labels = np.array([[s.label for s in p.sentences] for p in same_bags])
+    bow = np.array([[s.bow for s in p.sentences] for p in same_bags])
+    assert pair_accuracy(labels, bow) == 0.0 and sentence_accuracy(labels, bow) == 0.5
     assert contrast.pair_accuracy("rnn") >= 0.8
     assert comparison.seed.bow_difference == 0.0 and comparison.seed.rnn_both_right()
