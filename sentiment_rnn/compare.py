@@ -413,9 +413,9 @@ class TrainedPair:
     builtin_corpus: bool  # both trained on the built-in corpus, so data/heldout.csv is unseen by both
 
 
-def bow_config(config: Config, ngrams: int | None = None) -> Config:
-    """The baseline's config: the same data, tokenizer and training keys, ``model.kind = "bow"``."""
-    return replace(config, model={"kind": "bow", "ngrams": ngrams or config.model.ngrams})
+def bow_config(config: Config) -> Config:
+    """The baseline's config: the same keys (data, tokenizer, training, ``model.ngrams``), ``model.kind = "bow"``."""
+    return replace(config, model={"kind": "bow"})
 
 
 def train_both(
@@ -488,9 +488,9 @@ def load_both(rnn_dir: str | Path, bow_dir: str | Path) -> TrainedPair:
         )
     notes = []
     heldout = []
-    same_split = all(
-        getattr(rnn.config.data, key) == getattr(bow.config.data, key) for key in ("path", "text_column")
-    ) and all(getattr(rnn.config.train, key) == getattr(bow.config.train, key) for key in ("seed", "validation_split"))
+    same_split = rnn.config.data == bow.config.data and all(
+        getattr(rnn.config.train, key) == getattr(bow.config.train, key) for key in ("seed", "validation_split")
+    )
     rnn_metrics, bow_metrics = rnn.metrics(), bow.metrics()
     if same_split and rnn_metrics.get("n") == bow_metrics.get("n"):
         heldout.append(
@@ -526,8 +526,9 @@ def seed_example(rnn, bow) -> SeedExample:
     texts = [text for text, _ in SEED_SENTENCES]
     vectors = multi_hot(bow, texts)
     vocabulary = vocabulary_index(bow)
-    present = set(np.flatnonzero(vectors.any(axis=0)).tolist())
-    present = [i for i in _reading_order(texts, vocabulary) if i in present]
+    nonzero = np.flatnonzero(vectors.any(axis=0)).tolist()
+    present = [i for i in _reading_order(texts, vocabulary) if i in nonzero]
+    present += [i for i in nonzero if i not in present]  # none, unless the two tokenizers disagree
     names = list(vocabulary)
     all_texts = texts + [LECTURE_SENTENCE[0]]
     bow_p = predict_one_by_one(bow, all_texts)
