@@ -209,12 +209,17 @@ def compare_bow(
     """Show why word order matters: a bag-of-words baseline against the RNN.
 
     Trains both models on the same split with the same seed (or compares two
-    trained model directories), then shows: 1. the bag-of-words table of
-    "This phone is no good" and "No this phone is good", identical vectors and
-    therefore identical baseline probabilities, while the RNN tells them
-    apart; 2. both models' accuracy on held-out sentences; 3. sentence and
-    pair accuracy on a contrast set (same words, opposite labels); 4. with
-    --ngrams 2 or more, which pairs the n-grams still cannot separate, and why.
+    trained model directories), then shows:
+
+    \b
+    1. the bag-of-words table of "This phone is no good" and "No this phone
+       is good": identical vectors, so identical baseline probabilities,
+       while the RNN tells them apart;
+    2. both models' accuracy on held-out sentences;
+    3. sentence and pair accuracy on a contrast set (same words, opposite
+       labels);
+    4. with --ngrams 2 or more, which pairs the n-grams still cannot
+       separate, and why.
 
     Example usage:
 
@@ -222,7 +227,7 @@ def compare_bow(
 
         sentiment-rnn compare-bow --ngrams 2 --plot compare.png
 
-        sentiment-rnn compare-bow --rnn-model rnn-model --bow-model bow-model --pairs my_pairs.csv --json
+        sentiment-rnn compare-bow --rnn-model my-model --bow-model my-bow --json
     """
     from sentiment_rnn.compare import check_plot_path, render, require_matplotlib, write_plot
     from sentiment_rnn.compare import compare_bow as run_comparison

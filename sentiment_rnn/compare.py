@@ -41,6 +41,7 @@ LECTURE_SENTENCE = ("No, this phone is good", 1)  # the lecture's spelling: "," 
 CONTRAST_FILE = "contrast_pairs.csv"
 HELDOUT_FILE = "heldout.csv"
 PAIR_COLUMNS = ("pair_id", "text", "label")
+VALIDATION_SPLIT = "validation split"  # held out from fitting; it chooses the early-stopping epoch
 THRESHOLD = 0.5  # a probability at or above it counts as positive, as in `predict`
 OOV_INDEX = 0  # where a multi-hot vectorizer puts every n-gram outside its vocabulary ("[UNK]")
 
@@ -446,7 +447,7 @@ def train_both(
     bow, _ = fit(baseline_config, split, verbose=verbose)
     labels = split.validation.labels
     heldout = Accuracy(
-        "validation split (held out from fitting, used for early stopping)",
+        VALIDATION_SPLIT,
         len(split.validation),
         sentence_accuracy(labels, predict_proba(bow, split.validation.texts)),
         sentence_accuracy(labels, predict_proba(rnn, split.validation.texts)),
@@ -495,7 +496,7 @@ def load_both(rnn_dir: str | Path, bow_dir: str | Path) -> TrainedPair:
     if same_split and rnn_metrics.get("n") == bow_metrics.get("n"):
         heldout.append(
             Accuracy(
-                "validation split (from the model directories' metrics.json)",
+                f"{VALIDATION_SPLIT} (metrics.json)",
                 int(rnn_metrics["n"]),
                 float(bow_metrics["accuracy"]),
                 float(rnn_metrics["accuracy"]),
@@ -727,6 +728,8 @@ def render(comparison: Comparison, max_listed: int = 10) -> str:
         lines.append(f"{'':{source_width}}  {'n':>6}  {'bag of words':>12}  {'RNN':>6}")
         for a in c.heldout:
             lines.append(f"{a.source.ljust(source_width)}  {a.n:>6}  {a.bow:>12.3f}  {a.rnn:>6.3f}")
+    if any(a.source.startswith(VALIDATION_SPLIT) for a in c.heldout):
+        lines.append("The validation split is held out from fitting, but it chooses the early-stopping epoch.")
     lines.extend(c.notes)
     lines.append("")
 

@@ -332,8 +332,10 @@ def test_report_text(directories, pairs_csv, tmp_path):
     assert lines[15:18] == [
         "2. Accuracy on held-out sentences (probability >= 0.5 counts as positive)",
         f"Models from {rnn} (RNN) and {bow} (bag of words).",
-        "                                                                  n  bag of words     RNN",
+        " " * len("validation split (metrics.json)") + "       n  bag of words     RNN",
     ]
+    assert re.fullmatch(r"validation split \(metrics\.json\)       6         \d\.\d{3}   \d\.\d{3}", lines[18])
+    assert lines[19] == "The validation split is held out from fitting, but it chooses the early-stopping epoch."
     assert (
         "The baseline's multi-hot vectors are identical within 2 of 3 pairs: there its two probabilities are "
         "equal, so it labels exactly one sentence of each such pair right." in lines
@@ -362,7 +364,7 @@ def test_trained_models_from_directories(directories, twice_csv, pairs_csv):
     assert report["models"] == {"rnn": rnn, "bow": bow}
     assert report["training"] is None
     assert [(a["source"], a["n"]) for a in report["heldout"]] == [
-        ("validation split (from the model directories' metrics.json)", 6),
+        ("validation split (metrics.json)", 6),
         (str(twice_csv), 24),
     ]
     assert_user_error(
@@ -426,7 +428,7 @@ def test_default_model_against_the_unigram_baseline_on_the_shipped_contrast_set(
     train(bow_config(load_config()), tmp_path / "bow", verbose=0)
     comparison = compare_bow(load_config(), rnn_dir=trained.out_dir, bow_dir=tmp_path / "bow")
     assert [a.source for a in comparison.heldout] == [
-        "validation split (from the model directories' metrics.json)",
+        "validation split (metrics.json)",
         str(corpus_file("heldout.csv")),
     ]
     contrast = comparison.contrast
