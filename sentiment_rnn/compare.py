@@ -764,9 +764,9 @@ def render(comparison: Comparison, max_listed: int = 10) -> str:
         )
     rnn_wrong = [p for p in contrast.pairs if any(_verdict(s.rnn, s.label) == "WRONG" for s in p.sentences)]
     if rnn_wrong:
-        lines.append(f"Pairs the RNN does not get both right ({len(rnn_wrong)}):")
+        lines.append(f"Pairs the RNN does not get both right ({len(rnn_wrong)}), as label, RNN probability, text:")
         for p in rnn_wrong[:max_listed]:
-            lines.append("  " + "  |  ".join(f"{s.rnn:.2f} {s.text}" for s in p.sentences))
+            lines.append("  " + "  |  ".join(f"{_label_name(s.label)[:3]} {s.rnn:.2f} {s.text}" for s in p.sentences))
         if len(rnn_wrong) > max_listed:
             lines.append(f"  ... and {len(rnn_wrong) - max_listed} more (--json lists every pair)")
 
@@ -847,8 +847,8 @@ def write_plot(comparison: Comparison, path: str | Path) -> Path:
         ax.axhspan(0.0, 0.5, color="#ffebee", zorder=0)
         ax.axhline(0.5, color="0.4", linewidth=0.8, linestyle="--", zorder=1)
         ax.vlines(x, np.minimum(pos, neg), np.maximum(pos, neg), color="0.55", linewidth=1, zorder=2)
-        ax.scatter(x, neg, s=18, color="#c62828", label="negative sentence", zorder=3)
-        ax.scatter(x, pos, s=18, color="#2e7d32", label="positive sentence", zorder=4)
+        ax.scatter(x, neg, s=44, color="#c62828", label="negative sentence", zorder=3)
+        ax.scatter(x, pos, s=14, color="#2e7d32", label="positive sentence", zorder=4)  # inside red when equal
         ax.set_ylim(-0.03, 1.03)
         ax.set_xlim(-1, len(order))
         ax.set_xticks([])
@@ -860,6 +860,12 @@ def write_plot(comparison: Comparison, path: str | Path) -> Path:
             f"sentence accuracy {contrast.sentence_accuracy(model):.2f}",
             loc="left",
             fontsize=11,
+        )
+    if contrast.equal_bags:
+        axes[0].set_xlabel(
+            f"{contrast.equal_bags} of {len(order)} pairs have identical bags: their two sentences get one "
+            "probability, one dot (green inside red)",
+            fontsize=9,
         )
     axes[0].legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, fontsize=9, frameon=False)
     axes[1].set_xlabel(
