@@ -23,8 +23,6 @@ and every baseline probability is the model's own output, never assumed.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -443,7 +441,7 @@ def train_both(
     )
     progress(f"Training the RNN on {where}...")
     rnn, _ = fit(rnn_config, split, verbose=verbose)
-    progress(f"Training the bag-of-words baseline ({_ngram_name(baseline_config.model.ngrams)}) on the same split...")
+    progress(f"Training the bag-of-words baseline ({ngram_name(baseline_config.model.ngrams)}) on the same split...")
     bow, _ = fit(baseline_config, split, verbose=verbose)
     labels = split.validation.labels
     heldout = Accuracy(
@@ -658,7 +656,7 @@ def compare_bow(
 # ---------------------------------------------------------------- the report
 
 
-def _ngram_name(ngrams: int) -> str:
+def ngram_name(ngrams: int) -> str:
     return "unigrams" if ngrams == 1 else ("unigrams and bigrams" if ngrams == 2 else f"1- to {ngrams}-grams")
 
 
@@ -678,7 +676,7 @@ def render(comparison: Comparison, max_listed: int = 10) -> str:
     """The terminal report: the seed table, held-out accuracy, the contrast set, what n-grams miss."""
     c = comparison
     seed = c.seed
-    lines = [f"Bag of words ({_ngram_name(c.ngrams)}) against the RNN", ""]
+    lines = [f"Bag of words ({ngram_name(c.ngrams)}) against the RNN", ""]
 
     lines.append("1. The seed example: what the bag-of-words baseline sees")
     width = max(len(s.text) for s in seed.sentences)
@@ -693,7 +691,7 @@ def render(comparison: Comparison, max_listed: int = 10) -> str:
         lines.append("so the baseline must give both sentences the same probability.")
     else:
         lines.append(f"The two multi-hot vectors differ (the other {others} vocabulary entries are 0 in both):")
-        lines.append(f"with {_ngram_name(c.ngrams)} the baseline sees some local order.")
+        lines.append(f"with {ngram_name(c.ngrams)} the baseline sees some local order.")
     lines.append("")
     lines.append(f"{'':{width}}  {'label':8}  {'bag of words':>12}  {'RNN':>6}")
     for s in seed.sentences:
@@ -774,11 +772,11 @@ def render(comparison: Comparison, max_listed: int = 10) -> str:
         lines.append("")
         unseparated = [p for p in contrast.pairs if p.unseparated is not None]
         lines.append(
-            f"4. What {_ngram_name(c.ngrams)} still cannot separate: {len(unseparated)} of {n} pairs "
+            f"4. What {ngram_name(c.ngrams)} still cannot separate: {len(unseparated)} of {n} pairs "
             "not both right under the baseline"
         )
         for reason, title in (
-            (SAME_NGRAMS, f"the same {_ngram_name(c.ngrams)} in both sentences (order differs only beyond them)"),
+            (SAME_NGRAMS, f"the same {ngram_name(c.ngrams)} in both sentences (order differs only beyond them)"),
             (UNSEEN_NGRAMS, "the n-grams that differ were never seen in training, so both become [UNK]"),
             (TOO_WEAK, "the bags differ, but the learned weights do not flip the label"),
         ):
@@ -792,97 +790,3 @@ def render(comparison: Comparison, max_listed: int = 10) -> str:
             if len(group) > max_listed:
                 lines.append(f"  ... and {len(group) - max_listed} more (--json lists every pair)")
     return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- the plot
-
-
-def require_matplotlib() -> None:
-    """Raise a one-line SentimentError when matplotlib (the ``plot`` extra) is missing."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise SentimentError(
-            "--plot needs matplotlib, which is not installed: pip install 'sentiment-rnn[plot]' "
-            "(or pip install matplotlib)."
-        ) from None
-
-
-def check_plot_path(path: str | Path) -> Path:
-    """Refuse a plot path that is not a .png in an existing directory, before any training."""
-    path = Path(path)
-    if path.suffix.lower() != ".png":
-        raise SentimentError(f"--plot writes a PNG image, got {path}: name the file with .png, e.g. compare.png.")
-    if not path.parent.is_dir():
-        raise SentimentError(f"Directory {path.parent} does not exist: create it or choose another --plot path.")
-    return path
-
-
-def write_plot(comparison: Comparison, path: str | Path) -> Path:
-    """Draw each contrast pair's two probabilities under both models and write a PNG atomically.
-
-    One panel per model; x = the pairs (sorted by the RNN's gap), y = the
-    probability of positive; each pair is a vertical line from its negative
-    sentence (red) to its positive one (green). A pair is right when green is
-    above 0.5 and red below. Identical bags make the two dots coincide.
-    """
-    require_matplotlib()
-    from matplotlib.figure import Figure
-
-    path = check_plot_path(path)
-    contrast = comparison.contrast
-    positive = {m: np.array([_member(p, 1, m) for p in contrast.pairs]) for m in ("bow", "rnn")}
-    negative = {m: np.array([_member(p, 0, m) for p in contrast.pairs]) for m in ("bow", "rnn")}
-    order = np.argsort(positive["rnn"] - negative["rnn"], kind="stable")
-    x = np.arange(len(order))
-    figure = Figure(figsize=(11, 6.5), layout="constrained")
-    axes = figure.subplots(2, 1, sharex=True, sharey=True)
-    titles = {
-        "bow": f"Bag of words ({_ngram_name(comparison.ngrams)})",
-        "rnn": "Recurrent network (reads the words in order)",
-    }
-    for ax, model in zip(axes, ("bow", "rnn")):
-        pos, neg = positive[model][order], negative[model][order]
-        ax.axhspan(0.5, 1.0, color="#e8f5e9", zorder=0)
-        ax.axhspan(0.0, 0.5, color="#ffebee", zorder=0)
-        ax.axhline(0.5, color="0.4", linewidth=0.8, linestyle="--", zorder=1)
-        ax.vlines(x, np.minimum(pos, neg), np.maximum(pos, neg), color="0.55", linewidth=1, zorder=2)
-        ax.scatter(x, neg, s=44, color="#c62828", label="negative sentence", zorder=3)
-        ax.scatter(x, pos, s=14, color="#2e7d32", label="positive sentence", zorder=4)  # inside red when equal
-        ax.set_ylim(-0.03, 1.03)
-        ax.set_xlim(-1, len(order))
-        ax.set_xticks([])
-        ax.set_ylabel("P(positive)")
-        ax.text(1.005, 0.75, "says\npositive", transform=ax.transAxes, va="center", fontsize=9, color="#2e7d32")
-        ax.text(1.005, 0.25, "says\nnegative", transform=ax.transAxes, va="center", fontsize=9, color="#c62828")
-        ax.set_title(
-            f"{titles[model]}: pair accuracy {contrast.pair_accuracy(model):.2f}, "
-            f"sentence accuracy {contrast.sentence_accuracy(model):.2f}",
-            loc="left",
-            fontsize=11,
-        )
-    if contrast.equal_bags:
-        axes[0].set_xlabel(
-            f"{contrast.equal_bags} of {len(order)} pairs have identical bags: their two sentences get one "
-            "probability, one dot (green inside red)",
-            fontsize=9,
-        )
-    axes[0].legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, fontsize=9, frameon=False)
-    axes[1].set_xlabel(
-        f"{len(order)} contrast pairs (same words, opposite labels), sorted by the RNN's gap; "
-        "a pair is right when green is in the green band and red in the red band"
-    )
-    figure.suptitle('Same words, opposite meaning: "This phone is no good" vs "No this phone is good"', fontsize=13)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(descriptor)
-    try:
-        figure.savefig(temporary, format="png", dpi=110)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return path
-
-
-def _member(pair: PairResult, label: int, model: str) -> float:
-    return next(getattr(s, model) for s in pair.sentences if s.label == label)

@@ -29,11 +29,11 @@ from sentiment_rnn.compare import (
     render,
     sentence_accuracy,
     why_not_separated,
-    write_plot,
 )
 from sentiment_rnn.config import load_config
 from sentiment_rnn.data import corpus_file
 from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.plots import write_contrast_plot
 from sentiment_rnn.text import tokenize_py
 
 PAIRS = [
@@ -401,7 +401,7 @@ def test_plot_without_matplotlib_is_a_clear_error(monkeypatch, unigram, tmp_path
     message = "--plot needs matplotlib, which is not installed: pip install 'sentiment-rnn[plot]' (or pip install matplotlib)."
     assert_user_error(run("compare-bow", "--plot", str(tmp_path / "p.png")), message)
     with pytest.raises(SentimentError, match=re.escape(message)):
-        write_plot(unigram, tmp_path / "p.png")
+        write_contrast_plot(unigram, tmp_path / "p.png")
     assert list(tmp_path.iterdir()) == []
 
 
