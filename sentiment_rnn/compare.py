@@ -487,8 +487,13 @@ def load_both(rnn_dir: str | Path, bow_dir: str | Path) -> TrainedPair:
         )
     notes = []
     heldout = []
-    same_split = rnn.config.data == bow.config.data and all(
-        getattr(rnn.config.train, key) == getattr(bow.config.train, key) for key in ("seed", "validation_split")
+    data_keys = ("source", "rows", "labels", "train_rows", "validation_rows")  # as meta.json records the data
+    same_split = (
+        rnn.config.data == bow.config.data
+        and all(
+            getattr(rnn.config.train, key) == getattr(bow.config.train, key) for key in ("seed", "validation_split")
+        )
+        and all(rnn.meta.get("data", {}).get(key) == bow.meta.get("data", {}).get(key) for key in data_keys)
     )
     rnn_metrics, bow_metrics = rnn.metrics(), bow.metrics()
     if same_split and rnn_metrics.get("n") == bow_metrics.get("n"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -351,7 +352,7 @@ def test_report_text(directories, pairs_csv, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["compare.png"]  # no temporary file left
 
 
-def test_trained_models_from_directories(directories, twice_csv, pairs_csv):
+def test_trained_models_from_directories(directories, twice_csv, pairs_csv, tmp_path):
     """The baseline trains and saves through `train`, loads in `predict`, and compare-bow takes both directories."""
     predicted = run("predict", "--model", str(directories["bow"]), "--json", *(t for t, _ in SEED_SENTENCES))
     first, second = (json.loads(line) for line in predicted.output.splitlines())
@@ -367,6 +368,17 @@ def test_trained_models_from_directories(directories, twice_csv, pairs_csv):
         ("validation split (metrics.json)", 6),
         (str(twice_csv), 24),
     ]
+    # A baseline trained on other data (meta.json says so): its validation accuracy is not comparable.
+    other = tmp_path / "other-bow"
+    shutil.copytree(bow, other)
+    meta = json.loads((other / "meta.json").read_text(encoding="utf-8"))
+    meta["data"]["rows"] += 1
+    (other / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    report = json.loads(run("compare-bow", "--rnn-model", rnn, "--bow-model", str(other), *args).output)
+    assert [(a["source"], a["n"]) for a in report["heldout"]] == [(str(twice_csv), 24)]
+    [note] = report["notes"]
+    assert note.startswith("The two models were trained on different data or splits (RNN: validation accuracy ")
+    assert note.endswith("): pass --eval-data to compare them on the same sentences.")
     assert_user_error(
         run("compare-bow", "--rnn-model", bow, "--bow-model", rnn),
         f"{bow} holds a bow model, but --rnn-model needs a rnn model: "
