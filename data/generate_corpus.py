@@ -83,8 +83,22 @@ NOUNS_KEPT_OUT_OF_NO_GOOD = PROBE_NOUNS
 # Words whose label balance in the training corpus is checked: each must be
 # common in both positive and negative reviews.
 ORDER_SENSITIVE_WORDS = [
-    "no", "not", "never", "nothing", "don't", "good", "bad", "great",
-    "terrible", "but", "now", "used", "first", "then", "rather", "better",
+    "no",
+    "not",
+    "never",
+    "nothing",
+    "don't",
+    "good",
+    "bad",
+    "great",
+    "terrible",
+    "but",
+    "now",
+    "used",
+    "first",
+    "then",
+    "rather",
+    "better",
 ]
 
 
@@ -178,36 +192,84 @@ GADGET = "product likeable functional"
 SMART_GADGET = GADGET + " electronic crashy updatable"
 
 NOUNS = [
-    noun("phone", "speed smoothness build design", SMART_GADGET, determiners=PRODUCT,
-         parts="battery screen camera speaker charger buttons design price sound wifi bluetooth "
-               "touchscreen software"),
-    noun("tablet", "speed smoothness build weight", SMART_GADGET, determiners=PRODUCT,
-         parts="battery screen camera speaker charger design price sound wifi touchscreen software"),
-    noun("laptop", "speed smoothness build weight design", SMART_GADGET, determiners=PRODUCT,
-         parts="battery screen keyboard speaker charger design price sound wifi performance software"),
-    noun("watch", "build comfort weight design", SMART_GADGET, determiners=PRODUCT,
-         parts="battery screen strap design price bluetooth app buttons"),
-    noun("camera", "image build", GADGET + " updatable", determiners=PRODUCT,
-         parts="battery screen buttons design price software"),
-    noun("speaker", "audio build", GADGET + " electronic", determiners=PRODUCT,
-         parts="battery sound bluetooth design price buttons"),
-    noun("headphones", "audio comfort build weight", GADGET, plural=True, determiners=PRODUCT,
-         parts="battery sound microphone bluetooth design price buttons"),
-    noun("earbuds", "audio comfort", GADGET, plural=True, determiners=PRODUCT,
-         parts="battery sound microphone bluetooth case price"),
+    noun(
+        "phone",
+        "speed smoothness build design",
+        SMART_GADGET,
+        determiners=PRODUCT,
+        parts="battery screen camera speaker charger buttons design price sound wifi bluetooth touchscreen software",
+    ),
+    noun(
+        "tablet",
+        "speed smoothness build weight",
+        SMART_GADGET,
+        determiners=PRODUCT,
+        parts="battery screen camera speaker charger design price sound wifi touchscreen software",
+    ),
+    noun(
+        "laptop",
+        "speed smoothness build weight design",
+        SMART_GADGET,
+        determiners=PRODUCT,
+        parts="battery screen keyboard speaker charger design price sound wifi performance software",
+    ),
+    noun(
+        "watch",
+        "build comfort weight design",
+        SMART_GADGET,
+        determiners=PRODUCT,
+        parts="battery screen strap design price bluetooth app buttons",
+    ),
+    noun(
+        "camera",
+        "image build",
+        GADGET + " updatable",
+        determiners=PRODUCT,
+        parts="battery screen buttons design price software",
+    ),
+    noun(
+        "speaker",
+        "audio build",
+        GADGET + " electronic",
+        determiners=PRODUCT,
+        parts="battery sound bluetooth design price buttons",
+    ),
+    noun(
+        "headphones",
+        "audio comfort build weight",
+        GADGET,
+        plural=True,
+        determiners=PRODUCT,
+        parts="battery sound microphone bluetooth design price buttons",
+    ),
+    noun(
+        "earbuds",
+        "audio comfort",
+        GADGET,
+        plural=True,
+        determiners=PRODUCT,
+        parts="battery sound microphone bluetooth case price",
+    ),
     noun("charger", "speed build", GADGET + " electronic", determiners=PRODUCT),
     noun("case", "build design", "product likeable", determiners=PRODUCT),
-    noun("keyboard", "build comfort touch", GADGET, determiners=PRODUCT,
-         parts="keys design price bluetooth battery"),
+    noun("keyboard", "build comfort touch", GADGET, determiners=PRODUCT, parts="keys design price bluetooth battery"),
     noun("mouse", "build comfort touch", GADGET, determiners=PRODUCT),
-    noun("monitor", "display", GADGET + " electronic", determiners=PRODUCT,
-         parts="display design price"),
-    noun("printer", "speed reliability", GADGET + " electronic updatable", determiners=PRODUCT,
-         parts="software design price setup wifi"),
-    noun("router", "speed reliability", GADGET + " electronic updatable", determiners=PRODUCT,
-         parts="signal setup price software"),
-    noun("tv", "display", SMART_GADGET, determiners=PRODUCT,
-         parts="screen sound software design price remote"),
+    noun("monitor", "display", GADGET + " electronic", determiners=PRODUCT, parts="display design price"),
+    noun(
+        "printer",
+        "speed reliability",
+        GADGET + " electronic updatable",
+        determiners=PRODUCT,
+        parts="software design price setup wifi",
+    ),
+    noun(
+        "router",
+        "speed reliability",
+        GADGET + " electronic updatable",
+        determiners=PRODUCT,
+        parts="signal setup price software",
+    ),
+    noun("tv", "display", SMART_GADGET, determiners=PRODUCT, parts="screen sound software design price remote"),
     noun("cable", "build", "product functional", determiners=PRODUCT),
     noun("microphone", "voice", GADGET, determiners=PRODUCT),
     noun("remote", "build touch", GADGET, determiners=PRODUCT),
@@ -256,8 +318,7 @@ EXCLAIMABLE_NOUNS = [entry for entry in NOUNS if entry.word not in {"cost", "fee
 SINGULAR_PRODUCTS = [entry for entry in PRODUCTS if not entry.plural]
 PRODUCTS_WITH_PARTS = [entry for entry in PRODUCTS if entry.parts]
 NO_GOOD_NOUNS = [entry for entry in NOUNS if entry.word not in NOUNS_KEPT_OUT_OF_NO_GOOD]
-FUN_NOUNS = [NOUNS_BY_WORD[word]
-             for word in "tablet laptop watch camera speaker headphones keyboard tv app".split()]
+FUN_NOUNS = [NOUNS_BY_WORD[word] for word in "tablet laptop watch camera speaker headphones keyboard tv app".split()]
 # Nouns that can sensibly change over time ("used to be", "at first").
 LASTING_NOUNS = [entry for entry in NOUNS if not entry.has("event") and not entry.has("update")]
 
@@ -344,6 +405,7 @@ PART_FUNCTIONS = {
 # Grammar
 # --------------------------------------------------------------------------
 
+
 def third_person(verb: str, plural: bool) -> str:
     if plural:
         return verb
@@ -405,6 +467,7 @@ def do_not(rng: random.Random) -> str:
 # uses, which decide whether the pair may enter training.
 # --------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Pair:
     family: str
@@ -427,23 +490,27 @@ def pick_adjectives(subject: Noun, rng: random.Random) -> tuple[str, str]:
 
 # ---- same words, opposite labels -------------------------------------------
 
+
 def no_good_swap(rng):
     subject = rng.choice(NO_GOOD_NOUNS)
     np = noun_phrase(subject, rng)
     if subject.has("product") and rng.random() < 0.25:
         np = f"my new {subject.word}"
-    negative, positive = rng.choice([
-        ("{np} {is} no good", "no, {np} {is} good"),
-        ("{np} {was} no good", "no, {np} {was} good"),
-        ("{np} {is} really no good", "no, {np} {is} really good"),
-        ("honestly, {np} {is} no good", "no, honestly, {np} {is} good"),
-        ("I think {np} {is} no good", "no, I think {np} {is} good"),
-        ("trust me, {np} {is} no good", "no, trust me, {np} {is} good"),
-        ("{np} {is} no good for me", "no, {np} {is} good for me"),
-        ("to be honest, {np} {is} no good", "no, to be honest, {np} {is} good"),
-    ])
-    return Pair("no_good_swap", fill(positive, subject, np=np), fill(negative, subject, np=np),
-                ((subject.word, "no-good"),))
+    negative, positive = rng.choice(
+        [
+            ("{np} {is} no good", "no, {np} {is} good"),
+            ("{np} {was} no good", "no, {np} {was} good"),
+            ("{np} {is} really no good", "no, {np} {is} really good"),
+            ("honestly, {np} {is} no good", "no, honestly, {np} {is} good"),
+            ("I think {np} {is} no good", "no, I think {np} {is} good"),
+            ("trust me, {np} {is} no good", "no, trust me, {np} {is} good"),
+            ("{np} {is} no good for me", "no, {np} {is} good for me"),
+            ("to be honest, {np} {is} no good", "no, to be honest, {np} {is} good"),
+        ]
+    )
+    return Pair(
+        "no_good_swap", fill(positive, subject, np=np), fill(negative, subject, np=np), ((subject.word, "no-good"),)
+    )
 
 
 def no_sibling_swap(rng):
@@ -452,11 +519,13 @@ def no_sibling_swap(rng):
         subject = rng.choice([n for n in NO_GOOD_NOUNS if n.has("functional") or n.has("battery")])
         trouble = rng.choice(["problems", "issues", "flaws", "defects"])
         np = noun_phrase(subject, rng)
-        positive, negative = rng.choice([
-            ("{np} {has} no {trouble}", "no, {np} {has} {trouble}"),
-            ("{np} {has} no {trouble} so far", "no, {np} {has} {trouble} so far"),
-            ("honestly, {np} {has} no {trouble}", "no, honestly, {np} {has} {trouble}"),
-        ])
+        positive, negative = rng.choice(
+            [
+                ("{np} {has} no {trouble}", "no, {np} {has} {trouble}"),
+                ("{np} {has} no {trouble} so far", "no, {np} {has} {trouble} so far"),
+                ("honestly, {np} {has} no {trouble}", "no, honestly, {np} {has} {trouble}"),
+            ]
+        )
         slot = "no-" + trouble
     elif kind == "better":
         subject = rng.choice([n for n in NO_GOOD_NOUNS if n.has("product") or n.has("updatable")])
@@ -465,45 +534,53 @@ def no_sibling_swap(rng):
             positive, negative = "no, {np} {is} better", "{np} {is} no better"
         else:
             np = noun_phrase(subject, rng)
-            positive, negative = ("no, {np} {is} better after the update",
-                                  "{np} {is} no better after the update")
+            positive, negative = ("no, {np} {is} better after the update", "{np} {is} no better after the update")
         slot = "no-better"
     else:
         subject = rng.choice(FUN_NOUNS)
         np = noun_phrase(subject, rng)
-        positive, negative = rng.choice([
-            ("no, {np} {is} fun to use", "{np} {is} no fun to use"),
-            ("no, {np} {is} fun", "{np} {is} no fun"),
-        ])
+        positive, negative = rng.choice(
+            [
+                ("no, {np} {is} fun to use", "{np} {is} no fun to use"),
+                ("no, {np} {is} fun", "{np} {is} no fun"),
+            ]
+        )
         slot = "no-fun"
     words = dict(np=np, trouble=slot.removeprefix("no-"))
-    return Pair("no_sibling_swap", fill(positive, subject, **words), fill(negative, subject, **words),
-                ((subject.word, slot),))
+    return Pair(
+        "no_sibling_swap", fill(positive, subject, **words), fill(negative, subject, **words), ((subject.word, slot),)
+    )
 
 
 def not_swap(rng):
     if rng.random() < 0.12:
         good, bad = rng.choice(GENERAL_PAIRS + QUALITY_PAIRS["speed"])
         template = rng.choice(["it is {a}, not {b}", "it's {a}, not {b}", "{a}, not {b}"])
-        return Pair("not_swap", fill(template, a=good, b=bad), fill(template, a=bad, b=good),
-                    (("it", good), ("it", bad)))
+        return Pair(
+            "not_swap", fill(template, a=good, b=bad), fill(template, a=bad, b=good), (("it", good), ("it", bad))
+        )
     subject = rng.choice(NOUNS)
     good, bad = pick_adjectives(subject, rng)
     if rng.random() < 0.2:
         good, bad = pick_mild_positive(rng), rng.choice(NEGATIVES_FOR_MILD)
     np = noun_phrase(subject, rng, allow_bare=True)
-    template = rng.choice([
-        "{np} {is} {a}, not {b}",
-        "{np} {is} not {b}, {pron_is} {a}",
-        "{np} {isnt} {b}, {pron_s} {a}",
-        "{np} {is} not {b} but {a}",
-        "{np} {is} actually {a}, not {b}",
-        "{np} {was} {a}, not {b}",
-        "{np} {was} not {b}, {pron_was} {a}",
-    ])
-    return Pair("not_swap", fill(template, subject, np=np, a=good, b=bad),
-                fill(template, subject, np=np, a=bad, b=good),
-                ((subject.word, good), (subject.word, bad)))
+    template = rng.choice(
+        [
+            "{np} {is} {a}, not {b}",
+            "{np} {is} not {b}, {pron_is} {a}",
+            "{np} {isnt} {b}, {pron_s} {a}",
+            "{np} {is} not {b} but {a}",
+            "{np} {is} actually {a}, not {b}",
+            "{np} {was} {a}, not {b}",
+            "{np} {was} not {b}, {pron_was} {a}",
+        ]
+    )
+    return Pair(
+        "not_swap",
+        fill(template, subject, np=np, a=good, b=bad),
+        fill(template, subject, np=np, a=bad, b=good),
+        ((subject.word, good), (subject.word, bad)),
+    )
 
 
 def rather_swap(rng):
@@ -513,17 +590,23 @@ def rather_swap(rng):
         good, bad = pick_adjectives(subject, rng)
         np = noun_phrase(subject, rng, allow_bare=True)
         template = "{np} {is} {a} rather than {b}"
-        return Pair("rather_swap", fill(template, subject, np=np, a=good, b=bad),
-                    fill(template, subject, np=np, a=bad, b=good),
-                    ((subject.word, good), (subject.word, bad)))
+        return Pair(
+            "rather_swap",
+            fill(template, subject, np=np, a=good, b=bad),
+            fill(template, subject, np=np, a=bad, b=good),
+            ((subject.word, good), (subject.word, bad)),
+        )
     if choice < 0.75:
         subject = rng.choice(PRODUCTS)
         np = noun_phrase(subject, rng)
         would = rng.choice(["I would", "I'd"])
         template = "{would} rather {a} {np} than {b} {obj}"
-        return Pair("rather_swap", fill(template, subject, would=would, np=np, a="keep", b="return"),
-                    fill(template, subject, would=would, np=np, a="return", b="keep"),
-                    ((subject.word, "rather-keep"),))
+        return Pair(
+            "rather_swap",
+            fill(template, subject, would=would, np=np, a="keep", b="return"),
+            fill(template, subject, would=would, np=np, a="return", b="keep"),
+            ((subject.word, "rather-keep"),),
+        )
     subject = rng.choice(SINGULAR_PRODUCTS)
     would = rng.choice(["I would", "I'd"])
     positive = f"{would} rather use this {subject.word} than my old one"
@@ -534,14 +617,16 @@ def rather_swap(rng):
 def better_than_swap(rng):
     subject = rng.choice(SINGULAR_PRODUCTS)
     word = subject.word
-    positive, negative = rng.choice([
-        (f"this {word} is better than my old one", f"my old {word} is better than this one"),
-        (f"this {word} is much better than my old one", f"my old {word} is much better than this one"),
-        (f"the new {word} is better than the old one", f"the old {word} is better than the new one"),
-        (f"my old {word} is worse than this one", f"this {word} is worse than my old one"),
-        (f"the old {word} is far worse than the new one", f"the new {word} is far worse than the old one"),
-        (f"the new {word} works better than the old one", f"the old {word} works better than the new one"),
-    ])
+    positive, negative = rng.choice(
+        [
+            (f"this {word} is better than my old one", f"my old {word} is better than this one"),
+            (f"this {word} is much better than my old one", f"my old {word} is much better than this one"),
+            (f"the new {word} is better than the old one", f"the old {word} is better than the new one"),
+            (f"my old {word} is worse than this one", f"this {word} is worse than my old one"),
+            (f"the old {word} is far worse than the new one", f"the new {word} is far worse than the old one"),
+            (f"the new {word} works better than the old one", f"the old {word} works better than the new one"),
+        ]
+    )
     return Pair("better_than_swap", positive, negative, ((word, "better-than"),))
 
 
@@ -588,8 +673,9 @@ def used_to_swap(rng):
     if rng.random() < 0.1:
         good, bad = rng.choice(GENERAL_PAIRS + QUALITY_PAIRS["speed"] + QUALITY_PAIRS["software"])
         template = rng.choice(["it used to be {b}, now it is {a}", "it used to be {b} but now it's {a}"])
-        return Pair("used_to_swap", fill(template, a=good, b=bad), fill(template, a=bad, b=good),
-                    (("it", good), ("it", bad)))
+        return Pair(
+            "used_to_swap", fill(template, a=good, b=bad), fill(template, a=bad, b=good), (("it", good), ("it", bad))
+        )
     subject = rng.choice(LASTING_NOUNS)
     good, bad = pick_adjectives(subject, rng)
     np = noun_phrase(subject, rng, allow_bare=True)
@@ -605,9 +691,12 @@ def used_to_swap(rng):
             "before the update {np} {was} {b}, now {pron_is} {a}",
         ]
     template = rng.choice(templates)
-    return Pair("used_to_swap", fill(template, subject, np=np, a=good, b=bad),
-                fill(template, subject, np=np, a=bad, b=good),
-                ((subject.word, good), (subject.word, bad)))
+    return Pair(
+        "used_to_swap",
+        fill(template, subject, np=np, a=good, b=bad),
+        fill(template, subject, np=np, a=bad, b=good),
+        ((subject.word, good), (subject.word, bad)),
+    )
 
 
 FEELING_PAIRS = [("loved", "hated"), ("liked", "disliked")]
@@ -623,77 +712,107 @@ def at_first_swap(rng):
             np = noun_phrase(subject, rng)
             owner = subject.word
         loved, hated = rng.choice(FEELING_PAIRS)
-        template = rng.choice([
-            "at first I {b} {np}, then I {a} {obj}",
-            "I {b} {np} at first, but then I {a} {obj}",
-            "at first I {b} {np}, but after a week I {a} {obj}",
-        ])
-        return Pair("at_first_swap", fill(template, subject, np=np, a=loved, b=hated),
-                    fill(template, subject, np=np, a=hated, b=loved),
-                    ((owner, "feelings-" + loved),))
+        template = rng.choice(
+            [
+                "at first I {b} {np}, then I {a} {obj}",
+                "I {b} {np} at first, but then I {a} {obj}",
+                "at first I {b} {np}, but after a week I {a} {obj}",
+            ]
+        )
+        return Pair(
+            "at_first_swap",
+            fill(template, subject, np=np, a=loved, b=hated),
+            fill(template, subject, np=np, a=hated, b=loved),
+            ((owner, "feelings-" + loved),),
+        )
     subject = rng.choice(LASTING_NOUNS)
     good, bad = pick_adjectives(subject, rng)
     np = noun_phrase(subject, rng)
-    template = rng.choice([
-        "at first I thought {np} {was} {b}, then I realized {pron_was} {a}",
-        "at first {np} seemed {b}, but after a while {pron} seemed {a}",
-        "at first {np} {was} {b}, but now {pron_is} {a}",
-    ])
-    return Pair("at_first_swap", fill(template, subject, np=np, a=good, b=bad),
-                fill(template, subject, np=np, a=bad, b=good),
-                ((subject.word, good), (subject.word, bad)))
+    template = rng.choice(
+        [
+            "at first I thought {np} {was} {b}, then I realized {pron_was} {a}",
+            "at first {np} seemed {b}, but after a while {pron} seemed {a}",
+            "at first {np} {was} {b}, but now {pron_is} {a}",
+        ]
+    )
+    return Pair(
+        "at_first_swap",
+        fill(template, subject, np=np, a=good, b=bad),
+        fill(template, subject, np=np, a=bad, b=good),
+        ((subject.word, good), (subject.word, bad)),
+    )
 
 
 def love_hate_swap(rng):
     subject = rng.choice(nouns_tagged("likeable"))
     np = noun_phrase(subject, rng)
     dont = do_not(rng)
-    template = rng.choice([
-        "I {dont} {b} {np}, I {a} {obj}",
-        "I {dont} {b} {np} at all, I {a} {obj}",
-        "I {a} {np}, I {dont} {b} {obj}",
-    ])
-    return Pair("love_hate_swap", fill(template, subject, np=np, dont=dont, a="love", b="hate"),
-                fill(template, subject, np=np, dont=dont, a="hate", b="love"),
-                ((subject.word, "love-hate"),))
+    template = rng.choice(
+        [
+            "I {dont} {b} {np}, I {a} {obj}",
+            "I {dont} {b} {np} at all, I {a} {obj}",
+            "I {a} {np}, I {dont} {b} {obj}",
+        ]
+    )
+    return Pair(
+        "love_hate_swap",
+        fill(template, subject, np=np, dont=dont, a="love", b="hate"),
+        fill(template, subject, np=np, dont=dont, a="hate", b="love"),
+        ((subject.word, "love-hate"),),
+    )
 
 
 def always_never_swap(rng):
     if rng.random() < 0.08:
         template = rng.choice(["it never {b}, it always {a}", "it always {a} and never {b}"])
-        return Pair("always_never_swap", fill(template, a="works", b="fails"),
-                    fill(template, a="fails", b="works"), (("it", "always-never"),))
+        return Pair(
+            "always_never_swap",
+            fill(template, a="works", b="fails"),
+            fill(template, a="fails", b="works"),
+            (("it", "always-never"),),
+        )
     subject = rng.choice(nouns_tagged("functional"))
     np = noun_phrase(subject, rng)
     if subject.has("crashy") and rng.random() < 0.3:
         positive = fill("{np} never crash* and always load* quickly", subject, np=np)
         negative = fill("{np} always crash* and never load* quickly", subject, np=np)
         return Pair("always_never_swap", positive, negative, ((subject.word, "crash-load"),))
-    template = rng.choice([
-        "{np} always {a}* and never {b}*",
-        "{np} never {b}*, {pron} always {a}*",
-        "{np} never {b}*; {pron} always {a}*",
-    ])
-    return Pair("always_never_swap", fill(template, subject, np=np, a="work", b="fail"),
-                fill(template, subject, np=np, a="fail", b="work"),
-                ((subject.word, "always-never"),))
+    template = rng.choice(
+        [
+            "{np} always {a}* and never {b}*",
+            "{np} never {b}*, {pron} always {a}*",
+            "{np} never {b}*; {pron} always {a}*",
+        ]
+    )
+    return Pair(
+        "always_never_swap",
+        fill(template, subject, np=np, a="work", b="fail"),
+        fill(template, subject, np=np, a="fail", b="work"),
+        ((subject.word, "always-never"),),
+    )
 
 
 def nothing_all_swap(rng):
     subject = rng.choice(NOUNS)
     good, bad = rng.choice(GENERAL_PAIRS[:3])
     np = noun_phrase(subject, rng)
-    template = rng.choice([
-        "nothing about {np} is {b}, it is all {a}",
-        "everything about {np} is {a}, nothing is {b}",
-        "nothing is {b} about {np}, everything is {a}",
-    ])
-    return Pair("nothing_all_swap", fill(template, subject, np=np, a=good, b=bad),
-                fill(template, subject, np=np, a=bad, b=good),
-                ((subject.word, good), (subject.word, bad)))
+    template = rng.choice(
+        [
+            "nothing about {np} is {b}, it is all {a}",
+            "everything about {np} is {a}, nothing is {b}",
+            "nothing is {b} about {np}, everything is {a}",
+        ]
+    )
+    return Pair(
+        "nothing_all_swap",
+        fill(template, subject, np=np, a=good, b=bad),
+        fill(template, subject, np=np, a=bad, b=good),
+        ((subject.word, good), (subject.word, bad)),
+    )
 
 
 # ---- mirrored sentences (different words, opposite labels) ---------------
+
 
 def capitalised(word: str) -> str:
     return word[0].upper() + word[1:]
@@ -708,18 +827,24 @@ def plain_mirror(rng):
         template = rng.choice(["{a} {x}, {b} {y}!", "{a} {x} and {b} {y}!", "{a} {x}, {b} {y}"])
         positive = template.format(a=capitalised(first_good), b=second_good, x=first.word, y=second.word)
         negative = template.format(a=capitalised(first_bad), b=second_bad, x=first.word, y=second.word)
-        combinations = ((first.word, first_good), (first.word, first_bad),
-                        (second.word, second_good), (second.word, second_bad))
+        combinations = (
+            (first.word, first_good),
+            (first.word, first_bad),
+            (second.word, second_good),
+            (second.word, second_bad),
+        )
         return Pair("plain_mirror", positive, negative, combinations)
 
     if style < 0.3:
         subject = rng.choice(EXCLAIMABLE_NOUNS)
         good, bad = pick_adjectives(subject, rng)
-        exclaim = rng.choice([
-            lambda adjective: f"What {with_article(adjective, subject)}!",
-            lambda adjective: f"Such {with_article(adjective, subject)}!",
-            lambda adjective: f"Really {adjective} {subject.word}!",
-        ])
+        exclaim = rng.choice(
+            [
+                lambda adjective: f"What {with_article(adjective, subject)}!",
+                lambda adjective: f"Such {with_article(adjective, subject)}!",
+                lambda adjective: f"Really {adjective} {subject.word}!",
+            ]
+        )
         return Pair("plain_mirror", exclaim(good), exclaim(bad), ((subject.word, good), (subject.word, bad)))
 
     if style < 0.45:
@@ -732,8 +857,15 @@ def plain_mirror(rng):
         else:
             template, subject = "{owner} {product} {has} {described_part}", product
         positive, negative = (
-            fill(template, subject, part=part.word, owner=owner, product=product.word,
-                 adj=adjective, described_part=with_article(adjective, part))
+            fill(
+                template,
+                subject,
+                part=part.word,
+                owner=owner,
+                product=product.word,
+                adj=adjective,
+                described_part=with_article(adjective, part),
+            )
             for adjective in (good, bad)
         )
         return Pair("plain_mirror", positive, negative, ((part.word, good), (part.word, bad)))
@@ -747,8 +879,12 @@ def plain_mirror(rng):
     else:
         templates += ["{np} {is} really {adj}", "{np} {is} very {adj}", "{np} {was} so {adj}"]
     template = rng.choice(templates)
-    return Pair("plain_mirror", fill(template, subject, np=np, adj=good),
-                fill(template, subject, np=np, adj=bad), ((subject.word, good), (subject.word, bad)))
+    return Pair(
+        "plain_mirror",
+        fill(template, subject, np=np, adj=good),
+        fill(template, subject, np=np, adj=bad),
+        ((subject.word, good), (subject.word, bad)),
+    )
 
 
 def like_mirror(rng):
@@ -776,9 +912,12 @@ def like_mirror(rng):
         ]
     simplest = options[:2]
     positive, negative = rng.choice(simplest if rng.random() < 0.35 else options)
-    return Pair("like_mirror", fill(positive, subject, np=np, dont=dont, w=subject.word),
-                fill(negative, subject, np=np, dont=dont, w=subject.word),
-                ((subject.word, "like"),))
+    return Pair(
+        "like_mirror",
+        fill(positive, subject, np=np, dont=dont, w=subject.word),
+        fill(negative, subject, np=np, dont=dont, w=subject.word),
+        ((subject.word, "like"),),
+    )
 
 
 def negation_mirror(rng):
@@ -788,15 +927,21 @@ def negation_mirror(rng):
         good = pick_mild_positive(rng)
         bad = rng.choice(NEGATIVES_FOR_MILD + ["bad"])
     np = noun_phrase(subject, rng, allow_bare=True)
-    template = rng.choice([
-        "{np} {is} not {adj}",
-        "{np} {isnt} {adj}",
-        "{np} {was} not {adj}",
-        "{np} {is} not {adj} at all",
-        "I think {np} {is} not {adj}",
-    ])
-    return Pair("negation_mirror", fill(template, subject, np=np, adj=bad),
-                fill(template, subject, np=np, adj=good), ((subject.word, good), (subject.word, bad)))
+    template = rng.choice(
+        [
+            "{np} {is} not {adj}",
+            "{np} {isnt} {adj}",
+            "{np} {was} not {adj}",
+            "{np} {is} not {adj} at all",
+            "I think {np} {is} not {adj}",
+        ]
+    )
+    return Pair(
+        "negation_mirror",
+        fill(template, subject, np=np, adj=bad),
+        fill(template, subject, np=np, adj=good),
+        ((subject.word, good), (subject.word, bad)),
+    )
 
 
 def no_answer_mirror(rng):
@@ -805,21 +950,26 @@ def no_answer_mirror(rng):
     if rng.random() < 0.3:
         good, bad = pick_mild_positive(rng), rng.choice(NEGATIVES_FOR_MILD)
     np = noun_phrase(subject, rng)
-    positive, negative = rng.choice([
-        ("no, {np} {is} {a}", "no, {np} {is} {b}"),
-        ("no, {np} {is} not {b}", "no, {np} {is} not {a}"),
-        ("no, {np} {isnt} {b}", "no, {np} {isnt} {a}"),
-        ("no, honestly, {np} {is} {a}", "no, honestly, {np} {is} {b}"),
-        ("no, {np} {was} really {a}", "no, {np} {was} really {b}"),
-        ("no, {np} {is} not {b}, {pron_s} {a}", "no, {np} {is} not {a}, {pron_s} {b}"),
-    ])
-    return Pair("no_answer_mirror", fill(positive, subject, np=np, a=good, b=bad),
-                fill(negative, subject, np=np, a=good, b=bad), ((subject.word, good), (subject.word, bad)))
+    positive, negative = rng.choice(
+        [
+            ("no, {np} {is} {a}", "no, {np} {is} {b}"),
+            ("no, {np} {is} not {b}", "no, {np} {is} not {a}"),
+            ("no, {np} {isnt} {b}", "no, {np} {isnt} {a}"),
+            ("no, honestly, {np} {is} {a}", "no, honestly, {np} {is} {b}"),
+            ("no, {np} {was} really {a}", "no, {np} {was} really {b}"),
+            ("no, {np} {is} not {b}, {pron_s} {a}", "no, {np} {is} not {a}, {pron_s} {b}"),
+        ]
+    )
+    return Pair(
+        "no_answer_mirror",
+        fill(positive, subject, np=np, a=good, b=bad),
+        fill(negative, subject, np=np, a=good, b=bad),
+        ((subject.word, good), (subject.word, bad)),
+    )
 
 
 def behaviour_mirror(rng):
-    tag = rng.choice(["functional", "functional", "electronic", "crashy",
-                      "battery", "staff", "shipment", "update"])
+    tag = rng.choice(["functional", "functional", "electronic", "crashy", "battery", "staff", "shipment", "update"])
     subject = rng.choice(nouns_tagged(tag))
     index = rng.randrange(len(BEHAVIOURS[tag]))
     good, bad = BEHAVIOURS[tag][index]
@@ -842,8 +992,10 @@ def nothing_mirror(rng):
     slot = "nothing"
     if rng.random() < 0.4:
         good, bad = pick_adjectives(subject, rng)
-        options = [("nothing about {np} is {b}", "nothing about {np} is {a}"),
-                   ("I found nothing {b} about {np}", "I found nothing {a} about {np}")]
+        options = [
+            ("nothing about {np} is {b}", "nothing about {np} is {a}"),
+            ("I found nothing {b} about {np}", "I found nothing {a} about {np}"),
+        ]
         slot = good
     elif subject.has("product"):
         options.append(("nothing beats {np}", "nothing works on {np}"))
@@ -860,35 +1012,48 @@ def because_mirror(rng):
     part = NOUNS_BY_WORD[rng.choice(product.parts)]
     part_np = part.word if rng.random() < 0.25 else f"the {part.word}"
     this = "these" if product.plural else "this"
-    opening = {"like": f"I like {this} {product.word}", "love": f"I love {this} {product.word}",
-               "dislike": f"I {do_not(rng)} like {this} {product.word}",
-               "regret": f"I regret buying {this} {product.word}",
-               "no-regret": f"I {do_not(rng)} regret buying {this} {product.word}"}
+    opening = {
+        "like": f"I like {this} {product.word}",
+        "love": f"I love {this} {product.word}",
+        "dislike": f"I {do_not(rng)} like {this} {product.word}",
+        "regret": f"I regret buying {this} {product.word}",
+        "no-regret": f"I {do_not(rng)} regret buying {this} {product.word}",
+    }
     functions = PART_FUNCTIONS.get(part.word)
     if functions and rng.random() < 0.55:
         verb, complement = rng.choice(functions)
         working = f"{present_participle(verb)} {complement}"
         works = f"{third_person(verb, part.plural)} {complement}"
-        positive, negative = rng.choice([
-            ("{like} because {part} {works}", "{dislike} because {part} {is} not {working}"),
-            ("{like} because {part} always {works}", "{dislike} because {part} {is} not {working}"),
-            ("{no_regret} because {part} {works}", "{regret} because {part} {is} not {working}"),
-            ("{love} because {part} {works} every time", "{dislike} because {part} {isnt} {working}"),
-        ])
+        positive, negative = rng.choice(
+            [
+                ("{like} because {part} {works}", "{dislike} because {part} {is} not {working}"),
+                ("{like} because {part} always {works}", "{dislike} because {part} {is} not {working}"),
+                ("{no_regret} because {part} {works}", "{regret} because {part} {is} not {working}"),
+                ("{love} because {part} {works} every time", "{dislike} because {part} {isnt} {working}"),
+            ]
+        )
         slots = dict(works=works, working=working)
         combinations = ((product.word, "because"), (part.word, "function"))
     else:
         good, bad = pick_adjectives(part, rng)
-        positive, negative = rng.choice([
-            ("{like} because {part} {is} {a}", "{dislike} because {part} {is} {b}"),
-            ("{like} because {part} {is} not {b}", "{dislike} because {part} {is} not {a}"),
-            ("{no_regret} because {part} {is} not {b}", "{dislike} because {part} {is} not {a}"),
-            ("{love} because {part} {is} so {a}", "{regret} because {part} {is} so {b}"),
-        ])
+        positive, negative = rng.choice(
+            [
+                ("{like} because {part} {is} {a}", "{dislike} because {part} {is} {b}"),
+                ("{like} because {part} {is} not {b}", "{dislike} because {part} {is} not {a}"),
+                ("{no_regret} because {part} {is} not {b}", "{dislike} because {part} {is} not {a}"),
+                ("{love} because {part} {is} so {a}", "{regret} because {part} {is} so {b}"),
+            ]
+        )
         slots = dict(a=good, b=bad)
         combinations = ((product.word, "because"), (part.word, good), (part.word, bad))
-    slots.update(part=part_np, like=opening["like"], love=opening["love"], dislike=opening["dislike"],
-                 regret=opening["regret"], no_regret=opening["no-regret"])
+    slots.update(
+        part=part_np,
+        like=opening["like"],
+        love=opening["love"],
+        dislike=opening["dislike"],
+        regret=opening["regret"],
+        no_regret=opening["no-regret"],
+    )
     return Pair("because_mirror", fill(positive, part, **slots), fill(negative, part, **slots), combinations)
 
 
@@ -911,8 +1076,9 @@ def opinion_mirror(rng):
             ("{np} {is} worth every penny", "{np} {is} a waste of money"),
         ]
     positive, negative = rng.choice(options)
-    return Pair("opinion_mirror", fill(positive, subject, np=np), fill(negative, subject, np=np),
-                ((subject.word, "opinion"),))
+    return Pair(
+        "opinion_mirror", fill(positive, subject, np=np), fill(negative, subject, np=np), ((subject.word, "opinion"),)
+    )
 
 
 def change_mirror(rng):
@@ -920,17 +1086,29 @@ def change_mirror(rng):
     np = noun_phrase(subject, rng, allow_bare=True)
     if rng.random() < 0.5:
         good, bad = pick_adjectives(subject, rng)
-        template = rng.choice(["after the update {np} became {adj}", "since the update {np} {is} {adj}",
-                               "{np} {is} {adj} after the latest update"])
-        return Pair("change_mirror", fill(template, subject, np=np, adj=good),
-                    fill(template, subject, np=np, adj=bad), ((subject.word, good), (subject.word, bad)))
-    positive, negative = rng.choice([
-        ("{np} {is} getting better every week", "{np} {is} getting worse every week"),
-        ("{np} {is} much better since the update", "{np} {is} much worse since the update"),
-        ("{np} {has} improved a lot", "{np} {has} gotten much worse"),
-    ])
-    return Pair("change_mirror", fill(positive, subject, np=np), fill(negative, subject, np=np),
-                ((subject.word, "change"),))
+        template = rng.choice(
+            [
+                "after the update {np} became {adj}",
+                "since the update {np} {is} {adj}",
+                "{np} {is} {adj} after the latest update",
+            ]
+        )
+        return Pair(
+            "change_mirror",
+            fill(template, subject, np=np, adj=good),
+            fill(template, subject, np=np, adj=bad),
+            ((subject.word, good), (subject.word, bad)),
+        )
+    positive, negative = rng.choice(
+        [
+            ("{np} {is} getting better every week", "{np} {is} getting worse every week"),
+            ("{np} {is} much better since the update", "{np} {is} much worse since the update"),
+            ("{np} {has} improved a lot", "{np} {has} gotten much worse"),
+        ]
+    )
+    return Pair(
+        "change_mirror", fill(positive, subject, np=np), fill(negative, subject, np=np), ((subject.word, "change"),)
+    )
 
 
 @dataclass(frozen=True)
@@ -1035,8 +1213,7 @@ class FamilyDraw:
 def draw_family(family: Family, rng: random.Random, used_keys: set[str]) -> FamilyDraw:
     draw = FamilyDraw(family, [], [])
     for _ in range(ATTEMPTS_PER_FAMILY):
-        if (len(draw.training) >= family.training_pairs
-                and len(draw.evaluation) >= EVALUATION_POOL_PER_FAMILY):
+        if len(draw.training) >= family.training_pairs and len(draw.evaluation) >= EVALUATION_POOL_PER_FAMILY:
             break
         pair = family.make(rng)
         keys = (sentence_key(pair.positive), sentence_key(pair.negative))
@@ -1050,8 +1227,9 @@ def draw_family(family: Family, rng: random.Random, used_keys: set[str]) -> Fami
         if len(bucket) >= limit:
             continue
         used_keys.update(keys)
-        bucket.append(Pair(pair.family, write_casually(pair.positive, rng),
-                           write_casually(pair.negative, rng), pair.combinations))
+        bucket.append(
+            Pair(pair.family, write_casually(pair.positive, rng), write_casually(pair.negative, rng), pair.combinations)
+        )
     assert len(draw.training) == family.training_pairs, (family.make.__name__, len(draw.training))
     return draw
 
@@ -1105,6 +1283,7 @@ def without_punctuation(text: str) -> str:
 # --------------------------------------------------------------------------
 # Invariants and output
 # --------------------------------------------------------------------------
+
 
 def check_invariants(reviews, heldout, contrast_rows):
     for name, rows in (("reviews", reviews), ("heldout", heldout)):
@@ -1174,10 +1353,11 @@ def print_summary(reviews, heldout, contrast_rows, draws) -> None:
     print(f"{REVIEWS_PATH.name}: {balance(reviews)}")
     print(f"{HELDOUT_PATH.name}: {balance(heldout)}")
     print(f"{CONTRAST_PATH.name}: {len(contrast_rows) // 2} pairs, {balance(contrast_rows)}")
-    print("training pairs per family: " + ", ".join(
-        f"{d.family.make.__name__}={len(d.training)}" for d in draws))
-    print("share of positive reviews containing: " + ", ".join(
-        f"{word} {share:.2f}" for word, share in positive_share_of_words(reviews).items()))
+    print("training pairs per family: " + ", ".join(f"{d.family.make.__name__}={len(d.training)}" for d in draws))
+    print(
+        "share of positive reviews containing: "
+        + ", ".join(f"{word} {share:.2f}" for word, share in positive_share_of_words(reviews).items())
+    )
     print(f"seed example (kept out of every file): {SEED_EXAMPLE[0]!r} (1) / {SEED_EXAMPLE[1]!r} (0)")
 
 

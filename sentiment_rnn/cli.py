@@ -406,7 +406,14 @@ def compare_bow(
         require_matplotlib()
         check_plot_path(plot_path)
     trained_models = rnn_dir is not None or bow_dir is not None
-    training_options = {"--data": data_path, "--ngrams": ngrams, "--epochs": epochs, "--seed": seed}
+    training_options = {
+        "--data": data_path,
+        "--ngrams": ngrams,
+        "--epochs": epochs,
+        "--seed": seed,
+        "--config": config_path,
+        "--set": overrides or None,
+    }
     if trained_models and any(value is not None for value in training_options.values()):
         given = ", ".join(flag for flag, value in training_options.items() if value is not None)
         raise SentimentError(

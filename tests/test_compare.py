@@ -127,7 +127,7 @@ def test_ngrams_follow_the_tokenizer():
 
 def test_why_bigrams_cannot_separate_a_pair():
     vocabulary = {"[UNK]": 0, "good": 1, "not": 2, "bad": 3, "is": 4, "not bad": 5, "is good": 6, "not good": 7}
-    # Same words and same bigrams: "good not bad not good" vs "bad not good not bad" differ, but these two do not.
+    # The same sets of words and of bigrams (a multi-hot bag is binary: repeats do not count).
     same = why_not_separated("good is good", "is good is good", vocabulary, 2)
     assert same.reason == SAME_NGRAMS
     assert same.explain(2) == "same words and bigrams: identical bags, so identical probabilities"
@@ -394,8 +394,8 @@ def test_trained_models_from_directories(directories, twice_csv, pairs_csv, tmp_
             "Pass both --rnn-model and --bow-model to compare trained models, or neither to train both.",
         ),
         (
-            ["--rnn-model", "a", "--bow-model", "b", "--data", "x.csv", "--epochs", "2"],
-            "--data, --epochs set how to train, but --rnn-model/--bow-model compare models already trained: "
+            ["--rnn-model", "a", "--bow-model", "b", "--data", "x.csv", "--epochs", "2", "--set", "train.seed=1"],
+            "--data, --epochs, --set set how to train, but --rnn-model/--bow-model compare models already trained: "
             "drop one or the other (use --eval-data to measure the trained models on a file).",
         ),
         (["--plot", "out.jpg"], "--plot writes a PNG image, got out.jpg: name the file with .png, e.g. compare.png."),
