@@ -137,6 +137,7 @@ def train(
     Returns:
         A TrainResult with the validation metrics of the restored best weights.
     """
+    from sentiment_rnn.engine import write_engine_files
     from sentiment_rnn.models import TOKENIZER_LAYER, with_view
 
     dataset = dataset if dataset is not None else load_training_data(config)
@@ -162,6 +163,7 @@ def train(
         (staging / artifact.CONFIG_FILE).write_text(to_toml(config), encoding="utf-8")
         artifact.write_json(staging / artifact.VOCABULARY_FILE, list(model.get_layer(TOKENIZER_LAYER).get_vocabulary()))
         artifact.write_json(staging / artifact.METRICS_FILE, metrics)
+        write_engine_files(model, config, staging)
         summary = {
             "source": dataset.source,
             "rows": len(dataset),
