@@ -576,40 +576,39 @@ def load_engine(directory: str | Path) -> Engine:
     from sentiment_rnn import artifact
 
     directory = Path(directory)
+    fix = "retrain the model with `sentiment-rnn train`, or pass --engine keras"
     for name in (artifact.ENGINE_FILE, artifact.WEIGHTS_FILE, artifact.VOCABULARY_FILE):
         if not (directory / name).is_file():
-            raise SentimentError(
-                f"{directory} has no {name}, which the NumPy engine needs: retrain the model with "
-                "`sentiment-rnn train`, or pass --engine keras."
-            )
-    damaged = "is damaged: retrain the model with `sentiment-rnn train`, or pass --engine keras"
-    try:
-        architecture = json.loads((directory / artifact.ENGINE_FILE).read_text(encoding="utf-8"))
-        vocabulary = json.loads((directory / artifact.VOCABULARY_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SentimentError(
-            f"{directory} has an unreadable JSON file ({exc}): {damaged[len('is damaged: ') :]}."
-        ) from None
+            raise SentimentError(f"{directory} has no {name}, which the NumPy engine needs: {fix}.")
+    engine_file, weights_file = directory / artifact.ENGINE_FILE, directory / artifact.WEIGHTS_FILE
+    architecture = _read_json(engine_file, fix)
+    vocabulary = _read_json(directory / artifact.VOCABULARY_FILE, fix)
     version = architecture.get("format_version") if isinstance(architecture, dict) else None
     if not isinstance(version, int):
-        raise SentimentError(f"{directory / artifact.ENGINE_FILE} {damaged}.")
+        raise SentimentError(f"{engine_file} has no valid format_version: {fix}.")
     if version > ENGINE_FORMAT_VERSION:
         raise SentimentError(
-            f"{directory / artifact.ENGINE_FILE} has engine format {version}, but this sentiment-rnn reads "
-            f"format {ENGINE_FORMAT_VERSION} at most: upgrade sentiment-rnn, or pass --engine keras."
+            f"{engine_file} has engine format {version}, but this sentiment-rnn reads format "
+            f"{ENGINE_FORMAT_VERSION} at most: upgrade sentiment-rnn, or pass --engine keras."
         )
     try:
-        with np.load(directory / artifact.WEIGHTS_FILE, allow_pickle=False) as archive:
+        with np.load(weights_file, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise SentimentError(f"{directory / artifact.WEIGHTS_FILE} {damaged} ({type(exc).__name__}).") from None
+        raise SentimentError(f"{weights_file} is damaged ({type(exc).__name__}): {fix}.") from None
     try:
         return build_engine(architecture, arrays, vocabulary)
     except (KeyError, ValueError, TypeError, IndexError) as exc:
         raise SentimentError(
-            f"{directory / artifact.WEIGHTS_FILE} does not fit {artifact.ENGINE_FILE} ({type(exc).__name__}: {exc}): "
-            "retrain the model with `sentiment-rnn train`, or pass --engine keras."
+            f"{weights_file} does not fit {artifact.ENGINE_FILE} ({type(exc).__name__}: {exc}): {fix}."
         ) from None
+
+
+def _read_json(file: Path, fix: str) -> Any:
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SentimentError(f"{file} is unreadable ({exc}): {fix}.") from None
 
 
 def engine_from_keras(model, config, vocabulary: Sequence[str] | None = None) -> Engine:

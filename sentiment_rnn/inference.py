@@ -234,20 +234,36 @@ class _Counter:
 def keras_stream(directory: ModelDirectory, chunks: Iterable[list[str]]) -> tuple[float, int]:
     """Feed token chunks to a Keras ``stateful=True`` twin of the model; (last probability, tokens read).
 
-    Each chunk reaches the model as its tokens joined by spaces, which the
-    model's tokenizer splits back into the same tokens.
+    Each chunk reaches the twin's own tokenizer as its tokens joined by
+    spaces, which it splits back into the same tokens. The twin's layers run
+    in one compiled ``tf.function`` for a batch of exactly one text (calling
+    the model eagerly runs the recurrent loop op by op, about 100 times
+    slower); the stateful layers keep their state in variables between calls.
     """
+    from sentiment_rnn.models import EMBEDDING_LAYER, HEAD_LAYER, TOKENIZER_LAYER, recurrent_layer_name
     from sentiment_rnn.models import reset_states, with_view
 
-    stateful = with_view(directory.model, directory.config.model, stateful=True, batch_size=1)
-    import tensorflow as tf
+    model_config = directory.config.model
+    stateful = with_view(directory.model, model_config, stateful=True, batch_size=1)
+    import tensorflow as tf  # after loading the model, which imports it quietly
+
+    tokenizer, embedding, head = (stateful.get_layer(n) for n in (TOKENIZER_LAYER, EMBEDDING_LAYER, HEAD_LAYER))
+    recurrent = [stateful.get_layer(recurrent_layer_name(i)) for i in range(model_config.layers)]
+
+    @tf.function(input_signature=[tf.TensorSpec((1,), tf.string)])
+    def read_chunk(text):
+        ids = tf.ensure_shape(tokenizer(text), (1, None))  # (1, T): the stateful layers need the batch size
+        mask = tf.not_equal(ids, 0)  # padding up to tokenizer.output_sequence_length, if set
+        x = embedding(ids)
+        for layer in recurrent:
+            x = layer(x, mask=mask)
+        return head(x)  # (1, 1)
 
     reset_states(stateful)
     probability, tokens = None, 0
     for chunk in chunks:
-        probability = float(stateful(tf.constant([" ".join(chunk)]), training=False)[0, 0])
+        probability = float(read_chunk(tf.constant([" ".join(chunk)]))[0, 0])
         tokens += len(chunk)
-    reset_states(stateful)
     if probability is None:
         probability = float(predict_proba(directory.model, [""])[0])
     return probability, tokens

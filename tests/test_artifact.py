@@ -71,7 +71,7 @@ def damaged(model_dir, tmp_path):
 def test_truncated_model_file_is_a_clear_error(damaged):
     data = (damaged / "model.keras").read_bytes()
     (damaged / "model.keras").write_bytes(data[: len(data) // 2])
-    result = CliRunner().invoke(cli, ["predict", "--model", str(damaged), "good"])
+    result = CliRunner().invoke(cli, ["predict", "--model", str(damaged), "--engine", "keras", "good"])
     assert result.exit_code == 1
     assert result.output == (
         f"Error: Cannot load {damaged / 'model.keras'} (BadZipFile): the file is damaged or not a "
