@@ -240,8 +240,14 @@ def keras_stream(directory: ModelDirectory, chunks: Iterable[list[str]]) -> tupl
     the model eagerly runs the recurrent loop op by op, about 100 times
     slower); the stateful layers keep their state in variables between calls.
     """
-    from sentiment_rnn.models import EMBEDDING_LAYER, HEAD_LAYER, TOKENIZER_LAYER, recurrent_layer_name
-    from sentiment_rnn.models import reset_states, with_view
+    from sentiment_rnn.models import (
+        EMBEDDING_LAYER,
+        HEAD_LAYER,
+        TOKENIZER_LAYER,
+        recurrent_layer_name,
+        reset_states,
+        with_view,
+    )
 
     model_config = directory.config.model
     stateful = with_view(directory.model, model_config, stateful=True, batch_size=1)

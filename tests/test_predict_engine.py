@@ -20,7 +20,9 @@ from sentiment_rnn.inference import predict, predict_stream
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS = ["No, this phone is good", "This phone is no good", "", "🙂 unknownword"]
-DOCUMENT = "".join(f"The battery is not bad at all, {i}; I don't like\u2028the screen. Écran très bien! " for i in range(12))
+DOCUMENT = "".join(
+    f"The battery is not bad at all, {i}; I don't like\u2028the screen. Écran très bien! " for i in range(12)
+)
 
 
 def run(*args, input=None):
@@ -43,7 +45,9 @@ def models(tmp_path_factory) -> dict[str, Path]:
         "bow": ("model.kind=bow", "model.ngrams=2"),
         "truncating": ("model.cell=simple", "tokenizer.output_sequence_length=4"),
     }
-    return {name: write_model_dir(*randomized_model(*overrides), root / name) for name, overrides in architectures.items()}
+    return {
+        name: write_model_dir(*randomized_model(*overrides), root / name) for name, overrides in architectures.items()
+    }
 
 
 def json_rows(result) -> list[dict]:
@@ -168,7 +172,13 @@ def test_stream_equals_one_shot_and_prints_one_line(models, tmp_path):
     n_chunks = -(-n_tokens // 7)
     assert result.output == f"{label:<8}  {one_shot:.4f}  {document} ({n_tokens} tokens in {n_chunks} chunks)\n"
     row = json_rows(run("predict", "--model", models["gru"], "--stream", "-", "--json", input=DOCUMENT))[0]
-    assert row == {"source": "<stdin>", "label": label, "probability": row["probability"], "tokens": n_tokens, "chunks": 1}
+    assert row == {
+        "source": "<stdin>",
+        "label": label,
+        "probability": row["probability"],
+        "tokens": n_tokens,
+        "chunks": 1,
+    }
     assert abs(row["probability"] - one_shot) < 1e-6
 
 
