@@ -7,8 +7,11 @@ with exit code 1; TensorFlow is imported only inside the commands that need it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
+import threading
 
 import click
 
@@ -73,17 +76,44 @@ def cli():
     type=click.Path(),
     help="Model directory to write (replaced atomically).",
 )
+@click.option(
+    "--on-empty",
+    type=click.Choice(["skip", "error"]),
+    help="Rows with missing or blank text: skip and count them (default) or stop with an error.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the interrupted run into --out from its last finished epoch (same options and data).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress output; print only the summary.")
-def train(data_path, config_path, overrides, epochs, seed, text_column, label_column, encoding, out_dir, quiet):
+def train(
+    data_path,
+    config_path,
+    overrides,
+    epochs,
+    seed,
+    text_column,
+    label_column,
+    encoding,
+    on_empty,
+    out_dir,
+    resume,
+    quiet,
+):
     """Train a model and write it to a model directory.
 
     Reads --data (or the built-in corpus), holds out a validation split,
     trains with early stopping and writes model.keras, config.toml,
     vocabulary.json, metrics.json, history.csv and meta.json to --out.
+    The previous --out stays intact until the new one is complete; after an
+    interruption (Ctrl-C, a kill), run the same command with --resume.
 
     Example usage:
 
         sentiment-rnn train --data reviews.csv --set model.cell=gru --epochs 10 --out my-model
+
+        sentiment-rnn train --data reviews.csv --set model.cell=gru --epochs 10 --out my-model --resume
     """
     from sentiment_rnn.config import load_config
     from sentiment_rnn.training import train as train_model
@@ -93,6 +123,7 @@ def train(data_path, config_path, overrides, epochs, seed, text_column, label_co
         "data.text_column": text_column,
         "data.label_column": label_column,
         "data.encoding": encoding,
+        "data.on_empty": on_empty,
         "train.epochs": epochs,
         "train.seed": seed,
     }
@@ -101,13 +132,40 @@ def train(data_path, config_path, overrides, epochs, seed, text_column, label_co
     ]
     config = load_config(config_path, all_overrides)
     verbose = 0 if quiet else ("auto" if sys.stdout.isatty() else 2)
-    result = train_model(config, out_dir, verbose=verbose)
+    try:
+        with _sigterm_as_interrupt():  # `kill PID` cleans up like Ctrl-C
+            result = train_model(config, out_dir, verbose=verbose, resume=resume)
+    except KeyboardInterrupt:
+        click.echo(
+            f"Interrupted: {out_dir} was not changed; to continue, run the same command with --resume.", err=True
+        )
+        sys.exit(130)
+    if result.skipped:
+        rows = "row" if result.skipped == 1 else "rows"
+        click.echo(f"Skipped {result.skipped} {rows} with empty text (--on-empty error refuses them).")
     metrics = result.metrics
     click.echo(
         f"Saved model to {result.out_dir}: validation accuracy {metrics['accuracy']:.3f}, "
         f"AUC {metrics['auc']:.3f} on {metrics['n']} examples "
         f"(best epoch {result.best_epoch} of {result.epochs_run})."
     )
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Turn SIGTERM into KeyboardInterrupt while the body runs (main thread only), then restore the handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @cli.command()
