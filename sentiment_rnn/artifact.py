@@ -252,7 +252,7 @@ class ModelDirectory:
         if self._engine is None:
             from sentiment_rnn.engine import load_engine
 
-            self._engine = load_engine(self.path)
+            self._engine = load_engine(self.path, self.config)
         return self._engine
 
     def metrics(self) -> dict[str, Any]:

@@ -609,12 +609,17 @@ def build_engine(architecture: dict[str, Any], arrays: dict[str, np.ndarray], vo
     )
 
 
-def load_engine(directory: str | Path) -> Engine:
+def load_engine(directory: str | Path, config=None) -> Engine:
     """Read ``engine.json``, ``weights.npz`` (no pickle) and ``vocabulary.json`` from a model directory.
+
+    Args:
+        directory: the model directory.
+        config: its ``config.toml`` (a Config), to check the weights against; None skips the check.
 
     Raises:
         SentimentError: missing files (a directory written before the NumPy
-            engine existed), damaged files, or a newer engine format.
+            engine existed), damaged files, a newer engine format, or weights
+            that disagree with ``config``.
     """
     from sentiment_rnn import artifact
 
@@ -640,11 +645,54 @@ def load_engine(directory: str | Path) -> Engine:
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise SentimentError(f"{weights_file} is damaged ({type(exc).__name__}): {fix}.") from None
     try:
-        return build_engine(architecture, arrays, vocabulary)
+        engine = build_engine(architecture, arrays, vocabulary)
     except (KeyError, ValueError, TypeError, IndexError) as exc:
         raise SentimentError(
             f"{weights_file} does not fit {artifact.ENGINE_FILE} ({type(exc).__name__}: {exc}): {fix}."
         ) from None
+    if config is not None:
+        check_engine_matches_config(engine, config, directory)
+    return engine
+
+
+def engine_architecture(engine: Engine) -> dict[str, Any]:
+    """The config keys an engine's weights determine, as ``{"section.key": value}``."""
+    if isinstance(engine, BagOfWordsEngine):
+        facts: dict[str, Any] = {"model.kind": "bow", "model.hidden_layers": len(engine.dense_layers) - 1}
+        if len(engine.dense_layers) > 1:
+            facts["model.hidden_units"] = engine.dense_layers[0][0].shape[1]
+        facts["model.ngrams"] = engine.ngrams
+        return facts
+    top = engine.layers[-1]
+    facts = {
+        "model.kind": "rnn",
+        "model.output_dim": engine.embedding.shape[1],
+        "model.layers": len(engine.layers),
+        "model.bidirectional": top.backward is not None,
+    }
+    if top.backward is not None:
+        facts["model.merge_mode"] = top.merge_mode
+    cell_names = {cell_class: name for name, cell_class in CELL_CLASSES.items()}
+    facts["model.cell"] = cell_names[type(top.forward)]
+    facts["model.units"] = top.forward.units
+    facts["tokenizer.output_sequence_length"] = engine.output_sequence_length
+    return facts
+
+
+def check_engine_matches_config(engine: Engine, config, directory: Path) -> None:
+    """Refuse weights that disagree with the config.toml beside them (an edited or mixed-up directory)."""
+    from sentiment_rnn import artifact
+
+    sections = {"model": config.model, "tokenizer": config.tokenizer}
+    for name, actual in engine_architecture(engine).items():
+        section, key = name.split(".")
+        expected = getattr(sections[section], key)
+        if expected != actual:
+            raise SentimentError(
+                f"{directory / artifact.CONFIG_FILE} does not match {directory / artifact.WEIGHTS_FILE}: the "
+                f"config says {name} = {expected!r} but the weights have {actual!r}; restore the config.toml "
+                "it was trained with, or retrain the model."
+            )
 
 
 def _read_json(file: Path, fix: str) -> Any:
