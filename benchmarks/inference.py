@@ -53,7 +53,9 @@ def generate_sentences(n: int, seed: int = 0) -> list[str]:
     rare = [f"word{i}" for i in range(15000)]
     sentences = []
     for _ in range(n):
-        words = [rng.choice(REVIEW_WORDS) if rng.random() < 0.8 else rng.choice(rare) for _ in range(rng.randint(3, 30))]
+        words = [
+            rng.choice(REVIEW_WORDS) if rng.random() < 0.8 else rng.choice(rare) for _ in range(rng.randint(3, 30))
+        ]
         if rng.random() < 0.5:
             words.insert(rng.randint(1, len(words)), ",")
         words[0] = words[0].capitalize()
@@ -72,7 +74,6 @@ def build_model_dir(path: Path, sentences: list[str]) -> Path:
 
     keras = import_keras()
     import tensorflow as tf
-
     from model_factory import write_model_dir  # noqa: E402  (tests/ helper: writes the files train writes)
 
     keras.utils.set_random_seed(0)
@@ -188,7 +189,11 @@ def main() -> None:
     load_after = os.getloadavg()
 
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines() if line.startswith("Model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()
+            if line.startswith("Model name")
+        ),
         platform.processor(),
     )
     median = {engine: statistics.median(times) for engine, times in cold.items()}
@@ -207,7 +212,7 @@ def main() -> None:
         "with `/usr/bin/time`, whose few milliseconds are included); peak memory is the process's maximum "
         "resident set size (`/usr/bin/time -f %M`).",
         "",
-        f"## Cold start: `predict --engine E \"{text}\"`, {options.runs} runs each, alternating",
+        f'## Cold start: `predict --engine E "{text}"`, {options.runs} runs each, alternating',
         "",
         "| engine | median | min | max | peak memory |",
         "|---|---|---|---|---|",

@@ -44,6 +44,7 @@ from sentiment_rnn.text import OOV_TOKEN, tokenize_py
 ENGINE_FORMAT_VERSION = 1
 DEFAULT_BATCH_SIZE = 512
 SINGLE_THREAD_FROM_ROWS = 256
+INPUT_TABLE_FROM_TOKENS = 4096
 
 State = tuple[np.ndarray, ...]
 
@@ -103,17 +104,19 @@ class SimpleRNNCell:
         self.kernel, self.recurrent_kernel, self.bias = _float32(kernel, recurrent_kernel, bias)
         self.units = self.recurrent_kernel.shape[0]
 
-    def project(self, x: np.ndarray) -> np.ndarray:
-        """``U x(t)`` for every step at once: x (..., input) -> (..., units)."""
-        return x @ self.kernel
+    def project(self, x: np.ndarray, with_bias: bool = True) -> np.ndarray:
+        """``U x(t) + b`` for every step at once (``U x(t)`` without the bias): x (..., input) -> (..., units)."""
+        return x @ self.kernel + self.bias if with_bias else x @ self.kernel
 
     def recurrent_term(self, state: np.ndarray) -> np.ndarray:
-        """``W s(t-1) + b``: (B, units) -> (B, units)."""
+        """``W s(t-1) + b``: (B, units) -> (B, units), as the worked example shows it."""
         return state @ self.recurrent_kernel + self.bias
 
     def step(self, projected: np.ndarray, state: State) -> State:
-        """One step: projected ``U x(t)`` (B, units) and state ``(s(t-1),)`` -> ``(s(t),)``."""
-        return (np.tanh(projected + self.recurrent_term(state[0])),)
+        """One step: projected ``U x(t) + b`` (B, units) and state ``(s(t-1),)`` -> ``(s(t),)``."""
+        z = state[0] @ self.recurrent_kernel
+        z += projected
+        return (np.tanh(z, out=z),)
 
     def initial_state(self, batch: int) -> State:
         return (np.zeros((batch, self.units), np.float32),)
@@ -255,25 +258,35 @@ class RecurrentLayer:
         cells = [self.forward] if self.backward is None else [self.forward, self.backward]
         return [cell.initial_state(batch) for cell in cells]
 
+    def project(self, x: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+        """Each cell's input projection of x (B, T, input): forwards, and backwards with each row reversed."""
+        if self.backward is None:
+            return [self.forward.project(x)]
+        return [self.forward.project(x), self.backward.project(reverse_each(x, lengths))]
+
     def run(
-        self, x: np.ndarray, lengths: np.ndarray, state: list[State] | None = None, return_sequences: bool = False
+        self,
+        x: np.ndarray | None,
+        lengths: np.ndarray,
+        state: list[State] | None = None,
+        return_sequences: bool = False,
+        projected: list[np.ndarray] | None = None,
     ) -> tuple[np.ndarray, list[State]]:
         """Read x (B, T, input) (rows sorted longest first) from ``state`` (default zeros).
+
+        ``projected`` may give :meth:`project` of x, already computed (x is then unused).
 
         Returns:
             (output, final state): output is (B, T, width) with ``return_sequences``,
             else the output after each row's last token (B, width); width is
             ``units``, or ``2 units`` for a concatenating bidirectional layer.
         """
-        state = state if state is not None else self.initial_state(len(x))
-        forward_outputs, forward_state = recurrence(
-            self.forward, self.forward.project(x), lengths, state[0], return_sequences
-        )
+        state = state if state is not None else self.initial_state(len(lengths))
+        projected = self.project(x, lengths) if projected is None else projected
+        forward_outputs, forward_state = recurrence(self.forward, projected[0], lengths, state[0], return_sequences)
         if self.backward is None:
             return (forward_outputs if return_sequences else forward_state[0]), [forward_state]
-        backward_outputs, backward_state = recurrence(
-            self.backward, self.backward.project(reverse_each(x, lengths)), lengths, state[1], return_sequences
-        )
+        backward_outputs, backward_state = recurrence(self.backward, projected[1], lengths, state[1], return_sequences)
         if return_sequences:
             merged = MERGES[self.merge_mode](forward_outputs, reverse_each(backward_outputs, lengths))
         else:
@@ -342,6 +355,7 @@ class RecurrentEngine:
         self.layers = layers
         self.head_kernel, self.head_bias = _float32(head_kernel, head_bias)
         self.output_sequence_length = output_sequence_length
+        self._input_tables: list[np.ndarray] | None = None
 
     @property
     def bidirectional(self) -> bool:
@@ -380,13 +394,34 @@ class RecurrentEngine:
             (probabilities float32, final state).
         """
         state = state if state is not None else self.initial_state(len(ids))
-        x = self.embedding[ids]
+        x, projected = None, None
+        if ids.size >= INPUT_TABLE_FROM_TOKENS:
+            tables = self.input_tables()
+            projected = [tables[0][ids]] + ([tables[1][reverse_each(ids, lengths)]] if len(tables) > 1 else [])
+        else:
+            x = self.embedding[ids]
         final_states = []
         for index, layer in enumerate(self.layers):
             is_top = index == len(self.layers) - 1
-            x, layer_state = layer.run(x, lengths, state[index], return_sequences=return_sequences or not is_top)
+            x, layer_state = layer.run(
+                x, lengths, state[index], return_sequences=return_sequences or not is_top, projected=projected
+            )
+            projected = None
             final_states.append(layer_state)
         return dense(x, self.head_kernel, self.head_bias, "sigmoid")[..., 0], final_states
+
+    def input_tables(self) -> list[np.ndarray]:
+        """The first layer's input projection of every embedding row, (vocabulary, k) per cell; computed once.
+
+        Projecting is linear, so projecting the embedding table once and then
+        looking rows up equals looking up embeddings and projecting them: it
+        saves one matrix product per token for large batches.
+        """
+        if self._input_tables is None:
+            first = self.layers[0]
+            cells = [first.forward] if first.backward is None else [first.forward, first.backward]
+            self._input_tables = [cell.project(self.embedding) for cell in cells]
+        return self._input_tables
 
     def predict_ids(
         self, flat_ids: np.ndarray, lengths: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE
@@ -824,8 +859,8 @@ def forward_demo(letters: str = "he") -> Demo:
     steps = []
     for letter in letters:
         x = one_hot[DEMO_LETTERS.index(letter)][None, :]  # (1, 4)
-        input_term = cell.project(x)
-        new_state = cell.step(input_term, state)
+        input_term = cell.project(x, with_bias=False)
+        new_state = cell.step(cell.project(x), state)
         steps.append(DemoStep(letter, state[0][0], input_term[0], cell.recurrent_term(state[0])[0], new_state[0][0]))
         state = new_state
     scores = dense(state[0], DEMO_V.T.astype(np.float32), np.zeros(4, np.float32))[0]
