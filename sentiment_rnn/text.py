@@ -112,6 +112,7 @@ _SEPARATOR_SET = frozenset(SEPARATORS)
 _TO_SPACE = dict.fromkeys(map(ord, SEPARATORS), " ")
 _SPACED_PUNCTUATION = {ord(char): f" {char} " for char in PUNCTUATION}
 _LEADING_RE = re.compile(LEADING_APOSTROPHES)
+_PIECES_RE = re.compile(f"[^{re.escape(PUNCTUATION)}]+|[{re.escape(PUNCTUATION)}]")
 _TRAILING_RE = re.compile(TRAILING_APOSTROPHES)
 
 
@@ -131,11 +132,24 @@ def standardize_py(text: str) -> str:
 def tokenize_py(text: str) -> list[str]:
     """Standardize and split one string into tokens, as ``TextVectorization`` does.
 
-    After standardizing, the only whitespace left is the space (every
-    character ``str.isspace`` accepts is a separator), so ``str.split`` splits
-    exactly at spaces and drops empty tokens.
+    The same tokens as ``standardize_py(text).split()``, found faster: after
+    separators become spaces and the text is lowercased, each space-delimited
+    word is a token as it is when it is all letters and digits (most words);
+    otherwise it splits into single punctuation characters and the runs
+    between them, each stripped of apostrophes at its ends. (Every character
+    ``str.isspace`` accepts is a separator, so ``str.split`` splits exactly at
+    the spaces.)
     """
-    return standardize_py(text).split()
+    tokens = []
+    for word in text.translate(_TO_SPACE).lower().split():
+        if word.isalnum():
+            tokens.append(word)
+            continue
+        for piece in _PIECES_RE.findall(word):
+            piece = piece.strip("'")
+            if piece:
+                tokens.append(piece)
+    return tokens
 
 
 def last_separator(text: str) -> int:

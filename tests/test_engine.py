@@ -186,6 +186,15 @@ def test_tokenizer_twins_agree_on_the_varied_strings():
     assert tf_tokens == [tokenize_py(text) for text in STRINGS]
 
 
+def test_fast_tokenizer_equals_standardize_then_split():
+    from sentiment_rnn.text import standardize_py
+
+    apostrophes = "a'b' 'c ''' x,'y y', z!'w' ''a'' '!' ',' 'don't'"
+    for text in [*STRINGS, apostrophes]:
+        assert tokenize_py(text) == standardize_py(text).split(), repr(text)
+    assert tokenize_py(apostrophes) == ["a'b", "c", "x", ",", "y", "y", ",", "z", "!", "w", "a", "!", ",", "don't"]
+
+
 def test_token_ids_match_the_keras_vectorizer():
     import tensorflow as tf
 
