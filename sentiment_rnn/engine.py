@@ -22,6 +22,7 @@ after its last token, so each text in a batch is read over exactly its own
 tokens (rows sorted by length, the loop at step t updates only the rows still
 running).
 
+The bag-of-words baseline has its NumPy twin too (:class:`BagOfWordsEngine`).
 Arrays are float32, as in Keras; probabilities are returned as float64.
 """
 
@@ -42,7 +43,7 @@ from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.text import OOV_TOKEN, tokenize_py
 
 ENGINE_FORMAT_VERSION = 1
-DEFAULT_BATCH_SIZE = 512
+DEFAULT_BATCH_SIZE = 1024
 SINGLE_THREAD_FROM_ROWS = 256
 INPUT_TABLE_FROM_TOKENS = 4096
 
@@ -201,7 +202,7 @@ def recurrence(
         projected: ``cell.project`` of the inputs, (B, T, k); rows sorted by
             length, longest first; steps at or after a row's length are padding.
         lengths: int array (B,), non-increasing.
-        state: the initial state, a tuple of (B, units) arrays; updated in place.
+        state: the initial state, a tuple of (B, units) arrays (they may be written to).
         return_sequences: also return the output after every step.
 
     Returns:

@@ -111,7 +111,7 @@ def predict(
     directory = _open(model_dir)
     texts = list(texts)
     if engine == "numpy":
-        probabilities = directory.engine.predict_proba(texts, batch_size=max(batch_size, 512))
+        probabilities = directory.engine.predict_proba(texts, batch_size=max(batch_size, 1024))
     else:
         probabilities = predict_proba(directory.model, texts, batch_size=batch_size)
     return [Prediction(t, float(p), label_for(float(p), threshold)) for t, p in zip(texts, probabilities)]
