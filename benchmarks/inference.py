@@ -86,8 +86,8 @@ def build_model_dir(path: Path, sentences: list[str]) -> Path:
     return write_model_dir(model, config, path)
 
 
-def run_process(args: list[str]) -> tuple[float, float, str]:
-    """Run ``python -m sentiment_rnn ARGS``; (wall seconds, peak RSS in MB, stdout).
+def run_process(args: list[str]) -> tuple[float, float, float, str]:
+    """Run ``python -m sentiment_rnn ARGS``; (wall seconds, CPU seconds (user + system), peak RSS in MB, stdout).
 
     The peak RSS comes from ``/usr/bin/time -f %M``: the rusage of a child of
     this (large) process would include the memory it had when forked.
@@ -95,15 +95,15 @@ def run_process(args: list[str]) -> tuple[float, float, str]:
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:
         start = time.perf_counter()
         result = subprocess.run(
-            ["/usr/bin/time", "-f", "%M", "-o", rss_file.name, sys.executable, "-m", "sentiment_rnn", *args],
+            ["/usr/bin/time", "-f", "%M %U %S", "-o", rss_file.name, sys.executable, "-m", "sentiment_rnn", *args],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             check=True,
         )
         seconds = time.perf_counter() - start
-        peak_kb = int(rss_file.read().split()[-1])
-    return seconds, peak_kb / 1024, result.stdout.decode("utf-8")
+        peak_kb, user, system = rss_file.read().split()[-3:]
+    return seconds, float(user) + float(system), int(peak_kb) / 1024, result.stdout.decode("utf-8")
 
 
 def write_document(path: Path, tokens: int, seed: int = 1) -> None:
@@ -123,13 +123,18 @@ def profile_numpy(model_dir: Path, sentences: list[str]) -> dict[str, float]:
 
     engine = load_engine(model_dir)
     start = time.perf_counter()
-    tokens = [engine.tokens(text) for text in sentences]
+    for text in sentences:
+        engine.tokens(text)
     tokenized = time.perf_counter()
-    flat, lengths = engine.vocabulary.encode_flat(tokens)
+    flat, lengths = engine.encode(sentences)
     encoded = time.perf_counter()
     engine.predict_ids(flat, lengths)
     done = time.perf_counter()
-    return {"tokenize": tokenized - start, "look up ids": encoded - tokenized, "forward pass": done - encoded}
+    return {
+        "tokenize": tokenized - start,
+        "look up ids (tokenize and look up, minus tokenize)": (encoded - tokenized) - (tokenized - start),
+        "forward pass": done - encoded,
+    }
 
 
 def main() -> None:
@@ -152,21 +157,23 @@ def main() -> None:
 
     print("cold start ...", flush=True)
     cold = {"numpy": [], "keras": []}
+    cold_cpu = {"numpy": [], "keras": []}
     cold_rss = {"numpy": 0.0, "keras": 0.0}
     for _ in range(options.runs):
         for engine in ("numpy", "keras"):
-            seconds, rss, _ = run_process(["predict", "--model", str(model_dir), "--engine", engine, text])
+            seconds, cpu_seconds, rss, _ = run_process(["predict", "--model", str(model_dir), "--engine", engine, text])
             cold[engine].append(seconds)
+            cold_cpu[engine].append(cpu_seconds)
             cold_rss[engine] = max(cold_rss[engine], rss)
 
     print("--file ...", flush=True)
     throughput = {}
     for engine in ("numpy", "keras"):
-        seconds, rss, stdout = run_process(
+        seconds, cpu_seconds, rss, stdout = run_process(
             ["predict", "--model", str(model_dir), "--engine", engine, "--file", str(sentence_file)]
         )
         assert len(stdout.splitlines()) == len(sentences)
-        throughput[engine] = (seconds, rss)
+        throughput[engine] = (seconds, cpu_seconds, rss)
 
     print("--stream ...", flush=True)
     document = work / "document.txt"
@@ -178,11 +185,11 @@ def main() -> None:
         ("numpy", document, options.stream_tokens),
         ("keras", small_document, options.stream_tokens // 10),
     ):
-        seconds, rss, stdout = run_process(
+        seconds, cpu_seconds, rss, stdout = run_process(
             ["predict", "--model", str(model_dir), "--engine", engine, "--stream", str(path), "--chunk-tokens", "1000"]
         )
         assert f"({tokens} tokens in " in stdout, stdout
-        stream[engine] = (tokens, path.stat().st_size / 2**20, seconds, rss)
+        stream[engine] = (tokens, path.stat().st_size / 2**20, seconds, cpu_seconds, rss)
 
     print("profile ...", flush=True)
     profile = profile_numpy(model_dir, sentences)
@@ -210,17 +217,18 @@ def main() -> None:
         f"--stream-tokens {options.stream_tokens}`",
         "- Each figure is a whole `python -m sentiment_rnn predict ...` process (start-up included, timed "
         "with `/usr/bin/time`, whose few milliseconds are included); peak memory is the process's maximum "
-        "resident set size (`/usr/bin/time -f %M`).",
+        "resident set size (`/usr/bin/time -f %M`). CPU is the process's user + system time, which other "
+        "load on the machine inflates far less than the wall time.",
         "",
         f'## Cold start: `predict --engine E "{text}"`, {options.runs} runs each, alternating',
         "",
-        "| engine | median | min | max | peak memory |",
-        "|---|---|---|---|---|",
+        "| engine | median | min | max | median CPU | peak memory |",
+        "|---|---|---|---|---|---|",
     ]
     for engine in ("numpy", "keras"):
         lines.append(
             f"| {engine} | {median[engine]:.3f} s | {min(cold[engine]):.3f} s | {max(cold[engine]):.3f} s "
-            f"| {cold_rss[engine]:.0f} MB |"
+            f"| {statistics.median(cold_cpu[engine]):.3f} s | {cold_rss[engine]:.0f} MB |"
         )
     lines += [
         "",
@@ -228,12 +236,15 @@ def main() -> None:
         "",
         f"## Throughput: `predict --engine E --file sentences.txt`, {n:,} generated sentences",
         "",
-        "| engine | whole process | sentences/s | peak memory |",
-        "|---|---|---|---|",
+        "| engine | whole process | sentences/s | CPU | sentences per CPU second | peak memory |",
+        "|---|---|---|---|---|---|",
     ]
     for engine in ("numpy", "keras"):
-        seconds, rss = throughput[engine]
-        lines.append(f"| {engine} | {seconds:.2f} s | {n / seconds:,.0f} | {rss:.0f} MB |")
+        seconds, cpu_seconds, rss = throughput[engine]
+        lines.append(
+            f"| {engine} | {seconds:.2f} s | {n / seconds:,.0f} | {cpu_seconds:.2f} s | {n / cpu_seconds:,.0f} "
+            f"| {rss:.0f} MB |"
+        )
     lines += [
         "",
         f"NumPy / Keras speed: {throughput['keras'][0] / throughput['numpy'][0]:.1f}x (target: at least 20,000 "
@@ -247,13 +258,14 @@ def main() -> None:
         "",
         "## Streaming: `predict --engine E --stream document.txt --chunk-tokens 1000`",
         "",
-        "| engine | tokens | file size | whole process | tokens/s | peak memory |",
-        "|---|---|---|---|---|---|",
+        "| engine | tokens | file size | whole process | tokens/s | CPU | peak memory |",
+        "|---|---|---|---|---|---|---|",
     ]
     for engine in ("numpy", "keras"):
-        tokens, megabytes, seconds, rss = stream[engine]
+        tokens, megabytes, seconds, cpu_seconds, rss = stream[engine]
         lines.append(
-            f"| {engine} | {tokens:,} | {megabytes:.1f} MB | {seconds:.1f} s | {tokens / seconds:,.0f} | {rss:.0f} MB |"
+            f"| {engine} | {tokens:,} | {megabytes:.1f} MB | {seconds:.1f} s | {tokens / seconds:,.0f} "
+            f"| {cpu_seconds:.1f} s | {rss:.0f} MB |"
         )
     lines += [
         "",

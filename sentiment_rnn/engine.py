@@ -28,8 +28,8 @@ Arrays are float32, as in Keras; probabilities are returned as float64.
 
 from __future__ import annotations
 
+import array
 import contextlib
-import itertools
 import json
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -312,16 +312,6 @@ class Vocabulary:
     def encode(self, tokens: Iterable[str]) -> list[int]:
         return list(map(self.ids.__getitem__, tokens))
 
-    def encode_flat(self, token_lists: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
-        """All texts' ids end to end, int64 (total,), and each text's length, int64 (n,)."""
-        lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
-        flat = np.fromiter(
-            map(self.ids.__getitem__, itertools.chain.from_iterable(token_lists)),
-            dtype=np.int64,
-            count=int(lengths.sum()),
-        )
-        return flat, lengths
-
 
 class _IdTable(dict):
     """A dict whose missing keys map to ``oov_id`` (looked up at C speed through ``__getitem__``)."""
@@ -427,7 +417,7 @@ class RecurrentEngine:
     def predict_ids(
         self, flat_ids: np.ndarray, lengths: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE
     ) -> np.ndarray:
-        """Probabilities (n,) float64 for n texts' token ids laid end to end (see ``Vocabulary.encode_flat``).
+        """Probabilities (n,) float64 for n texts' token ids laid end to end (see :meth:`encode`).
 
         Texts are batched by length (longest first), so a batch holds little padding.
         """
@@ -445,10 +435,23 @@ class RecurrentEngine:
                 result[rows], _ = self.run(ids, batch_lengths)
         return result
 
-    def predict_proba(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
+    def predict_proba(self, texts: Iterable[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
         """Probabilities of positive, (n,) float64."""
-        flat, lengths = self.vocabulary.encode_flat([self.tokens(text) for text in texts])
+        flat, lengths = self.encode(texts)
         return self.predict_ids(flat, lengths, batch_size)
+
+    def encode(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """All texts' token ids end to end, int64 (total,), and each text's token count, int64 (n,).
+
+        Only the ids are kept (8 bytes a token), never all the token strings.
+        """
+        lookup = self.vocabulary.ids.__getitem__
+        flat, lengths = array.array("q"), array.array("q")
+        for text in texts:
+            tokens = self.tokens(text)
+            flat.extend(map(lookup, tokens))
+            lengths.append(len(tokens))
+        return np.frombuffer(flat, dtype=np.int64), np.frombuffer(lengths, dtype=np.int64)
 
     def per_token(self, text: str) -> tuple[list[str], np.ndarray]:
         """The many-to-many view: the tokens read and the probability after each one, (n_tokens,) float64."""
