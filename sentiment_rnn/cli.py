@@ -15,10 +15,13 @@ import threading
 
 import click
 
-from sentiment_rnn import __version__
+from sentiment_rnn import __version__, progress
 from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.export import FORMATS as EXPORT_FORMATS
+from sentiment_rnn.presets import DEFAULT_PRESET, preset_names
 
 DEFAULT_MODEL_DIR = "sentiment-model"
+PREDICT_CHUNK = 1024  # texts per progress step of predict --file
 MODEL_OPTION_HELP = "Model directory written by `train` (default: ./sentiment-model, or $SENTIMENT_RNN_MODEL)."
 
 
@@ -86,7 +89,13 @@ def cli():
     is_flag=True,
     help="Continue the interrupted run into --out from its last finished epoch (same options and data).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress output; print only the summary.")
+@click.option(
+    "--tensorboard",
+    "tensorboard_dir",
+    type=click.Path(file_okay=False),
+    help="Also log to this directory for TensorBoard (needs the tensorboard package).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr; print only the summary.")
 def train(
     data_path,
     config_path,
@@ -99,23 +108,29 @@ def train(
     on_empty,
     out_dir,
     resume,
+    tensorboard_dir,
     quiet,
 ):
     """Train a model and write it to a model directory.
 
     Reads --data (or the built-in corpus), holds out a validation split,
     trains with early stopping and writes model.keras, config.toml,
-    vocabulary.json, metrics.json, history.csv and meta.json to --out.
-    The previous --out stays intact until the new one is complete; after an
-    interruption (Ctrl-C, a kill), run the same command with --resume.
+    vocabulary.json, metrics.json, history.csv, training.png (with
+    matplotlib) and meta.json to --out. Progress goes to stderr when it is a
+    terminal; stdout gets only the summary. The previous --out stays intact
+    until the new one is complete; after an interruption (Ctrl-C, a kill), run
+    the same command with --resume.
 
     Example usage:
 
+    \b
         sentiment-rnn train --data reviews.csv --set model.cell=gru --epochs 10 --out my-model
-
         sentiment-rnn train --data reviews.csv --set model.cell=gru --epochs 10 --out my-model --resume
+        sentiment-rnn train --tensorboard logs && tensorboard --logdir logs
     """
     from sentiment_rnn.config import load_config
+    from sentiment_rnn.plots import MISSING_HINT
+    from sentiment_rnn.training import tensorboard_callback
     from sentiment_rnn.training import train as train_model
 
     shortcuts = {
@@ -131,15 +146,19 @@ def train(
         f"{key}={json.dumps(value)}" for key, value in shortcuts.items() if value is not None
     ]
     config = load_config(config_path, all_overrides)
-    verbose = 0 if quiet else ("auto" if sys.stdout.isatty() else 2)
+    callbacks = [tensorboard_callback(tensorboard_dir)] if tensorboard_dir else []
     try:
         with _sigterm_as_interrupt():  # `kill PID` cleans up like Ctrl-C
-            result = train_model(config, out_dir, verbose=verbose, resume=resume)
+            result = train_model(
+                config, out_dir, verbose=progress.keras_verbose(quiet), resume=resume, callbacks=callbacks
+            )
     except KeyboardInterrupt:
         click.echo(
             f"Interrupted: {out_dir} was not changed; to continue, run the same command with --resume.", err=True
         )
         sys.exit(130)
+    if result.plot is None and not quiet:
+        click.echo(MISSING_HINT, err=True)
     if result.skipped:
         rows = "row" if result.skipped == 1 else "rows"
         click.echo(f"Skipped {result.skipped} {rows} with empty text (--on-empty error refuses them).")
@@ -206,11 +225,13 @@ def _sigterm_as_interrupt():
     metavar="N",
     help="Tokens per chunk for --stream (default: 1000).",
 )
-def predict(model_dir, texts, file, as_json, threshold, engine, per_token, stream, chunk_tokens):
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar on stderr.")
+def predict(model_dir, texts, file, as_json, threshold, engine, per_token, stream, chunk_tokens, quiet):
     """Predict the sentiment of texts.
 
     Prints the label and the probability of positive for each text given as
-    an argument, or for each line of --file. The NumPy engine (default) needs
+    an argument, or for each line of --file (on many lines, a progress bar
+    goes to stderr when it is a terminal). The NumPy engine (default) needs
     no TensorFlow and gives the same probabilities as --engine keras.
 
     --per-token adds a line per token: the probability after reading it (a
@@ -228,6 +249,7 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
 
         sentiment-rnn predict --stream book.txt --chunk-tokens 500
     """
+    from sentiment_rnn.artifact import open_model_dir
     from sentiment_rnn.inference import DEFAULT_CHUNK_TOKENS, check_threshold, predict_per_token, predict_stream
     from sentiment_rnn.inference import predict as predict_texts
 
@@ -271,9 +293,16 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
             click.echo(f"{prediction.label:<8}  {prediction.probability:.4f}  {prediction.text}")
             width = max((len(token) for token, _ in prediction.tokens), default=0)
             for token, probability in prediction.tokens:
-                click.echo(f"  {token:<{width}}  {probability:.4f}  {bar(probability)}".rstrip())
+                click.echo(f"  {token:<{width}}  {probability:.4f}  {probability_bar(probability)}".rstrip())
         return
-    for prediction in predict_texts(model_dir, texts, threshold=threshold, engine=engine):
+    directory = open_model_dir(model_dir)
+    predictions = []
+    with progress.bar(length=len(texts), label="Predicting", quiet=quiet) as bar:
+        for start in range(0, len(texts), PREDICT_CHUNK):
+            chunk = texts[start : start + PREDICT_CHUNK]
+            predictions.extend(predict_texts(directory, chunk, threshold=threshold, engine=engine))
+            bar.update(len(chunk))
+    for prediction in predictions:
         if as_json:
             click.echo(json.dumps(prediction.to_dict(), ensure_ascii=False))
         else:
@@ -283,7 +312,7 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
 BAR_WIDTH = 20
 
 
-def bar(probability: float) -> str:
+def probability_bar(probability: float) -> str:
     """A text bar of ``round(probability * 20)`` hashes: 0.31 -> ``######``."""
     return "#" * round(probability * BAR_WIDTH)
 
@@ -330,3 +359,83 @@ def forward_demo(text):
     click.echo(f"  softmax(V s)   = {vector(demo.probabilities)}  ({', '.join(DEMO_LETTERS)})")
     best = DEMO_LETTERS[int(demo.probabilities.argmax())]
     click.echo(f"  most likely next letter: {best!r} (untrained weights)")
+
+
+@cli.command()
+@model_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+def inspect(model_dir, as_json):
+    """Show what a model directory holds and how it was made.
+
+    Architecture and layers (type, output shape, parameters), vocabulary size,
+    sequence length, training data (path, rows, label balance), validation
+    metrics, the config, the format and library versions, and the date.
+
+    Example usage:
+
+    \b
+        sentiment-rnn inspect --model my-model
+        sentiment-rnn inspect --model my-model --json > my-model.json
+    """
+    from sentiment_rnn.inspection import describe, format_description
+
+    description = describe(model_dir)
+    if as_json:
+        click.echo(json.dumps(description, indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_description(description), nl=False)
+
+
+@cli.command("init-config")
+@click.option(
+    "--preset",
+    type=click.Choice(preset_names()),
+    default=DEFAULT_PRESET,
+    show_default=True,
+    help="Which shipped config to start from.",
+)
+def init_config(preset):
+    """Print a complete, commented TOML config to start from.
+
+    Every key is shown with its value and a comment; the presets are the
+    configs shipped with sentiment-rnn. Save the output, edit it, and pass it
+    to train --config.
+
+    Example usage:
+
+    \b
+        sentiment-rnn init-config > my.toml && sentiment-rnn train --config my.toml
+    """
+    from sentiment_rnn.presets import render_preset
+
+    click.echo(render_preset(preset), nl=False)
+
+
+@cli.command()
+@model_option
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(EXPORT_FORMATS),
+    default="savedmodel",
+    show_default=True,
+    help="savedmodel: TensorFlow SavedModel for TF Serving; numpy: weights bundle for use without TensorFlow.",
+)
+@click.option("--out", "out_dir", required=True, type=click.Path(), help="Export directory to create (must not exist).")
+def export(model_dir, export_format, out_dir):
+    """Export a model as a TF SavedModel or a NumPy weights bundle.
+
+    savedmodel takes raw strings and returns probabilities (the tokenizer is
+    inside), ready for TensorFlow Serving or tf.saved_model.load. numpy writes
+    weights.npz, vocabulary.json and config.toml (see docs/model-directory.md).
+
+    Example usage:
+
+    \b
+        sentiment-rnn export --model my-model --format savedmodel --out serving/sentiment/1
+        sentiment-rnn export --model my-model --format numpy --out my-model-numpy
+    """
+    from sentiment_rnn.export import export_model
+
+    written = export_model(model_dir, out_dir, export_format)
+    click.echo(f"Exported {model_dir} as {export_format} to {written}.")

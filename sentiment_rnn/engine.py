@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import array
 import contextlib
+import functools
 import json
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -89,10 +90,16 @@ def single_threaded_blas(rows: int = SINGLE_THREAD_FROM_ROWS) -> Iterator[None]:
     if rows < SINGLE_THREAD_FROM_ROWS:
         yield
         return
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_controller().limit(limits=1, user_api="blas"):
         yield
+
+
+@functools.cache
+def _blas_controller():
+    """threadpoolctl's view of the loaded BLAS libraries (finding them is the slow part: done once)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 # ---------------------------------------------------------------- the cells

@@ -133,6 +133,7 @@ def test_train_writes_a_model_directory(tiny_csv, tmp_path):
         "meta.json",
         "metrics.json",
         "model.keras",
+        "training.png",
         "vocabulary.json",
         "weights.npz",
     ]
