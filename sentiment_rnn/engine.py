@@ -578,8 +578,8 @@ def architecture_of(config) -> dict[str, Any]:
     }
 
 
-def weights_of(model, config) -> dict[str, np.ndarray]:
-    """The arrays of a built Keras model (from ``models.build_model``), by name, as ``weights.npz`` stores them.
+def weights_of(model, model_config) -> dict[str, np.ndarray]:
+    """The arrays of a built Keras model (from ``models.build_model``) with ``[model]`` section ``model_config``, by name.
 
     Names: ``embedding``; ``recurrent_<i>.<forward|backward>.<kernel|recurrent_kernel|bias>``;
     ``hidden_<i>.<kernel|bias>``; ``head.<kernel|bias>``.
@@ -593,14 +593,14 @@ def weights_of(model, config) -> dict[str, np.ndarray]:
         for name, value in zip(names, layer.get_weights()):
             arrays[f"{prefix}.{name}"] = np.asarray(value, dtype=np.float32)
 
-    if config.model.kind == "bow":
-        for index in range(config.model.hidden_layers):
+    if model_config.kind == "bow":
+        for index in range(model_config.hidden_layers):
             add(f"hidden_{index}", model.get_layer(f"hidden_{index}"))
     else:
         arrays["embedding"] = np.asarray(model.get_layer(EMBEDDING_LAYER).get_weights()[0], dtype=np.float32)
-        for index in range(config.model.layers):
+        for index in range(model_config.layers):
             name = recurrent_layer_name(index)
-            if config.model.bidirectional:
+            if model_config.bidirectional:
                 wrapper = model.get_layer(f"bidirectional_{index}")
                 add(f"{name}.forward", wrapper.forward_layer)
                 add(f"{name}.backward", wrapper.backward_layer)
@@ -615,7 +615,7 @@ def write_engine_files(model, config, directory: str | Path) -> None:
     from sentiment_rnn import artifact
 
     directory = Path(directory)
-    np.savez(directory / artifact.WEIGHTS_FILE, **weights_of(model, config))
+    np.savez(directory / artifact.WEIGHTS_FILE, **weights_of(model, config.model))
     artifact.write_json(directory / artifact.ENGINE_FILE, architecture_of(config))
 
 
@@ -754,7 +754,7 @@ def engine_from_keras(model, config, vocabulary: Sequence[str] | None = None) ->
 
     if vocabulary is None:
         vocabulary = model.get_layer(TOKENIZER_LAYER).get_vocabulary()
-    return build_engine(architecture_of(config), weights_of(model, config), vocabulary)
+    return build_engine(architecture_of(config), weights_of(model, config.model), vocabulary)
 
 
 # ---------------------------------------------------------------- streaming input
