@@ -818,6 +818,25 @@ def capitalised(word: str) -> str:
     return word[0].upper() + word[1:]
 
 
+def simple_mirror(rng):
+    """Short everyday verdicts: "this tablet is good", "delivery was awful"."""
+    subject = rng.choice(NOUNS)
+    good, bad = rng.choices(GENERAL_PAIRS, weights=[4] + [1] * (len(GENERAL_PAIRS) - 1))[0]
+    if rng.random() < 0.3:
+        good = pick_mild_positive(rng)
+    if "this" in subject.determiners and rng.random() < 0.5:
+        np = f"{'these' if subject.plural else 'this'} {subject.word}"
+    else:
+        np = noun_phrase(subject, rng, allow_bare=True)
+    template = rng.choice(["{np} {is} {adj}", "{np} {is} {adj}", "{np} {was} {adj}"])
+    return Pair(
+        "simple_mirror",
+        fill(template, subject, np=np, adj=good),
+        fill(template, subject, np=np, adj=bad),
+        ((subject.word, good), (subject.word, bad)),
+    )
+
+
 def plain_mirror(rng):
     style = rng.random()
     if style < 0.15:
@@ -1121,16 +1140,17 @@ class Family:
 FAMILIES = [
     Family(no_good_swap, 150, True),
     Family(no_sibling_swap, 80, True),
-    Family(not_swap, 150, True),
-    Family(rather_swap, 70, True),
+    Family(not_swap, 140, True),
+    Family(rather_swap, 60, True),
     Family(better_than_swap, 50, True),
-    Family(but_swap, 130, True),
-    Family(used_to_swap, 120, True),
+    Family(but_swap, 120, True),
+    Family(used_to_swap, 115, True),
     Family(at_first_swap, 100, True),
-    Family(love_hate_swap, 45, True),
+    Family(love_hate_swap, 40, True),
     Family(always_never_swap, 60, True),
-    Family(nothing_all_swap, 55, True),
-    Family(plain_mirror, 250, False),
+    Family(nothing_all_swap, 50, True),
+    Family(simple_mirror, 120, False),
+    Family(plain_mirror, 200, False),
     Family(like_mirror, 100, False),
     Family(negation_mirror, 180, False),
     Family(no_answer_mirror, 100, False),
