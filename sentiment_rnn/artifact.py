@@ -8,6 +8,8 @@ A model directory holds:
     history.csv      per-epoch training and validation metrics
     training.png     the training curve (only when matplotlib is installed)
     meta.json        format version, package and library versions, date, training data summary
+    weights.npz      the same weights as plain NumPy arrays, for the NumPy engine (loaded without pickle)
+    engine.json      the architecture the NumPy engine needs (cell, layers, units, bidirectional, ...)
 
 Saving writes everything to a temporary directory beside the target and
 renames it into place only when complete, so an interrupted or failed run
@@ -52,6 +54,8 @@ VOCABULARY_FILE = "vocabulary.json"
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.csv"
 META_FILE = "meta.json"
+WEIGHTS_FILE = "weights.npz"
+ENGINE_FILE = "engine.json"
 
 
 @contextlib.contextmanager
@@ -243,18 +247,29 @@ def library_versions() -> dict[str, str]:
 
 @dataclass
 class ModelDirectory:
-    """What a model directory holds, read and checked; ``model`` is loaded on demand."""
+    """What a model directory holds, read and checked; ``model`` and ``engine`` are loaded on demand."""
 
     path: Path
     config: Config
     meta: dict[str, Any]
     _model: Any = None
+    _engine: Any = None
 
     @property
     def model(self):
+        """The Keras model (imports TensorFlow)."""
         if self._model is None:
             self._model = load_keras_model(self.path, self.config)
         return self._model
+
+    @property
+    def engine(self):
+        """The NumPy engine (see ``sentiment_rnn.engine``; no TensorFlow)."""
+        if self._engine is None:
+            from sentiment_rnn.engine import load_engine
+
+            self._engine = load_engine(self.path, self.config)
+        return self._engine
 
     def metrics(self) -> dict[str, Any]:
         return _read_json(self.path / METRICS_FILE, self.path)

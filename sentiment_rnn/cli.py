@@ -200,25 +200,83 @@ def _sigterm_as_interrupt():
 @click.option(
     "--threshold", type=float, default=0.5, show_default=True, help="Probability at or above which a text is positive."
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["numpy", "keras"]),
+    default="numpy",
+    show_default=True,
+    help="numpy: the forward pass in NumPy, no TensorFlow (fast start); keras: load model.keras with TensorFlow.",
+)
+@click.option(
+    "--per-token",
+    is_flag=True,
+    help="Also print the probability after each token, with a bar (recurrent models only).",
+)
+@click.option(
+    "--stream",
+    "stream",
+    type=click.File("r", encoding="utf-8"),
+    metavar="FILE",
+    help="Read ONE long document from FILE (or -) in chunks, carrying the state; unidirectional models only.",
+)
+@click.option(
+    "--chunk-tokens",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Tokens per chunk for --stream (default: 1000).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar on stderr.")
-def predict(model_dir, texts, file, as_json, threshold, quiet):
+def predict(model_dir, texts, file, as_json, threshold, engine, per_token, stream, chunk_tokens, quiet):
     """Predict the sentiment of texts.
 
     Prints the label and the probability of positive for each text given as
-    an argument, or for each line of --file. On many lines, a progress bar
-    goes to stderr when it is a terminal.
+    an argument, or for each line of --file (on many lines, a progress bar
+    goes to stderr when it is a terminal). The NumPy engine (default) needs
+    no TensorFlow and gives the same probabilities as --engine keras.
+
+    --per-token adds a line per token: the probability after reading it (a
+    bidirectional model's per-token view also reads the text backwards).
+    --stream reads one long document piece by piece, never holding it whole,
+    and prints its label, probability, token count and chunk count.
 
     Example usage:
 
         sentiment-rnn predict "I like this phone" "This phone is no good"
 
+        sentiment-rnn predict --per-token "No, this phone is good"
+
         cat reviews.txt | sentiment-rnn predict --file - --json
+
+        sentiment-rnn predict --stream book.txt --chunk-tokens 500
     """
     from sentiment_rnn.artifact import open_model_dir
-    from sentiment_rnn.inference import check_threshold
+    from sentiment_rnn.inference import DEFAULT_CHUNK_TOKENS, check_threshold, predict_per_token, predict_stream
     from sentiment_rnn.inference import predict as predict_texts
 
     check_threshold(threshold)
+    if stream is not None:
+        if texts or file is not None:
+            raise SentimentError("--stream reads one document on its own: pass texts or --file, or --stream, not both.")
+        if per_token:
+            raise SentimentError(
+                "--per-token cannot be combined with --stream: a stream prints one result for the whole document."
+            )
+        try:
+            result = predict_stream(
+                model_dir, stream, chunk_tokens or DEFAULT_CHUNK_TOKENS, threshold=threshold, engine=engine
+            )
+        except UnicodeDecodeError:
+            raise SentimentError(f"{stream.name} is not valid UTF-8: convert it to UTF-8 first.") from None
+        if as_json:
+            click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        else:
+            click.echo(
+                f"{result.label:<8}  {result.probability:.4f}  {result.source} "
+                f"({result.tokens} tokens in {result.chunks} chunks)"
+            )
+        return
+    if chunk_tokens is not None:
+        raise SentimentError("--chunk-tokens applies to --stream only: add --stream FILE or drop --chunk-tokens.")
     texts = list(texts)
     if file is not None:
         try:
@@ -227,18 +285,80 @@ def predict(model_dir, texts, file, as_json, threshold, quiet):
             raise SentimentError(f"{file.name} is not valid UTF-8: convert it to UTF-8 first.") from None
     if not texts:
         raise SentimentError('No text to predict: pass texts as arguments (predict "great phone") or use --file.')
+    if per_token:
+        for prediction in predict_per_token(model_dir, texts, threshold=threshold, engine=engine):
+            if as_json:
+                click.echo(json.dumps(prediction.to_dict(), ensure_ascii=False))
+                continue
+            click.echo(f"{prediction.label:<8}  {prediction.probability:.4f}  {prediction.text}")
+            width = max((len(token) for token, _ in prediction.tokens), default=0)
+            for token, probability in prediction.tokens:
+                click.echo(f"  {token:<{width}}  {probability:.4f}  {probability_bar(probability)}".rstrip())
+        return
     directory = open_model_dir(model_dir)
     predictions = []
     with progress.bar(length=len(texts), label="Predicting", quiet=quiet) as bar:
         for start in range(0, len(texts), PREDICT_CHUNK):
             chunk = texts[start : start + PREDICT_CHUNK]
-            predictions.extend(predict_texts(directory, chunk, threshold=threshold))
+            predictions.extend(predict_texts(directory, chunk, threshold=threshold, engine=engine))
             bar.update(len(chunk))
     for prediction in predictions:
         if as_json:
             click.echo(json.dumps(prediction.to_dict(), ensure_ascii=False))
         else:
             click.echo(f"{prediction.label:<8}  {prediction.probability:.4f}  {prediction.text}")
+
+
+BAR_WIDTH = 20
+
+
+def probability_bar(probability: float) -> str:
+    """A text bar of ``round(probability * 20)`` hashes: 0.31 -> ``######``."""
+    return "#" * round(probability * BAR_WIDTH)
+
+
+@cli.command("forward-demo")
+@click.option(
+    "--text",
+    default="he",
+    show_default=True,
+    help="Letters from {h, e, l, o} to read one after another.",
+)
+def forward_demo(text):
+    """Show one recurrent step after another on the classic {h, e, l, o} example.
+
+    A SimpleRNN with 3 units reads one-hot letters with fixed weights U, W
+    (a scalar 0.427043 times the identity) and b, printing U x(t),
+    W s(t-1) + b and the new state s(t) = tanh(U x(t) + W s(t-1) + b) at every
+    step, then the output scores V s and their softmax over the next letter.
+    The numbers come from the engine's own SimpleRNN cell. The network is
+    untrained, so its guess is no good: that is the point of training.
+
+    Example usage:
+
+        sentiment-rnn forward-demo
+
+        sentiment-rnn forward-demo --text hell
+    """
+    from sentiment_rnn.engine import DEMO_LETTERS
+    from sentiment_rnn.engine import forward_demo as run_demo
+
+    demo = run_demo(text)
+
+    def vector(values) -> str:
+        return "[" + ", ".join(f"{v:.6f}" for v in values) + "]"
+
+    click.echo(f"vocabulary {', '.join(DEMO_LETTERS)} (one-hot x); s(t) = tanh(U x(t) + W s(t-1) + b), s(0) = 0")
+    for t, step in enumerate(demo.steps, start=1):
+        click.echo(f"t={t}  x = {step.letter!r}")
+        click.echo(f"  U x(t)         = {vector(step.input_term)}")
+        click.echo(f"  W s(t-1) + b   = {vector(step.recurrent_term)}")
+        click.echo(f"  s(t)           = {vector(step.state)}")
+    click.echo(f"output after {demo.steps[-1].letter!r}:")
+    click.echo(f"  V s            = {vector(demo.scores)}")
+    click.echo(f"  softmax(V s)   = {vector(demo.probabilities)}  ({', '.join(DEMO_LETTERS)})")
+    best = DEMO_LETTERS[int(demo.probabilities.argmax())]
+    click.echo(f"  most likely next letter: {best!r} (untrained weights)")
 
 
 @cli.command()

@@ -30,8 +30,8 @@ from sentiment_rnn.config import ModelConfig
 from sentiment_rnn.errors import SentimentError
 
 FORMATS = ("savedmodel", "numpy")
-WEIGHTS_FILE = "weights.npz"
-ENGINE_FILE = "engine.json"
+WEIGHTS_FILE = artifact.WEIGHTS_FILE
+ENGINE_FILE = artifact.ENGINE_FILE
 
 
 def export_model(
@@ -95,27 +95,8 @@ def save_weights_npz(model, model_config: ModelConfig, path: Path) -> None:
     """
     import numpy as np
 
-    from sentiment_rnn.models import EMBEDDING_LAYER, HEAD_LAYER, recurrent_layer_name
+    from sentiment_rnn.engine import weights_of
 
-    arrays: dict[str, np.ndarray] = {}
-
-    def add(prefix: str, layer) -> None:
-        for variable in layer.weights:
-            arrays[f"{prefix}.{variable.path.rsplit('/', 1)[-1]}"] = np.asarray(variable.numpy(), dtype=np.float32)
-
-    if model_config.kind == "bow":
-        for index in range(model_config.hidden_layers):
-            add(f"hidden_{index}", model.get_layer(f"hidden_{index}"))
-    else:
-        arrays["embedding"] = np.asarray(model.get_layer(EMBEDDING_LAYER).get_weights()[0], dtype=np.float32)
-        for index in range(model_config.layers):
-            name = recurrent_layer_name(index)
-            if model_config.bidirectional:
-                wrapper = model.get_layer(f"bidirectional_{index}")
-                add(f"{name}.forward", wrapper.forward_layer)
-                add(f"{name}.backward", wrapper.backward_layer)
-            else:
-                add(f"{name}.forward", model.get_layer(name))
-    add("head", model.get_layer(HEAD_LAYER))
+    arrays = weights_of(model, model_config)
     with path.open("wb") as handle:
         np.savez(handle, **arrays)

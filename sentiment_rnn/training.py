@@ -442,6 +442,7 @@ def train(
         SentimentError: bad data, another run writing ``out_dir``, nothing to
             resume, or a diverged run (``out_dir`` is then left as it was).
     """
+    from sentiment_rnn.engine import write_engine_files
     from sentiment_rnn.models import TOKENIZER_LAYER, with_view
 
     if dataset is None:
@@ -479,6 +480,7 @@ def train(
         (staging / artifact.CONFIG_FILE).write_text(to_toml(config), encoding="utf-8")
         artifact.write_json(staging / artifact.VOCABULARY_FILE, list(model.get_layer(TOKENIZER_LAYER).get_vocabulary()))
         artifact.write_json(staging / artifact.METRICS_FILE, metrics)
+        write_engine_files(model, config, staging)
         summary = {
             "source": dataset.source,
             "rows": len(dataset),

@@ -128,12 +128,14 @@ def test_train_writes_a_model_directory(tiny_csv, tmp_path):
     ), result.output
     assert sorted(p.name for p in out.iterdir()) == [
         "config.toml",
+        "engine.json",
         "history.csv",
         "meta.json",
         "metrics.json",
         "model.keras",
         "training.png",
         "vocabulary.json",
+        "weights.npz",
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "tiny.csv"]  # no staging left behind
     meta = json.loads((out / "meta.json").read_text())

@@ -86,6 +86,18 @@ def _edit_units(directory: Path) -> None:
     (directory / "config.toml").write_text(config.replace("\nunits = 64\n", "\nunits = 32\n"))
 
 
+def _truncate_weights(directory: Path) -> None:
+    data = (directory / "weights.npz").read_bytes()
+    (directory / "weights.npz").write_bytes(data[: len(data) // 2])
+
+
+def _bidirectional_model(cwd: Path) -> None:
+    from model_factory import randomized_model, write_model_dir
+
+    write_model_dir(*randomized_model("model.bidirectional=true"), cwd / "bidir")
+    (cwd / "long.txt").write_text("good " * 100)
+
+
 def _lambda_model(directory: Path) -> None:
     from sentiment_rnn.tf_setup import import_keras
 
@@ -133,12 +145,17 @@ SETUPS = {
     "truncated-model": copy_model("truncated")(_truncate),
     "config-mismatch": copy_model("edited")(_edit_units),
     "code-in-model": copy_model("lambda")(_lambda_model),
+    "weights-missing": copy_model("old")(lambda d: (d / "weights.npz").unlink()),
+    "truncated-weights": copy_model("cut")(_truncate_weights),
+    "config-mismatch-weights": copy_model("edited")(_edit_units),
+    "stream-bidirectional": _bidirectional_model,
     "no-text": with_model(lambda cwd: None),
     "text-file-undecodable": with_model(lambda cwd: (cwd / "latin1.txt").write_bytes(b"caf\xe9\n")),
     "threshold-out-of-range": with_model(lambda cwd: None),
 }
 NEEDS_REQUEST = {"newer-format", "corrupt-meta", "model-file-missing", "truncated-model", "config-mismatch"}
 NEEDS_REQUEST |= {"code-in-model", "no-text", "text-file-undecodable", "threshold-out-of-range"}
+NEEDS_REQUEST |= {"weights-missing", "truncated-weights", "config-mismatch-weights"}
 ROWS = documented_rows()
 
 
@@ -183,10 +200,16 @@ def test_empty_texts_are_skipped_and_counted_by_default(tmp_path):
 def predict_keras(directory, texts: list[str]) -> list[float]:
     from sentiment_rnn.inference import predict
 
-    return [p.probability for p in predict(directory, texts)]
+    return [p.probability for p in predict(directory, texts, engine="keras")]
 
 
-ENGINES = {"keras": predict_keras}  # each engine: (opened model directory, texts) -> probabilities
+def predict_numpy(directory, texts: list[str]) -> list[float]:
+    from sentiment_rnn.inference import predict
+
+    return [p.probability for p in predict(directory, texts, engine="numpy")]
+
+
+ENGINES = {"keras": predict_keras, "numpy": predict_numpy}  # each: (opened model directory, texts) -> probabilities
 
 
 @pytest.fixture(scope="module")

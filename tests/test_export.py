@@ -43,7 +43,7 @@ def test_numpy_bundle_holds_weights_vocabulary_and_config(tiny_run, tmp_path):
     out = tmp_path / "bundle"
     result = run("export", "--model", str(tiny_run.model_dir), "--format", "numpy", "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["config.toml", "vocabulary.json", "weights.npz"]
+    assert sorted(p.name for p in out.iterdir()) == ["config.toml", "engine.json", "vocabulary.json", "weights.npz"]
     for name in ("config.toml", "vocabulary.json"):
         assert (out / name).read_bytes() == (tiny_run.model_dir / name).read_bytes()
     model = tiny_run.result.model
