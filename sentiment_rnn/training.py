@@ -18,7 +18,7 @@ from sentiment_rnn.errors import SentimentError
 class Split:
     """A dataset cut in two by a seeded shuffle: ``train`` to fit, ``validation`` to stop and report."""
 
-    train: Dataset
+    train: Dataset  # or, streaming, a streaming.StreamPart with the same len()
     validation: Dataset
 
 
@@ -73,16 +73,45 @@ def seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def string_dataset(dataset: Dataset, batch_size: int, shuffle_seed: int | None = None):
-    """A ``tf.data`` pipeline of (text (B,) string, label (B,) float32) batches."""
+def string_dataset(dataset, batch_size: int, shuffle_seed: int | None = None, bucket_by_length: bool = False):
+    """A ``tf.data`` pipeline of (text (B,) string, label (B,) float32) batches.
+
+    Args:
+        dataset: a Dataset in memory, or one side of a streamed file (``streaming.StreamPart``).
+        batch_size: texts per batch.
+        shuffle_seed: shuffle (re-drawn every epoch) with this seed; None keeps the order.
+        bucket_by_length: group texts of similar token counts (see ``streaming.batch_examples``).
+    """
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices(
-        (tf.constant(dataset.texts, dtype=tf.string), dataset.labels.astype(np.float32))
+    from sentiment_rnn.streaming import StreamPart, batch_examples
+
+    if isinstance(dataset, StreamPart):
+        examples = dataset.examples(shuffle_seed)
+    else:
+        examples = tf.data.Dataset.from_tensor_slices(
+            (tf.constant(dataset.texts, dtype=tf.string), dataset.labels.astype(np.float32))
+        )
+        if shuffle_seed is not None:
+            examples = examples.shuffle(len(dataset), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return batch_examples(examples, batch_size, bucket_by_length).prefetch(tf.data.AUTOTUNE)
+
+
+def adapt_tokenizer(tokenizer, train_data) -> None:
+    """Adapt the tokenizer's vocabulary on the training data (a streamed file was adapted while read)."""
+    vocabulary = getattr(train_data, "vocabulary", None)
+    if vocabulary is not None:
+        tokenizer.set_vocabulary(vocabulary)
+    else:
+        tokenizer.adapt(string_dataset(train_data, 1024).map(lambda text, label: text))
+
+
+def training_batches(config: Config, train_data):
+    """The shuffled (and maybe length-bucketed) training batches; endless when ``train.steps_per_epoch`` is set."""
+    batches = string_dataset(
+        train_data, config.train.batch_size, config.train.seed, bucket_by_length=config.train.bucket_by_length
     )
-    if shuffle_seed is not None:
-        ds = ds.shuffle(len(dataset), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return batches.repeat() if config.train.steps_per_epoch else batches
 
 
 def fit(config: Config, split: Split, history_csv: Path | None = None, verbose: int | str = "auto"):
@@ -98,9 +127,13 @@ def fit(config: Config, split: Split, history_csv: Path | None = None, verbose: 
     from sentiment_rnn.tf_setup import import_keras
 
     keras = import_keras()
+    if config.train.distribute != "none":
+        from sentiment_rnn.distributed import fit_distributed
+
+        return fit_distributed(config, split, history_csv=history_csv, verbose=verbose)
     seed_everything(config.train.seed)
     tokenizer = make_tokenizer(config)
-    tokenizer.adapt(string_dataset(split.train, 1024).map(lambda text, label: text))
+    adapt_tokenizer(tokenizer, split.train)
     model = build_model(config, tokenizer, stateful=False, return_sequences=False)
     compile_model(model, config)
     callbacks = [
@@ -110,9 +143,10 @@ def fit(config: Config, split: Split, history_csv: Path | None = None, verbose: 
     if history_csv is not None:
         callbacks.append(keras.callbacks.CSVLogger(str(history_csv)))
     history = model.fit(
-        string_dataset(split.train, config.train.batch_size, shuffle_seed=config.train.seed),
+        training_batches(config, split.train),
         validation_data=string_dataset(split.validation, 256),
         epochs=config.train.epochs,
+        steps_per_epoch=config.train.steps_per_epoch or None,
         callbacks=callbacks,
         verbose=verbose,
     )
@@ -139,8 +173,15 @@ def train(
     """
     from sentiment_rnn.models import TOKENIZER_LAYER, with_view
 
-    dataset = dataset if dataset is not None else load_training_data(config)
-    split = split_dataset(dataset, config.train.validation_split, config.train.seed)
+    if dataset is None and config.data.streaming:
+        from sentiment_rnn.models import make_tokenizer
+        from sentiment_rnn.streaming import open_stream
+
+        dataset, train_part, validation_part = open_stream(config, make_tokenizer(config))
+        split = Split(train=train_part, validation=validation_part)
+    else:
+        dataset = dataset if dataset is not None else load_training_data(config)
+        split = split_dataset(dataset, config.train.validation_split, config.train.seed)
     out_dir = Path(out_dir)
     with artifact.staged_directory(out_dir) as staging:
         model, history = fit(config, split, history_csv=staging / artifact.HISTORY_FILE, verbose=verbose)
