@@ -73,8 +73,33 @@ def cli():
     type=click.Path(),
     help="Model directory to write (replaced atomically).",
 )
+@click.option(
+    "--distribute",
+    type=click.Choice(["none", "mirrored", "multi-worker"]),
+    help="Shortcut for --set train.distribute=...: this machine's devices, or a cluster of workers.",
+)
+@click.option(
+    "--workers", metavar="HOST:PORT,...", help="Multi-worker cluster, the same list on every worker (else TF_CONFIG)."
+)
+@click.option(
+    "--worker-index", type=click.IntRange(min=0), default=0, show_default=True, help="This worker's place in --workers."
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress output; print only the summary.")
-def train(data_path, config_path, overrides, epochs, seed, text_column, label_column, encoding, out_dir, quiet):
+def train(
+    data_path,
+    config_path,
+    overrides,
+    epochs,
+    seed,
+    text_column,
+    label_column,
+    encoding,
+    out_dir,
+    distribute,
+    workers,
+    worker_index,
+    quiet,
+):
     """Train a model and write it to a model directory.
 
     Reads --data (or the built-in corpus), holds out a validation split,
@@ -84,6 +109,10 @@ def train(data_path, config_path, overrides, epochs, seed, text_column, label_co
     Example usage:
 
         sentiment-rnn train --data reviews.csv --set model.cell=gru --epochs 10 --out my-model
+
+        sentiment-rnn train --data big.csv --set data.streaming=true --set train.bucket_by_length=true
+
+        sentiment-rnn train --distribute multi-worker --workers host1:2222,host2:2222 --worker-index 0
     """
     from sentiment_rnn.config import load_config
     from sentiment_rnn.training import train as train_model
@@ -95,14 +124,32 @@ def train(data_path, config_path, overrides, epochs, seed, text_column, label_co
         "data.encoding": encoding,
         "train.epochs": epochs,
         "train.seed": seed,
+        "train.distribute": distribute,
     }
     all_overrides = list(overrides) + [
         f"{key}={json.dumps(value)}" for key, value in shortcuts.items() if value is not None
     ]
     config = load_config(config_path, all_overrides)
+    multi_worker = config.train.distribute == "multi-worker"
+    if workers is not None:
+        if not multi_worker:
+            raise SentimentError("--workers describes a multi-worker cluster: add --distribute multi-worker.")
+        from sentiment_rnn.distributed import use_cluster
+
+        use_cluster(workers, worker_index)
+    if multi_worker:
+        from sentiment_rnn.distributed import cluster_spec
+
+        cluster_spec()  # before reading any data: say now if the cluster is not described
     verbose = 0 if quiet else ("auto" if sys.stdout.isatty() else 2)
     result = train_model(config, out_dir, verbose=verbose)
     metrics = result.metrics
+    if multi_worker:
+        from sentiment_rnn.distributed import is_chief
+
+        if not is_chief():
+            click.echo(f"Worker done: validation accuracy {metrics['accuracy']:.3f}; the chief writes {out_dir}.")
+            return
     click.echo(
         f"Saved model to {result.out_dir}: validation accuracy {metrics['accuracy']:.3f}, "
         f"AUC {metrics['auc']:.3f} on {metrics['n']} examples "

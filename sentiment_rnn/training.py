@@ -73,27 +73,40 @@ def seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
+def example_stream(dataset, shuffle_seed: int | None = None):
+    """The unbatched ``tf.data`` stream of (text () string, label () float32) pairs.
+
+    Args:
+        dataset: a Dataset in memory, or one side of a streamed file (``streaming.StreamPart``).
+        shuffle_seed: shuffle (re-drawn every epoch) with this seed; None keeps the order.
+    """
+    import tensorflow as tf
+
+    from sentiment_rnn.streaming import StreamPart
+
+    if isinstance(dataset, StreamPart):
+        return dataset.examples(shuffle_seed)
+    examples = tf.data.Dataset.from_tensor_slices(
+        (tf.constant(dataset.texts, dtype=tf.string), dataset.labels.astype(np.float32))
+    )
+    if shuffle_seed is not None:
+        examples = examples.shuffle(len(dataset), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return examples
+
+
 def string_dataset(dataset, batch_size: int, shuffle_seed: int | None = None, bucket_by_length: bool = False):
     """A ``tf.data`` pipeline of (text (B,) string, label (B,) float32) batches.
 
     Args:
-        dataset: a Dataset in memory, or one side of a streamed file (``streaming.StreamPart``).
+        dataset, shuffle_seed: as for :func:`example_stream`.
         batch_size: texts per batch.
-        shuffle_seed: shuffle (re-drawn every epoch) with this seed; None keeps the order.
         bucket_by_length: group texts of similar token counts (see ``streaming.batch_examples``).
     """
     import tensorflow as tf
 
-    from sentiment_rnn.streaming import StreamPart, batch_examples
+    from sentiment_rnn.streaming import batch_examples
 
-    if isinstance(dataset, StreamPart):
-        examples = dataset.examples(shuffle_seed)
-    else:
-        examples = tf.data.Dataset.from_tensor_slices(
-            (tf.constant(dataset.texts, dtype=tf.string), dataset.labels.astype(np.float32))
-        )
-        if shuffle_seed is not None:
-            examples = examples.shuffle(len(dataset), seed=shuffle_seed, reshuffle_each_iteration=True)
+    examples = example_stream(dataset, shuffle_seed)
     return batch_examples(examples, batch_size, bucket_by_length).prefetch(tf.data.AUTOTUNE)
 
 
@@ -114,6 +127,20 @@ def training_batches(config: Config, train_data):
     return batches.repeat() if config.train.steps_per_epoch else batches
 
 
+def training_callbacks(config: Config, history_csv: Path | None = None) -> list:
+    """The Keras callbacks of every ``fit``: early stopping with the best weights restored, NaN stop, CSV log."""
+    from sentiment_rnn.tf_setup import import_keras
+
+    keras = import_keras()
+    callbacks = [
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.train.patience, restore_best_weights=True),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+    if history_csv is not None:
+        callbacks.append(keras.callbacks.CSVLogger(str(history_csv)))
+    return callbacks
+
+
 def fit(config: Config, split: Split, history_csv: Path | None = None, verbose: int | str = "auto"):
     """Adapt the tokenizer and fit the configured model on ``split``.
 
@@ -124,9 +151,7 @@ def fit(config: Config, split: Split, history_csv: Path | None = None, verbose: 
         SentimentError: when the loss becomes NaN (the last good weights are kept).
     """
     from sentiment_rnn.models import build_model, compile_model, make_tokenizer
-    from sentiment_rnn.tf_setup import import_keras
 
-    keras = import_keras()
     if config.train.distribute != "none":
         from sentiment_rnn.distributed import fit_distributed
 
@@ -136,18 +161,12 @@ def fit(config: Config, split: Split, history_csv: Path | None = None, verbose: 
     adapt_tokenizer(tokenizer, split.train)
     model = build_model(config, tokenizer, stateful=False, return_sequences=False)
     compile_model(model, config)
-    callbacks = [
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.train.patience, restore_best_weights=True),
-        keras.callbacks.TerminateOnNaN(),
-    ]
-    if history_csv is not None:
-        callbacks.append(keras.callbacks.CSVLogger(str(history_csv)))
     history = model.fit(
         training_batches(config, split.train),
         validation_data=string_dataset(split.validation, 256),
         epochs=config.train.epochs,
         steps_per_epoch=config.train.steps_per_epoch or None,
-        callbacks=callbacks,
+        callbacks=training_callbacks(config, history_csv),
         verbose=verbose,
     )
     if any(np.isnan(loss) for loss in history.history.get("loss", [])):
@@ -155,6 +174,15 @@ def fit(config: Config, split: Split, history_csv: Path | None = None, verbose: 
             "Training diverged (the loss became NaN): lower train.learning_rate or train.clipnorm and retrain."
         )
     return model, history
+
+
+def distributed_output(config: Config, out_dir: Path):
+    """``artifact.staged_directory(out_dir)``; a multi-worker run's non-chief workers get a scratch directory."""
+    if config.train.distribute == "multi-worker":
+        from sentiment_rnn.distributed import worker_output
+
+        return worker_output(out_dir)
+    return artifact.staged_directory(out_dir)
 
 
 def train(
@@ -183,7 +211,7 @@ def train(
         dataset = dataset if dataset is not None else load_training_data(config)
         split = split_dataset(dataset, config.train.validation_split, config.train.seed)
     out_dir = Path(out_dir)
-    with artifact.staged_directory(out_dir) as staging:
+    with distributed_output(config, out_dir) as staging:
         model, history = fit(config, split, history_csv=staging / artifact.HISTORY_FILE, verbose=verbose)
         evaluation = model.evaluate(string_dataset(split.validation, 256), verbose=0, return_dict=True)
         metrics = {name: float(value) for name, value in evaluation.items()}
