@@ -32,6 +32,7 @@ class DataConfig:
     encoding: str = "utf-8"  # text encoding of the file, e.g. "cp1252"
     streaming: bool = False  # read the file as a tf.data stream, never whole in memory (sentiment_rnn.streaming)
     shuffle_buffer: int = 10000  # streaming only: rows held in the shuffle buffer
+    vocabulary_sample: int = 0  # streaming only: adapt the vocabulary on about this many rows; 0 = all
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,7 @@ def validate(config: Config) -> None:
     require(
         t.distribute in DISTRIBUTE_CHOICES, "train.distribute", f"one of {', '.join(DISTRIBUTE_CHOICES)}", t.distribute
     )
+    require(config.data.vocabulary_sample >= 0, "data.vocabulary_sample", "0 or more", config.data.vocabulary_sample)
     require(config.data.shuffle_buffer >= 1, "data.shuffle_buffer", "at least 1", config.data.shuffle_buffer)
     if t.bucket_by_length and tok.output_sequence_length:
         raise SentimentError(

@@ -18,6 +18,10 @@ pass reads it again from disk, a few thousand rows at a time.
   and labels, and adapts the vocabulary on the training rows (Keras
   ``TextVectorization.update_state`` batch by batch). Its memory is the token
   counts, which grow with the number of distinct words, not with the file.
+  Tokenizing is the slow part of that pass: ``data.vocabulary_sample = N``
+  adapts on about N training rows instead, a seeded sample spread over the
+  whole file (each row is drawn with probability N / estimated rows, the rows
+  estimated from the file size and its first lines).
 - Training shuffles within a buffer of ``data.shuffle_buffer`` rows, re-drawn
   every epoch; a file sorted by label needs a buffer that spans the sort or a
   shuffled copy of the file.
@@ -234,13 +238,26 @@ def has_text(texts):
     return tf.strings.length(strip(texts)) > 0
 
 
-def is_validation(rows, validation_split: float, seed: int):
-    """Seeded, per-row choice of the validation side: (B,) int64 row numbers -> (B,) bool."""
+def is_validation(rows, fraction: float, seed: int, salt: str = "validation"):
+    """Seeded, per-row draw of a ``fraction`` of the rows: (B,) int64 row numbers -> (B,) bool.
+
+    ``salt`` makes draws for different purposes (validation, vocabulary sample) independent.
+    """
     import tensorflow as tf
 
-    keys = tf.strings.join([tf.strings.as_string(seed), tf.strings.as_string(rows)], separator="/")
+    keys = tf.strings.join([salt, tf.strings.as_string(seed), tf.strings.as_string(rows)], separator="/")
     buckets = tf.strings.to_hash_bucket_fast(keys, VALIDATION_RESOLUTION)
-    return buckets < round(validation_split * VALIDATION_RESOLUTION)
+    return buckets < round(fraction * VALIDATION_RESOLUTION)
+
+
+def vocabulary_sample_fraction(path: Path, sample_rows: int, probe_lines: int = 1000) -> float:
+    """The fraction of rows to adapt the vocabulary on: about ``sample_rows`` of the file's rows (0 = all)."""
+    if sample_rows == 0:
+        return 1.0
+    with path.open("rb") as handle:
+        probe = [len(line) for _, line in zip(range(probe_lines + 1), handle)][1:]
+    estimated_rows = path.stat().st_size / max(1.0, sum(probe) / max(1, len(probe)))
+    return min(1.0, sample_rows / estimated_rows)
 
 
 def row_source(config: Config) -> RowSource:
@@ -302,15 +319,27 @@ def open_stream(config: Config, tokenizer):
     source = row_source(config)
     split, seed = config.train.validation_split, config.train.seed
     counts = {"train": 0, "validation": 0, "positives": 0, "skipped": 0}
+    sample_fraction = vocabulary_sample_fraction(source.path, config.data.vocabulary_sample)
 
     def checked(row, text, label, ok):
         valid_utf8 = tf.equal(tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace"), text)
-        return row, text, label, ok, valid_utf8, has_text(text), label_ids(label), is_validation(row, split, seed)
+        in_sample = is_validation(row, sample_fraction, seed, salt="vocabulary")
+        return (
+            row,
+            text,
+            label,
+            ok,
+            valid_utf8,
+            has_text(text),
+            label_ids(label),
+            is_validation(row, split, seed),
+            in_sample,
+        )
 
     tokenizer.reset_state()
     batches = source.batches().map(checked, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     try:
-        for row, text, label, ok, valid_utf8, text_present, label_id, validation in batches.prefetch(2):
+        for row, text, label, ok, valid_utf8, text_present, label_id, validation, in_sample in batches.prefetch(2):
             if not np.all(ok):
                 line = int(row.numpy()[~ok.numpy()][0])
                 raise SentimentError(f"{source.path}, line {line} is not valid JSON Lines: one JSON object per line.")
@@ -330,7 +359,7 @@ def open_stream(config: Config, tokenizer):
             counts["positives"] += int(np.sum(label_id[used] == 1))
             counts["validation"] += int(np.sum(used & validation))
             counts["train"] += int(np.sum(used & ~validation))
-            training_texts = tf.boolean_mask(text, used & ~validation)
+            training_texts = tf.boolean_mask(text, used & ~validation & in_sample.numpy())
             if training_texts.shape[0]:
                 tokenizer.update_state(training_texts)
     except tf.errors.InvalidArgumentError as exc:

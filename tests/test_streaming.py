@@ -101,6 +101,13 @@ def test_vocabulary_is_adapted_on_the_training_side_in_the_same_pass(tmp_path):
     assert train.vocabulary == list(in_memory.get_vocabulary())
 
 
+def test_vocabulary_sample_is_bounded_and_spread_over_the_file(tmp_path):
+    path = write_csv(tmp_path / "d.csv", [(f"word{i}", i % 2) for i in range(2000)])
+    _, train, _ = stream(path, "data.vocabulary_sample=100")
+    sampled = [int(token[4:]) for token in train.vocabulary[2:]]
+    assert 50 < len(sampled) < 200 and max(sampled) > 1500 and min(sampled) < 500
+
+
 def test_shuffling_is_seeded_and_redrawn_each_epoch(tmp_path):
     path = write_csv(tmp_path / "d.csv", [(f"t{i}", i % 2) for i in range(300)])
     _, train, _ = stream(path, "data.shuffle_buffer=50")
