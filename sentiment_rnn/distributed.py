@@ -43,6 +43,7 @@ import json
 import math
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -135,7 +136,13 @@ def make_strategy(kind: str):
         devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
         return tf.distribute.MirroredStrategy([device.name for device in devices])
     cluster_spec()
-    return tf.distribute.MultiWorkerMirroredStrategy()
+    try:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    except RuntimeError as exc:  # "Collective ops must be configured at program startup"
+        raise SentimentError(
+            f"Cannot start multi-worker training ({exc}): TensorFlow already ran in this process; "
+            "start training in a fresh process (sentiment-rnn train --distribute multi-worker)."
+        ) from None
 
 
 def token_id_model(model):
@@ -288,9 +295,10 @@ def fit_replicated(strategy, config: Config, split, tokenizer, from_tokens, hist
     history: dict[str, list[float]] = {}
     best_loss, best_weights, waited = math.inf, None, 0
     for epoch in range(train.epochs):
-        totals = np.zeros(3)
+        totals, started = np.zeros(3), time.perf_counter()
         for _ in range(steps):
             totals += [float(value) for value in train_step(iterator)]
+        seconds = time.perf_counter() - started
         copy_weights(from_tokens, evaluator)
         scores = evaluator.evaluate(validation, verbose=0, return_dict=True)
         row = {"loss": totals[0] / totals[2], "accuracy": totals[1] / totals[2]}
@@ -301,7 +309,7 @@ def fit_replicated(strategy, config: Config, split, tokenizer, from_tokens, hist
             _append_csv(history_csv, epoch, row)
         if verbose:
             shown = " - ".join(f"{name}: {value:.4f}" for name, value in row.items())
-            print(f"Epoch {epoch + 1}/{train.epochs} - {steps} steps - {shown}", flush=True)
+            print(f"Epoch {epoch + 1}/{train.epochs} - {steps} steps in {seconds:.1f} s - {shown}", flush=True)
         if math.isnan(row["loss"]):
             break
         if row["val_loss"] < best_loss:

@@ -201,6 +201,10 @@ def train(
     """
     from sentiment_rnn.models import TOKENIZER_LAYER, with_view
 
+    if config.train.distribute != "none":
+        from sentiment_rnn.distributed import make_strategy
+
+        make_strategy(config.train.distribute)  # before any TensorFlow op: collectives are set up at start-up
     if dataset is None and config.data.streaming:
         from sentiment_rnn.models import make_tokenizer
         from sentiment_rnn.streaming import open_stream

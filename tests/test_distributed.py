@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -111,7 +112,7 @@ def free_ports(count: int) -> list[int]:
 def test_two_workers_train_on_their_shards_and_end_with_identical_weights(tmp_path):
     data = small_csv(tmp_path / "d.csv")
     workers = ",".join(f"127.0.0.1:{port}" for port in free_ports(2))
-    overrides = json.dumps(SMALL)
+    overrides = json.dumps([*SMALL, "data.streaming=true", "train.bucket_by_length=true"])
     processes = [
         run_python(WORKER, workers, str(i), str(data), str(tmp_path / "model"), str(tmp_path / f"w{i}.npz"), overrides)
         for i in range(2)
@@ -130,7 +131,7 @@ def test_two_workers_train_on_their_shards_and_end_with_identical_weights(tmp_pa
     for name in chief.files:
         np.testing.assert_array_equal(chief[name], worker[name])
     assert [json.loads(output.strip().splitlines()[-1]) for output in outputs][0]["epochs"] == 2
-    assert "Epoch 2/2 - 3 steps - loss: " in outputs[1]
+    assert re.search(r"^Epoch 2/2 - 3 steps in \d+\.\d s - loss: \d\.\d{4} - accuracy: ", outputs[1], re.M), outputs[1]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "model", "w0.npz", "w1.npz"]  # chief only
     assert sorted(p.name for p in (tmp_path / "model").iterdir()) == MODEL_FILES
 
