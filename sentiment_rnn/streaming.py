@@ -200,6 +200,7 @@ class StreamPart:
             return tf.boolean_mask(text, selected), tf.cast(tf.boolean_mask(label_id, selected), tf.float32)
 
         examples = self.source.batches().map(keep, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).unbatch()
+        examples = examples.apply(tf.data.experimental.assert_cardinality(self.rows))  # Keras then knows the steps
         if shuffle_seed is not None:
             examples = examples.shuffle(self.shuffle_buffer, seed=shuffle_seed, reshuffle_each_iteration=True)
         return examples
