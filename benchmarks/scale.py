@@ -10,7 +10,8 @@ memory: peak RSS (``/usr/bin/time -v``) of streaming training for a fixed number
 of steps on files of different sizes (make them with generate_reviews.py).
 bucketing: SST-2 GLUE train.tsv in memory, fixed-length batches (every text
 padded to the longest training text) against length-bucketed batches; epoch
-time and GLUE dev accuracy, same seed and config otherwise.
+time and GLUE dev accuracy of the weights EarlyStopping restores (best
+held-out val_loss), same seed and config otherwise.
 throughput: multi-worker training with one and with two worker processes on
 this machine (127.0.0.1), examples per second of the global batch in the
 second epoch (the first includes tracing).
@@ -113,7 +114,7 @@ def bucketing(args) -> None:
         dev_accuracy = model.evaluate(training.string_dataset(dev, 256), verbose=0, return_dict=True)["accuracy"]
         val_accuracy = history.history["val_accuracy"]
         rows.append((name, list(timer.seconds), val_accuracy, dev_accuracy))
-        print(f"<!-- {name}: epochs {timer.seconds}, val {val_accuracy}, dev {dev_accuracy} -->", flush=True)
+        print(f"<!-- {name}: epochs {timer.seconds}, history {history.history}, dev {dev_accuracy} -->", flush=True)
     base = sum(rows[0][1]) / len(rows[0][1])
     print("| batches | epoch times (s) | mean epoch | ratio | held-out val accuracy by epoch | GLUE dev accuracy |")
     print("|---|---|---|---|---|---|")

@@ -64,6 +64,7 @@ BUCKET_BOUNDARIES = (
 # information separators U+001C..U+001F, NEL and every Unicode separator (Z*).
 STRIPPED_CHARACTERS = r"[\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f}\x{85}\p{Z}]"
 VALIDATION_RESOLUTION = 1_000_000  # fingerprint buckets deciding the validation split
+BUCKETED_BATCH_SHUFFLE = 32  # batches shuffled after bucketing, so lengths do not come in runs
 
 
 @dataclass(frozen=True)
@@ -407,7 +408,9 @@ def batch_examples(examples, batch_size: int, bucket_by_length: bool = False):
         examples: unbatched ``tf.data`` of (text () string, label () float32).
         batch_size: texts per batch (the last batch of each bucket may be smaller).
         bucket_by_length: group by token count into the :data:`BUCKET_BOUNDARIES`
-            intervals; a batch is emitted when its bucket is full.
+            intervals; a batch is emitted when its bucket is full, then batches are
+            shuffled within a buffer of :data:`BUCKETED_BATCH_SHUFFLE` (seeded by the
+            global seed that ``seed_everything`` sets).
 
     Returns:
         ``tf.data`` of (text (B,) string, label (B,) float32).
@@ -427,4 +430,6 @@ def batch_examples(examples, batch_size: int, bucket_by_length: bool = False):
         bucket_batch_sizes=[batch_size] * (len(BUCKET_BOUNDARIES) + 1),
         no_padding=True,
     )
-    return grouped.map(lambda text, label, length: (text, label))
+    # Buckets fill at different rates and flush in bucket order at the end of the
+    # data: shuffling whole batches keeps steps on short and long texts interleaved.
+    return grouped.map(lambda text, label, length: (text, label)).shuffle(BUCKETED_BATCH_SHUFFLE)
