@@ -81,15 +81,16 @@ class RowSource:
     def batches(self, batch_size: int = READ_BATCH):
         """Batches of ``(row (B,) int64, text (B,) string, label (B,) string, ok (B,) bool)``.
 
-        ``row`` counts from 1; ``text`` is UTF-8; ``label`` is the raw label;
-        ``ok`` is False where a JSON line is not an object.
+        ``row`` counts data rows from 1 (JSON Lines: file lines, blank ones skipped);
+        ``text`` is UTF-8; ``label`` is the raw label; ``ok`` is False where a JSON
+        line is not an object.
         """
         import tensorflow as tf
 
         if self.fmt == "jsonl":
-            lines = tf.data.TextLineDataset(str(self.path))
-            lines = lines.filter(lambda line: tf.strings.length(tf.strings.strip(line)) > 0)
-            numbered = lines.enumerate(start=1).batch(batch_size)
+            numbered = tf.data.TextLineDataset(str(self.path)).enumerate(start=1)  # numbered by file line
+            numbered = numbered.filter(lambda line_number, line: tf.strings.length(tf.strings.strip(line)) > 0)
+            numbered = numbered.batch(batch_size)
             return numbered.map(self._parse_json_lines, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         text_index, label_index = self.column_indices
         rows = tf.data.experimental.CsvDataset(

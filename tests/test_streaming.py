@@ -147,8 +147,8 @@ def test_streaming_specific_errors(tmp_path):
     latin.write_bytes(b"text,label\ngood,1\ncaf\xe9,0\n")
     assert error_of(latin) == f"{latin}, row 2: not valid utf-8; pass the file's encoding, e.g. --encoding cp1252."
     broken = tmp_path / "broken.jsonl"
-    broken.write_text('{"text": "a", "label": 1}\n{"text": "b", "label": 0}\nnot json\n')
-    assert error_of(broken) == f"{broken}, line 3 is not valid JSON Lines: one JSON object per line."
+    broken.write_text('{"text": "a", "label": 1}\n\n{"text": "b", "label": 0}\nnot json\n')
+    assert error_of(broken) == f"{broken}, line 4 is not valid JSON Lines: one JSON object per line."
     tiny = write_csv(tmp_path / "tiny.csv", [("a", 1), ("b", 0)])
     assert error_of(tiny, "train.validation_split=0.1").startswith(f"{tiny} has ")
     assert error_of(tiny, "train.validation_split=0.1").endswith(
