@@ -84,7 +84,7 @@ def bucketing(args) -> None:
     from sentiment_rnn.text import tokenize_py
     from sentiment_rnn.tf_setup import import_keras
 
-    keras = import_keras()
+    import_keras()
     train_data = read_dataset(Path(args.sst2) / "train.tsv")
     dev = read_dataset(Path(args.sst2) / "dev.tsv")
     longest = max(len(tokenize_py(text)) for text in train_data.texts)
@@ -93,28 +93,31 @@ def bucketing(args) -> None:
         "bucketed by length": ["train.bucket_by_length=true"],
     }
 
-    class EpochTimer(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.seconds = []
+    seconds: list[float] = []
+    checkpoint_class = training._checkpoint_class
 
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
+    def timed_checkpoint_class():
+        class TimedCheckpoint(checkpoint_class()):
+            def on_epoch_begin(self, epoch, logs=None):
+                self.started = time.perf_counter()
 
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.started)
+            def on_epoch_end(self, epoch, logs=None):
+                seconds.append(time.perf_counter() - self.started)  # training and validation of the epoch
+                super().on_epoch_end(epoch, logs)
 
-    timer = EpochTimer()
-    original_callbacks = training.training_callbacks
-    training.training_callbacks = lambda config, history_csv=None: [*original_callbacks(config, history_csv), timer]
+        return TimedCheckpoint
+
+    training._checkpoint_class = timed_checkpoint_class
     rows = []
     for name, overrides in variants.items():
         config = load_config(overrides=[f"train.epochs={args.epochs}", f"train.patience={args.epochs}", *overrides])
         split = training.split_dataset(train_data, config.train.validation_split, config.train.seed)
+        seconds.clear()
         model, history = training.fit(config, split, verbose=0)
         dev_accuracy = model.evaluate(training.string_dataset(dev, 256), verbose=0, return_dict=True)["accuracy"]
         val_accuracy = history.history["val_accuracy"]
-        rows.append((name, list(timer.seconds), val_accuracy, dev_accuracy))
-        print(f"<!-- {name}: epochs {timer.seconds}, history {history.history}, dev {dev_accuracy} -->", flush=True)
+        rows.append((name, list(seconds), val_accuracy, dev_accuracy))
+        print(f"<!-- {name}: epochs {seconds}, history {history.history}, dev {dev_accuracy} -->", flush=True)
     base = sum(rows[0][1]) / len(rows[0][1])
     print("| batches | epoch times (s) | mean epoch | ratio | held-out val accuracy by epoch | GLUE dev accuracy |")
     print("|---|---|---|---|---|---|")

@@ -7,8 +7,11 @@ with exit code 1; TensorFlow is imported only inside the commands that need it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
+import threading
 
 import click
 
@@ -74,6 +77,16 @@ def cli():
     help="Model directory to write (replaced atomically).",
 )
 @click.option(
+    "--on-empty",
+    type=click.Choice(["skip", "error"]),
+    help="Rows with missing or blank text: skip and count them (default) or stop with an error.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the interrupted run into --out from its last finished epoch (same options and data).",
+)
+@click.option(
     "--distribute",
     type=click.Choice(["none", "mirrored", "multi-worker"]),
     help="Shortcut for --set train.distribute=...: this machine's devices, or a cluster of workers.",
@@ -94,7 +107,9 @@ def train(
     text_column,
     label_column,
     encoding,
+    on_empty,
     out_dir,
+    resume,
     distribute,
     workers,
     worker_index,
@@ -105,10 +120,14 @@ def train(
     Reads --data (or the built-in corpus), holds out a validation split,
     trains with early stopping and writes model.keras, config.toml,
     vocabulary.json, metrics.json, history.csv and meta.json to --out.
+    The previous --out stays intact until the new one is complete; after an
+    interruption (Ctrl-C, a kill), run the same command with --resume.
 
     Example usage:
 
         sentiment-rnn train --data reviews.csv --set model.cell=gru --epochs 10 --out my-model
+
+        sentiment-rnn train --data reviews.csv --set model.cell=gru --epochs 10 --out my-model --resume
 
         sentiment-rnn train --data big.csv --set data.streaming=true --set train.bucket_by_length=true
 
@@ -122,6 +141,7 @@ def train(
         "data.text_column": text_column,
         "data.label_column": label_column,
         "data.encoding": encoding,
+        "data.on_empty": on_empty,
         "train.epochs": epochs,
         "train.seed": seed,
         "train.distribute": distribute,
@@ -142,7 +162,17 @@ def train(
 
         cluster_spec()  # before reading any data: say now if the cluster is not described
     verbose = 0 if quiet else ("auto" if sys.stdout.isatty() else 2)
-    result = train_model(config, out_dir, verbose=verbose)
+    try:
+        with _sigterm_as_interrupt():  # `kill PID` cleans up like Ctrl-C
+            result = train_model(config, out_dir, verbose=verbose, resume=resume)
+    except KeyboardInterrupt:
+        click.echo(
+            f"Interrupted: {out_dir} was not changed; to continue, run the same command with --resume.", err=True
+        )
+        sys.exit(130)
+    if result.skipped:
+        rows = "row" if result.skipped == 1 else "rows"
+        click.echo(f"Skipped {result.skipped} {rows} with empty text (--on-empty error refuses them).")
     metrics = result.metrics
     if multi_worker:
         from sentiment_rnn.distributed import is_chief
@@ -155,6 +185,23 @@ def train(
         f"AUC {metrics['auc']:.3f} on {metrics['n']} examples "
         f"(best epoch {result.best_epoch} of {result.epochs_run})."
     )
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Turn SIGTERM into KeyboardInterrupt while the body runs (main thread only), then restore the handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @cli.command()

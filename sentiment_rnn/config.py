@@ -22,6 +22,7 @@ CELLS = ("simple", "gru", "lstm")
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 MODEL_KINDS = ("rnn", "bow")
 DISTRIBUTE_CHOICES = ("none", "mirrored", "multi-worker")
+ON_EMPTY_CHOICES = ("skip", "error")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class DataConfig:
     streaming: bool = False  # read the file as a tf.data stream, never whole in memory (sentiment_rnn.streaming)
     shuffle_buffer: int = 10000  # streaming only: rows held in the shuffle buffer
     vocabulary_sample: int = 0  # streaming only: adapt the vocabulary on about this many rows; 0 = all
+    on_empty: str = "skip"  # rows with missing or blank text: "skip" (and count) or "error"
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
             raise SentimentError(f"Config file {path} is not valid TOML ({exc}): fix the syntax.") from None
     for override in overrides:
         section, key, value = parse_override(override)
+        if section not in SECTIONS:
+            raise SentimentError(f"Unknown config section [{section}] in --set: expected one of {', '.join(SECTIONS)}.")
+        _checked_value(section, key, value, "--set")
         raw.setdefault(section, {})
         if not isinstance(raw[section], dict):
             raise SentimentError(f"Config section [{section}] must be a table, got {raw[section]!r}.")
@@ -146,19 +151,19 @@ def config_from_dict(raw: dict[str, Any], source: str = "the config") -> Config:
             )
         if not isinstance(values, dict):
             raise SentimentError(f"Config section [{section_name}] in {source} must be a table.")
-        section_cls = SECTIONS[section_name]
-        types = typing.get_type_hints(section_cls)
-        checked = {}
-        for key, value in values.items():
-            if key not in types:
-                raise SentimentError(
-                    f"Unknown config key {section_name}.{key} in {source}: expected one of {', '.join(types)}."
-                )
-            checked[key] = _check_type(f"{section_name}.{key}", value, types[key], source)
-        sections[section_name] = section_cls(**checked)
+        checked = {key: _checked_value(section_name, key, value, source) for key, value in values.items()}
+        sections[section_name] = SECTIONS[section_name](**checked)
     config = Config(**sections)
     validate(config)
     return config
+
+
+def _checked_value(section: str, key: str, value: Any, source: str) -> Any:
+    """``value`` for ``section.key`` (a known section), converted int -> float where a float is expected."""
+    types = typing.get_type_hints(SECTIONS[section])
+    if key not in types:
+        raise SentimentError(f"Unknown config key {section}.{key} in {source}: expected one of {', '.join(types)}.")
+    return _check_type(f"{section}.{key}", value, types[key], source)
 
 
 def _check_type(name: str, value: Any, expected: type, source: str) -> Any:
@@ -179,6 +184,7 @@ def validate(config: Config) -> None:
         if not ok:
             raise SentimentError(f"Config key {key} must be {expected}, got {value!r}.")
 
+    require(config.data.on_empty in ON_EMPTY_CHOICES, "data.on_empty", "skip or error", config.data.on_empty)
     require(m.kind in MODEL_KINDS, "model.kind", f"one of {', '.join(MODEL_KINDS)}", m.kind)
     require(m.cell in CELLS, "model.cell", f"one of {', '.join(CELLS)}", m.cell)
     require(m.merge_mode in MERGE_MODES, "model.merge_mode", f"one of {', '.join(MERGE_MODES)}", m.merge_mode)

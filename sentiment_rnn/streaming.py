@@ -9,8 +9,8 @@ pass reads it again from disk, a few thousand rows at a time.
 - Rows are numbered from 1 in file order, as in :func:`sentiment_rnn.data.read_dataset`.
   Labels are mapped exactly as :func:`sentiment_rnn.data.parse_label` does
   (strip, lowercase, then 0/1, true/false, pos/neg, positive/negative), rows
-  with blank text are skipped and counted, and a bad label is the same error
-  naming its row.
+  with blank text are skipped and counted (or refused, ``data.on_empty``), and
+  a bad label is the same error naming its row.
 - The validation split is seeded but cannot be a shuffle of the whole file: row
   ``r`` goes to validation when a fingerprint of ``(seed, r)`` falls below
   ``validation_split``, so the split is about, not exactly, that fraction.
@@ -48,6 +48,7 @@ from sentiment_rnn.data import (
     POSITIVE_LABELS,
     _check_readable,
     _resolve_format,
+    _shortened,
     corpus_file,
     parse_label,
 )
@@ -295,7 +296,7 @@ def row_source(config: Config) -> RowSource:
         if column not in columns:
             flag = "--text-column" if role == "text" else "--label-column"
             raise SentimentError(
-                f"{path} has no {role} column {column!r} (columns: {', '.join(columns) or 'none'}): "
+                f"{path} has no {role} column {column!r} (columns: {_shortened(columns)}): "
                 f"name the right one with {flag}."
             )
         indices.append(columns.index(column))
@@ -321,7 +322,7 @@ def open_stream(config: Config, tokenizer):
 
     source = row_source(config)
     split, seed = config.train.validation_split, config.train.seed
-    counts = {"train": 0, "validation": 0, "positives": 0, "skipped": 0}
+    counts = {"train": 0, "validation": 0, "positives": 0, "skipped": 0, "rows_read": 0}
     sample_fraction = vocabulary_sample_fraction(source.path, config.data.vocabulary_sample)
 
     def checked(row, text, label, ok):
@@ -353,6 +354,13 @@ def open_stream(config: Config, tokenizer):
                     "e.g. --encoding cp1252."
                 )
             text_present, label_id, validation = text_present.numpy(), label_id.numpy(), validation.numpy()
+            counts["rows_read"] += len(text_present)
+            if config.data.on_empty == "error" and not np.all(text_present):
+                empty_row = int(row.numpy()[~text_present][0])
+                raise SentimentError(
+                    f"{source.path}, row {empty_row}: the text is empty; remove the row, or pass --on-empty skip "
+                    "to skip such rows."
+                )
             counts["skipped"] += int(np.sum(~text_present))
             bad = text_present & (label_id < 0)
             if np.any(bad):
@@ -372,8 +380,13 @@ def open_stream(config: Config, tokenizer):
             "fix the file or pass its encoding."
         ) from None
     rows = counts["train"] + counts["validation"]
+    if counts["rows_read"] == 0:
+        raise SentimentError(f"{source.path} has a header but no rows: give at least one labelled example.")
     if rows == 0:
-        raise SentimentError(f"{source.path} has no rows with text: give at least one labelled example.")
+        raise SentimentError(
+            f"{source.path} has no rows with text (all {counts['skipped']} are empty): "
+            "give at least one labelled example."
+        )
     if counts["positives"] in (0, rows):
         only = "positive" if counts["positives"] else "negative"
         raise SentimentError(

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import hashlib
+import json
+import os
+import shutil
+import signal
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from sentiment_rnn import artifact
-from sentiment_rnn.config import Config, to_toml
+from sentiment_rnn.config import Config, to_dict, to_toml
 from sentiment_rnn.data import Dataset, builtin_corpus, read_dataset
 from sentiment_rnn.errors import SentimentError
 
@@ -32,6 +40,7 @@ class TrainResult:
     best_epoch: int
     model: Any
     split: Split
+    skipped: int = 0  # rows of the data skipped for missing or blank text
 
 
 def load_training_data(config: Config) -> Dataset:
@@ -43,6 +52,7 @@ def load_training_data(config: Config) -> Dataset:
         text_column=config.data.text_column,
         label_column=config.data.label_column,
         encoding=config.data.encoding,
+        on_empty=config.data.on_empty,
     )
 
 
@@ -127,53 +137,335 @@ def training_batches(config: Config, train_data):
     return batches.repeat() if config.train.steps_per_epoch else batches
 
 
-def training_callbacks(config: Config, history_csv: Path | None = None) -> list:
-    """The Keras callbacks of every ``fit``: early stopping with the best weights restored, NaN stop, CSV log."""
+def training_input(config: Config, train_data, first_epoch: int):
+    """(batches, steps per epoch) for ``fit`` from epoch ``first_epoch`` on.
+
+    In-memory data: :func:`epoch_batches`, so a resumed run sees the batches an
+    uninterrupted one would. Streamed data, ``train.bucket_by_length`` or
+    ``train.steps_per_epoch``: :func:`training_batches` (a ``tf.data`` shuffle;
+    a resumed run continues from the saved weights but sees other batches).
+    """
+    train = config.train
+    if isinstance(train_data, Dataset) and not train.bucket_by_length and not train.steps_per_epoch:
+        batches = epoch_batches(train_data, train.batch_size, train.seed, first_epoch, train.epochs)
+        return batches, steps_per_epoch(len(train_data), train.batch_size)
+    return training_batches(config, train_data), train.steps_per_epoch or None
+
+
+def epoch_batches(dataset: Dataset, batch_size: int, seed: int, first_epoch: int, epochs: int):
+    """The training batches of epochs ``first_epoch .. epochs - 1``, one epoch after the other.
+
+    Epoch ``e`` visits the rows in a permutation drawn from ``(seed, e)`` alone,
+    so a run resumed at epoch ``e`` sees exactly the batches an uninterrupted
+    run would have seen. Read it with ``steps_per_epoch = steps_per_epoch(n, batch_size)``.
+
+    Returns:
+        A ``tf.data`` pipeline of (text (B,) string, label (B,) float32) batches.
+    """
+    import tensorflow as tf
+
+    n = len(dataset)
+    orders = np.stack(
+        [np.random.default_rng([seed, epoch]).permutation(n) for epoch in range(first_epoch, epochs)]
+    ).reshape(-1, n)  # (epochs - first_epoch, n)
+    texts = tf.constant(dataset.texts, dtype=tf.string)
+    labels = tf.constant(dataset.labels.astype(np.float32))
+    ds = tf.data.Dataset.from_tensor_slices(orders)
+    ds = ds.flat_map(lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
+    ds = ds.map(lambda indices: (tf.gather(texts, indices), tf.gather(labels, indices)))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    return -(-n // batch_size)
+
+
+class TrainingDiverged(SentimentError):
+    """The loss became NaN or infinite; ``epoch`` is 1-based."""
+
+    def __init__(self, epoch: int):
+        self.epoch = epoch
+        super().__init__(
+            f"Training diverged at epoch {epoch} (the loss became NaN): "
+            "lower train.learning_rate or train.clipnorm and retrain."
+        )
+
+
+CHECKPOINT_WEIGHTS = "state.weights.h5"  # model weights and optimizer state (Keras save_weights)
+CHECKPOINT_BEST = "best_weights.npz"  # early stopping's best weights so far
+CHECKPOINT_STATE = "state.json"  # epochs done, early stopping counters, history so far
+CHECKPOINT_RUN = "run.json"  # what the run was started with: config and a digest of its data
+
+
+def latest_checkpoint(backup: Path) -> Path | None:
+    """The newest complete ``epoch-NNNN`` directory in ``backup``, or None."""
+    complete = [d for d in backup.glob("epoch-*") if (d / CHECKPOINT_STATE).is_file()]
+    return max(complete, key=lambda d: d.name) if complete else None
+
+
+def _seed_states(model) -> list:
+    """The dropout RNG states (SeedGenerator variables) that ``save_weights`` leaves out."""
+    return [v for v in model.non_trainable_variables if "seed_generator" in v.path]
+
+
+def _checkpoint_class():
     from sentiment_rnn.tf_setup import import_keras
 
     keras = import_keras()
-    callbacks = [
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.train.patience, restore_best_weights=True),
-        keras.callbacks.TerminateOnNaN(),
-    ]
-    if history_csv is not None:
-        callbacks.append(keras.callbacks.CSVLogger(str(history_csv)))
-    return callbacks
+
+    class EpochCheckpoint(keras.callbacks.Callback):
+        """After every finished epoch, save the whole training state to ``backup/epoch-NNNN``.
+
+        The state is the model and optimizer variables, the dropout RNG states,
+        early stopping's counters and best weights, and the history so far. It
+        is written to a temporary directory and renamed, so a kill at any moment
+        leaves the previous epoch's state complete. ``restore`` loads it back.
+        A loss that is not finite stops training after its batch; that epoch is
+        not saved and ``diverged_epoch`` is set.
+        """
+
+        def __init__(self, backup: Path | None, early_stopping):
+            super().__init__()
+            self.backup = backup
+            self.early_stopping = early_stopping
+            self.history: list[dict[str, float]] = []
+            self.restored_state: dict[str, Any] | None = None
+            self.restored_best: list[np.ndarray] | None = None
+            self.diverged_epoch: int | None = None
+
+        def restore(self, checkpoint: Path) -> int:
+            """Load the model, optimizer and RNG state of ``checkpoint``; return the epochs it completed."""
+            model = self.model
+            if not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)
+            model.load_weights(checkpoint / CHECKPOINT_WEIGHTS)
+            state = json.loads((checkpoint / CHECKPOINT_STATE).read_text(encoding="utf-8"))
+            for variable, value in zip(_seed_states(model), state["seed_states"]):
+                variable.assign(np.asarray(value, dtype=variable.dtype))
+            if (checkpoint / CHECKPOINT_BEST).is_file():
+                with np.load(checkpoint / CHECKPOINT_BEST, allow_pickle=False) as arrays:
+                    self.restored_best = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
+            self.history = state["history"]
+            self.restored_state = state
+            return state["epochs_done"]
+
+        def on_train_begin(self, logs=None):
+            state = self.restored_state
+            if state is not None:  # early stopping has just reset itself: give it back its counters
+                stopping = self.early_stopping
+                stopping.wait, stopping.best = state["wait"], state["best"]
+                stopping.best_epoch, stopping.stopped_epoch = state["best_epoch"], state["stopped_epoch"]
+                stopping.best_weights = self.restored_best
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = {key: float(value) for key, value in (logs or {}).items()}
+            finite = all(np.isfinite(logs.get(key, 0.0)) for key in ("loss", "val_loss"))
+            if self.diverged_epoch is not None or not finite:
+                self.diverged_epoch = epoch + 1
+                self.model.stop_training = True
+                return
+            self.history.append(logs)
+            if self.backup is not None:
+                self._save(epoch + 1)
+
+        def _save(self, epochs_done: int) -> None:
+            stopping = self.early_stopping
+            final = self.backup / f"epoch-{epochs_done:04d}"
+            staging = self.backup / f".epoch-{epochs_done:04d}.tmp"
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
+            self.model.save_weights(staging / CHECKPOINT_WEIGHTS)
+            if stopping.best_weights is not None:
+                np.savez(staging / CHECKPOINT_BEST, *stopping.best_weights)
+            state = {
+                "epochs_done": epochs_done,
+                "stopped": bool(self.model.stop_training),
+                "wait": stopping.wait,
+                "best": None if stopping.best is None else float(stopping.best),
+                "best_epoch": stopping.best_epoch,
+                "stopped_epoch": stopping.stopped_epoch,
+                "seed_states": [np.asarray(v).tolist() for v in _seed_states(self.model)],
+                "history": self.history,
+            }
+            artifact.write_json(staging / CHECKPOINT_STATE, state)
+            shutil.rmtree(final, ignore_errors=True)
+            os.rename(staging, final)
+            for older in self.backup.glob("epoch-*"):
+                if older != final:
+                    shutil.rmtree(older, ignore_errors=True)
+            _pause_for_tests(epochs_done, None)
+
+        def on_train_batch_end(self, batch, logs=None):
+            loss = (logs or {}).get("loss")
+            if loss is not None and not np.isfinite(float(loss)):  # stop now, quietly (TerminateOnNaN prints)
+                self.diverged_epoch = len(self.history) + 1
+                self.model.stop_training = True
+            _pause_for_tests(len(self.history), batch)
+
+    return EpochCheckpoint
 
 
-def fit(config: Config, split: Split, history_csv: Path | None = None, verbose: int | str = "auto"):
+PAUSE_ENV = "SENTIMENT_RNN_TEST_PAUSE_AT"
+
+
+def _pause_for_tests(epochs_done: int, batch: int | None) -> None:
+    """Stop this process (SIGSTOP) at a point a test names, so the test can kill it there.
+
+    ``SENTIMENT_RNN_TEST_PAUSE_AT="E:B"`` pauses after batch B (0-based) of the
+    epoch that follows E finished epochs; ``"E:end"`` right after epoch E's
+    checkpoint is saved. Unset, this does nothing.
+    """
+    wanted = os.environ.get(PAUSE_ENV)
+    if wanted and wanted == f"{epochs_done}:{'end' if batch is None else batch}":
+        os.kill(os.getpid(), signal.SIGSTOP)
+
+
+def write_history_csv(path: Path, history: list[dict[str, float]]) -> None:
+    """Per-epoch metrics as CSV, columns ``epoch`` then the metric names sorted (as Keras CSVLogger)."""
+    keys = sorted({key for row in history for key in row})
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["epoch", *keys])
+        for epoch, row in enumerate(history):
+            writer.writerow([epoch, *(row.get(key, "") for key in keys)])
+
+
+def fit(
+    config: Config,
+    split: Split,
+    history_csv: Path | None = None,
+    verbose: int | str = "auto",
+    backup: Path | None = None,
+):
     """Adapt the tokenizer and fit the configured model on ``split``.
 
+    Args:
+        backup: a directory for per-epoch checkpoints. If it already holds one,
+            training resumes after its last completed epoch, with the model,
+            optimizer, early stopping and history as they were.
+
     Returns:
-        (model, keras History). The model holds the best weights by validation loss.
+        (model, keras History). The model holds the best weights by validation
+        loss; the History covers every epoch, including those before a resume.
 
     Raises:
-        SentimentError: when the loss becomes NaN (the last good weights are kept).
+        TrainingDiverged: when the loss becomes NaN.
     """
     from sentiment_rnn.models import build_model, compile_model, make_tokenizer
+    from sentiment_rnn.tf_setup import import_keras
 
     if config.train.distribute != "none":
         from sentiment_rnn.distributed import fit_distributed
 
         return fit_distributed(config, split, history_csv=history_csv, verbose=verbose)
+    keras = import_keras()
     seed_everything(config.train.seed)
     tokenizer = make_tokenizer(config)
     adapt_tokenizer(tokenizer, split.train)
     model = build_model(config, tokenizer, stateful=False, return_sequences=False)
     compile_model(model, config)
-    history = model.fit(
-        training_batches(config, split.train),
-        validation_data=string_dataset(split.validation, 256),
-        epochs=config.train.epochs,
-        steps_per_epoch=config.train.steps_per_epoch or None,
-        callbacks=training_callbacks(config, history_csv),
-        verbose=verbose,
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=config.train.patience, restore_best_weights=True
     )
-    if any(np.isnan(loss) for loss in history.history.get("loss", [])):
-        raise SentimentError(
-            "Training diverged (the loss became NaN): lower train.learning_rate or train.clipnorm and retrain."
+    checkpoint = _checkpoint_class()(backup, early_stopping)
+    checkpoint.set_model(model)
+    first_epoch = 0
+    latest = latest_checkpoint(backup) if backup is not None else None
+    if latest is not None:
+        first_epoch = checkpoint.restore(latest)
+        if checkpoint.restored_state["stopped"]:
+            first_epoch = config.train.epochs
+    history = keras.callbacks.History()
+    if first_epoch < config.train.epochs:
+        batches, steps = training_input(config, split.train, first_epoch)
+        history = model.fit(
+            batches,
+            steps_per_epoch=steps,
+            validation_data=string_dataset(split.validation, 256),
+            initial_epoch=first_epoch,
+            shuffle=False,  # the batches are already shuffled
+            epochs=config.train.epochs,
+            callbacks=[early_stopping, checkpoint],
+            verbose=verbose,
         )
+    elif checkpoint.restored_best is not None:  # the backed-up run had finished: take its best weights
+        model.set_weights(checkpoint.restored_best)
+    if checkpoint.diverged_epoch is not None:
+        raise TrainingDiverged(checkpoint.diverged_epoch)
+    history.history = {key: [row[key] for row in checkpoint.history] for key in checkpoint.history[0]}
+    history.epoch = list(range(len(checkpoint.history)))
+    if history_csv is not None:
+        write_history_csv(history_csv, checkpoint.history)
     return model, history
+
+
+def data_digest(split: Split) -> str:
+    """A SHA-256 of the split's texts and labels, to check a resumed run reads the same data.
+
+    For a streamed file, of its path, size and modification time (reading it again would take a pass).
+    """
+    digest = hashlib.sha256()
+    if not isinstance(split.train, Dataset):  # streamed: the file as it is on disk, not read again
+        source = split.train.source.path
+        stat = source.stat()
+        digest.update(f"{source.resolve()}\t{stat.st_size}\t{stat.st_mtime_ns}".encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+    for part in (split.train, split.validation):
+        for text, label in zip(part.texts, part.labels):
+            digest.update(f"{int(label)}\t{len(text)}\t{text}\n".encode("utf-8", "surrogatepass"))
+        digest.update(b"--\n")
+    return digest.hexdigest()
+
+
+def prepare_backup(backup: Path, config: Config, split: Split, resume: bool, out_dir: Path) -> None:
+    """Start a fresh backup, or check that the one to resume was made with the same config and data."""
+    run = {"config": to_dict(config), "data_sha256": data_digest(split)}
+    if not resume:
+        shutil.rmtree(backup, ignore_errors=True)
+        backup.mkdir()
+        artifact.write_json(backup / CHECKPOINT_RUN, run)
+        return
+    if not (backup / CHECKPOINT_RUN).is_file():
+        raise SentimentError(
+            f"Nothing to resume for {out_dir}: no interrupted run was found ({backup} does not exist); "
+            "train without --resume."
+        )
+    previous = json.loads((backup / CHECKPOINT_RUN).read_text(encoding="utf-8"))
+    for section, values in run["config"].items():
+        if section == "data":
+            continue  # where the data comes from may be spelt differently; the digest checks its content
+        for key, value in values.items():
+            before = previous["config"].get(section, {}).get(key)
+            if before != value:
+                raise SentimentError(
+                    f"Cannot resume {out_dir}: the interrupted run had {section}.{key} = {before!r}, this one "
+                    f"{value!r}; resume with the same config and data, or train without --resume."
+                )
+    if previous["data_sha256"] != run["data_sha256"]:
+        raise SentimentError(
+            f"Cannot resume {out_dir}: the training data changed since the interrupted run; "
+            "resume with the same data, or train without --resume."
+        )
+
+
+@contextlib.contextmanager
+def training_run(out_dir: Path, config: Config, split: Split, resume: bool) -> Iterator[Path]:
+    """Lock ``out_dir`` and yield its backup directory, fresh or checked for ``resume``.
+
+    The backup is removed when the body succeeds or diverges (a resumed
+    diverged run would diverge again) and kept after any other failure or
+    interruption, for ``--resume``.
+    """
+    backup = artifact.backup_path(out_dir)
+    with artifact.target_lock(out_dir):
+        prepare_backup(backup, config, split, resume, out_dir)
+        try:
+            yield backup
+        except TrainingDiverged as exc:
+            shutil.rmtree(backup, ignore_errors=True)
+            kept = f"the model in {out_dir} is unchanged" if out_dir.exists() else f"nothing was written to {out_dir}"
+            raise SentimentError(f"{str(exc)[:-1]}; {kept}.") from None
+        shutil.rmtree(backup, ignore_errors=True)
 
 
 def distributed_output(config: Config, out_dir: Path):
@@ -185,19 +477,48 @@ def distributed_output(config: Config, out_dir: Path):
     return artifact.staged_directory(out_dir)
 
 
+def run_and_backup(config: Config, out_dir: Path, split: Split, resume: bool):
+    """:func:`training_run` (lock and per-epoch backup); a multi-worker run's non-chief workers neither lock nor back up."""
+    if config.train.distribute != "none" and resume:
+        raise SentimentError(
+            f"--resume does not work with train.distribute = {config.train.distribute}: train again without --resume."
+        )
+    if config.train.distribute == "multi-worker":
+        from sentiment_rnn.distributed import is_chief
+
+        if not is_chief():
+            return contextlib.nullcontext(None)
+    return training_run(out_dir, config, split, resume)
+
+
 def train(
-    config: Config, out_dir: str | Path, dataset: Dataset | None = None, verbose: int | str = "auto"
+    config: Config,
+    out_dir: str | Path,
+    dataset: Dataset | None = None,
+    verbose: int | str = "auto",
+    resume: bool = False,
 ) -> TrainResult:
     """Train the configured model and write its model directory atomically.
+
+    While training, ``out_dir`` is locked (a second run into it is refused) and
+    every finished epoch is backed up in ``.NAME.backup`` beside it; an
+    interrupted run continues from there with ``resume=True`` and ends at the
+    weights an uninterrupted run would have reached. The backup is removed
+    once the model directory is written, or when training diverges.
 
     Args:
         config: the full config; ``config.data`` names the data unless ``dataset`` is given.
         out_dir: the model directory to create or replace.
         dataset: data to use instead of ``config.data``.
         verbose: Keras ``fit`` verbosity (``"auto"``: a progress bar; 0: silent).
+        resume: continue the interrupted run into ``out_dir`` (same config and data).
 
     Returns:
         A TrainResult with the validation metrics of the restored best weights.
+
+    Raises:
+        SentimentError: bad data, another run writing ``out_dir``, nothing to
+            resume, or a diverged run (``out_dir`` is then left as it was).
     """
     from sentiment_rnn.models import TOKENIZER_LAYER, with_view
 
@@ -215,8 +536,11 @@ def train(
         dataset = dataset if dataset is not None else load_training_data(config)
         split = split_dataset(dataset, config.train.validation_split, config.train.seed)
     out_dir = Path(out_dir)
-    with distributed_output(config, out_dir) as staging:
-        model, history = fit(config, split, history_csv=staging / artifact.HISTORY_FILE, verbose=verbose)
+    with (
+        run_and_backup(config, out_dir, split, resume) as backup,
+        distributed_output(config, out_dir) as staging,
+    ):
+        model, history = fit(config, split, history_csv=staging / artifact.HISTORY_FILE, verbose=verbose, backup=backup)
         evaluation = model.evaluate(string_dataset(split.validation, 256), verbose=0, return_dict=True)
         metrics = {name: float(value) for name, value in evaluation.items()}
         metrics["n"] = len(split.validation)
@@ -246,4 +570,4 @@ def train(
             "best_epoch": best_epoch,
         }
         artifact.write_json(staging / artifact.META_FILE, artifact.meta_for(config, summary))
-    return TrainResult(out_dir, metrics, len(val_losses), best_epoch, model, split)
+    return TrainResult(out_dir, metrics, len(val_losses), best_epoch, model, split, dataset.skipped)

@@ -140,6 +140,9 @@ def test_errors_are_the_in_memory_errors(tmp_path):
     assert error_of(wrong_column) == in_memory_error_of(wrong_column)
     blank = write_csv(tmp_path / "blank.csv", [("", 1), (" ", 0)])
     assert error_of(blank) == in_memory_error_of(blank)
+    header_only = write_csv(tmp_path / "header.csv", [])
+    assert error_of(header_only) == in_memory_error_of(header_only)
+    assert error_of(blank, "data.on_empty=error") == in_memory_error_of(blank, on_empty="error")
 
 
 def test_streaming_specific_errors(tmp_path):
