@@ -479,10 +479,6 @@ def distributed_output(config: Config, out_dir: Path):
 
 def run_and_backup(config: Config, out_dir: Path, split: Split, resume: bool):
     """:func:`training_run` (lock and per-epoch backup); a multi-worker run's non-chief workers neither lock nor back up."""
-    if config.train.distribute != "none" and resume:
-        raise SentimentError(
-            f"--resume does not work with train.distribute = {config.train.distribute}: train again without --resume."
-        )
     if config.train.distribute == "multi-worker":
         from sentiment_rnn.distributed import is_chief
 
@@ -525,6 +521,11 @@ def train(
     if config.train.distribute != "none":
         from sentiment_rnn.distributed import make_strategy
 
+        if resume:
+            raise SentimentError(
+                f"--resume does not work with train.distribute = {config.train.distribute}: "
+                "train again without --resume."
+            )
         make_strategy(config.train.distribute)  # before any TensorFlow op: collectives are set up at start-up
     if dataset is None and config.data.streaming:
         from sentiment_rnn.models import make_tokenizer

@@ -217,3 +217,12 @@ def test_cli_multi_worker_errors(tmp_path, monkeypatch):
         "or pass --workers host:port,... --worker-index N.\n"
     )
     assert not out.exists()
+
+
+def test_resume_is_refused_with_distribution(tmp_path):
+    from sentiment_rnn.training import train
+
+    with pytest.raises(SentimentError) as info:
+        train(load_config(overrides=["train.distribute=mirrored"]), tmp_path / "m", resume=True)
+    assert str(info.value) == "--resume does not work with train.distribute = mirrored: train again without --resume."
+    assert list(tmp_path.iterdir()) == []
