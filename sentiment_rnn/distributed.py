@@ -191,8 +191,9 @@ def fit_distributed(config: Config, split, history_csv: Path | None = None, verb
         and an object whose ``history`` maps metric names to per-epoch values.
 
     Raises:
-        SentimentError: NaN loss, a cluster that is not described, a batch size
-            the replicas cannot share.
+        TrainingDiverged: the loss became NaN or infinite.
+        SentimentError: a cluster that is not described, a batch size the
+            replicas cannot share.
     """
     from sentiment_rnn.models import build_model, compile_model, make_tokenizer
     from sentiment_rnn.training import adapt_tokenizer, seed_everything
@@ -206,10 +207,11 @@ def fit_distributed(config: Config, split, history_csv: Path | None = None, verb
         from_tokens = token_id_model(model)
         compile_model(from_tokens, config)
     trained, history = fit_replicated(strategy, config, split, tokenizer, from_tokens, history_csv, verbose)
-    if any(np.isnan(loss) for loss in history.history.get("loss", [])):
-        raise SentimentError(
-            "Training diverged (the loss became NaN): lower train.learning_rate or train.clipnorm and retrain."
-        )
+    losses = history.history.get("loss", [])
+    if not np.all(np.isfinite(losses)):
+        from sentiment_rnn.training import TrainingDiverged
+
+        raise TrainingDiverged(int(np.argmin(np.isfinite(losses))) + 1)
     return trained, history
 
 
@@ -310,7 +312,7 @@ def fit_replicated(strategy, config: Config, split, tokenizer, from_tokens, hist
         if verbose:
             shown = " - ".join(f"{name}: {value:.4f}" for name, value in row.items())
             print(f"Epoch {epoch + 1}/{train.epochs} - {steps} steps in {seconds:.1f} s - {shown}", flush=True)
-        if math.isnan(row["loss"]):
+        if not math.isfinite(row["loss"]):
             break
         if row["val_loss"] < best_loss:
             best_loss, best_weights, waited = row["val_loss"], evaluator.get_weights(), 0
