@@ -6,7 +6,8 @@ A model directory holds:
     vocabulary.json  the tokenizer's vocabulary, index = token id
     metrics.json     validation metrics of the restored (best) weights
     history.csv      per-epoch training and validation metrics
-    meta.json        format version, package version, date, training data summary
+    training.png     the training curve (only when matplotlib is installed)
+    meta.json        format version, package and library versions, date, training data summary
 
 Saving writes everything to a temporary directory beside the target and
 renames it into place only when complete, so an interrupted or failed run
@@ -221,8 +222,23 @@ def meta_for(config: Config, dataset_summary: dict[str, Any]) -> dict[str, Any]:
         "package_version": __version__,
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "model_kind": config.model.kind,
+        "versions": library_versions(),
         "data": dataset_summary,
     }
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and the libraries that wrote (and can read) a model directory."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": platform.python_version()}
+    for name in ("tensorflow", "keras", "numpy"):
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
 
 
 @dataclass

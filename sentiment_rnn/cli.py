@@ -15,10 +15,13 @@ import threading
 
 import click
 
-from sentiment_rnn import __version__
+from sentiment_rnn import __version__, progress
 from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.export import FORMATS as EXPORT_FORMATS
+from sentiment_rnn.presets import DEFAULT_PRESET, preset_names
 
 DEFAULT_MODEL_DIR = "sentiment-model"
+PREDICT_CHUNK = 1024  # texts per progress step of predict --file
 MODEL_OPTION_HELP = "Model directory written by `train` (default: ./sentiment-model, or $SENTIMENT_RNN_MODEL)."
 
 
@@ -87,6 +90,12 @@ def cli():
     help="Continue the interrupted run into --out from its last finished epoch (same options and data).",
 )
 @click.option(
+    "--tensorboard",
+    "tensorboard_dir",
+    type=click.Path(file_okay=False),
+    help="Also log to this directory for TensorBoard (needs the tensorboard package).",
+)
+@click.option(
     "--distribute",
     type=click.Choice(["none", "mirrored", "multi-worker"]),
     help="Shortcut for --set train.distribute=...: this machine's devices, or a cluster of workers.",
@@ -97,7 +106,7 @@ def cli():
 @click.option(
     "--worker-index", type=click.IntRange(min=0), default=0, show_default=True, help="This worker's place in --workers."
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress output; print only the summary.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr; print only the summary.")
 def train(
     data_path,
     config_path,
@@ -110,6 +119,7 @@ def train(
     on_empty,
     out_dir,
     resume,
+    tensorboard_dir,
     distribute,
     workers,
     worker_index,
@@ -119,21 +129,24 @@ def train(
 
     Reads --data (or the built-in corpus), holds out a validation split,
     trains with early stopping and writes model.keras, config.toml,
-    vocabulary.json, metrics.json, history.csv and meta.json to --out.
-    The previous --out stays intact until the new one is complete; after an
-    interruption (Ctrl-C, a kill), run the same command with --resume.
+    vocabulary.json, metrics.json, history.csv, training.png (with
+    matplotlib) and meta.json to --out. Progress goes to stderr when it is a
+    terminal; stdout gets only the summary. The previous --out stays intact
+    until the new one is complete; after an interruption (Ctrl-C, a kill), run
+    the same command with --resume.
 
     Example usage:
 
+    \b
         sentiment-rnn train --data reviews.csv --set model.cell=gru --epochs 10 --out my-model
-
         sentiment-rnn train --data reviews.csv --set model.cell=gru --epochs 10 --out my-model --resume
-
+        sentiment-rnn train --tensorboard logs && tensorboard --logdir logs
         sentiment-rnn train --data big.csv --set data.streaming=true --set train.bucket_by_length=true
-
         sentiment-rnn train --distribute multi-worker --workers host1:2222,host2:2222 --worker-index 0
     """
     from sentiment_rnn.config import load_config
+    from sentiment_rnn.plots import MISSING_HINT
+    from sentiment_rnn.training import tensorboard_callback
     from sentiment_rnn.training import train as train_model
 
     shortcuts = {
@@ -150,6 +163,7 @@ def train(
         f"{key}={json.dumps(value)}" for key, value in shortcuts.items() if value is not None
     ]
     config = load_config(config_path, all_overrides)
+    callbacks = [tensorboard_callback(tensorboard_dir)] if tensorboard_dir else []
     multi_worker = config.train.distribute == "multi-worker"
     if workers is not None:
         if not multi_worker:
@@ -161,15 +175,18 @@ def train(
         from sentiment_rnn.distributed import cluster_spec
 
         cluster_spec()  # before reading any data: say now if the cluster is not described
-    verbose = 0 if quiet else ("auto" if sys.stdout.isatty() else 2)
     try:
         with _sigterm_as_interrupt():  # `kill PID` cleans up like Ctrl-C
-            result = train_model(config, out_dir, verbose=verbose, resume=resume)
+            result = train_model(
+                config, out_dir, verbose=progress.keras_verbose(quiet), resume=resume, callbacks=callbacks
+            )
     except KeyboardInterrupt:
         click.echo(
             f"Interrupted: {out_dir} was not changed; to continue, run the same command with --resume.", err=True
         )
         sys.exit(130)
+    if result.plot is None and not quiet:
+        click.echo(MISSING_HINT, err=True)
     if result.skipped:
         rows = "row" if result.skipped == 1 else "rows"
         click.echo(f"Skipped {result.skipped} {rows} with empty text (--on-empty error refuses them).")
@@ -217,11 +234,13 @@ def _sigterm_as_interrupt():
 @click.option(
     "--threshold", type=float, default=0.5, show_default=True, help="Probability at or above which a text is positive."
 )
-def predict(model_dir, texts, file, as_json, threshold):
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar on stderr.")
+def predict(model_dir, texts, file, as_json, threshold, quiet):
     """Predict the sentiment of texts.
 
     Prints the label and the probability of positive for each text given as
-    an argument, or for each line of --file.
+    an argument, or for each line of --file. On many lines, a progress bar
+    goes to stderr when it is a terminal.
 
     Example usage:
 
@@ -229,6 +248,7 @@ def predict(model_dir, texts, file, as_json, threshold):
 
         cat reviews.txt | sentiment-rnn predict --file - --json
     """
+    from sentiment_rnn.artifact import open_model_dir
     from sentiment_rnn.inference import check_threshold
     from sentiment_rnn.inference import predict as predict_texts
 
@@ -241,8 +261,95 @@ def predict(model_dir, texts, file, as_json, threshold):
             raise SentimentError(f"{file.name} is not valid UTF-8: convert it to UTF-8 first.") from None
     if not texts:
         raise SentimentError('No text to predict: pass texts as arguments (predict "great phone") or use --file.')
-    for prediction in predict_texts(model_dir, texts, threshold=threshold):
+    directory = open_model_dir(model_dir)
+    predictions = []
+    with progress.bar(length=len(texts), label="Predicting", quiet=quiet) as bar:
+        for start in range(0, len(texts), PREDICT_CHUNK):
+            chunk = texts[start : start + PREDICT_CHUNK]
+            predictions.extend(predict_texts(directory, chunk, threshold=threshold))
+            bar.update(len(chunk))
+    for prediction in predictions:
         if as_json:
             click.echo(json.dumps(prediction.to_dict(), ensure_ascii=False))
         else:
             click.echo(f"{prediction.label:<8}  {prediction.probability:.4f}  {prediction.text}")
+
+
+@cli.command()
+@model_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+def inspect(model_dir, as_json):
+    """Show what a model directory holds and how it was made.
+
+    Architecture and layers (type, output shape, parameters), vocabulary size,
+    sequence length, training data (path, rows, label balance), validation
+    metrics, the config, the format and library versions, and the date.
+
+    Example usage:
+
+    \b
+        sentiment-rnn inspect --model my-model
+        sentiment-rnn inspect --model my-model --json > my-model.json
+    """
+    from sentiment_rnn.inspection import describe, format_description
+
+    description = describe(model_dir)
+    if as_json:
+        click.echo(json.dumps(description, indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_description(description), nl=False)
+
+
+@cli.command("init-config")
+@click.option(
+    "--preset",
+    type=click.Choice(preset_names()),
+    default=DEFAULT_PRESET,
+    show_default=True,
+    help="Which shipped config to start from.",
+)
+def init_config(preset):
+    """Print a complete, commented TOML config to start from.
+
+    Every key is shown with its value and a comment; the presets are the
+    configs shipped with sentiment-rnn. Save the output, edit it, and pass it
+    to train --config.
+
+    Example usage:
+
+    \b
+        sentiment-rnn init-config > my.toml && sentiment-rnn train --config my.toml
+    """
+    from sentiment_rnn.presets import render_preset
+
+    click.echo(render_preset(preset), nl=False)
+
+
+@cli.command()
+@model_option
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(EXPORT_FORMATS),
+    default="savedmodel",
+    show_default=True,
+    help="savedmodel: TensorFlow SavedModel for TF Serving; numpy: weights bundle for use without TensorFlow.",
+)
+@click.option("--out", "out_dir", required=True, type=click.Path(), help="Export directory to create (must not exist).")
+def export(model_dir, export_format, out_dir):
+    """Export a model as a TF SavedModel or a NumPy weights bundle.
+
+    savedmodel takes raw strings and returns probabilities (the tokenizer is
+    inside), ready for TensorFlow Serving or tf.saved_model.load. numpy writes
+    weights.npz, vocabulary.json and config.toml (see docs/model-directory.md).
+
+    Example usage:
+
+    \b
+        sentiment-rnn export --model my-model --format savedmodel --out serving/sentiment/1
+        sentiment-rnn export --model my-model --format numpy --out my-model-numpy
+    """
+    from sentiment_rnn.export import export_model
+
+    written = export_model(model_dir, out_dir, export_format)
+    click.echo(f"Exported {model_dir} as {export_format} to {written}.")

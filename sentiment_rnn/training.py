@@ -9,14 +9,15 @@ import json
 import os
 import shutil
 import signal
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sentiment_rnn import artifact
+from sentiment_rnn import artifact, plots, progress
 from sentiment_rnn.config import Config, to_dict, to_toml
 from sentiment_rnn.data import Dataset, builtin_corpus, read_dataset
 from sentiment_rnn.errors import SentimentError
@@ -41,6 +42,7 @@ class TrainResult:
     model: Any
     split: Split
     skipped: int = 0  # rows of the data skipped for missing or blank text
+    plot: Path | None = None  # training.png in out_dir, or None when matplotlib is not installed
 
 
 def load_training_data(config: Config) -> Dataset:
@@ -336,10 +338,15 @@ def fit(
     history_csv: Path | None = None,
     verbose: int | str = "auto",
     backup: Path | None = None,
+    callbacks: Sequence[Any] = (),
 ):
     """Adapt the tokenizer and fit the configured model on ``split``.
 
     Args:
+        verbose: Keras ``fit`` verbosity; its progress bar goes to stderr, so
+            stdout carries only results.
+        callbacks: extra Keras callbacks (e.g. ``TensorBoard``), run after the
+            built-in early stopping and checkpoint.
         backup: a directory for per-epoch checkpoints. If it already holds one,
             training resumes after its last completed epoch, with the model,
             optimizer, early stopping and history as they were.
@@ -361,6 +368,7 @@ def fit(
     keras = import_keras()
     seed_everything(config.train.seed)
     tokenizer = make_tokenizer(config)
+    progress.note(f"Adapting the tokenizer on {len(split.train):,} texts", quiet=not verbose)
     adapt_tokenizer(tokenizer, split.train)
     model = build_model(config, tokenizer, stateful=False, return_sequences=False)
     compile_model(model, config)
@@ -378,16 +386,17 @@ def fit(
     history = keras.callbacks.History()
     if first_epoch < config.train.epochs:
         batches, steps = training_input(config, split.train, first_epoch)
-        history = model.fit(
-            batches,
-            steps_per_epoch=steps,
-            validation_data=string_dataset(split.validation, 256),
-            initial_epoch=first_epoch,
-            shuffle=False,  # the batches are already shuffled
-            epochs=config.train.epochs,
-            callbacks=[early_stopping, checkpoint],
-            verbose=verbose,
-        )
+        with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
+            history = model.fit(
+                batches,
+                steps_per_epoch=steps,
+                validation_data=string_dataset(split.validation, 256),
+                initial_epoch=first_epoch,
+                shuffle=False,  # the batches are already shuffled
+                epochs=config.train.epochs,
+                callbacks=[early_stopping, checkpoint, *callbacks],
+                verbose=verbose,
+            )
     elif checkpoint.restored_best is not None:  # the backed-up run had finished: take its best weights
         model.set_weights(checkpoint.restored_best)
     if checkpoint.diverged_epoch is not None:
@@ -493,6 +502,7 @@ def train(
     dataset: Dataset | None = None,
     verbose: int | str = "auto",
     resume: bool = False,
+    callbacks: Sequence[Any] = (),
 ) -> TrainResult:
     """Train the configured model and write its model directory atomically.
 
@@ -507,10 +517,13 @@ def train(
         out_dir: the model directory to create or replace.
         dataset: data to use instead of ``config.data``.
         verbose: Keras ``fit`` verbosity (``"auto"``: a progress bar; 0: silent).
+            Progress and status lines go to stderr, and only when it is a terminal.
         resume: continue the interrupted run into ``out_dir`` (same config and data).
+        callbacks: extra Keras callbacks for ``fit``, e.g. :func:`tensorboard_callback`.
 
     Returns:
-        A TrainResult with the validation metrics of the restored best weights.
+        A TrainResult with the validation metrics of the restored best weights;
+        ``plot`` is the written ``training.png``, or None without matplotlib.
 
     Raises:
         SentimentError: bad data, another run writing ``out_dir``, nothing to
@@ -531,17 +544,27 @@ def train(
         from sentiment_rnn.models import make_tokenizer
         from sentiment_rnn.streaming import open_stream
 
+        progress.note(f"Streaming {config.data.path or 'the built-in corpus'}", quiet=not verbose)
         dataset, train_part, validation_part = open_stream(config, make_tokenizer(config))
         split = Split(train=train_part, validation=validation_part)
     else:
-        dataset = dataset if dataset is not None else load_training_data(config)
+        if dataset is None:
+            progress.note(f"Reading {config.data.path or 'the built-in corpus'}", quiet=not verbose)
+            dataset = load_training_data(config)
         split = split_dataset(dataset, config.train.validation_split, config.train.seed)
     out_dir = Path(out_dir)
     with (
         run_and_backup(config, out_dir, split, resume) as backup,
         distributed_output(config, out_dir) as staging,
     ):
-        model, history = fit(config, split, history_csv=staging / artifact.HISTORY_FILE, verbose=verbose, backup=backup)
+        model, history = fit(
+            config,
+            split,
+            history_csv=staging / artifact.HISTORY_FILE,
+            verbose=verbose,
+            backup=backup,
+            callbacks=callbacks,
+        )
         evaluation = model.evaluate(string_dataset(split.validation, 256), verbose=0, return_dict=True)
         metrics = {name: float(value) for name, value in evaluation.items()}
         metrics["n"] = len(split.validation)
@@ -571,4 +594,23 @@ def train(
             "best_epoch": best_epoch,
         }
         artifact.write_json(staging / artifact.META_FILE, artifact.meta_for(config, summary))
-    return TrainResult(out_dir, metrics, len(val_losses), best_epoch, model, split, dataset.skipped)
+        plotted = plots.write_training_plot(staging / artifact.HISTORY_FILE, staging / plots.PLOT_FILE, best_epoch)
+    plot = out_dir / plots.PLOT_FILE if plotted else None
+    return TrainResult(out_dir, metrics, len(val_losses), best_epoch, model, split, dataset.skipped, plot)
+
+
+def tensorboard_callback(log_dir: str | Path):
+    """Keras's ``TensorBoard`` callback writing to ``log_dir`` (per-epoch scalars and the graph).
+
+    Raises:
+        SentimentError: when the ``tensorboard`` package, which writes the logs, is not installed.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is None:
+        raise SentimentError(
+            "--tensorboard needs the tensorboard package: install it with pip install 'sentiment-rnn[tensorboard]'."
+        )
+    from sentiment_rnn.tf_setup import import_keras
+
+    return import_keras().callbacks.TensorBoard(log_dir=str(log_dir))

@@ -132,6 +132,7 @@ def test_train_writes_a_model_directory(tiny_csv, tmp_path):
         "meta.json",
         "metrics.json",
         "model.keras",
+        "training.png",
         "vocabulary.json",
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "tiny.csv"]  # no staging left behind

@@ -1,0 +1,77 @@
+"""The training curve, ``training.png``: loss and accuracy per epoch, best epoch marked.
+
+Plotting is optional: it needs matplotlib (``pip install 'sentiment-rnn[plot]'``).
+Without it :func:`write_training_plot` returns False and training goes on.
+The figure is drawn on matplotlib's non-interactive Agg canvas, without pyplot,
+so it never opens a window or changes the caller's matplotlib backend.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+PLOT_FILE = "training.png"
+MISSING_HINT = "training.png not written: plotting needs matplotlib; install it with pip install 'sentiment-rnn[plot]'."
+
+
+def plotting_available() -> bool:
+    """True when matplotlib can be imported."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def read_history(history_csv: str | Path) -> dict[str, list[float]]:
+    """Read a Keras ``CSVLogger`` file into {column: values per epoch}, epochs in file order."""
+    with Path(history_csv).open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    columns = rows[0].keys() if rows else []
+    return {column: [float(row[column]) for row in rows] for column in columns}
+
+
+def write_training_plot(history_csv: str | Path, png: str | Path, best_epoch: int) -> bool:
+    """Draw :func:`training_figure` for a ``history.csv`` into ``png`` (1200 x 450 pixels).
+
+    Returns:
+        True if the image was written, False if matplotlib is not installed.
+    """
+    if not plotting_available():
+        return False
+    training_figure(read_history(history_csv), best_epoch).savefig(png)
+    return True
+
+
+def training_figure(history: dict[str, list[float]], best_epoch: int):
+    """Two panels, loss and accuracy per epoch, training and validation, best epoch marked.
+
+    Args:
+        history: per-epoch values by Keras metric name (``loss``, ``val_loss``,
+            ``accuracy``, ``val_accuracy``), as :func:`read_history` returns.
+        best_epoch: the epoch (counting from 1) whose weights were restored;
+            drawn as a dashed vertical line on both panels.
+
+    Returns:
+        A matplotlib Figure on an Agg canvas, 12 x 4.5 inches at 100 dpi.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    epochs = list(range(1, len(history.get("loss", [])) + 1))
+    figure = Figure(figsize=(12, 4.5), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    for axes, metric, title in zip(figure.subplots(1, 2), ("loss", "accuracy"), ("Loss", "Accuracy")):
+        for prefix, name, style in (("", "training", "-o"), ("val_", "validation", "-s")):
+            if prefix + metric in history:
+                axes.plot(epochs, history[prefix + metric], style, markersize=4, label=name)
+        axes.axvline(best_epoch, color="grey", linestyle="--", label=f"restored best epoch ({best_epoch})")
+        axes.set_title(title)
+        axes.set_xlabel("epoch")
+        axes.set_ylabel(metric)
+        axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.grid(alpha=0.3)
+        axes.legend()
+    figure.suptitle("sentiment-rnn training")
+    return figure
