@@ -22,7 +22,15 @@ from sentiment_rnn.errors import SentimentError
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_SECONDS = 240
-MODEL_FILES = ["config.toml", "history.csv", "meta.json", "metrics.json", "model.keras", "vocabulary.json"]
+MODEL_FILES = [
+    "config.toml",
+    "history.csv",
+    "meta.json",
+    "metrics.json",
+    "model.keras",
+    "training.png",
+    "vocabulary.json",
+]
 SMALL = ["model.output_dim=8", "model.units=8", "train.epochs=2", "train.batch_size=8", "train.steps_per_epoch=3"]
 
 
