@@ -95,6 +95,17 @@ def cli():
     type=click.Path(file_okay=False),
     help="Also log to this directory for TensorBoard (needs the tensorboard package).",
 )
+@click.option(
+    "--distribute",
+    type=click.Choice(["none", "mirrored", "multi-worker"]),
+    help="Shortcut for --set train.distribute=...: this machine's devices, or a cluster of workers.",
+)
+@click.option(
+    "--workers", metavar="HOST:PORT,...", help="Multi-worker cluster, the same list on every worker (else TF_CONFIG)."
+)
+@click.option(
+    "--worker-index", type=click.IntRange(min=0), default=0, show_default=True, help="This worker's place in --workers."
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr; print only the summary.")
 def train(
     data_path,
@@ -109,6 +120,9 @@ def train(
     out_dir,
     resume,
     tensorboard_dir,
+    distribute,
+    workers,
+    worker_index,
     quiet,
 ):
     """Train a model and write it to a model directory.
@@ -127,6 +141,8 @@ def train(
         sentiment-rnn train --data reviews.csv --set model.cell=gru --epochs 10 --out my-model
         sentiment-rnn train --data reviews.csv --set model.cell=gru --epochs 10 --out my-model --resume
         sentiment-rnn train --tensorboard logs && tensorboard --logdir logs
+        sentiment-rnn train --data big.csv --set data.streaming=true --set train.bucket_by_length=true
+        sentiment-rnn train --distribute multi-worker --workers host1:2222,host2:2222 --worker-index 0
     """
     from sentiment_rnn.config import load_config
     from sentiment_rnn.plots import MISSING_HINT
@@ -141,12 +157,24 @@ def train(
         "data.on_empty": on_empty,
         "train.epochs": epochs,
         "train.seed": seed,
+        "train.distribute": distribute,
     }
     all_overrides = list(overrides) + [
         f"{key}={json.dumps(value)}" for key, value in shortcuts.items() if value is not None
     ]
     config = load_config(config_path, all_overrides)
     callbacks = [tensorboard_callback(tensorboard_dir)] if tensorboard_dir else []
+    multi_worker = config.train.distribute == "multi-worker"
+    if workers is not None:
+        if not multi_worker:
+            raise SentimentError("--workers describes a multi-worker cluster: add --distribute multi-worker.")
+        from sentiment_rnn.distributed import use_cluster
+
+        use_cluster(workers, worker_index)
+    if multi_worker:
+        from sentiment_rnn.distributed import cluster_spec
+
+        cluster_spec()  # before reading any data: say now if the cluster is not described
     try:
         with _sigterm_as_interrupt():  # `kill PID` cleans up like Ctrl-C
             result = train_model(
@@ -163,6 +191,12 @@ def train(
         rows = "row" if result.skipped == 1 else "rows"
         click.echo(f"Skipped {result.skipped} {rows} with empty text (--on-empty error refuses them).")
     metrics = result.metrics
+    if multi_worker:
+        from sentiment_rnn.distributed import is_chief
+
+        if not is_chief():
+            click.echo(f"Worker done: validation accuracy {metrics['accuracy']:.3f}; the chief writes {out_dir}.")
+            return
     click.echo(
         f"Saved model to {result.out_dir}: validation accuracy {metrics['accuracy']:.3f}, "
         f"AUC {metrics['auc']:.3f} on {metrics['n']} examples "

@@ -21,6 +21,7 @@ from sentiment_rnn.errors import SentimentError
 CELLS = ("simple", "gru", "lstm")
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 MODEL_KINDS = ("rnn", "bow")
+DISTRIBUTE_CHOICES = ("none", "mirrored", "multi-worker")
 ON_EMPTY_CHOICES = ("skip", "error")
 
 
@@ -30,6 +31,9 @@ class DataConfig:
     text_column: str = "text"  # column holding the text
     label_column: str = "label"  # column holding 0/1, true/false, pos/neg, positive/negative
     encoding: str = "utf-8"  # text encoding of the file, e.g. "cp1252"
+    streaming: bool = False  # read the file as a tf.data stream, never whole in memory (sentiment_rnn.streaming)
+    shuffle_buffer: int = 10000  # streaming only: rows held in the shuffle buffer
+    vocabulary_sample: int = 0  # streaming only: adapt the vocabulary on about this many rows; 0 = all
     on_empty: str = "skip"  # rows with missing or blank text: "skip" (and count) or "error"
 
 
@@ -67,6 +71,9 @@ class TrainConfig:
     validation_split: float = 0.1  # fraction held out for validation and early stopping
     patience: int = 3  # epochs without val_loss improvement before stopping
     seed: int = 42  # shuffling, split and initialisation; same seed, same model on CPU
+    steps_per_epoch: int = 0  # batches per epoch; 0 = one pass over the training data
+    bucket_by_length: bool = False  # batch texts of similar token counts together (less padding)
+    distribute: str = "none"  # "none", "mirrored" (local devices) or "multi-worker" (TF_CONFIG cluster)
 
 
 @dataclass(frozen=True)
@@ -202,6 +209,18 @@ def validate(config: Config) -> None:
     require(t.clipnorm > 0, "train.clipnorm", "positive", t.clipnorm)
     require(0.0 < t.validation_split < 0.5, "train.validation_split", "in (0, 0.5)", t.validation_split)
     require(t.seed >= 0, "train.seed", "0 or more", t.seed)
+    require(t.steps_per_epoch >= 0, "train.steps_per_epoch", "0 or more", t.steps_per_epoch)
+    require(
+        t.distribute in DISTRIBUTE_CHOICES, "train.distribute", f"one of {', '.join(DISTRIBUTE_CHOICES)}", t.distribute
+    )
+    require(config.data.vocabulary_sample >= 0, "data.vocabulary_sample", "0 or more", config.data.vocabulary_sample)
+    require(config.data.shuffle_buffer >= 1, "data.shuffle_buffer", "at least 1", config.data.shuffle_buffer)
+    if t.bucket_by_length and tok.output_sequence_length:
+        raise SentimentError(
+            "Config sets train.bucket_by_length with tokenizer.output_sequence_length = "
+            f"{tok.output_sequence_length}: every batch is padded to that length, so grouping by length saves "
+            "nothing. Set tokenizer.output_sequence_length = 0 or train.bucket_by_length = false."
+        )
 
 
 def replace(config: Config, **sections: dict[str, Any]) -> Config:

@@ -27,7 +27,7 @@ from sentiment_rnn.errors import SentimentError
 class Split:
     """A dataset cut in two by a seeded shuffle: ``train`` to fit, ``validation`` to stop and report."""
 
-    train: Dataset
+    train: Dataset  # or, streaming, a streaming.StreamPart with the same len()
     validation: Dataset
 
 
@@ -85,16 +85,73 @@ def seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def string_dataset(dataset: Dataset, batch_size: int, shuffle_seed: int | None = None):
-    """A ``tf.data`` pipeline of (text (B,) string, label (B,) float32) batches."""
+def example_stream(dataset, shuffle_seed: int | None = None):
+    """The unbatched ``tf.data`` stream of (text () string, label () float32) pairs.
+
+    Args:
+        dataset: a Dataset in memory, or one side of a streamed file (``streaming.StreamPart``).
+        shuffle_seed: shuffle (re-drawn every epoch) with this seed; None keeps the order.
+    """
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices(
+    from sentiment_rnn.streaming import StreamPart
+
+    if isinstance(dataset, StreamPart):
+        return dataset.examples(shuffle_seed)
+    examples = tf.data.Dataset.from_tensor_slices(
         (tf.constant(dataset.texts, dtype=tf.string), dataset.labels.astype(np.float32))
     )
     if shuffle_seed is not None:
-        ds = ds.shuffle(len(dataset), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        examples = examples.shuffle(len(dataset), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return examples
+
+
+def string_dataset(dataset, batch_size: int, shuffle_seed: int | None = None, bucket_by_length: bool = False):
+    """A ``tf.data`` pipeline of (text (B,) string, label (B,) float32) batches.
+
+    Args:
+        dataset, shuffle_seed: as for :func:`example_stream`.
+        batch_size: texts per batch.
+        bucket_by_length: group texts of similar token counts (see ``streaming.batch_examples``).
+    """
+    import tensorflow as tf
+
+    from sentiment_rnn.streaming import batch_examples
+
+    examples = example_stream(dataset, shuffle_seed)
+    return batch_examples(examples, batch_size, bucket_by_length).prefetch(tf.data.AUTOTUNE)
+
+
+def adapt_tokenizer(tokenizer, train_data) -> None:
+    """Adapt the tokenizer's vocabulary on the training data (a streamed file was adapted while read)."""
+    vocabulary = getattr(train_data, "vocabulary", None)
+    if vocabulary is not None:
+        tokenizer.set_vocabulary(vocabulary)
+    else:
+        tokenizer.adapt(string_dataset(train_data, 1024).map(lambda text, label: text))
+
+
+def training_batches(config: Config, train_data):
+    """The shuffled (and maybe length-bucketed) training batches; endless when ``train.steps_per_epoch`` is set."""
+    batches = string_dataset(
+        train_data, config.train.batch_size, config.train.seed, bucket_by_length=config.train.bucket_by_length
+    )
+    return batches.repeat() if config.train.steps_per_epoch else batches
+
+
+def training_input(config: Config, train_data, first_epoch: int):
+    """(batches, steps per epoch) for ``fit`` from epoch ``first_epoch`` on.
+
+    In-memory data: :func:`epoch_batches`, so a resumed run sees the batches an
+    uninterrupted one would. Streamed data, ``train.bucket_by_length`` or
+    ``train.steps_per_epoch``: :func:`training_batches` (a ``tf.data`` shuffle;
+    a resumed run continues from the saved weights but sees other batches).
+    """
+    train = config.train
+    if isinstance(train_data, Dataset) and not train.bucket_by_length and not train.steps_per_epoch:
+        batches = epoch_batches(train_data, train.batch_size, train.seed, first_epoch, train.epochs)
+        return batches, steps_per_epoch(len(train_data), train.batch_size)
+    return training_batches(config, train_data), train.steps_per_epoch or None
 
 
 def epoch_batches(dataset: Dataset, batch_size: int, seed: int, first_epoch: int, epochs: int):
@@ -304,11 +361,15 @@ def fit(
     from sentiment_rnn.models import build_model, compile_model, make_tokenizer
     from sentiment_rnn.tf_setup import import_keras
 
+    if config.train.distribute != "none":
+        from sentiment_rnn.distributed import fit_distributed
+
+        return fit_distributed(config, split, history_csv=history_csv, verbose=verbose)
     keras = import_keras()
     seed_everything(config.train.seed)
     tokenizer = make_tokenizer(config)
     progress.note(f"Adapting the tokenizer on {len(split.train):,} texts", quiet=not verbose)
-    tokenizer.adapt(string_dataset(split.train, 1024).map(lambda text, label: text))
+    adapt_tokenizer(tokenizer, split.train)
     model = build_model(config, tokenizer, stateful=False, return_sequences=False)
     compile_model(model, config)
     early_stopping = keras.callbacks.EarlyStopping(
@@ -324,15 +385,14 @@ def fit(
             first_epoch = config.train.epochs
     history = keras.callbacks.History()
     if first_epoch < config.train.epochs:
+        batches, steps = training_input(config, split.train, first_epoch)
         with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
             history = model.fit(
-                epoch_batches(
-                    split.train, config.train.batch_size, config.train.seed, first_epoch, config.train.epochs
-                ),
-                steps_per_epoch=steps_per_epoch(len(split.train), config.train.batch_size),
+                batches,
+                steps_per_epoch=steps,
                 validation_data=string_dataset(split.validation, 256),
                 initial_epoch=first_epoch,
-                shuffle=False,  # epoch_batches already orders each epoch
+                shuffle=False,  # the batches are already shuffled
                 epochs=config.train.epochs,
                 callbacks=[early_stopping, checkpoint, *callbacks],
                 verbose=verbose,
@@ -349,8 +409,16 @@ def fit(
 
 
 def data_digest(split: Split) -> str:
-    """A SHA-256 of the split's texts and labels, to check a resumed run reads the same data."""
+    """A SHA-256 of the split's texts and labels, to check a resumed run reads the same data.
+
+    For a streamed file, of its path, size and modification time (reading it again would take a pass).
+    """
     digest = hashlib.sha256()
+    if not isinstance(split.train, Dataset):  # streamed: the file as it is on disk, not read again
+        source = split.train.source.path
+        stat = source.stat()
+        digest.update(f"{source.resolve()}\t{stat.st_size}\t{stat.st_mtime_ns}".encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
     for part in (split.train, split.validation):
         for text, label in zip(part.texts, part.labels):
             digest.update(f"{int(label)}\t{len(text)}\t{text}\n".encode("utf-8", "surrogatepass"))
@@ -409,6 +477,25 @@ def training_run(out_dir: Path, config: Config, split: Split, resume: bool) -> I
         shutil.rmtree(backup, ignore_errors=True)
 
 
+def distributed_output(config: Config, out_dir: Path):
+    """``artifact.staged_directory(out_dir)``; a multi-worker run's non-chief workers get a scratch directory."""
+    if config.train.distribute == "multi-worker":
+        from sentiment_rnn.distributed import worker_output
+
+        return worker_output(out_dir)
+    return artifact.staged_directory(out_dir)
+
+
+def run_and_backup(config: Config, out_dir: Path, split: Split, resume: bool):
+    """:func:`training_run` (lock and per-epoch backup); a multi-worker run's non-chief workers neither lock nor back up."""
+    if config.train.distribute == "multi-worker":
+        from sentiment_rnn.distributed import is_chief
+
+        if not is_chief():
+            return contextlib.nullcontext(None)
+    return training_run(out_dir, config, split, resume)
+
+
 def train(
     config: Config,
     out_dir: str | Path,
@@ -445,14 +532,31 @@ def train(
     from sentiment_rnn.engine import write_engine_files
     from sentiment_rnn.models import TOKENIZER_LAYER, with_view
 
-    if dataset is None:
-        progress.note(f"Reading {config.data.path or 'the built-in corpus'}", quiet=not verbose)
-        dataset = load_training_data(config)
-    split = split_dataset(dataset, config.train.validation_split, config.train.seed)
+    if config.train.distribute != "none":
+        from sentiment_rnn.distributed import make_strategy
+
+        if resume:
+            raise SentimentError(
+                f"--resume does not work with train.distribute = {config.train.distribute}: "
+                "train again without --resume."
+            )
+        make_strategy(config.train.distribute)  # before any TensorFlow op: collectives are set up at start-up
+    if dataset is None and config.data.streaming:
+        from sentiment_rnn.models import make_tokenizer
+        from sentiment_rnn.streaming import open_stream
+
+        progress.note(f"Streaming {config.data.path or 'the built-in corpus'}", quiet=not verbose)
+        dataset, train_part, validation_part = open_stream(config, make_tokenizer(config))
+        split = Split(train=train_part, validation=validation_part)
+    else:
+        if dataset is None:
+            progress.note(f"Reading {config.data.path or 'the built-in corpus'}", quiet=not verbose)
+            dataset = load_training_data(config)
+        split = split_dataset(dataset, config.train.validation_split, config.train.seed)
     out_dir = Path(out_dir)
     with (
-        training_run(out_dir, config, split, resume) as backup,
-        artifact.staged_directory(out_dir) as staging,
+        run_and_backup(config, out_dir, split, resume) as backup,
+        distributed_output(config, out_dir) as staging,
     ):
         model, history = fit(
             config,
