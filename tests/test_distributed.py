@@ -24,12 +24,14 @@ ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_SECONDS = 240
 MODEL_FILES = [
     "config.toml",
+    "engine.json",
     "history.csv",
     "meta.json",
     "metrics.json",
     "model.keras",
     "training.png",
     "vocabulary.json",
+    "weights.npz",
 ]
 SMALL = ["model.output_dim=8", "model.units=8", "train.epochs=2", "train.batch_size=8", "train.steps_per_epoch=3"]
 
