@@ -25,10 +25,14 @@ MODEL_KINDS = ("rnn", "bow")
 
 @dataclass(frozen=True)
 class DataConfig:
-    path: str = ""  # CSV, TSV or JSON Lines file; "" means the built-in corpus
+    path: str = ""  # data file, directory or tarball; "" means the built-in corpus
     text_column: str = "text"  # column holding the text
     label_column: str = "label"  # column holding 0/1, true/false, pos/neg, positive/negative
     encoding: str = "utf-8"  # text encoding of the file, e.g. "cp1252"
+    format: str = "auto"  # one of data.FORMATS, or "auto" to guess from the path
+    split: str = ""  # IMDB layout only: "train" or "test"
+    pos: str = ""  # a file of positive texts, one a line (with neg, instead of path)
+    neg: str = ""  # a file of negative texts, one a line (with pos, instead of path)
 
 
 @dataclass(frozen=True)
@@ -166,12 +170,16 @@ def _check_type(name: str, value: Any, expected: type, source: str) -> Any:
 
 def validate(config: Config) -> None:
     """Check value ranges and combinations; raise SentimentError naming the key."""
-    m, t, tok = config.model, config.train, config.tokenizer
+    from sentiment_rnn.data import FORMATS, IMDB_SPLITS
+
+    d, m, t, tok = config.data, config.model, config.train, config.tokenizer
 
     def require(ok: bool, key: str, expected: str, value: Any) -> None:
         if not ok:
             raise SentimentError(f"Config key {key} must be {expected}, got {value!r}.")
 
+    require(d.format in ("auto", *FORMATS), "data.format", f"auto or one of {', '.join(FORMATS)}", d.format)
+    require(d.split in ("", *IMDB_SPLITS), "data.split", '"", "train" or "test"', d.split)
     require(m.kind in MODEL_KINDS, "model.kind", f"one of {', '.join(MODEL_KINDS)}", m.kind)
     require(m.cell in CELLS, "model.cell", f"one of {', '.join(CELLS)}", m.cell)
     require(m.merge_mode in MERGE_MODES, "model.merge_mode", f"one of {', '.join(MERGE_MODES)}", m.merge_mode)

@@ -10,7 +10,7 @@ import numpy as np
 
 from sentiment_rnn import artifact
 from sentiment_rnn.config import Config, to_toml
-from sentiment_rnn.data import Dataset, builtin_corpus, read_dataset
+from sentiment_rnn.data import Dataset, dataset_from_config
 from sentiment_rnn.errors import SentimentError
 
 
@@ -36,14 +36,7 @@ class TrainResult:
 
 def load_training_data(config: Config) -> Dataset:
     """The dataset ``config.data`` names, or the built-in corpus when its path is empty."""
-    if not config.data.path:
-        return builtin_corpus()
-    return read_dataset(
-        config.data.path,
-        text_column=config.data.text_column,
-        label_column=config.data.label_column,
-        encoding=config.data.encoding,
-    )
+    return dataset_from_config(config.data)
 
 
 def split_dataset(dataset: Dataset, validation_split: float, seed: int) -> Split:
