@@ -106,6 +106,11 @@ def cli():
 @click.option("--epochs", type=click.IntRange(min=1), help="Shortcut for --set train.epochs=N.")
 @click.option("--seed", type=click.IntRange(min=0), help="Shortcut for --set train.seed=N.")
 @click.option(
+    "--embeddings",
+    type=click.Path(),
+    help="GloVe/word2vec text file to initialise the embedding (shortcut for --set model.embeddings=FILE).",
+)
+@click.option(
     "--out",
     "out_dir",
     default=DEFAULT_MODEL_DIR,
@@ -114,7 +119,7 @@ def cli():
     help="Model directory to write (replaced atomically).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress output; print only the summary.")
-def train(config_path, overrides, epochs, seed, out_dir, quiet, **data):
+def train(config_path, overrides, epochs, seed, embeddings, out_dir, quiet, **data):
     """Train a model and write it to a model directory.
 
     Reads --data (or the built-in corpus), holds out a validation split,
@@ -132,7 +137,7 @@ def train(config_path, overrides, epochs, seed, out_dir, quiet, **data):
     from sentiment_rnn.config import load_config
     from sentiment_rnn.training import train as train_model
 
-    shortcuts = {"train.epochs": epochs, "train.seed": seed}
+    shortcuts = {"train.epochs": epochs, "train.seed": seed, "model.embeddings": embeddings}
     all_overrides = (
         list(overrides)
         + data_overrides(**data)

@@ -45,6 +45,7 @@ class TokenizerConfig:
 class ModelConfig:
     kind: str = "rnn"  # "rnn" (recurrent) or "bow" (bag-of-words dense baseline)
     output_dim: int = 64  # embedding size
+    embeddings: str = ""  # GloVe/word2vec text file to initialise the embedding from; "" = random
     cell: str = "simple"  # "simple" (SimpleRNN), "gru" or "lstm"
     layers: int = 1  # stacked recurrent layers
     units: int = 64  # hidden state size of each recurrent layer (per direction)
@@ -188,6 +189,11 @@ def validate(config: Config) -> None:
     require(m.hidden_layers >= 0, "model.hidden_layers", "0 or more", m.hidden_layers)
     for key in ("dropout", "recurrent_dropout"):
         require(0.0 <= getattr(m, key) < 1.0, f"model.{key}", "in [0, 1)", getattr(m, key))
+    if m.embeddings and m.kind != "rnn":
+        raise SentimentError(
+            "Config sets model.embeddings for the bag-of-words model, which has no embedding layer: "
+            'use model.kind = "rnn" or drop model.embeddings.'
+        )
     if m.stateful and m.bidirectional:
         raise SentimentError(
             "Config sets both model.stateful and model.bidirectional: a stateful model streams text "

@@ -95,6 +95,11 @@ def fit(config: Config, split: Split, history_csv: Path | None = None, verbose: 
     tokenizer = make_tokenizer(config)
     tokenizer.adapt(string_dataset(split.train, 1024).map(lambda text, label: text))
     model = build_model(config, tokenizer, stateful=False, return_sequences=False)
+    if config.model.embeddings:
+        from sentiment_rnn.embeddings import initialise_embedding
+        from sentiment_rnn.models import EMBEDDING_LAYER
+
+        initialise_embedding(model.get_layer(EMBEDDING_LAYER), tokenizer.get_vocabulary(), config.model.embeddings)
     compile_model(model, config)
     callbacks = [
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.train.patience, restore_best_weights=True),
