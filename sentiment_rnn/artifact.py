@@ -151,10 +151,10 @@ def load_keras_model(path: Path):
     register_keras_objects()
     try:
         return keras.saving.load_model(path / MODEL_FILE, safe_mode=True)
-    except Exception as exc:  # Keras raises many types for a damaged archive
+    except Exception:  # Keras raises many types for a damaged archive
         raise SentimentError(
-            f"Cannot load {path / MODEL_FILE} ({type(exc).__name__}): the file is damaged or not a "
-            "sentiment-rnn model; retrain it with `sentiment-rnn train`."
+            f"Cannot load {path / MODEL_FILE}: the file is damaged or not a sentiment-rnn model; "
+            "retrain it with `sentiment-rnn train`."
         ) from None
 
 

@@ -111,6 +111,7 @@ def fit(config: Config, split: Split, history_csv: Path | None = None, verbose: 
         string_dataset(split.train, config.train.batch_size, shuffle_seed=config.train.seed),
         validation_data=string_dataset(split.validation, 256),
         epochs=config.train.epochs,
+        shuffle=False,  # the tf.data pipeline shuffles, seeded
         callbacks=callbacks,
         verbose=verbose,
     )

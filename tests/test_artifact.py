@@ -74,8 +74,8 @@ def test_truncated_model_file_is_a_clear_error(damaged):
     result = CliRunner().invoke(cli, ["predict", "--model", str(damaged), "good"])
     assert result.exit_code == 1
     assert result.output == (
-        f"Error: Cannot load {damaged / 'model.keras'} (BadZipFile): the file is damaged or not a "
-        "sentiment-rnn model; retrain it with `sentiment-rnn train`.\n"
+        f"Error: Cannot load {damaged / 'model.keras'}: the file is damaged or not a sentiment-rnn model; "
+        "retrain it with `sentiment-rnn train`.\n"
     )
 
 
