@@ -69,6 +69,7 @@ class TrainConfig:
     clipnorm: float = 1.0  # gradient norm clipping; keeps SimpleRNN from blowing up
     validation_split: float = 0.1  # fraction held out for validation and early stopping
     patience: int = 3  # epochs without val_loss improvement before stopping
+    bucket_by_length: bool = False  # batch texts of similar length together: less padding, faster epochs
     seed: int = 42  # shuffling, split and initialisation; same seed, same model on CPU
 
 
