@@ -13,6 +13,7 @@ import sys
 import click
 
 from sentiment_rnn import __version__
+from sentiment_rnn.data import FORMATS
 from sentiment_rnn.errors import SentimentError
 
 DEFAULT_MODEL_DIR = "sentiment-model"
@@ -41,7 +42,7 @@ def model_option(function):
     )(function)
 
 
-FORMAT_CHOICES = ("auto", "csv", "tsv", "jsonl", "glue", "fasttext", "label-text", "imdb")  # data.FORMATS
+FORMAT_CHOICES = ("auto", *FORMATS)
 
 
 def data_options(function):

@@ -143,7 +143,7 @@ def read_dataset(
             raise SentimentError("Both a data path and --pos/--neg were given: pass either --data or --pos and --neg.")
         if pos is None or neg is None:
             raise SentimentError("Only one of --pos and --neg was given: pass both, one file of texts for each label.")
-        if format not in ("auto", "lines"):
+        if format != "auto":
             raise SentimentError(f"--pos and --neg read one text a line; --format {format} does not apply: drop it.")
         _reject_split(split, "--pos/--neg files")
         dataset = _read_pos_neg(Path(pos), Path(neg), encoding)
