@@ -78,19 +78,29 @@ def string_dataset(dataset: Dataset, batch_size: int, shuffle_seed: int | None =
     """
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices(
-        (tf.constant(dataset.texts, dtype=tf.string), dataset.labels.astype(np.float32))
-    )
+    texts = tf.constant(dataset.texts, dtype=tf.string)
+    labels = dataset.labels.astype(np.float32)
+    if not bucket_by_length:
+        ds = tf.data.Dataset.from_tensor_slices((texts, labels))
+        if shuffle_seed is not None:
+            ds = ds.shuffle(len(dataset), seed=shuffle_seed, reshuffle_each_iteration=True)
+        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    # Word counts are computed here, so the number of batches is known: each bucket
+    # gives ceil(its size / batch_size) batches, whatever the order. Keras needs that
+    # number to run every epoch to its end.
+    word_counts = np.array([len(text.split()) for text in dataset.texts], dtype=np.int32)
+    bucket_sizes = np.bincount(np.searchsorted(LENGTH_BUCKETS, word_counts, side="right"))
+    n_batches = int(np.sum(-(-bucket_sizes // batch_size)))
+    ds = tf.data.Dataset.from_tensor_slices((texts, labels, word_counts))
     if shuffle_seed is not None:
         ds = ds.shuffle(len(dataset), seed=shuffle_seed, reshuffle_each_iteration=True)
-    if bucket_by_length:
-        ds = ds.bucket_by_sequence_length(
-            element_length_func=lambda text, label: tf.size(tf.strings.split(text)),
-            bucket_boundaries=list(LENGTH_BUCKETS),
-            bucket_batch_sizes=[batch_size] * (len(LENGTH_BUCKETS) + 1),
-        )
-    else:
-        ds = ds.batch(batch_size)
+    ds = ds.bucket_by_sequence_length(
+        element_length_func=lambda text, label, count: count,
+        bucket_boundaries=list(LENGTH_BUCKETS),
+        bucket_batch_sizes=[batch_size] * (len(LENGTH_BUCKETS) + 1),
+    )
+    ds = ds.map(lambda text, label, count: (text, label))
+    ds = ds.apply(tf.data.experimental.assert_cardinality(n_batches))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

@@ -25,3 +25,5 @@ def test_bucketed_batches_hold_every_example_once_and_similar_lengths():
     assert all(len({bucket_of(t) for t in batch}) == 1 for batch in first)
     assert all(len(batch) <= 4 for batch in first)
     assert batches(dataset, seed=1) == first
+    pipeline = string_dataset(dataset, batch_size=4, shuffle_seed=1, bucket_by_length=True)
+    assert int(pipeline.cardinality()) == len(first)  # known up front: Keras runs every epoch to its end
