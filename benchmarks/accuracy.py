@@ -291,17 +291,18 @@ def main(argv: list[str] | None = None) -> None:
         if peer not in PEER_RUNNERS:
             parser.error(f"unknown peer {peer!r}: choose from {', '.join(PEERS)}")
 
-    results = load_results(args.results)
-    results["runs"].append(
-        {
-            "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "command": shlex.join(["python", "benchmarks/accuracy.py", *(argv if argv is not None else sys.argv[1:])]),
-            "machine": machine(),
-        }
-    )
+    run = {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": shlex.join(["python", "benchmarks/accuracy.py", *(argv if argv is not None else sys.argv[1:])]),
+        "machine": machine(),
+    }
     args.results.parent.mkdir(parents=True, exist_ok=True)
 
     def save(record: dict) -> None:
+        """Merge one result into the results file, re-read each time so that parts can run side by side."""
+        results = load_results(args.results)
+        if run not in results["runs"]:
+            results["runs"].append(run)
         store(results, record)
         print(json.dumps(record), flush=True)
         args.results.write_text(json.dumps(results, indent=1) + "\n")

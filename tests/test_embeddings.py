@@ -54,7 +54,7 @@ def test_train_starts_the_embedding_from_the_file(tiny_csv, tmp_path):
     path = tmp_path / "vectors.txt"
     path.write_text("".join(f"{w} {' '.join(map(str, v))}\n" for w, v in vectors.items()), encoding="utf-8")
     out = tmp_path / "model"
-    tiny = [arg for override in TINY_OVERRIDES for arg in ("--set", override)]
+    tiny = [arg for override in [*TINY_OVERRIDES, "train.epochs=1"] for arg in ("--set", override)]
     args = ["train", "--data", str(tiny_csv), "--embeddings", str(path), "--out", str(out), "-q", *tiny]
     # learning rate 0: the trained embedding is exactly its starting point
     result = CliRunner().invoke(cli, [*args, "--set", "train.learning_rate=1e-12"])
