@@ -21,6 +21,8 @@ from sentiment_rnn.errors import SentimentError
 CELLS = ("simple", "gru", "lstm")
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 MODEL_KINDS = ("rnn", "bow")
+DISTRIBUTE_CHOICES = ("none", "mirrored", "multi-worker")
+ON_EMPTY_CHOICES = ("skip", "error")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class DataConfig:
     split: str = ""  # IMDB layout only: "train" or "test"
     pos: str = ""  # a file of positive texts, one a line (with neg, instead of path)
     neg: str = ""  # a file of negative texts, one a line (with pos, instead of path)
+    streaming: bool = False  # read the file as a tf.data stream, never whole in memory (sentiment_rnn.streaming)
+    shuffle_buffer: int = 10000  # streaming only: rows held in the shuffle buffer
+    vocabulary_sample: int = 0  # streaming only: adapt the vocabulary on about this many rows; 0 = all
+    on_empty: str = "skip"  # rows with missing or blank text: "skip" (and count) or "error"
 
 
 @dataclass(frozen=True)
@@ -69,8 +75,10 @@ class TrainConfig:
     clipnorm: float = 1.0  # gradient norm clipping; keeps SimpleRNN from blowing up
     validation_split: float = 0.1  # fraction held out for validation and early stopping
     patience: int = 3  # epochs without val_loss improvement before stopping
-    bucket_by_length: bool = False  # batch texts of similar length together: less padding, faster epochs
     seed: int = 42  # shuffling, split and initialisation; same seed, same model on CPU
+    steps_per_epoch: int = 0  # batches per epoch; 0 = one pass over the training data
+    bucket_by_length: bool = False  # batch texts of similar token counts together (less padding)
+    distribute: str = "none"  # "none", "mirrored" (local devices) or "multi-worker" (TF_CONFIG cluster)
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
             raise SentimentError(f"Config file {path} is not valid TOML ({exc}): fix the syntax.") from None
     for override in overrides:
         section, key, value = parse_override(override)
+        if section not in SECTIONS:
+            raise SentimentError(f"Unknown config section [{section}] in --set: expected one of {', '.join(SECTIONS)}.")
+        _checked_value(section, key, value, "--set")
         raw.setdefault(section, {})
         if not isinstance(raw[section], dict):
             raise SentimentError(f"Config section [{section}] must be a table, got {raw[section]!r}.")
@@ -145,19 +156,19 @@ def config_from_dict(raw: dict[str, Any], source: str = "the config") -> Config:
             )
         if not isinstance(values, dict):
             raise SentimentError(f"Config section [{section_name}] in {source} must be a table.")
-        section_cls = SECTIONS[section_name]
-        types = typing.get_type_hints(section_cls)
-        checked = {}
-        for key, value in values.items():
-            if key not in types:
-                raise SentimentError(
-                    f"Unknown config key {section_name}.{key} in {source}: expected one of {', '.join(types)}."
-                )
-            checked[key] = _check_type(f"{section_name}.{key}", value, types[key], source)
-        sections[section_name] = section_cls(**checked)
+        checked = {key: _checked_value(section_name, key, value, source) for key, value in values.items()}
+        sections[section_name] = SECTIONS[section_name](**checked)
     config = Config(**sections)
     validate(config)
     return config
+
+
+def _checked_value(section: str, key: str, value: Any, source: str) -> Any:
+    """``value`` for ``section.key`` (a known section), converted int -> float where a float is expected."""
+    types = typing.get_type_hints(SECTIONS[section])
+    if key not in types:
+        raise SentimentError(f"Unknown config key {section}.{key} in {source}: expected one of {', '.join(types)}.")
+    return _check_type(f"{section}.{key}", value, types[key], source)
 
 
 def _check_type(name: str, value: Any, expected: type, source: str) -> Any:
@@ -182,6 +193,7 @@ def validate(config: Config) -> None:
 
     require(d.format in ("auto", *FORMATS), "data.format", f"auto or one of {', '.join(FORMATS)}", d.format)
     require(d.split in ("", *IMDB_SPLITS), "data.split", '"", "train" or "test"', d.split)
+    require(d.on_empty in ON_EMPTY_CHOICES, "data.on_empty", "skip or error", d.on_empty)
     require(m.kind in MODEL_KINDS, "model.kind", f"one of {', '.join(MODEL_KINDS)}", m.kind)
     require(m.cell in CELLS, "model.cell", f"one of {', '.join(CELLS)}", m.cell)
     require(m.merge_mode in MERGE_MODES, "model.merge_mode", f"one of {', '.join(MERGE_MODES)}", m.merge_mode)
@@ -211,6 +223,18 @@ def validate(config: Config) -> None:
     require(t.clipnorm > 0, "train.clipnorm", "positive", t.clipnorm)
     require(0.0 < t.validation_split < 0.5, "train.validation_split", "in (0, 0.5)", t.validation_split)
     require(t.seed >= 0, "train.seed", "0 or more", t.seed)
+    require(t.steps_per_epoch >= 0, "train.steps_per_epoch", "0 or more", t.steps_per_epoch)
+    require(
+        t.distribute in DISTRIBUTE_CHOICES, "train.distribute", f"one of {', '.join(DISTRIBUTE_CHOICES)}", t.distribute
+    )
+    require(d.vocabulary_sample >= 0, "data.vocabulary_sample", "0 or more", d.vocabulary_sample)
+    require(d.shuffle_buffer >= 1, "data.shuffle_buffer", "at least 1", d.shuffle_buffer)
+    if t.bucket_by_length and tok.output_sequence_length:
+        raise SentimentError(
+            "Config sets train.bucket_by_length with tokenizer.output_sequence_length = "
+            f"{tok.output_sequence_length}: every batch is padded to that length, so grouping by length saves "
+            "nothing. Set tokenizer.output_sequence_length = 0 or train.bucket_by_length = false."
+        )
 
 
 def replace(config: Config, **sections: dict[str, Any]) -> Config:

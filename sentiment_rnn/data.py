@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import importlib.resources
+import json
 import re
 import tarfile
 import zlib
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sentiment_rnn.config import ON_EMPTY_CHOICES
 from sentiment_rnn.errors import SentimentError
 
 POSITIVE_LABELS = frozenset({"1", "1.0", "true", "pos", "positive"})
@@ -52,7 +54,7 @@ class Dataset:
         texts: the texts, one string each.
         labels: int array of shape (n,), 1 = positive, 0 = negative.
         source: where the data came from, for messages and the model's metadata.
-        skipped: rows dropped because their text was missing or empty.
+        skipped: rows dropped because their text was missing or blank.
     """
 
     texts: list[str]
@@ -81,6 +83,11 @@ def builtin_corpus() -> Dataset:
 def parse_label(value: object, row: int, source: str, unit: str = "row") -> int:
     """Map one label to 1 (positive) or 0 (negative); other values raise, naming the row (or line)."""
     key = str(value).strip().lower()
+    if value is None or key in ("", "nan"):
+        raise SentimentError(
+            f"{source}, {unit} {row}: the label is missing; give every {unit} a label "
+            "(0/1, true/false, pos/neg or positive/negative)."
+        )
     if key in POSITIVE_LABELS:
         return 1
     if key in NEGATIVE_LABELS:
@@ -105,6 +112,7 @@ def dataset_from_config(data_config, require_both_classes: bool = True) -> Datas
         pos=c.pos or None,
         neg=c.neg or None,
         split=c.split or None,
+        on_empty=c.on_empty,
     )
 
 
@@ -115,6 +123,7 @@ def read_dataset(
     encoding: str = "utf-8",
     format: str = "auto",
     require_both_classes: bool = True,
+    on_empty: str = "skip",
     *,
     pos: str | Path | None = None,
     neg: str | Path | None = None,
@@ -128,16 +137,17 @@ def read_dataset(
         encoding: the files' text encoding, e.g. ``cp1252`` for Windows files.
         format: ``auto`` (guess from the path) or one of ``FORMATS``.
         require_both_classes: refuse data with a single class (training needs both).
+        on_empty: what to do with a row (or line, or review) whose text is missing
+            or blank: ``"skip"`` it (counted in ``skipped``) or raise an ``"error"``.
         pos, neg: two files of one text a line, all positive and all negative;
             read in that order (positives first).
         split: ``train`` or ``test``, for the IMDB layout only (required there).
-
-    Texts that are missing or blank are skipped and counted in ``skipped``.
 
     Raises:
         SentimentError: with one sentence naming the file (and line) and the fix.
     """
     _check_encoding(encoding)
+    _check_on_empty(on_empty)
     if pos is not None or neg is not None:
         if path is not None:
             raise SentimentError("Both a data path and --pos/--neg were given: pass either --data or --pos and --neg.")
@@ -146,7 +156,7 @@ def read_dataset(
         if format != "auto":
             raise SentimentError(f"--pos and --neg read one text a line; --format {format} does not apply: drop it.")
         _reject_split(split, "--pos/--neg files")
-        dataset = _read_pos_neg(Path(pos), Path(neg), encoding)
+        dataset = _read_pos_neg(Path(pos), Path(neg), encoding, on_empty)
         return _checked(dataset, require_both_classes)
     if path is None:
         raise SentimentError("No data given: pass a data path (--data) or two files with --pos and --neg.")
@@ -155,18 +165,20 @@ def read_dataset(
         raise SentimentError(f"Data file {path} does not exist: check the path.")
     fmt = _resolve_format(path, format, encoding)
     if fmt == "imdb":
-        dataset = _read_imdb(path, split, encoding)
+        dataset = _read_imdb(path, split, encoding, on_empty)
     else:
         _reject_split(split, f"{fmt.upper()} data")
         _check_readable_file(path, fmt)
         if fmt in LINE_FORMATS:
-            dataset = _read_labelled_lines(path, fmt, encoding)
+            dataset = _read_labelled_lines(path, fmt, encoding, on_empty)
         else:
-            dataset = _read_table(path, fmt, text_column, label_column, encoding)
+            dataset = _read_table(path, fmt, text_column, label_column, encoding, on_empty)
     return _checked(dataset, require_both_classes)
 
 
-def _read_table(path: Path, fmt: str, text_column: str, label_column: str, encoding: str) -> Dataset:
+def _read_table(
+    path: Path, fmt: str, text_column: str, label_column: str, encoding: str, on_empty: str = "skip"
+) -> Dataset:
     import pandas as pd
 
     try:
@@ -187,17 +199,13 @@ def _read_table(path: Path, fmt: str, text_column: str, label_column: str, encod
     except pd.errors.EmptyDataError:
         raise SentimentError(f"{path} is empty: give a file with a header and at least one row.") from None
     except pd.errors.ParserError as exc:
-        raise SentimentError(
-            f"{path} is not well-formed {fmt.upper()} ({_first_line(exc)}): fix the file or choose --format."
-        ) from None
+        raise SentimentError(_parser_error_message(path, fmt, exc)) from None
     except ValueError as exc:
-        raise SentimentError(
-            f"{path} is not valid JSON Lines ({_first_line(exc)}): one JSON object per line."
-        ) from None
+        raise SentimentError(_json_lines_error_message(path, encoding, exc)) from None
     if fmt == "glue":
         columns = [str(c).strip() for c in frame.columns]
         text_column = next((c for c in GLUE_TEXT_COLUMNS if c in columns), text_column)
-    return frame_to_dataset(frame, str(path), text_column, label_column, require_both_classes=False)
+    return frame_to_dataset(frame, str(path), text_column, label_column, require_both_classes=False, on_empty=on_empty)
 
 
 def frame_to_dataset(
@@ -206,36 +214,51 @@ def frame_to_dataset(
     text_column: str = "text",
     label_column: str = "label",
     require_both_classes: bool = True,
+    on_empty: str = "skip",
 ) -> Dataset:
-    """Turn a pandas DataFrame into a Dataset, validating columns and labels."""
+    """Turn a pandas DataFrame into a Dataset, validating columns and labels (see :func:`read_dataset`)."""
+    _check_on_empty(on_empty)
     columns = [str(c).strip() for c in frame.columns]
     frame.columns = columns
     for role, column in (("text", text_column), ("label", label_column)):
         if column not in columns:
             flag = "--text-column" if role == "text" else "--label-column"
             raise SentimentError(
-                f"{source} has no {role} column {column!r} (columns: {', '.join(columns) or 'none'}): "
+                f"{source} has no {role} column {column!r} (columns: {_shortened(columns)}): "
                 f"name the right one with {flag}."
             )
-    builder = _Builder(source)
+    if len(frame) == 0:
+        raise SentimentError(f"{source} has a header but no rows: give at least one labelled example.")
+    builder = _Builder(source, on_empty)
     for row, (text, label) in enumerate(zip(frame[text_column], frame[label_column]), start=1):
         if text is None or (isinstance(text, float) and np.isnan(text)):
             text = ""
-        builder.add(str(text), lambda label=label, row=row: parse_label(label, row, source))
+        builder.add(str(text), lambda label=label, row=row: parse_label(label, row, source), f"row {row}")
     return _checked(builder.build(), require_both_classes)
 
 
 class _Builder:
-    """Collects (text, label) pairs, skipping blank texts; labels are parsed only for kept texts."""
+    """Collects (text, label) pairs; blank texts are skipped and counted, or refused (``on_empty``).
 
-    def __init__(self, source: str):
+    Labels are parsed only for kept texts.
+    """
+
+    def __init__(self, source: str, on_empty: str = "skip"):
         self.source = source
+        self.on_empty = on_empty
         self.texts: list[str] = []
         self.labels: list[int] = []
         self.skipped = 0
 
-    def add(self, text: str, label) -> None:
+    def add(self, text: str, label, where: str) -> None:
+        """Add one example; ``where`` names it in messages, e.g. "row 3", "line 3" or a file name."""
         if not text.strip():
+            if self.on_empty == "error":
+                unit = where.split()[0] if where.split()[0] in ("row", "line") else "review"
+                raise SentimentError(
+                    f"{self.source}, {where}: the text is empty; remove the {unit}, or pass --on-empty skip "
+                    f"to skip such {unit}s."
+                )
             self.skipped += 1
             return
         self.labels.append(label() if callable(label) else label)
@@ -247,7 +270,8 @@ class _Builder:
 
 def _checked(dataset: Dataset, require_both_classes: bool) -> Dataset:
     if not dataset.texts:
-        raise SentimentError(f"{dataset.source} has no rows with text: give at least one labelled example.")
+        empty = f" (all {dataset.skipped} are empty)" if dataset.skipped else ""
+        raise SentimentError(f"{dataset.source} has no rows with text{empty}: give at least one labelled example.")
     if require_both_classes and len(set(dataset.labels.tolist())) < 2:
         only = "positive" if dataset.labels[0] == 1 else "negative"
         raise SentimentError(
@@ -268,9 +292,9 @@ def _read_lines(path: Path, encoding: str) -> list[str]:
     return lines[:-1] if lines and not lines[-1] else lines
 
 
-def _read_labelled_lines(path: Path, fmt: str, encoding: str) -> Dataset:
+def _read_labelled_lines(path: Path, fmt: str, encoding: str, on_empty: str = "skip") -> Dataset:
     """fastText (``__label__1 text``) or label-text (``1 text``) lines; blank lines are skipped."""
-    builder = _Builder(str(path))
+    builder = _Builder(str(path), on_empty)
     for number, line in enumerate(_read_lines(path, encoding), start=1):
         if not line.strip():
             continue
@@ -282,7 +306,11 @@ def _read_labelled_lines(path: Path, fmt: str, encoding: str) -> Dataset:
                 raise SentimentError(
                     f"{path}, line {number}: expected a label, a space and a text, got {_excerpt(line)}."
                 )
-        builder.add(text.strip(), lambda label=label, number=number: parse_label(label, number, str(path), "line"))
+        builder.add(
+            text.strip(),
+            lambda label=label, number=number: parse_label(label, number, str(path), "line"),
+            f"line {number}",
+        )
     return builder.build()
 
 
@@ -301,19 +329,19 @@ def _split_fasttext(line: str, path: Path, number: int) -> tuple[str, str]:
     return labels[0], text
 
 
-def _read_pos_neg(pos: Path, neg: Path, encoding: str) -> Dataset:
+def _read_pos_neg(pos: Path, neg: Path, encoding: str, on_empty: str = "skip") -> Dataset:
     """Every non-blank line of ``pos`` is a positive text, of ``neg`` a negative one (positives first)."""
-    builder = _Builder(f"{pos} + {neg}")
+    builder = _Builder(f"{pos} + {neg}", on_empty)
     for path, label in ((pos, 1), (neg, 0)):
         if not path.exists():
             raise SentimentError(f"Data file {path} does not exist: check the path.")
         _check_readable_file(path, "lines")
-        for line in _read_lines(path, encoding):
-            builder.add(line.strip(), label)
+        for number, line in enumerate(_read_lines(path, encoding), start=1):
+            builder.add(line.strip(), label, f"line {number} of {path}")
     return builder.build()
 
 
-def _read_imdb(path: Path, split: str | None, encoding: str) -> Dataset:
+def _read_imdb(path: Path, split: str | None, encoding: str, on_empty: str = "skip") -> Dataset:
     """The IMDB layout: ``[aclImdb/]{split}/{pos,neg}/*.txt``, from a directory or a tarball.
 
     Reviews are ordered by their path inside the layout, so a directory and a
@@ -341,7 +369,7 @@ def _read_imdb(path: Path, split: str | None, encoding: str) -> Dataset:
             f"{path} holds no {split}/pos/*.txt or {split}/neg/*.txt reviews: "
             "give the IMDB layout (aclImdb/train/pos/..., as in aclImdb_v1.tar.gz)."
         )
-    builder = _Builder(source)
+    builder = _Builder(source, on_empty)
     for name, label, raw in sorted(members):
         try:
             text = raw.decode(encoding)
@@ -349,7 +377,7 @@ def _read_imdb(path: Path, split: str | None, encoding: str) -> Dataset:
             raise SentimentError(
                 f"{path}, {name} (byte {exc.start}): not valid {encoding}; pass the file's encoding, e.g. --encoding cp1252."
             ) from None
-        builder.add(HTML_BREAK.sub(" ", text), label)
+        builder.add(HTML_BREAK.sub(" ", text), label, name)
     return builder.build()
 
 
@@ -434,6 +462,11 @@ def _check_encoding(encoding: str) -> None:
         ) from None
 
 
+def _check_on_empty(on_empty: str) -> None:
+    if on_empty not in ON_EMPTY_CHOICES:
+        raise SentimentError(f"on_empty must be one of {', '.join(ON_EMPTY_CHOICES)}, got {on_empty!r}.")
+
+
 def _check_readable_file(path: Path, fmt: str) -> None:
     if path.is_dir():
         raise SentimentError(
@@ -464,6 +497,40 @@ def _undecodable_line(path: Path, encoding: str) -> str:
 
 def _excerpt(line: str, limit: int = 40) -> str:
     return repr(line if len(line) <= limit else line[:limit] + "...")
+
+
+def _shortened(columns: list[str], width: int = 30, count: int = 10) -> str:
+    """Column names for a message: each cut to ``width`` characters, at most ``count`` of them."""
+    if not columns:
+        return "none"
+    names = [name if len(name) <= width else name[: width - 1] + "\u2026" for name in columns[:count]]
+    more = f", and {len(columns) - count} more" if len(columns) > count else ""
+    return ", ".join(names) + more
+
+
+def _parser_error_message(path: Path, fmt: str, exc: Exception) -> str:
+    """A one-line message for a pandas ParserError, naming the line when pandas does."""
+    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+    if match is None:
+        return f"{path} is not well-formed {fmt.upper()} ({_first_line(exc)}): fix the file."
+    expected, line, seen = match.groups()
+    hint = "put texts that contain commas in double quotes" if fmt == "csv" else "remove tabs from texts"
+    return f"{path}, line {line}: expected {expected} fields, saw {seen}; {hint}, or fix the row."
+
+
+def _json_lines_error_message(path: Path, encoding: str, exc: Exception) -> str:
+    """A one-line message naming the first line of ``path`` that is not a JSON object."""
+    with path.open(encoding=encoding) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except ValueError as error:
+                return f"{path}, line {number}: not valid JSON ({error.msg}); write one JSON object per line."
+            if not isinstance(value, dict):
+                return f"{path}, line {number}: not a JSON object; write one JSON object per line."
+    return f"{path} is not valid JSON Lines ({_first_line(exc)}): write one JSON object per line."
 
 
 def _first_line(exc: Exception) -> str:

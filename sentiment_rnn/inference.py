@@ -1,10 +1,15 @@
-"""Predict with a saved model directory."""
+"""Predict with a saved model directory, through the NumPy engine (default) or Keras.
+
+The NumPy engine (``sentiment_rnn.engine``) never imports TensorFlow; the
+Keras engine loads ``model.keras``. Both give the same probabilities.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -24,6 +29,49 @@ class Prediction:
         return {"text": self.text, "label": self.label, "probability": self.probability}
 
 
+@dataclass(frozen=True)
+class TokenPrediction(Prediction):
+    """A prediction with the probability after each token: ``tokens`` is ((token, probability), ...).
+
+    ``probability`` is the model's answer for the whole text. For a
+    unidirectional model it equals the probability after the last token; a
+    bidirectional model's per-token view reads the rest of the text backwards,
+    so there the two differ.
+    """
+
+    tokens: tuple[tuple[str, float], ...] = ()
+
+    def to_dict(self) -> dict:
+        return {
+            **super().to_dict(),
+            "tokens": [{"token": token, "probability": probability} for token, probability in self.tokens],
+        }
+
+
+@dataclass(frozen=True)
+class StreamPrediction:
+    """The prediction for one long document read in chunks: ``tokens`` read, in ``chunks`` pieces."""
+
+    source: str
+    probability: float
+    label: str
+    tokens: int
+    chunks: int
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "label": self.label,
+            "probability": self.probability,
+            "tokens": self.tokens,
+            "chunks": self.chunks,
+        }
+
+
+ENGINES = ("numpy", "keras")
+DEFAULT_CHUNK_TOKENS = 1000
+
+
 def label_for(probability: float, threshold: float = 0.5) -> str:
     return "positive" if probability >= threshold else "negative"
 
@@ -33,11 +81,21 @@ def check_threshold(threshold: float) -> None:
         raise SentimentError(f"Threshold {threshold} is outside [0, 1]: pass e.g. --threshold 0.5.")
 
 
+def check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise SentimentError(f"Unknown engine {engine!r}: pass one of {', '.join(ENGINES)}.")
+
+
+def _open(model_dir: str | Path | ModelDirectory) -> ModelDirectory:
+    return model_dir if isinstance(model_dir, ModelDirectory) else open_model_dir(model_dir)
+
+
 def predict(
     model_dir: str | Path | ModelDirectory,
     texts: Iterable[str],
     threshold: float = 0.5,
     batch_size: int = 256,
+    engine: str = "numpy",
 ) -> list[Prediction]:
     """Label texts with the model in ``model_dir``.
 
@@ -46,21 +104,186 @@ def predict(
         texts: the texts; any string, including empty ones.
         threshold: probabilities at or above it are ``positive``.
         batch_size: texts per forward pass.
+        engine: ``"numpy"`` (no TensorFlow) or ``"keras"`` (loads ``model.keras``).
     """
     check_threshold(threshold)
-    directory = model_dir if isinstance(model_dir, ModelDirectory) else open_model_dir(model_dir)
+    check_engine(engine)
+    directory = _open(model_dir)
     texts = list(texts)
-    probabilities = predict_proba(directory.model, texts, batch_size=batch_size)
+    if engine == "numpy":
+        probabilities = directory.engine.predict_proba(texts, batch_size=max(batch_size, 1024))
+    else:
+        probabilities = predict_proba(directory.model, texts, batch_size=batch_size)
     return [Prediction(t, float(p), label_for(float(p), threshold)) for t, p in zip(texts, probabilities)]
+
+
+def predict_per_token(
+    model_dir: str | Path | ModelDirectory,
+    texts: Iterable[str],
+    threshold: float = 0.5,
+    engine: str = "numpy",
+) -> list[TokenPrediction]:
+    """Label texts and give the probability after each token (the many-to-many view of the same weights).
+
+    The tokens are those the model reads (standardized, truncated to
+    ``tokenizer.output_sequence_length`` if set).
+
+    Raises:
+        SentimentError: for a bag-of-words model, which reads no order.
+    """
+    from sentiment_rnn.engine import BOW_VIEW_ERROR
+
+    check_threshold(threshold)
+    check_engine(engine)
+    directory = _open(model_dir)
+    if directory.config.model.kind != "rnn":
+        raise SentimentError(BOW_VIEW_ERROR)
+    texts = list(texts)
+    overall = [p.probability for p in predict(directory, texts, threshold, engine=engine)]
+    if engine == "numpy":
+        views = [directory.engine.per_token(text) for text in texts]
+    else:
+        views = keras_per_token(directory, texts)
+    return [
+        TokenPrediction(
+            text,
+            probability,
+            label_for(probability, threshold),
+            tuple((token, float(p)) for token, p in zip(tokens, probabilities)),
+        )
+        for text, probability, (tokens, probabilities) in zip(texts, overall, views)
+    ]
+
+
+def keras_per_token(directory: ModelDirectory, texts: list[str]) -> list[tuple[list[str], np.ndarray]]:
+    """The Keras per-token view: (tokens, probability after each, (n_tokens,)) per text."""
+    from sentiment_rnn.models import with_view
+    from sentiment_rnn.text import tokenize_py
+
+    per_token = with_view(directory.model, directory.config.model, return_sequences=True)
+    import tensorflow as tf  # after loading the model, which imports it quietly
+
+    limit = directory.config.tokenizer.output_sequence_length
+    views = []
+    for text in texts:
+        tokens = tokenize_py(text)[: limit or None]
+        steps = np.asarray(per_token(tf.constant([text]), training=False))[0, :, 0]
+        views.append((tokens, steps[: len(tokens)].astype(np.float64)))
+    return views
+
+
+def predict_stream(
+    model_dir: str | Path | ModelDirectory,
+    source: TextIO,
+    chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
+    threshold: float = 0.5,
+    engine: str = "numpy",
+    name: str | None = None,
+) -> StreamPrediction:
+    """Label one long document, read incrementally in chunks of ``chunk_tokens`` tokens.
+
+    The hidden state is carried from chunk to chunk (through the NumPy engine,
+    or a Keras ``stateful=True`` model with the same weights), so the result
+    equals reading the document in one go, while memory stays flat: the
+    document is never held whole. A tokenizer ``output_sequence_length``
+    stops the reading after that many tokens, as one-shot prediction truncates.
+
+    Args:
+        source: a text file object, read with ``source.read(n)``.
+        name: how to name the source in the result (default: ``source.name``).
+
+    Raises:
+        SentimentError: bidirectional or bag-of-words models, which cannot stream.
+    """
+    from sentiment_rnn.engine import BIDIRECTIONAL_STREAM_ERROR, BOW_VIEW_ERROR, stream_tokens, token_chunks
+
+    check_threshold(threshold)
+    check_engine(engine)
+    if chunk_tokens < 1:
+        raise SentimentError(f"Chunk size {chunk_tokens} is too small: pass --chunk-tokens 1 or more.")
+    directory = _open(model_dir)
+    model_config = directory.config.model
+    if model_config.kind != "rnn":
+        raise SentimentError(BOW_VIEW_ERROR)
+    if model_config.bidirectional:
+        raise SentimentError(BIDIRECTIONAL_STREAM_ERROR)
+    chunks = token_chunks(stream_tokens(source), chunk_tokens, directory.config.tokenizer.output_sequence_length)
+    counted = _Counter(chunks)
+    if engine == "numpy":
+        vocabulary = directory.engine.vocabulary
+        probability, tokens = directory.engine.stream(vocabulary.encode(chunk) for chunk in counted)
+    else:
+        probability, tokens = keras_stream(directory, counted)
+    name = name if name is not None else str(getattr(source, "name", "<stream>"))
+    return StreamPrediction(name, probability, label_for(probability, threshold), tokens, counted.count)
+
+
+class _Counter:
+    """Iterate over an iterable, counting the items."""
+
+    def __init__(self, items):
+        self.items = items
+        self.count = 0
+
+    def __iter__(self):
+        for item in self.items:
+            self.count += 1
+            yield item
+
+
+def keras_stream(directory: ModelDirectory, chunks: Iterable[list[str]]) -> tuple[float, int]:
+    """Feed token chunks to a Keras ``stateful=True`` twin of the model; (last probability, tokens read).
+
+    Each chunk reaches the twin's own tokenizer as its tokens joined by
+    spaces, which it splits back into the same tokens. The twin's layers run
+    in one compiled ``tf.function`` for a batch of exactly one text (calling
+    the model eagerly runs the recurrent loop op by op, about 100 times
+    slower); the stateful layers keep their state in variables between calls.
+    """
+    from sentiment_rnn.models import (
+        EMBEDDING_LAYER,
+        HEAD_LAYER,
+        TOKENIZER_LAYER,
+        recurrent_layer_name,
+        reset_states,
+        with_view,
+    )
+
+    model_config = directory.config.model
+    stateful = with_view(directory.model, model_config, stateful=True, batch_size=1)
+    import tensorflow as tf  # after loading the model, which imports it quietly
+
+    tokenizer, embedding, head = (stateful.get_layer(n) for n in (TOKENIZER_LAYER, EMBEDDING_LAYER, HEAD_LAYER))
+    recurrent = [stateful.get_layer(recurrent_layer_name(i)) for i in range(model_config.layers)]
+
+    @tf.function(input_signature=[tf.TensorSpec((1,), tf.string)])
+    def read_chunk(text):
+        ids = tf.ensure_shape(tokenizer(text), (1, None))  # (1, T): the stateful layers need the batch size
+        mask = tf.not_equal(ids, 0)  # padding up to tokenizer.output_sequence_length, if set
+        x = embedding(ids)
+        for layer in recurrent:
+            x = layer(x, mask=mask)
+        return head(x)  # (1, 1)
+
+    reset_states(stateful)
+    probability, tokens = None, 0
+    for chunk in chunks:
+        probability = float(read_chunk(tf.constant([" ".join(chunk)]))[0, 0])
+        tokens += len(chunk)
+    if probability is None:
+        probability = float(predict_proba(directory.model, [""])[0])
+    return probability, tokens
 
 
 def predict_proba(model, texts: list[str], batch_size: int = 256) -> np.ndarray:
     """Probabilities of positive, shape (n,) float64, for any view of a trained model.
 
     Texts are grouped by length to save padding; padding is masked, so the
-    grouping does not change any probability. A stateful model (fixed batch)
-    gets its state reset before each batch; a per-token model (output
-    (B, T, 1)) is read at its last step, which masking makes the last real token.
+    grouping does not change any probability. Batches go through Keras's
+    compiled predict function (``predict_on_batch``), many times faster than
+    eager calls. A stateful model (fixed batch) is called eagerly, with its
+    state reset before each batch; a per-token model (output (B, T, 1)) is
+    read at its last step, which masking makes the last real token.
     """
     import tensorflow as tf
 
@@ -78,7 +301,10 @@ def predict_proba(model, texts: list[str], batch_size: int = 256) -> np.ndarray:
         if fixed_batch:
             batch += [""] * (fixed_batch - len(batch))
             reset_states(model)
-        output = np.asarray(model(tf.constant(batch, dtype=tf.string), training=False))
+        if fixed_batch:
+            output = np.asarray(model(tf.constant(batch, dtype=tf.string), training=False))
+        else:
+            output = np.asarray(model.predict_on_batch(tf.constant(batch, dtype=tf.string)))
         if output.ndim == 3:  # per-token view: (B, T, 1)
             output = output[:, -1, :]
         result[indices] = output[: len(indices), 0]

@@ -4,10 +4,10 @@
 ``standardize_py`` and ``tokenize_py`` are its pure-Python twin, used where
 TensorFlow is not loaded. Both apply the same steps, in this order:
 
-1. lowercase, Unicode-aware (full case mapping: "İ" becomes "i" + U+0307);
-2. control characters (Unicode category Cc) and separators (Zs, Zl, Zp) become
+1. control characters (Unicode category Cc) and separators (Zs, Zl, Zp) become
    spaces, so no token can contain a line or record separator, which would
    corrupt the vocabulary file on reload;
+2. lowercase, Unicode-aware (full case mapping: "İ" becomes "i" + U+0307);
 3. every ASCII punctuation character except the apostrophe becomes a token of
    its own ("no, good" -> ``no , good``);
 4. apostrophes are kept inside words ("don't") and dropped at the edges of a
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 
 # ASCII punctuation without the apostrophe, as a regex character class that
 # RE2 (TensorFlow) and Python's re read the same way.
@@ -50,8 +49,10 @@ def standardize(texts):
     """
     import tensorflow as tf
 
-    texts = tf.strings.lower(texts, encoding="utf-8")
+    # Separators first: tf.strings.lower with an encoding stops at a NUL character
+    # and drops the rest of the string; as a space, NUL splits tokens like any other.
     texts = tf.strings.regex_replace(texts, r"[\p{Cc}\p{Zs}\p{Zl}\p{Zp}]", " ")
+    texts = tf.strings.lower(texts, encoding="utf-8")
     texts = tf.strings.regex_replace(texts, "(" + PUNCTUATION_CLASS + ")", r" \1 ")
     texts = tf.strings.regex_replace(texts, LEADING_APOSTROPHES, r"\1")
     texts = tf.strings.regex_replace(texts, TRAILING_APOSTROPHES, r"\1")
@@ -97,29 +98,70 @@ def at_least_one_step_layer():
     return AtLeastOneStep
 
 
-_PUNCTUATION_RE = re.compile("(" + PUNCTUATION_CLASS + ")")
+# Every character of Unicode category Cc, Zs, Zl or Zp (tests/test_engine.py
+# checks this against unicodedata over all code points).
+SEPARATORS = (
+    "".join(map(chr, range(0x00, 0x21)))
+    + "".join(map(chr, range(0x7F, 0xA1)))
+    + "\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+PUNCTUATION = "".join(c for c in map(chr, range(0x21, 0x7F)) if re.fullmatch(PUNCTUATION_CLASS, c))
+_SEPARATOR_SET = frozenset(SEPARATORS)
+_TO_SPACE = dict.fromkeys(map(ord, SEPARATORS), " ")
+_SPACED_PUNCTUATION = {ord(char): f" {char} " for char in PUNCTUATION}
 _LEADING_RE = re.compile(LEADING_APOSTROPHES)
+_PIECES_RE = re.compile(f"[^{re.escape(PUNCTUATION)}]+|[{re.escape(PUNCTUATION)}]")
 _TRAILING_RE = re.compile(TRAILING_APOSTROPHES)
 
 
 def standardize_py(text: str) -> str:
-    """Pure-Python twin of :func:`standardize` for one string."""
-    chars = []
-    for char in text:
-        if unicodedata.category(char) in SEPARATOR_CATEGORIES:
-            chars.append(" ")
-        else:
-            chars.append(char.lower())
-    text = "".join(chars)
-    text = _PUNCTUATION_RE.sub(r" \1 ", text)
-    text = _LEADING_RE.sub(r"\1", text)
-    text = _TRAILING_RE.sub(r"\1", text)
+    """Pure-Python twin of :func:`standardize` for one string.
+
+    ``str.lower`` lowercases the whole string at once, as TensorFlow does, so
+    a word-final capital sigma becomes the final form "ς" in both.
+    """
+    text = text.translate(_TO_SPACE).lower().translate(_SPACED_PUNCTUATION)
+    if "'" in text:
+        text = _LEADING_RE.sub(r"\1", text)
+        text = _TRAILING_RE.sub(r"\1", text)
     return text
 
 
 def tokenize_py(text: str) -> list[str]:
-    """Standardize and split one string into tokens, as ``TextVectorization`` does."""
-    return [token for token in standardize_py(text).split(" ") if token]
+    """Standardize and split one string into tokens, as ``TextVectorization`` does.
+
+    The same tokens as ``standardize_py(text).split()``, found faster: after
+    separators become spaces and the text is lowercased, each space-delimited
+    word is a token as it is when it is all letters and digits (most words);
+    otherwise it splits into single punctuation characters and the runs
+    between them, each stripped of apostrophes at its ends. (Every character
+    ``str.isspace`` accepts is a separator, so ``str.split`` splits exactly at
+    the spaces.)
+    """
+    tokens = []
+    for word in text.translate(_TO_SPACE).lower().split():
+        if word.isalnum():
+            tokens.append(word)
+            continue
+        for piece in _PIECES_RE.findall(word):
+            piece = piece.strip("'")
+            if piece:
+                tokens.append(piece)
+    return tokens
+
+
+def last_separator(text: str) -> int:
+    """Index of the last character that standardizing turns into a space, or -1.
+
+    Cutting a text just after such a character splits no token: tokenizing
+    both parts gives the tokens of the whole.
+    """
+    for index in range(len(text) - 1, -1, -1):
+        if text[index] in _SEPARATOR_SET:
+            return index
+    return -1
 
 
 def make_vectorizer(max_tokens: int, output_sequence_length: int = 0, **kwargs):

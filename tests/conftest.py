@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,32 @@ def trained(tmp_path_factory):
 @pytest.fixture(scope="session")
 def model_dir(trained) -> Path:
     return trained.out_dir
+
+
+@dataclass
+class TinyRun:
+    """A tiny model trained once per session, with what training printed."""
+
+    result: object  # TrainResult
+    stdout: str
+    stderr: str
+
+    @property
+    def model_dir(self) -> Path:
+        return self.result.out_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> TinyRun:
+    """TINY_OVERRIDES trained on the twelve sentences with ``verbose=1``, stdout and stderr captured."""
+    import contextlib
+    import io
+
+    from sentiment_rnn.training import train
+
+    root = tmp_path_factory.mktemp("tiny")
+    data = write_csv(root / "tiny.csv", [(t, 1) for t in POSITIVE] + [(t, 0) for t in NEGATIVE])
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        result = train(load_config(overrides=TINY_OVERRIDES + [f"data.path={str(data)!r}"]), root / "model", verbose=1)
+    return TinyRun(result, stdout.getvalue(), stderr.getvalue())

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
 
 from sentiment_rnn import artifact
-from sentiment_rnn.cli import cli
-from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.inference import predict
 
 TEXTS = ["I like this phone", "This phone is no good", "", "🙂 unknownword"]
@@ -61,40 +57,4 @@ def test_directory_records_versions_and_vocabulary(model_dir):
     assert vocabulary[:2] == ["", "[UNK]"] and "phone" in vocabulary
 
 
-@pytest.fixture
-def damaged(model_dir, tmp_path):
-    copy = tmp_path / "copy"
-    shutil.copytree(model_dir, copy)
-    return copy
-
-
-def test_truncated_model_file_is_a_clear_error(damaged):
-    data = (damaged / "model.keras").read_bytes()
-    (damaged / "model.keras").write_bytes(data[: len(data) // 2])
-    result = CliRunner().invoke(cli, ["predict", "--model", str(damaged), "good"])
-    assert result.exit_code == 1
-    assert result.output == (
-        f"Error: Cannot load {damaged / 'model.keras'}: the file is damaged or not a sentiment-rnn model; "
-        "retrain it with `sentiment-rnn train`.\n"
-    )
-
-
-def test_newer_format_is_refused_naming_both_versions(damaged):
-    meta = json.loads((damaged / "meta.json").read_text())
-    meta.update(format_version=artifact.FORMAT_VERSION + 1, package_version="9.0.0")
-    (damaged / "meta.json").write_text(json.dumps(meta))
-    with pytest.raises(SentimentError) as info:
-        artifact.open_model_dir(damaged)
-    assert str(info.value) == (
-        f"{damaged} has model format {artifact.FORMAT_VERSION + 1} (written by sentiment-rnn 9.0.0), but this "
-        f"sentiment-rnn {__import__('sentiment_rnn').__version__} reads format {artifact.FORMAT_VERSION} at most: "
-        "upgrade sentiment-rnn."
-    )
-
-
-def test_missing_model_file_is_a_clear_error(damaged):
-    (damaged / "model.keras").unlink()
-    with pytest.raises(
-        SentimentError, match=r"is missing model.keras: the directory is incomplete; retrain the model.$"
-    ):
-        artifact.open_model_dir(damaged)
+# Damaged, truncated, newer-format and mismatched directories: see docs/errors.md and test_errors_table.py.

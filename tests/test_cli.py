@@ -128,11 +128,14 @@ def test_train_writes_a_model_directory(tiny_csv, tmp_path):
     ), result.output
     assert sorted(p.name for p in out.iterdir()) == [
         "config.toml",
+        "engine.json",
         "history.csv",
         "meta.json",
         "metrics.json",
         "model.keras",
+        "training.png",
         "vocabulary.json",
+        "weights.npz",
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "tiny.csv"]  # no staging left behind
     meta = json.loads((out / "meta.json").read_text())
@@ -148,7 +151,7 @@ def test_train_writes_a_model_directory(tiny_csv, tmp_path):
             ["--set", "model.cell=transformer"],
             "Config key model.cell must be one of simple, gru, lstm, got 'transformer'.",
         ),
-        (["--set", "train.epochs=two"], "Config key train.epochs in the config must be of type int, got str 'two'."),
+        (["--set", "train.epochs=two"], "Config key train.epochs in --set must be of type int, got str 'two'."),
         (["--set", "model.size=3"], None),
         (["--config", "nowhere.toml"], "Config file nowhere.toml does not exist: check the --config path."),
     ],
@@ -156,7 +159,7 @@ def test_train_writes_a_model_directory(tiny_csv, tmp_path):
 def test_train_config_errors(args, message, tmp_path):
     result = run("train", "--out", str(tmp_path / "m"), *args)
     if message is None:
-        assert result.exit_code == 1 and result.output.startswith("Error: Unknown config key model.size in the config")
+        assert result.exit_code == 1 and result.output.startswith("Error: Unknown config key model.size in --set")
     else:
         assert_user_error(result, message)
     assert not (tmp_path / "m").exists()

@@ -42,15 +42,15 @@ def test_round_trip_through_toml(tmp_path):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (["model.colour=red"], "Unknown config key model.colour in the config: expected one of kind, "),
+        (["model.colour=red"], "Unknown config key model.colour in --set: expected one of kind, "),
         (
             ["optimizer.lr=1"],
-            "Unknown config section [optimizer] in the config: expected one of data, tokenizer, model, train.",
+            "Unknown config section [optimizer] in --set: expected one of data, tokenizer, model, train.",
         ),
-        (["train.epochs=three"], "Config key train.epochs in the config must be of type int, got str 'three'."),
-        (["train.epochs=2.5"], "Config key train.epochs in the config must be of type int, got float 2.5."),
-        (["model.bidirectional=1"], "Config key model.bidirectional in the config must be of type bool, got int 1."),
-        (["model.units=true"], "Config key model.units in the config must be of type int, got bool True."),
+        (["train.epochs=three"], "Config key train.epochs in --set must be of type int, got str 'three'."),
+        (["train.epochs=2.5"], "Config key train.epochs in --set must be of type int, got float 2.5."),
+        (["model.bidirectional=1"], "Config key model.bidirectional in --set must be of type bool, got int 1."),
+        (["model.units=true"], "Config key model.units in --set must be of type int, got bool True."),
         (["model.cell=transformer"], "Config key model.cell must be one of simple, gru, lstm, got 'transformer'."),
         (["model.dropout=1.5"], "Config key model.dropout must be in [0, 1), got 1.5."),
         (["train.validation_split=0"], "Config key train.validation_split must be in (0, 0.5), got 0.0."),

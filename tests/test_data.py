@@ -47,10 +47,16 @@ def test_custom_columns_and_encoding(tmp_path):
     assert dataset.texts == ["na\u00efve caf\u00e9", "bad"]
 
 
-def test_blank_texts_are_skipped_and_counted(tmp_path):
+def test_blank_texts_are_skipped_and_counted_or_refused(tmp_path):
     path = write_csv(tmp_path / "d.csv", [("a", 1), ("", 0), ("  ", 1), ("b", 0)])
     dataset = read_dataset(path)
     assert (dataset.texts, dataset.skipped) == (["a", "b"], 2)
+    assert error_of(path, on_empty="error") == (
+        f"{path}, row 2: the text is empty; remove the row, or pass --on-empty skip to skip such rows."
+    )
+    jsonl = tmp_path / "d.jsonl"
+    jsonl.write_text('{"text": null, "label": 1}\n{"text": "a", "label": 1}\n{"text": "b", "label": 0}\n')
+    assert read_dataset(jsonl).skipped == 1
 
 
 def error_of(path, **kwargs) -> str:
@@ -78,7 +84,9 @@ def test_empty_file_and_header_only(tmp_path):
     assert error_of(empty) == f"{empty} is empty: give a file with a header and at least one row."
     header = tmp_path / "header.csv"
     header.write_text("text,label\n")
-    assert error_of(header) == f"{header} has no rows with text: give at least one labelled example."
+    assert error_of(header) == f"{header} has a header but no rows: give at least one labelled example."
+    blank = write_csv(tmp_path / "blank.csv", [("", 1), (" ", 0)])
+    assert error_of(blank) == f"{blank} has no rows with text (all 2 are empty): give at least one labelled example."
 
 
 def test_missing_column_names_the_flag(tmp_path):
@@ -117,7 +125,14 @@ def test_undecodable_bytes_suggest_encoding(tmp_path):
 def test_ragged_csv(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("text,label\na,1\nb,0,extra,more\n")
-    assert error_of(path).startswith(f"{path} is not well-formed CSV (")
+    assert error_of(path) == (
+        f"{path}, line 3: expected 2 fields, saw 4; put texts that contain commas in double quotes, or fix the row."
+    )
+    short = tmp_path / "short.csv"
+    short.write_text("text,label\na,1\nb\n")
+    assert error_of(short) == (
+        f"{short}, row 2: the label is missing; give every row a label (0/1, true/false, pos/neg or positive/negative)."
+    )
 
 
 def test_unknown_suffix_and_encoding(tmp_path):

@@ -1,0 +1,336 @@
+"""Train on several devices (``mirrored``) or machines (``multi-worker``) with ``tf.distribute``.
+
+``train.distribute = "mirrored"`` uses ``tf.distribute.MirroredStrategy`` over
+this machine's GPUs, or its logical CPU devices when there is no GPU.
+``train.distribute = "multi-worker"`` uses
+``tf.distribute.MultiWorkerMirroredStrategy`` with the cluster described by
+``TF_CONFIG`` (see :func:`use_cluster`). Keras 3's ``fit`` does not run under
+that strategy (keras-team/keras#20585), nor under ``MirroredStrategy`` with
+batches that do not split evenly, so :func:`fit_replicated` is the training
+loop both use. Both keep everything else of the normal path: the
+same data readers and split, tokenizer, model, optimizer, loss, early stopping
+and model directory.
+
+What differs, and why:
+
+- Strings cannot cross replicas, so the tokenizer runs in the input pipeline:
+  every process adapts the same vocabulary on the same training data, then maps
+  text -> token ids before batches are distributed. The replicas train the
+  model from token ids on; the saved model is the usual end-to-end one (raw
+  strings in) with the trained weights.
+- ``train.batch_size`` is the global batch: each of R replicas computes
+  ``batch_size / R`` examples and the gradients are summed across replicas
+  (all-reduce), so a step means what it means on one device.
+- Each input pipeline (one per worker) reads the whole training stream with the same
+  seeded shuffle and keeps every N-th example (worker i keeps i, i+N, ...),
+  so the shards are disjoint and cover the data; a worker's replicas take
+  turns at its batches. Every worker runs the same
+  number of steps per epoch (``train.steps_per_epoch`` or one pass of the
+  global batch), as collective all-reduce needs. After each epoch every worker
+  computes the validation loss on the whole validation side with the same
+  weights, so all take the same early-stopping decision.
+- Only the chief (task ``chief``, or ``worker`` 0 when there is no chief)
+  writes the model directory; the other workers write to a scratch directory
+  that is removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import functools
+import json
+import math
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+from sentiment_rnn import artifact
+from sentiment_rnn.config import Config
+from sentiment_rnn.errors import SentimentError
+
+
+def use_cluster(workers: str, worker_index: int) -> None:
+    """Describe a multi-worker cluster in ``TF_CONFIG`` from ``--workers`` and ``--worker-index``.
+
+    Args:
+        workers: comma-separated ``host:port`` of every worker, the same list on each machine.
+        worker_index: this machine's position in that list, from 0; worker 0 is the chief.
+
+    Raises:
+        SentimentError: malformed list or index out of range.
+    """
+    addresses = [address.strip() for address in workers.split(",") if address.strip()]
+    for address in addresses:
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit():
+            raise SentimentError(
+                f"Worker address {address!r} is not host:port: pass e.g. --workers 10.0.0.1:12345,10.0.0.2:12345."
+            )
+    if not addresses:
+        raise SentimentError("--workers is empty: pass every worker's host:port, e.g. --workers 10.0.0.1:12345.")
+    if not 0 <= worker_index < len(addresses):
+        raise SentimentError(
+            f"--worker-index {worker_index} is outside the {len(addresses)} workers of --workers: "
+            f"pass 0 to {len(addresses) - 1}."
+        )
+    os.environ["TF_CONFIG"] = json.dumps(
+        {"cluster": {"worker": addresses}, "task": {"type": "worker", "index": worker_index}}
+    )
+
+
+def cluster_spec() -> dict:
+    """``TF_CONFIG`` parsed, or a SentimentError saying how to set it."""
+    raw = os.environ.get("TF_CONFIG", "")
+    example = '{"cluster": {"worker": ["host1:port", "host2:port"]}, "task": {"type": "worker", "index": 0}}'
+    if not raw:
+        raise SentimentError(
+            "train.distribute = multi-worker needs the cluster: set TF_CONFIG (e.g. "
+            f"{example}) or pass --workers host:port,... --worker-index N."
+        )
+    try:
+        spec = json.loads(raw)
+        task_type, task_index = spec["task"]["type"], int(spec["task"]["index"])
+        addresses = spec["cluster"][task_type]
+        if not 0 <= task_index < len(addresses):
+            raise IndexError(task_index)
+    except (ValueError, KeyError, TypeError, IndexError):
+        raise SentimentError(f"TF_CONFIG is not a valid cluster description: write it like {example}.") from None
+    return spec
+
+
+def is_chief() -> bool:
+    """Whether this process writes the model directory of a multi-worker run."""
+    spec = cluster_spec()
+    task_type, task_index = spec["task"]["type"], int(spec["task"]["index"])
+    if "chief" in spec["cluster"]:
+        return task_type == "chief"
+    return task_type == "worker" and task_index == 0
+
+
+@contextlib.contextmanager
+def worker_output(out_dir: Path) -> Iterator[Path]:
+    """The chief stages ``out_dir`` atomically; other workers write into a scratch directory that is removed."""
+    if is_chief():
+        with artifact.staged_directory(out_dir) as staging:
+            yield staging
+    else:
+        with tempfile.TemporaryDirectory(prefix="sentiment-rnn-worker-") as scratch:
+            yield Path(scratch)
+
+
+@functools.cache
+def make_strategy(kind: str):
+    """The ``tf.distribute`` strategy ``train.distribute`` names (one per process)."""
+    from sentiment_rnn.tf_setup import import_keras
+
+    import_keras()
+    import tensorflow as tf
+
+    if kind == "mirrored":
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([device.name for device in devices])
+    cluster_spec()
+    try:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    except RuntimeError as exc:  # "Collective ops must be configured at program startup"
+        raise SentimentError(
+            f"Cannot start multi-worker training ({exc}): TensorFlow already ran in this process; "
+            "start training in a fresh process (sentiment-rnn train --distribute multi-worker)."
+        ) from None
+
+
+def token_id_model(model):
+    """The part of an end-to-end model after its tokenizer: token ids (or multi-hot) in, probability out.
+
+    It shares its layers, hence its weights, with ``model``.
+    """
+    import keras
+
+    from sentiment_rnn.models import TOKENIZER_LAYER
+
+    return keras.Model(model.get_layer(TOKENIZER_LAYER).output, model.output, name=f"{model.name}_from_tokens")
+
+
+def tokenized(batches, tokenizer):
+    """Map (text (B,) string, label (B,)) batches to (token ids (B, T), label (B,)) outside the replicas."""
+    import tensorflow as tf
+
+    return batches.map(lambda text, label: (tokenizer(text), label), num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def plain_copy(config: Config, tokenizer, model):
+    """The same end-to-end model, built and compiled outside any strategy, with ``model``'s weights."""
+    from sentiment_rnn.models import TOKENIZER_LAYER, build_model, compile_model
+
+    copy = build_model(config, tokenizer, stateful=False, return_sequences=False)
+    copy_weights(model, copy, skip=TOKENIZER_LAYER)
+    compile_model(copy, config)
+    copy.optimizer.build(copy.trainable_variables)  # saved with its slots, as a trained model's optimizer is
+    return copy
+
+
+def copy_weights(source, target, skip: str = "") -> None:
+    """Copy weights layer by layer (matched by name) from one model to another."""
+    for layer in target.layers:
+        if layer.weights and layer.name != skip:
+            layer.set_weights(source.get_layer(layer.name).get_weights())
+
+
+def fit_distributed(config: Config, split, history_csv: Path | None = None, verbose: int | str = "auto"):
+    """Adapt the tokenizer and fit on ``split`` under the strategy ``config.train.distribute`` names.
+
+    Returns:
+        (model, history) as :func:`sentiment_rnn.training.fit`: an end-to-end model,
+        built outside the strategy, holding the best weights by validation loss,
+        and an object whose ``history`` maps metric names to per-epoch values.
+
+    Raises:
+        TrainingDiverged: the loss became NaN or infinite.
+        SentimentError: a cluster that is not described, a batch size the
+            replicas cannot share.
+    """
+    from sentiment_rnn.models import compile_model, make_tokenizer
+    from sentiment_rnn.training import adapt_tokenizer, build_training_model, seed_everything
+
+    strategy = make_strategy(config.train.distribute)
+    seed_everything(config.train.seed)
+    tokenizer = make_tokenizer(config)
+    adapt_tokenizer(tokenizer, split.train)
+    with strategy.scope():
+        model = build_training_model(config, tokenizer)
+        from_tokens = token_id_model(model)
+        compile_model(from_tokens, config)
+    trained, history = fit_replicated(strategy, config, split, tokenizer, from_tokens, history_csv, verbose)
+    losses = history.history.get("loss", [])
+    if not np.all(np.isfinite(losses)):
+        from sentiment_rnn.training import TrainingDiverged
+
+        raise TrainingDiverged(int(np.argmin(np.isfinite(losses))) + 1)
+    return trained, history
+
+
+def shard_batches(config: Config, train_data, context):
+    """This worker's endless stream of (text (b,) string, label (b,)) batches.
+
+    Args:
+        config: ``train.seed``, ``train.batch_size`` (global) and ``train.bucket_by_length``.
+        train_data: the training side (a Dataset or a streamed ``StreamPart``).
+        context: a ``tf.distribute.InputContext``: how many input pipelines, which one this is.
+
+    Every worker shuffles with the same seed, then keeps every N-th example
+    from its own offset, so the shards are disjoint and together cover the data.
+    """
+    from sentiment_rnn.streaming import batch_examples
+    from sentiment_rnn.training import example_stream
+
+    train = config.train
+    examples = example_stream(train_data, train.seed).shard(context.num_input_pipelines, context.input_pipeline_id)
+    per_replica = context.get_per_replica_batch_size(train.batch_size)
+    return batch_examples(examples, per_replica, train.bucket_by_length).repeat()
+
+
+def fit_replicated(strategy, config: Config, split, tokenizer, from_tokens, history_csv, verbose):
+    """The training loop for both strategies: what Keras ``fit`` does, without it.
+
+    Keras 3's ``fit`` fails under ``MultiWorkerMirroredStrategy`` (keras-team/keras#20585),
+    and under ``MirroredStrategy`` when a batch does not split evenly across the
+    replicas (as length buckets' last batches do). Here each replica gets whole
+    batches of its own (``distribute_datasets_from_function``) and gradients are
+    all-reduced dense, so batch sizes and lengths may differ between replicas.
+
+    Args:
+        strategy: the strategy (``from_tokens`` was built in its scope).
+        config, split: as for ``fit``.
+        tokenizer: the adapted tokenizer (every worker adapted the same one).
+        from_tokens: the compiled token-id model (see :func:`token_id_model`).
+        history_csv: where to log per-epoch metrics, like Keras ``CSVLogger``.
+        verbose: 0 prints nothing; otherwise one line per epoch.
+
+    Returns:
+        (end-to-end model with the best weights, object with ``history``).
+    """
+    import keras
+    import tensorflow as tf
+
+    from sentiment_rnn.training import string_dataset
+
+    train = config.train
+    replicas = strategy.num_replicas_in_sync
+    if train.batch_size % replicas:
+        raise SentimentError(
+            f"train.batch_size {train.batch_size} cannot be shared by {replicas} replicas: "
+            f"use a multiple of {replicas}."
+        )
+    steps = train.steps_per_epoch or max(1, math.ceil(len(split.train) / train.batch_size))
+
+    def worker_batches(context):
+        return tokenized(shard_batches(config, split.train, context), tokenizer).prefetch(tf.data.AUTOTUNE)
+
+    iterator = iter(strategy.distribute_datasets_from_function(worker_batches))
+    optimizer = from_tokens.optimizer
+    with strategy.scope():
+        optimizer.build(from_tokens.trainable_variables)
+
+    def replica_step(token_ids, labels):
+        with tf.GradientTape() as tape:
+            probabilities = from_tokens(token_ids, training=True)  # (b, 1)
+            per_example = keras.losses.binary_crossentropy(labels[:, None], probabilities)  # (b,)
+            loss = tf.nn.compute_average_loss(per_example)  # sum / (b * replicas)
+        gradients = [tf.convert_to_tensor(g) for g in tape.gradient(loss, from_tokens.trainable_variables)]
+        optimizer.apply_gradients(zip(gradients, from_tokens.trainable_variables))  # all-reduced inside
+        correct = tf.cast(tf.equal(probabilities[:, 0] >= 0.5, labels >= 0.5), tf.float32)
+        return tf.reduce_sum(per_example), tf.reduce_sum(correct), tf.cast(tf.size(labels), tf.float32)
+
+    @tf.function
+    def train_step(iterator):
+        results = strategy.run(replica_step, args=next(iterator))
+        return [strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None) for value in results]
+
+    validation = string_dataset(split.validation, 256)
+    evaluator = plain_copy(config, tokenizer, from_tokens)
+    history: dict[str, list[float]] = {}
+    best_loss, best_weights, waited = math.inf, None, 0
+    for epoch in range(train.epochs):
+        totals, started = np.zeros(3), time.perf_counter()
+        for _ in range(steps):
+            totals += [float(value) for value in train_step(iterator)]
+        seconds = time.perf_counter() - started
+        copy_weights(from_tokens, evaluator)
+        scores = evaluator.evaluate(validation, verbose=0, return_dict=True)
+        row = {"loss": totals[0] / totals[2], "accuracy": totals[1] / totals[2]}
+        row.update({f"val_{name}": float(value) for name, value in scores.items()})
+        for name, value in row.items():
+            history.setdefault(name, []).append(value)
+        if history_csv is not None:
+            _append_csv(history_csv, epoch, row)
+        if verbose:
+            shown = " - ".join(f"{name}: {value:.4f}" for name, value in row.items())
+            print(f"Epoch {epoch + 1}/{train.epochs} - {steps} steps in {seconds:.1f} s - {shown}", flush=True)
+        if not math.isfinite(row["loss"]):
+            break
+        if row["val_loss"] < best_loss:
+            best_loss, best_weights, waited = row["val_loss"], evaluator.get_weights(), 0
+        else:
+            waited += 1
+            if waited >= train.patience:
+                break
+    if best_weights is not None:
+        evaluator.set_weights(best_weights)
+    return evaluator, SimpleNamespace(history=history)
+
+
+def _append_csv(path: Path, epoch: int, row: dict[str, float]) -> None:
+    """One epoch's metrics, in the columns Keras ``CSVLogger`` writes (epoch, then names sorted)."""
+    names = sorted(row)
+    new = not path.exists()
+    with path.open("a", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        if new:
+            writer.writerow(["epoch", *names])
+        writer.writerow([epoch, *(row[name] for name in names)])

@@ -1,0 +1,166 @@
+"""Describe a model directory: what it holds and how it was made.
+
+:func:`describe` gathers everything into one JSON-ready dict, read from
+``meta.json``, ``config.toml``, ``metrics.json``, ``vocabulary.json`` and the
+layers of ``model.keras``; :func:`format_description` lays it out for a person.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from sentiment_rnn.artifact import ModelDirectory, open_model_dir
+from sentiment_rnn.config import ModelConfig, to_dict, to_toml
+
+CELL_CLASSES = {"simple": "SimpleRNN", "gru": "GRU", "lstm": "LSTM"}
+
+
+def describe(model_dir: str | Path | ModelDirectory) -> dict[str, Any]:
+    """Everything known about a model directory, as a JSON-ready dict.
+
+    Keys: ``path``, ``format_version``, ``created``, ``versions`` (package and
+    library versions that wrote it), ``architecture`` (a one-line summary and
+    parameter counts), ``layers`` (name, type, output shape, parameters per
+    Keras layer), ``vocabulary_size``, ``sequence_length`` (0 = no limit),
+    ``data`` (training data source, rows, label balance, split, epochs),
+    ``metrics`` (validation metrics of the restored weights) and ``config``.
+
+    Raises:
+        SentimentError: the directory is missing, incomplete or unreadable.
+    """
+    directory = model_dir if isinstance(model_dir, ModelDirectory) else open_model_dir(model_dir)
+    meta = directory.meta
+    model = directory.model
+    layers = [layer_summary(layer) for layer in model.layers]
+    trainable = sum(math.prod(variable.shape) for variable in model.trainable_weights)
+    return {
+        "path": str(directory.path),
+        "format_version": meta["format_version"],
+        "created": meta.get("created", "unknown"),
+        "versions": {"sentiment_rnn": meta.get("package_version", "unknown"), **meta.get("versions", {})},
+        "architecture": {
+            "summary": architecture_summary(directory.config.model),
+            "parameters": sum(layer["parameters"] for layer in layers),
+            "trainable_parameters": trainable,
+        },
+        "layers": layers,
+        "vocabulary_size": len(directory.vocabulary()),
+        "sequence_length": directory.config.tokenizer.output_sequence_length,
+        "data": meta.get("data", {}),
+        "metrics": directory.metrics(),
+        "config": to_dict(directory.config),
+    }
+
+
+def layer_summary(layer) -> dict[str, Any]:
+    """Name, type (``Bidirectional(GRU)`` for a wrapper), output shape and parameter count of a Keras layer."""
+    kind = type(layer).__name__
+    if kind == "Bidirectional":
+        kind = f"Bidirectional({type(layer.forward_layer).__name__})"
+    shape = layer.output.shape
+    return {
+        "name": layer.name,
+        "type": kind,
+        "output_shape": [None if size is None else int(size) for size in shape],
+        "parameters": int(layer.count_params()) if layer.weights else 0,
+    }
+
+
+def architecture_summary(model: ModelConfig) -> str:
+    """One line, e.g. ``SimpleRNN, 1 layer of 64 units, embedding size 64``."""
+    if model.kind == "bow":
+        grams = "unigrams" if model.ngrams == 1 else f"1- to {model.ngrams}-grams"
+        return (
+            f"bag of words ({grams}), {model.hidden_layers} dense "
+            f"{_plural(model.hidden_layers, 'layer')} of {model.hidden_units} units"
+        )
+    parts = [f"{CELL_CLASSES[model.cell]}, {model.layers} {_plural(model.layers, 'layer')} of {model.units} units"]
+    if model.bidirectional:
+        parts.append(f"bidirectional (merge_mode {model.merge_mode})")
+    parts.append(f"embedding size {model.output_dim}")
+    if model.dropout or model.recurrent_dropout:
+        parts.append(f"dropout {model.dropout}, recurrent_dropout {model.recurrent_dropout}")
+    if model.stateful:
+        parts.append(f"saved stateful (batch of {model.stateful_batch_size})")
+    if model.return_sequences:
+        parts.append("saved per-token (return_sequences)")
+    return ", ".join(parts)
+
+
+def format_description(description: dict[str, Any]) -> str:
+    """The description as aligned text: a summary, the layer table and the config."""
+    d = description
+    versions = d["versions"]
+    libraries = ", ".join(
+        f"{label} {versions[key]}"
+        for key, label in (("python", "Python"), ("tensorflow", "TensorFlow"), ("keras", "Keras"), ("numpy", "NumPy"))
+        if key in versions
+    )
+    architecture = d["architecture"]
+    sequence = d["sequence_length"]
+    data = d["data"]
+    labels = data.get("labels", {})
+    metrics = d["metrics"]
+    rows = [
+        ("Model directory", d["path"]),
+        (
+            "Created",
+            f"{d['created']} by sentiment-rnn {versions['sentiment_rnn']} (model format {d['format_version']})",
+        ),
+        ("Libraries", libraries or "unknown (written before versions were recorded)"),
+        ("Architecture", architecture["summary"]),
+        ("Parameters", f"{architecture['parameters']:,} ({architecture['trainable_parameters']:,} trainable)"),
+        (
+            "Vocabulary",
+            f"{d['vocabulary_size']:,} tokens (tokenizer.max_tokens = {d['config']['tokenizer']['max_tokens']})",
+        ),
+        ("Sequence length", f"{sequence} tokens" if sequence else "no limit (each batch padded to its longest text)"),
+        ("Training data", data.get("source", "unknown")),
+        (
+            "Rows",
+            f"{data.get('rows', 0):,} ({labels.get('positive', 0):,} positive, {labels.get('negative', 0):,} negative), "
+            f"{data.get('skipped', 0):,} skipped",
+        ),
+        (
+            "Split",
+            f"{data.get('train_rows', 0):,} training, {data.get('validation_rows', 0):,} validation; "
+            f"best epoch {data.get('best_epoch', '?')} of {data.get('epochs_run', '?')}",
+        ),
+        (
+            "Validation",
+            f"accuracy {metrics.get('accuracy', float('nan')):.4f}, AUC {metrics.get('auc', float('nan')):.4f}, "
+            f"loss {metrics.get('loss', float('nan')):.4f} on {metrics.get('n', 0):,} examples",
+        ),
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines = [f"{label:<{width}}  {value}" for label, value in rows]
+    table = [("name", "type", "output shape", "parameters")] + [
+        (
+            layer["name"],
+            layer["type"],
+            str(tuple(layer["output_shape"])),
+            f"{layer['parameters']:,}",
+        )
+        for layer in d["layers"]
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    lines += ["", "Layers"]
+    lines += [
+        f"  {name:<{widths[0]}}  {kind:<{widths[1]}}  {shape:<{widths[2]}}  {params:>{widths[3]}}"
+        for name, kind, shape, params in table
+    ]
+    lines += ["", "Config"]
+    lines += [f"  {line}" if line else "" for line in _config_toml(d["config"]).splitlines()]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _config_toml(config: dict[str, dict[str, Any]]) -> str:
+    from sentiment_rnn.config import config_from_dict
+
+    return to_toml(config_from_dict(config))
+
+
+def _plural(count: int, word: str) -> str:
+    return word if count == 1 else word + "s"

@@ -1,0 +1,462 @@
+"""Read training data as a ``tf.data`` stream, and group batches by length.
+
+Streaming (``data.streaming = true``) never holds the file in memory: every
+pass reads it again from disk, a few thousand rows at a time.
+
+- CSV and TSV are read by ``tf.data.experimental.CsvDataset`` (quoted fields
+  with commas and newlines in CSV; no quoting in TSV, as the in-memory reader),
+  JSON Lines by ``tf.data.TextLineDataset`` with one ``json.loads`` a line.
+- Rows are numbered from 1 in file order, as in :func:`sentiment_rnn.data.read_dataset`.
+  Labels are mapped exactly as :func:`sentiment_rnn.data.parse_label` does
+  (strip, lowercase, then 0/1, true/false, pos/neg, positive/negative), rows
+  with blank text are skipped and counted (or refused, ``data.on_empty``), and
+  a bad label is the same error naming its row.
+- The validation split is seeded but cannot be a shuffle of the whole file: row
+  ``r`` goes to validation when a fingerprint of ``(seed, r)`` falls below
+  ``validation_split``, so the split is about, not exactly, that fraction.
+- One streaming pass (:func:`open_stream`) checks the whole file, counts rows
+  and labels, and adapts the vocabulary on the training rows (Keras
+  ``TextVectorization.update_state`` batch by batch). Its memory is the token
+  counts, which grow with the number of distinct words, not with the file.
+  Tokenizing is the slow part of that pass: ``data.vocabulary_sample = N``
+  adapts on about N training rows instead, a seeded sample spread over the
+  whole file (each row is drawn with probability N / estimated rows, the rows
+  estimated from the file size and its first lines).
+- Training shuffles within a buffer of ``data.shuffle_buffer`` rows, re-drawn
+  every epoch; a file sorted by label needs a buffer that spans the sort or a
+  shuffled copy of the file.
+
+Length bucketing (``train.bucket_by_length = true``) groups texts of similar
+token counts into batches (``tf.data.Dataset.bucket_by_sequence_length``), so a
+batch is padded to its own longest text and short texts do not wait on long
+ones. Padding is masked in the model, so only speed changes, not what a text
+gets as its prediction.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sentiment_rnn.config import Config
+from sentiment_rnn.data import (
+    BUILTIN_CORPUS,
+    NEGATIVE_LABELS,
+    POSITIVE_LABELS,
+    _check_readable_file,
+    _resolve_format,
+    _shortened,
+    corpus_file,
+    parse_label,
+)
+from sentiment_rnn.errors import SentimentError
+
+STREAMING_FORMATS = ("csv", "tsv", "jsonl")  # the formats a stream can read (see data.FORMATS)
+READ_BATCH = 4096  # rows parsed together (vectorized string ops), then unbatched
+# Token-count limits of the length buckets: a batch holds texts within one interval,
+# so it is padded by at most about a quarter of its length.
+BUCKET_BOUNDARIES = (
+    *(2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 112, 128),
+    *(160, 192, 224, 256, 320, 384, 448, 512, 640, 768, 896, 1024),
+)
+# What Python's str.strip() removes, as an RE2 class: ASCII whitespace, the
+# information separators U+001C..U+001F, NEL and every Unicode separator (Z*).
+STRIPPED_CHARACTERS = r"[\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f}\x{85}\p{Z}]"
+VALIDATION_RESOLUTION = 1_000_000  # fingerprint buckets deciding the validation split
+BUCKETED_BATCH_SHUFFLE = 32  # batches shuffled after bucketing, so lengths do not come in runs
+
+
+@dataclass(frozen=True)
+class RowSource:
+    """Where the rows come from: the file, its format, columns and encoding."""
+
+    path: Path
+    fmt: str
+    text_column: str
+    label_column: str
+    encoding: str
+    column_indices: tuple[int, int] = (0, 1)  # CSV/TSV: positions of the text and label columns
+
+    def batches(self, batch_size: int = READ_BATCH):
+        """Batches of ``(row (B,) int64, text (B,) string, label (B,) string, ok (B,) bool)``.
+
+        ``row`` counts data rows from 1 (JSON Lines: file lines, blank ones skipped);
+        ``text`` is UTF-8; ``label`` is the raw label; ``ok`` is False where a JSON
+        line is not an object.
+        """
+        import tensorflow as tf
+
+        if self.fmt == "jsonl":
+            numbered = tf.data.TextLineDataset(str(self.path)).enumerate(start=1)  # numbered by file line
+            numbered = numbered.filter(lambda line_number, line: tf.strings.length(tf.strings.strip(line)) > 0)
+            numbered = numbered.batch(batch_size)
+            return numbered.map(self._parse_json_lines, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        text_index, label_index = self.column_indices
+        rows = tf.data.experimental.CsvDataset(
+            str(self.path),
+            record_defaults=["", ""],
+            header=True,
+            field_delim="\t" if self.fmt == "tsv" else ",",
+            use_quote_delim=self.fmt == "csv",
+            select_cols=sorted((text_index, label_index)),
+        )
+        if text_index > label_index:
+            rows = rows.map(lambda label, text: (text, label))
+        numbered = rows.enumerate(start=1).batch(batch_size)
+        return numbered.map(self._csv_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+    def _csv_batch(self, row, fields):
+        import tensorflow as tf
+
+        text, label = fields
+        return row, self._to_utf8(text), self._to_utf8(label), tf.ones_like(row, dtype=tf.bool)
+
+    def _to_utf8(self, strings):
+        import tensorflow as tf
+
+        if codecs.lookup(self.encoding).name == "utf-8":
+            return strings
+        return tf.strings.unicode_transcode(strings, self.encoding, "UTF-8", errors="strict")
+
+    def _parse_json_lines(self, row, lines):
+        import tensorflow as tf
+
+        def parse(raw_lines):
+            texts, labels, ok = [], [], []
+            for raw in raw_lines.numpy():
+                try:
+                    record = json.loads(raw.decode(self.encoding))
+                except ValueError:
+                    record = None
+                if not isinstance(record, dict):
+                    texts.append(b"")
+                    labels.append(b"")
+                    ok.append(False)
+                    continue
+                text = record.get(self.text_column)
+                texts.append(b"" if text is None else str(text).encode("utf-8"))
+                labels.append(str(record.get(self.label_column)).encode("utf-8"))
+                ok.append(True)
+            return texts, labels, ok
+
+        text, label, ok = tf.py_function(parse, [lines], [tf.string, tf.string, tf.bool])
+        for tensor in (text, label, ok):
+            tensor.set_shape(lines.shape)
+        return row, text, label, ok
+
+
+@dataclass(frozen=True)
+class StreamedDataset:
+    """What the streaming pass found in the file (the rows stay on disk).
+
+    Same summary interface as :class:`sentiment_rnn.data.Dataset`: ``source``,
+    ``skipped``, ``len()`` (usable rows) and ``label_counts()``.
+    """
+
+    source: str
+    rows: int
+    positives: int
+    skipped: int
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def label_counts(self) -> dict[str, int]:
+        return {"positive": self.positives, "negative": self.rows - self.positives}
+
+
+@dataclass(frozen=True)
+class StreamPart:
+    """The training or the validation side of a streamed file.
+
+    Attributes:
+        rows: usable rows on this side.
+        vocabulary: the tokenizer vocabulary adapted on the training side
+            (index = token id), or None on the validation side.
+    """
+
+    source: RowSource
+    validation: bool
+    validation_split: float
+    seed: int
+    rows: int
+    shuffle_buffer: int
+    vocabulary: list[str] | None = None
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def examples(self, shuffle_seed: int | None = None):
+        """The unbatched stream of ``(text () string, label () float32)`` on this side."""
+        import tensorflow as tf
+
+        def keep(row, text, label, ok):
+            label_id = label_ids(label)
+            selected = (
+                ok
+                & has_text(text)
+                & (label_id >= 0)
+                & tf.equal(is_validation(row, self.validation_split, self.seed), self.validation)
+            )
+            return tf.boolean_mask(text, selected), tf.cast(tf.boolean_mask(label_id, selected), tf.float32)
+
+        examples = self.source.batches().map(keep, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).unbatch()
+        examples = examples.apply(tf.data.experimental.assert_cardinality(self.rows))  # Keras then knows the steps
+        if shuffle_seed is not None:
+            examples = examples.shuffle(self.shuffle_buffer, seed=shuffle_seed, reshuffle_each_iteration=True)
+        return examples
+
+
+def label_ids(labels):
+    """Raw labels (B,) string -> 1 positive, 0 negative, -1 not a label; as ``parse_label``."""
+    import tensorflow as tf
+
+    keys = tf.strings.lower(strip(labels), encoding="utf-8")
+    table = _label_table()
+    return table.lookup(keys)
+
+
+def _label_table():
+    import tensorflow as tf
+
+    words = sorted(POSITIVE_LABELS) + sorted(NEGATIVE_LABELS)
+    values = [1] * len(POSITIVE_LABELS) + [0] * len(NEGATIVE_LABELS)
+    return tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(tf.constant(words), tf.constant(values, dtype=tf.int32)), default_value=-1
+    )
+
+
+def strip(strings):
+    """``str.strip()`` for a string tensor."""
+    import tensorflow as tf
+
+    return tf.strings.regex_replace(strings, f"^{STRIPPED_CHARACTERS}+|{STRIPPED_CHARACTERS}+$", "")
+
+
+def has_text(texts):
+    """True where a text is not blank (the rows the in-memory reader keeps)."""
+    import tensorflow as tf
+
+    return tf.strings.length(strip(texts)) > 0
+
+
+def is_validation(rows, fraction: float, seed: int, salt: str = "validation"):
+    """Seeded, per-row draw of a ``fraction`` of the rows: (B,) int64 row numbers -> (B,) bool.
+
+    ``salt`` makes draws for different purposes (validation, vocabulary sample) independent.
+    """
+    import tensorflow as tf
+
+    keys = tf.strings.join([salt, tf.strings.as_string(seed), tf.strings.as_string(rows)], separator="/")
+    buckets = tf.strings.to_hash_bucket_fast(keys, VALIDATION_RESOLUTION)
+    return buckets < round(fraction * VALIDATION_RESOLUTION)
+
+
+def vocabulary_sample_fraction(path: Path, sample_rows: int, probe_lines: int = 1000) -> float:
+    """The fraction of rows to adapt the vocabulary on: about ``sample_rows`` of the file's rows (0 = all)."""
+    if sample_rows == 0:
+        return 1.0
+    with path.open("rb") as handle:
+        probe = [len(line) for _, line in zip(range(probe_lines + 1), handle)][1:]
+    estimated_rows = path.stat().st_size / max(1.0, sum(probe) / max(1, len(probe)))
+    return min(1.0, sample_rows / estimated_rows)
+
+
+def row_source(config: Config) -> RowSource:
+    """Check the file ``config.data`` names and find its columns, reading only the header."""
+    data = config.data
+    if data.pos or data.neg:
+        raise SentimentError(
+            "data.streaming reads one CSV, TSV or JSON Lines file, not --pos/--neg files: "
+            "set data.streaming = false to read them in memory."
+        )
+    path = Path(data.path) if data.path else corpus_file(BUILTIN_CORPUS)
+    if not path.exists():
+        raise SentimentError(f"Data file {path} does not exist: check the path.")
+    fmt = _resolve_format(path, data.format, data.encoding)
+    if fmt not in STREAMING_FORMATS:
+        raise SentimentError(
+            f"data.streaming reads CSV, TSV or JSON Lines, not {fmt} data ({path}): "
+            "set data.streaming = false to read it in memory."
+        )
+    _check_readable_file(path, fmt)
+    try:
+        codecs.lookup(data.encoding)
+    except LookupError:
+        raise SentimentError(
+            f"Unknown encoding {data.encoding!r}: use a Python codec name such as utf-8 or cp1252."
+        ) from None
+    try:
+        with path.open("rb") as handle:
+            first = next((line for line in handle if line.strip()), b"").decode(data.encoding)
+    except UnicodeDecodeError:
+        raise SentimentError(
+            f"{path}: the header is not valid {data.encoding}; pass the file's encoding, e.g. --encoding cp1252."
+        ) from None
+    if fmt == "jsonl":
+        try:
+            columns = list(json.loads(first))
+        except (ValueError, TypeError):
+            raise SentimentError(f"{path}, line 1 is not valid JSON Lines: one JSON object per line.") from None
+    else:
+        header = next(csv.reader([first.rstrip("\r\n")], delimiter="\t" if fmt == "tsv" else ","), [])
+        columns = [column.strip() for column in header]
+    indices = []
+    for role, column in (("text", data.text_column), ("label", data.label_column)):
+        if column not in columns:
+            flag = "--text-column" if role == "text" else "--label-column"
+            raise SentimentError(
+                f"{path} has no {role} column {column!r} (columns: {_shortened(columns)}): "
+                f"name the right one with {flag}."
+            )
+        indices.append(columns.index(column))
+    return RowSource(path, fmt, data.text_column, data.label_column, data.encoding, tuple(indices))
+
+
+def open_stream(config: Config, tokenizer):
+    """Read the file ``config.data`` names once, streaming, and split it.
+
+    The one pass checks every row (labels, encoding), counts rows, labels and
+    skipped rows on each side of the validation split, and adapts ``tokenizer``
+    (an unadapted ``TextVectorization``) on the training side.
+
+    Returns:
+        (StreamedDataset, training StreamPart, validation StreamPart).
+
+    Raises:
+        SentimentError: unreadable or malformed file, bad label, one class only,
+            too few rows on either side.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    source = row_source(config)
+    split, seed = config.train.validation_split, config.train.seed
+    counts = {"train": 0, "validation": 0, "positives": 0, "skipped": 0, "rows_read": 0}
+    sample_fraction = vocabulary_sample_fraction(source.path, config.data.vocabulary_sample)
+
+    def checked(row, text, label, ok):
+        valid_utf8 = tf.equal(tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace"), text)
+        in_sample = is_validation(row, sample_fraction, seed, salt="vocabulary")
+        return (
+            row,
+            text,
+            label,
+            ok,
+            valid_utf8,
+            has_text(text),
+            label_ids(label),
+            is_validation(row, split, seed),
+            in_sample,
+        )
+
+    tokenizer.reset_state()
+    batches = source.batches().map(checked, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    try:
+        for row, text, label, ok, valid_utf8, text_present, label_id, validation, in_sample in batches.prefetch(2):
+            if not np.all(ok):
+                line = int(row.numpy()[~ok.numpy()][0])
+                raise SentimentError(f"{source.path}, line {line} is not valid JSON Lines: one JSON object per line.")
+            if not np.all(valid_utf8):
+                bad_row = int(row.numpy()[~valid_utf8.numpy()][0])
+                raise SentimentError(
+                    f"{source.path}, row {bad_row}: not valid {config.data.encoding}; pass the file's encoding, "
+                    "e.g. --encoding cp1252."
+                )
+            text_present, label_id, validation = text_present.numpy(), label_id.numpy(), validation.numpy()
+            counts["rows_read"] += len(text_present)
+            if config.data.on_empty == "error" and not np.all(text_present):
+                empty_row = int(row.numpy()[~text_present][0])
+                raise SentimentError(
+                    f"{source.path}, row {empty_row}: the text is empty; remove the row, or pass --on-empty skip "
+                    "to skip such rows."
+                )
+            counts["skipped"] += int(np.sum(~text_present))
+            bad = text_present & (label_id < 0)
+            if np.any(bad):
+                first = int(np.argmax(bad))
+                parse_label(label.numpy()[first].decode("utf-8"), int(row.numpy()[first]), str(source.path))
+            used = text_present
+            counts["positives"] += int(np.sum(label_id[used] == 1))
+            counts["validation"] += int(np.sum(used & validation))
+            counts["train"] += int(np.sum(used & ~validation))
+            training_texts = tf.boolean_mask(text, used & ~validation & in_sample.numpy())
+            if training_texts.shape[0]:
+                tokenizer.update_state(training_texts)
+    except tf.errors.InvalidArgumentError as exc:
+        reason = str(exc.message).strip().splitlines()[0]
+        raise SentimentError(
+            f"{source.path} is not well-formed {source.fmt.upper()} or not valid {config.data.encoding} ({reason}): "
+            "fix the file or pass its encoding."
+        ) from None
+    rows = counts["train"] + counts["validation"]
+    if counts["rows_read"] == 0:
+        raise SentimentError(f"{source.path} has a header but no rows: give at least one labelled example.")
+    if rows == 0:
+        raise SentimentError(
+            f"{source.path} has no rows with text (all {counts['skipped']} are empty): "
+            "give at least one labelled example."
+        )
+    if counts["positives"] in (0, rows):
+        only = "positive" if counts["positives"] else "negative"
+        raise SentimentError(
+            f"{source.path} holds only {only} examples: a classifier needs both positive and negative ones."
+        )
+    if counts["train"] < 2 or counts["validation"] < 1:
+        raise SentimentError(
+            f"{source.path} has {counts['train']} training and {counts['validation']} validation rows after the "
+            "streaming split: streaming needs at least 2 and 1; read small files in memory (data.streaming = false)."
+        )
+    tokenizer.finalize_state()
+    summary = StreamedDataset(str(source.path), rows, counts["positives"], counts["skipped"])
+    buffer = config.data.shuffle_buffer
+    vocabulary = list(tokenizer.get_vocabulary())
+    train = StreamPart(source, False, split, seed, counts["train"], buffer, vocabulary)
+    validation = StreamPart(source, True, split, seed, counts["validation"], buffer)
+    return summary, train, validation
+
+
+def token_counts(texts):
+    """Number of tokens of each text (B,) string -> (B,) int32, as the model's tokenizer splits it."""
+    import tensorflow as tf
+
+    from sentiment_rnn.text import standardize
+
+    return tf.cast(tf.strings.split(standardize(texts)).row_lengths(), tf.int32)
+
+
+def batch_examples(examples, batch_size: int, bucket_by_length: bool = False):
+    """Batch a stream of ``(text, label)`` pairs, optionally grouping texts of similar length.
+
+    Args:
+        examples: unbatched ``tf.data`` of (text () string, label () float32).
+        batch_size: texts per batch (the last batch of each bucket may be smaller).
+        bucket_by_length: group by token count into the :data:`BUCKET_BOUNDARIES`
+            intervals; a batch is emitted when its bucket is full, then batches are
+            shuffled within a buffer of :data:`BUCKETED_BATCH_SHUFFLE` (seeded by the
+            global seed that ``seed_everything`` sets).
+
+    Returns:
+        ``tf.data`` of (text (B,) string, label (B,) float32).
+    """
+    import tensorflow as tf
+
+    if not bucket_by_length:
+        return examples.batch(batch_size)
+    with_lengths = (
+        examples.batch(READ_BATCH)
+        .map(lambda text, label: (text, label, token_counts(text)), num_parallel_calls=tf.data.AUTOTUNE)
+        .unbatch()
+    )
+    grouped = with_lengths.bucket_by_sequence_length(
+        lambda text, label, length: length,
+        bucket_boundaries=list(BUCKET_BOUNDARIES),
+        bucket_batch_sizes=[batch_size] * (len(BUCKET_BOUNDARIES) + 1),
+        no_padding=True,
+    )
+    # Buckets fill at different rates and flush in bucket order at the end of the
+    # data: shuffling whole batches keeps steps on short and long texts interleaved.
+    return grouped.map(lambda text, label, length: (text, label)).shuffle(BUCKETED_BATCH_SHUFFLE)

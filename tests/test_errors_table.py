@@ -1,0 +1,234 @@
+"""The bad-input table in docs/errors.md, row by row, and arbitrary text into predict.
+
+Each row of the table names a case, the command and its exact output and exit
+code. The test builds the case's files in an empty directory, runs the command
+there through the CLI and compares: the docs are the expected values, so they
+cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import write_csv
+from sentiment_rnn.cli import cli
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
+GOOD_ROWS = [("good phone", 1), ("bad phone", 0), ("great screen", 1), ("awful screen", 0)]
+
+
+@dataclass(frozen=True)
+class Row:
+    case: str
+    command: str
+    output: str
+    exit_code: int
+
+
+def documented_rows() -> list[Row]:
+    """The rows of every table in docs/errors.md whose first cell is a `case`."""
+    rows = []
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and re.fullmatch(r"`[a-z0-9-]+`", cells[0]):
+            case, _, command, output, exit_code = cells
+            assert command.startswith("`") and command.endswith("`"), line
+            assert output.startswith("``") and output.endswith("``"), line
+            rows.append(Row(case.strip("`"), command.strip("`"), output[2:-2].strip(), int(exit_code)))
+    return rows
+
+
+def copy_model(name: str):
+    """A case that copies the session's trained model to ``name`` and lets ``change`` damage it."""
+
+    def decorate(change):
+        def setup(cwd: Path, request) -> None:
+            shutil.copytree(request.getfixturevalue("model_dir"), cwd / name)
+            change(cwd / name)
+
+        return setup
+
+    return decorate
+
+
+def with_model(setup):
+    def with_model_copy(cwd: Path, request) -> None:
+        shutil.copytree(request.getfixturevalue("model_dir"), cwd / "model")
+        setup(cwd)
+
+    return with_model_copy
+
+
+def _newer(directory: Path) -> None:
+    meta = json.loads((directory / "meta.json").read_text())
+    meta.update(format_version=meta["format_version"] + 1, package_version="9.0.0")
+    (directory / "meta.json").write_text(json.dumps(meta))
+
+
+def _truncate(directory: Path) -> None:
+    data = (directory / "model.keras").read_bytes()
+    (directory / "model.keras").write_bytes(data[: len(data) // 2])
+
+
+def _edit_units(directory: Path) -> None:
+    config = (directory / "config.toml").read_text()
+    assert "\nunits = 64\n" in config
+    (directory / "config.toml").write_text(config.replace("\nunits = 64\n", "\nunits = 32\n"))
+
+
+def _truncate_weights(directory: Path) -> None:
+    data = (directory / "weights.npz").read_bytes()
+    (directory / "weights.npz").write_bytes(data[: len(data) // 2])
+
+
+def _bidirectional_model(cwd: Path) -> None:
+    from model_factory import randomized_model, write_model_dir
+
+    write_model_dir(*randomized_model("model.bidirectional=true"), cwd / "bidir")
+    (cwd / "long.txt").write_text("good " * 100)
+
+
+def _lambda_model(directory: Path) -> None:
+    from sentiment_rnn.tf_setup import import_keras
+
+    keras = import_keras()
+    model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Lambda(lambda x: x * 2)])
+    model.save(directory / "model.keras")
+
+
+SETUPS = {
+    "missing-path": lambda cwd: None,
+    "directory": lambda cwd: (cwd / "folder.csv").mkdir(),
+    "empty-file": lambda cwd: (cwd / "empty.csv").write_bytes(b""),
+    "header-only": lambda cwd: (cwd / "header.csv").write_text("text,label\n"),
+    "no-text-column": lambda cwd: write_csv(cwd / "reviews.csv", GOOD_ROWS, header=("review", "label")),
+    "no-label-column": lambda cwd: write_csv(cwd / "stars.csv", GOOD_ROWS, header=("text", "stars")),
+    "unknown-label": lambda cwd: write_csv(cwd / "labels.csv", [("good", 1), ("bad", 0), ("meh", 3)]),
+    "missing-label": lambda cwd: (cwd / "short.csv").write_text("text,label\ngood,1\nbad\n"),
+    "single-class": lambda cwd: write_csv(cwd / "positive.csv", [("good", 1), ("great", 1), ("fine", 1)]),
+    "empty-text-refused": lambda cwd: write_csv(cwd / "blanks.csv", [("good", 1), ("", 0), ("bad", 0)]),
+    "all-texts-empty": lambda cwd: write_csv(cwd / "blank.csv", [("", 1), ("  ", 0), ("\t", 1)]),
+    "undecodable": lambda cwd: (cwd / "latin1.csv").write_bytes(b"text,label\ncaf\xe9,1\nbad,0\n"),
+    "unknown-encoding": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "ragged": lambda cwd: (cwd / "ragged.csv").write_text("text,label\ngood,1\nbad, really bad,0,x\n"),
+    "one-50mb-line": lambda cwd: (cwd / "oneline.csv").write_bytes(b"a" * 50_000_000),
+    "unknown-suffix": lambda cwd: (cwd / "reviews.txt").write_text("text,label\ngood,1\n"),
+    "broken-jsonl": lambda cwd: (cwd / "broken.jsonl").write_text('{"text": "good", "label": 1}\n{"text": oops\n'),
+    "unknown-key-file": lambda cwd: (cwd / "unknown.toml").write_text("[train]\nepoch = 3\n"),
+    "unknown-key-set": lambda cwd: None,
+    "unknown-section": lambda cwd: None,
+    "wrong-type-file": lambda cwd: (cwd / "typo.toml").write_text('[train]\nepochs = "ten"\n'),
+    "wrong-type-set": lambda cwd: None,
+    "out-of-range": lambda cwd: None,
+    "bad-override": lambda cwd: None,
+    "invalid-toml": lambda cwd: (cwd / "broken.toml").write_text("[train\nepochs = 3\n"),
+    "missing-config": lambda cwd: None,
+    "out-is-a-file": lambda cwd: (write_csv(cwd / "good.csv", GOOD_ROWS), (cwd / "notes.txt").write_text("x")),
+    "nothing-to-resume": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "out-is-cwd": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "model-missing": lambda cwd: None,
+    "model-empty": lambda cwd: (cwd / "empty").mkdir(),
+    "model-is-a-file": lambda cwd: (cwd / "model.txt").write_text("x"),
+    "newer-format": copy_model("newer")(_newer),
+    "corrupt-meta": copy_model("corrupt")(lambda d: (d / "meta.json").write_text("not json")),
+    "model-file-missing": copy_model("incomplete")(lambda d: (d / "model.keras").unlink()),
+    "truncated-model": copy_model("truncated")(_truncate),
+    "config-mismatch": copy_model("edited")(_edit_units),
+    "code-in-model": copy_model("lambda")(_lambda_model),
+    "weights-missing": copy_model("old")(lambda d: (d / "weights.npz").unlink()),
+    "truncated-weights": copy_model("cut")(_truncate_weights),
+    "config-mismatch-weights": copy_model("edited")(_edit_units),
+    "stream-bidirectional": _bidirectional_model,
+    "no-text": with_model(lambda cwd: None),
+    "text-file-undecodable": with_model(lambda cwd: (cwd / "latin1.txt").write_bytes(b"caf\xe9\n")),
+    "threshold-out-of-range": with_model(lambda cwd: None),
+}
+NEEDS_REQUEST = {"newer-format", "corrupt-meta", "model-file-missing", "truncated-model", "config-mismatch"}
+NEEDS_REQUEST |= {"code-in-model", "no-text", "text-file-undecodable", "threshold-out-of-range"}
+NEEDS_REQUEST |= {"weights-missing", "truncated-weights", "config-mismatch-weights"}
+ROWS = documented_rows()
+
+
+def files_under(directory: Path) -> dict[str, int]:
+    return {str(p.relative_to(directory)): p.stat().st_size for p in sorted(directory.rglob("*"))}
+
+
+def test_the_table_documents_every_case_exactly_once():
+    cases = [row.case for row in ROWS]
+    assert len(cases) == len(set(cases))
+    assert set(cases) == set(SETUPS)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.case for row in ROWS])
+def test_documented_error(row, tmp_path, monkeypatch, request):
+    monkeypatch.chdir(tmp_path)
+    if row.case in NEEDS_REQUEST:
+        SETUPS[row.case](tmp_path, request)
+    else:
+        SETUPS[row.case](tmp_path)
+    before = files_under(tmp_path)
+    program, *args = shlex.split(row.command)
+    assert program == "sentiment-rnn"
+    result = CliRunner().invoke(cli, args)
+    assert isinstance(result.exception, SystemExit), result.exception  # no traceback
+    assert (result.exit_code, result.output) == (row.exit_code, row.output + "\n")
+    assert files_under(tmp_path) == before  # nothing written, nothing left behind
+
+
+def test_empty_texts_are_skipped_and_counted_by_default(tmp_path):
+    rows = [("good phone", 1), ("", 0), ("bad phone", 0), ("   ", 1), ("great screen", 1), ("awful screen", 0)]
+    data = write_csv(tmp_path / "blanks.csv", rows)
+    args = ["train", "--data", str(data), "--out", str(tmp_path / "m"), "--quiet", "--epochs", "1"]
+    result = CliRunner().invoke(cli, [*args, "--set", "model.units=4", "--set", "train.validation_split=0.25"])
+    assert result.exit_code == 0, result.output
+    first, second = result.output.splitlines()
+    assert first == "Skipped 2 rows with empty text (--on-empty error refuses them)."
+    assert second.startswith(f"Saved model to {tmp_path / 'm'}: ")
+    assert json.loads((tmp_path / "m" / "meta.json").read_text())["data"]["skipped"] == 2
+
+
+def predict_keras(directory, texts: list[str]) -> list[float]:
+    from sentiment_rnn.inference import predict
+
+    return [p.probability for p in predict(directory, texts, engine="keras")]
+
+
+def predict_numpy(directory, texts: list[str]) -> list[float]:
+    from sentiment_rnn.inference import predict
+
+    return [p.probability for p in predict(directory, texts, engine="numpy")]
+
+
+ENGINES = {"keras": predict_keras, "numpy": predict_numpy}  # each: (opened model directory, texts) -> probabilities
+
+
+@pytest.fixture(scope="module")
+def opened_model(model_dir):
+    from sentiment_rnn.artifact import open_model_dir
+
+    directory = open_model_dir(model_dir)
+    assert directory.model is not None  # loaded once for the whole module
+    return directory
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+@settings(max_examples=50, deadline=None)
+@given(texts=st.lists(st.text(max_size=200), min_size=1, max_size=4))
+def test_any_unicode_gets_a_probability(opened_model, engine, texts):
+    """Arbitrary Unicode, batched and alone, gets a probability in [0, 1], the same either way."""
+    batched = ENGINES[engine](opened_model, texts)
+    alone = [ENGINES[engine](opened_model, [text])[0] for text in texts]
+    assert len(batched) == len(texts)
+    for together, single in zip(batched, alone):
+        assert 0.0 <= together <= 1.0
+        assert together == pytest.approx(single, abs=1e-6)

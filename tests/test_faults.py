@@ -1,0 +1,230 @@
+"""Faults: interrupted and killed training, resume, concurrent runs, NaN loss, stale files.
+
+The interruption tests run the real command in a subprocess. The environment
+variable SENTIMENT_RNN_TEST_PAUSE_AT makes that process stop itself (SIGSTOP)
+at a chosen batch; the test then signals it from outside (SIGINT, SIGKILL)
+at exactly that point, so nothing depends on timing.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from conftest import write_csv
+from sentiment_rnn import artifact
+from sentiment_rnn.cli import cli
+from sentiment_rnn.config import load_config
+from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.training import PAUSE_ENV, load_training_data, prepare_backup, split_dataset, train
+
+ROOT = Path(__file__).resolve().parent.parent
+WORDS = "good bad not no phone battery screen great awful fine like hate the is".split()
+OVERRIDES = [
+    "model.output_dim=4",
+    "model.units=4",
+    "model.dropout=0.2",
+    "train.epochs=4",
+    "train.batch_size=8",
+    "train.patience=10",
+    "train.validation_split=0.2",
+]
+
+
+def synthetic_csv(path: Path, rows: int = 80) -> Path:
+    rng = random.Random(0)
+    texts = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 6))) for _ in range(rows)]
+    return write_csv(path, [(t, int(("good" in t or "great" in t) != ("not" in t))) for t in texts])
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def start_training(cwd: Path, *extra: str, pause_at: str | None = None) -> subprocess.Popen:
+    args = [sys.executable, "-m", "sentiment_rnn", "train", "--data", "d.csv", "--out", "out", "--quiet", *extra]
+    for override in OVERRIDES:
+        args += ["--set", override]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop(PAUSE_ENV, None)
+    if pause_at is not None:
+        env[PAUSE_ENV] = pause_at
+    return subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_until_paused(process: subprocess.Popen) -> None:
+    _, status = os.waitpid(process.pid, os.WUNTRACED)
+    assert os.WIFSTOPPED(status), process.communicate()
+
+
+def weights_of(model_dir: Path) -> list[np.ndarray]:
+    return artifact.open_model_dir(model_dir).model.get_weights()
+
+
+def test_interrupt_kill_and_resume_end_at_the_uninterrupted_weights(tmp_path):
+    synthetic_csv(tmp_path / "d.csv")
+    config = load_config(overrides=[*OVERRIDES, f"data.path={str(tmp_path / 'd.csv')!r}"])
+    reference = train(config, tmp_path / "reference", verbose=0)
+    assert reference.epochs_run == 4
+    out = tmp_path / "out"
+    shutil.copytree(tmp_path / "reference", out)
+    (out / "previous.txt").write_text("the model that was here before")
+    previous = snapshot(out)
+
+    # Ctrl-C in the middle of epoch 2: exit 130, the old model untouched, epoch 1 backed up.
+    run = start_training(tmp_path, pause_at="1:2")
+    wait_until_paused(run)
+    os.kill(run.pid, signal.SIGINT)
+    os.kill(run.pid, signal.SIGCONT)
+    stdout, stderr = run.communicate(timeout=120)
+    assert run.returncode == 130, stderr
+    assert stderr.endswith("Interrupted: out was not changed; to continue, run the same command with --resume.\n")
+    assert snapshot(out) == previous
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.backup", "d.csv", "out", "reference"]
+    assert sorted(p.name for p in (tmp_path / ".out.backup").iterdir()) == ["epoch-0001", "run.json"]
+
+    # Resumed, then killed (SIGKILL) in the middle of epoch 3; meanwhile a second run is refused.
+    run = start_training(tmp_path, "--resume", pause_at="2:1")
+    wait_until_paused(run)
+    second = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "d.csv"), "--out", str(out)])
+    assert second.exit_code == 1
+    assert second.output == (
+        f"Error: Another sentiment-rnn run (pid {run.pid}) is writing {out}: "
+        "wait for it to finish or choose another --out.\n"
+    )
+    run.kill()
+    run.wait(timeout=60)
+    assert snapshot(out) == previous
+    assert all(np.array_equal(a, b) for a, b in zip(weights_of(out), reference.model.get_weights()))
+    leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out.tmp-"))
+    assert len(leftovers) == 1  # a kill -9 cannot clean up: the next run does
+    assert sorted(p.name for p in (tmp_path / ".out.backup").iterdir()) == ["epoch-0002", "run.json"]
+
+    # Resumed to the end: the weights and history of the uninterrupted run, nothing left over.
+    run = start_training(tmp_path, "--resume")
+    stdout, stderr = run.communicate(timeout=300)
+    assert run.returncode == 0, stderr
+    assert stdout.startswith("Saved model to out: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "out", "reference"]
+    assert not (out / "previous.txt").exists()
+    resumed = weights_of(out)
+    expected = reference.model.get_weights()
+    assert len(resumed) == len(expected)
+    for got, want in zip(resumed, expected):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-7)
+    assert (out / "history.csv").read_text() == (tmp_path / "reference" / "history.csv").read_text()
+
+
+def test_resume_refuses_another_config(tmp_path):
+    data = synthetic_csv(tmp_path / "d.csv", rows=20)
+    config = load_config(overrides=[*OVERRIDES, f"data.path={str(data)!r}"])
+    out = tmp_path / "out"
+    split = split_dataset(load_training_data(config), config.train.validation_split, config.train.seed)
+    prepare_backup(artifact.backup_path(out), config, split, resume=False, out_dir=out)  # as an interrupted run left it
+    args = ["train", "--data", str(data), "--out", str(out), "--resume"]
+    args += [arg for override in OVERRIDES for arg in ("--set", override)]
+    result = CliRunner().invoke(cli, [*args, "--set", "model.units=5"])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: Cannot resume {out}: the interrupted run had model.units = 4, this one 5; "
+        "resume with the same config and data, or train without --resume.\n"
+    )
+    data.write_text(data.read_text().replace("good", "fine"))
+    result = CliRunner().invoke(cli, args)
+    assert result.output == (
+        f"Error: Cannot resume {out}: the training data changed since the interrupted run; "
+        "resume with the same data, or train without --resume.\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.backup", "d.csv"]
+
+
+def test_nan_loss_stops_with_a_clear_message_and_keeps_the_previous_model(tmp_path, tiny_csv):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "meta.json").write_text("the previous model")
+    args = ["train", "--data", str(tiny_csv), "--out", str(out), "--quiet"]
+    args += ["--set", "model.units=4", "--set", "train.learning_rate=1e30", "--set", "train.clipnorm=1e30"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: Training diverged at epoch 1 (the loss became NaN): lower train.learning_rate or "
+        f"train.clipnorm and retrain; the model in {out} is unchanged.\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "tiny.csv"]  # no backup, no staging
+    assert snapshot(out) == {"meta.json": b"the previous model"}
+
+
+def test_a_held_lock_refuses_a_second_writer_naming_its_pid(tmp_path):
+    target = tmp_path / "model"
+    code = (
+        "import sys\nfrom sentiment_rnn.artifact import target_lock\n"
+        "with target_lock(sys.argv[1]):\n    print('locked', flush=True)\n    sys.stdin.read()\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(target)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        with pytest.raises(SentimentError) as info:
+            with artifact.staged_directory(target):
+                pass
+        assert str(info.value) == (
+            f"Another sentiment-rnn run (pid {holder.pid}) is writing {target}: "
+            "wait for it to finish or choose another --out."
+        )
+    finally:
+        holder.communicate("", timeout=30)
+    with artifact.staged_directory(target) as staging:  # released on exit
+        (staging / "meta.json").write_text("new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_the_next_writer_cleans_up_after_a_killed_one(tmp_path):
+    """A kill between the two renames of a save strands the old directory in .NAME.old-*: it is put back."""
+    target = tmp_path / "model"
+    stranded = tmp_path / ".model.old-x1y2" / "model"
+    stranded.mkdir(parents=True)
+    (stranded / "meta.json").write_text("old")
+    (tmp_path / ".model.tmp-abc").mkdir()
+    (tmp_path / ".model.tmp-abc" / "model.keras").write_text("half written")
+    with artifact.target_lock(target):
+        assert (target / "meta.json").read_text() == "old"
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".model.lock", "model"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+@pytest.mark.parametrize("atomic_exchange", [True, False])
+def test_replacing_a_directory_with_and_without_atomic_exchange(tmp_path, monkeypatch, atomic_exchange):
+    if not atomic_exchange:
+        monkeypatch.setattr(artifact, "_exchange", lambda first, second: False)
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "meta.json").write_text("old")
+    with artifact.staged_directory(target) as staging:
+        (staging / "meta.json").write_text("new")
+    assert snapshot(tmp_path) == {"model/meta.json": b"new"}
+
+
+def test_sigterm_interrupts_training_like_ctrl_c_and_the_handler_is_restored():
+    from sentiment_rnn.cli import _sigterm_as_interrupt
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt):
+        with _sigterm_as_interrupt():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(10)  # interrupted at once by the handler
+    assert signal.getsignal(signal.SIGTERM) is before

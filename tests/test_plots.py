@@ -1,0 +1,77 @@
+"""training.png and TensorBoard: seeing how training went."""
+
+from __future__ import annotations
+
+import struct
+import sys
+
+from click.testing import CliRunner
+
+from conftest import TINY_OVERRIDES
+from sentiment_rnn.cli import cli
+from sentiment_rnn.plots import MISSING_HINT, read_history, training_figure
+
+HISTORY = {
+    "epoch": [0.0, 1.0, 2.0],
+    "loss": [0.7, 0.5, 0.4],
+    "val_loss": [0.69, 0.6, 0.65],
+    "accuracy": [0.5, 0.7, 0.8],
+    "val_accuracy": [0.5, 0.6, 0.55],
+}
+
+
+def png_size(path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_train_writes_training_png_beside_history_csv(tiny_run):
+    assert tiny_run.result.plot == tiny_run.model_dir / "training.png"
+    assert png_size(tiny_run.result.plot) == (1200, 450)
+    history = read_history(tiny_run.model_dir / "history.csv")
+    assert history["epoch"] == [0.0, 1.0]
+    assert set(history) >= {"loss", "val_loss", "accuracy", "val_accuracy"}
+
+
+def test_figure_draws_loss_and_accuracy_for_both_splits_and_marks_the_best_epoch():
+    figure = training_figure(HISTORY, best_epoch=2)
+    loss, accuracy = figure.axes
+    for axes, metric in ((loss, "loss"), (accuracy, "accuracy")):
+        training, validation, best = axes.get_lines()
+        assert (training.get_label(), validation.get_label()) == ("training", "validation")
+        assert list(training.get_xdata()) == [1, 2, 3]
+        assert list(training.get_ydata()) == HISTORY[metric]
+        assert list(validation.get_ydata()) == HISTORY[f"val_{metric}"]
+        assert best.get_label() == "restored best epoch (2)"
+        assert list(best.get_xdata()) == [2, 2]
+        assert axes.get_ylabel() == metric
+
+
+def test_without_matplotlib_training_works_and_says_once_how_to_get_the_plot(tiny_csv, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    out, logs = tmp_path / "model", tmp_path / "logs"
+    args = ["train", "--data", str(tiny_csv), "--out", str(out), "--tensorboard", str(logs)]
+    for override in TINY_OVERRIDES:
+        args += ["--set", override]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == MISSING_HINT + "\n"
+    assert result.stdout.startswith(f"Saved model to {out}: validation accuracy ")
+    assert not (out / "training.png").exists() and (out / "history.csv").is_file()
+    # TensorBoard got per-epoch logs for both splits
+    assert sorted(p.name for p in logs.iterdir()) == ["train", "validation"]
+    for split in ("train", "validation"):
+        assert any(p.name.startswith("events.out.tfevents.") for p in (logs / split).iterdir())
+
+
+def test_tensorboard_without_its_package_is_a_one_line_error_before_training(tiny_csv, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # as if not installed
+    result = CliRunner().invoke(
+        cli, ["train", "--data", str(tiny_csv), "--out", str(tmp_path / "m"), "--tensorboard", str(tmp_path / "l")]
+    )
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: --tensorboard needs the tensorboard package: install it with pip install 'sentiment-rnn[tensorboard]'.\n"
+    )
+    assert not (tmp_path / "m").exists()
