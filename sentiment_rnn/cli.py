@@ -16,6 +16,7 @@ import threading
 import click
 
 from sentiment_rnn import __version__, progress
+from sentiment_rnn.data import FORMATS
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.export import FORMATS as EXPORT_FORMATS
 from sentiment_rnn.presets import DEFAULT_PRESET, preset_names
@@ -47,6 +48,57 @@ def model_option(function):
     )(function)
 
 
+FORMAT_CHOICES = ("auto", *FORMATS)
+
+
+def data_options(function):
+    """The options that name a dataset, shared by `train` and `evaluate` (see data.read_dataset)."""
+    options = [
+        click.option(
+            "--data",
+            "data_path",
+            type=click.Path(),
+            help="Data file, IMDB directory or .tar.gz (default for train: the built-in corpus).",
+        ),
+        click.option(
+            "--format",
+            "data_format",
+            type=click.Choice(FORMAT_CHOICES),
+            help="Format of --data (default: auto, guessed from the path).",
+        ),
+        click.option("--pos", type=click.Path(), help="Instead of --data: a file of positive texts, one a line."),
+        click.option("--neg", type=click.Path(), help="Instead of --data: a file of negative texts, one a line."),
+        click.option("--split", type=click.Choice(["train", "test"]), help="IMDB layout only: which split to read."),
+        click.option("--text-column", help="Column holding the text (default: text)."),
+        click.option("--label-column", help="Column holding the label (default: label)."),
+        click.option("--encoding", help="Text encoding of the data (default: utf-8), e.g. cp1252."),
+        click.option(
+            "--on-empty",
+            type=click.Choice(["skip", "error"]),
+            help="Rows with missing or blank text: skip and count them (default) or stop with an error.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def data_overrides(data_path, data_format, pos, neg, split, text_column, label_column, encoding, on_empty) -> list[str]:
+    """The data options given on the command line, as ``data.KEY=VALUE`` config overrides."""
+    values = {
+        "data.path": data_path,
+        "data.format": data_format,
+        "data.pos": pos,
+        "data.neg": neg,
+        "data.split": split,
+        "data.text_column": text_column,
+        "data.label_column": label_column,
+        "data.encoding": encoding,
+        "data.on_empty": on_empty,
+    }
+    return [f"{key}={json.dumps(value)}" for key, value in values.items() if value is not None]
+
+
 @click.group(cls=SentimentGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sentiment-rnn")
 def cli():
@@ -59,18 +111,18 @@ def cli():
 
 
 @cli.command()
-@click.option(
-    "--data", "data_path", type=click.Path(), help="CSV, TSV or JSON Lines file (default: the built-in corpus)."
-)
+@data_options
 @click.option("--config", "config_path", type=click.Path(), help="TOML config file (see configs/default.toml).")
 @click.option(
     "--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE", help="Override one config key; repeatable."
 )
 @click.option("--epochs", type=click.IntRange(min=1), help="Shortcut for --set train.epochs=N.")
 @click.option("--seed", type=click.IntRange(min=0), help="Shortcut for --set train.seed=N.")
-@click.option("--text-column", help="Column holding the text (default: text).")
-@click.option("--label-column", help="Column holding the label (default: label).")
-@click.option("--encoding", help="Text encoding of --data (default: utf-8), e.g. cp1252.")
+@click.option(
+    "--embeddings",
+    type=click.Path(),
+    help="GloVe/word2vec text file to initialise the embedding (shortcut for --set model.embeddings=FILE).",
+)
 @click.option(
     "--out",
     "out_dir",
@@ -78,11 +130,6 @@ def cli():
     show_default=True,
     type=click.Path(),
     help="Model directory to write (replaced atomically).",
-)
-@click.option(
-    "--on-empty",
-    type=click.Choice(["skip", "error"]),
-    help="Rows with missing or blank text: skip and count them (default) or stop with an error.",
 )
 @click.option(
     "--resume",
@@ -108,15 +155,11 @@ def cli():
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr; print only the summary.")
 def train(
-    data_path,
     config_path,
     overrides,
     epochs,
     seed,
-    text_column,
-    label_column,
-    encoding,
-    on_empty,
+    embeddings,
     out_dir,
     resume,
     tensorboard_dir,
@@ -124,6 +167,7 @@ def train(
     workers,
     worker_index,
     quiet,
+    **data,
 ):
     """Train a model and write it to a model directory.
 
@@ -143,6 +187,8 @@ def train(
         sentiment-rnn train --tensorboard logs && tensorboard --logdir logs
         sentiment-rnn train --data big.csv --set data.streaming=true --set train.bucket_by_length=true
         sentiment-rnn train --distribute multi-worker --workers host1:2222,host2:2222 --worker-index 0
+        sentiment-rnn train --config configs/mr.toml --pos rt-polarity.pos --neg rt-polarity.neg --encoding cp1252
+        sentiment-rnn train --config configs/imdb.toml --data aclImdb_v1.tar.gz --split train
     """
     from sentiment_rnn.config import load_config
     from sentiment_rnn.plots import MISSING_HINT
@@ -150,18 +196,16 @@ def train(
     from sentiment_rnn.training import train as train_model
 
     shortcuts = {
-        "data.path": data_path,
-        "data.text_column": text_column,
-        "data.label_column": label_column,
-        "data.encoding": encoding,
-        "data.on_empty": on_empty,
         "train.epochs": epochs,
         "train.seed": seed,
         "train.distribute": distribute,
+        "model.embeddings": embeddings,
     }
-    all_overrides = list(overrides) + [
-        f"{key}={json.dumps(value)}" for key, value in shortcuts.items() if value is not None
-    ]
+    all_overrides = (
+        list(overrides)
+        + data_overrides(**data)
+        + [f"{key}={json.dumps(value)}" for key, value in shortcuts.items() if value is not None]
+    )
     config = load_config(config_path, all_overrides)
     callbacks = [tensorboard_callback(tensorboard_dir)] if tensorboard_dir else []
     multi_worker = config.train.distribute == "multi-worker"
@@ -341,6 +385,58 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
             click.echo(json.dumps(prediction.to_dict(), ensure_ascii=False))
         else:
             click.echo(f"{prediction.label:<8}  {prediction.probability:.4f}  {prediction.text}")
+
+
+@cli.command()
+@model_option
+@data_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@click.option(
+    "--errors",
+    "errors",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Also list the N most confidently wrong examples.",
+)
+@click.option(
+    "--threshold", type=float, default=0.5, show_default=True, help="Probability at or above which a text is positive."
+)
+def evaluate(model_dir, as_json, errors, threshold, **data):
+    """Measure a model on labelled data: accuracy, precision, recall, F1, ROC AUC.
+
+    Reads --data (any format `train` reads) and prints the example count,
+    the metrics and the confusion matrix [[tn, fp], [fn, tp]] (rows: true
+    label negative, positive; columns: predicted).
+
+    Example usage:
+
+        sentiment-rnn evaluate --model my-model --data test.csv
+
+        sentiment-rnn evaluate --model imdb-model --data aclImdb_v1.tar.gz --split test --json --errors 5
+    """
+    from sentiment_rnn.config import load_config
+    from sentiment_rnn.evaluation import evaluate_data
+    from sentiment_rnn.inference import check_threshold
+
+    check_threshold(threshold)
+    data_config = load_config(overrides=data_overrides(**data)).data
+    result = evaluate_data(model_dir, data_config, errors=errors, threshold=threshold)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(with_errors=errors > 0), ensure_ascii=False))
+        return
+    auc = "n/a (one class only)" if result.roc_auc is None else f"{result.roc_auc:.4f}"
+    (tn, fp), (fn, tp) = result.confusion
+    click.echo(f"n          {result.n}")
+    for name in ("accuracy", "precision", "recall", "f1"):
+        click.echo(f"{name:<10} {getattr(result, name):.4f}")
+    click.echo(f"roc_auc    {auc}")
+    click.echo(f"confusion  tn {tn}  fp {fp}  fn {fn}  tp {tp}")
+    if errors:
+        click.echo(f"Most confidently wrong ({len(result.errors)} of {result.wrong}):")
+        for mistake in result.errors:
+            truth = "positive" if mistake.label else "negative"
+            click.echo(f"  true {truth:<8}  p(positive) {mistake.probability:.4f}  {mistake.text}")
 
 
 BAR_WIDTH = 20

@@ -27,10 +27,14 @@ ON_EMPTY_CHOICES = ("skip", "error")
 
 @dataclass(frozen=True)
 class DataConfig:
-    path: str = ""  # CSV, TSV or JSON Lines file; "" means the built-in corpus
+    path: str = ""  # data file, directory or tarball; "" means the built-in corpus
     text_column: str = "text"  # column holding the text
     label_column: str = "label"  # column holding 0/1, true/false, pos/neg, positive/negative
     encoding: str = "utf-8"  # text encoding of the file, e.g. "cp1252"
+    format: str = "auto"  # one of data.FORMATS, or "auto" to guess from the path
+    split: str = ""  # IMDB layout only: "train" or "test"
+    pos: str = ""  # a file of positive texts, one a line (with neg, instead of path)
+    neg: str = ""  # a file of negative texts, one a line (with pos, instead of path)
     streaming: bool = False  # read the file as a tf.data stream, never whole in memory (sentiment_rnn.streaming)
     shuffle_buffer: int = 10000  # streaming only: rows held in the shuffle buffer
     vocabulary_sample: int = 0  # streaming only: adapt the vocabulary on about this many rows; 0 = all
@@ -47,6 +51,7 @@ class TokenizerConfig:
 class ModelConfig:
     kind: str = "rnn"  # "rnn" (recurrent) or "bow" (bag-of-words dense baseline)
     output_dim: int = 64  # embedding size
+    embeddings: str = ""  # GloVe/word2vec text file to initialise the embedding from; "" = random
     cell: str = "simple"  # "simple" (SimpleRNN), "gru" or "lstm"
     layers: int = 1  # stacked recurrent layers
     units: int = 64  # hidden state size of each recurrent layer (per direction)
@@ -178,13 +183,17 @@ def _check_type(name: str, value: Any, expected: type, source: str) -> Any:
 
 def validate(config: Config) -> None:
     """Check value ranges and combinations; raise SentimentError naming the key."""
-    m, t, tok = config.model, config.train, config.tokenizer
+    from sentiment_rnn.data import FORMATS, IMDB_SPLITS
+
+    d, m, t, tok = config.data, config.model, config.train, config.tokenizer
 
     def require(ok: bool, key: str, expected: str, value: Any) -> None:
         if not ok:
             raise SentimentError(f"Config key {key} must be {expected}, got {value!r}.")
 
-    require(config.data.on_empty in ON_EMPTY_CHOICES, "data.on_empty", "skip or error", config.data.on_empty)
+    require(d.format in ("auto", *FORMATS), "data.format", f"auto or one of {', '.join(FORMATS)}", d.format)
+    require(d.split in ("", *IMDB_SPLITS), "data.split", '"", "train" or "test"', d.split)
+    require(d.on_empty in ON_EMPTY_CHOICES, "data.on_empty", "skip or error", d.on_empty)
     require(m.kind in MODEL_KINDS, "model.kind", f"one of {', '.join(MODEL_KINDS)}", m.kind)
     require(m.cell in CELLS, "model.cell", f"one of {', '.join(CELLS)}", m.cell)
     require(m.merge_mode in MERGE_MODES, "model.merge_mode", f"one of {', '.join(MERGE_MODES)}", m.merge_mode)
@@ -193,6 +202,11 @@ def validate(config: Config) -> None:
     require(m.hidden_layers >= 0, "model.hidden_layers", "0 or more", m.hidden_layers)
     for key in ("dropout", "recurrent_dropout"):
         require(0.0 <= getattr(m, key) < 1.0, f"model.{key}", "in [0, 1)", getattr(m, key))
+    if m.embeddings and m.kind != "rnn":
+        raise SentimentError(
+            "Config sets model.embeddings for the bag-of-words model, which has no embedding layer: "
+            'use model.kind = "rnn" or drop model.embeddings.'
+        )
     if m.stateful and m.bidirectional:
         raise SentimentError(
             "Config sets both model.stateful and model.bidirectional: a stateful model streams text "
@@ -213,8 +227,8 @@ def validate(config: Config) -> None:
     require(
         t.distribute in DISTRIBUTE_CHOICES, "train.distribute", f"one of {', '.join(DISTRIBUTE_CHOICES)}", t.distribute
     )
-    require(config.data.vocabulary_sample >= 0, "data.vocabulary_sample", "0 or more", config.data.vocabulary_sample)
-    require(config.data.shuffle_buffer >= 1, "data.shuffle_buffer", "at least 1", config.data.shuffle_buffer)
+    require(d.vocabulary_sample >= 0, "data.vocabulary_sample", "0 or more", d.vocabulary_sample)
+    require(d.shuffle_buffer >= 1, "data.shuffle_buffer", "at least 1", d.shuffle_buffer)
     if t.bucket_by_length and tok.output_sequence_length:
         raise SentimentError(
             "Config sets train.bucket_by_length with tokenizer.output_sequence_length = "

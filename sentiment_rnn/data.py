@@ -1,4 +1,20 @@
-"""Read labelled datasets in their native formats into texts and 0/1 labels."""
+"""Read labelled datasets in their native formats into texts and 0/1 labels.
+
+``read_dataset`` is the one entry point. Formats (``format=``):
+
+    csv, tsv, jsonl  a header row, then a text and a label column
+    glue             GLUE-style TSV: header ``sentence<TAB>label`` (or ``text``), no quoting
+    fasttext         one example a line: ``__label__1 the text``
+    label-text       one example a line: ``1 the text`` (label, one space, text)
+    imdb             the IMDB layout ``{train,test}/{pos,neg}/*.txt``, as a
+                     directory or a ``.tar.gz`` read without unpacking; ``split``
+                     chooses ``train`` or ``test``; ``<br />`` becomes a space
+    pos/neg files    two files of one text a line, labelled by file (``pos=``, ``neg=``)
+
+With ``format="auto"`` the format is guessed from the path: its suffix
+(``.csv``, ``.tsv``, ``.jsonl``, ``.tar.gz``), a directory (IMDB), or, for
+other names, the first line (``__label__`` or ``0 ``/``1 ``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +22,8 @@ import csv
 import importlib.resources
 import json
 import re
+import tarfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +35,14 @@ from sentiment_rnn.errors import SentimentError
 POSITIVE_LABELS = frozenset({"1", "1.0", "true", "pos", "positive"})
 NEGATIVE_LABELS = frozenset({"0", "0.0", "false", "neg", "negative"})
 FORMATS_BY_SUFFIX = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+TABLE_FORMATS = ("csv", "tsv", "jsonl", "glue")
+LINE_FORMATS = ("fasttext", "label-text")
+FORMATS = (*TABLE_FORMATS, *LINE_FORMATS, "imdb")
+TARBALL_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+IMDB_SPLITS = ("train", "test")
+FASTTEXT_PREFIX = "__label__"
+GLUE_TEXT_COLUMNS = ("sentence", "text")
+HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 BUILTIN_CORPUS = "reviews.csv"
 
 
@@ -54,12 +80,12 @@ def builtin_corpus() -> Dataset:
     return read_dataset(corpus_file(BUILTIN_CORPUS))
 
 
-def parse_label(value: object, row: int, source: str) -> int:
-    """Map one label to 1 (positive) or 0 (negative); other values raise, naming the row."""
+def parse_label(value: object, row: int, source: str, unit: str = "row") -> int:
+    """Map one label to 1 (positive) or 0 (negative); other values raise, naming the row (or line)."""
     key = str(value).strip().lower()
     if value is None or key in ("", "nan"):
         raise SentimentError(
-            f"{source}, row {row}: the label is missing; give every row a label "
+            f"{source}, {unit} {row}: the label is missing; give every {unit} a label "
             "(0/1, true/false, pos/neg or positive/negative)."
         )
     if key in POSITIVE_LABELS:
@@ -67,66 +93,119 @@ def parse_label(value: object, row: int, source: str) -> int:
     if key in NEGATIVE_LABELS:
         return 0
     raise SentimentError(
-        f"{source}, row {row}: label {value!r} is not binary; use 0/1, true/false, pos/neg or positive/negative."
+        f"{source}, {unit} {row}: label {value!r} is not binary; use 0/1, true/false, pos/neg or positive/negative."
+    )
+
+
+def dataset_from_config(data_config, require_both_classes: bool = True) -> Dataset:
+    """The dataset a ``[data]`` config section names; the built-in corpus when it names none."""
+    c = data_config
+    if not c.path and not c.pos and not c.neg:
+        return builtin_corpus()
+    return read_dataset(
+        c.path or None,
+        text_column=c.text_column,
+        label_column=c.label_column,
+        encoding=c.encoding,
+        format=c.format,
+        require_both_classes=require_both_classes,
+        pos=c.pos or None,
+        neg=c.neg or None,
+        split=c.split or None,
+        on_empty=c.on_empty,
     )
 
 
 def read_dataset(
-    path: str | Path,
+    path: str | Path | None = None,
     text_column: str = "text",
     label_column: str = "label",
     encoding: str = "utf-8",
     format: str = "auto",
     require_both_classes: bool = True,
     on_empty: str = "skip",
+    *,
+    pos: str | Path | None = None,
+    neg: str | Path | None = None,
+    split: str | None = None,
 ) -> Dataset:
-    """Read CSV, TSV or JSON Lines with a text and a label column.
+    """Read a labelled dataset in any supported format (see the module docstring).
 
     Args:
-        path: the file. The format is guessed from its suffix unless ``format``
-            is given (``csv``, ``tsv`` or ``jsonl``).
-        text_column, label_column: column names.
-        encoding: the file's text encoding, e.g. ``cp1252`` for Windows files.
+        path: the file, directory or tarball; None when ``pos`` and ``neg`` are given.
+        text_column, label_column: column names (table formats only).
+        encoding: the files' text encoding, e.g. ``cp1252`` for Windows files.
+        format: ``auto`` (guess from the path) or one of ``FORMATS``.
         require_both_classes: refuse data with a single class (training needs both).
-        on_empty: what to do with a row whose text is missing or blank:
-            ``"skip"`` it (counted in ``skipped``) or raise an ``"error"``.
+        on_empty: what to do with a row (or line, or review) whose text is missing
+            or blank: ``"skip"`` it (counted in ``skipped``) or raise an ``"error"``.
+        pos, neg: two files of one text a line, all positive and all negative;
+            read in that order (positives first).
+        split: ``train`` or ``test``, for the IMDB layout only (required there).
 
     Raises:
-        SentimentError: with one sentence naming the file and the fix.
+        SentimentError: with one sentence naming the file (and line) and the fix.
     """
+    _check_encoding(encoding)
+    _check_on_empty(on_empty)
+    if pos is not None or neg is not None:
+        if path is not None:
+            raise SentimentError("Both a data path and --pos/--neg were given: pass either --data or --pos and --neg.")
+        if pos is None or neg is None:
+            raise SentimentError("Only one of --pos and --neg was given: pass both, one file of texts for each label.")
+        if format != "auto":
+            raise SentimentError(f"--pos and --neg read one text a line; --format {format} does not apply: drop it.")
+        _reject_split(split, "--pos/--neg files")
+        dataset = _read_pos_neg(Path(pos), Path(neg), encoding, on_empty)
+        return _checked(dataset, require_both_classes)
+    if path is None:
+        raise SentimentError("No data given: pass a data path (--data) or two files with --pos and --neg.")
+    path = Path(path)
+    if not path.exists():
+        raise SentimentError(f"Data file {path} does not exist: check the path.")
+    fmt = _resolve_format(path, format, encoding)
+    if fmt == "imdb":
+        dataset = _read_imdb(path, split, encoding, on_empty)
+    else:
+        _reject_split(split, f"{fmt.upper()} data")
+        _check_readable_file(path, fmt)
+        if fmt in LINE_FORMATS:
+            dataset = _read_labelled_lines(path, fmt, encoding, on_empty)
+        else:
+            dataset = _read_table(path, fmt, text_column, label_column, encoding, on_empty)
+    return _checked(dataset, require_both_classes)
+
+
+def _read_table(
+    path: Path, fmt: str, text_column: str, label_column: str, encoding: str, on_empty: str = "skip"
+) -> Dataset:
     import pandas as pd
 
-    path = Path(path)
-    fmt = _resolve_format(path, format)
-    _check_readable(path)
     try:
         if fmt == "jsonl":
             frame = pd.read_json(path, lines=True, encoding=encoding, dtype=False)
         else:
+            tab_separated = fmt in ("tsv", "glue")
             frame = pd.read_csv(
                 path,
-                sep="\t" if fmt == "tsv" else ",",
+                sep="\t" if tab_separated else ",",
                 encoding=encoding,
                 dtype=str,
                 keep_default_na=False,
-                quoting=csv.QUOTE_NONE if fmt == "tsv" else csv.QUOTE_MINIMAL,
+                quoting=csv.QUOTE_NONE if tab_separated else csv.QUOTE_MINIMAL,
             )
     except UnicodeDecodeError:
-        raise SentimentError(
-            f"{path}, {_undecodable_line(path, encoding)}: not valid {encoding}; pass the file's encoding, "
-            "e.g. --encoding cp1252."
-        ) from None
-    except LookupError:
-        raise SentimentError(
-            f"Unknown encoding {encoding!r}: use a Python codec name such as utf-8 or cp1252."
-        ) from None
+        raise _decode_error(path, encoding) from None
     except pd.errors.EmptyDataError:
         raise SentimentError(f"{path} is empty: give a file with a header and at least one row.") from None
     except pd.errors.ParserError as exc:
         raise SentimentError(_parser_error_message(path, fmt, exc)) from None
     except ValueError as exc:
         raise SentimentError(_json_lines_error_message(path, encoding, exc)) from None
-    return frame_to_dataset(frame, str(path), text_column, label_column, require_both_classes, on_empty)
+    if fmt == "glue":
+        columns = [str(c).strip() for c in frame.columns]
+        text_column = next((c for c in GLUE_TEXT_COLUMNS if c in columns), text_column)
+    return frame_to_dataset(frame, str(path), text_column, label_column, require_both_classes=False, on_empty=on_empty)
 
 
 def frame_to_dataset(
@@ -138,8 +217,7 @@ def frame_to_dataset(
     on_empty: str = "skip",
 ) -> Dataset:
     """Turn a pandas DataFrame into a Dataset, validating columns and labels (see :func:`read_dataset`)."""
-    if on_empty not in ON_EMPTY_CHOICES:
-        raise SentimentError(f"on_empty must be one of {', '.join(ON_EMPTY_CHOICES)}, got {on_empty!r}.")
+    _check_on_empty(on_empty)
     columns = [str(c).strip() for c in frame.columns]
     frame.columns = columns
     for role, column in (("text", text_column), ("label", label_column)):
@@ -151,51 +229,259 @@ def frame_to_dataset(
             )
     if len(frame) == 0:
         raise SentimentError(f"{source} has a header but no rows: give at least one labelled example.")
-    texts: list[str] = []
-    labels: list[int] = []
-    skipped = 0
+    builder = _Builder(source, on_empty)
     for row, (text, label) in enumerate(zip(frame[text_column], frame[label_column]), start=1):
-        if text is None or (isinstance(text, float) and np.isnan(text)) or not str(text).strip():
-            if on_empty == "error":
+        if text is None or (isinstance(text, float) and np.isnan(text)):
+            text = ""
+        builder.add(str(text), lambda label=label, row=row: parse_label(label, row, source), f"row {row}")
+    return _checked(builder.build(), require_both_classes)
+
+
+class _Builder:
+    """Collects (text, label) pairs; blank texts are skipped and counted, or refused (``on_empty``).
+
+    Labels are parsed only for kept texts.
+    """
+
+    def __init__(self, source: str, on_empty: str = "skip"):
+        self.source = source
+        self.on_empty = on_empty
+        self.texts: list[str] = []
+        self.labels: list[int] = []
+        self.skipped = 0
+
+    def add(self, text: str, label, where: str) -> None:
+        """Add one example; ``where`` names it in messages, e.g. "row 3", "line 3" or a file name."""
+        if not text.strip():
+            if self.on_empty == "error":
+                unit = where.split()[0] if where.split()[0] in ("row", "line") else "review"
                 raise SentimentError(
-                    f"{source}, row {row}: the text is empty; remove the row, or pass --on-empty skip "
-                    "to skip such rows."
+                    f"{self.source}, {where}: the text is empty; remove the {unit}, or pass --on-empty skip "
+                    f"to skip such {unit}s."
                 )
-            skipped += 1
-            continue
-        labels.append(parse_label(label, row, source))
-        texts.append(str(text))
-    if not texts:
+            self.skipped += 1
+            return
+        self.labels.append(label() if callable(label) else label)
+        self.texts.append(text)
+
+    def build(self) -> Dataset:
+        return Dataset(self.texts, np.asarray(self.labels, dtype=np.int32), self.source, self.skipped)
+
+
+def _checked(dataset: Dataset, require_both_classes: bool) -> Dataset:
+    if not dataset.texts:
+        empty = f" (all {dataset.skipped} are empty)" if dataset.skipped else ""
+        raise SentimentError(f"{dataset.source} has no rows with text{empty}: give at least one labelled example.")
+    if require_both_classes and len(set(dataset.labels.tolist())) < 2:
+        only = "positive" if dataset.labels[0] == 1 else "negative"
         raise SentimentError(
-            f"{source} has no rows with text (all {skipped} are empty): give at least one labelled example."
-        )
-    dataset = Dataset(texts, np.asarray(labels, dtype=np.int32), source, skipped)
-    if require_both_classes and len(set(labels)) < 2:
-        only = "positive" if labels[0] == 1 else "negative"
-        raise SentimentError(
-            f"{source} holds only {only} examples: a classifier needs both positive and negative ones."
+            f"{dataset.source} holds only {only} examples: a classifier needs both positive and negative ones."
         )
     return dataset
 
 
-def _resolve_format(path: Path, format: str) -> str:
+def _read_lines(path: Path, encoding: str) -> list[str]:
+    """The file's lines without line endings (split on \\n only); a decoding error names the line."""
+    try:
+        text = path.read_bytes().decode(encoding)
+    except UnicodeDecodeError:
+        raise _decode_error(path, encoding) from None
+    except OSError as exc:
+        raise SentimentError(f"Cannot read {path} ({exc.strerror}): check the path and its permissions.") from None
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    return lines[:-1] if lines and not lines[-1] else lines
+
+
+def _read_labelled_lines(path: Path, fmt: str, encoding: str, on_empty: str = "skip") -> Dataset:
+    """fastText (``__label__1 text``) or label-text (``1 text``) lines; blank lines are skipped."""
+    builder = _Builder(str(path), on_empty)
+    for number, line in enumerate(_read_lines(path, encoding), start=1):
+        if not line.strip():
+            continue
+        if fmt == "fasttext":
+            label, text = _split_fasttext(line, path, number)
+        else:
+            label, sep, text = line.lstrip().partition(" ")
+            if not sep:
+                raise SentimentError(
+                    f"{path}, line {number}: expected a label, a space and a text, got {_excerpt(line)}."
+                )
+        builder.add(
+            text.strip(),
+            lambda label=label, number=number: parse_label(label, number, str(path), "line"),
+            f"line {number}",
+        )
+    return builder.build()
+
+
+def _split_fasttext(line: str, path: Path, number: int) -> tuple[str, str]:
+    words = line.split()
+    labels = [w[len(FASTTEXT_PREFIX) :] for w in words if w.startswith(FASTTEXT_PREFIX)]
+    if not words[0].startswith(FASTTEXT_PREFIX):
+        raise SentimentError(
+            f"{path}, line {number}: expected a fastText line such as '__label__1 some text', got {_excerpt(line)}."
+        )
+    if len(labels) != 1:
+        raise SentimentError(
+            f"{path}, line {number}: {len(labels)} labels on one line; a binary classifier needs exactly one."
+        )
+    text = line.split(words[0], 1)[1]
+    return labels[0], text
+
+
+def _read_pos_neg(pos: Path, neg: Path, encoding: str, on_empty: str = "skip") -> Dataset:
+    """Every non-blank line of ``pos`` is a positive text, of ``neg`` a negative one (positives first)."""
+    builder = _Builder(f"{pos} + {neg}", on_empty)
+    for path, label in ((pos, 1), (neg, 0)):
+        if not path.exists():
+            raise SentimentError(f"Data file {path} does not exist: check the path.")
+        _check_readable_file(path, "lines")
+        for number, line in enumerate(_read_lines(path, encoding), start=1):
+            builder.add(line.strip(), label, f"line {number} of {path}")
+    return builder.build()
+
+
+def _read_imdb(path: Path, split: str | None, encoding: str, on_empty: str = "skip") -> Dataset:
+    """The IMDB layout: ``[aclImdb/]{split}/{pos,neg}/*.txt``, from a directory or a tarball.
+
+    Reviews are ordered by their path inside the layout, so a directory and a
+    tarball of the same files give the same dataset.
+    """
+    if split not in IMDB_SPLITS:
+        got = "no split" if split is None else f"split {split!r}"
+        raise SentimentError(
+            f"{path} is in the IMDB layout, which holds train and test reviews, but {got} was chosen: "
+            "pass --split train or --split test."
+        )
+    pattern = re.compile(rf"(?:^|/){split}/(pos|neg)/[^/]+\.txt$")
+    members: list[tuple[str, int, bytes]] = []
+    if path.is_dir():
+        for file in path.rglob("*.txt"):
+            relative = file.relative_to(path).as_posix()
+            match = pattern.search(relative)
+            if match:
+                members.append((relative, int(match[1] == "pos"), file.read_bytes()))
+    else:
+        members = _imdb_tar_members(path, pattern)
+    source = f"{path} ({split})"
+    if not members:
+        raise SentimentError(
+            f"{path} holds no {split}/pos/*.txt or {split}/neg/*.txt reviews: "
+            "give the IMDB layout (aclImdb/train/pos/..., as in aclImdb_v1.tar.gz)."
+        )
+    builder = _Builder(source, on_empty)
+    for name, label, raw in sorted(members):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise SentimentError(
+                f"{path}, {name} (byte {exc.start}): not valid {encoding}; pass the file's encoding, e.g. --encoding cp1252."
+            ) from None
+        builder.add(HTML_BREAK.sub(" ", text), label, name)
+    return builder.build()
+
+
+def _imdb_tar_members(path: Path, pattern: re.Pattern) -> list[tuple[str, int, bytes]]:
+    """Stream a tar archive once (no unpacking, no seeking) and keep the matching reviews."""
+    members = []
+    try:
+        with tarfile.open(path, mode="r|*") as archive:
+            for member in archive:
+                match = pattern.search(member.name)
+                if match and member.isfile():
+                    handle = archive.extractfile(member)
+                    members.append((member.name, int(match[1] == "pos"), handle.read()))
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        raise SentimentError(
+            f"{path} is not a readable tar archive ({_first_line(exc)}): give an intact .tar.gz such as aclImdb_v1.tar.gz."
+        ) from None
+    return members
+
+
+def _resolve_format(path: Path, format: str, encoding: str) -> str:
     if format != "auto":
-        if format not in set(FORMATS_BY_SUFFIX.values()):
-            raise SentimentError(f"Unknown format {format!r}: use csv, tsv or jsonl.")
+        if format not in FORMATS:
+            raise SentimentError(f"Unknown format {format!r}: use one of {', '.join(FORMATS)}.")
         return format
+    if path.is_dir():
+        if not _looks_like_imdb(path):
+            raise SentimentError(
+                f"Data path {path} is a directory but not in the IMDB layout (train/pos, train/neg, test/pos, "
+                "test/neg): pass a data file, or that layout."
+            )
+        return "imdb"
+    if path.name.lower().endswith(TARBALL_SUFFIXES):
+        return "imdb"
     fmt = FORMATS_BY_SUFFIX.get(path.suffix.lower())
+    if fmt == "tsv" and _first_line_of(path, encoding).split("\t")[0].strip() == "sentence":
+        return "glue"
     if fmt is None:
-        raise SentimentError(f"Cannot tell the format of {path} from its suffix: name it .csv, .tsv or .jsonl.")
+        first = _first_line_of(path, encoding).lstrip()
+        if first.startswith(FASTTEXT_PREFIX):
+            return "fasttext"
+        if re.match(r"[01] ", first):
+            return "label-text"
+        raise SentimentError(
+            f"Cannot tell the format of {path} from its name or first line: pass --format "
+            f"({', '.join(FORMATS)}) or name it .csv, .tsv or .jsonl."
+        )
     return fmt
 
 
-def _check_readable(path: Path) -> None:
-    if not path.exists():
-        raise SentimentError(f"Data file {path} does not exist: check the path.")
+def _looks_like_imdb(path: Path) -> bool:
+    roots = (path, path / "aclImdb")
+    return any((root / split / label).is_dir() for root in roots for split in IMDB_SPLITS for label in ("pos", "neg"))
+
+
+def _first_line_of(path: Path, encoding: str) -> str:
+    """The first non-blank line, decoded leniently (only to guess the format)."""
+    if not path.is_file():
+        return ""
+    with path.open("rb") as handle:
+        for raw in handle:
+            line = raw.decode(encoding, errors="replace")
+            if line.strip():
+                return line
+            break
+    return ""
+
+
+def _reject_split(split: str | None, what: str) -> None:
+    if split is not None:
+        raise SentimentError(f"--split applies to the IMDB layout only, not to {what}: drop --split.")
+
+
+def _check_encoding(encoding: str) -> None:
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise SentimentError(
+            f"Unknown encoding {encoding!r}: use a Python codec name such as utf-8 or cp1252."
+        ) from None
+
+
+def _check_on_empty(on_empty: str) -> None:
+    if on_empty not in ON_EMPTY_CHOICES:
+        raise SentimentError(f"on_empty must be one of {', '.join(ON_EMPTY_CHOICES)}, got {on_empty!r}.")
+
+
+def _check_readable_file(path: Path, fmt: str) -> None:
     if path.is_dir():
-        raise SentimentError(f"Data path {path} is a directory: pass a CSV, TSV or JSON Lines file.")
+        raise SentimentError(
+            f"Data path {path} is a directory: pass a {fmt} file, or --format imdb for the IMDB layout."
+        )
     if path.stat().st_size == 0:
-        raise SentimentError(f"{path} is empty: give a file with a header and at least one row.")
+        wanted = "a header and at least one row" if fmt in TABLE_FORMATS else "at least one line"
+        raise SentimentError(f"{path} is empty: give a file with {wanted}.")
+
+
+def _decode_error(path: Path, encoding: str) -> SentimentError:
+    return SentimentError(
+        f"{path}, {_undecodable_line(path, encoding)}: not valid {encoding}; pass the file's encoding, "
+        "e.g. --encoding cp1252."
+    )
 
 
 def _undecodable_line(path: Path, encoding: str) -> str:
@@ -207,6 +493,10 @@ def _undecodable_line(path: Path, encoding: str) -> str:
             except UnicodeDecodeError as exc:
                 return f"line {number} (byte 0x{raw[exc.start]:02x})"
     return "somewhere"
+
+
+def _excerpt(line: str, limit: int = 40) -> str:
+    return repr(line if len(line) <= limit else line[:limit] + "...")
 
 
 def _shortened(columns: list[str], width: int = 30, count: int = 10) -> str:

@@ -195,15 +195,15 @@ def fit_distributed(config: Config, split, history_csv: Path | None = None, verb
         SentimentError: a cluster that is not described, a batch size the
             replicas cannot share.
     """
-    from sentiment_rnn.models import build_model, compile_model, make_tokenizer
-    from sentiment_rnn.training import adapt_tokenizer, seed_everything
+    from sentiment_rnn.models import compile_model, make_tokenizer
+    from sentiment_rnn.training import adapt_tokenizer, build_training_model, seed_everything
 
     strategy = make_strategy(config.train.distribute)
     seed_everything(config.train.seed)
     tokenizer = make_tokenizer(config)
     adapt_tokenizer(tokenizer, split.train)
     with strategy.scope():
-        model = build_model(config, tokenizer, stateful=False, return_sequences=False)
+        model = build_training_model(config, tokenizer)
         from_tokens = token_id_model(model)
         compile_model(from_tokens, config)
     trained, history = fit_replicated(strategy, config, split, tokenizer, from_tokens, history_csv, verbose)

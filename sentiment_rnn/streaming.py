@@ -46,7 +46,7 @@ from sentiment_rnn.data import (
     BUILTIN_CORPUS,
     NEGATIVE_LABELS,
     POSITIVE_LABELS,
-    _check_readable,
+    _check_readable_file,
     _resolve_format,
     _shortened,
     corpus_file,
@@ -54,6 +54,7 @@ from sentiment_rnn.data import (
 )
 from sentiment_rnn.errors import SentimentError
 
+STREAMING_FORMATS = ("csv", "tsv", "jsonl")  # the formats a stream can read (see data.FORMATS)
 READ_BATCH = 4096  # rows parsed together (vectorized string ops), then unbatched
 # Token-count limits of the length buckets: a batch holds texts within one interval,
 # so it is padded by at most about a quarter of its length.
@@ -266,10 +267,22 @@ def vocabulary_sample_fraction(path: Path, sample_rows: int, probe_lines: int = 
 
 def row_source(config: Config) -> RowSource:
     """Check the file ``config.data`` names and find its columns, reading only the header."""
-    path = Path(config.data.path) if config.data.path else corpus_file(BUILTIN_CORPUS)
-    fmt = _resolve_format(path, "auto")
-    _check_readable(path)
     data = config.data
+    if data.pos or data.neg:
+        raise SentimentError(
+            "data.streaming reads one CSV, TSV or JSON Lines file, not --pos/--neg files: "
+            "set data.streaming = false to read them in memory."
+        )
+    path = Path(data.path) if data.path else corpus_file(BUILTIN_CORPUS)
+    if not path.exists():
+        raise SentimentError(f"Data file {path} does not exist: check the path.")
+    fmt = _resolve_format(path, data.format, data.encoding)
+    if fmt not in STREAMING_FORMATS:
+        raise SentimentError(
+            f"data.streaming reads CSV, TSV or JSON Lines, not {fmt} data ({path}): "
+            "set data.streaming = false to read it in memory."
+        )
+    _check_readable_file(path, fmt)
     try:
         codecs.lookup(data.encoding)
     except LookupError:

@@ -19,7 +19,7 @@ import numpy as np
 
 from sentiment_rnn import artifact, plots, progress
 from sentiment_rnn.config import Config, to_dict, to_toml
-from sentiment_rnn.data import Dataset, builtin_corpus, read_dataset
+from sentiment_rnn.data import Dataset, dataset_from_config
 from sentiment_rnn.errors import SentimentError
 
 
@@ -47,15 +47,7 @@ class TrainResult:
 
 def load_training_data(config: Config) -> Dataset:
     """The dataset ``config.data`` names, or the built-in corpus when its path is empty."""
-    if not config.data.path:
-        return builtin_corpus()
-    return read_dataset(
-        config.data.path,
-        text_column=config.data.text_column,
-        label_column=config.data.label_column,
-        encoding=config.data.encoding,
-        on_empty=config.data.on_empty,
-    )
+    return dataset_from_config(config.data)
 
 
 def split_dataset(dataset: Dataset, validation_split: float, seed: int) -> Split:
@@ -332,6 +324,19 @@ def write_history_csv(path: Path, history: list[dict[str, float]]) -> None:
             writer.writerow([epoch, *(row.get(key, "") for key in keys)])
 
 
+def build_training_model(config: Config, tokenizer):
+    """The model to train on ``tokenizer``; its embedding starts from ``model.embeddings`` when that is set."""
+    from sentiment_rnn.models import build_model
+
+    model = build_model(config, tokenizer, stateful=False, return_sequences=False)
+    if config.model.embeddings:
+        from sentiment_rnn.embeddings import initialise_embedding
+        from sentiment_rnn.models import EMBEDDING_LAYER
+
+        initialise_embedding(model.get_layer(EMBEDDING_LAYER), tokenizer.get_vocabulary(), config.model.embeddings)
+    return model
+
+
 def fit(
     config: Config,
     split: Split,
@@ -358,7 +363,7 @@ def fit(
     Raises:
         TrainingDiverged: when the loss becomes NaN.
     """
-    from sentiment_rnn.models import build_model, compile_model, make_tokenizer
+    from sentiment_rnn.models import compile_model, make_tokenizer
     from sentiment_rnn.tf_setup import import_keras
 
     if config.train.distribute != "none":
@@ -370,7 +375,7 @@ def fit(
     tokenizer = make_tokenizer(config)
     progress.note(f"Adapting the tokenizer on {len(split.train):,} texts", quiet=not verbose)
     adapt_tokenizer(tokenizer, split.train)
-    model = build_model(config, tokenizer, stateful=False, return_sequences=False)
+    model = build_training_model(config, tokenizer)
     compile_model(model, config)
     early_stopping = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=config.train.patience, restore_best_weights=True
@@ -550,7 +555,9 @@ def train(
         split = Split(train=train_part, validation=validation_part)
     else:
         if dataset is None:
-            progress.note(f"Reading {config.data.path or 'the built-in corpus'}", quiet=not verbose)
+            data = config.data
+            what = data.path or (f"{data.pos} + {data.neg}" if data.pos or data.neg else "the built-in corpus")
+            progress.note(f"Reading {what}", quiet=not verbose)
             dataset = load_training_data(config)
         split = split_dataset(dataset, config.train.validation_split, config.train.seed)
     out_dir = Path(out_dir)

@@ -69,7 +69,13 @@ def test_missing_file_and_directory(tmp_path):
     assert error_of(tmp_path / "nope.csv") == f"Data file {tmp_path / 'nope.csv'} does not exist: check the path."
     folder = tmp_path / "folder.csv"
     folder.mkdir()
-    assert error_of(folder) == f"Data path {folder} is a directory: pass a CSV, TSV or JSON Lines file."
+    assert error_of(folder) == (
+        f"Data path {folder} is a directory but not in the IMDB layout (train/pos, train/neg, test/pos, test/neg): "
+        "pass a data file, or that layout."
+    )
+    assert error_of(folder, format="csv") == (
+        f"Data path {folder} is a directory: pass a csv file, or --format imdb for the IMDB layout."
+    )
 
 
 def test_empty_file_and_header_only(tmp_path):
@@ -132,7 +138,10 @@ def test_ragged_csv(tmp_path):
 def test_unknown_suffix_and_encoding(tmp_path):
     path = tmp_path / "d.txt"
     path.write_text("x")
-    assert error_of(path) == (f"Cannot tell the format of {path} from its suffix: name it .csv, .tsv or .jsonl.")
+    assert error_of(path) == (
+        f"Cannot tell the format of {path} from its name or first line: pass --format "
+        "(csv, tsv, jsonl, glue, fasttext, label-text, imdb) or name it .csv, .tsv or .jsonl."
+    )
     good = write_csv(tmp_path / "d.csv", [("a", 1), ("b", 0)])
     assert (
         error_of(good, encoding="klingon")

@@ -70,7 +70,7 @@ def documented_invocations() -> list[tuple[Path, list[str]]]:
 
 
 # Documented in the README tour, implemented on other branches: checked like the rest once merged.
-BEING_ADDED = {"evaluate": set(), "predict": {"--per-token"}}
+BEING_ADDED = {"predict": {"--per-token"}}
 
 
 def test_documented_commands_use_real_commands_and_options():

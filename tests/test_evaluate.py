@@ -1,0 +1,160 @@
+"""Evaluation: metrics checked by hand on tiny inputs, and the evaluate command's exact output."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conftest import NEGATIVE, POSITIVE, write_csv
+from sentiment_rnn.cli import cli
+from sentiment_rnn.data import Dataset, read_dataset
+from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.evaluation import binary_metrics, evaluate, most_confident_mistakes, roc_auc
+from sentiment_rnn.inference import predict
+
+
+def test_metrics_by_hand():
+    # predicted at 0.5: 1 1 0 1 0 against 1 1 1 0 0 -> tp 2, fn 1, fp 1, tn 1
+    result = binary_metrics(np.array([1, 1, 1, 0, 0]), np.array([0.9, 0.6, 0.2, 0.7, 0.1]))
+    assert result.confusion == [[1, 1], [1, 2]]
+    assert (result.n, result.accuracy) == (5, 0.6)
+    assert result.precision == pytest.approx(2 / 3)
+    assert result.recall == pytest.approx(2 / 3)
+    assert result.f1 == pytest.approx(2 / 3)
+    # (positive, negative) pairs ranked right: 0.9 > 0.7, 0.9 > 0.1, 0.6 > 0.1, 0.2 > 0.1; 4 of 6
+    assert result.roc_auc == pytest.approx(4 / 6)
+    assert result.wrong == 2
+
+
+def test_threshold_is_inclusive_and_undefined_ratios_are_zero():
+    at_threshold = binary_metrics(np.array([1, 0]), np.array([0.5, 0.49]))
+    assert (at_threshold.accuracy, at_threshold.confusion) == (1.0, [[1, 0], [0, 1]])
+    nothing_positive = binary_metrics(np.array([1, 0, 0]), np.array([0.1, 0.2, 0.3]))
+    assert (nothing_positive.precision, nothing_positive.recall, nothing_positive.f1) == (0.0, 0.0, 0.0)
+    assert nothing_positive.roc_auc == 0.0
+    one_class = binary_metrics(np.array([0, 0]), np.array([0.1, 0.9]))
+    assert one_class.roc_auc is None and one_class.to_dict()["roc_auc"] is None
+
+
+def test_roc_auc_ties_count_one_half():
+    # pairs (pos, neg): (0.5, 0.5) -> 1/2, (0.5, 0.2) -> 1, (0.9, 0.5) -> 1, (0.9, 0.2) -> 1
+    assert roc_auc(np.array([0, 1, 0, 1]), np.array([0.5, 0.5, 0.2, 0.9])) == 0.875
+    assert roc_auc(np.array([1, 0, 1, 0]), np.full(4, 0.3)) == 0.5
+    assert roc_auc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])) == 0.75
+
+
+@given(st.lists(st.tuples(st.booleans(), st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0])), min_size=2, max_size=30))
+def test_roc_auc_equals_the_pairwise_definition(pairs):
+    labels = np.array([label for label, _ in pairs], dtype=int)
+    scores = np.array([score for _, score in pairs])
+    positives, negatives = scores[labels == 1], scores[labels == 0]
+    if len(positives) == 0 or len(negatives) == 0:
+        assert roc_auc(labels, scores) is None
+        return
+    wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p, n in itertools.product(positives, negatives))
+    assert roc_auc(labels, scores) == pytest.approx(wins / (len(positives) * len(negatives)))
+
+
+def test_most_confident_mistakes_surest_first_ties_in_data_order():
+    dataset = Dataset(["a", "b", "c", "d", "e"], np.array([1, 0, 0, 1, 0]), "x")
+    probabilities = np.array([0.1, 0.8, 0.2, 0.2, 0.9])
+    mistakes = most_confident_mistakes(dataset, probabilities, count=3)
+    assert [(m.text, m.label, m.probability) for m in mistakes] == [("a", 1, 0.1), ("e", 0, 0.9), ("b", 0, 0.8)]
+    assert [m.text for m in most_confident_mistakes(dataset, probabilities, count=10)] == ["a", "e", "b", "d"]
+
+
+def test_evaluate_agrees_with_predict(model_dir, tiny_csv):
+    dataset = read_dataset(tiny_csv)
+    result = evaluate(model_dir, dataset, errors=2)
+    probabilities = np.array([p.probability for p in predict(model_dir, dataset.texts)])
+    expected = binary_metrics(dataset.labels, probabilities)
+    assert result.to_dict() == expected.to_dict()
+    assert result.errors == most_confident_mistakes(dataset, probabilities, 2)
+    with pytest.raises(SentimentError, match=r"^--errors must be 0 or more, got -1\.$"):
+        evaluate(model_dir, dataset, errors=-1)
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def expected_for(model_dir, texts, labels):
+    probabilities = np.array([p.probability for p in predict(model_dir, texts)])
+    dataset = Dataset(texts, np.array(labels), "expected")
+    return binary_metrics(dataset.labels, probabilities), dataset, probabilities
+
+
+def test_evaluate_command_prints_the_metrics_exactly(model_dir, tiny_csv):
+    result = run("evaluate", "--model", str(model_dir), "--data", str(tiny_csv))
+    assert result.exit_code == 0, result.output
+    expected, _, _ = expected_for(model_dir, POSITIVE + NEGATIVE, [1] * 6 + [0] * 6)
+    (tn, fp), (fn, tp) = expected.confusion
+    assert result.output == (
+        "n          12\n"
+        f"accuracy   {expected.accuracy:.4f}\n"
+        f"precision  {expected.precision:.4f}\n"
+        f"recall     {expected.recall:.4f}\n"
+        f"f1         {expected.f1:.4f}\n"
+        f"roc_auc    {expected.roc_auc:.4f}\n"
+        f"confusion  tn {tn}  fp {fp}  fn {fn}  tp {tp}\n"
+    )
+
+
+def test_evaluate_command_json_and_errors(model_dir, tmp_path):
+    # labels deliberately inverted so that the model is wrong on most of them
+    pos = tmp_path / "pos.txt"
+    neg = tmp_path / "neg.txt"
+    pos.write_text("\n".join(NEGATIVE) + "\n", encoding="utf-8")
+    neg.write_text("\n".join(POSITIVE) + "\n", encoding="utf-8")
+    result = run("evaluate", "--model", str(model_dir), "--pos", str(pos), "--neg", str(neg), "--json", "--errors", "3")
+    assert result.exit_code == 0, result.output
+    expected, dataset, probabilities = expected_for(model_dir, NEGATIVE + POSITIVE, [1] * 6 + [0] * 6)
+    mistakes = most_confident_mistakes(dataset, probabilities, 3)
+    assert json.loads(result.output) == {
+        **expected.to_dict(),
+        "errors": [{"text": m.text, "label": m.label, "probability": m.probability} for m in mistakes],
+    }
+    assert len(result.output.splitlines()) == 1
+    table = run("evaluate", "--model", str(model_dir), "--pos", str(pos), "--neg", str(neg), "--errors", "3")
+    lines = table.output.splitlines()
+    assert lines[7] == f"Most confidently wrong ({len(mistakes)} of {expected.wrong}):"
+    assert lines[8:] == [
+        f"  true {'positive' if m.label else 'negative':<8}  p(positive) {m.probability:.4f}  {m.text}"
+        for m in mistakes
+    ]
+
+
+def test_evaluate_one_class_data(model_dir, tmp_path):
+    path = write_csv(tmp_path / "pos.csv", [(text, 1) for text in POSITIVE])
+    result = run("evaluate", "--model", str(model_dir), "--data", str(path))
+    assert result.exit_code == 0, result.output
+    assert "roc_auc    n/a (one class only)\n" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "No data to evaluate: pass --data PATH, or --pos FILE and --neg FILE."),
+        (["--data", "nowhere.csv"], "Data file nowhere.csv does not exist: check the path."),
+        (["--data", "x.csv", "--threshold", "-1"], "Threshold -1.0 is outside [0, 1]: pass e.g. --threshold 0.5."),
+    ],
+)
+def test_evaluate_command_errors(model_dir, args, message):
+    result = run("evaluate", "--model", str(model_dir), *args)
+    assert (result.exit_code, result.output) == (1, f"Error: {message}\n")
+
+
+def test_evaluate_command_refuses_a_missing_model(tmp_path, tiny_csv):
+    missing = tmp_path / "none"
+    result = run("evaluate", "--model", str(missing), "--data", str(tiny_csv))
+    assert (result.exit_code, result.output) == (
+        1,
+        f"Error: Model directory {missing} does not exist: "
+        "train one with `sentiment-rnn train --out DIR` or pass --model DIR.\n",
+    )
