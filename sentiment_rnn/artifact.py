@@ -387,14 +387,28 @@ def model_architecture(model) -> dict[str, Any]:
 
 def check_model_matches_config(model, config: Config, path: Path) -> None:
     """Refuse a model whose layers disagree with the config.toml beside it (an edited or mixed-up directory)."""
+    check_architecture_matches_config(model_architecture(model), config, path, MODEL_FILE, "the model has")
+
+
+def check_architecture_matches_config(
+    architecture: dict[str, Any], config: Config, path: Path, file_name: str, holder: str
+) -> None:
+    """Compare ``{"section.key": value}`` read off a saved file with ``config``; raise on the first difference.
+
+    Args:
+        architecture: values read from the saved weights, keyed like config keys.
+        config: the config.toml of the model directory ``path``.
+        file_name: the saved file the values came from, for the message.
+        holder: how the message names that file's side, e.g. "the model has".
+    """
     sections = {"model": config.model, "tokenizer": config.tokenizer}
-    for name, actual in model_architecture(model).items():
+    for name, actual in architecture.items():
         section, key = name.split(".")
         expected = getattr(sections[section], key)
         if expected != actual:
             raise SentimentError(
-                f"{path / CONFIG_FILE} does not match {path / MODEL_FILE}: the config says {name} = "
-                f"{expected!r} but the model has {actual!r}; restore the config.toml it was trained with, "
+                f"{path / CONFIG_FILE} does not match {path / file_name}: the config says {name} = "
+                f"{expected!r} but {holder} {actual!r}; restore the config.toml it was trained with, "
                 "or retrain the model."
             )
 

@@ -729,16 +729,9 @@ def check_engine_matches_config(engine: Engine, config, directory: Path) -> None
     """Refuse weights that disagree with the config.toml beside them (an edited or mixed-up directory)."""
     from sentiment_rnn import artifact
 
-    sections = {"model": config.model, "tokenizer": config.tokenizer}
-    for name, actual in engine_architecture(engine).items():
-        section, key = name.split(".")
-        expected = getattr(sections[section], key)
-        if expected != actual:
-            raise SentimentError(
-                f"{directory / artifact.CONFIG_FILE} does not match {directory / artifact.WEIGHTS_FILE}: the "
-                f"config says {name} = {expected!r} but the weights have {actual!r}; restore the config.toml "
-                "it was trained with, or retrain the model."
-            )
+    artifact.check_architecture_matches_config(
+        engine_architecture(engine), config, directory, artifact.WEIGHTS_FILE, "the weights have"
+    )
 
 
 def _read_json(file: Path, fix: str) -> Any:
