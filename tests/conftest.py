@@ -30,6 +30,19 @@ NEGATIVE = [
     "awful sound and a high price",
 ]
 
+# Every file a trained model directory holds, sorted.
+MODEL_DIRECTORY_FILES = [
+    "config.toml",
+    "engine.json",
+    "history.csv",
+    "meta.json",
+    "metrics.json",
+    "model.keras",
+    "training.png",
+    "vocabulary.json",
+    "weights.npz",
+]
+
 TINY_OVERRIDES = [
     "model.output_dim=8",
     "model.units=8",

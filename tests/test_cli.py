@@ -8,7 +8,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from conftest import TINY_OVERRIDES, write_csv
+from conftest import MODEL_DIRECTORY_FILES, TINY_OVERRIDES, write_csv
 from sentiment_rnn import __version__
 from sentiment_rnn.cli import cli
 
@@ -126,17 +126,7 @@ def test_train_writes_a_model_directory(tiny_csv, tmp_path):
         r"\(best epoch [12] of 2\)\.\n",
         result.output,
     ), result.output
-    assert sorted(p.name for p in out.iterdir()) == [
-        "config.toml",
-        "engine.json",
-        "history.csv",
-        "meta.json",
-        "metrics.json",
-        "model.keras",
-        "training.png",
-        "vocabulary.json",
-        "weights.npz",
-    ]
+    assert sorted(p.name for p in out.iterdir()) == MODEL_DIRECTORY_FILES
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "tiny.csv"]  # no staging left behind
     meta = json.loads((out / "meta.json").read_text())
     assert meta["data"]["rows"] == 12 and meta["data"]["labels"] == {"positive": 6, "negative": 6}

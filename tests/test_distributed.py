@@ -15,24 +15,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import write_csv
+from conftest import MODEL_DIRECTORY_FILES, write_csv
 from sentiment_rnn.cli import cli
 from sentiment_rnn.config import load_config
 from sentiment_rnn.errors import SentimentError
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_SECONDS = 240
-MODEL_FILES = [
-    "config.toml",
-    "engine.json",
-    "history.csv",
-    "meta.json",
-    "metrics.json",
-    "model.keras",
-    "training.png",
-    "vocabulary.json",
-    "weights.npz",
-]
 SMALL = ["model.output_dim=8", "model.units=8", "train.epochs=2", "train.batch_size=8", "train.steps_per_epoch=3"]
 
 
@@ -87,7 +76,7 @@ def test_mirrored_trains_on_two_logical_cpus_and_writes_the_usual_model(tmp_path
     assert process.returncode == 0, output
     summary = json.loads(output.strip().splitlines()[-1])
     assert summary["replicas"] == 2 and summary["epochs"] == 2
-    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == MODEL_FILES
+    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == MODEL_DIRECTORY_FILES
     assert len((tmp_path / "model" / "history.csv").read_text().splitlines()) == 3  # header and two epochs
     assert [p.label in ("positive", "negative") for p in predict(tmp_path / "model", ["good phone"])] == [True]
 
@@ -143,7 +132,7 @@ def test_two_workers_train_on_their_shards_and_end_with_identical_weights(tmp_pa
     assert [json.loads(output.strip().splitlines()[-1]) for output in outputs][0]["epochs"] == 2
     assert re.search(r"^Epoch 2/2 - 3 steps in \d+\.\d s - loss: \d\.\d{4} - accuracy: ", outputs[1], re.M), outputs[1]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "model", "w0.npz", "w1.npz"]  # chief only
-    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == MODEL_FILES
+    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == MODEL_DIRECTORY_FILES
 
 
 def test_worker_shards_are_disjoint_and_cover_the_training_data(tmp_path):
