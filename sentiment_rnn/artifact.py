@@ -317,7 +317,7 @@ def load_keras_model(path: Path, config: Config | None = None):
             layer or other unsafe object, which safe mode refuses), or an
             architecture that disagrees with ``config``.
     """
-    from sentiment_rnn.text import register_keras_objects
+    from sentiment_rnn.models import register_keras_objects
     from sentiment_rnn.tf_setup import import_keras
 
     keras = import_keras()
@@ -356,7 +356,7 @@ def _check_archive(file: Path) -> None:
 
 def model_architecture(model) -> dict[str, Any]:
     """The config keys a built or loaded model's layers determine, as ``{"section.key": value}``."""
-    from sentiment_rnn.models import EMBEDDING_LAYER, TOKENIZER_LAYER
+    from sentiment_rnn.models import EMBEDDING_LAYER, POOLING_LAYER, TOKENIZER_LAYER
 
     layers = {layer.name: layer for layer in model.layers}
     facts: dict[str, Any] = {}
@@ -382,6 +382,7 @@ def model_architecture(model) -> dict[str, Any]:
             top = top.forward_layer
         facts["model.cell"] = {"SimpleRNN": "simple", "GRU": "gru", "LSTM": "lstm"}.get(type(top).__name__)
         facts["model.units"] = top.units
+    facts["model.pooling"] = layers[POOLING_LAYER].mode if POOLING_LAYER in layers else "last"
     return facts
 
 

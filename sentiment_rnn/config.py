@@ -20,6 +20,7 @@ from sentiment_rnn.errors import SentimentError
 
 CELLS = ("simple", "gru", "lstm")
 MERGE_MODES = ("concat", "sum", "mul", "ave")
+POOLINGS = ("last", "max", "mean")
 MODEL_KINDS = ("rnn", "bow")
 DISTRIBUTE_CHOICES = ("none", "mirrored", "multi-worker")
 ON_EMPTY_CHOICES = ("skip", "error")
@@ -59,6 +60,7 @@ class ModelConfig:
     recurrent_dropout: float = 0.0  # dropout on the recurrent state
     bidirectional: bool = False  # read the text forwards and backwards
     merge_mode: str = "concat"  # how the two directions combine: concat, sum, mul, ave
+    pooling: str = "last"  # what the head reads: "last" state, or the "max" or "mean" of the top layer over time
     stateful: bool = False  # save a fixed-batch model that carries state across calls
     stateful_batch_size: int = 1  # the fixed batch size of a stateful model
     return_sequences: bool = False  # save the many-to-many view: a probability after every token
@@ -196,6 +198,7 @@ def validate(config: Config) -> None:
     require(d.on_empty in ON_EMPTY_CHOICES, "data.on_empty", "skip or error", d.on_empty)
     require(m.kind in MODEL_KINDS, "model.kind", f"one of {', '.join(MODEL_KINDS)}", m.kind)
     require(m.cell in CELLS, "model.cell", f"one of {', '.join(CELLS)}", m.cell)
+    require(m.pooling in POOLINGS, "model.pooling", f"one of {', '.join(POOLINGS)}", m.pooling)
     require(m.merge_mode in MERGE_MODES, "model.merge_mode", f"one of {', '.join(MERGE_MODES)}", m.merge_mode)
     for key in ("output_dim", "layers", "units", "stateful_batch_size", "hidden_units", "ngrams"):
         require(getattr(m, key) >= 1, f"model.{key}", "at least 1", getattr(m, key))
@@ -212,6 +215,11 @@ def validate(config: Config) -> None:
             "Config sets both model.stateful and model.bidirectional: a stateful model streams text "
             "forwards across calls, but the backward pass needs the whole text at once. "
             "Set one of them to false."
+        )
+    if m.stateful and m.pooling != "last":
+        raise SentimentError(
+            f"Config sets model.stateful with model.pooling = {m.pooling!r}: a stateful model carries only "
+            'the recurrent state from call to call. Set model.stateful = false or model.pooling = "last".'
         )
     require(tok.max_tokens >= 3, "tokenizer.max_tokens", "at least 3", tok.max_tokens)
     require(

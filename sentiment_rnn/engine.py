@@ -43,7 +43,7 @@ import numpy as np
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.text import OOV_TOKEN, tokenize_py
 
-ENGINE_FORMAT_VERSION = 1
+ENGINE_FORMAT_VERSION = 2  # 2 added model.pooling (a file without it pools "last")
 DEFAULT_BATCH_SIZE = 1024
 SINGLE_THREAD_FROM_ROWS = 256
 INPUT_TABLE_FROM_TOKENS = 4096
@@ -246,6 +246,27 @@ def reverse_each(x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.take_along_axis(x, index, axis=1)
 
 
+POOLINGS = ("last", "max", "mean")
+
+
+def pool_over_time(x: np.ndarray, lengths: np.ndarray, mode: str, running: bool = False) -> np.ndarray:
+    """Pool x (B, T, W) over each row's first ``lengths[i]`` steps: (B, W), or with ``running`` (B, T, W).
+
+    ``mode`` is "max" or "mean". The running pooling at step t covers steps 0..t
+    (padding steps repeat the last real step's value). A row of length 0 pools
+    to zeros. Matches ``models.time_pooling_layer``.
+    """
+    valid = np.arange(x.shape[1])[None, :] < lengths[:, None]  # (B, T)
+    if mode == "mean":
+        weights = valid[..., None].astype(np.float32)
+        if running:
+            return np.cumsum(x * weights, axis=1) / np.maximum(np.cumsum(weights, axis=1), 1.0)
+        return (x * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
+    filled = np.where(valid[..., None], x, -np.inf).astype(np.float32)
+    pooled = np.maximum.accumulate(filled, axis=1) if running else filled.max(axis=1, initial=-np.inf)
+    return np.where(np.isfinite(pooled), pooled, 0.0).astype(np.float32)
+
+
 MERGES = {
     "concat": lambda f, b: np.concatenate([f, b], axis=-1),
     "sum": lambda f, b: f + b,
@@ -330,11 +351,12 @@ class _IdTable(dict):
 
 
 class RecurrentEngine:
-    """Embedding, recurrent layers and sigmoid head of a ``kind = "rnn"`` model, in NumPy.
+    """Embedding, recurrent layers, pooling over time and sigmoid head of a ``kind = "rnn"`` model, in NumPy.
 
     Shapes, for B texts of at most T tokens: token ids (B, T) -> embeddings
-    (B, T, output_dim) -> each layer (B, T, width) -> top layer (B, width) ->
-    probability (B,).
+    (B, T, output_dim) -> each layer (B, T, width) -> top layer (B, width)
+    (its last state, or with ``pooling`` "max"/"mean" its outputs pooled over
+    each text's tokens) -> probability (B,).
     """
 
     kind = "rnn"
@@ -347,8 +369,12 @@ class RecurrentEngine:
         head_kernel: np.ndarray,
         head_bias: np.ndarray,
         output_sequence_length: int = 0,
+        pooling: str = "last",
     ):
+        if pooling not in POOLINGS:
+            raise ValueError(f"unknown pooling {pooling!r}")
         self.vocabulary = vocabulary
+        self.pooling = pooling
         (self.embedding,) = _float32(embedding)
         self.layers = layers
         self.head_kernel, self.head_bias = _float32(head_kernel, head_bias)
@@ -398,14 +424,21 @@ class RecurrentEngine:
             projected = [tables[0][ids]] + ([tables[1][reverse_each(ids, lengths)]] if len(tables) > 1 else [])
         else:
             x = self.embedding[ids]
+        pooled = self.pooling != "last"
         final_states = []
         for index, layer in enumerate(self.layers):
             is_top = index == len(self.layers) - 1
             x, layer_state = layer.run(
-                x, lengths, state[index], return_sequences=return_sequences or not is_top, projected=projected
+                x,
+                lengths,
+                state[index],
+                return_sequences=return_sequences or pooled or not is_top,
+                projected=projected,
             )
             projected = None
             final_states.append(layer_state)
+        if pooled:
+            x = pool_over_time(x, lengths, self.pooling, running=return_sequences)
         return dense(x, self.head_kernel, self.head_bias, "sigmoid")[..., 0], final_states
 
     def input_tables(self) -> list[np.ndarray]:
@@ -479,6 +512,8 @@ class RecurrentEngine:
         """
         if self.bidirectional:
             raise SentimentError(BIDIRECTIONAL_STREAM_ERROR)
+        if self.pooling != "last":
+            raise SentimentError(POOLING_STREAM_ERROR)
         state = self.initial_state(1)
         count = 0
         for chunk in id_chunks:
@@ -491,6 +526,10 @@ class RecurrentEngine:
         return float(dense(top, self.head_kernel, self.head_bias, "sigmoid")[0, 0]), count
 
 
+POOLING_STREAM_ERROR = (
+    "Cannot stream a model that pools over time (model.pooling): only models that read the last state "
+    "carry everything they need from chunk to chunk; predict it in one go (without --stream)."
+)
 BIDIRECTIONAL_STREAM_ERROR = (
     "Cannot stream a bidirectional model: its backward pass reads the text from the end, "
     "so it needs the whole text at once; predict it in one go (without --stream)."
@@ -574,6 +613,7 @@ def architecture_of(config) -> dict[str, Any]:
         "units": m.units,
         "bidirectional": m.bidirectional,
         "merge_mode": m.merge_mode,
+        "pooling": m.pooling,
         "output_sequence_length": config.tokenizer.output_sequence_length,
     }
 
@@ -652,6 +692,7 @@ def build_engine(architecture: dict[str, Any], arrays: dict[str, np.ndarray], vo
         arrays["head.kernel"],
         arrays["head.bias"],
         int(architecture.get("output_sequence_length", 0)),
+        architecture.get("pooling", "last"),
     )
 
 
@@ -721,6 +762,7 @@ def engine_architecture(engine: Engine) -> dict[str, Any]:
     cell_names = {cell_class: name for name, cell_class in CELL_CLASSES.items()}
     facts["model.cell"] = cell_names[type(top.forward)]
     facts["model.units"] = top.forward.units
+    facts["model.pooling"] = engine.pooling
     facts["tokenizer.output_sequence_length"] = engine.output_sequence_length
     return facts
 

@@ -193,9 +193,15 @@ def predict_stream(
         name: how to name the source in the result (default: ``source.name``).
 
     Raises:
-        SentimentError: bidirectional or bag-of-words models, which cannot stream.
+        SentimentError: bidirectional, pooled or bag-of-words models, which cannot stream.
     """
-    from sentiment_rnn.engine import BIDIRECTIONAL_STREAM_ERROR, BOW_VIEW_ERROR, stream_tokens, token_chunks
+    from sentiment_rnn.engine import (
+        BIDIRECTIONAL_STREAM_ERROR,
+        BOW_VIEW_ERROR,
+        POOLING_STREAM_ERROR,
+        stream_tokens,
+        token_chunks,
+    )
 
     check_threshold(threshold)
     check_engine(engine)
@@ -207,6 +213,8 @@ def predict_stream(
         raise SentimentError(BOW_VIEW_ERROR)
     if model_config.bidirectional:
         raise SentimentError(BIDIRECTIONAL_STREAM_ERROR)
+    if model_config.pooling != "last":
+        raise SentimentError(POOLING_STREAM_ERROR)
     chunks = token_chunks(stream_tokens(source), chunk_tokens, directory.config.tokenizer.output_sequence_length)
     counted = _Counter(chunks)
     if engine == "numpy":

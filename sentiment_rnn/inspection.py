@@ -79,6 +79,8 @@ def architecture_summary(model: ModelConfig) -> str:
     parts = [f"{CELL_CLASSES[model.cell]}, {model.layers} {_plural(model.layers, 'layer')} of {model.units} units"]
     if model.bidirectional:
         parts.append(f"bidirectional (merge_mode {model.merge_mode})")
+    if model.pooling != "last":
+        parts.append(f"{model.pooling} pooling over time")
     parts.append(f"embedding size {model.output_dim}")
     if model.dropout or model.recurrent_dropout:
         parts.append(f"dropout {model.dropout}, recurrent_dropout {model.recurrent_dropout}")

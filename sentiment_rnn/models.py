@@ -7,11 +7,16 @@ layer, so the saved model is all a user needs.
 Shapes, for a batch of B texts padded to T tokens:
     text (B,) string -> token ids (B, T) -> embeddings (B, T, output_dim)
     -> recurrent stack -> state (B, units) -> probability (B, 1)
+With ``model.pooling = "max"`` or ``"mean"``, the top layer returns every step
+(B, T, units) and a masked pooling over time gives the (B, units) the head reads.
 With ``return_sequences`` on the top layer, the stack returns (B, T, units)
-and the head gives (B, T, 1): the probability after every token.
+and the head gives (B, T, 1): the probability after every token (for a pooled
+model, of the pooling over the tokens so far).
 """
 
 from __future__ import annotations
+
+import functools
 
 from sentiment_rnn.config import Config, ModelConfig
 from sentiment_rnn.errors import SentimentError
@@ -19,6 +24,7 @@ from sentiment_rnn.errors import SentimentError
 TOKENIZER_LAYER = "tokenizer"
 EMBEDDING_LAYER = "embedding"
 HEAD_LAYER = "head"
+POOLING_LAYER = "pooling"
 
 
 def recurrent_layer_name(index: int) -> str:
@@ -63,6 +69,9 @@ def build_rnn(
 
     Every layer below the top returns sequences, as a stacked RNN needs.
     Padding (token id 0) is masked, so a prediction does not depend on it.
+    With ``model_config.pooling`` other than ``"last"``, the top layer returns
+    every step and :func:`time_pooling_layer` reduces them (running, in the
+    per-token view).
     """
     import keras
 
@@ -75,6 +84,9 @@ def build_rnn(
             "A stateful model cannot be bidirectional: the backward pass needs the whole text at once. "
             "Set model.stateful or model.bidirectional to false."
         )
+    pooled = model_config.pooling != "last"
+    if stateful and pooled:
+        raise SentimentError(STATEFUL_POOLING_ERROR)
     if stateful:
         batch_size = batch_size or model_config.stateful_batch_size
         inputs = keras.Input(batch_shape=(batch_size,), dtype="string", name="text")
@@ -94,15 +106,84 @@ def build_rnn(
             model_config.units,
             dropout=model_config.dropout,
             recurrent_dropout=model_config.recurrent_dropout,
-            return_sequences=return_sequences if is_top else True,
+            return_sequences=return_sequences or pooled if is_top else True,
             stateful=stateful,
             name=recurrent_layer_name(index),
         )
         if model_config.bidirectional:
             layer = keras.layers.Bidirectional(layer, merge_mode=model_config.merge_mode, name=f"bidirectional_{index}")
-        x = layer(x)  # (B, T, units) or, on top without return_sequences, (B, units)
+        x = layer(x)  # (B, T, units) or, on top without return_sequences or pooling, (B, units)
+    if pooled:
+        pooling = time_pooling_layer()(model_config.pooling, running=bool(return_sequences), name=POOLING_LAYER)
+        x = pooling(x)  # (B, units), or with return_sequences the running pooling (B, T, units)
     outputs = keras.layers.Dense(1, activation="sigmoid", name=HEAD_LAYER)(x)
     return keras.Model(inputs, outputs, name="sentiment_rnn")
+
+
+STATEFUL_POOLING_ERROR = (
+    "A stateful model cannot pool over time: it carries only the recurrent state from call to call. "
+    'Set model.stateful to false or model.pooling to "last".'
+)
+
+
+@functools.cache
+def time_pooling_layer():
+    """The Keras layer class that pools recurrent outputs over the unmasked time steps.
+
+    ``TimePooling(mode, running)`` takes x (B, T, W) and its mask (B, T):
+    ``mode`` is ``"max"`` (element-wise maximum) or ``"mean"``. It returns
+    (B, W), or with ``running`` (B, T, W), the pooling over steps 0..t at each
+    step t (padding steps repeat the value of the last real one). A text with
+    no unmasked step pools to zeros. Keras's GlobalMaxPooling1D ignores the
+    mask, so padding would change the maximum.
+    """
+    import keras
+
+    @keras.saving.register_keras_serializable(package="sentiment_rnn")
+    class TimePooling(keras.layers.Layer):
+        def __init__(self, mode: str, running: bool = False, **kwargs):
+            super().__init__(**kwargs)
+            self.mode = mode
+            self.running = running
+            self.supports_masking = True
+
+        def call(self, x, mask=None):
+            import tensorflow as tf
+
+            steps = tf.shape(x)[1]
+            valid = tf.ones(tf.shape(x)[:2], dtype=tf.bool) if mask is None else tf.cast(mask, tf.bool)
+            weights = tf.cast(valid, x.dtype)[..., None]  # (B, T, 1)
+            if self.mode == "mean":
+                if self.running:
+                    return tf.math.cumsum(x * weights, axis=1) / tf.maximum(tf.math.cumsum(weights, axis=1), 1.0)
+                return tf.reduce_sum(x * weights, axis=1) / tf.maximum(tf.reduce_sum(weights, axis=1), 1.0)
+            filled = tf.where(valid[..., None], x, tf.constant(-float("inf"), x.dtype))
+            if self.running:
+                by_time = tf.transpose(filled, [1, 0, 2])  # (T, B, W)
+                pooled = tf.transpose(tf.scan(tf.maximum, by_time), [1, 0, 2])
+                pooled = tf.reshape(pooled, [-1, steps, x.shape[-1]])
+            else:
+                pooled = tf.reduce_max(filled, axis=1)
+            return tf.where(tf.math.is_finite(pooled), pooled, tf.zeros_like(pooled))
+
+        def compute_mask(self, x, mask=None):
+            return mask if self.running else None
+
+        def compute_output_shape(self, input_shape):
+            return input_shape if self.running else (input_shape[0], input_shape[2])
+
+        def get_config(self):
+            return {**super().get_config(), "mode": self.mode, "running": self.running}
+
+    return TimePooling
+
+
+def register_keras_objects() -> None:
+    """Register every custom object a saved model may hold, so ``load_model`` finds it in safe mode."""
+    from sentiment_rnn.text import register_keras_objects as register_text_objects
+
+    register_text_objects()
+    time_pooling_layer()
 
 
 def build_bow(model_config: ModelConfig, vectorizer):

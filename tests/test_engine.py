@@ -122,6 +122,9 @@ RECURRENT = [
     ("model.cell=simple", "model.bidirectional=true", "model.merge_mode=mul"),
     ("model.cell=gru", "model.bidirectional=true", "model.merge_mode=ave"),
     ("model.cell=lstm", "tokenizer.output_sequence_length=5"),
+    ("model.cell=gru", "model.pooling=max"),
+    ("model.cell=simple", "model.layers=2", "model.bidirectional=true", "model.pooling=max"),
+    ("model.cell=lstm", "model.pooling=mean", "tokenizer.output_sequence_length=5"),
 ]
 BAG_OF_WORDS = [
     ("model.kind=bow", "model.ngrams=2", "model.hidden_layers=2"),
@@ -173,7 +176,7 @@ def test_per_token_view_matches_keras_return_sequences(overrides):
         limit = config.tokenizer.output_sequence_length or None
         assert tokens == tokenize_py(text)[:limit]
         np.testing.assert_allclose(probabilities, row[: len(tokens), 0], atol=1e-5, rtol=0)
-        if not config.model.bidirectional:  # the last step is the many-to-one answer
+        if not config.model.bidirectional:  # the last step is the many-to-one answer (pooled or not)
             assert abs(probabilities[-1] - engine.predict_proba([text])[0]) < 1e-6
 
 

@@ -100,6 +100,10 @@ def test_inspect_a_directory_that_is_not_a_model(tmp_path):
             "GRU, 2 layers of 32 units, bidirectional (merge_mode sum), embedding size 64",
         ),
         (
+            {"cell": "gru", "bidirectional": True, "pooling": "max"},
+            "GRU, 1 layer of 64 units, bidirectional (merge_mode concat), max pooling over time, embedding size 64",
+        ),
+        (
             {"cell": "lstm", "dropout": 0.2, "stateful": True, "stateful_batch_size": 4},
             "LSTM, 1 layer of 64 units, embedding size 64, dropout 0.2, recurrent_dropout 0.0, "
             "saved stateful (batch of 4)",

@@ -15,7 +15,7 @@ from model_factory import randomized_model, write_model_dir
 
 from sentiment_rnn import artifact
 from sentiment_rnn.cli import cli
-from sentiment_rnn.engine import BIDIRECTIONAL_STREAM_ERROR, BOW_VIEW_ERROR, load_engine
+from sentiment_rnn.engine import BIDIRECTIONAL_STREAM_ERROR, BOW_VIEW_ERROR, POOLING_STREAM_ERROR, load_engine
 from sentiment_rnn.inference import predict, predict_stream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,13 +37,14 @@ def assert_user_error(result, message: str):
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory) -> dict[str, Path]:
-    """Model directories of small random models: GRU stack, bidirectional LSTM, bag-of-words, truncating."""
+    """Model directories of small random models: GRU stack, bidirectional LSTM, bag-of-words, truncating, pooled."""
     root = tmp_path_factory.mktemp("engine-models")
     architectures = {
         "gru": ("model.cell=gru", "model.layers=2"),
         "bidirectional": ("model.cell=lstm", "model.bidirectional=true"),
         "bow": ("model.kind=bow", "model.ngrams=2"),
         "truncating": ("model.cell=simple", "tokenizer.output_sequence_length=4"),
+        "pooled": ("model.cell=gru", "model.pooling=max"),
     }
     return {
         name: write_model_dir(*randomized_model(*overrides), root / name) for name, overrides in architectures.items()
@@ -55,7 +56,7 @@ def json_rows(result) -> list[dict]:
     return [json.loads(line) for line in result.output.splitlines()]
 
 
-@pytest.mark.parametrize("name", ["gru", "bidirectional", "bow", "truncating"])
+@pytest.mark.parametrize("name", ["gru", "bidirectional", "bow", "truncating", "pooled"])
 def test_numpy_is_the_default_and_agrees_with_keras(models, name):
     numpy_rows = json_rows(run("predict", "--model", models[name], "--json", *TEXTS))
     keras_rows = json_rows(run("predict", "--model", models[name], "--json", "--engine", "keras", *TEXTS))
@@ -66,16 +67,17 @@ def test_numpy_is_the_default_and_agrees_with_keras(models, name):
     assert plain.output == "".join(f"{r['label']:<8}  {r['probability']:.4f}  {r['text']}\n" for r in numpy_rows)
 
 
-def test_trained_model_directory_holds_the_engine_files(model_dir):
+def test_trained_model_directory_holds_the_engine_files(model_dir, tmp_path):
     engine_json = json.loads((model_dir / artifact.ENGINE_FILE).read_text())
     assert engine_json == {
-        "format_version": 1,
+        "format_version": 2,
         "kind": "rnn",
         "cell": "simple",
         "layers": 1,
         "units": 64,
         "bidirectional": False,
         "merge_mode": "concat",
+        "pooling": "last",
         "output_sequence_length": 0,
     }
     with np.load(model_dir / artifact.WEIGHTS_FILE, allow_pickle=False) as weights:
@@ -91,6 +93,13 @@ def test_trained_model_directory_holds_the_engine_files(model_dir):
     by_numpy = [p.probability for p in predict(model_dir, texts)]
     by_keras = [p.probability for p in predict(model_dir, texts, engine="keras")]
     np.testing.assert_allclose(by_numpy, by_keras, atol=1e-5, rtol=0)
+    # A directory written before pooling existed (engine format 1, no "pooling") reads the last state.
+    import shutil
+
+    old = shutil.copytree(model_dir, tmp_path / "format-1")
+    del engine_json["pooling"]
+    (old / artifact.ENGINE_FILE).write_text(json.dumps({**engine_json, "format_version": 1}))
+    assert [p.probability for p in predict(old, texts)] == by_numpy
 
 
 @pytest.mark.parametrize(
@@ -138,12 +147,11 @@ def test_per_token_prints_each_token_with_its_probability_and_a_bar(models):
     assert abs(probabilities[-1] - overall[0]) < 1e-6  # a unidirectional model ends on its answer
 
 
-def test_per_token_json_lists_tokens_and_agrees_with_keras(models):
+@pytest.mark.parametrize("name", ["bidirectional", "pooled"])
+def test_per_token_json_lists_tokens_and_agrees_with_keras(models, name):
     texts = ["No, this phone is good", "the battery is not bad at all"]
-    mine = json_rows(run("predict", "--model", models["bidirectional"], "--per-token", "--json", *texts))
-    theirs = json_rows(
-        run("predict", "--model", models["bidirectional"], "--per-token", "--json", "--engine", "keras", *texts)
-    )
+    mine = json_rows(run("predict", "--model", models[name], "--per-token", "--json", *texts))
+    theirs = json_rows(run("predict", "--model", models[name], "--per-token", "--json", "--engine", "keras", *texts))
     assert [row["text"] for row in mine] == texts
     assert [[t["token"] for t in row["tokens"]] for row in mine] == [
         ["no", ",", "this", "phone", "is", "good"],
@@ -204,6 +212,10 @@ def test_view_errors(models, tmp_path):
         assert_user_error(
             run("predict", "--model", models["bidirectional"], "--stream", document, "--engine", engine),
             BIDIRECTIONAL_STREAM_ERROR,
+        )
+        assert_user_error(
+            run("predict", "--model", models["pooled"], "--stream", document, "--engine", engine),
+            POOLING_STREAM_ERROR,
         )
     assert_user_error(run("predict", "--model", models["bow"], "--per-token", "good"), BOW_VIEW_ERROR)
     assert_user_error(run("predict", "--model", models["bow"], "--stream", document), BOW_VIEW_ERROR)
