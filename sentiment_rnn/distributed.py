@@ -258,7 +258,7 @@ def fit_replicated(strategy, config: Config, split, tokenizer, from_tokens, hist
     import keras
     import tensorflow as tf
 
-    from sentiment_rnn.training import string_dataset
+    from sentiment_rnn.training import validation_batches
 
     train = config.train
     replicas = strategy.num_replicas_in_sync
@@ -292,7 +292,7 @@ def fit_replicated(strategy, config: Config, split, tokenizer, from_tokens, hist
         results = strategy.run(replica_step, args=next(iterator))
         return [strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None) for value in results]
 
-    validation = string_dataset(split.validation, 256)
+    validation = validation_batches(config, split.validation)
     evaluator = plain_copy(config, tokenizer, from_tokens)
     history: dict[str, list[float]] = {}
     best_loss, best_weights, waited = math.inf, None, 0

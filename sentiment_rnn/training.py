@@ -131,6 +131,11 @@ def training_batches(config: Config, train_data):
     return batches.repeat() if config.train.steps_per_epoch else batches
 
 
+def validation_batches(config: Config, validation_data):
+    """The validation batches: 256 texts each, grouped by length too when ``train.bucket_by_length`` is set."""
+    return string_dataset(validation_data, 256, bucket_by_length=config.train.bucket_by_length)
+
+
 def training_input(config: Config, train_data, first_epoch: int):
     """(batches, steps per epoch) for ``fit`` from epoch ``first_epoch`` on.
 
@@ -395,7 +400,7 @@ def fit(
             history = model.fit(
                 batches,
                 steps_per_epoch=steps,
-                validation_data=string_dataset(split.validation, 256),
+                validation_data=validation_batches(config, split.validation),
                 initial_epoch=first_epoch,
                 shuffle=False,  # the batches are already shuffled
                 epochs=config.train.epochs,
@@ -573,7 +578,7 @@ def train(
             backup=backup,
             callbacks=callbacks,
         )
-        evaluation = model.evaluate(string_dataset(split.validation, 256), verbose=0, return_dict=True)
+        evaluation = model.evaluate(validation_batches(config, split.validation), verbose=0, return_dict=True)
         metrics = {name: float(value) for name, value in evaluation.items()}
         metrics["n"] = len(split.validation)
         val_losses = history.history["val_loss"]
