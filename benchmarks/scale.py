@@ -3,13 +3,14 @@
 Each part prints a Markdown section; benchmarks/results/scale.md collects one run of each.
 
     python benchmarks/scale.py memory /tmp/reviews-200mb.csv /tmp/reviews-2000mb.csv
-    python benchmarks/scale.py bucketing --sst2 /work/shared/datasets/sst2 --epochs 2
+    python benchmarks/scale.py bucketing --sst2 /work/shared/datasets/sst2 --epochs 3 [--config configs/sst2.toml]
     python benchmarks/scale.py throughput --sst2 /work/shared/datasets/sst2 --steps 150
 
 memory: peak RSS (``/usr/bin/time -v``) of streaming training for a fixed number
 of steps on files of different sizes (make them with generate_reviews.py).
 bucketing: SST-2 GLUE train.tsv in memory, fixed-length batches (every text
-padded to the longest training text) against length-bucketed batches; epoch
+padded to the longest training text) against length-bucketed batches, with the
+default config or --config; epoch
 time and GLUE dev accuracy of the weights EarlyStopping restores (best
 held-out val_loss), same seed and config otherwise.
 throughput: multi-worker training with one and with two worker processes on
@@ -27,6 +28,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -89,8 +92,11 @@ def bucketing(args) -> None:
     dev = read_dataset(Path(args.sst2) / "dev.tsv")
     longest = max(len(tokenize_py(text)) for text in train_data.texts)
     variants = {
-        f"fixed length ({longest} tokens)": [f"tokenizer.output_sequence_length={longest}"],
-        "bucketed by length": ["train.bucket_by_length=true"],
+        f"fixed length ({longest} tokens)": [
+            f"tokenizer.output_sequence_length={longest}",
+            "train.bucket_by_length=false",
+        ],
+        "bucketed by length": ["tokenizer.output_sequence_length=0", "train.bucket_by_length=true"],
     }
 
     seconds: list[float] = []
@@ -108,24 +114,40 @@ def bucketing(args) -> None:
         return TimedCheckpoint
 
     training._checkpoint_class = timed_checkpoint_class
-    rows = []
-    for name, overrides in variants.items():
-        config = load_config(overrides=[f"train.epochs={args.epochs}", f"train.patience={args.epochs}", *overrides])
-        split = training.split_dataset(train_data, config.train.validation_split, config.train.seed)
-        seconds.clear()
-        model, history = training.fit(config, split, verbose=0)
-        dev_accuracy = model.evaluate(training.string_dataset(dev, 256), verbose=0, return_dict=True)["accuracy"]
-        val_accuracy = history.history["val_accuracy"]
-        rows.append((name, list(seconds), val_accuracy, dev_accuracy))
-        print(f"<!-- {name}: epochs {seconds}, history {history.history}, dev {dev_accuracy} -->", flush=True)
-    base = sum(rows[0][1]) / len(rows[0][1])
-    print("| batches | epoch times (s) | mean epoch | ratio | held-out val accuracy by epoch | GLUE dev accuracy |")
-    print("|---|---|---|---|---|---|")
-    for name, seconds, val_accuracy, dev_accuracy in rows:
-        mean = sum(seconds) / len(seconds)
+    rows = []  # (seed, variant, epoch seconds, val accuracy by epoch, val accuracy restored, dev accuracy)
+    for seed in args.seeds:
+        for name, overrides in variants.items():
+            config = load_config(
+                args.config,
+                overrides=[f"train.epochs={args.epochs}", f"train.patience={args.epochs}", f"train.seed={seed}"]
+                + overrides,
+            )
+            split = training.split_dataset(train_data, config.train.validation_split, config.train.seed)
+            seconds.clear()
+            model, history = training.fit(config, split, verbose=0)
+            dev_accuracy = model.evaluate(training.string_dataset(dev, 256), verbose=0, return_dict=True)["accuracy"]
+            losses, val_accuracy = history.history["val_loss"], history.history["val_accuracy"]
+            restored = val_accuracy[losses.index(min(losses))]  # the epoch EarlyStopping restores
+            rows.append((seed, name, list(seconds), val_accuracy, restored, dev_accuracy))
+            print(f"<!-- seed {seed}, {name}: epochs {seconds}, history {history.history}, dev {dev_accuracy} -->")
+    names = list(variants)
+    base = np.mean([t for row in rows if row[1] == names[0] for t in row[2]])
+    print("| seed | batches | epoch times (s) | mean epoch | held-out val accuracy by epoch | restored | GLUE dev |")
+    print("|---|---|---|---|---|---|---|")
+    for seed, name, times, val_accuracy, restored, dev_accuracy in rows:
         print(
-            f"| {name} | {', '.join(f'{s:.1f}' for s in seconds)} | {mean:.1f} s | {mean / base:.2f} | "
-            f"{', '.join(f'{a:.3f}' for a in val_accuracy)} | {dev_accuracy:.4f} |"
+            f"| {seed} | {name} | {', '.join(f'{t:.1f}' for t in times)} | {np.mean(times):.1f} s | "
+            f"{', '.join(f'{a:.3f}' for a in val_accuracy)} | {restored:.4f} | {dev_accuracy:.4f} |"
+        )
+    print()
+    print("| batches | mean epoch (all seeds) | ratio | held-out val accuracy (restored, mean) | GLUE dev (mean) |")
+    print("|---|---|---|---|---|")
+    for name in names:
+        mine = [row for row in rows if row[1] == name]
+        mean = np.mean([t for row in mine for t in row[2]])
+        print(
+            f"| {name} | {mean:.1f} s | {mean / base:.2f} | {np.mean([row[4] for row in mine]):.4f} | "
+            f"{np.mean([row[5] for row in mine]):.4f} |"
         )
 
 
@@ -199,7 +221,9 @@ def main() -> None:
     mem.set_defaults(run=memory)
     buck = parts.add_parser("bucketing")
     buck.add_argument("--sst2", default="/work/shared/datasets/sst2")
-    buck.add_argument("--epochs", type=int, default=2)
+    buck.add_argument("--epochs", type=int, default=3)
+    buck.add_argument("--config", default=None, help="a config file (default: the built-in defaults)")
+    buck.add_argument("--seeds", type=lambda text: [int(s) for s in text.split(",")], default=[42])
     buck.set_defaults(run=bucketing)
     thr = parts.add_parser("throughput")
     thr.add_argument("--sst2", default="/work/shared/datasets/sst2")
