@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from sentiment_rnn.config import POOLINGS
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.text import OOV_TOKEN, tokenize_py
 
@@ -244,9 +245,6 @@ def reverse_each(x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     index = np.where(steps < lengths[:, None], lengths[:, None] - 1 - steps, steps)
     index = index.reshape(index.shape + (1,) * (x.ndim - 2))
     return np.take_along_axis(x, index, axis=1)
-
-
-POOLINGS = ("last", "max", "mean")
 
 
 def pool_over_time(x: np.ndarray, lengths: np.ndarray, mode: str, running: bool = False) -> np.ndarray:
