@@ -271,6 +271,22 @@ def test_missing_or_damaged_engine_files(models, tmp_path):
     assert result.output.endswith("retrain the model with `sentiment-rnn train`, or pass --engine keras.\n")
 
 
+@pytest.mark.parametrize("engine", ["numpy", "keras"])
+def test_a_config_whose_pooling_disagrees_with_the_weights_is_refused(models, tmp_path, engine):
+    import shutil
+
+    copy = shutil.copytree(models["pooled"], tmp_path / "copy")
+    config = copy / artifact.CONFIG_FILE
+    config.write_text(config.read_text().replace('pooling = "max"', 'pooling = "last"'))
+    saved = artifact.WEIGHTS_FILE if engine == "numpy" else artifact.MODEL_FILE
+    holder = "the weights have" if engine == "numpy" else "the model has"
+    assert_user_error(
+        run("predict", "--model", copy, "--engine", engine, "good"),
+        f"{config} does not match {copy / saved}: the config says model.pooling = 'last' but {holder} 'max'; "
+        "restore the config.toml it was trained with, or retrain the model.",
+    )
+
+
 FORWARD_DEMO = """\
 vocabulary h, e, l, o (one-hot x); s(t) = tanh(U x(t) + W s(t-1) + b), s(0) = 0
 t=1  x = 'h'
