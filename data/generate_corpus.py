@@ -476,6 +476,20 @@ class Pair:
     combinations: tuple[tuple[str, str], ...]
 
 
+def adjective_swap(family: str, template: str, subject: Noun | None, good: str, bad: str, **slots: str) -> Pair:
+    """The pair a template makes with slot a = good, b = bad (positive) and the other way round (negative).
+
+    Its combinations are (subject, good) and (subject, bad); a sentence without a subject is about "it".
+    """
+    owner = subject.word if subject else "it"
+    return Pair(
+        family,
+        fill(template, subject, a=good, b=bad, **slots),
+        fill(template, subject, a=bad, b=good, **slots),
+        ((owner, good), (owner, bad)),
+    )
+
+
 def pick_mild_positive(rng: random.Random) -> str:
     """A mild positive adjective; "okay" is the most common, as in real reviews."""
     return rng.choices(MILD_POSITIVES, weights=MILD_POSITIVE_WEIGHTS)[0]
@@ -556,9 +570,7 @@ def not_swap(rng):
     if rng.random() < 0.12:
         good, bad = rng.choice(GENERAL_PAIRS + QUALITY_PAIRS["speed"])
         template = rng.choice(["it is {a}, not {b}", "it's {a}, not {b}", "{a}, not {b}"])
-        return Pair(
-            "not_swap", fill(template, a=good, b=bad), fill(template, a=bad, b=good), (("it", good), ("it", bad))
-        )
+        return adjective_swap("not_swap", template, None, good, bad)
     subject = rng.choice(NOUNS)
     good, bad = pick_adjectives(subject, rng)
     if rng.random() < 0.2:
@@ -575,12 +587,7 @@ def not_swap(rng):
             "{np} {was} not {b}, {pron_was} {a}",
         ]
     )
-    return Pair(
-        "not_swap",
-        fill(template, subject, np=np, a=good, b=bad),
-        fill(template, subject, np=np, a=bad, b=good),
-        ((subject.word, good), (subject.word, bad)),
-    )
+    return adjective_swap("not_swap", template, subject, good, bad, np=np)
 
 
 def rather_swap(rng):
@@ -590,12 +597,7 @@ def rather_swap(rng):
         good, bad = pick_adjectives(subject, rng)
         np = noun_phrase(subject, rng, allow_bare=True)
         template = "{np} {is} {a} rather than {b}"
-        return Pair(
-            "rather_swap",
-            fill(template, subject, np=np, a=good, b=bad),
-            fill(template, subject, np=np, a=bad, b=good),
-            ((subject.word, good), (subject.word, bad)),
-        )
+        return adjective_swap("rather_swap", template, subject, good, bad, np=np)
     if choice < 0.75:
         subject = rng.choice(PRODUCTS)
         np = noun_phrase(subject, rng)
@@ -673,9 +675,7 @@ def used_to_swap(rng):
     if rng.random() < 0.1:
         good, bad = rng.choice(GENERAL_PAIRS + QUALITY_PAIRS["speed"] + QUALITY_PAIRS["software"])
         template = rng.choice(["it used to be {b}, now it is {a}", "it used to be {b} but now it's {a}"])
-        return Pair(
-            "used_to_swap", fill(template, a=good, b=bad), fill(template, a=bad, b=good), (("it", good), ("it", bad))
-        )
+        return adjective_swap("used_to_swap", template, None, good, bad)
     subject = rng.choice(LASTING_NOUNS)
     good, bad = pick_adjectives(subject, rng)
     np = noun_phrase(subject, rng, allow_bare=True)
@@ -691,12 +691,7 @@ def used_to_swap(rng):
             "before the update {np} {was} {b}, now {pron_is} {a}",
         ]
     template = rng.choice(templates)
-    return Pair(
-        "used_to_swap",
-        fill(template, subject, np=np, a=good, b=bad),
-        fill(template, subject, np=np, a=bad, b=good),
-        ((subject.word, good), (subject.word, bad)),
-    )
+    return adjective_swap("used_to_swap", template, subject, good, bad, np=np)
 
 
 FEELING_PAIRS = [("loved", "hated"), ("liked", "disliked")]
@@ -735,12 +730,7 @@ def at_first_swap(rng):
             "at first {np} {was} {b}, but now {pron_is} {a}",
         ]
     )
-    return Pair(
-        "at_first_swap",
-        fill(template, subject, np=np, a=good, b=bad),
-        fill(template, subject, np=np, a=bad, b=good),
-        ((subject.word, good), (subject.word, bad)),
-    )
+    return adjective_swap("at_first_swap", template, subject, good, bad, np=np)
 
 
 def love_hate_swap(rng):
@@ -803,12 +793,7 @@ def nothing_all_swap(rng):
             "nothing is {b} about {np}, everything is {a}",
         ]
     )
-    return Pair(
-        "nothing_all_swap",
-        fill(template, subject, np=np, a=good, b=bad),
-        fill(template, subject, np=np, a=bad, b=good),
-        ((subject.word, good), (subject.word, bad)),
-    )
+    return adjective_swap("nothing_all_swap", template, subject, good, bad, np=np)
 
 
 # ---- mirrored sentences (different words, opposite labels) ---------------
