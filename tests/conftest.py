@@ -43,6 +43,16 @@ MODEL_DIRECTORY_FILES = [
     "weights.npz",
 ]
 
+# The arrays weights.npz holds for a one-layer, unidirectional recurrent model, sorted.
+ONE_LAYER_WEIGHT_NAMES = [
+    "embedding",
+    "head.bias",
+    "head.kernel",
+    "recurrent_0.forward.bias",
+    "recurrent_0.forward.kernel",
+    "recurrent_0.forward.recurrent_kernel",
+]
+
 TINY_OVERRIDES = [
     "model.output_dim=8",
     "model.units=8",

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from conftest import ONE_LAYER_WEIGHT_NAMES
 from sentiment_rnn.cli import cli
 from sentiment_rnn.export import export_model
 from sentiment_rnn.inference import predict_proba
@@ -48,14 +49,7 @@ def test_numpy_bundle_holds_weights_vocabulary_and_config(tiny_run, tmp_path):
         assert (out / name).read_bytes() == (tiny_run.model_dir / name).read_bytes()
     model = tiny_run.result.model
     with np.load(out / "weights.npz") as weights:
-        assert sorted(weights) == [
-            "embedding",
-            "head.bias",
-            "head.kernel",
-            "recurrent_0.forward.bias",
-            "recurrent_0.forward.kernel",
-            "recurrent_0.forward.recurrent_kernel",
-        ]
+        assert sorted(weights) == ONE_LAYER_WEIGHT_NAMES
         np.testing.assert_array_equal(weights["embedding"], model.get_layer("embedding").get_weights()[0])
         kernel, recurrent_kernel, bias = model.get_layer("recurrent_0").get_weights()
         np.testing.assert_array_equal(weights["recurrent_0.forward.recurrent_kernel"], recurrent_kernel)

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from model_factory import randomized_model, write_model_dir
 
+from conftest import ONE_LAYER_WEIGHT_NAMES
 from sentiment_rnn import artifact
 from sentiment_rnn.cli import cli
 from sentiment_rnn.engine import BIDIRECTIONAL_STREAM_ERROR, BOW_VIEW_ERROR, POOLING_STREAM_ERROR, load_engine
@@ -81,14 +82,7 @@ def test_trained_model_directory_holds_the_engine_files(model_dir, tmp_path):
         "output_sequence_length": 0,
     }
     with np.load(model_dir / artifact.WEIGHTS_FILE, allow_pickle=False) as weights:
-        assert sorted(weights.files) == [
-            "embedding",
-            "head.bias",
-            "head.kernel",
-            "recurrent_0.forward.bias",
-            "recurrent_0.forward.kernel",
-            "recurrent_0.forward.recurrent_kernel",
-        ]
+        assert sorted(weights.files) == ONE_LAYER_WEIGHT_NAMES
     texts = ["I like this phone", "This phone is no good", "No, this phone is good", "", "qwerty"]
     by_numpy = [p.probability for p in predict(model_dir, texts)]
     by_keras = [p.probability for p in predict(model_dir, texts, engine="keras")]
