@@ -41,7 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sentiment_rnn.config import load_config  # noqa: E402
-from sentiment_rnn.data import Dataset, read_dataset  # noqa: E402
+from sentiment_rnn.data.dataset import Dataset  # noqa: E402
+from sentiment_rnn.data.formats import read_dataset  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -90,9 +91,9 @@ def load_split(name: str, data_dir: Path) -> tuple[Dataset, Dataset]:
 
 
 def run_ours(stem: str, seed: int, train: Dataset, test: Dataset) -> Outcome:
-    from sentiment_rnn.artifact import open_model_dir
+    from sentiment_rnn.artifact.model_directory import open_model_dir
     from sentiment_rnn.evaluation import evaluate
-    from sentiment_rnn.training import train as train_model
+    from sentiment_rnn.training.run import train as train_model
 
     config = load_config(ROOT / "configs" / f"{stem}.toml", [f"train.seed={seed}"])
     with tempfile.TemporaryDirectory() as tmp:

@@ -119,7 +119,7 @@ def write_document(path: Path, tokens: int, seed: int = 1) -> None:
 
 def profile_numpy(model_dir: Path, sentences: list[str]) -> dict[str, float]:
     """Seconds the NumPy engine spends tokenizing, looking up ids and in the forward pass."""
-    from sentiment_rnn.engine import load_engine
+    from sentiment_rnn.artifact.engine_files import load_engine
 
     engine = load_engine(model_dir)
     start = time.perf_counter()

@@ -81,13 +81,13 @@ def memory(args) -> None:
 
 
 def bucketing(args) -> None:
-    from sentiment_rnn import training
     from sentiment_rnn.config import load_config
-    from sentiment_rnn.data import read_dataset
+    from sentiment_rnn.data.formats import read_dataset
     from sentiment_rnn.text import tokenize_py
     from sentiment_rnn.tf_setup import import_keras
+    from sentiment_rnn.training.fit import fit
+    from sentiment_rnn.training.pipeline import split_dataset, string_dataset
 
-    import_keras()
     train_data = read_dataset(Path(args.sst2) / "train.tsv")
     dev = read_dataset(Path(args.sst2) / "dev.tsv")
     longest = max(len(tokenize_py(text)) for text in train_data.texts)
@@ -100,20 +100,15 @@ def bucketing(args) -> None:
     }
 
     seconds: list[float] = []
-    checkpoint_class = training._checkpoint_class
+    keras = import_keras()
 
-    def timed_checkpoint_class():
-        class TimedCheckpoint(checkpoint_class()):
-            def on_epoch_begin(self, epoch, logs=None):
-                self.started = time.perf_counter()
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
 
-            def on_epoch_end(self, epoch, logs=None):
-                seconds.append(time.perf_counter() - self.started)  # training and validation of the epoch
-                super().on_epoch_end(epoch, logs)
+        def on_epoch_end(self, epoch, logs=None):
+            seconds.append(time.perf_counter() - self.started)  # training and validation of the epoch
 
-        return TimedCheckpoint
-
-    training._checkpoint_class = timed_checkpoint_class
     rows = []  # (seed, variant, epoch seconds, val accuracy by epoch, val accuracy restored, dev accuracy)
     for seed in args.seeds:
         for name, overrides in variants.items():
@@ -122,10 +117,10 @@ def bucketing(args) -> None:
                 overrides=[f"train.epochs={args.epochs}", f"train.patience={args.epochs}", f"train.seed={seed}"]
                 + overrides,
             )
-            split = training.split_dataset(train_data, config.train.validation_split, config.train.seed)
+            split = split_dataset(train_data, config.train.validation_split, config.train.seed)
             seconds.clear()
-            model, history = training.fit(config, split, verbose=0)
-            dev_accuracy = model.evaluate(training.string_dataset(dev, 256), verbose=0, return_dict=True)["accuracy"]
+            model, history = fit(config, split, verbose=0, callbacks=[EpochTimer()])
+            dev_accuracy = model.evaluate(string_dataset(dev, 256), verbose=0, return_dict=True)["accuracy"]
             losses, val_accuracy = history.history["val_loss"], history.history["val_accuracy"]
             restored = val_accuracy[losses.index(min(losses))]  # the epoch EarlyStopping restores
             rows.append((seed, name, list(seconds), val_accuracy, restored, dev_accuracy))

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))  # document this checkout's sentiment_rnn, whereve
 import click  # noqa: E402
 
 from sentiment_rnn.cli import cli  # noqa: E402
-from sentiment_rnn.config import SECTIONS, Config, _toml_value  # noqa: E402
+from sentiment_rnn.config import SECTIONS, Config, toml_value  # noqa: E402
 from sentiment_rnn.presets import KEY_LINE, SECTION_LINE, preset_names  # noqa: E402
 
 PROG = "sentiment-rnn"
@@ -128,7 +128,7 @@ def config_reference() -> str:
         lines += ["| key | type | default | meaning |", "|---|---|---|---|"]
         values = getattr(defaults, section)
         for field in dataclasses.fields(section_cls):
-            default = _toml_value(getattr(values, field.name)).replace("|", "\\|")
+            default = toml_value(getattr(values, field.name)).replace("|", "\\|")
             meaning = comments.get((section, field.name), "").replace("|", "\\|")
             type_name = field.type if isinstance(field.type, str) else field.type.__name__
             lines.append(f"| `{field.name}` | {type_name} | `{default}` | {meaning} |")

@@ -11,13 +11,13 @@ The public API::
 TensorFlow is imported only when a function needs it.
 """
 
-__version__ = "0.1.0"
-
-from sentiment_rnn.config import Config, load_config  # noqa: E402
-from sentiment_rnn.data import Dataset, read_dataset  # noqa: E402
-from sentiment_rnn.errors import SentimentError  # noqa: E402
-from sentiment_rnn.inference import Prediction, predict  # noqa: E402
-from sentiment_rnn.training import train  # noqa: E402
+from sentiment_rnn.config import Config, load_config
+from sentiment_rnn.data.dataset import Dataset
+from sentiment_rnn.data.formats import read_dataset
+from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.inference import Prediction, predict
+from sentiment_rnn.training.run import train
+from sentiment_rnn.version import __version__
 
 __all__ = [
     "Config",

@@ -3,6 +3,9 @@
 Each command parses its options, calls one library function and prints the
 result. Library errors (SentimentError) become one-line ``Error: ...`` messages
 with exit code 1; TensorFlow is imported only inside the commands that need it.
+
+Longer than 400 lines because every command's options and help text live here,
+one block per command; the work itself is in the library modules.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ import threading
 
 import click
 
-from sentiment_rnn import __version__, progress
-from sentiment_rnn.data import FORMATS
+from sentiment_rnn import progress
+from sentiment_rnn.config import FORMATS
 from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.export import FORMATS as EXPORT_FORMATS
+from sentiment_rnn.export import EXPORT_FORMATS
 from sentiment_rnn.presets import DEFAULT_PRESET, preset_names
+from sentiment_rnn.version import __version__
 
 DEFAULT_MODEL_DIR = "sentiment-model"
 PREDICT_CHUNK = 1024  # texts per progress step of predict --file
@@ -192,8 +196,8 @@ def train(
     """
     from sentiment_rnn.config import load_config
     from sentiment_rnn.plots import MISSING_HINT
-    from sentiment_rnn.training import tensorboard_callback
-    from sentiment_rnn.training import train as train_model
+    from sentiment_rnn.training.fit import tensorboard_callback
+    from sentiment_rnn.training.run import train as train_model
 
     shortcuts = {
         "train.epochs": epochs,
@@ -212,11 +216,11 @@ def train(
     if workers is not None:
         if not multi_worker:
             raise SentimentError("--workers describes a multi-worker cluster: add --distribute multi-worker.")
-        from sentiment_rnn.distributed import use_cluster
+        from sentiment_rnn.training.distributed import use_cluster
 
         use_cluster(workers, worker_index)
     if multi_worker:
-        from sentiment_rnn.distributed import cluster_spec
+        from sentiment_rnn.training.distributed import cluster_spec
 
         cluster_spec()  # before reading any data: say now if the cluster is not described
     try:
@@ -236,7 +240,7 @@ def train(
         click.echo(f"Skipped {result.skipped} {rows} with empty text (--on-empty error refuses them).")
     metrics = result.metrics
     if multi_worker:
-        from sentiment_rnn.distributed import is_chief
+        from sentiment_rnn.training.distributed import is_chief
 
         if not is_chief():
             click.echo(f"Worker done: validation accuracy {metrics['accuracy']:.3f}; the chief writes {out_dir}.")
@@ -327,7 +331,7 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
 
         sentiment-rnn predict --stream book.txt --chunk-tokens 500
     """
-    from sentiment_rnn.artifact import open_model_dir
+    from sentiment_rnn.artifact.model_directory import open_model_dir
     from sentiment_rnn.inference import DEFAULT_CHUNK_TOKENS, check_threshold, predict_per_token, predict_stream
     from sentiment_rnn.inference import predict as predict_texts
 
@@ -470,8 +474,8 @@ def forward_demo(text):
 
         sentiment-rnn forward-demo --text hell
     """
-    from sentiment_rnn.engine import DEMO_LETTERS
-    from sentiment_rnn.engine import forward_demo as run_demo
+    from sentiment_rnn.demo import DEMO_LETTERS
+    from sentiment_rnn.demo import forward_demo as run_demo
 
     demo = run_demo(text)
 
@@ -646,11 +650,12 @@ def compare_bow(
 
         sentiment-rnn compare-bow --rnn-model my-model --bow-model my-bow --json
     """
-    from sentiment_rnn.compare import compare_bow as run_comparison
-    from sentiment_rnn.compare import render
+    from sentiment_rnn.compare.experiment import compare_bow as run_comparison
+    from sentiment_rnn.compare.plot import write_contrast_plot
+    from sentiment_rnn.compare.report import render
     from sentiment_rnn.config import load_config
-    from sentiment_rnn.data import read_dataset
-    from sentiment_rnn.plots import check_plot_path, require_matplotlib, write_contrast_plot
+    from sentiment_rnn.data.formats import read_dataset
+    from sentiment_rnn.plots import check_plot_path, require_matplotlib
 
     if plot_path is not None:
         require_matplotlib()

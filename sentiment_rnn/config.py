@@ -24,6 +24,10 @@ POOLINGS = ("last", "max", "mean")
 MODEL_KINDS = ("rnn", "bow")
 DISTRIBUTE_CHOICES = ("none", "mirrored", "multi-worker")
 ON_EMPTY_CHOICES = ("skip", "error")
+TABLE_FORMATS = ("csv", "tsv", "jsonl", "glue")  # data.format values with a header row and columns
+LINE_FORMATS = ("fasttext", "label-text")  # one labelled example a line
+FORMATS = (*TABLE_FORMATS, *LINE_FORMATS, "imdb")  # what sentiment_rnn.data.read_dataset reads
+IMDB_SPLITS = ("train", "test")
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,7 @@ class DataConfig:
     text_column: str = "text"  # column holding the text
     label_column: str = "label"  # column holding 0/1, true/false, pos/neg, positive/negative
     encoding: str = "utf-8"  # text encoding of the file, e.g. "cp1252"
-    format: str = "auto"  # one of data.FORMATS, or "auto" to guess from the path
+    format: str = "auto"  # one of FORMATS, or "auto" to guess from the path
     split: str = ""  # IMDB layout only: "train" or "test"
     pos: str = ""  # a file of positive texts, one a line (with neg, instead of path)
     neg: str = ""  # a file of negative texts, one a line (with pos, instead of path)
@@ -185,8 +189,6 @@ def _check_type(name: str, value: Any, expected: type, source: str) -> Any:
 
 def validate(config: Config) -> None:
     """Check value ranges and combinations; raise SentimentError naming the key."""
-    from sentiment_rnn.data import FORMATS, IMDB_SPLITS
-
     d, m, t, tok = config.data, config.model, config.train, config.tokenizer
 
     def require(ok: bool, key: str, expected: str, value: Any) -> None:
@@ -263,12 +265,12 @@ def to_toml(config: Config) -> str:
     for section, values in to_dict(config).items():
         lines.append(f"[{section}]")
         for key, value in values.items():
-            lines.append(f"{key} = {_toml_value(value)}")
+            lines.append(f"{key} = {toml_value(value)}")
         lines.append("")
     return "\n".join(lines)
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment_rnn.data import Dataset
+from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.errors import SentimentError
 
 
@@ -160,8 +160,8 @@ def evaluate_data(model_dir: str | Path, data_config, errors: int = 0, threshold
 
     One class only is allowed here (ROC AUC is then None).
     """
-    from sentiment_rnn.artifact import open_model_dir
-    from sentiment_rnn.data import dataset_from_config
+    from sentiment_rnn.artifact.model_directory import open_model_dir
+    from sentiment_rnn.data.formats import dataset_from_config
 
     if not (data_config.path or data_config.pos or data_config.neg):
         raise SentimentError("No data to evaluate: pass --data PATH, or --pos FILE and --neg FILE.")

@@ -25,18 +25,16 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from sentiment_rnn import artifact
+from sentiment_rnn.artifact.atomic import staged_directory
+from sentiment_rnn.artifact.files import CONFIG_FILE, ENGINE_FILE, VOCABULARY_FILE, WEIGHTS_FILE
+from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
 from sentiment_rnn.config import ModelConfig
 from sentiment_rnn.errors import SentimentError
 
-FORMATS = ("savedmodel", "numpy")
-WEIGHTS_FILE = artifact.WEIGHTS_FILE
-ENGINE_FILE = artifact.ENGINE_FILE
+EXPORT_FORMATS = ("savedmodel", "numpy")
 
 
-def export_model(
-    model_dir: str | Path | artifact.ModelDirectory, out_dir: str | Path, format: str = "savedmodel"
-) -> Path:
+def export_model(model_dir: str | Path | ModelDirectory, out_dir: str | Path, format: str = "savedmodel") -> Path:
     """Export the model in ``model_dir`` to the new directory ``out_dir`` in ``format``.
 
     Args:
@@ -50,13 +48,13 @@ def export_model(
     Raises:
         SentimentError: unknown format, existing ``out_dir``, unreadable model directory.
     """
-    if format not in FORMATS:
-        raise SentimentError(f"Unknown export format {format!r}: choose one of {', '.join(FORMATS)}.")
+    if format not in EXPORT_FORMATS:
+        raise SentimentError(f"Unknown export format {format!r}: choose one of {', '.join(EXPORT_FORMATS)}.")
     out_dir = Path(out_dir)
     if out_dir.exists():
         raise SentimentError(f"Export directory {out_dir} already exists: choose a new --out or remove it first.")
-    directory = model_dir if isinstance(model_dir, artifact.ModelDirectory) else artifact.open_model_dir(model_dir)
-    with artifact.staged_directory(out_dir) as staging:
+    directory = model_dir if isinstance(model_dir, ModelDirectory) else open_model_dir(model_dir)
+    with staged_directory(out_dir) as staging:
         if format == "savedmodel":
             _export_savedmodel(directory, staging)
         else:
@@ -64,20 +62,20 @@ def export_model(
     return out_dir
 
 
-def _export_savedmodel(directory: artifact.ModelDirectory, staging: Path) -> None:
-    from sentiment_rnn.tf_setup import _native_stderr_silenced
+def _export_savedmodel(directory: ModelDirectory, staging: Path) -> None:
+    from sentiment_rnn.tf_setup import native_stderr_silenced
 
     model = directory.model
     if directory.config.model.stateful:  # a server answers each request on its own: no state across calls
         from sentiment_rnn.models import with_view
 
         model = with_view(model, directory.config.model, return_sequences=directory.config.model.return_sequences)
-    with _native_stderr_silenced():  # TensorFlow's C++ layer logs while tracing
+    with native_stderr_silenced():  # TensorFlow's C++ layer logs while tracing
         model.export(str(staging), format="tf_saved_model", verbose=False)
 
 
-def _export_numpy(directory: artifact.ModelDirectory, staging: Path) -> None:
-    for name in (artifact.VOCABULARY_FILE, artifact.CONFIG_FILE, ENGINE_FILE):
+def _export_numpy(directory: ModelDirectory, staging: Path) -> None:
+    for name in (VOCABULARY_FILE, CONFIG_FILE, ENGINE_FILE):
         if (directory.path / name).is_file():
             shutil.copy2(directory.path / name, staging / name)
     if (directory.path / WEIGHTS_FILE).is_file():
@@ -95,7 +93,7 @@ def save_weights_npz(model, model_config: ModelConfig, path: Path) -> None:
     """
     import numpy as np
 
-    from sentiment_rnn.engine import weights_of
+    from sentiment_rnn.artifact.engine_files import weights_of
 
     arrays = weights_of(model, model_config)
     with path.open("wb") as handle:

@@ -13,7 +13,7 @@ from typing import TextIO
 
 import numpy as np
 
-from sentiment_rnn.artifact import ModelDirectory, open_model_dir
+from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
 from sentiment_rnn.errors import SentimentError
 
 
@@ -131,7 +131,7 @@ def predict_per_token(
     Raises:
         SentimentError: for a bag-of-words model, which reads no order.
     """
-    from sentiment_rnn.engine import BOW_VIEW_ERROR
+    from sentiment_rnn.engine.models import BOW_VIEW_ERROR
 
     check_threshold(threshold)
     check_engine(engine)
@@ -195,13 +195,8 @@ def predict_stream(
     Raises:
         SentimentError: bidirectional, pooled or bag-of-words models, which cannot stream.
     """
-    from sentiment_rnn.engine import (
-        BIDIRECTIONAL_STREAM_ERROR,
-        BOW_VIEW_ERROR,
-        POOLING_STREAM_ERROR,
-        stream_tokens,
-        token_chunks,
-    )
+    from sentiment_rnn.engine.models import BIDIRECTIONAL_STREAM_ERROR, BOW_VIEW_ERROR, POOLING_STREAM_ERROR
+    from sentiment_rnn.text import stream_tokens, token_chunks
 
     check_threshold(threshold)
     check_engine(engine)

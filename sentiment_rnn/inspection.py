@@ -11,10 +11,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from sentiment_rnn.artifact import ModelDirectory, open_model_dir
+from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
 from sentiment_rnn.config import ModelConfig, to_dict, to_toml
 
-CELL_CLASSES = {"simple": "SimpleRNN", "gru": "GRU", "lstm": "LSTM"}
+KERAS_CELL_NAMES = {"simple": "SimpleRNN", "gru": "GRU", "lstm": "LSTM"}
 
 
 def describe(model_dir: str | Path | ModelDirectory) -> dict[str, Any]:
@@ -76,7 +76,7 @@ def architecture_summary(model: ModelConfig) -> str:
             f"bag of words ({grams}), {model.hidden_layers} dense "
             f"{_plural(model.hidden_layers, 'layer')} of {model.hidden_units} units"
         )
-    parts = [f"{CELL_CLASSES[model.cell]}, {model.layers} {_plural(model.layers, 'layer')} of {model.units} units"]
+    parts = [f"{KERAS_CELL_NAMES[model.cell]}, {model.layers} {_plural(model.layers, 'layer')} of {model.units} units"]
     if model.bidirectional:
         parts.append(f"bidirectional (merge_mode {model.merge_mode})")
     if model.pooling != "last":

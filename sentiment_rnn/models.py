@@ -250,3 +250,13 @@ def make_tokenizer(config: Config):
             config.tokenizer.max_tokens, output_mode="multi_hot", ngrams=config.model.ngrams, name=TOKENIZER_LAYER
         )
     return make_vectorizer(config.tokenizer.max_tokens, config.tokenizer.output_sequence_length, name=TOKENIZER_LAYER)
+
+
+def build_training_model(config: Config, tokenizer):
+    """The model to train on ``tokenizer``; its embedding starts from ``model.embeddings`` when that is set."""
+    model = build_model(config, tokenizer, stateful=False, return_sequences=False)
+    if config.model.embeddings:
+        from sentiment_rnn.embeddings import initialise_embedding
+
+        initialise_embedding(model.get_layer(EMBEDDING_LAYER), tokenizer.get_vocabulary(), config.model.embeddings)
+    return model

@@ -13,7 +13,7 @@ import importlib.resources
 import re
 from pathlib import Path
 
-from sentiment_rnn.config import _toml_value, load_config, to_dict
+from sentiment_rnn.config import load_config, to_dict, toml_value
 from sentiment_rnn.errors import SentimentError
 
 DEFAULT_PRESET = "default"
@@ -73,7 +73,7 @@ def render_preset(name: str = DEFAULT_PRESET) -> str:
         elif match := KEY_LINE.match(line):
             key = match[1]
             comment = comments.get((section, key)) or (match[3] or "").strip()
-            assignment = f"{key} = {_toml_value(values[section][key])}"
+            assignment = f"{key} = {toml_value(values[section][key])}"
             column = line.index("#") if "#" in line else len(assignment) + 2
             lines.append(f"{assignment:<{column}}{comment}" if len(assignment) < column else f"{assignment}  {comment}")
         else:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable, Iterator
 
 # ASCII punctuation without the apostrophe, as a regex character class that
 # RE2 (TensorFlow) and Python's re read the same way.
@@ -183,3 +184,55 @@ def make_vectorizer(max_tokens: int, output_sequence_length: int = 0, **kwargs):
         output_sequence_length=output_sequence_length or None,
         **kwargs,
     )
+
+
+def text_blocks(source, block_chars: int = 1 << 16) -> Iterator[str]:
+    """Read a text file object in blocks that end at a token boundary.
+
+    Each block but the last ends just after a separator (a character the
+    tokenizer turns into a space), so tokenizing the blocks one by one gives
+    the same tokens as tokenizing the whole text. A block longer than
+    ``block_chars`` is only ever held when the text has no separator for that
+    long (one giant token).
+    """
+    from sentiment_rnn.text import last_separator
+
+    carry: list[str] = []  # text read since the last separator
+    while True:
+        block = source.read(block_chars)
+        if not block:
+            break
+        cut = last_separator(block) + 1
+        if cut == 0:
+            carry.append(block)
+            continue
+        yield "".join(carry) + block[:cut]
+        carry = [block[cut:]]
+    if any(carry):
+        yield "".join(carry)
+
+
+def token_chunks(tokens: Iterable[str], chunk_tokens: int, limit: int = 0) -> Iterator[list[str]]:
+    """Group tokens into lists of ``chunk_tokens``; stop after ``limit`` tokens if it is positive."""
+    chunk: list[str] = []
+    count = 0
+    for token in tokens:
+        if limit and count >= limit:
+            break
+        chunk.append(token)
+        count += 1
+        if len(chunk) == chunk_tokens:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def stream_tokens(source, block_chars: int = 1 << 16) -> Iterator[str]:
+    """The tokens of a text file object, read block by block (see :func:`text_blocks`)."""
+    for block in text_blocks(source, block_chars):
+        yield from tokenize_py(block)
+
+
+def ngram_name(ngrams: int) -> str:
+    return "unigrams" if ngrams == 1 else ("unigrams and bigrams" if ngrams == 2 else f"1- to {ngrams}-grams")

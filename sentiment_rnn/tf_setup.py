@@ -9,7 +9,7 @@ import sys
 
 
 @contextlib.contextmanager
-def _native_stderr_silenced():
+def native_stderr_silenced():
     """Send file descriptor 2 to /dev/null: TensorFlow's C++ start-up notes bypass Python logging."""
     sys.stderr.flush()
     saved = os.dup(2)
@@ -28,7 +28,7 @@ def import_keras():
     """Import and return ``keras`` with TensorFlow's start-up logging silenced."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    with _native_stderr_silenced():
+    with native_stderr_silenced():
         import keras
         import tensorflow as tf
 

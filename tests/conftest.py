@@ -87,7 +87,7 @@ def trained(tmp_path_factory):
 
     Returns the TrainResult; its ``out_dir`` is a complete model directory.
     """
-    from sentiment_rnn.training import train
+    from sentiment_rnn.training.run import train
 
     out = tmp_path_factory.mktemp("models") / "default"
     return train(load_config(), out, verbose=0)
@@ -117,7 +117,7 @@ def tiny_run(tmp_path_factory) -> TinyRun:
     import contextlib
     import io
 
-    from sentiment_rnn.training import train
+    from sentiment_rnn.training.run import train
 
     root = tmp_path_factory.mktemp("tiny")
     data = write_csv(root / "tiny.csv", [(t, 1) for t in POSITIVE] + [(t, 0) for t in NEGATIVE])

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment_rnn import artifact
+from sentiment_rnn.artifact.engine_files import write_engine_files
+from sentiment_rnn.artifact.files import CONFIG_FILE, META_FILE, MODEL_FILE, VOCABULARY_FILE, meta_for, write_json
 from sentiment_rnn.config import load_config, to_toml
-from sentiment_rnn.engine import write_engine_files
 from sentiment_rnn.models import TOKENIZER_LAYER, build_model, make_tokenizer
 
 VOCABULARY_TEXTS = [
@@ -48,9 +48,9 @@ def randomized_model(*overrides: str, seed: int = 0):
 def write_model_dir(model, config, path: Path) -> Path:
     """Write the files of a model directory (as ``train`` does, without metrics or history)."""
     path.mkdir(parents=True)
-    model.save(path / artifact.MODEL_FILE)
-    (path / artifact.CONFIG_FILE).write_text(to_toml(config), encoding="utf-8")
-    artifact.write_json(path / artifact.VOCABULARY_FILE, list(model.get_layer(TOKENIZER_LAYER).get_vocabulary()))
-    artifact.write_json(path / artifact.META_FILE, artifact.meta_for(config, {}))
+    model.save(path / MODEL_FILE)
+    (path / CONFIG_FILE).write_text(to_toml(config), encoding="utf-8")
+    write_json(path / VOCABULARY_FILE, list(model.get_layer(TOKENIZER_LAYER).get_vocabulary()))
+    write_json(path / META_FILE, meta_for(config, {}))
     write_engine_files(model, config, path)
     return path

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from sentiment_rnn import artifact
+from sentiment_rnn.artifact.atomic import staged_directory
+from sentiment_rnn.artifact.files import FORMAT_VERSION
 from sentiment_rnn.inference import predict
 
 TEXTS = ["I like this phone", "This phone is no good", "", "🙂 unknownword"]
@@ -19,7 +20,7 @@ def test_failed_save_keeps_the_previous_directory(tmp_path):
     target.mkdir()
     (target / "meta.json").write_text("old")
     with pytest.raises(KeyboardInterrupt):
-        with artifact.staged_directory(target) as staging:
+        with staged_directory(target) as staging:
             (staging / "meta.json").write_text("new, half written")
             raise KeyboardInterrupt
     assert (target / "meta.json").read_text() == "old"
@@ -30,7 +31,7 @@ def test_successful_save_replaces_the_directory(tmp_path):
     target = tmp_path / "model"
     target.mkdir()
     (target / "stale.txt").write_text("old")
-    with artifact.staged_directory(target) as staging:
+    with staged_directory(target) as staging:
         (staging / "meta.json").write_text("new")
     assert sorted(p.name for p in target.iterdir()) == ["meta.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
@@ -51,7 +52,7 @@ def test_round_trip_in_a_fresh_process(model_dir, trained):
 
 def test_directory_records_versions_and_vocabulary(model_dir):
     meta = json.loads((model_dir / "meta.json").read_text())
-    assert meta["format_version"] == artifact.FORMAT_VERSION
+    assert meta["format_version"] == FORMAT_VERSION
     assert meta["package_version"] == __import__("sentiment_rnn").__version__
     vocabulary = json.loads((model_dir / "vocabulary.json").read_text())
     assert vocabulary[:2] == ["", "[UNK]"] and "phone" in vocabulary

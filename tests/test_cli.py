@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import MODEL_DIRECTORY_FILES, TINY_OVERRIDES, write_csv
-from sentiment_rnn import __version__
 from sentiment_rnn.cli import cli
+from sentiment_rnn.version import __version__
 
 PROBES = {
     "I like this phone": "positive",

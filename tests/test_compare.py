@@ -14,27 +14,25 @@ from click.testing import CliRunner
 
 from conftest import NEGATIVE, POSITIVE, TINY_OVERRIDES, write_csv
 from sentiment_rnn.cli import cli
-from sentiment_rnn.compare import (
+from sentiment_rnn.compare.bags import (
     SAME_NGRAMS,
-    SEED_SENTENCES,
     TOO_WEAK,
     UNSEEN_NGRAMS,
-    ContrastPair,
     bag_indices,
-    compare_bow,
     multi_hot,
     ngrams_of,
     pair_accuracy,
     predict_one_by_one,
-    read_pairs,
-    render,
     sentence_accuracy,
     why_not_separated,
 )
+from sentiment_rnn.compare.experiment import SEED_SENTENCES, compare_bow
+from sentiment_rnn.compare.pairs import ContrastPair, read_pairs
+from sentiment_rnn.compare.plot import write_contrast_plot
+from sentiment_rnn.compare.report import render
 from sentiment_rnn.config import load_config
-from sentiment_rnn.data import corpus_file
+from sentiment_rnn.data.dataset import corpus_file
 from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.plots import write_contrast_plot
 from sentiment_rnn.text import tokenize_py
 
 PAIRS = [
@@ -225,8 +223,8 @@ def test_identical_vectors_in_the_contrast_set_give_identical_outputs(unigram):
 
 def test_python_bags_match_the_model_tokenizer(directories):
     """``bag_indices`` (used to explain) agrees with the baseline's own multi-hot vectors (used to decide)."""
-    from sentiment_rnn.artifact import open_model_dir
-    from sentiment_rnn.compare import vocabulary_index
+    from sentiment_rnn.artifact.model_directory import open_model_dir
+    from sentiment_rnn.compare.bags import vocabulary_index
 
     bow = open_model_dir(directories["bow2"]).model
     vocabulary = vocabulary_index(bow)
@@ -421,7 +419,7 @@ def test_plot_without_matplotlib_is_a_clear_error(monkeypatch, unigram, tmp_path
 
 
 def test_shipped_contrast_pairs_have_the_same_words_and_are_not_in_training():
-    from sentiment_rnn.data import builtin_corpus
+    from sentiment_rnn.data.formats import builtin_corpus
 
     pairs = read_pairs(corpus_file("contrast_pairs.csv"))
     assert len(pairs) >= 100
@@ -434,8 +432,8 @@ def test_shipped_contrast_pairs_have_the_same_words_and_are_not_in_training():
 
 def test_default_model_against_the_unigram_baseline_on_the_shipped_contrast_set(trained, tmp_path):
     """The session's default RNN against a baseline trained on the same split: identical bags, identical outputs."""
-    from sentiment_rnn.compare import bow_config
-    from sentiment_rnn.training import train
+    from sentiment_rnn.compare.experiment import bow_config
+    from sentiment_rnn.training.run import train
 
     # Two epochs are enough: identical bags give identical outputs whatever the weights.
     train(bow_config(load_config(overrides=["train.epochs=2"])), tmp_path / "bow", verbose=0)

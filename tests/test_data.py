@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import write_csv
-from sentiment_rnn.data import read_dataset
+from sentiment_rnn.data.formats import read_dataset
 from sentiment_rnn.errors import SentimentError
 
 

@@ -52,7 +52,7 @@ MIRRORED = """
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     from sentiment_rnn.config import load_config
-    from sentiment_rnn.distributed import make_strategy
+    from sentiment_rnn.training.distributed import make_strategy
     from sentiment_rnn.training import train
 
     data, out, overrides = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
@@ -85,7 +85,7 @@ WORKER = """
     import json, sys
     import numpy as np
     from sentiment_rnn.config import load_config
-    from sentiment_rnn.distributed import use_cluster
+    from sentiment_rnn.training.distributed import use_cluster
     from sentiment_rnn.training import train
 
     workers, index, data, out, weights, overrides = sys.argv[1:7]
@@ -138,8 +138,8 @@ def test_two_workers_train_on_their_shards_and_end_with_identical_weights(tmp_pa
 def test_worker_shards_are_disjoint_and_cover_the_training_data(tmp_path):
     import tensorflow as tf
 
-    from sentiment_rnn.distributed import shard_batches
-    from sentiment_rnn.training import load_training_data, split_dataset
+    from sentiment_rnn.training.distributed import shard_batches
+    from sentiment_rnn.training.pipeline import load_training_data, split_dataset
 
     config = load_config(overrides=[f"data.path={json.dumps(str(small_csv(tmp_path / 'd.csv')))}", *SMALL])
     split = split_dataset(load_training_data(config), config.train.validation_split, config.train.seed)
@@ -158,7 +158,7 @@ def test_worker_shards_are_disjoint_and_cover_the_training_data(tmp_path):
 
 
 def test_cluster_from_workers_and_the_chief():
-    from sentiment_rnn.distributed import is_chief, use_cluster
+    from sentiment_rnn.training.distributed import is_chief, use_cluster
 
     saved = os.environ.get("TF_CONFIG")
     try:
@@ -193,7 +193,7 @@ def test_cluster_from_workers_and_the_chief():
     ],
 )
 def test_bad_worker_lists_are_one_clear_error(workers, index, message, monkeypatch):
-    from sentiment_rnn.distributed import use_cluster
+    from sentiment_rnn.training.distributed import use_cluster
 
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(SentimentError) as info:
@@ -219,7 +219,7 @@ def test_cli_multi_worker_errors(tmp_path, monkeypatch):
 
 
 def test_resume_is_refused_with_distribution(tmp_path):
-    from sentiment_rnn.training import train
+    from sentiment_rnn.training.run import train
 
     with pytest.raises(SentimentError) as info:
         train(load_config(overrides=["train.distribute=mirrored"]), tmp_path / "m", resume=True)

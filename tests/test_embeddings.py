@@ -47,7 +47,7 @@ def test_vector_file_errors(tmp_path):
 
 
 def test_train_starts_the_embedding_from_the_file(tiny_csv, tmp_path):
-    from sentiment_rnn.artifact import open_model_dir
+    from sentiment_rnn.artifact.model_directory import open_model_dir
     from sentiment_rnn.models import EMBEDDING_LAYER
 
     vectors = {"the": [0.5] * 8, "is": [-0.25] * 8, "zzz-not-in-data": [9.0] * 8}

@@ -11,23 +11,21 @@ import numpy as np
 import pytest
 from model_factory import randomized_model
 
-from sentiment_rnn.engine import (
-    BIDIRECTIONAL_STREAM_ERROR,
-    DEMO_B,
-    DEMO_U,
-    DEMO_V,
-    DEMO_W,
-    SimpleRNNCell,
-    engine_from_keras,
-    forward_demo,
-    recurrence,
-    reverse_each,
+from sentiment_rnn.artifact.engine_files import engine_from_keras
+from sentiment_rnn.demo import DEMO_B, DEMO_U, DEMO_V, DEMO_W, forward_demo
+from sentiment_rnn.engine.cells import SimpleRNNCell, recurrence, reverse_each
+from sentiment_rnn.engine.models import BIDIRECTIONAL_STREAM_ERROR
+from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.text import (
+    SEPARATOR_CATEGORIES,
+    SEPARATORS,
+    last_separator,
+    standardize,
     stream_tokens,
     text_blocks,
     token_chunks,
+    tokenize_py,
 )
-from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.text import SEPARATOR_CATEGORIES, SEPARATORS, last_separator, standardize, tokenize_py
 
 EDGE_CASES = [
     "",

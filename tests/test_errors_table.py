@@ -214,7 +214,7 @@ ENGINES = {"keras": predict_keras, "numpy": predict_numpy}  # each: (opened mode
 
 @pytest.fixture(scope="module")
 def opened_model(model_dir):
-    from sentiment_rnn.artifact import open_model_dir
+    from sentiment_rnn.artifact.model_directory import open_model_dir
 
     directory = open_model_dir(model_dir)
     assert directory.model is not None  # loaded once for the whole module

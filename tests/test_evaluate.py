@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from conftest import NEGATIVE, POSITIVE, write_csv
 from sentiment_rnn.cli import cli
-from sentiment_rnn.data import Dataset, read_dataset
+from sentiment_rnn.data.dataset import Dataset
+from sentiment_rnn.data.formats import read_dataset
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.evaluation import binary_metrics, evaluate, most_confident_mistakes, roc_auc
 from sentiment_rnn.inference import predict

@@ -126,9 +126,9 @@ def test_a_stateful_model_is_served_as_its_stateless_twin(tiny_csv, tmp_path):
     import tensorflow as tf
 
     from conftest import TINY_OVERRIDES
-    from sentiment_rnn.artifact import open_model_dir
+    from sentiment_rnn.artifact.model_directory import open_model_dir
     from sentiment_rnn.config import load_config
-    from sentiment_rnn.training import train
+    from sentiment_rnn.training.run import train
 
     overrides = [*TINY_OVERRIDES, f"data.path={str(tiny_csv)!r}", "model.stateful=true", "train.epochs=1"]
     train(load_config(overrides=overrides), tmp_path / "stateful", verbose=0)

@@ -22,11 +22,15 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import write_csv
-from sentiment_rnn import artifact
+from sentiment_rnn.artifact import atomic
+from sentiment_rnn.artifact.atomic import backup_path, staged_directory, target_lock
+from sentiment_rnn.artifact.model_directory import open_model_dir
 from sentiment_rnn.cli import cli
 from sentiment_rnn.config import load_config
 from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.training import PAUSE_ENV, load_training_data, prepare_backup, split_dataset, train
+from sentiment_rnn.training.checkpoint import PAUSE_ENV, prepare_backup
+from sentiment_rnn.training.pipeline import load_training_data, split_dataset
+from sentiment_rnn.training.run import train
 
 ROOT = Path(__file__).resolve().parent.parent
 WORDS = "good bad not no phone battery screen great awful fine like hate the is".split()
@@ -68,7 +72,7 @@ def wait_until_paused(process: subprocess.Popen) -> None:
 
 
 def weights_of(model_dir: Path) -> list[np.ndarray]:
-    return artifact.open_model_dir(model_dir).model.get_weights()
+    return open_model_dir(model_dir).model.get_weights()
 
 
 def test_interrupt_kill_and_resume_end_at_the_uninterrupted_weights(tmp_path):
@@ -130,7 +134,7 @@ def test_resume_refuses_another_config(tmp_path):
     config = load_config(overrides=[*OVERRIDES, f"data.path={str(data)!r}"])
     out = tmp_path / "out"
     split = split_dataset(load_training_data(config), config.train.validation_split, config.train.seed)
-    prepare_backup(artifact.backup_path(out), config, split, resume=False, out_dir=out)  # as an interrupted run left it
+    prepare_backup(backup_path(out), config, split, resume=False, out_dir=out)  # as an interrupted run left it
     args = ["train", "--data", str(data), "--out", str(out), "--resume"]
     args += [arg for override in OVERRIDES for arg in ("--set", override)]
     result = CliRunner().invoke(cli, [*args, "--set", "model.units=5"])
@@ -180,7 +184,7 @@ def test_a_held_lock_refuses_a_second_writer_naming_its_pid(tmp_path):
     try:
         assert holder.stdout.readline() == "locked\n"
         with pytest.raises(SentimentError) as info:
-            with artifact.staged_directory(target):
+            with staged_directory(target):
                 pass
         assert str(info.value) == (
             f"Another sentiment-rnn run (pid {holder.pid}) is writing {target}: "
@@ -188,7 +192,7 @@ def test_a_held_lock_refuses_a_second_writer_naming_its_pid(tmp_path):
         )
     finally:
         holder.communicate("", timeout=30)
-    with artifact.staged_directory(target) as staging:  # released on exit
+    with staged_directory(target) as staging:  # released on exit
         (staging / "meta.json").write_text("new")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
@@ -201,7 +205,7 @@ def test_the_next_writer_cleans_up_after_a_killed_one(tmp_path):
     (stranded / "meta.json").write_text("old")
     (tmp_path / ".model.tmp-abc").mkdir()
     (tmp_path / ".model.tmp-abc" / "model.keras").write_text("half written")
-    with artifact.target_lock(target):
+    with target_lock(target):
         assert (target / "meta.json").read_text() == "old"
         assert sorted(p.name for p in tmp_path.iterdir()) == [".model.lock", "model"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
@@ -210,11 +214,11 @@ def test_the_next_writer_cleans_up_after_a_killed_one(tmp_path):
 @pytest.mark.parametrize("atomic_exchange", [True, False])
 def test_replacing_a_directory_with_and_without_atomic_exchange(tmp_path, monkeypatch, atomic_exchange):
     if not atomic_exchange:
-        monkeypatch.setattr(artifact, "_exchange", lambda first, second: False)
+        monkeypatch.setattr(atomic, "_exchange", lambda first, second: False)
     target = tmp_path / "model"
     target.mkdir()
     (target / "meta.json").write_text("old")
-    with artifact.staged_directory(target) as staging:
+    with staged_directory(target) as staging:
         (staging / "meta.json").write_text("new")
     assert snapshot(tmp_path) == {"model/meta.json": b"new"}
 

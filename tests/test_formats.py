@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from conftest import TINY_OVERRIDES
 from sentiment_rnn.cli import cli
 from sentiment_rnn.config import load_config
-from sentiment_rnn.data import dataset_from_config, read_dataset
+from sentiment_rnn.data.formats import dataset_from_config, read_dataset
 from sentiment_rnn.errors import SentimentError
 
 IMDB_REVIEWS = {

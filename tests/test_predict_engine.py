@@ -14,9 +14,10 @@ from click.testing import CliRunner
 from model_factory import randomized_model, write_model_dir
 
 from conftest import ONE_LAYER_WEIGHT_NAMES
-from sentiment_rnn import artifact
+from sentiment_rnn.artifact.engine_files import load_engine
+from sentiment_rnn.artifact.files import CONFIG_FILE, ENGINE_FILE, MODEL_FILE, WEIGHTS_FILE
 from sentiment_rnn.cli import cli
-from sentiment_rnn.engine import BIDIRECTIONAL_STREAM_ERROR, BOW_VIEW_ERROR, POOLING_STREAM_ERROR, load_engine
+from sentiment_rnn.engine.models import BIDIRECTIONAL_STREAM_ERROR, BOW_VIEW_ERROR, POOLING_STREAM_ERROR
 from sentiment_rnn.inference import predict, predict_stream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +70,7 @@ def test_numpy_is_the_default_and_agrees_with_keras(models, name):
 
 
 def test_trained_model_directory_holds_the_engine_files(model_dir, tmp_path):
-    engine_json = json.loads((model_dir / artifact.ENGINE_FILE).read_text())
+    engine_json = json.loads((model_dir / ENGINE_FILE).read_text())
     assert engine_json == {
         "format_version": 2,
         "kind": "rnn",
@@ -81,7 +82,7 @@ def test_trained_model_directory_holds_the_engine_files(model_dir, tmp_path):
         "pooling": "last",
         "output_sequence_length": 0,
     }
-    with np.load(model_dir / artifact.WEIGHTS_FILE, allow_pickle=False) as weights:
+    with np.load(model_dir / WEIGHTS_FILE, allow_pickle=False) as weights:
         assert sorted(weights.files) == ONE_LAYER_WEIGHT_NAMES
     texts = ["I like this phone", "This phone is no good", "No, this phone is good", "", "qwerty"]
     by_numpy = [p.probability for p in predict(model_dir, texts)]
@@ -92,7 +93,7 @@ def test_trained_model_directory_holds_the_engine_files(model_dir, tmp_path):
 
     old = shutil.copytree(model_dir, tmp_path / "format-1")
     del engine_json["pooling"]
-    (old / artifact.ENGINE_FILE).write_text(json.dumps({**engine_json, "format_version": 1}))
+    (old / ENGINE_FILE).write_text(json.dumps({**engine_json, "format_version": 1}))
     assert [p.probability for p in predict(old, texts)] == by_numpy
 
 
@@ -244,24 +245,24 @@ def test_missing_or_damaged_engine_files(models, tmp_path):
     import shutil
 
     copy = shutil.copytree(models["gru"], tmp_path / "copy")
-    (copy / artifact.WEIGHTS_FILE).write_bytes((copy / artifact.WEIGHTS_FILE).read_bytes()[:100])
+    (copy / WEIGHTS_FILE).write_bytes((copy / WEIGHTS_FILE).read_bytes()[:100])
     assert_user_error(
         run("predict", "--model", copy, "good"),
-        f"{copy / artifact.WEIGHTS_FILE} is damaged (BadZipFile): retrain the model with `sentiment-rnn train`, "
+        f"{copy / WEIGHTS_FILE} is damaged (BadZipFile): retrain the model with `sentiment-rnn train`, "
         "or pass --engine keras.",
     )
     assert run("predict", "--model", copy, "--engine", "keras", "good").exit_code == 0
-    (copy / artifact.WEIGHTS_FILE).unlink()
+    (copy / WEIGHTS_FILE).unlink()
     assert_user_error(
         run("predict", "--model", copy, "good"),
         f"{copy} has no weights.npz, which the NumPy engine needs: retrain the model with `sentiment-rnn train`, "
         "or pass --engine keras.",
     )
     other = shutil.copytree(models["bow"], tmp_path / "other")
-    shutil.copy(models["gru"] / artifact.ENGINE_FILE, other / artifact.ENGINE_FILE)
+    shutil.copy(models["gru"] / ENGINE_FILE, other / ENGINE_FILE)
     result = run("predict", "--model", other, "good")
     assert result.exit_code == 1
-    assert result.output.startswith(f"Error: {other / artifact.WEIGHTS_FILE} does not fit engine.json (KeyError: ")
+    assert result.output.startswith(f"Error: {other / WEIGHTS_FILE} does not fit engine.json (KeyError: ")
     assert result.output.endswith("retrain the model with `sentiment-rnn train`, or pass --engine keras.\n")
 
 
@@ -270,9 +271,9 @@ def test_a_config_whose_pooling_disagrees_with_the_weights_is_refused(models, tm
     import shutil
 
     copy = shutil.copytree(models["pooled"], tmp_path / "copy")
-    config = copy / artifact.CONFIG_FILE
+    config = copy / CONFIG_FILE
     config.write_text(config.read_text().replace('pooling = "max"', 'pooling = "last"'))
-    saved = artifact.WEIGHTS_FILE if engine == "numpy" else artifact.MODEL_FILE
+    saved = WEIGHTS_FILE if engine == "numpy" else MODEL_FILE
     holder = "the weights have" if engine == "numpy" else "the model has"
     assert_user_error(
         run("predict", "--model", copy, "--engine", engine, "good"),

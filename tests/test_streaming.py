@@ -10,11 +10,12 @@ import pytest
 
 from conftest import TINY_OVERRIDES, write_csv
 from sentiment_rnn.config import load_config
-from sentiment_rnn.data import read_dataset
+from sentiment_rnn.data.formats import read_dataset
+from sentiment_rnn.data.stream import open_stream
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.models import make_tokenizer
-from sentiment_rnn.streaming import BUCKET_BOUNDARIES, batch_examples, open_stream, token_counts
 from sentiment_rnn.text import tokenize_py
+from sentiment_rnn.training.pipeline import BUCKET_BOUNDARIES, batch_examples, token_counts
 
 # Label spellings, blank and odd texts, quoting: everything the in-memory reader accepts.
 ROWS = [
@@ -188,7 +189,7 @@ def test_bucketing_needs_unpadded_sequences():
 
 def test_streaming_bucketed_training_writes_a_model_directory(tmp_path):
     from sentiment_rnn.inference import predict
-    from sentiment_rnn.training import train
+    from sentiment_rnn.training.run import train
 
     rows = [
         (f"{word} phone {'really ' * (i % 9)}", label) for i in range(40) for word, label in (("good", 1), ("bad", 0))

@@ -19,82 +19,42 @@ other names, the first line (``__label__`` or ``0 ``/``1 ``).
 from __future__ import annotations
 
 import csv
-import importlib.resources
-import json
 import re
 import tarfile
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from sentiment_rnn.config import ON_EMPTY_CHOICES
+from sentiment_rnn.config import FORMATS, IMDB_SPLITS, LINE_FORMATS
+from sentiment_rnn.data.checks import (
+    check_dataset,
+    check_encoding,
+    check_on_empty,
+    check_readable_file,
+    decode_error,
+    excerpt,
+    first_line,
+    json_lines_error_message,
+    parser_error_message,
+    shortened,
+)
+from sentiment_rnn.data.dataset import BUILTIN_CORPUS, Dataset, corpus_file
+from sentiment_rnn.data.labels import parse_label
 from sentiment_rnn.errors import SentimentError
 
-POSITIVE_LABELS = frozenset({"1", "1.0", "true", "pos", "positive"})
-NEGATIVE_LABELS = frozenset({"0", "0.0", "false", "neg", "negative"})
 FORMATS_BY_SUFFIX = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
-TABLE_FORMATS = ("csv", "tsv", "jsonl", "glue")
-LINE_FORMATS = ("fasttext", "label-text")
-FORMATS = (*TABLE_FORMATS, *LINE_FORMATS, "imdb")
+
 TARBALL_SUFFIXES = (".tar.gz", ".tgz", ".tar")
-IMDB_SPLITS = ("train", "test")
+
 FASTTEXT_PREFIX = "__label__"
 GLUE_TEXT_COLUMNS = ("sentence", "text")
 HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
-BUILTIN_CORPUS = "reviews.csv"
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """Texts with binary labels.
-
-    Attributes:
-        texts: the texts, one string each.
-        labels: int array of shape (n,), 1 = positive, 0 = negative.
-        source: where the data came from, for messages and the model's metadata.
-        skipped: rows dropped because their text was missing or blank.
-    """
-
-    texts: list[str]
-    labels: np.ndarray
-    source: str
-    skipped: int = 0
-
-    def __len__(self) -> int:
-        return len(self.texts)
-
-    def label_counts(self) -> dict[str, int]:
-        positive = int(self.labels.sum())
-        return {"positive": positive, "negative": len(self.labels) - positive}
-
-
-def corpus_file(name: str) -> Path:
-    """Path of a file shipped in the built-in corpus (the repository's ``data/``)."""
-    return Path(str(importlib.resources.files("sentiment_rnn.corpus").joinpath(name)))
 
 
 def builtin_corpus() -> Dataset:
     """The built-in corpus of product and phone reviews written for this project."""
     return read_dataset(corpus_file(BUILTIN_CORPUS))
-
-
-def parse_label(value: object, row: int, source: str, unit: str = "row") -> int:
-    """Map one label to 1 (positive) or 0 (negative); other values raise, naming the row (or line)."""
-    key = str(value).strip().lower()
-    if value is None or key in ("", "nan"):
-        raise SentimentError(
-            f"{source}, {unit} {row}: the label is missing; give every {unit} a label "
-            "(0/1, true/false, pos/neg or positive/negative)."
-        )
-    if key in POSITIVE_LABELS:
-        return 1
-    if key in NEGATIVE_LABELS:
-        return 0
-    raise SentimentError(
-        f"{source}, {unit} {row}: label {value!r} is not binary; use 0/1, true/false, pos/neg or positive/negative."
-    )
 
 
 def dataset_from_config(data_config, require_both_classes: bool = True) -> Dataset:
@@ -146,8 +106,8 @@ def read_dataset(
     Raises:
         SentimentError: with one sentence naming the file (and line) and the fix.
     """
-    _check_encoding(encoding)
-    _check_on_empty(on_empty)
+    check_encoding(encoding)
+    check_on_empty(on_empty)
     if pos is not None or neg is not None:
         if path is not None:
             raise SentimentError("Both a data path and --pos/--neg were given: pass either --data or --pos and --neg.")
@@ -157,23 +117,23 @@ def read_dataset(
             raise SentimentError(f"--pos and --neg read one text a line; --format {format} does not apply: drop it.")
         _reject_split(split, "--pos/--neg files")
         dataset = _read_pos_neg(Path(pos), Path(neg), encoding, on_empty)
-        return _checked(dataset, require_both_classes)
+        return check_dataset(dataset, require_both_classes)
     if path is None:
         raise SentimentError("No data given: pass a data path (--data) or two files with --pos and --neg.")
     path = Path(path)
     if not path.exists():
         raise SentimentError(f"Data file {path} does not exist: check the path.")
-    fmt = _resolve_format(path, format, encoding)
+    fmt = resolve_format(path, format, encoding)
     if fmt == "imdb":
         dataset = _read_imdb(path, split, encoding, on_empty)
     else:
         _reject_split(split, f"{fmt.upper()} data")
-        _check_readable_file(path, fmt)
+        check_readable_file(path, fmt)
         if fmt in LINE_FORMATS:
             dataset = _read_labelled_lines(path, fmt, encoding, on_empty)
         else:
             dataset = _read_table(path, fmt, text_column, label_column, encoding, on_empty)
-    return _checked(dataset, require_both_classes)
+    return check_dataset(dataset, require_both_classes)
 
 
 def _read_table(
@@ -195,13 +155,13 @@ def _read_table(
                 quoting=csv.QUOTE_NONE if tab_separated else csv.QUOTE_MINIMAL,
             )
     except UnicodeDecodeError:
-        raise _decode_error(path, encoding) from None
+        raise decode_error(path, encoding) from None
     except pd.errors.EmptyDataError:
         raise SentimentError(f"{path} is empty: give a file with a header and at least one row.") from None
     except pd.errors.ParserError as exc:
-        raise SentimentError(_parser_error_message(path, fmt, exc)) from None
+        raise SentimentError(parser_error_message(path, fmt, exc)) from None
     except ValueError as exc:
-        raise SentimentError(_json_lines_error_message(path, encoding, exc)) from None
+        raise SentimentError(json_lines_error_message(path, encoding, exc)) from None
     if fmt == "glue":
         columns = [str(c).strip() for c in frame.columns]
         text_column = next((c for c in GLUE_TEXT_COLUMNS if c in columns), text_column)
@@ -217,14 +177,14 @@ def frame_to_dataset(
     on_empty: str = "skip",
 ) -> Dataset:
     """Turn a pandas DataFrame into a Dataset, validating columns and labels (see :func:`read_dataset`)."""
-    _check_on_empty(on_empty)
+    check_on_empty(on_empty)
     columns = [str(c).strip() for c in frame.columns]
     frame.columns = columns
     for role, column in (("text", text_column), ("label", label_column)):
         if column not in columns:
             flag = "--text-column" if role == "text" else "--label-column"
             raise SentimentError(
-                f"{source} has no {role} column {column!r} (columns: {_shortened(columns)}): "
+                f"{source} has no {role} column {column!r} (columns: {shortened(columns)}): "
                 f"name the right one with {flag}."
             )
     if len(frame) == 0:
@@ -234,7 +194,7 @@ def frame_to_dataset(
         if text is None or (isinstance(text, float) and np.isnan(text)):
             text = ""
         builder.add(str(text), lambda label=label, row=row: parse_label(label, row, source), f"row {row}")
-    return _checked(builder.build(), require_both_classes)
+    return check_dataset(builder.build(), require_both_classes)
 
 
 class _Builder:
@@ -268,24 +228,12 @@ class _Builder:
         return Dataset(self.texts, np.asarray(self.labels, dtype=np.int32), self.source, self.skipped)
 
 
-def _checked(dataset: Dataset, require_both_classes: bool) -> Dataset:
-    if not dataset.texts:
-        empty = f" (all {dataset.skipped} are empty)" if dataset.skipped else ""
-        raise SentimentError(f"{dataset.source} has no rows with text{empty}: give at least one labelled example.")
-    if require_both_classes and len(set(dataset.labels.tolist())) < 2:
-        only = "positive" if dataset.labels[0] == 1 else "negative"
-        raise SentimentError(
-            f"{dataset.source} holds only {only} examples: a classifier needs both positive and negative ones."
-        )
-    return dataset
-
-
 def _read_lines(path: Path, encoding: str) -> list[str]:
     """The file's lines without line endings (split on \\n only); a decoding error names the line."""
     try:
         text = path.read_bytes().decode(encoding)
     except UnicodeDecodeError:
-        raise _decode_error(path, encoding) from None
+        raise decode_error(path, encoding) from None
     except OSError as exc:
         raise SentimentError(f"Cannot read {path} ({exc.strerror}): check the path and its permissions.") from None
     lines = [line.removesuffix("\r") for line in text.split("\n")]
@@ -304,7 +252,7 @@ def _read_labelled_lines(path: Path, fmt: str, encoding: str, on_empty: str = "s
             label, sep, text = line.lstrip().partition(" ")
             if not sep:
                 raise SentimentError(
-                    f"{path}, line {number}: expected a label, a space and a text, got {_excerpt(line)}."
+                    f"{path}, line {number}: expected a label, a space and a text, got {excerpt(line)}."
                 )
         builder.add(
             text.strip(),
@@ -319,7 +267,7 @@ def _split_fasttext(line: str, path: Path, number: int) -> tuple[str, str]:
     labels = [w[len(FASTTEXT_PREFIX) :] for w in words if w.startswith(FASTTEXT_PREFIX)]
     if not words[0].startswith(FASTTEXT_PREFIX):
         raise SentimentError(
-            f"{path}, line {number}: expected a fastText line such as '__label__1 some text', got {_excerpt(line)}."
+            f"{path}, line {number}: expected a fastText line such as '__label__1 some text', got {excerpt(line)}."
         )
     if len(labels) != 1:
         raise SentimentError(
@@ -335,7 +283,7 @@ def _read_pos_neg(pos: Path, neg: Path, encoding: str, on_empty: str = "skip") -
     for path, label in ((pos, 1), (neg, 0)):
         if not path.exists():
             raise SentimentError(f"Data file {path} does not exist: check the path.")
-        _check_readable_file(path, "lines")
+        check_readable_file(path, "lines")
         for number, line in enumerate(_read_lines(path, encoding), start=1):
             builder.add(line.strip(), label, f"line {number} of {path}")
     return builder.build()
@@ -393,12 +341,12 @@ def _imdb_tar_members(path: Path, pattern: re.Pattern) -> list[tuple[str, int, b
                     members.append((member.name, int(match[1] == "pos"), handle.read()))
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise SentimentError(
-            f"{path} is not a readable tar archive ({_first_line(exc)}): give an intact .tar.gz such as aclImdb_v1.tar.gz."
+            f"{path} is not a readable tar archive ({first_line(exc)}): give an intact .tar.gz such as aclImdb_v1.tar.gz."
         ) from None
     return members
 
 
-def _resolve_format(path: Path, format: str, encoding: str) -> str:
+def resolve_format(path: Path, format: str, encoding: str) -> str:
     if format != "auto":
         if format not in FORMATS:
             raise SentimentError(f"Unknown format {format!r}: use one of {', '.join(FORMATS)}.")
@@ -449,89 +397,3 @@ def _first_line_of(path: Path, encoding: str) -> str:
 def _reject_split(split: str | None, what: str) -> None:
     if split is not None:
         raise SentimentError(f"--split applies to the IMDB layout only, not to {what}: drop --split.")
-
-
-def _check_encoding(encoding: str) -> None:
-    import codecs
-
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise SentimentError(
-            f"Unknown encoding {encoding!r}: use a Python codec name such as utf-8 or cp1252."
-        ) from None
-
-
-def _check_on_empty(on_empty: str) -> None:
-    if on_empty not in ON_EMPTY_CHOICES:
-        raise SentimentError(f"on_empty must be one of {', '.join(ON_EMPTY_CHOICES)}, got {on_empty!r}.")
-
-
-def _check_readable_file(path: Path, fmt: str) -> None:
-    if path.is_dir():
-        raise SentimentError(
-            f"Data path {path} is a directory: pass a {fmt} file, or --format imdb for the IMDB layout."
-        )
-    if path.stat().st_size == 0:
-        wanted = "a header and at least one row" if fmt in TABLE_FORMATS else "at least one line"
-        raise SentimentError(f"{path} is empty: give a file with {wanted}.")
-
-
-def _decode_error(path: Path, encoding: str) -> SentimentError:
-    return SentimentError(
-        f"{path}, {_undecodable_line(path, encoding)}: not valid {encoding}; pass the file's encoding, "
-        "e.g. --encoding cp1252."
-    )
-
-
-def _undecodable_line(path: Path, encoding: str) -> str:
-    """Where the first undecodable bytes are, as "line N (byte 0xXX)"."""
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                raw.decode(encoding)
-            except UnicodeDecodeError as exc:
-                return f"line {number} (byte 0x{raw[exc.start]:02x})"
-    return "somewhere"
-
-
-def _excerpt(line: str, limit: int = 40) -> str:
-    return repr(line if len(line) <= limit else line[:limit] + "...")
-
-
-def _shortened(columns: list[str], width: int = 30, count: int = 10) -> str:
-    """Column names for a message: each cut to ``width`` characters, at most ``count`` of them."""
-    if not columns:
-        return "none"
-    names = [name if len(name) <= width else name[: width - 1] + "\u2026" for name in columns[:count]]
-    more = f", and {len(columns) - count} more" if len(columns) > count else ""
-    return ", ".join(names) + more
-
-
-def _parser_error_message(path: Path, fmt: str, exc: Exception) -> str:
-    """A one-line message for a pandas ParserError, naming the line when pandas does."""
-    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-    if match is None:
-        return f"{path} is not well-formed {fmt.upper()} ({_first_line(exc)}): fix the file."
-    expected, line, seen = match.groups()
-    hint = "put texts that contain commas in double quotes" if fmt == "csv" else "remove tabs from texts"
-    return f"{path}, line {line}: expected {expected} fields, saw {seen}; {hint}, or fix the row."
-
-
-def _json_lines_error_message(path: Path, encoding: str, exc: Exception) -> str:
-    """A one-line message naming the first line of ``path`` that is not a JSON object."""
-    with path.open(encoding=encoding) as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except ValueError as error:
-                return f"{path}, line {number}: not valid JSON ({error.msg}); write one JSON object per line."
-            if not isinstance(value, dict):
-                return f"{path}, line {number}: not a JSON object; write one JSON object per line."
-    return f"{path} is not valid JSON Lines ({_first_line(exc)}): write one JSON object per line."
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -26,11 +26,8 @@ pass reads it again from disk, a few thousand rows at a time.
   every epoch; a file sorted by label needs a buffer that spans the sort or a
   shuffled copy of the file.
 
-Length bucketing (``train.bucket_by_length = true``) groups texts of similar
-token counts into batches (``tf.data.Dataset.bucket_by_sequence_length``), so a
-batch is padded to its own longest text and short texts do not wait on long
-ones. Padding is masked in the model, so only speed changes, not what a text
-gets as its prediction.
+Batches of similar length (``train.bucket_by_length``) are made by
+``sentiment_rnn.training.pipeline.batch_examples``, for streamed and in-memory data alike.
 """
 
 from __future__ import annotations
@@ -42,31 +39,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sentiment_rnn.config import Config
-from sentiment_rnn.data import (
-    BUILTIN_CORPUS,
-    NEGATIVE_LABELS,
-    POSITIVE_LABELS,
-    _check_readable_file,
-    _resolve_format,
-    _shortened,
-    corpus_file,
-    parse_label,
-)
+from sentiment_rnn.data.checks import check_readable_file, shortened
+from sentiment_rnn.data.dataset import BUILTIN_CORPUS, corpus_file
+from sentiment_rnn.data.formats import resolve_format
+from sentiment_rnn.data.labels import NEGATIVE_LABELS, POSITIVE_LABELS, parse_label
 from sentiment_rnn.errors import SentimentError
 
-STREAMING_FORMATS = ("csv", "tsv", "jsonl")  # the formats a stream can read (see data.FORMATS)
+STREAMING_FORMATS = ("csv", "tsv", "jsonl")  # the formats a stream can read (see config.FORMATS)
 READ_BATCH = 4096  # rows parsed together (vectorized string ops), then unbatched
-# Token-count limits of the length buckets: a batch holds texts within one interval,
-# so it is padded by at most about a quarter of its length.
-BUCKET_BOUNDARIES = (
-    *(2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 112, 128),
-    *(160, 192, 224, 256, 320, 384, 448, 512, 640, 768, 896, 1024),
-)
 # What Python's str.strip() removes, as an RE2 class: ASCII whitespace, the
 # information separators U+001C..U+001F, NEL and every Unicode separator (Z*).
 STRIPPED_CHARACTERS = r"[\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f}\x{85}\p{Z}]"
 VALIDATION_RESOLUTION = 1_000_000  # fingerprint buckets deciding the validation split
-BUCKETED_BATCH_SHUFFLE = 32  # batches shuffled after bucketing, so lengths do not come in runs
 
 
 @dataclass(frozen=True)
@@ -276,13 +260,13 @@ def row_source(config: Config) -> RowSource:
     path = Path(data.path) if data.path else corpus_file(BUILTIN_CORPUS)
     if not path.exists():
         raise SentimentError(f"Data file {path} does not exist: check the path.")
-    fmt = _resolve_format(path, data.format, data.encoding)
+    fmt = resolve_format(path, data.format, data.encoding)
     if fmt not in STREAMING_FORMATS:
         raise SentimentError(
             f"data.streaming reads CSV, TSV or JSON Lines, not {fmt} data ({path}): "
             "set data.streaming = false to read it in memory."
         )
-    _check_readable_file(path, fmt)
+    check_readable_file(path, fmt)
     try:
         codecs.lookup(data.encoding)
     except LookupError:
@@ -309,7 +293,7 @@ def row_source(config: Config) -> RowSource:
         if column not in columns:
             flag = "--text-column" if role == "text" else "--label-column"
             raise SentimentError(
-                f"{path} has no {role} column {column!r} (columns: {_shortened(columns)}): "
+                f"{path} has no {role} column {column!r} (columns: {shortened(columns)}): "
                 f"name the right one with {flag}."
             )
         indices.append(columns.index(column))
@@ -417,46 +401,3 @@ def open_stream(config: Config, tokenizer):
     train = StreamPart(source, False, split, seed, counts["train"], buffer, vocabulary)
     validation = StreamPart(source, True, split, seed, counts["validation"], buffer)
     return summary, train, validation
-
-
-def token_counts(texts):
-    """Number of tokens of each text (B,) string -> (B,) int32, as the model's tokenizer splits it."""
-    import tensorflow as tf
-
-    from sentiment_rnn.text import standardize
-
-    return tf.cast(tf.strings.split(standardize(texts)).row_lengths(), tf.int32)
-
-
-def batch_examples(examples, batch_size: int, bucket_by_length: bool = False):
-    """Batch a stream of ``(text, label)`` pairs, optionally grouping texts of similar length.
-
-    Args:
-        examples: unbatched ``tf.data`` of (text () string, label () float32).
-        batch_size: texts per batch (the last batch of each bucket may be smaller).
-        bucket_by_length: group by token count into the :data:`BUCKET_BOUNDARIES`
-            intervals; a batch is emitted when its bucket is full, then batches are
-            shuffled within a buffer of :data:`BUCKETED_BATCH_SHUFFLE` (seeded by the
-            global seed that ``seed_everything`` sets).
-
-    Returns:
-        ``tf.data`` of (text (B,) string, label (B,) float32).
-    """
-    import tensorflow as tf
-
-    if not bucket_by_length:
-        return examples.batch(batch_size)
-    with_lengths = (
-        examples.batch(READ_BATCH)
-        .map(lambda text, label: (text, label, token_counts(text)), num_parallel_calls=tf.data.AUTOTUNE)
-        .unbatch()
-    )
-    grouped = with_lengths.bucket_by_sequence_length(
-        lambda text, label, length: length,
-        bucket_boundaries=list(BUCKET_BOUNDARIES),
-        bucket_batch_sizes=[batch_size] * (len(BUCKET_BOUNDARIES) + 1),
-        no_padding=True,
-    )
-    # Buckets fill at different rates and flush in bucket order at the end of the
-    # data: shuffling whole batches keeps steps on short and long texts interleaved.
-    return grouped.map(lambda text, label, length: (text, label)).shuffle(BUCKETED_BATCH_SHUFFLE)

@@ -50,7 +50,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from sentiment_rnn import artifact
+from sentiment_rnn.artifact.atomic import staged_directory
 from sentiment_rnn.config import Config
 from sentiment_rnn.errors import SentimentError
 
@@ -117,7 +117,7 @@ def is_chief() -> bool:
 def worker_output(out_dir: Path) -> Iterator[Path]:
     """The chief stages ``out_dir`` atomically; other workers write into a scratch directory that is removed."""
     if is_chief():
-        with artifact.staged_directory(out_dir) as staging:
+        with staged_directory(out_dir) as staging:
             yield staging
     else:
         with tempfile.TemporaryDirectory(prefix="sentiment-rnn-worker-") as scratch:
@@ -195,8 +195,8 @@ def fit_distributed(config: Config, split, history_csv: Path | None = None, verb
         SentimentError: a cluster that is not described, a batch size the
             replicas cannot share.
     """
-    from sentiment_rnn.models import compile_model, make_tokenizer
-    from sentiment_rnn.training import adapt_tokenizer, build_training_model, seed_everything
+    from sentiment_rnn.models import build_training_model, compile_model, make_tokenizer
+    from sentiment_rnn.training.pipeline import adapt_tokenizer, seed_everything
 
     strategy = make_strategy(config.train.distribute)
     seed_everything(config.train.seed)
@@ -209,7 +209,7 @@ def fit_distributed(config: Config, split, history_csv: Path | None = None, verb
     trained, history = fit_replicated(strategy, config, split, tokenizer, from_tokens, history_csv, verbose)
     losses = history.history.get("loss", [])
     if not np.all(np.isfinite(losses)):
-        from sentiment_rnn.training import TrainingDiverged
+        from sentiment_rnn.errors import TrainingDiverged
 
         raise TrainingDiverged(int(np.argmin(np.isfinite(losses))) + 1)
     return trained, history
@@ -226,8 +226,7 @@ def shard_batches(config: Config, train_data, context):
     Every worker shuffles with the same seed, then keeps every N-th example
     from its own offset, so the shards are disjoint and together cover the data.
     """
-    from sentiment_rnn.streaming import batch_examples
-    from sentiment_rnn.training import example_stream
+    from sentiment_rnn.training.pipeline import batch_examples, example_stream
 
     train = config.train
     examples = example_stream(train_data, train.seed).shard(context.num_input_pipelines, context.input_pipeline_id)
@@ -258,7 +257,7 @@ def fit_replicated(strategy, config: Config, split, tokenizer, from_tokens, hist
     import keras
     import tensorflow as tf
 
-    from sentiment_rnn.training import validation_batches
+    from sentiment_rnn.training.pipeline import validation_batches
 
     train = config.train
     replicas = strategy.num_replicas_in_sync

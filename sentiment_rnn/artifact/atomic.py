@@ -1,0 +1,184 @@
+"""Atomic directory writes and their locks, for any directory a command replaces.
+
+Saving writes everything to a temporary directory beside the target and
+renames it into place only when complete, so an interrupted or failed run
+never leaves a half-written directory and never damages the one that was there.
+While a run writes ``NAME``, it holds an exclusive lock on ``.NAME.lock``
+beside it, so a second run into the same directory is refused; whoever takes
+the lock first removes what killed runs left behind (``.NAME.tmp-*``) and puts
+back a directory a kill caught in the middle of the final swap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import glob
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from sentiment_rnn.errors import SentimentError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock
+    fcntl = None
+
+
+@contextlib.contextmanager
+def staged_directory(target: str | Path) -> Iterator[Path]:
+    """Yield a fresh temporary directory that replaces ``target`` on success.
+
+    On any exception (including KeyboardInterrupt) the temporary directory is
+    removed and ``target`` is left as it was. The target's lock is held
+    throughout (see :func:`target_lock`).
+    """
+    target = Path(target)
+    with target_lock(target):
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=_parent(target)))
+        try:
+            yield staging
+            _replace_directory(staging, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _replace_directory(staging: Path, target: Path) -> None:
+    """Move ``staging`` to ``target``; an existing target is swapped out, then removed.
+
+    On Linux the two directories are exchanged in one atomic ``renameat2``
+    call. Elsewhere the old one is first renamed to ``.NAME.old-*``; a kill
+    between the two renames leaves it there, and the next run that takes the
+    lock puts it back (see :func:`_recover_and_clean`).
+    """
+    if target.exists() and _exchange(staging, target):
+        shutil.rmtree(staging, ignore_errors=True)  # now holds the old directory
+    elif target.exists():
+        retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        os.rename(target, retired / target.name)
+        os.rename(staging, target)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.rename(staging, target)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Atomically swap two paths with Linux ``renameat2(RENAME_EXCHANGE)``; False where unsupported."""
+    at_fdcwd, rename_exchange = -100, 2
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    result = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange)
+    return result == 0
+
+
+def _parent(target: Path) -> Path:
+    return target.parent if str(target.parent) else Path(".")
+
+
+def lock_path(target: str | Path) -> Path:
+    """The lock file of a model directory: ``.NAME.lock`` beside it."""
+    target = Path(target)
+    return _parent(target) / f".{target.name}.lock"
+
+
+def backup_path(target: str | Path) -> Path:
+    """Where training keeps its per-epoch backup for ``--resume``: ``.NAME.backup`` beside the target."""
+    target = Path(target)
+    return _parent(target) / f".{target.name}.backup"
+
+
+_held_locks: dict[Path, int] = {}
+
+
+@contextlib.contextmanager
+def target_lock(target: str | Path) -> Iterator[None]:
+    """Hold the exclusive lock of ``target`` (``flock`` on ``.NAME.lock``), re-entrant in one process.
+
+    ``target`` must be a directory or not exist. The lock file holds the
+    owner's pid and is removed on release; the kernel releases the lock of a
+    killed process, so a stale file never blocks. Where ``fcntl`` is missing
+    (Windows), nothing is locked.
+
+    Raises:
+        SentimentError: another process holds the lock, or the parent directory cannot be created.
+    """
+    target = Path(target)
+    parent = _parent(target)
+    if target.name in ("", ".", ".."):
+        raise SentimentError(f"Output path {target} names no directory: pass a new directory name to --out.")
+    if target.exists() and not target.is_dir():
+        raise SentimentError(f"Output path {target} exists and is not a directory: choose another --out.")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SentimentError(f"Cannot create {parent} ({exc.strerror}): choose another --out.") from None
+    path = lock_path(target)
+    key = path.resolve()
+    if key in _held_locks:
+        _held_locks[key] += 1
+        try:
+            yield
+        finally:
+            _held_locks[key] -= 1
+        return
+    descriptor = _acquire(path, target)
+    _held_locks[key] = 1
+    try:
+        _recover_and_clean(target)
+        yield
+    finally:
+        del _held_locks[key]
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        os.close(descriptor)
+
+
+def _acquire(path: Path, target: Path) -> int:
+    """Open and flock ``path``; retry if a finishing owner unlinked it between our open and flock."""
+    while True:
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise SentimentError(
+                f"Cannot create the lock file {path} ({exc.strerror}): choose another --out."
+            ) from None
+        if fcntl is None:
+            return descriptor
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.read(descriptor, 32).decode("ascii", "replace").strip() or "unknown"
+            os.close(descriptor)
+            raise SentimentError(
+                f"Another sentiment-rnn run (pid {owner}) is writing {target}: "
+                "wait for it to finish or choose another --out."
+            ) from None
+        try:
+            current = os.stat(path).st_ino
+        except FileNotFoundError:
+            current = None
+        if current == os.fstat(descriptor).st_ino:
+            os.ftruncate(descriptor, 0)
+            os.write(descriptor, f"{os.getpid()}\n".encode("ascii"))
+            return descriptor
+        os.close(descriptor)
+
+
+def _recover_and_clean(target: Path) -> None:
+    """Under the lock: put back a directory stranded mid-swap, remove staging left by killed runs."""
+    pattern = f".{glob.escape(target.name)}"
+    parent = _parent(target)
+    retired = sorted(parent.glob(pattern + ".old-*"))
+    if not target.exists():
+        for directory in retired:
+            if (directory / target.name).is_dir():
+                os.rename(directory / target.name, target)
+                break
+    for stale in [*parent.glob(pattern + ".tmp-*"), *retired]:
+        shutil.rmtree(stale, ignore_errors=True)

@@ -1,0 +1,222 @@
+"""The NumPy engine's files in a model directory: ``engine.json`` (the architecture) and ``weights.npz``.
+
+Writing takes the arrays out of a trained Keras model; reading builds an
+engine (``sentiment_rnn.engine``) from them and checks it against ``config.toml``.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sentiment_rnn.artifact.files import (
+    ENGINE_FILE,
+    VOCABULARY_FILE,
+    WEIGHTS_FILE,
+    check_architecture_matches_config,
+    write_json,
+)
+from sentiment_rnn.engine.cells import CELL_CLASSES, MERGES, Cell, RecurrentLayer
+from sentiment_rnn.engine.models import BagOfWordsEngine, Engine, RecurrentEngine, Vocabulary
+from sentiment_rnn.errors import SentimentError
+
+ENGINE_FORMAT_VERSION = 2  # 2 added model.pooling (a file without it pools "last")
+
+# ---------------------------------------------------------------- files
+
+
+def architecture_of(config) -> dict[str, Any]:
+    """What ``engine.json`` records about a model: the architecture the weights need."""
+    m = config.model
+    if m.kind == "bow":
+        return {
+            "format_version": ENGINE_FORMAT_VERSION,
+            "kind": "bow",
+            "ngrams": m.ngrams,
+            "hidden_layers": m.hidden_layers,
+        }
+    return {
+        "format_version": ENGINE_FORMAT_VERSION,
+        "kind": "rnn",
+        "cell": m.cell,
+        "layers": m.layers,
+        "units": m.units,
+        "bidirectional": m.bidirectional,
+        "merge_mode": m.merge_mode,
+        "pooling": m.pooling,
+        "output_sequence_length": config.tokenizer.output_sequence_length,
+    }
+
+
+def weights_of(model, model_config) -> dict[str, np.ndarray]:
+    """The arrays of a built Keras model (from ``models.build_model``) with ``[model]`` section ``model_config``, by name.
+
+    Names: ``embedding``; ``recurrent_<i>.<forward|backward>.<kernel|recurrent_kernel|bias>``;
+    ``hidden_<i>.<kernel|bias>``; ``head.<kernel|bias>``.
+    """
+    from sentiment_rnn.models import EMBEDDING_LAYER, HEAD_LAYER, recurrent_layer_name
+
+    arrays: dict[str, np.ndarray] = {}
+
+    def add(prefix: str, layer) -> None:
+        names = [variable.path.rsplit("/", 1)[-1] for variable in layer.weights]
+        for name, value in zip(names, layer.get_weights()):
+            arrays[f"{prefix}.{name}"] = np.asarray(value, dtype=np.float32)
+
+    if model_config.kind == "bow":
+        for index in range(model_config.hidden_layers):
+            add(f"hidden_{index}", model.get_layer(f"hidden_{index}"))
+    else:
+        arrays["embedding"] = np.asarray(model.get_layer(EMBEDDING_LAYER).get_weights()[0], dtype=np.float32)
+        for index in range(model_config.layers):
+            name = recurrent_layer_name(index)
+            if model_config.bidirectional:
+                wrapper = model.get_layer(f"bidirectional_{index}")
+                add(f"{name}.forward", wrapper.forward_layer)
+                add(f"{name}.backward", wrapper.backward_layer)
+            else:
+                add(f"{name}.forward", model.get_layer(name))
+    add("head", model.get_layer(HEAD_LAYER))
+    return arrays
+
+
+def write_engine_files(model, config, directory: str | Path) -> None:
+    """Write ``weights.npz`` and ``engine.json`` for a trained model into ``directory``."""
+
+    directory = Path(directory)
+    np.savez(directory / WEIGHTS_FILE, **weights_of(model, config.model))
+    write_json(directory / ENGINE_FILE, architecture_of(config))
+
+
+def build_engine(architecture: dict[str, Any], arrays: dict[str, np.ndarray], vocabulary: Sequence[str]) -> Engine:
+    """An engine from an architecture (as in ``engine.json``), named arrays and the vocabulary.
+
+    Raises:
+        KeyError, ValueError, TypeError: missing or inconsistent entries (see :func:`load_engine`).
+    """
+    words = Vocabulary(vocabulary)
+    if architecture["kind"] == "bow":
+        names = [f"hidden_{i}" for i in range(int(architecture["hidden_layers"]))] + ["head"]
+        return BagOfWordsEngine(
+            words, int(architecture["ngrams"]), [(arrays[f"{n}.kernel"], arrays[f"{n}.bias"]) for n in names]
+        )
+    if architecture["kind"] != "rnn":
+        raise ValueError(f"unknown model kind {architecture['kind']!r}")
+    cell_class = CELL_CLASSES[architecture["cell"]]
+    if architecture["bidirectional"] and architecture["merge_mode"] not in MERGES:
+        raise ValueError(f"unknown merge mode {architecture['merge_mode']!r}")
+
+    def cell(prefix: str) -> Cell:
+        return cell_class(arrays[f"{prefix}.kernel"], arrays[f"{prefix}.recurrent_kernel"], arrays[f"{prefix}.bias"])
+
+    layers = []
+    for index in range(int(architecture["layers"])):
+        prefix = f"recurrent_{index}"
+        backward = cell(f"{prefix}.backward") if architecture["bidirectional"] else None
+        layers.append(RecurrentLayer(cell(f"{prefix}.forward"), backward, architecture["merge_mode"]))
+    return RecurrentEngine(
+        words,
+        arrays["embedding"],
+        layers,
+        arrays["head.kernel"],
+        arrays["head.bias"],
+        int(architecture.get("output_sequence_length", 0)),
+        architecture.get("pooling", "last"),
+    )
+
+
+def load_engine(directory: str | Path, config=None) -> Engine:
+    """Read ``engine.json``, ``weights.npz`` (no pickle) and ``vocabulary.json`` from a model directory.
+
+    Args:
+        directory: the model directory.
+        config: its ``config.toml`` (a Config), to check the weights against; None skips the check.
+
+    Raises:
+        SentimentError: missing files (a directory written before the NumPy
+            engine existed), damaged files, a newer engine format, or weights
+            that disagree with ``config``.
+    """
+
+    directory = Path(directory)
+    fix = "retrain the model with `sentiment-rnn train`, or pass --engine keras"
+    for name in (ENGINE_FILE, WEIGHTS_FILE, VOCABULARY_FILE):
+        if not (directory / name).is_file():
+            raise SentimentError(f"{directory} has no {name}, which the NumPy engine needs: {fix}.")
+    engine_file, weights_file = directory / ENGINE_FILE, directory / WEIGHTS_FILE
+    architecture = _read_json(engine_file, fix)
+    vocabulary = _read_json(directory / VOCABULARY_FILE, fix)
+    version = architecture.get("format_version") if isinstance(architecture, dict) else None
+    if not isinstance(version, int):
+        raise SentimentError(f"{engine_file} has no valid format_version: {fix}.")
+    if version > ENGINE_FORMAT_VERSION:
+        raise SentimentError(
+            f"{engine_file} has engine format {version}, but this sentiment-rnn reads format "
+            f"{ENGINE_FORMAT_VERSION} at most: upgrade sentiment-rnn, or pass --engine keras."
+        )
+    try:
+        with np.load(weights_file, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise SentimentError(f"{weights_file} is damaged ({type(exc).__name__}): {fix}.") from None
+    try:
+        engine = build_engine(architecture, arrays, vocabulary)
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
+        raise SentimentError(
+            f"{weights_file} does not fit {ENGINE_FILE} ({type(exc).__name__}: {exc}): {fix}."
+        ) from None
+    if config is not None:
+        check_engine_matches_config(engine, config, directory)
+    return engine
+
+
+def engine_architecture(engine: Engine) -> dict[str, Any]:
+    """The config keys an engine's weights determine, as ``{"section.key": value}``."""
+    if isinstance(engine, BagOfWordsEngine):
+        facts: dict[str, Any] = {"model.kind": "bow", "model.hidden_layers": len(engine.dense_layers) - 1}
+        if len(engine.dense_layers) > 1:
+            facts["model.hidden_units"] = engine.dense_layers[0][0].shape[1]
+        facts["model.ngrams"] = engine.ngrams
+        return facts
+    top = engine.layers[-1]
+    facts = {
+        "model.kind": "rnn",
+        "model.output_dim": engine.embedding.shape[1],
+        "model.layers": len(engine.layers),
+        "model.bidirectional": top.backward is not None,
+    }
+    if top.backward is not None:
+        facts["model.merge_mode"] = top.merge_mode
+    cell_names = {cell_class: name for name, cell_class in CELL_CLASSES.items()}
+    facts["model.cell"] = cell_names[type(top.forward)]
+    facts["model.units"] = top.forward.units
+    facts["model.pooling"] = engine.pooling
+    facts["tokenizer.output_sequence_length"] = engine.output_sequence_length
+    return facts
+
+
+def check_engine_matches_config(engine: Engine, config, directory: Path) -> None:
+    """Refuse weights that disagree with the config.toml beside them (an edited or mixed-up directory)."""
+
+    check_architecture_matches_config(engine_architecture(engine), config, directory, WEIGHTS_FILE, "the weights have")
+
+
+def _read_json(file: Path, fix: str) -> Any:
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SentimentError(f"{file} is unreadable ({exc}): {fix}.") from None
+
+
+def engine_from_keras(model, config, vocabulary: Sequence[str] | None = None) -> Engine:
+    """An engine holding the weights of a built Keras model, without writing files (for tests and comparisons)."""
+    from sentiment_rnn.models import TOKENIZER_LAYER
+
+    if vocabulary is None:
+        vocabulary = model.get_layer(TOKENIZER_LAYER).get_vocabulary()
+    return build_engine(architecture_of(config), weights_of(model, config.model), vocabulary)

@@ -1,0 +1,96 @@
+"""The files of a model directory: their names, the format version, JSON in and out, the metadata.
+
+A model directory holds:
+    model.keras      the end-to-end Keras model (raw strings in, probability out)
+    config.toml      the resolved config it was trained with
+    vocabulary.json  the tokenizer's vocabulary, index = token id
+    metrics.json     validation metrics of the restored (best) weights
+    history.csv      per-epoch training and validation metrics
+    training.png     the training curve (only when matplotlib is installed)
+    meta.json        format version, package and library versions, date, training data summary
+    weights.npz      the same weights as plain NumPy arrays, for the NumPy engine (loaded without pickle)
+    engine.json      the architecture the NumPy engine needs (cell, layers, units, bidirectional, ...)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sentiment_rnn.config import Config
+from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.version import __version__
+
+FORMAT_VERSION = 1
+MODEL_FILE = "model.keras"
+CONFIG_FILE = "config.toml"
+VOCABULARY_FILE = "vocabulary.json"
+METRICS_FILE = "metrics.json"
+HISTORY_FILE = "history.csv"
+META_FILE = "meta.json"
+WEIGHTS_FILE = "weights.npz"
+ENGINE_FILE = "engine.json"
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def meta_for(config: Config, dataset_summary: dict[str, Any]) -> dict[str, Any]:
+    import datetime
+
+    return {
+        "format_version": FORMAT_VERSION,
+        "package_version": __version__,
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "model_kind": config.model.kind,
+        "versions": library_versions(),
+        "data": dataset_summary,
+    }
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and the libraries that wrote (and can read) a model directory."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": platform.python_version()}
+    for name in ("tensorflow", "keras", "numpy"):
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def check_architecture_matches_config(
+    architecture: dict[str, Any], config: Config, path: Path, file_name: str, holder: str
+) -> None:
+    """Compare ``{"section.key": value}`` read off a saved file with ``config``; raise on the first difference.
+
+    Args:
+        architecture: values read from the saved weights, keyed like config keys.
+        config: the config.toml of the model directory ``path``.
+        file_name: the saved file the values came from, for the message.
+        holder: how the message names that file's side, e.g. "the model has".
+    """
+    sections = {"model": config.model, "tokenizer": config.tokenizer}
+    for name, actual in architecture.items():
+        section, key = name.split(".")
+        expected = getattr(sections[section], key)
+        if expected != actual:
+            raise SentimentError(
+                f"{path / CONFIG_FILE} does not match {path / file_name}: the config says {name} = "
+                f"{expected!r} but {holder} {actual!r}; restore the config.toml it was trained with, "
+                "or retrain the model."
+            )
+
+
+def read_json(file: Path, directory: Path) -> Any:
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SentimentError(f"{directory} is missing {file.name}: retrain the model.") from None
+    except (OSError, ValueError) as exc:
+        raise SentimentError(f"{file} is unreadable ({exc}): the directory is corrupt; retrain the model.") from None

@@ -1,0 +1,172 @@
+"""Opening a model directory: its config and metadata checked, ``model.keras`` and the NumPy engine loaded on demand.
+
+Loading keeps Keras's ``safe_mode`` on: no code from the directory is run, and
+a model file whose architecture disagrees with ``config.toml`` is refused.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sentiment_rnn.artifact.files import (
+    CONFIG_FILE,
+    FORMAT_VERSION,
+    META_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    VOCABULARY_FILE,
+    check_architecture_matches_config,
+    read_json,
+)
+from sentiment_rnn.config import Config, load_config
+from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.version import __version__
+
+
+@dataclass
+class ModelDirectory:
+    """What a model directory holds, read and checked; ``model`` and ``engine`` are loaded on demand."""
+
+    path: Path
+    config: Config
+    meta: dict[str, Any]
+    _model: Any = None
+    _engine: Any = None
+
+    @property
+    def model(self):
+        """The Keras model (imports TensorFlow)."""
+        if self._model is None:
+            self._model = load_keras_model(self.path, self.config)
+        return self._model
+
+    @property
+    def engine(self):
+        """The NumPy engine (see ``sentiment_rnn.engine``; no TensorFlow)."""
+        if self._engine is None:
+            from sentiment_rnn.artifact.engine_files import load_engine
+
+            self._engine = load_engine(self.path, self.config)
+        return self._engine
+
+    def metrics(self) -> dict[str, Any]:
+        return read_json(self.path / METRICS_FILE, self.path)
+
+    def vocabulary(self) -> list[str]:
+        return read_json(self.path / VOCABULARY_FILE, self.path)
+
+
+def open_model_dir(path: str | Path) -> ModelDirectory:
+    """Check a model directory and read its config and metadata (without TensorFlow).
+
+    Raises:
+        SentimentError: missing or empty directory, missing files, a newer format.
+    """
+    path = Path(path)
+    retrain = "train one with `sentiment-rnn train --out DIR` or pass --model DIR"
+    if not path.exists():
+        raise SentimentError(f"Model directory {path} does not exist: {retrain}.")
+    if not path.is_dir():
+        raise SentimentError(f"Model path {path} is not a directory: {retrain}.")
+    meta_path = path / META_FILE
+    if not meta_path.exists():
+        raise SentimentError(f"{path} is not a sentiment-rnn model directory (no {META_FILE}): {retrain}.")
+    meta = read_json(meta_path, path)
+    version = meta.get("format_version") if isinstance(meta, dict) else None
+    if not isinstance(version, int):
+        raise SentimentError(f"{meta_path} has no valid format_version: the directory is corrupt; retrain the model.")
+    if version > FORMAT_VERSION:
+        raise SentimentError(
+            f"{path} has model format {version} (written by sentiment-rnn {meta.get('package_version', '?')}), "
+            f"but this sentiment-rnn {__version__} reads format {FORMAT_VERSION} at most: upgrade sentiment-rnn."
+        )
+    for name in (MODEL_FILE, CONFIG_FILE):
+        if not (path / name).is_file():
+            raise SentimentError(f"{path} is missing {name}: the directory is incomplete; retrain the model.")
+    config = load_config(path / CONFIG_FILE)
+    return ModelDirectory(path, config, meta)
+
+
+def load_keras_model(path: Path, config: Config | None = None):
+    """Load ``model.keras`` in safe mode and check it against ``config`` (the directory's config.toml).
+
+    Raises:
+        SentimentError: a damaged archive, a model that carries code (a Lambda
+            layer or other unsafe object, which safe mode refuses), or an
+            architecture that disagrees with ``config``.
+    """
+    from sentiment_rnn.models import register_keras_objects
+    from sentiment_rnn.tf_setup import import_keras
+
+    keras = import_keras()
+    register_keras_objects()
+    _check_archive(path / MODEL_FILE)
+    try:
+        model = keras.saving.load_model(path / MODEL_FILE, safe_mode=True)
+    except Exception as exc:  # Keras raises many types for a damaged archive
+        if "safe_mode" in str(exc):
+            raise SentimentError(
+                f"Refusing to load {path / MODEL_FILE}: it contains code (such as a Lambda layer), which "
+                "sentiment-rnn never runs; retrain the model with `sentiment-rnn train`."
+            ) from None
+        raise SentimentError(
+            f"Cannot load {path / MODEL_FILE}: the file is damaged or not a sentiment-rnn model; "
+            "retrain it with `sentiment-rnn train`."
+        ) from None
+    if config is not None:
+        check_model_matches_config(model, config, path)
+    return model
+
+
+def _check_archive(file: Path) -> None:
+    """Refuse a ``.keras`` file that is not a complete zip archive or fails its CRC checks."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            damaged = archive.testzip()
+    except (OSError, zipfile.BadZipFile, EOFError):
+        damaged = "the archive"
+    if damaged is not None:
+        raise SentimentError(
+            f"Cannot load {file}: the file is damaged or not a sentiment-rnn model; "
+            "retrain it with `sentiment-rnn train`."
+        )
+
+
+def model_architecture(model) -> dict[str, Any]:
+    """The config keys a built or loaded model's layers determine, as ``{"section.key": value}``."""
+    from sentiment_rnn.models import EMBEDDING_LAYER, POOLING_LAYER, TOKENIZER_LAYER
+
+    layers = {layer.name: layer for layer in model.layers}
+    facts: dict[str, Any] = {}
+    if TOKENIZER_LAYER in layers:
+        tokenizer = layers[TOKENIZER_LAYER].get_config()
+        facts["tokenizer.max_tokens"] = tokenizer.get("max_tokens")
+    if EMBEDDING_LAYER not in layers:
+        facts["model.kind"] = "bow"
+        hidden = [layer for name, layer in layers.items() if name.startswith("hidden_")]
+        facts["model.hidden_layers"] = len(hidden)
+        if hidden:
+            facts["model.hidden_units"] = hidden[0].units
+        return facts
+    facts["model.kind"] = "rnn"
+    facts["model.output_dim"] = layers[EMBEDDING_LAYER].output_dim
+    stack = [layer for name, layer in layers.items() if name.startswith(("recurrent_", "bidirectional_"))]
+    facts["model.layers"] = len(stack)
+    if stack:
+        top = stack[-1]
+        facts["model.bidirectional"] = hasattr(top, "forward_layer")
+        if facts["model.bidirectional"]:
+            facts["model.merge_mode"] = top.merge_mode
+            top = top.forward_layer
+        facts["model.cell"] = {"SimpleRNN": "simple", "GRU": "gru", "LSTM": "lstm"}.get(type(top).__name__)
+        facts["model.units"] = top.units
+    facts["model.pooling"] = layers[POOLING_LAYER].mode if POOLING_LAYER in layers else "last"
+    return facts
+
+
+def check_model_matches_config(model, config: Config, path: Path) -> None:
+    """Refuse a model whose layers disagree with the config.toml beside it (an edited or mixed-up directory)."""
+    check_architecture_matches_config(model_architecture(model), config, path, MODEL_FILE, "the model has")

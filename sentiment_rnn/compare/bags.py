@@ -1,0 +1,153 @@
+"""Bags of n-grams: what the baseline sees of a text, the accuracy arithmetic, and why a pair stays unseparated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sentiment_rnn.text import tokenize_py
+
+THRESHOLD = 0.5  # a probability at or above it counts as positive, as in `predict`
+OOV_INDEX = 0  # where a multi-hot vectorizer puts every n-gram outside its vocabulary ("[UNK]")
+
+# Why a bag-of-words model does not separate a pair (see ``why_not_separated``).
+SAME_NGRAMS = "same_ngrams"
+UNSEEN_NGRAMS = "unseen_ngrams"
+TOO_WEAK = "too_weak"
+
+
+# ---------------------------------------------------------------- accuracy arithmetic
+
+
+def sentence_accuracy(labels: np.ndarray, probabilities: np.ndarray, threshold: float = THRESHOLD) -> float:
+    """Fraction of sentences labelled right.
+
+    Args:
+        labels: 0/1 labels, any shape.
+        probabilities: probabilities of positive, the same shape.
+    """
+    labels, probabilities = np.asarray(labels), np.asarray(probabilities)
+    return float(np.mean((probabilities >= threshold) == (labels == 1)))
+
+
+def pair_accuracy(labels: np.ndarray, probabilities: np.ndarray, threshold: float = THRESHOLD) -> float:
+    """Fraction of pairs with both sentences labelled right.
+
+    Args:
+        labels: 0/1 labels, shape (pairs, 2).
+        probabilities: probabilities of positive, shape (pairs, 2).
+    """
+    labels, probabilities = np.asarray(labels), np.asarray(probabilities)
+    right = (probabilities >= threshold) == (labels == 1)
+    return float(np.mean(np.all(right, axis=1)))
+
+
+# ---------------------------------------------------------------- bags of n-grams
+
+
+def ngrams_of(text: str, ngrams: int) -> set[str]:
+    """The set of 1- to ``ngrams``-grams of a text, as the baseline's ``TextVectorization`` forms them.
+
+    The tokens come from the project's tokenizer (``tokenize_py``, the twin of
+    the model's own standardize); an n-gram is its tokens joined by one space.
+    """
+    tokens = tokenize_py(text)
+    return {" ".join(tokens[i : i + n]) for n in range(1, ngrams + 1) for i in range(len(tokens) - n + 1)}
+
+
+def bag_indices(text: str, vocabulary: dict[str, int], ngrams: int) -> frozenset[int]:
+    """The indices set to 1 in the text's multi-hot vector (out-of-vocabulary n-grams set index 0)."""
+    return frozenset(vocabulary.get(gram, OOV_INDEX) for gram in ngrams_of(text, ngrams))
+
+
+@dataclass(frozen=True)
+class Unseparated:
+    """Why the baseline did not label both sentences of a pair right.
+
+    ``reason`` is SAME_NGRAMS (the two texts have the same set of n-grams),
+    UNSEEN_NGRAMS (every n-gram that differs is outside the vocabulary, so both
+    become [UNK] and the vectors are identical) or TOO_WEAK (the vectors differ,
+    in ``only_first``/``only_second`` in-vocabulary n-grams, but not enough to
+    put the two probabilities on opposite sides of 0.5).
+    """
+
+    reason: str
+    only_first: tuple[str, ...] = ()
+    only_second: tuple[str, ...] = ()
+    unseen: tuple[str, ...] = ()
+
+    def explain(self, ngrams: int) -> str:
+        grams = "words" if ngrams == 1 else ("words and bigrams" if ngrams == 2 else f"1- to {ngrams}-grams")
+        if self.reason == SAME_NGRAMS:
+            return f"same {grams}: identical bags, so identical probabilities"
+        if self.reason == UNSEEN_NGRAMS:
+            return f"differ only in {_quoted(self.unseen)}, never seen in training ([UNK]): identical bags"
+        return (
+            f"bags differ ({_quoted(self.only_first)} / {_quoted(self.only_second)}) but not enough to flip the label"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "only_first": list(self.only_first),
+            "only_second": list(self.only_second),
+            "unseen": list(self.unseen),
+        }
+
+
+def _quoted(grams: tuple[str, ...]) -> str:
+    return ", ".join(f'"{g}"' for g in grams) if grams else "nothing"
+
+
+def why_not_separated(first: str, second: str, vocabulary: dict[str, int], ngrams: int) -> Unseparated:
+    """Explain, from the tokenizer's output, why a bag-of-words model gave a pair one label.
+
+    Args:
+        first, second: the pair's texts.
+        vocabulary: n-gram -> index of the baseline's multi-hot vectorizer.
+        ngrams: the largest n the vectorizer forms.
+    """
+    grams_first, grams_second = ngrams_of(first, ngrams), ngrams_of(second, ngrams)
+    if grams_first == grams_second:
+        return Unseparated(SAME_NGRAMS)
+    differing = grams_first ^ grams_second
+    seen = sorted(g for g in differing if g in vocabulary)
+    if bag_indices(first, vocabulary, ngrams) == bag_indices(second, vocabulary, ngrams):
+        return Unseparated(UNSEEN_NGRAMS, unseen=tuple(sorted(differing - set(seen))))
+    return Unseparated(
+        TOO_WEAK,
+        only_first=tuple(g for g in seen if g in grams_first),
+        only_second=tuple(g for g in seen if g in grams_second),
+    )
+
+
+# ---------------------------------------------------------------- the models' side
+
+
+def multi_hot(bow_model, texts: list[str]) -> np.ndarray:
+    """The baseline tokenizer's multi-hot vectors, shape (len(texts), vocabulary) float32."""
+    import tensorflow as tf
+
+    from sentiment_rnn.models import TOKENIZER_LAYER
+
+    return np.asarray(bow_model.get_layer(TOKENIZER_LAYER)(tf.constant(texts, dtype=tf.string)))
+
+
+def predict_one_by_one(model, texts: list[str]) -> np.ndarray:
+    """Probabilities of positive, shape (n,) float64, each text run alone through the model.
+
+    Alone, equal inputs go through exactly the same arithmetic, so equal
+    multi-hot vectors give bit-for-bit equal probabilities (in a batch, a row's
+    position can change the order of floating-point sums).
+    """
+    import tensorflow as tf
+
+    return np.array([float(np.asarray(model(tf.constant([text]), training=False))[0, 0]) for text in texts])
+
+
+def vocabulary_index(bow_model) -> dict[str, int]:
+    from sentiment_rnn.models import TOKENIZER_LAYER
+
+    return {str(gram): index for index, gram in enumerate(bow_model.get_layer(TOKENIZER_LAYER).get_vocabulary())}

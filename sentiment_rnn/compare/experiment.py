@@ -1,0 +1,303 @@
+"""The experiment: train (or load) both models and run them on the seed pair, held-out data and a contrast set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sentiment_rnn.compare.bags import (
+    OOV_INDEX,
+    THRESHOLD,
+    multi_hot,
+    predict_one_by_one,
+    sentence_accuracy,
+    vocabulary_index,
+    why_not_separated,
+)
+from sentiment_rnn.compare.pairs import CONTRAST_FILE, ContrastPair, read_pairs
+from sentiment_rnn.compare.results import (
+    VALIDATION_SPLIT,
+    Accuracy,
+    Comparison,
+    ContrastResult,
+    PairResult,
+    SeedExample,
+    SentenceResult,
+)
+from sentiment_rnn.config import Config, replace
+from sentiment_rnn.data.dataset import Dataset, corpus_file
+from sentiment_rnn.data.formats import read_dataset
+from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.text import ngram_name, tokenize_py
+
+SEED_SENTENCES = (("This phone is no good", 0), ("No this phone is good", 1))
+LECTURE_SENTENCE = ("No, this phone is good", 1)  # the lecture's spelling: "," is a token of its own
+
+HELDOUT_FILE = "heldout.csv"
+
+
+# ---------------------------------------------------------------- the comparison
+
+
+@dataclass(frozen=True)
+class TrainedPair:
+    """The two models to compare, with where they came from."""
+
+    rnn: Any
+    bow: Any
+    ngrams: int
+    models: dict[str, str]
+    training: dict[str, Any] | None
+    heldout: list[Accuracy]
+    notes: list[str]
+    builtin_corpus: bool  # both trained on the built-in corpus, so data/heldout.csv is unseen by both
+
+
+def bow_config(config: Config) -> Config:
+    """The baseline's config: the same keys (data, tokenizer, training, ``model.ngrams``), ``model.kind = "bow"``."""
+    return replace(config, model={"kind": "bow"})
+
+
+def train_both(
+    config: Config, dataset: Dataset, verbose: int | str = 0, progress=None, builtin_corpus: bool = False
+) -> TrainedPair:
+    """Fit the RNN and the baseline on the same seeded split of ``dataset``.
+
+    Args:
+        config: the RNN's config; the baseline takes the same keys with ``model.kind = "bow"``.
+        dataset: all labelled data; ``config.train.validation_split`` of it is held out.
+        verbose: Keras ``fit`` verbosity.
+        progress: called with a one-line status before each model trains.
+        builtin_corpus: ``dataset`` is the built-in corpus.
+    """
+    from sentiment_rnn.inference import predict_proba
+    from sentiment_rnn.training.fit import fit
+    from sentiment_rnn.training.pipeline import split_dataset
+
+    progress = progress or (lambda message: None)
+    rnn_config = replace(config, model={"kind": "rnn"})
+    baseline_config = bow_config(config)
+    split = split_dataset(dataset, config.train.validation_split, config.train.seed)
+    where = (
+        f"{len(split.train)} sentences of {dataset.source} ({len(split.validation)} held out, seed {config.train.seed})"
+    )
+    progress(f"Training the RNN on {where}...")
+    rnn, _ = fit(rnn_config, split, verbose=verbose)
+    progress(f"Training the bag-of-words baseline ({ngram_name(baseline_config.model.ngrams)}) on the same split...")
+    bow, _ = fit(baseline_config, split, verbose=verbose)
+    labels = split.validation.labels
+    heldout = Accuracy(
+        VALIDATION_SPLIT,
+        len(split.validation),
+        sentence_accuracy(labels, predict_proba(bow, split.validation.texts)),
+        sentence_accuracy(labels, predict_proba(rnn, split.validation.texts)),
+    )
+    training = {
+        "source": dataset.source,
+        "rows": len(dataset),
+        "train_rows": len(split.train),
+        "validation_rows": len(split.validation),
+        "seed": config.train.seed,
+    }
+    return TrainedPair(
+        rnn,
+        bow,
+        baseline_config.model.ngrams,
+        {"rnn": "trained here", "bow": "trained here"},
+        training,
+        [heldout],
+        [],
+        builtin_corpus=builtin_corpus,
+    )
+
+
+def load_both(rnn_dir: str | Path, bow_dir: str | Path) -> TrainedPair:
+    """Open two model directories; their validation accuracies come from their metrics.json."""
+    from sentiment_rnn.artifact.model_directory import open_model_dir
+
+    rnn, bow = open_model_dir(rnn_dir), open_model_dir(bow_dir)
+    for directory, kind, flag in ((rnn, "rnn", "--rnn-model"), (bow, "bow", "--bow-model")):
+        if directory.config.model.kind != kind:
+            raise SentimentError(
+                f"{directory.path} holds a {directory.config.model.kind} model, but {flag} needs a {kind} model: "
+                f"train one with `sentiment-rnn train --set model.kind={kind}`."
+            )
+    if rnn.config.model.stateful or rnn.config.model.return_sequences:
+        raise SentimentError(
+            f"{rnn.path} holds a stateful or per-token model: compare-bow needs the plain many-to-one view; "
+            "train one with model.stateful and model.return_sequences false."
+        )
+    notes = []
+    heldout = []
+    data_keys = ("source", "rows", "labels", "train_rows", "validation_rows")  # as meta.json records the data
+    same_split = (
+        rnn.config.data == bow.config.data
+        and all(
+            getattr(rnn.config.train, key) == getattr(bow.config.train, key) for key in ("seed", "validation_split")
+        )
+        and all(rnn.meta.get("data", {}).get(key) == bow.meta.get("data", {}).get(key) for key in data_keys)
+    )
+    rnn_metrics, bow_metrics = rnn.metrics(), bow.metrics()
+    if same_split and rnn_metrics.get("n") == bow_metrics.get("n"):
+        heldout.append(
+            Accuracy(
+                f"{VALIDATION_SPLIT} (metrics.json)",
+                int(rnn_metrics["n"]),
+                float(bow_metrics["accuracy"]),
+                float(rnn_metrics["accuracy"]),
+            )
+        )
+    else:
+        notes.append(
+            f"The two models were trained on different data or splits (RNN: validation accuracy "
+            f"{rnn_metrics['accuracy']:.3f} on {rnn_metrics['n']}; baseline: {bow_metrics['accuracy']:.3f} on "
+            f"{bow_metrics['n']}): pass --eval-data to compare them on the same sentences."
+        )
+    return TrainedPair(
+        rnn.model,
+        bow.model,
+        bow.config.model.ngrams,
+        {"rnn": str(rnn.path), "bow": str(bow.path)},
+        None,
+        heldout,
+        notes,
+        builtin_corpus=not rnn.config.data.path and not bow.config.data.path,
+    )
+
+
+def seed_example(rnn, bow) -> SeedExample:
+    """Run the seed pair (and the lecture's comma spelling) through both models."""
+    from sentiment_rnn.inference import predict_proba
+
+    texts = [text for text, _ in SEED_SENTENCES]
+    vectors = multi_hot(bow, texts)
+    vocabulary = vocabulary_index(bow)
+    nonzero = np.flatnonzero(vectors.any(axis=0)).tolist()
+    present = [i for i in _reading_order(texts, vocabulary) if i in nonzero]
+    present += [i for i in nonzero if i not in present]  # none, unless the two tokenizers disagree
+    names = list(vocabulary)
+    all_texts = texts + [LECTURE_SENTENCE[0]]
+    bow_p = predict_one_by_one(bow, all_texts)
+    rnn_p = predict_proba(rnn, all_texts)
+    results = [
+        SentenceResult(text, label, float(b), float(r))
+        for (text, label), b, r in zip([*SEED_SENTENCES, LECTURE_SENTENCE], bow_p, rnn_p)
+    ]
+    return SeedExample(
+        columns=[names[i] for i in present],
+        bags=[[int(v) for v in row[present]] for row in vectors],
+        vocabulary_size=vectors.shape[1],
+        bags_equal=bool(np.array_equal(vectors[0], vectors[1])),
+        sentences=results[:2],
+        lecture=results[2],
+    )
+
+
+def _reading_order(texts: list[str], vocabulary: dict[str, int]) -> list[int]:
+    """Vocabulary indices of the texts' n-grams: words first, in reading order, then bigrams, ..., [UNK] last."""
+    ngrams = max(len(gram.split(" ")) for gram in vocabulary)
+    order: list[int] = []
+    for n in range(1, ngrams + 1):
+        for text in texts:
+            tokens = tokenize_py(text)
+            for i in range(len(tokens) - n + 1):
+                index = vocabulary.get(" ".join(tokens[i : i + n]), OOV_INDEX)
+                if index != OOV_INDEX and index not in order:
+                    order.append(index)
+    return order + [OOV_INDEX]
+
+
+def contrast(rnn, bow, pairs: list[ContrastPair], ngrams: int, source: str) -> ContrastResult:
+    """Both models on every pair; for the baseline's failures, the reason from its tokenizer."""
+    from sentiment_rnn.inference import predict_proba
+
+    texts = [text for pair in pairs for text in pair.texts]
+    vectors = multi_hot(bow, texts).reshape(len(pairs), 2, -1)
+    bow_p = predict_one_by_one(bow, texts).reshape(len(pairs), 2)
+    rnn_p = predict_proba(rnn, texts).reshape(len(pairs), 2)
+    vocabulary = vocabulary_index(bow)
+    names = list(vocabulary)
+    results = []
+    for pair, pair_vectors, bows, rnns in zip(pairs, vectors, bow_p, rnn_p):
+        sentences = tuple(
+            SentenceResult(text, label, float(b), float(r))
+            for text, label, b, r in zip(pair.texts, pair.labels, bows, rnns)
+        )
+        both_right = all((b >= THRESHOLD) == (label == 1) for b, label in zip(bows, pair.labels))
+        results.append(
+            PairResult(
+                pair.pair_id,
+                sentences,
+                bool(np.array_equal(pair_vectors[0], pair_vectors[1])),
+                None if both_right else why_not_separated(*pair.texts, vocabulary, ngrams),
+                tuple(names[i] for i in np.flatnonzero(pair_vectors[0] != pair_vectors[1])),
+            )
+        )
+    return ContrastResult(source, results)
+
+
+def evaluate_both(rnn, bow, dataset: Dataset) -> Accuracy:
+    from sentiment_rnn.inference import predict_proba
+
+    return Accuracy(
+        dataset.source,
+        len(dataset),
+        sentence_accuracy(dataset.labels, predict_proba(bow, dataset.texts)),
+        sentence_accuracy(dataset.labels, predict_proba(rnn, dataset.texts)),
+    )
+
+
+def compare_bow(
+    config: Config,
+    *,
+    dataset: Dataset | None = None,
+    pairs_path: str | Path | None = None,
+    eval_data: Dataset | None = None,
+    rnn_dir: str | Path | None = None,
+    bow_dir: str | Path | None = None,
+    verbose: int | str = 0,
+    progress=None,
+) -> Comparison:
+    """Train (or load) the RNN and the baseline and run points 1 to 4 of the module docstring.
+
+    Args:
+        config: the RNN's config (the baseline takes the same keys with ``model.kind = "bow"``);
+            ``config.data`` names the data unless ``dataset`` is given.
+        dataset: the data to train both models on.
+        pairs_path: a contrast set (see :func:`read_pairs`); default: the built-in one.
+        eval_data: extra labelled data to measure both models on. Default: the
+            built-in ``heldout.csv`` when both models learn from the built-in corpus.
+        rnn_dir, bow_dir: two model directories to compare instead of training.
+        verbose: Keras ``fit`` verbosity; progress: called with one-line status messages.
+    """
+    from sentiment_rnn.training.pipeline import load_training_data
+
+    if (rnn_dir is None) != (bow_dir is None):
+        raise SentimentError(
+            "Pass both --rnn-model and --bow-model to compare trained models, or neither to train both."
+        )
+    pairs_source = str(pairs_path) if pairs_path is not None else str(corpus_file(CONTRAST_FILE))
+    pairs = read_pairs(pairs_source)
+    if rnn_dir is not None:
+        both = load_both(rnn_dir, bow_dir)
+    else:
+        builtin = dataset is None and not config.data.path
+        dataset = load_training_data(config) if dataset is None else dataset
+        both = train_both(config, dataset, verbose=verbose, progress=progress, builtin_corpus=builtin)
+    if eval_data is None and both.builtin_corpus:
+        eval_data = read_dataset(corpus_file(HELDOUT_FILE))
+    heldout = list(both.heldout)
+    if eval_data is not None:
+        heldout.append(evaluate_both(both.rnn, both.bow, eval_data))
+    return Comparison(
+        ngrams=both.ngrams,
+        models=both.models,
+        training=both.training,
+        seed=seed_example(both.rnn, both.bow),
+        heldout=heldout,
+        contrast=contrast(both.rnn, both.bow, pairs, both.ngrams, pairs_source),
+        notes=both.notes,
+    )

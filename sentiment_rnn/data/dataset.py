@@ -1,0 +1,40 @@
+"""A labelled dataset in memory, and the files of the built-in corpus."""
+
+from __future__ import annotations
+
+import importlib.resources
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+BUILTIN_CORPUS = "reviews.csv"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Texts with binary labels.
+
+    Attributes:
+        texts: the texts, one string each.
+        labels: int array of shape (n,), 1 = positive, 0 = negative.
+        source: where the data came from, for messages and the model's metadata.
+        skipped: rows dropped because their text was missing or blank.
+    """
+
+    texts: list[str]
+    labels: np.ndarray
+    source: str
+    skipped: int = 0
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def label_counts(self) -> dict[str, int]:
+        positive = int(self.labels.sum())
+        return {"positive": positive, "negative": len(self.labels) - positive}
+
+
+def corpus_file(name: str) -> Path:
+    """Path of a file shipped in the built-in corpus (the repository's ``data/``)."""
+    return Path(str(importlib.resources.files("sentiment_rnn.corpus").joinpath(name)))

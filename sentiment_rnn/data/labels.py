@@ -1,0 +1,25 @@
+"""The two classes: how a label read from a file becomes 1 (positive) or 0 (negative)."""
+
+from __future__ import annotations
+
+from sentiment_rnn.errors import SentimentError
+
+POSITIVE_LABELS = frozenset({"1", "1.0", "true", "pos", "positive"})
+NEGATIVE_LABELS = frozenset({"0", "0.0", "false", "neg", "negative"})
+
+
+def parse_label(value: object, row: int, source: str, unit: str = "row") -> int:
+    """Map one label to 1 (positive) or 0 (negative); other values raise, naming the row (or line)."""
+    key = str(value).strip().lower()
+    if value is None or key in ("", "nan"):
+        raise SentimentError(
+            f"{source}, {unit} {row}: the label is missing; give every {unit} a label "
+            "(0/1, true/false, pos/neg or positive/negative)."
+        )
+    if key in POSITIVE_LABELS:
+        return 1
+    if key in NEGATIVE_LABELS:
+        return 0
+    raise SentimentError(
+        f"{source}, {unit} {row}: label {value!r} is not binary; use 0/1, true/false, pos/neg or positive/negative."
+    )

@@ -1,0 +1,32 @@
+"""A NumPy forward pass of a trained model: the same probabilities as Keras, without TensorFlow.
+
+Loading TensorFlow costs about 3 s; the forward pass of a trained recurrent
+model is a few matrix products per token. This module does that pass in NumPy
+from two plain files that ``train`` writes beside ``model.keras``
+(``weights.npz``, ``engine.json``) and the vocabulary (``vocabulary.json``).
+
+There is one implementation of the recurrence, :func:`recurrence`, and one
+step function per cell, in the Keras 3 weight layout (``kernel`` (input, k),
+``recurrent_kernel`` (units, k), ``bias``):
+
+    SimpleRNN  s(t) = tanh(U x(t) + W s(t-1) + b)                       k = units
+    GRU        z, r = sigmoid(...), h~ = tanh(x_h + r * (W_h s + b_h)),  k = 3 units,
+               s(t) = z * s(t-1) + (1 - z) * h~  (``reset_after=True``, bias (2, 3 units))
+    LSTM       i, f, o = sigmoid(...), c(t) = f c(t-1) + i tanh(...),    k = 4 units,
+               s(t) = o * tanh(c(t))
+
+Everything else (stacked layers, bidirectional merging, the sigmoid head, the
+per-token view, streaming with a carried state, the ``forward-demo``) calls
+these. Padding is handled as Keras masks it: a text's state stops changing
+after its last token, so each text in a batch is read over exactly its own
+tokens (rows sorted by length, the loop at step t updates only the rows still
+running).
+
+The bag-of-words baseline has its NumPy twin too (:class:`BagOfWordsEngine`).
+Arrays are float32, as in Keras; probabilities are returned as float64.
+"""
+
+from sentiment_rnn.engine.cells import RecurrentLayer, recurrence
+from sentiment_rnn.engine.models import BagOfWordsEngine, Engine, RecurrentEngine, Vocabulary
+
+__all__ = ["BagOfWordsEngine", "Engine", "RecurrentEngine", "RecurrentLayer", "Vocabulary", "recurrence"]

@@ -1,0 +1,296 @@
+"""The NumPy models: the recurrent model and the bag-of-words baseline, from token ids or raw text.
+
+Shapes are given per method; probabilities are float64 arrays of shape (n,).
+"""
+
+from __future__ import annotations
+
+import array
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from sentiment_rnn.config import POOLINGS
+from sentiment_rnn.engine.cells import (
+    RecurrentLayer,
+    State,
+    as_float32,
+    dense,
+    pool_over_time,
+    reverse_each,
+    sigmoid,
+    single_threaded_blas,
+)
+from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.text import OOV_TOKEN, tokenize_py
+
+DEFAULT_BATCH_SIZE = 1024
+INPUT_TABLE_FROM_TOKENS = 4096
+
+# ---------------------------------------------------------------- the models
+
+
+class Vocabulary:
+    """Token -> id, as ``TextVectorization`` maps it: unknown tokens get the id of ``[UNK]``."""
+
+    def __init__(self, tokens: Sequence[str]):
+        self.tokens = list(tokens)
+        self.ids = _IdTable({token: index for index, token in enumerate(self.tokens)})
+        self.oov_id = self.ids.oov_id = self.ids.get(OOV_TOKEN, 1)
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def encode(self, tokens: Iterable[str]) -> list[int]:
+        return list(map(self.ids.__getitem__, tokens))
+
+
+class _IdTable(dict):
+    """A dict whose missing keys map to ``oov_id`` (looked up at C speed through ``__getitem__``)."""
+
+    oov_id = 1
+
+    def __missing__(self, token: str) -> int:
+        return self.oov_id
+
+
+class RecurrentEngine:
+    """Embedding, recurrent layers, pooling over time and sigmoid head of a ``kind = "rnn"`` model, in NumPy.
+
+    Shapes, for B texts of at most T tokens: token ids (B, T) -> embeddings
+    (B, T, output_dim) -> each layer (B, T, width) -> top layer (B, width)
+    (its last state, or with ``pooling`` "max"/"mean" its outputs pooled over
+    each text's tokens) -> probability (B,).
+    """
+
+    kind = "rnn"
+
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        embedding: np.ndarray,
+        layers: list[RecurrentLayer],
+        head_kernel: np.ndarray,
+        head_bias: np.ndarray,
+        output_sequence_length: int = 0,
+        pooling: str = "last",
+    ):
+        if pooling not in POOLINGS:
+            raise ValueError(f"unknown pooling {pooling!r}")
+        self.vocabulary = vocabulary
+        self.pooling = pooling
+        (self.embedding,) = as_float32(embedding)
+        self.layers = layers
+        self.head_kernel, self.head_bias = as_float32(head_kernel, head_bias)
+        self.output_sequence_length = output_sequence_length
+        self._input_tables: list[np.ndarray] | None = None
+
+    @property
+    def bidirectional(self) -> bool:
+        return any(layer.backward is not None for layer in self.layers)
+
+    def tokens(self, text: str) -> list[str]:
+        """The tokens the model reads, truncated to ``output_sequence_length`` if set."""
+        tokens = tokenize_py(text)
+        return tokens[: self.output_sequence_length] if self.output_sequence_length else tokens
+
+    def token_ids(self, text: str) -> list[int]:
+        return self.vocabulary.encode(self.tokens(text))
+
+    def initial_state(self, batch: int = 1) -> list[list[State]]:
+        """Zero states for every layer, as :meth:`run` takes and returns them."""
+        return [layer.initial_state(batch) for layer in self.layers]
+
+    def run(
+        self,
+        ids: np.ndarray,
+        lengths: np.ndarray,
+        state: list[list[State]] | None = None,
+        return_sequences: bool = False,
+    ) -> tuple[np.ndarray, list[list[State]]]:
+        """The forward pass on padded token ids (B, T), rows sorted longest first.
+
+        Args:
+            ids: int array (B, T); steps at or after a row's length are ignored.
+            lengths: int array (B,), non-increasing.
+            state: per layer, the state to start from (default zeros); it is
+                updated in place and returned, so a stream can carry it on.
+            return_sequences: give the probability after every step (B, T)
+                instead of after each row's last token (B,).
+
+        Returns:
+            (probabilities float32, final state).
+        """
+        state = state if state is not None else self.initial_state(len(ids))
+        x, projected = None, None
+        if ids.size >= INPUT_TABLE_FROM_TOKENS:
+            tables = self.input_tables()
+            projected = [tables[0][ids]] + ([tables[1][reverse_each(ids, lengths)]] if len(tables) > 1 else [])
+        else:
+            x = self.embedding[ids]
+        pooled = self.pooling != "last"
+        final_states = []
+        for index, layer in enumerate(self.layers):
+            is_top = index == len(self.layers) - 1
+            x, layer_state = layer.run(
+                x,
+                lengths,
+                state[index],
+                return_sequences=return_sequences or pooled or not is_top,
+                projected=projected,
+            )
+            projected = None
+            final_states.append(layer_state)
+        if pooled:
+            x = pool_over_time(x, lengths, self.pooling, running=return_sequences)
+        return dense(x, self.head_kernel, self.head_bias, "sigmoid")[..., 0], final_states
+
+    def input_tables(self) -> list[np.ndarray]:
+        """The first layer's input projection of every embedding row, (vocabulary, k) per cell; computed once.
+
+        Projecting is linear, so projecting the embedding table once and then
+        looking rows up equals looking up embeddings and projecting them: it
+        saves one matrix product per token for large batches.
+        """
+        if self._input_tables is None:
+            first = self.layers[0]
+            cells = [first.forward] if first.backward is None else [first.forward, first.backward]
+            self._input_tables = [cell.project(self.embedding) for cell in cells]
+        return self._input_tables
+
+    def predict_ids(
+        self, flat_ids: np.ndarray, lengths: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> np.ndarray:
+        """Probabilities (n,) float64 for n texts' token ids laid end to end (see :meth:`encode`).
+
+        Texts are batched by length (longest first), so a batch holds little padding.
+        """
+        starts = np.cumsum(lengths) - lengths
+        order = np.argsort(-lengths, kind="stable")
+        result = np.empty(len(lengths))
+        with single_threaded_blas(len(lengths)):
+            for start in range(0, len(order), batch_size):
+                rows = order[start : start + batch_size]
+                batch_lengths = lengths[rows]
+                steps = np.arange(batch_lengths[0] if len(rows) else 0)
+                index = starts[rows][:, None] + steps[None, :]  # (B, T) positions in flat_ids
+                padding = steps[None, :] >= batch_lengths[:, None]
+                ids = np.where(padding, 0, flat_ids[np.where(padding, 0, index)]) if len(steps) else index
+                result[rows], _ = self.run(ids, batch_lengths)
+        return result
+
+    def predict_proba(self, texts: Iterable[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
+        """Probabilities of positive, (n,) float64."""
+        flat, lengths = self.encode(texts)
+        return self.predict_ids(flat, lengths, batch_size)
+
+    def encode(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """All texts' token ids end to end, int64 (total,), and each text's token count, int64 (n,).
+
+        Only the ids are kept (8 bytes a token), never all the token strings.
+        """
+        lookup = self.vocabulary.ids.__getitem__
+        flat, lengths = array.array("q"), array.array("q")
+        for text in texts:
+            tokens = self.tokens(text)
+            flat.extend(map(lookup, tokens))
+            lengths.append(len(tokens))
+        return np.frombuffer(flat, dtype=np.int64), np.frombuffer(lengths, dtype=np.int64)
+
+    def per_token(self, text: str) -> tuple[list[str], np.ndarray]:
+        """The many-to-many view: the tokens read and the probability after each one, (n_tokens,) float64."""
+        tokens = self.tokens(text)
+        ids = np.array([self.vocabulary.encode(tokens)], dtype=np.int64).reshape(1, len(tokens))
+        probabilities, _ = self.run(ids, np.array([len(tokens)]), return_sequences=True)
+        return tokens, probabilities[0].astype(np.float64)
+
+    def stream(self, id_chunks: Iterable[Sequence[int]]) -> tuple[float, int]:
+        """Read one long text in chunks of token ids, carrying the state from chunk to chunk.
+
+        Returns:
+            (probability after the last token, number of tokens read). For a
+            unidirectional model this equals reading the text in one go.
+
+        Raises:
+            SentimentError: for a bidirectional model.
+        """
+        if self.bidirectional:
+            raise SentimentError(BIDIRECTIONAL_STREAM_ERROR)
+        if self.pooling != "last":
+            raise SentimentError(POOLING_STREAM_ERROR)
+        state = self.initial_state(1)
+        count = 0
+        for chunk in id_chunks:
+            if len(chunk):
+                ids = np.asarray(chunk, dtype=np.int64).reshape(1, -1)
+                with single_threaded_blas(len(chunk)):
+                    _, state = self.run(ids, np.array([ids.shape[1]]), state)
+                count += ids.shape[1]
+        top = state[-1][0][0]  # top layer, forward cell, output state: (1, units)
+        return float(dense(top, self.head_kernel, self.head_bias, "sigmoid")[0, 0]), count
+
+
+POOLING_STREAM_ERROR = (
+    "Cannot stream a model that pools over time (model.pooling): only models that read the last state "
+    "carry everything they need from chunk to chunk; predict it in one go (without --stream)."
+)
+BIDIRECTIONAL_STREAM_ERROR = (
+    "Cannot stream a bidirectional model: its backward pass reads the text from the end, "
+    "so it needs the whole text at once; predict it in one go (without --stream)."
+)
+
+
+class BagOfWordsEngine:
+    """The ``kind = "bow"`` baseline in NumPy: multi-hot (B, vocabulary) -> relu layers -> sigmoid (B,).
+
+    The multi-hot vector is never built: the first layer adds up the kernel
+    rows of the distinct n-grams present (same result, far less memory).
+    """
+
+    kind = "bow"
+    bidirectional = False
+
+    def __init__(self, vocabulary: Vocabulary, ngrams: int, dense_layers: list[tuple[np.ndarray, np.ndarray]]):
+        self.vocabulary = vocabulary
+        self.ngrams = ngrams
+        self.dense_layers = [tuple(as_float32(kernel, bias)) for kernel, bias in dense_layers]
+
+    def grams(self, text: str) -> list[str]:
+        """Unigrams, then bigrams, ... up to ``ngrams``, joined by a space as ``TextVectorization`` does."""
+        tokens = tokenize_py(text)
+        grams = list(tokens)
+        for n in range(2, self.ngrams + 1):
+            grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+        return grams
+
+    def predict_proba(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
+        """Probabilities of positive, (n,) float64."""
+        with single_threaded_blas(len(texts)):
+            batches = [self._predict_batch(texts[s : s + batch_size]) for s in range(0, len(texts), batch_size)]
+        return np.concatenate(batches).astype(np.float64) if batches else np.zeros(0)
+
+    def _predict_batch(self, texts: Sequence[str]) -> np.ndarray:
+        (first_kernel, first_bias), *rest = self.dense_layers
+        id_sets = [set(self.vocabulary.encode(self.grams(text))) for text in texts]
+        rows = np.repeat(np.arange(len(texts)), [len(ids) for ids in id_sets])
+        columns = np.fromiter((i for ids in id_sets for i in ids), dtype=np.int64, count=len(rows))
+        x = np.zeros((len(texts), first_kernel.shape[1]), np.float32)
+        np.add.at(x, rows, first_kernel[columns])  # = multi-hot (B, vocabulary) @ first_kernel
+        x += first_bias
+        for kernel, bias in rest:
+            x = dense(np.maximum(x, 0), kernel, bias)
+        return sigmoid(x[:, 0])
+
+    def per_token(self, text: str):
+        raise SentimentError(BOW_VIEW_ERROR)
+
+    def stream(self, id_chunks):
+        raise SentimentError(BOW_VIEW_ERROR)
+
+
+BOW_VIEW_ERROR = (
+    "The bag-of-words model reads no order, so it has no per-token or streaming view: "
+    'use a recurrent model (model.kind = "rnn").'
+)
+
+Engine = RecurrentEngine | BagOfWordsEngine

@@ -1,0 +1,230 @@
+"""Checkpoints and resume: the whole training state saved after every epoch, and checked before resuming."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import json
+import os
+import shutil
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sentiment_rnn.artifact.atomic import backup_path, target_lock
+from sentiment_rnn.artifact.files import write_json
+from sentiment_rnn.config import Config, to_dict
+from sentiment_rnn.data.dataset import Dataset
+from sentiment_rnn.errors import SentimentError, TrainingDiverged
+from sentiment_rnn.training.pipeline import Split
+
+CHECKPOINT_WEIGHTS = "state.weights.h5"  # model weights and optimizer state (Keras save_weights)
+CHECKPOINT_BEST = "best_weights.npz"  # early stopping's best weights so far
+CHECKPOINT_STATE = "state.json"  # epochs done, early stopping counters, history so far
+CHECKPOINT_RUN = "run.json"  # what the run was started with: config and a digest of its data
+
+
+def latest_checkpoint(backup: Path) -> Path | None:
+    """The newest complete ``epoch-NNNN`` directory in ``backup``, or None."""
+    complete = [d for d in backup.glob("epoch-*") if (d / CHECKPOINT_STATE).is_file()]
+    return max(complete, key=lambda d: d.name) if complete else None
+
+
+def _seed_states(model) -> list:
+    """The dropout RNG states (SeedGenerator variables) that ``save_weights`` leaves out."""
+    return [v for v in model.non_trainable_variables if "seed_generator" in v.path]
+
+
+def epoch_checkpoint_class():
+    from sentiment_rnn.tf_setup import import_keras
+
+    keras = import_keras()
+
+    class EpochCheckpoint(keras.callbacks.Callback):
+        """After every finished epoch, save the whole training state to ``backup/epoch-NNNN``.
+
+        The state is the model and optimizer variables, the dropout RNG states,
+        early stopping's counters and best weights, and the history so far. It
+        is written to a temporary directory and renamed, so a kill at any moment
+        leaves the previous epoch's state complete. ``restore`` loads it back.
+        A loss that is not finite stops training after its batch; that epoch is
+        not saved and ``diverged_epoch`` is set.
+        """
+
+        def __init__(self, backup: Path | None, early_stopping):
+            super().__init__()
+            self.backup = backup
+            self.early_stopping = early_stopping
+            self.history: list[dict[str, float]] = []
+            self.restored_state: dict[str, Any] | None = None
+            self.restored_best: list[np.ndarray] | None = None
+            self.diverged_epoch: int | None = None
+
+        def restore(self, checkpoint: Path) -> int:
+            """Load the model, optimizer and RNG state of ``checkpoint``; return the epochs it completed."""
+            model = self.model
+            if not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)
+            model.load_weights(checkpoint / CHECKPOINT_WEIGHTS)
+            state = json.loads((checkpoint / CHECKPOINT_STATE).read_text(encoding="utf-8"))
+            for variable, value in zip(_seed_states(model), state["seed_states"]):
+                variable.assign(np.asarray(value, dtype=variable.dtype))
+            if (checkpoint / CHECKPOINT_BEST).is_file():
+                with np.load(checkpoint / CHECKPOINT_BEST, allow_pickle=False) as arrays:
+                    self.restored_best = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
+            self.history = state["history"]
+            self.restored_state = state
+            return state["epochs_done"]
+
+        def on_train_begin(self, logs=None):
+            state = self.restored_state
+            if state is not None:  # early stopping has just reset itself: give it back its counters
+                stopping = self.early_stopping
+                stopping.wait, stopping.best = state["wait"], state["best"]
+                stopping.best_epoch, stopping.stopped_epoch = state["best_epoch"], state["stopped_epoch"]
+                stopping.best_weights = self.restored_best
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = {key: float(value) for key, value in (logs or {}).items()}
+            finite = all(np.isfinite(logs.get(key, 0.0)) for key in ("loss", "val_loss"))
+            if self.diverged_epoch is not None or not finite:
+                self.diverged_epoch = epoch + 1
+                self.model.stop_training = True
+                return
+            self.history.append(logs)
+            if self.backup is not None:
+                self._save(epoch + 1)
+
+        def _save(self, epochs_done: int) -> None:
+            stopping = self.early_stopping
+            final = self.backup / f"epoch-{epochs_done:04d}"
+            staging = self.backup / f".epoch-{epochs_done:04d}.tmp"
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
+            self.model.save_weights(staging / CHECKPOINT_WEIGHTS)
+            if stopping.best_weights is not None:
+                np.savez(staging / CHECKPOINT_BEST, *stopping.best_weights)
+            state = {
+                "epochs_done": epochs_done,
+                "stopped": bool(self.model.stop_training),
+                "wait": stopping.wait,
+                "best": None if stopping.best is None else float(stopping.best),
+                "best_epoch": stopping.best_epoch,
+                "stopped_epoch": stopping.stopped_epoch,
+                "seed_states": [np.asarray(v).tolist() for v in _seed_states(self.model)],
+                "history": self.history,
+            }
+            write_json(staging / CHECKPOINT_STATE, state)
+            shutil.rmtree(final, ignore_errors=True)
+            os.rename(staging, final)
+            for older in self.backup.glob("epoch-*"):
+                if older != final:
+                    shutil.rmtree(older, ignore_errors=True)
+            _pause_for_tests(epochs_done, None)
+
+        def on_train_batch_end(self, batch, logs=None):
+            loss = (logs or {}).get("loss")
+            if loss is not None and not np.isfinite(float(loss)):  # stop now, quietly (TerminateOnNaN prints)
+                self.diverged_epoch = len(self.history) + 1
+                self.model.stop_training = True
+            _pause_for_tests(len(self.history), batch)
+
+    return EpochCheckpoint
+
+
+PAUSE_ENV = "SENTIMENT_RNN_TEST_PAUSE_AT"
+
+
+def _pause_for_tests(epochs_done: int, batch: int | None) -> None:
+    """Stop this process (SIGSTOP) at a point a test names, so the test can kill it there.
+
+    ``SENTIMENT_RNN_TEST_PAUSE_AT="E:B"`` pauses after batch B (0-based) of the
+    epoch that follows E finished epochs; ``"E:end"`` right after epoch E's
+    checkpoint is saved. Unset, this does nothing.
+    """
+    wanted = os.environ.get(PAUSE_ENV)
+    if wanted and wanted == f"{epochs_done}:{'end' if batch is None else batch}":
+        os.kill(os.getpid(), signal.SIGSTOP)
+
+
+def write_history_csv(path: Path, history: list[dict[str, float]]) -> None:
+    """Per-epoch metrics as CSV, columns ``epoch`` then the metric names sorted (as Keras CSVLogger)."""
+    keys = sorted({key for row in history for key in row})
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["epoch", *keys])
+        for epoch, row in enumerate(history):
+            writer.writerow([epoch, *(row.get(key, "") for key in keys)])
+
+
+def data_digest(split: Split) -> str:
+    """A SHA-256 of the split's texts and labels, to check a resumed run reads the same data.
+
+    For a streamed file, of its path, size and modification time (reading it again would take a pass).
+    """
+    digest = hashlib.sha256()
+    if not isinstance(split.train, Dataset):  # streamed: the file as it is on disk, not read again
+        source = split.train.source.path
+        stat = source.stat()
+        digest.update(f"{source.resolve()}\t{stat.st_size}\t{stat.st_mtime_ns}".encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+    for part in (split.train, split.validation):
+        for text, label in zip(part.texts, part.labels):
+            digest.update(f"{int(label)}\t{len(text)}\t{text}\n".encode("utf-8", "surrogatepass"))
+        digest.update(b"--\n")
+    return digest.hexdigest()
+
+
+def prepare_backup(backup: Path, config: Config, split: Split, resume: bool, out_dir: Path) -> None:
+    """Start a fresh backup, or check that the one to resume was made with the same config and data."""
+    run = {"config": to_dict(config), "data_sha256": data_digest(split)}
+    if not resume:
+        shutil.rmtree(backup, ignore_errors=True)
+        backup.mkdir()
+        write_json(backup / CHECKPOINT_RUN, run)
+        return
+    if not (backup / CHECKPOINT_RUN).is_file():
+        raise SentimentError(
+            f"Nothing to resume for {out_dir}: no interrupted run was found ({backup} does not exist); "
+            "train without --resume."
+        )
+    previous = json.loads((backup / CHECKPOINT_RUN).read_text(encoding="utf-8"))
+    for section, values in run["config"].items():
+        if section == "data":
+            continue  # where the data comes from may be spelt differently; the digest checks its content
+        for key, value in values.items():
+            before = previous["config"].get(section, {}).get(key)
+            if before != value:
+                raise SentimentError(
+                    f"Cannot resume {out_dir}: the interrupted run had {section}.{key} = {before!r}, this one "
+                    f"{value!r}; resume with the same config and data, or train without --resume."
+                )
+    if previous["data_sha256"] != run["data_sha256"]:
+        raise SentimentError(
+            f"Cannot resume {out_dir}: the training data changed since the interrupted run; "
+            "resume with the same data, or train without --resume."
+        )
+
+
+@contextlib.contextmanager
+def training_run(out_dir: Path, config: Config, split: Split, resume: bool) -> Iterator[Path]:
+    """Lock ``out_dir`` and yield its backup directory, fresh or checked for ``resume``.
+
+    The backup is removed when the body succeeds or diverges (a resumed
+    diverged run would diverge again) and kept after any other failure or
+    interruption, for ``--resume``.
+    """
+    backup = backup_path(out_dir)
+    with target_lock(out_dir):
+        prepare_backup(backup, config, split, resume, out_dir)
+        try:
+            yield backup
+        except TrainingDiverged as exc:
+            shutil.rmtree(backup, ignore_errors=True)
+            kept = f"the model in {out_dir} is unchanged" if out_dir.exists() else f"nothing was written to {out_dir}"
+            raise SentimentError(f"{str(exc)[:-1]}; {kept}.") from None
+        shutil.rmtree(backup, ignore_errors=True)

@@ -1,0 +1,109 @@
+"""Fit one model: the tokenizer adapted, the model built and compiled, Keras fit with early stopping."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sentiment_rnn import progress
+from sentiment_rnn.config import Config
+from sentiment_rnn.errors import SentimentError, TrainingDiverged
+from sentiment_rnn.models import build_training_model
+from sentiment_rnn.training.checkpoint import epoch_checkpoint_class, latest_checkpoint, write_history_csv
+from sentiment_rnn.training.pipeline import Split, adapt_tokenizer, seed_everything, training_input, validation_batches
+
+
+def fit(
+    config: Config,
+    split: Split,
+    history_csv: Path | None = None,
+    verbose: int | str = "auto",
+    backup: Path | None = None,
+    callbacks: Sequence[Any] = (),
+):
+    """Adapt the tokenizer and fit the configured model on ``split``.
+
+    Args:
+        verbose: Keras ``fit`` verbosity; its progress bar goes to stderr, so
+            stdout carries only results.
+        callbacks: extra Keras callbacks (e.g. ``TensorBoard``), run after the
+            built-in early stopping and checkpoint.
+        backup: a directory for per-epoch checkpoints. If it already holds one,
+            training resumes after its last completed epoch, with the model,
+            optimizer, early stopping and history as they were.
+
+    Returns:
+        (model, keras History). The model holds the best weights by validation
+        loss; the History covers every epoch, including those before a resume.
+
+    Raises:
+        TrainingDiverged: when the loss becomes NaN.
+    """
+    from sentiment_rnn.models import compile_model, make_tokenizer
+    from sentiment_rnn.tf_setup import import_keras
+
+    if config.train.distribute != "none":
+        from sentiment_rnn.training.distributed import fit_distributed
+
+        return fit_distributed(config, split, history_csv=history_csv, verbose=verbose)
+    keras = import_keras()
+    seed_everything(config.train.seed)
+    tokenizer = make_tokenizer(config)
+    progress.note(f"Adapting the tokenizer on {len(split.train):,} texts", quiet=not verbose)
+    adapt_tokenizer(tokenizer, split.train)
+    model = build_training_model(config, tokenizer)
+    compile_model(model, config)
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=config.train.patience, restore_best_weights=True
+    )
+    checkpoint = epoch_checkpoint_class()(backup, early_stopping)
+    checkpoint.set_model(model)
+    first_epoch = 0
+    latest = latest_checkpoint(backup) if backup is not None else None
+    if latest is not None:
+        first_epoch = checkpoint.restore(latest)
+        if checkpoint.restored_state["stopped"]:
+            first_epoch = config.train.epochs
+    history = keras.callbacks.History()
+    if first_epoch < config.train.epochs:
+        batches, steps = training_input(config, split.train, first_epoch)
+        with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
+            history = model.fit(
+                batches,
+                steps_per_epoch=steps,
+                validation_data=validation_batches(config, split.validation),
+                initial_epoch=first_epoch,
+                shuffle=False,  # the batches are already shuffled
+                epochs=config.train.epochs,
+                callbacks=[early_stopping, checkpoint, *callbacks],
+                verbose=verbose,
+            )
+    elif checkpoint.restored_best is not None:  # the backed-up run had finished: take its best weights
+        model.set_weights(checkpoint.restored_best)
+    if checkpoint.diverged_epoch is not None:
+        raise TrainingDiverged(checkpoint.diverged_epoch)
+    history.history = {key: [row[key] for row in checkpoint.history] for key in checkpoint.history[0]}
+    history.epoch = list(range(len(checkpoint.history)))
+    if history_csv is not None:
+        write_history_csv(history_csv, checkpoint.history)
+    return model, history
+
+
+def tensorboard_callback(log_dir: str | Path):
+    """Keras's ``TensorBoard`` callback writing to ``log_dir`` (per-epoch scalars and the graph).
+
+    Raises:
+        SentimentError: when the ``tensorboard`` package, which writes the logs, is not installed.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is None:
+        raise SentimentError(
+            "--tensorboard needs the tensorboard package: install it with pip install 'sentiment-rnn[tensorboard]'."
+        )
+    from sentiment_rnn.tf_setup import import_keras
+
+    return import_keras().callbacks.TensorBoard(log_dir=str(log_dir))

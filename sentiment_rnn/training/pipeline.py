@@ -1,0 +1,209 @@
+"""Training data as tf.data batches: the seeded split, shuffling, length buckets, the epoch order a resume replays.
+
+Length bucketing (``train.bucket_by_length = true``) groups texts of similar
+token counts into batches (``tf.data.Dataset.bucket_by_sequence_length``), so a
+batch is padded to its own longest text and short texts do not wait on long
+ones. Padding is masked in the model, so only speed changes, not what a text
+gets as its prediction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sentiment_rnn.config import Config
+from sentiment_rnn.data.dataset import Dataset
+from sentiment_rnn.data.formats import dataset_from_config
+from sentiment_rnn.data.stream import READ_BATCH, StreamPart
+from sentiment_rnn.errors import SentimentError
+
+# Token-count limits of the length buckets: a batch holds texts within one interval,
+# so it is padded by at most about a quarter of its length.
+BUCKET_BOUNDARIES = (
+    *(2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 112, 128),
+    *(160, 192, 224, 256, 320, 384, 448, 512, 640, 768, 896, 1024),
+)
+BUCKETED_BATCH_SHUFFLE = 32  # batches shuffled after bucketing, so lengths do not come in runs
+
+
+@dataclass(frozen=True)
+class Split:
+    """A dataset cut in two by a seeded shuffle: ``train`` to fit, ``validation`` to stop and report."""
+
+    train: Dataset  # or, streaming, a streaming.StreamPart with the same len()
+    validation: Dataset
+
+
+def load_training_data(config: Config) -> Dataset:
+    """The dataset ``config.data`` names, or the built-in corpus when its path is empty."""
+    return dataset_from_config(config.data)
+
+
+def split_dataset(dataset: Dataset, validation_split: float, seed: int) -> Split:
+    """Shuffle with ``seed`` and hold out ``validation_split`` of the rows (at least one)."""
+    n = len(dataset)
+    n_validation = max(1, round(n * validation_split))
+    if n - n_validation < 2:
+        raise SentimentError(
+            f"{dataset.source} has only {n} usable rows: training needs at least 3 (2 to fit, 1 to validate)."
+        )
+    order = np.random.default_rng(seed).permutation(n)
+
+    def subset(indices: np.ndarray) -> Dataset:
+        return Dataset([dataset.texts[i] for i in indices], dataset.labels[indices], dataset.source)
+
+    return Split(train=subset(order[n_validation:]), validation=subset(order[:n_validation]))
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops deterministic on CPU."""
+    from sentiment_rnn.tf_setup import import_keras
+
+    keras = import_keras()
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def example_stream(dataset, shuffle_seed: int | None = None):
+    """The unbatched ``tf.data`` stream of (text () string, label () float32) pairs.
+
+    Args:
+        dataset: a Dataset in memory, or one side of a streamed file (``streaming.StreamPart``).
+        shuffle_seed: shuffle (re-drawn every epoch) with this seed; None keeps the order.
+    """
+    import tensorflow as tf
+
+    if isinstance(dataset, StreamPart):
+        return dataset.examples(shuffle_seed)
+    examples = tf.data.Dataset.from_tensor_slices(
+        (tf.constant(dataset.texts, dtype=tf.string), dataset.labels.astype(np.float32))
+    )
+    if shuffle_seed is not None:
+        examples = examples.shuffle(len(dataset), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return examples
+
+
+def string_dataset(dataset, batch_size: int, shuffle_seed: int | None = None, bucket_by_length: bool = False):
+    """A ``tf.data`` pipeline of (text (B,) string, label (B,) float32) batches.
+
+    Args:
+        dataset, shuffle_seed: as for :func:`example_stream`.
+        batch_size: texts per batch.
+        bucket_by_length: group texts of similar token counts (see ``streaming.batch_examples``).
+    """
+    import tensorflow as tf
+
+    examples = example_stream(dataset, shuffle_seed)
+    return batch_examples(examples, batch_size, bucket_by_length).prefetch(tf.data.AUTOTUNE)
+
+
+def adapt_tokenizer(tokenizer, train_data) -> None:
+    """Adapt the tokenizer's vocabulary on the training data (a streamed file was adapted while read)."""
+    vocabulary = getattr(train_data, "vocabulary", None)
+    if vocabulary is not None:
+        tokenizer.set_vocabulary(vocabulary)
+    else:
+        tokenizer.adapt(string_dataset(train_data, 1024).map(lambda text, label: text))
+
+
+def training_batches(config: Config, train_data):
+    """The shuffled (and maybe length-bucketed) training batches; endless when ``train.steps_per_epoch`` is set."""
+    batches = string_dataset(
+        train_data, config.train.batch_size, config.train.seed, bucket_by_length=config.train.bucket_by_length
+    )
+    return batches.repeat() if config.train.steps_per_epoch else batches
+
+
+def validation_batches(config: Config, validation_data):
+    """The validation batches: 256 texts each, grouped by length too when ``train.bucket_by_length`` is set."""
+    return string_dataset(validation_data, 256, bucket_by_length=config.train.bucket_by_length)
+
+
+def training_input(config: Config, train_data, first_epoch: int):
+    """(batches, steps per epoch) for ``fit`` from epoch ``first_epoch`` on.
+
+    In-memory data: :func:`epoch_batches`, so a resumed run sees the batches an
+    uninterrupted one would. Streamed data, ``train.bucket_by_length`` or
+    ``train.steps_per_epoch``: :func:`training_batches` (a ``tf.data`` shuffle;
+    a resumed run continues from the saved weights but sees other batches).
+    """
+    train = config.train
+    if isinstance(train_data, Dataset) and not train.bucket_by_length and not train.steps_per_epoch:
+        batches = epoch_batches(train_data, train.batch_size, train.seed, first_epoch, train.epochs)
+        return batches, steps_per_epoch(len(train_data), train.batch_size)
+    return training_batches(config, train_data), train.steps_per_epoch or None
+
+
+def epoch_batches(dataset: Dataset, batch_size: int, seed: int, first_epoch: int, epochs: int):
+    """The training batches of epochs ``first_epoch .. epochs - 1``, one epoch after the other.
+
+    Epoch ``e`` visits the rows in a permutation drawn from ``(seed, e)`` alone,
+    so a run resumed at epoch ``e`` sees exactly the batches an uninterrupted
+    run would have seen. Read it with ``steps_per_epoch = steps_per_epoch(n, batch_size)``.
+
+    Returns:
+        A ``tf.data`` pipeline of (text (B,) string, label (B,) float32) batches.
+    """
+    import tensorflow as tf
+
+    n = len(dataset)
+    orders = np.stack(
+        [np.random.default_rng([seed, epoch]).permutation(n) for epoch in range(first_epoch, epochs)]
+    ).reshape(-1, n)  # (epochs - first_epoch, n)
+    texts = tf.constant(dataset.texts, dtype=tf.string)
+    labels = tf.constant(dataset.labels.astype(np.float32))
+    ds = tf.data.Dataset.from_tensor_slices(orders)
+    ds = ds.flat_map(lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
+    ds = ds.map(lambda indices: (tf.gather(texts, indices), tf.gather(labels, indices)))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    return -(-n // batch_size)
+
+
+def token_counts(texts):
+    """Number of tokens of each text (B,) string -> (B,) int32, as the model's tokenizer splits it."""
+    import tensorflow as tf
+
+    from sentiment_rnn.text import standardize
+
+    return tf.cast(tf.strings.split(standardize(texts)).row_lengths(), tf.int32)
+
+
+def batch_examples(examples, batch_size: int, bucket_by_length: bool = False):
+    """Batch a stream of ``(text, label)`` pairs, optionally grouping texts of similar length.
+
+    Args:
+        examples: unbatched ``tf.data`` of (text () string, label () float32).
+        batch_size: texts per batch (the last batch of each bucket may be smaller).
+        bucket_by_length: group by token count into the :data:`BUCKET_BOUNDARIES`
+            intervals; a batch is emitted when its bucket is full, then batches are
+            shuffled within a buffer of :data:`BUCKETED_BATCH_SHUFFLE` (seeded by the
+            global seed that ``seed_everything`` sets).
+
+    Returns:
+        ``tf.data`` of (text (B,) string, label (B,) float32).
+    """
+    import tensorflow as tf
+
+    if not bucket_by_length:
+        return examples.batch(batch_size)
+    with_lengths = (
+        examples.batch(READ_BATCH)
+        .map(lambda text, label: (text, label, token_counts(text)), num_parallel_calls=tf.data.AUTOTUNE)
+        .unbatch()
+    )
+    grouped = with_lengths.bucket_by_sequence_length(
+        lambda text, label, length: length,
+        bucket_boundaries=list(BUCKET_BOUNDARIES),
+        bucket_batch_sizes=[batch_size] * (len(BUCKET_BOUNDARIES) + 1),
+        no_padding=True,
+    )
+    # Buckets fill at different rates and flush in bucket order at the end of the
+    # data: shuffling whole batches keeps steps on short and long texts interleaved.
+    return grouped.map(lambda text, label, length: (text, label)).shuffle(BUCKETED_BATCH_SHUFFLE)

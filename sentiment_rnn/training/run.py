@@ -1,0 +1,171 @@
+"""One training run, start to finish: read the data, split, fit, and write the model directory."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sentiment_rnn import progress
+from sentiment_rnn.artifact.atomic import staged_directory
+from sentiment_rnn.artifact.files import (
+    CONFIG_FILE,
+    HISTORY_FILE,
+    META_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    VOCABULARY_FILE,
+    meta_for,
+    write_json,
+)
+from sentiment_rnn.config import Config, to_toml
+from sentiment_rnn.data.dataset import Dataset
+from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.plots import PLOT_FILE, write_training_plot
+from sentiment_rnn.training.checkpoint import training_run
+from sentiment_rnn.training.fit import fit
+from sentiment_rnn.training.pipeline import Split, load_training_data, split_dataset, validation_batches
+
+
+@dataclass
+class TrainResult:
+    """What ``train`` produced: the model directory, its metrics and the fitted model."""
+
+    out_dir: Path
+    metrics: dict[str, float]
+    epochs_run: int
+    best_epoch: int
+    model: Any
+    split: Split
+    skipped: int = 0  # rows of the data skipped for missing or blank text
+    plot: Path | None = None  # training.png in out_dir, or None when matplotlib is not installed
+
+
+def distributed_output(config: Config, out_dir: Path):
+    """``staged_directory(out_dir)``; a multi-worker run's non-chief workers get a scratch directory."""
+    if config.train.distribute == "multi-worker":
+        from sentiment_rnn.training.distributed import worker_output
+
+        return worker_output(out_dir)
+    return staged_directory(out_dir)
+
+
+def run_and_backup(config: Config, out_dir: Path, split: Split, resume: bool):
+    """:func:`training_run` (lock and per-epoch backup); a multi-worker run's non-chief workers neither lock nor back up."""
+    if config.train.distribute == "multi-worker":
+        from sentiment_rnn.training.distributed import is_chief
+
+        if not is_chief():
+            return contextlib.nullcontext(None)
+    return training_run(out_dir, config, split, resume)
+
+
+def train(
+    config: Config,
+    out_dir: str | Path,
+    dataset: Dataset | None = None,
+    verbose: int | str = "auto",
+    resume: bool = False,
+    callbacks: Sequence[Any] = (),
+) -> TrainResult:
+    """Train the configured model and write its model directory atomically.
+
+    While training, ``out_dir`` is locked (a second run into it is refused) and
+    every finished epoch is backed up in ``.NAME.backup`` beside it; an
+    interrupted run continues from there with ``resume=True`` and ends at the
+    weights an uninterrupted run would have reached. The backup is removed
+    once the model directory is written, or when training diverges.
+
+    Args:
+        config: the full config; ``config.data`` names the data unless ``dataset`` is given.
+        out_dir: the model directory to create or replace.
+        dataset: data to use instead of ``config.data``.
+        verbose: Keras ``fit`` verbosity (``"auto"``: a progress bar; 0: silent).
+            Progress and status lines go to stderr, and only when it is a terminal.
+        resume: continue the interrupted run into ``out_dir`` (same config and data).
+        callbacks: extra Keras callbacks for ``fit``, e.g. :func:`tensorboard_callback`.
+
+    Returns:
+        A TrainResult with the validation metrics of the restored best weights;
+        ``plot`` is the written ``training.png``, or None without matplotlib.
+
+    Raises:
+        SentimentError: bad data, another run writing ``out_dir``, nothing to
+            resume, or a diverged run (``out_dir`` is then left as it was).
+    """
+    from sentiment_rnn.artifact.engine_files import write_engine_files
+    from sentiment_rnn.models import TOKENIZER_LAYER, with_view
+
+    if config.train.distribute != "none":
+        from sentiment_rnn.training.distributed import make_strategy
+
+        if resume:
+            raise SentimentError(
+                f"--resume does not work with train.distribute = {config.train.distribute}: "
+                "train again without --resume."
+            )
+        make_strategy(config.train.distribute)  # before any TensorFlow op: collectives are set up at start-up
+    if dataset is None and config.data.streaming:
+        from sentiment_rnn.data.stream import open_stream
+        from sentiment_rnn.models import make_tokenizer
+
+        progress.note(f"Streaming {config.data.path or 'the built-in corpus'}", quiet=not verbose)
+        dataset, train_part, validation_part = open_stream(config, make_tokenizer(config))
+        split = Split(train=train_part, validation=validation_part)
+    else:
+        if dataset is None:
+            data = config.data
+            what = data.path or (f"{data.pos} + {data.neg}" if data.pos or data.neg else "the built-in corpus")
+            progress.note(f"Reading {what}", quiet=not verbose)
+            dataset = load_training_data(config)
+        split = split_dataset(dataset, config.train.validation_split, config.train.seed)
+    out_dir = Path(out_dir)
+    with (
+        run_and_backup(config, out_dir, split, resume) as backup,
+        distributed_output(config, out_dir) as staging,
+    ):
+        model, history = fit(
+            config,
+            split,
+            history_csv=staging / HISTORY_FILE,
+            verbose=verbose,
+            backup=backup,
+            callbacks=callbacks,
+        )
+        evaluation = model.evaluate(validation_batches(config, split.validation), verbose=0, return_dict=True)
+        metrics = {name: float(value) for name, value in evaluation.items()}
+        metrics["n"] = len(split.validation)
+        val_losses = history.history["val_loss"]
+        best_epoch = int(np.argmin(val_losses)) + 1
+        saved = model
+        if config.model.kind == "rnn" and (config.model.stateful or config.model.return_sequences):
+            saved = with_view(
+                model,
+                config.model,
+                stateful=config.model.stateful,
+                batch_size=config.model.stateful_batch_size,
+                return_sequences=config.model.return_sequences,
+            )
+        saved.save(staging / MODEL_FILE)
+        (staging / CONFIG_FILE).write_text(to_toml(config), encoding="utf-8")
+        write_json(staging / VOCABULARY_FILE, list(model.get_layer(TOKENIZER_LAYER).get_vocabulary()))
+        write_json(staging / METRICS_FILE, metrics)
+        write_engine_files(model, config, staging)
+        summary = {
+            "source": dataset.source,
+            "rows": len(dataset),
+            "skipped": dataset.skipped,
+            "labels": dataset.label_counts(),
+            "train_rows": len(split.train),
+            "validation_rows": len(split.validation),
+            "epochs_run": len(val_losses),
+            "best_epoch": best_epoch,
+        }
+        write_json(staging / META_FILE, meta_for(config, summary))
+        plotted = write_training_plot(staging / HISTORY_FILE, staging / PLOT_FILE, best_epoch)
+    plot = out_dir / PLOT_FILE if plotted else None
+    return TrainResult(out_dir, metrics, len(val_losses), best_epoch, model, split, dataset.skipped, plot)
