@@ -157,7 +157,7 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_previous_model(tmp_pa
     out.mkdir()
     (out / "meta.json").write_text("the previous model")
     args = ["train", "--data", str(tiny_csv), "--out", str(out), "--quiet"]
-    args += ["--set", "model.units=4", "--set", "train.learning_rate=1e30", "--set", "train.clipnorm=1e30"]
+    args += ["--set", "model.units=4", "--set", "train.learning_rate=3e38", "--set", "train.clipnorm=1e30"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1
     assert result.output == (
