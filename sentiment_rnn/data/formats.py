@@ -28,16 +28,21 @@ import numpy as np
 
 from sentiment_rnn.config import FORMATS, IMDB_SPLITS, LINE_FORMATS
 from sentiment_rnn.data.checks import (
+    check_columns,
     check_dataset,
+    check_empty_text,
     check_encoding,
+    check_exists,
+    check_has_rows,
     check_on_empty,
     check_readable_file,
-    decode_error,
+    empty_file_error,
     excerpt,
-    first_line,
-    json_lines_error_message,
-    parser_error_message,
-    shortened,
+    first_message_line,
+    json_lines_error,
+    parser_error,
+    undecodable_error,
+    undecodable_file_error,
 )
 from sentiment_rnn.data.dataset import BUILTIN_CORPUS, Dataset, corpus_file
 from sentiment_rnn.data.labels import parse_label
@@ -121,8 +126,7 @@ def read_dataset(
     if path is None:
         raise SentimentError("No data given: pass a data path (--data) or two files with --pos and --neg.")
     path = Path(path)
-    if not path.exists():
-        raise SentimentError(f"Data file {path} does not exist: check the path.")
+    check_exists(path)
     fmt = resolve_format(path, format, encoding)
     if fmt == "imdb":
         dataset = _read_imdb(path, split, encoding, on_empty)
@@ -155,13 +159,13 @@ def _read_table(
                 quoting=csv.QUOTE_NONE if tab_separated else csv.QUOTE_MINIMAL,
             )
     except UnicodeDecodeError:
-        raise decode_error(path, encoding) from None
+        raise undecodable_file_error(path, encoding) from None
     except pd.errors.EmptyDataError:
-        raise SentimentError(f"{path} is empty: give a file with a header and at least one row.") from None
+        raise empty_file_error(path, fmt) from None
     except pd.errors.ParserError as exc:
-        raise SentimentError(parser_error_message(path, fmt, exc)) from None
+        raise parser_error(path, fmt, exc) from None
     except ValueError as exc:
-        raise SentimentError(json_lines_error_message(path, encoding, exc)) from None
+        raise json_lines_error(path, encoding, exc) from None
     if fmt == "glue":
         columns = [str(c).strip() for c in frame.columns]
         text_column = next((c for c in GLUE_TEXT_COLUMNS if c in columns), text_column)
@@ -180,15 +184,8 @@ def frame_to_dataset(
     check_on_empty(on_empty)
     columns = [str(c).strip() for c in frame.columns]
     frame.columns = columns
-    for role, column in (("text", text_column), ("label", label_column)):
-        if column not in columns:
-            flag = "--text-column" if role == "text" else "--label-column"
-            raise SentimentError(
-                f"{source} has no {role} column {column!r} (columns: {shortened(columns)}): "
-                f"name the right one with {flag}."
-            )
-    if len(frame) == 0:
-        raise SentimentError(f"{source} has a header but no rows: give at least one labelled example.")
+    check_columns(source, columns, text_column, label_column)
+    check_has_rows(source, len(frame))
     builder = _Builder(source, on_empty)
     for row, (text, label) in enumerate(zip(frame[text_column], frame[label_column]), start=1):
         if text is None or (isinstance(text, float) and np.isnan(text)):
@@ -213,12 +210,7 @@ class _Builder:
     def add(self, text: str, label, where: str) -> None:
         """Add one example; ``where`` names it in messages, e.g. "row 3", "line 3" or a file name."""
         if not text.strip():
-            if self.on_empty == "error":
-                unit = where.split()[0] if where.split()[0] in ("row", "line") else "review"
-                raise SentimentError(
-                    f"{self.source}, {where}: the text is empty; remove the {unit}, or pass --on-empty skip "
-                    f"to skip such {unit}s."
-                )
+            check_empty_text(self.source, where, self.on_empty)
             self.skipped += 1
             return
         self.labels.append(label() if callable(label) else label)
@@ -233,7 +225,7 @@ def _read_lines(path: Path, encoding: str) -> list[str]:
     try:
         text = path.read_bytes().decode(encoding)
     except UnicodeDecodeError:
-        raise decode_error(path, encoding) from None
+        raise undecodable_file_error(path, encoding) from None
     except OSError as exc:
         raise SentimentError(f"Cannot read {path} ({exc.strerror}): check the path and its permissions.") from None
     lines = [line.removesuffix("\r") for line in text.split("\n")]
@@ -281,8 +273,7 @@ def _read_pos_neg(pos: Path, neg: Path, encoding: str, on_empty: str = "skip") -
     """Every non-blank line of ``pos`` is a positive text, of ``neg`` a negative one (positives first)."""
     builder = _Builder(f"{pos} + {neg}", on_empty)
     for path, label in ((pos, 1), (neg, 0)):
-        if not path.exists():
-            raise SentimentError(f"Data file {path} does not exist: check the path.")
+        check_exists(path)
         check_readable_file(path, "lines")
         for number, line in enumerate(_read_lines(path, encoding), start=1):
             builder.add(line.strip(), label, f"line {number} of {path}")
@@ -322,9 +313,7 @@ def _read_imdb(path: Path, split: str | None, encoding: str, on_empty: str = "sk
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError as exc:
-            raise SentimentError(
-                f"{path}, {name} (byte {exc.start}): not valid {encoding}; pass the file's encoding, e.g. --encoding cp1252."
-            ) from None
+            raise undecodable_error(path, encoding, f"{name} (byte {exc.start})") from None
         builder.add(HTML_BREAK.sub(" ", text), label, name)
     return builder.build()
 
@@ -341,7 +330,7 @@ def _imdb_tar_members(path: Path, pattern: re.Pattern) -> list[tuple[str, int, b
                     members.append((member.name, int(match[1] == "pos"), handle.read()))
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise SentimentError(
-            f"{path} is not a readable tar archive ({first_line(exc)}): give an intact .tar.gz such as aclImdb_v1.tar.gz."
+            f"{path} is not a readable tar archive ({first_message_line(exc)}): give an intact .tar.gz such as aclImdb_v1.tar.gz."
         ) from None
     return members
 

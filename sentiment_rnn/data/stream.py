@@ -14,8 +14,9 @@ pass reads it again from disk, a few thousand rows at a time.
 - The validation split is seeded but cannot be a shuffle of the whole file: row
   ``r`` goes to validation when a fingerprint of ``(seed, r)`` falls below
   ``validation_split``, so the split is about, not exactly, that fraction.
-- One streaming pass (:func:`open_stream`) checks the whole file, counts rows
-  and labels, and adapts the vocabulary on the training rows (Keras
+- One streaming pass (:func:`open_stream`) checks the whole file (with the
+  checks of ``sentiment_rnn.data.checks``, as the in-memory readers), counts
+  rows and labels, and adapts the vocabulary on the training rows (Keras
   ``TextVectorization.update_state`` batch by batch). Its memory is the token
   counts, which grow with the number of distinct words, not with the file.
   Tokenizing is the slow part of that pass: ``data.vocabulary_sample = N``
@@ -39,7 +40,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sentiment_rnn.config import Config
-from sentiment_rnn.data.checks import check_readable_file, shortened
+from sentiment_rnn.data.checks import (
+    check_columns,
+    check_empty_text,
+    check_encoding,
+    check_examples,
+    check_exists,
+    check_has_rows,
+    check_readable_file,
+    streamed_json_lines_error,
+    undecodable_error,
+    undecodable_header_error,
+)
 from sentiment_rnn.data.dataset import BUILTIN_CORPUS, corpus_file
 from sentiment_rnn.data.formats import resolve_format
 from sentiment_rnn.data.labels import NEGATIVE_LABELS, POSITIVE_LABELS, parse_label
@@ -258,8 +270,7 @@ def row_source(config: Config) -> RowSource:
             "set data.streaming = false to read them in memory."
         )
     path = Path(data.path) if data.path else corpus_file(BUILTIN_CORPUS)
-    if not path.exists():
-        raise SentimentError(f"Data file {path} does not exist: check the path.")
+    check_exists(path)
     fmt = resolve_format(path, data.format, data.encoding)
     if fmt not in STREAMING_FORMATS:
         raise SentimentError(
@@ -267,37 +278,23 @@ def row_source(config: Config) -> RowSource:
             "set data.streaming = false to read it in memory."
         )
     check_readable_file(path, fmt)
-    try:
-        codecs.lookup(data.encoding)
-    except LookupError:
-        raise SentimentError(
-            f"Unknown encoding {data.encoding!r}: use a Python codec name such as utf-8 or cp1252."
-        ) from None
+    check_encoding(data.encoding)
     try:
         with path.open("rb") as handle:
             first = next((line for line in handle if line.strip()), b"").decode(data.encoding)
     except UnicodeDecodeError:
-        raise SentimentError(
-            f"{path}: the header is not valid {data.encoding}; pass the file's encoding, e.g. --encoding cp1252."
-        ) from None
+        raise undecodable_header_error(path, data.encoding) from None
     if fmt == "jsonl":
         try:
             columns = list(json.loads(first))
         except (ValueError, TypeError):
-            raise SentimentError(f"{path}, line 1 is not valid JSON Lines: one JSON object per line.") from None
+            raise streamed_json_lines_error(path, 1) from None
     else:
         header = next(csv.reader([first.rstrip("\r\n")], delimiter="\t" if fmt == "tsv" else ","), [])
         columns = [column.strip() for column in header]
-    indices = []
-    for role, column in (("text", data.text_column), ("label", data.label_column)):
-        if column not in columns:
-            flag = "--text-column" if role == "text" else "--label-column"
-            raise SentimentError(
-                f"{path} has no {role} column {column!r} (columns: {shortened(columns)}): "
-                f"name the right one with {flag}."
-            )
-        indices.append(columns.index(column))
-    return RowSource(path, fmt, data.text_column, data.label_column, data.encoding, tuple(indices))
+    check_columns(path, columns, data.text_column, data.label_column)
+    indices = (columns.index(data.text_column), columns.index(data.label_column))
+    return RowSource(path, fmt, data.text_column, data.label_column, data.encoding, indices)
 
 
 def open_stream(config: Config, tokenizer):
@@ -318,77 +315,49 @@ def open_stream(config: Config, tokenizer):
     import tensorflow as tf
 
     source = row_source(config)
-    split, seed = config.train.validation_split, config.train.seed
+    split, seed, encoding = config.train.validation_split, config.train.seed, config.data.encoding
     counts = {"train": 0, "validation": 0, "positives": 0, "skipped": 0, "rows_read": 0}
     sample_fraction = vocabulary_sample_fraction(source.path, config.data.vocabulary_sample)
 
-    def checked(row, text, label, ok):
+    def with_checks(row, text, label, ok):
+        """The texts, and per row what the pass checks and counts (all (B,))."""
         valid_utf8 = tf.equal(tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace"), text)
+        validation = is_validation(row, split, seed)
         in_sample = is_validation(row, sample_fraction, seed, salt="vocabulary")
-        return (
-            row,
-            text,
-            label,
-            ok,
-            valid_utf8,
-            has_text(text),
-            label_ids(label),
-            is_validation(row, split, seed),
-            in_sample,
-        )
+        return text, (row, label, ok, valid_utf8, has_text(text), label_ids(label), validation, in_sample)
 
     tokenizer.reset_state()
-    batches = source.batches().map(checked, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    batches = source.batches().map(with_checks, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     try:
-        for row, text, label, ok, valid_utf8, text_present, label_id, validation, in_sample in batches.prefetch(2):
+        for text, per_row in batches.prefetch(2):
+            row, label, ok, valid_utf8, text_present, label_id, validation, in_sample = (t.numpy() for t in per_row)
             if not np.all(ok):
-                line = int(row.numpy()[~ok.numpy()][0])
-                raise SentimentError(f"{source.path}, line {line} is not valid JSON Lines: one JSON object per line.")
+                raise streamed_json_lines_error(source.path, int(row[~ok][0]))
             if not np.all(valid_utf8):
-                bad_row = int(row.numpy()[~valid_utf8.numpy()][0])
-                raise SentimentError(
-                    f"{source.path}, row {bad_row}: not valid {config.data.encoding}; pass the file's encoding, "
-                    "e.g. --encoding cp1252."
-                )
-            text_present, label_id, validation = text_present.numpy(), label_id.numpy(), validation.numpy()
-            counts["rows_read"] += len(text_present)
-            if config.data.on_empty == "error" and not np.all(text_present):
-                empty_row = int(row.numpy()[~text_present][0])
-                raise SentimentError(
-                    f"{source.path}, row {empty_row}: the text is empty; remove the row, or pass --on-empty skip "
-                    "to skip such rows."
-                )
+                raise undecodable_error(source.path, encoding, f"row {int(row[~valid_utf8][0])}")
+            if not np.all(text_present):
+                check_empty_text(source.path, f"row {int(row[~text_present][0])}", config.data.on_empty)
+            bad_label = text_present & (label_id < 0)
+            if np.any(bad_label):
+                first = int(np.argmax(bad_label))
+                parse_label(label[first].decode("utf-8"), int(row[first]), str(source.path))
+            counts["rows_read"] += len(row)
             counts["skipped"] += int(np.sum(~text_present))
-            bad = text_present & (label_id < 0)
-            if np.any(bad):
-                first = int(np.argmax(bad))
-                parse_label(label.numpy()[first].decode("utf-8"), int(row.numpy()[first]), str(source.path))
-            used = text_present
-            counts["positives"] += int(np.sum(label_id[used] == 1))
-            counts["validation"] += int(np.sum(used & validation))
-            counts["train"] += int(np.sum(used & ~validation))
-            training_texts = tf.boolean_mask(text, used & ~validation & in_sample.numpy())
+            counts["positives"] += int(np.sum(label_id[text_present] == 1))
+            counts["validation"] += int(np.sum(text_present & validation))
+            counts["train"] += int(np.sum(text_present & ~validation))
+            training_texts = tf.boolean_mask(text, text_present & ~validation & in_sample)
             if training_texts.shape[0]:
                 tokenizer.update_state(training_texts)
     except tf.errors.InvalidArgumentError as exc:
         reason = str(exc.message).strip().splitlines()[0]
         raise SentimentError(
-            f"{source.path} is not well-formed {source.fmt.upper()} or not valid {config.data.encoding} ({reason}): "
+            f"{source.path} is not well-formed {source.fmt.upper()} or not valid {encoding} ({reason}): "
             "fix the file or pass its encoding."
         ) from None
     rows = counts["train"] + counts["validation"]
-    if counts["rows_read"] == 0:
-        raise SentimentError(f"{source.path} has a header but no rows: give at least one labelled example.")
-    if rows == 0:
-        raise SentimentError(
-            f"{source.path} has no rows with text (all {counts['skipped']} are empty): "
-            "give at least one labelled example."
-        )
-    if counts["positives"] in (0, rows):
-        only = "positive" if counts["positives"] else "negative"
-        raise SentimentError(
-            f"{source.path} holds only {only} examples: a classifier needs both positive and negative ones."
-        )
+    check_has_rows(source.path, counts["rows_read"])
+    check_examples(source.path, rows, counts["positives"], counts["skipped"], require_both_classes=True)
     if counts["train"] < 2 or counts["validation"] < 1:
         raise SentimentError(
             f"{source.path} has {counts['train']} training and {counts['validation']} validation rows after the "
