@@ -6,6 +6,9 @@ from sentiment_rnn.errors import SentimentError
 
 POSITIVE_LABELS = frozenset({"1", "1.0", "true", "pos", "positive"})
 NEGATIVE_LABELS = frozenset({"0", "0.0", "false", "neg", "negative"})
+# The one label table, read by parse_label here and by the streaming reader's TensorFlow lookup
+# (sentiment_rnn.data.stream.label_ids): a label, stripped and lowercased -> 1 or 0.
+LABEL_VALUES = {**dict.fromkeys(sorted(POSITIVE_LABELS), 1), **dict.fromkeys(sorted(NEGATIVE_LABELS), 0)}
 
 
 def parse_label(value: object, row: int, source: str, unit: str = "row") -> int:
@@ -16,10 +19,8 @@ def parse_label(value: object, row: int, source: str, unit: str = "row") -> int:
             f"{source}, {unit} {row}: the label is missing; give every {unit} a label "
             "(0/1, true/false, pos/neg or positive/negative)."
         )
-    if key in POSITIVE_LABELS:
-        return 1
-    if key in NEGATIVE_LABELS:
-        return 0
+    if key in LABEL_VALUES:
+        return LABEL_VALUES[key]
     raise SentimentError(
         f"{source}, {unit} {row}: label {value!r} is not binary; use 0/1, true/false, pos/neg or positive/negative."
     )

@@ -7,10 +7,11 @@ pass reads it again from disk, a few thousand rows at a time.
   with commas and newlines in CSV; no quoting in TSV, as the in-memory reader),
   JSON Lines by ``tf.data.TextLineDataset`` with one ``json.loads`` a line.
 - Rows are numbered from 1 in file order, as in :func:`sentiment_rnn.data.read_dataset`.
-  Labels are mapped exactly as :func:`sentiment_rnn.data.parse_label` does
-  (strip, lowercase, then 0/1, true/false, pos/neg, positive/negative), rows
-  with blank text are skipped and counted (or refused, ``data.on_empty``), and
-  a bad label is the same error naming its row.
+  Labels are mapped exactly as :func:`sentiment_rnn.data.labels.parse_label` does
+  (strip, lowercase, then the one table ``LABEL_VALUES``: 0/1, true/false,
+  pos/neg, positive/negative), rows with blank text are skipped and counted
+  (or refused, ``data.on_empty``), and a bad label is the same error naming
+  its row.
 - The validation split is seeded but cannot be a shuffle of the whole file: row
   ``r`` goes to validation when a fingerprint of ``(seed, r)`` falls below
   ``validation_split``, so the split is about, not exactly, that fraction.
@@ -54,7 +55,7 @@ from sentiment_rnn.data.checks import (
 )
 from sentiment_rnn.data.dataset import BUILTIN_CORPUS, corpus_file
 from sentiment_rnn.data.formats import resolve_format
-from sentiment_rnn.data.labels import NEGATIVE_LABELS, POSITIVE_LABELS, parse_label
+from sentiment_rnn.data.labels import LABEL_VALUES, parse_label
 from sentiment_rnn.errors import SentimentError
 
 STREAMING_FORMATS = ("csv", "tsv", "jsonl")  # the formats a stream can read (see config.FORMATS)
@@ -207,22 +208,17 @@ class StreamPart:
 
 
 def label_ids(labels):
-    """Raw labels (B,) string -> 1 positive, 0 negative, -1 not a label; as ``parse_label``."""
+    """Raw labels (B,) string -> (B,) int32: 1 positive, 0 negative, -1 not a label; as ``parse_label``.
+
+    The same table (``labels.LABEL_VALUES``) after the same strip and lowercase, as a TensorFlow lookup.
+    """
     import tensorflow as tf
 
     keys = tf.strings.lower(strip(labels), encoding="utf-8")
-    table = _label_table()
-    return table.lookup(keys)
-
-
-def _label_table():
-    import tensorflow as tf
-
-    words = sorted(POSITIVE_LABELS) + sorted(NEGATIVE_LABELS)
-    values = [1] * len(POSITIVE_LABELS) + [0] * len(NEGATIVE_LABELS)
-    return tf.lookup.StaticHashTable(
-        tf.lookup.KeyValueTensorInitializer(tf.constant(words), tf.constant(values, dtype=tf.int32)), default_value=-1
+    initializer = tf.lookup.KeyValueTensorInitializer(
+        tf.constant(list(LABEL_VALUES)), tf.constant(list(LABEL_VALUES.values()), dtype=tf.int32)
     )
+    return tf.lookup.StaticHashTable(initializer, default_value=-1).lookup(keys)
 
 
 def strip(strings):
