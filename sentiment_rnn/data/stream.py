@@ -1,4 +1,4 @@
-"""Read training data as a ``tf.data`` stream, and group batches by length.
+"""Read a CSV, TSV or JSON Lines file as a ``tf.data`` stream, checked in one pass and split for training.
 
 Streaming (``data.streaming = true``) never holds the file in memory: every
 pass reads it again from disk, a few thousand rows at a time.
@@ -49,21 +49,23 @@ from sentiment_rnn.data.checks import (
     check_exists,
     check_has_rows,
     check_readable_file,
+    first_message_line,
     streamed_json_lines_error,
     undecodable_error,
     undecodable_header_error,
 )
-from sentiment_rnn.data.dataset import BUILTIN_CORPUS, corpus_file
+from sentiment_rnn.data.dataset import BUILTIN_CORPUS, corpus_file, label_counts
 from sentiment_rnn.data.formats import resolve_format
 from sentiment_rnn.data.labels import LABEL_VALUES, parse_label
 from sentiment_rnn.errors import SentimentError
 
-STREAMING_FORMATS = ("csv", "tsv", "jsonl")  # the formats a stream can read (see config.FORMATS)
+FIELD_DELIMITERS = {"csv": ",", "tsv": "\t"}  # the table formats a stream reads, besides JSON Lines
+STREAMING_FORMATS = (*FIELD_DELIMITERS, "jsonl")  # the formats a stream can read (see config.FORMATS)
 READ_BATCH = 4096  # rows parsed together (vectorized string ops), then unbatched
 # What Python's str.strip() removes, as an RE2 class: ASCII whitespace, the
 # information separators U+001C..U+001F, NEL and every Unicode separator (Z*).
 STRIPPED_CHARACTERS = r"[\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f}\x{85}\p{Z}]"
-VALIDATION_RESOLUTION = 1_000_000  # fingerprint buckets deciding the validation split
+DRAW_RESOLUTION = 1_000_000  # fingerprint buckets of a seeded draw (the validation split, the vocabulary sample)
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ class RowSource:
             str(self.path),
             record_defaults=["", ""],
             header=True,
-            field_delim="\t" if self.fmt == "tsv" else ",",
+            field_delim=FIELD_DELIMITERS[self.fmt],
             use_quote_delim=self.fmt == "csv",
             select_cols=sorted((text_index, label_index)),
         )
@@ -162,7 +164,7 @@ class StreamedDataset:
         return self.rows
 
     def label_counts(self) -> dict[str, int]:
-        return {"positive": self.positives, "negative": self.rows - self.positives}
+        return label_counts(self.positives, self.rows)
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,9 @@ class StreamPart:
                 ok
                 & has_text(text)
                 & (label_id >= 0)
-                & tf.equal(is_validation(row, self.validation_split, self.seed), self.validation)
+                & tf.equal(
+                    in_seeded_fraction(row, self.validation_split, self.seed, salt="validation"), self.validation
+                )
             )
             return tf.boolean_mask(text, selected), tf.cast(tf.boolean_mask(label_id, selected), tf.float32)
 
@@ -235,16 +239,16 @@ def has_text(texts):
     return tf.strings.length(strip(texts)) > 0
 
 
-def is_validation(rows, fraction: float, seed: int, salt: str = "validation"):
+def in_seeded_fraction(rows, fraction: float, seed: int, salt: str):
     """Seeded, per-row draw of a ``fraction`` of the rows: (B,) int64 row numbers -> (B,) bool.
 
-    ``salt`` makes draws for different purposes (validation, vocabulary sample) independent.
+    ``salt`` makes draws for different purposes (``"validation"``, ``"vocabulary"`` sample) independent.
     """
     import tensorflow as tf
 
     keys = tf.strings.join([salt, tf.strings.as_string(seed), tf.strings.as_string(rows)], separator="/")
-    buckets = tf.strings.to_hash_bucket_fast(keys, VALIDATION_RESOLUTION)
-    return buckets < round(fraction * VALIDATION_RESOLUTION)
+    buckets = tf.strings.to_hash_bucket_fast(keys, DRAW_RESOLUTION)
+    return buckets < round(fraction * DRAW_RESOLUTION)
 
 
 def vocabulary_sample_fraction(path: Path, sample_rows: int, probe_lines: int = 1000) -> float:
@@ -286,7 +290,7 @@ def row_source(config: Config) -> RowSource:
         except (ValueError, TypeError):
             raise streamed_json_lines_error(path, 1) from None
     else:
-        header = next(csv.reader([first.rstrip("\r\n")], delimiter="\t" if fmt == "tsv" else ","), [])
+        header = next(csv.reader([first.rstrip("\r\n")], delimiter=FIELD_DELIMITERS[fmt]), [])
         columns = [column.strip() for column in header]
     check_columns(path, columns, data.text_column, data.label_column)
     indices = (columns.index(data.text_column), columns.index(data.label_column))
@@ -318,8 +322,8 @@ def open_stream(config: Config, tokenizer):
     def with_checks(row, text, label, ok):
         """The texts, and per row what the pass checks and counts (all (B,))."""
         valid_utf8 = tf.equal(tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace"), text)
-        validation = is_validation(row, split, seed)
-        in_sample = is_validation(row, sample_fraction, seed, salt="vocabulary")
+        validation = in_seeded_fraction(row, split, seed, salt="validation")
+        in_sample = in_seeded_fraction(row, sample_fraction, seed, salt="vocabulary")
         return text, (row, label, ok, valid_utf8, has_text(text), label_ids(label), validation, in_sample)
 
     tokenizer.reset_state()
@@ -346,10 +350,9 @@ def open_stream(config: Config, tokenizer):
             if training_texts.shape[0]:
                 tokenizer.update_state(training_texts)
     except tf.errors.InvalidArgumentError as exc:
-        reason = str(exc.message).strip().splitlines()[0]
         raise SentimentError(
-            f"{source.path} is not well-formed {source.fmt.upper()} or not valid {encoding} ({reason}): "
-            "fix the file or pass its encoding."
+            f"{source.path} is not well-formed {source.fmt.upper()} or not valid {encoding} "
+            f"({first_message_line(exc)}): fix the file or pass its encoding."
         ) from None
     rows = counts["train"] + counts["validation"]
     check_has_rows(source.path, counts["rows_read"])
