@@ -11,9 +11,7 @@
                      chooses ``train`` or ``test``; ``<br />`` becomes a space
     pos/neg files    two files of one text a line, labelled by file (``pos=``, ``neg=``)
 
-With ``format="auto"`` the format is guessed from the path: its suffix
-(``.csv``, ``.tsv``, ``.jsonl``, ``.tar.gz``), a directory (IMDB), or, for
-other names, the first line (``__label__`` or ``0 ``/``1 ``).
+With ``format="auto"`` the format is guessed from the path (see ``detect``).
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment_rnn.config import FORMATS, IMDB_SPLITS, LINE_FORMATS
+from sentiment_rnn.config import IMDB_SPLITS, LINE_FORMATS
 from sentiment_rnn.data.checks import (
     check_columns,
     check_dataset,
@@ -45,14 +43,10 @@ from sentiment_rnn.data.checks import (
     undecodable_file_error,
 )
 from sentiment_rnn.data.dataset import BUILTIN_CORPUS, Dataset, corpus_file
+from sentiment_rnn.data.detect import FASTTEXT_PREFIX, resolve_format
 from sentiment_rnn.data.labels import parse_label
 from sentiment_rnn.errors import SentimentError
 
-FORMATS_BY_SUFFIX = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
-
-TARBALL_SUFFIXES = (".tar.gz", ".tgz", ".tar")
-
-FASTTEXT_PREFIX = "__label__"
 GLUE_TEXT_COLUMNS = ("sentence", "text")
 HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
@@ -345,50 +339,6 @@ def _imdb_tar_members(path: Path, pattern: re.Pattern) -> list[tuple[str, int, b
             f"{path} is not a readable tar archive ({first_message_line(exc)}): give an intact .tar.gz such as aclImdb_v1.tar.gz."
         ) from None
     return members
-
-
-def resolve_format(path: Path, format: str, encoding: str) -> str:
-    if format != "auto":
-        if format not in FORMATS:
-            raise SentimentError(f"Unknown format {format!r}: use one of {', '.join(FORMATS)}.")
-        return format
-    if path.is_dir():
-        if not _looks_like_imdb(path):
-            raise SentimentError(
-                f"Data path {path} is a directory but not in the IMDB layout (train/pos, train/neg, test/pos, "
-                "test/neg): pass a data file, or that layout."
-            )
-        return "imdb"
-    if path.name.lower().endswith(TARBALL_SUFFIXES):
-        return "imdb"
-    fmt = FORMATS_BY_SUFFIX.get(path.suffix.lower())
-    if fmt == "tsv" and _first_line(path, encoding).split("\t")[0].strip() == "sentence":
-        return "glue"
-    if fmt is None:
-        first = _first_line(path, encoding).lstrip()
-        if first.startswith(FASTTEXT_PREFIX):
-            return "fasttext"
-        if re.match(r"[01] ", first):
-            return "label-text"
-        raise SentimentError(
-            f"Cannot tell the format of {path} from its name or first line: pass --format "
-            f"({', '.join(FORMATS)}) or name it .csv, .tsv or .jsonl."
-        )
-    return fmt
-
-
-def _looks_like_imdb(path: Path) -> bool:
-    roots = (path, path / "aclImdb")
-    return any((root / split / label).is_dir() for root in roots for split in IMDB_SPLITS for label in ("pos", "neg"))
-
-
-def _first_line(path: Path, encoding: str) -> str:
-    """The file's first line, decoded leniently (only to guess the format); "" when it is blank."""
-    if not path.is_file():
-        return ""
-    with path.open("rb") as handle:
-        line = handle.readline().decode(encoding, errors="replace")
-    return line if line.strip() else ""
 
 
 def _reject_split(split: str | None, what: str) -> None:

@@ -55,7 +55,7 @@ from sentiment_rnn.data.checks import (
     undecodable_header_error,
 )
 from sentiment_rnn.data.dataset import BUILTIN_CORPUS, corpus_file, label_counts
-from sentiment_rnn.data.formats import resolve_format
+from sentiment_rnn.data.detect import resolve_format
 from sentiment_rnn.data.labels import LABEL_VALUES, parse_label
 from sentiment_rnn.errors import SentimentError
 
