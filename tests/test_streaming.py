@@ -147,6 +147,13 @@ def test_errors_are_the_in_memory_errors(tmp_path):
     assert error_of(blank, "data.on_empty=error") == in_memory_error_of(blank, on_empty="error")
 
 
+def test_unknown_encoding_is_the_in_memory_error_for_every_suffix(tmp_path):
+    tsv = tmp_path / "d.tsv"  # telling TSV from GLUE decodes the first line
+    tsv.write_text("text\tlabel\na\t1\nb\t0\n")
+    for path in (write_csv(tmp_path / "d.csv", [("a", 1), ("b", 0)]), tsv):
+        assert error_of(path, 'data.encoding="klingon"') == in_memory_error_of(path, encoding="klingon")
+
+
 def test_label_ids_map_every_label_as_parse_label_does():
     import tensorflow as tf
 

@@ -271,6 +271,7 @@ def row_source(config: Config) -> RowSource:
         )
     path = Path(data.path) if data.path else corpus_file(BUILTIN_CORPUS)
     check_exists(path)
+    check_encoding(data.encoding)  # before resolve_format, which may decode the first line
     fmt = resolve_format(path, data.format, data.encoding)
     if fmt not in STREAMING_FORMATS:
         raise SentimentError(
@@ -278,7 +279,6 @@ def row_source(config: Config) -> RowSource:
             "set data.streaming = false to read it in memory."
         )
     check_readable_file(path, fmt)
-    check_encoding(data.encoding)
     try:
         with path.open("rb") as handle:
             first = next((line for line in handle if line.strip()), b"").decode(data.encoding)
