@@ -51,6 +51,16 @@ def model_option(function):
     )(function)
 
 
+def threshold_option(function):
+    return click.option(
+        "--threshold",
+        type=float,
+        default=0.5,
+        show_default=True,
+        help="Probability at or above which a text is positive.",
+    )(function)
+
+
 FORMAT_CHOICES = ("auto", *FORMATS)
 
 
@@ -274,9 +284,7 @@ def _sigterm_as_interrupt():
     help="Read one text per line from a file, or - for standard input.",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line: text, label, probability.")
-@click.option(
-    "--threshold", type=float, default=0.5, show_default=True, help="Probability at or above which a text is positive."
-)
+@threshold_option
 @click.option(
     "--engine",
     type=click.Choice(["numpy", "keras"]),
@@ -394,9 +402,7 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
     show_default=True,
     help="Also list the N most confidently wrong examples.",
 )
-@click.option(
-    "--threshold", type=float, default=0.5, show_default=True, help="Probability at or above which a text is positive."
-)
+@threshold_option
 def evaluate(model_dir, as_json, errors, threshold, **data):
     """Measure a model on labelled data: accuracy, precision, recall, F1, ROC AUC.
 
