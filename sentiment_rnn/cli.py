@@ -19,14 +19,13 @@ import threading
 import click
 
 from sentiment_rnn import progress
-from sentiment_rnn.config import FORMATS
+from sentiment_rnn.config import FORMATS, options_as_overrides
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.export import EXPORT_FORMATS
 from sentiment_rnn.presets import DEFAULT_PRESET, preset_names
 from sentiment_rnn.version import __version__
 
 DEFAULT_MODEL_DIR = "sentiment-model"
-PREDICT_CHUNK = 1024  # texts per progress step of predict --file
 MODEL_OPTION_HELP = "Model directory written by `train` (default: ./sentiment-model, or $SENTIMENT_RNN_MODEL)."
 
 
@@ -49,6 +48,16 @@ def model_option(function):
         show_default=False,
         type=click.Path(file_okay=True, dir_okay=True),
         help=MODEL_OPTION_HELP,
+    )(function)
+
+
+def threshold_option(function):
+    return click.option(
+        "--threshold",
+        type=float,
+        default=0.5,
+        show_default=True,
+        help="Probability at or above which a text is positive.",
     )(function)
 
 
@@ -100,7 +109,7 @@ def data_overrides(data_path, data_format, pos, neg, split, text_column, label_c
         "data.encoding": encoding,
         "data.on_empty": on_empty,
     }
-    return [f"{key}={json.dumps(value)}" for key, value in values.items() if value is not None]
+    return options_as_overrides(values)
 
 
 @click.group(cls=SentimentGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -205,11 +214,7 @@ def train(
         "train.distribute": distribute,
         "model.embeddings": embeddings,
     }
-    all_overrides = (
-        list(overrides)
-        + data_overrides(**data)
-        + [f"{key}={json.dumps(value)}" for key, value in shortcuts.items() if value is not None]
-    )
+    all_overrides = list(overrides) + data_overrides(**data) + options_as_overrides(shortcuts)
     config = load_config(config_path, all_overrides)
     callbacks = [tensorboard_callback(tensorboard_dir)] if tensorboard_dir else []
     multi_worker = config.train.distribute == "multi-worker"
@@ -279,9 +284,7 @@ def _sigterm_as_interrupt():
     help="Read one text per line from a file, or - for standard input.",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line: text, label, probability.")
-@click.option(
-    "--threshold", type=float, default=0.5, show_default=True, help="Probability at or above which a text is positive."
-)
+@threshold_option
 @click.option(
     "--engine",
     type=click.Choice(["numpy", "keras"]),
@@ -377,13 +380,9 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
             for token, probability in prediction.tokens:
                 click.echo(f"  {token:<{width}}  {probability:.4f}  {probability_bar(probability)}".rstrip())
         return
-    directory = open_model_dir(model_dir)
-    predictions = []
+    directory = open_model_dir(model_dir)  # a missing model is refused before the bar is drawn
     with progress.bar(length=len(texts), label="Predicting", quiet=quiet) as bar:
-        for start in range(0, len(texts), PREDICT_CHUNK):
-            chunk = texts[start : start + PREDICT_CHUNK]
-            predictions.extend(predict_texts(directory, chunk, threshold=threshold, engine=engine))
-            bar.update(len(chunk))
+        predictions = predict_texts(directory, texts, threshold=threshold, engine=engine, on_progress=bar.update)
     for prediction in predictions:
         if as_json:
             click.echo(json.dumps(prediction.to_dict(), ensure_ascii=False))
@@ -403,9 +402,7 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
     show_default=True,
     help="Also list the N most confidently wrong examples.",
 )
-@click.option(
-    "--threshold", type=float, default=0.5, show_default=True, help="Probability at or above which a text is positive."
-)
+@threshold_option
 def evaluate(model_dir, as_json, errors, threshold, **data):
     """Measure a model on labelled data: accuracy, precision, recall, F1, ROC AUC.
 
@@ -684,9 +681,7 @@ def compare_bow(
         "train.epochs": epochs,
         "train.seed": seed,
     }
-    all_overrides = list(overrides) + [
-        f"{key}={json.dumps(value)}" for key, value in shortcuts.items() if value is not None
-    ]
+    all_overrides = list(overrides) + options_as_overrides(shortcuts)
     config = load_config(config_path, all_overrides)
     evaluation = None
     if eval_data is not None:

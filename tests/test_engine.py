@@ -131,9 +131,9 @@ BAG_OF_WORDS = [
 
 
 def keras_probabilities(model, texts: list[str]) -> np.ndarray:
-    from sentiment_rnn.inference import predict_proba
+    from sentiment_rnn.inference import keras_predict_proba
 
-    return predict_proba(model, texts, batch_size=64)
+    return keras_predict_proba(model, texts, batch_size=64)
 
 
 def test_the_varied_strings_are_varied():

@@ -73,7 +73,7 @@ def train_both(
         progress: called with a one-line status before each model trains.
         builtin_corpus: ``dataset`` is the built-in corpus.
     """
-    from sentiment_rnn.inference import predict_proba
+    from sentiment_rnn.inference import keras_predict_proba
     from sentiment_rnn.training.fit import fit
     from sentiment_rnn.training.pipeline import split_dataset
 
@@ -92,8 +92,8 @@ def train_both(
     heldout = Accuracy(
         VALIDATION_SPLIT,
         len(split.validation),
-        sentence_accuracy(labels, predict_proba(bow, split.validation.texts)),
-        sentence_accuracy(labels, predict_proba(rnn, split.validation.texts)),
+        sentence_accuracy(labels, keras_predict_proba(bow, split.validation.texts)),
+        sentence_accuracy(labels, keras_predict_proba(rnn, split.validation.texts)),
     )
     training = {
         "source": dataset.source,
@@ -170,7 +170,7 @@ def load_both(rnn_dir: str | Path, bow_dir: str | Path) -> TrainedPair:
 
 def seed_example(rnn, bow) -> SeedExample:
     """Run the seed pair (and the lecture's comma spelling) through both models."""
-    from sentiment_rnn.inference import predict_proba
+    from sentiment_rnn.inference import keras_predict_proba
 
     texts = [text for text, _ in SEED_SENTENCES]
     vectors = multi_hot(bow, texts)
@@ -181,7 +181,7 @@ def seed_example(rnn, bow) -> SeedExample:
     names = list(vocabulary)
     all_texts = texts + [LECTURE_SENTENCE[0]]
     bow_p = predict_one_by_one(bow, all_texts)
-    rnn_p = predict_proba(rnn, all_texts)
+    rnn_p = keras_predict_proba(rnn, all_texts)
     results = [
         SentenceResult(text, label, float(b), float(r))
         for (text, label), b, r in zip([*SEED_SENTENCES, LECTURE_SENTENCE], bow_p, rnn_p)
@@ -212,12 +212,12 @@ def _reading_order(texts: list[str], vocabulary: dict[str, int]) -> list[int]:
 
 def contrast(rnn, bow, pairs: list[ContrastPair], ngrams: int, source: str) -> ContrastResult:
     """Both models on every pair; for the baseline's failures, the reason from its tokenizer."""
-    from sentiment_rnn.inference import predict_proba
+    from sentiment_rnn.inference import keras_predict_proba
 
     texts = [text for pair in pairs for text in pair.texts]
     vectors = multi_hot(bow, texts).reshape(len(pairs), 2, -1)
     bow_p = predict_one_by_one(bow, texts).reshape(len(pairs), 2)
-    rnn_p = predict_proba(rnn, texts).reshape(len(pairs), 2)
+    rnn_p = keras_predict_proba(rnn, texts).reshape(len(pairs), 2)
     vocabulary = vocabulary_index(bow)
     names = list(vocabulary)
     results = []
@@ -240,13 +240,13 @@ def contrast(rnn, bow, pairs: list[ContrastPair], ngrams: int, source: str) -> C
 
 
 def evaluate_both(rnn, bow, dataset: Dataset) -> Accuracy:
-    from sentiment_rnn.inference import predict_proba
+    from sentiment_rnn.inference import keras_predict_proba
 
     return Accuracy(
         dataset.source,
         len(dataset),
-        sentence_accuracy(dataset.labels, predict_proba(bow, dataset.texts)),
-        sentence_accuracy(dataset.labels, predict_proba(rnn, dataset.texts)),
+        sentence_accuracy(dataset.labels, keras_predict_proba(bow, dataset.texts)),
+        sentence_accuracy(dataset.labels, keras_predict_proba(rnn, dataset.texts)),
     )
 
 
