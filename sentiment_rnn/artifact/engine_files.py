@@ -6,7 +6,6 @@ engine (``sentiment_rnn.engine``) from them and checks it against ``config.toml`
 
 from __future__ import annotations
 
-import json
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +18,8 @@ from sentiment_rnn.artifact.files import (
     VOCABULARY_FILE,
     WEIGHTS_FILE,
     check_architecture_matches_config,
+    check_format_version,
+    read_json,
     write_json,
 )
 from sentiment_rnn.engine.cells import CELL_CLASSES, MERGES, Cell, RecurrentLayer
@@ -149,16 +150,18 @@ def load_engine(directory: str | Path, config=None) -> Engine:
         if not (directory / name).is_file():
             raise SentimentError(f"{directory} has no {name}, which the NumPy engine needs: {fix}.")
     engine_file, weights_file = directory / ENGINE_FILE, directory / WEIGHTS_FILE
-    architecture = _read_json(engine_file, fix)
-    vocabulary = _read_json(directory / VOCABULARY_FILE, fix)
-    version = architecture.get("format_version") if isinstance(architecture, dict) else None
-    if not isinstance(version, int):
-        raise SentimentError(f"{engine_file} has no valid format_version: {fix}.")
-    if version > ENGINE_FORMAT_VERSION:
-        raise SentimentError(
+    architecture = read_json(engine_file, fix)
+    vocabulary = read_json(directory / VOCABULARY_FILE, fix)
+    check_format_version(
+        architecture,
+        engine_file,
+        ENGINE_FORMAT_VERSION,
+        fix,
+        lambda version: (
             f"{engine_file} has engine format {version}, but this sentiment-rnn reads format "
             f"{ENGINE_FORMAT_VERSION} at most: upgrade sentiment-rnn, or pass --engine keras."
-        )
+        ),
+    )
     try:
         with np.load(weights_file, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
@@ -204,13 +207,6 @@ def check_engine_matches_config(engine: Engine, config, directory: Path) -> None
     """Refuse weights that disagree with the config.toml beside them (an edited or mixed-up directory)."""
 
     check_architecture_matches_config(engine_architecture(engine), config, directory, WEIGHTS_FILE, "the weights have")
-
-
-def _read_json(file: Path, fix: str) -> Any:
-    try:
-        return json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SentimentError(f"{file} is unreadable ({exc}): {fix}.") from None
 
 
 def engine_from_keras(model, config, vocabulary: Sequence[str] | None = None) -> Engine:

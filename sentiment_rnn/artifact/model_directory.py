@@ -13,12 +13,14 @@ from typing import Any
 
 from sentiment_rnn.artifact.files import (
     CONFIG_FILE,
+    CORRUPT_DIRECTORY_FIX,
     FORMAT_VERSION,
     META_FILE,
     METRICS_FILE,
     MODEL_FILE,
     VOCABULARY_FILE,
     check_architecture_matches_config,
+    check_format_version,
     read_json,
 )
 from sentiment_rnn.config import Config, load_config
@@ -53,10 +55,10 @@ class ModelDirectory:
         return self._engine
 
     def metrics(self) -> dict[str, Any]:
-        return read_json(self.path / METRICS_FILE, self.path)
+        return read_json(self.path / METRICS_FILE)
 
     def vocabulary(self) -> list[str]:
-        return read_json(self.path / VOCABULARY_FILE, self.path)
+        return read_json(self.path / VOCABULARY_FILE)
 
 
 def open_model_dir(path: str | Path) -> ModelDirectory:
@@ -74,15 +76,17 @@ def open_model_dir(path: str | Path) -> ModelDirectory:
     meta_path = path / META_FILE
     if not meta_path.exists():
         raise SentimentError(f"{path} is not a sentiment-rnn model directory (no {META_FILE}): {retrain}.")
-    meta = read_json(meta_path, path)
-    version = meta.get("format_version") if isinstance(meta, dict) else None
-    if not isinstance(version, int):
-        raise SentimentError(f"{meta_path} has no valid format_version: the directory is corrupt; retrain the model.")
-    if version > FORMAT_VERSION:
-        raise SentimentError(
+    meta = read_json(meta_path)
+    check_format_version(
+        meta,
+        meta_path,
+        FORMAT_VERSION,
+        CORRUPT_DIRECTORY_FIX,
+        lambda version: (
             f"{path} has model format {version} (written by sentiment-rnn {meta.get('package_version', '?')}), "
             f"but this sentiment-rnn {__version__} reads format {FORMAT_VERSION} at most: upgrade sentiment-rnn."
-        )
+        ),
+    )
     for name in (MODEL_FILE, CONFIG_FILE):
         if not (path / name).is_file():
             raise SentimentError(f"{path} is missing {name}: the directory is incomplete; retrain the model.")
