@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from sentiment_rnn.text import tokenize_py
+from sentiment_rnn.text import ngram_name, token_ngrams, tokenize_py
 
 THRESHOLD = 0.5  # a probability at or above it counts as positive, as in `predict`
 OOV_INDEX = 0  # where a multi-hot vectorizer puts every n-gram outside its vocabulary ("[UNK]")
@@ -51,10 +51,9 @@ def ngrams_of(text: str, ngrams: int) -> set[str]:
     """The set of 1- to ``ngrams``-grams of a text, as the baseline's ``TextVectorization`` forms them.
 
     The tokens come from the project's tokenizer (``tokenize_py``, the twin of
-    the model's own standardize); an n-gram is its tokens joined by one space.
+    the model's own standardize); see ``text.token_ngrams``.
     """
-    tokens = tokenize_py(text)
-    return {" ".join(tokens[i : i + n]) for n in range(1, ngrams + 1) for i in range(len(tokens) - n + 1)}
+    return set(token_ngrams(tokenize_py(text), ngrams))
 
 
 def bag_indices(text: str, vocabulary: dict[str, int], ngrams: int) -> frozenset[int]:
@@ -79,9 +78,8 @@ class Unseparated:
     unseen: tuple[str, ...] = ()
 
     def explain(self, ngrams: int) -> str:
-        grams = "words" if ngrams == 1 else ("words and bigrams" if ngrams == 2 else f"1- to {ngrams}-grams")
         if self.reason == SAME_NGRAMS:
-            return f"same {grams}: identical bags, so identical probabilities"
+            return f"same {ngram_name(ngrams, unigrams='words')}: identical bags, so identical probabilities"
         if self.reason == UNSEEN_NGRAMS:
             return f"differ only in {_quoted(self.unseen)}, never seen in training ([UNK]): identical bags"
         return (

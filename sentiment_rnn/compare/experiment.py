@@ -31,7 +31,7 @@ from sentiment_rnn.config import Config, replace
 from sentiment_rnn.data.dataset import Dataset, corpus_file
 from sentiment_rnn.data.formats import read_dataset
 from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.text import ngram_name, tokenize_py
+from sentiment_rnn.text import ngram_name, token_ngrams, tokenize_py
 
 SEED_SENTENCES = (("This phone is no good", 0), ("No this phone is good", 1))
 LECTURE_SENTENCE = ("No, this phone is good", 1)  # the lecture's spelling: "," is a token of its own
@@ -199,14 +199,12 @@ def seed_example(rnn, bow) -> SeedExample:
 def _reading_order(texts: list[str], vocabulary: dict[str, int]) -> list[int]:
     """Vocabulary indices of the texts' n-grams: words first, in reading order, then bigrams, ..., [UNK] last."""
     ngrams = max(len(gram.split(" ")) for gram in vocabulary)
+    grams = [gram for text in texts for gram in token_ngrams(tokenize_py(text), ngrams)]
     order: list[int] = []
-    for n in range(1, ngrams + 1):
-        for text in texts:
-            tokens = tokenize_py(text)
-            for i in range(len(tokens) - n + 1):
-                index = vocabulary.get(" ".join(tokens[i : i + n]), OOV_INDEX)
-                if index != OOV_INDEX and index not in order:
-                    order.append(index)
+    for gram in sorted(grams, key=lambda gram: gram.count(" ")):  # stable: by n, then by text and position
+        index = vocabulary.get(gram, OOV_INDEX)
+        if index != OOV_INDEX and index not in order:
+            order.append(index)
     return order + [OOV_INDEX]
 
 

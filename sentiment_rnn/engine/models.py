@@ -22,7 +22,7 @@ from sentiment_rnn.engine.cells import (
     single_threaded_blas,
 )
 from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.text import OOV_TOKEN, tokenize_py
+from sentiment_rnn.text import OOV_TOKEN, token_ngrams, tokenize_py
 
 DEFAULT_BATCH_SIZE = 1024
 INPUT_TABLE_FROM_TOKENS = 4096
@@ -256,12 +256,8 @@ class BagOfWordsEngine:
         self.dense_layers = [tuple(as_float32(kernel, bias)) for kernel, bias in dense_layers]
 
     def grams(self, text: str) -> list[str]:
-        """Unigrams, then bigrams, ... up to ``ngrams``, joined by a space as ``TextVectorization`` does."""
-        tokens = tokenize_py(text)
-        grams = list(tokens)
-        for n in range(2, self.ngrams + 1):
-            grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
-        return grams
+        """The text's 1- to ``ngrams``-grams, as the Keras baseline's ``TextVectorization`` forms them."""
+        return token_ngrams(tokenize_py(text), self.ngrams)
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
         """Probabilities of positive, (n,) float64."""
