@@ -10,7 +10,7 @@ import numpy as np
 
 from sentiment_rnn.compare.bags import (
     OOV_INDEX,
-    THRESHOLD,
+    labelled_right,
     multi_hot,
     predict_one_by_one,
     sentence_accuracy,
@@ -224,7 +224,7 @@ def contrast(rnn, bow, pairs: list[ContrastPair], ngrams: int, source: str) -> C
             SentenceResult(text, label, float(b), float(r))
             for text, label, b, r in zip(pair.texts, pair.labels, bows, rnns)
         )
-        both_right = all((b >= THRESHOLD) == (label == 1) for b, label in zip(bows, pair.labels))
+        both_right = bool(labelled_right(pair.labels, bows).all())
         results.append(
             PairResult(
                 pair.pair_id,
