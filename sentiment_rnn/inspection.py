@@ -13,9 +13,8 @@ from typing import Any
 
 from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
 from sentiment_rnn.config import ModelConfig, to_dict, to_toml
+from sentiment_rnn.models import KERAS_CELL_NAMES
 from sentiment_rnn.text import ngram_name
-
-KERAS_CELL_NAMES = {"simple": "SimpleRNN", "gru": "GRU", "lstm": "LSTM"}
 
 
 def describe(model_dir: str | Path | ModelDirectory) -> dict[str, Any]:

@@ -28,6 +28,21 @@ from sentiment_rnn.errors import SentimentError
 
 ENGINE_FORMAT_VERSION = 2  # 2 added model.pooling (a file without it pools "last")
 
+# The names of the arrays in weights.npz (its format: they never change).
+EMBEDDING_WEIGHTS = "embedding"
+HEAD_WEIGHTS = "head"
+
+
+def recurrent_weights(index: int, direction: str) -> str:
+    """The prefix of recurrent layer ``index``'s ``"forward"`` or ``"backward"`` cell: ``recurrent_<i>.<direction>``."""
+    return f"recurrent_{index}.{direction}"
+
+
+def hidden_weights(index: int) -> str:
+    """The prefix of the bag-of-words baseline's hidden layer ``index``: ``hidden_<i>``."""
+    return f"hidden_{index}"
+
+
 # ---------------------------------------------------------------- files
 
 
@@ -60,7 +75,13 @@ def weights_of(model, model_config) -> dict[str, np.ndarray]:
     Names: ``embedding``; ``recurrent_<i>.<forward|backward>.<kernel|recurrent_kernel|bias>``;
     ``hidden_<i>.<kernel|bias>``; ``head.<kernel|bias>``.
     """
-    from sentiment_rnn.models import EMBEDDING_LAYER, HEAD_LAYER, recurrent_layer_name
+    from sentiment_rnn.models import (
+        EMBEDDING_LAYER,
+        HEAD_LAYER,
+        bidirectional_layer_name,
+        hidden_layer_name,
+        recurrent_layer_name,
+    )
 
     arrays: dict[str, np.ndarray] = {}
 
@@ -71,18 +92,17 @@ def weights_of(model, model_config) -> dict[str, np.ndarray]:
 
     if model_config.kind == "bow":
         for index in range(model_config.hidden_layers):
-            add(f"hidden_{index}", model.get_layer(f"hidden_{index}"))
+            add(hidden_weights(index), model.get_layer(hidden_layer_name(index)))
     else:
-        arrays["embedding"] = np.asarray(model.get_layer(EMBEDDING_LAYER).get_weights()[0], dtype=np.float32)
+        arrays[EMBEDDING_WEIGHTS] = np.asarray(model.get_layer(EMBEDDING_LAYER).get_weights()[0], dtype=np.float32)
         for index in range(model_config.layers):
-            name = recurrent_layer_name(index)
             if model_config.bidirectional:
-                wrapper = model.get_layer(f"bidirectional_{index}")
-                add(f"{name}.forward", wrapper.forward_layer)
-                add(f"{name}.backward", wrapper.backward_layer)
+                wrapper = model.get_layer(bidirectional_layer_name(index))
+                add(recurrent_weights(index, "forward"), wrapper.forward_layer)
+                add(recurrent_weights(index, "backward"), wrapper.backward_layer)
             else:
-                add(f"{name}.forward", model.get_layer(name))
-    add("head", model.get_layer(HEAD_LAYER))
+                add(recurrent_weights(index, "forward"), model.get_layer(recurrent_layer_name(index)))
+    add(HEAD_WEIGHTS, model.get_layer(HEAD_LAYER))
     return arrays
 
 
@@ -102,7 +122,7 @@ def build_engine(architecture: dict[str, Any], arrays: dict[str, np.ndarray], vo
     """
     words = Vocabulary(vocabulary)
     if architecture["kind"] == "bow":
-        names = [f"hidden_{i}" for i in range(int(architecture["hidden_layers"]))] + ["head"]
+        names = [hidden_weights(i) for i in range(int(architecture["hidden_layers"]))] + [HEAD_WEIGHTS]
         return BagOfWordsEngine(
             words, int(architecture["ngrams"]), [(arrays[f"{n}.kernel"], arrays[f"{n}.bias"]) for n in names]
         )
@@ -117,15 +137,14 @@ def build_engine(architecture: dict[str, Any], arrays: dict[str, np.ndarray], vo
 
     layers = []
     for index in range(int(architecture["layers"])):
-        prefix = f"recurrent_{index}"
-        backward = cell(f"{prefix}.backward") if architecture["bidirectional"] else None
-        layers.append(RecurrentLayer(cell(f"{prefix}.forward"), backward, architecture["merge_mode"]))
+        backward = cell(recurrent_weights(index, "backward")) if architecture["bidirectional"] else None
+        layers.append(RecurrentLayer(cell(recurrent_weights(index, "forward")), backward, architecture["merge_mode"]))
     return RecurrentEngine(
         words,
-        arrays["embedding"],
+        arrays[EMBEDDING_WEIGHTS],
         layers,
-        arrays["head.kernel"],
-        arrays["head.bias"],
+        arrays[f"{HEAD_WEIGHTS}.kernel"],
+        arrays[f"{HEAD_WEIGHTS}.bias"],
         int(architecture.get("output_sequence_length", 0)),
         architecture.get("pooling", "last"),
     )

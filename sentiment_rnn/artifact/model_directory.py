@@ -139,38 +139,8 @@ def _check_archive(file: Path) -> None:
         )
 
 
-def model_architecture(model) -> dict[str, Any]:
-    """The config keys a built or loaded model's layers determine, as ``{"section.key": value}``."""
-    from sentiment_rnn.models import EMBEDDING_LAYER, POOLING_LAYER, TOKENIZER_LAYER
-
-    layers = {layer.name: layer for layer in model.layers}
-    facts: dict[str, Any] = {}
-    if TOKENIZER_LAYER in layers:
-        tokenizer = layers[TOKENIZER_LAYER].get_config()
-        facts["tokenizer.max_tokens"] = tokenizer.get("max_tokens")
-    if EMBEDDING_LAYER not in layers:
-        facts["model.kind"] = "bow"
-        hidden = [layer for name, layer in layers.items() if name.startswith("hidden_")]
-        facts["model.hidden_layers"] = len(hidden)
-        if hidden:
-            facts["model.hidden_units"] = hidden[0].units
-        return facts
-    facts["model.kind"] = "rnn"
-    facts["model.output_dim"] = layers[EMBEDDING_LAYER].output_dim
-    stack = [layer for name, layer in layers.items() if name.startswith(("recurrent_", "bidirectional_"))]
-    facts["model.layers"] = len(stack)
-    if stack:
-        top = stack[-1]
-        facts["model.bidirectional"] = hasattr(top, "forward_layer")
-        if facts["model.bidirectional"]:
-            facts["model.merge_mode"] = top.merge_mode
-            top = top.forward_layer
-        facts["model.cell"] = {"SimpleRNN": "simple", "GRU": "gru", "LSTM": "lstm"}.get(type(top).__name__)
-        facts["model.units"] = top.units
-    facts["model.pooling"] = layers[POOLING_LAYER].mode if POOLING_LAYER in layers else "last"
-    return facts
-
-
 def check_model_matches_config(model, config: Config, path: Path) -> None:
     """Refuse a model whose layers disagree with the config.toml beside it (an edited or mixed-up directory)."""
+    from sentiment_rnn.models import model_architecture
+
     check_architecture_matches_config(model_architecture(model), config, path, MODEL_FILE, "the model has")
