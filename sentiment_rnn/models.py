@@ -215,9 +215,9 @@ def time_pooling_layer():
 
 def register_keras_objects() -> None:
     """Register every custom object a saved model may hold, so ``load_model`` finds it in safe mode."""
-    from sentiment_rnn.text import register_keras_objects as register_text_objects
+    from sentiment_rnn.text import register_tokenizer_objects
 
-    register_text_objects()
+    register_tokenizer_objects()
     time_pooling_layer()
 
 

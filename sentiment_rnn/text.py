@@ -60,12 +60,12 @@ def standardize(texts):
     return texts
 
 
-def register_keras_objects() -> None:
-    """Register ``standardize`` and ``AtLeastOneStep`` with Keras so saved models load.
+def register_tokenizer_objects() -> None:
+    """Register the tokenizer's Keras objects, ``standardize`` and ``AtLeastOneStep``, so saved models load.
 
     Safe mode stays on: Keras finds these by their registered names instead of
-    running code stored in the model file. Called by every code path that
-    builds or loads a model; idempotent.
+    running code stored in the model file. Called by every vectorizer built
+    here and by ``models.register_keras_objects``; idempotent.
     """
     _registered_standardize()
     at_least_one_step_layer()
@@ -176,7 +176,7 @@ def make_vectorizer(max_tokens: int, output_sequence_length: int = 0, **kwargs):
     """
     import keras
 
-    register_keras_objects()
+    register_tokenizer_objects()
     return keras.layers.TextVectorization(
         max_tokens=max_tokens,
         standardize=_registered_standardize(),
@@ -195,8 +195,6 @@ def text_blocks(source, block_chars: int = 1 << 16) -> Iterator[str]:
     ``block_chars`` is only ever held when the text has no separator for that
     long (one giant token).
     """
-    from sentiment_rnn.text import last_separator
-
     carry: list[str] = []  # text read since the last separator
     while True:
         block = source.read(block_chars)
