@@ -111,7 +111,7 @@ def predict(
     directory = _open(model_dir)
     texts = list(texts)
     if engine == "numpy":
-        probabilities = directory.engine.predict_proba(texts, batch_size=max(batch_size, 1024))
+        probabilities = directory.numpy_engine.predict_proba(texts, batch_size=max(batch_size, 1024))
     else:
         probabilities = predict_proba(directory.model, texts, batch_size=batch_size)
     return [Prediction(t, float(p), label_for(float(p), threshold)) for t, p in zip(texts, probabilities)]
@@ -141,7 +141,7 @@ def predict_per_token(
     texts = list(texts)
     overall = [p.probability for p in predict(directory, texts, threshold, engine=engine)]
     if engine == "numpy":
-        views = [directory.engine.per_token(text) for text in texts]
+        views = [directory.numpy_engine.per_token(text) for text in texts]
     else:
         views = keras_per_token(directory, texts)
     return [
@@ -213,8 +213,8 @@ def predict_stream(
     chunks = token_chunks(stream_tokens(source), chunk_tokens, directory.config.tokenizer.output_sequence_length)
     counted = _Counter(chunks)
     if engine == "numpy":
-        vocabulary = directory.engine.vocabulary
-        probability, tokens = directory.engine.stream(vocabulary.encode(chunk) for chunk in counted)
+        vocabulary = directory.numpy_engine.vocabulary
+        probability, tokens = directory.numpy_engine.stream(vocabulary.encode(chunk) for chunk in counted)
     else:
         probability, tokens = keras_stream(directory, counted)
     name = name if name is not None else str(getattr(source, "name", "<stream>"))

@@ -23,7 +23,7 @@ from sentiment_rnn.artifact.files import (
     write_json,
 )
 from sentiment_rnn.engine.cells import CELL_CLASSES, MERGES, Cell, RecurrentLayer
-from sentiment_rnn.engine.models import BagOfWordsEngine, Engine, RecurrentEngine, Vocabulary
+from sentiment_rnn.engine.models import NumpyBagOfWordsEngine, NumpyEngine, NumpyRecurrentEngine, Vocabulary
 from sentiment_rnn.errors import SentimentError
 
 ENGINE_FORMAT_VERSION = 2  # 2 added model.pooling (a file without it pools "last")
@@ -114,7 +114,7 @@ def write_engine_files(model, config, directory: str | Path) -> None:
     write_json(directory / ENGINE_FILE, architecture_of(config))
 
 
-def build_engine(architecture: dict[str, Any], arrays: dict[str, np.ndarray], vocabulary: Sequence[str]) -> Engine:
+def build_engine(architecture: dict[str, Any], arrays: dict[str, np.ndarray], vocabulary: Sequence[str]) -> NumpyEngine:
     """An engine from an architecture (as in ``engine.json``), named arrays and the vocabulary.
 
     Raises:
@@ -123,7 +123,7 @@ def build_engine(architecture: dict[str, Any], arrays: dict[str, np.ndarray], vo
     words = Vocabulary(vocabulary)
     if architecture["kind"] == "bow":
         names = [hidden_weights(i) for i in range(int(architecture["hidden_layers"]))] + [HEAD_WEIGHTS]
-        return BagOfWordsEngine(
+        return NumpyBagOfWordsEngine(
             words, int(architecture["ngrams"]), [(arrays[f"{n}.kernel"], arrays[f"{n}.bias"]) for n in names]
         )
     if architecture["kind"] != "rnn":
@@ -139,7 +139,7 @@ def build_engine(architecture: dict[str, Any], arrays: dict[str, np.ndarray], vo
     for index in range(int(architecture["layers"])):
         backward = cell(recurrent_weights(index, "backward")) if architecture["bidirectional"] else None
         layers.append(RecurrentLayer(cell(recurrent_weights(index, "forward")), backward, architecture["merge_mode"]))
-    return RecurrentEngine(
+    return NumpyRecurrentEngine(
         words,
         arrays[EMBEDDING_WEIGHTS],
         layers,
@@ -150,7 +150,7 @@ def build_engine(architecture: dict[str, Any], arrays: dict[str, np.ndarray], vo
     )
 
 
-def load_engine(directory: str | Path, config=None) -> Engine:
+def load_engine(directory: str | Path, config=None) -> NumpyEngine:
     """Read ``engine.json``, ``weights.npz`` (no pickle) and ``vocabulary.json`` from a model directory.
 
     Args:
@@ -197,9 +197,9 @@ def load_engine(directory: str | Path, config=None) -> Engine:
     return engine
 
 
-def engine_architecture(engine: Engine) -> dict[str, Any]:
+def engine_architecture(engine: NumpyEngine) -> dict[str, Any]:
     """The config keys an engine's weights determine, as ``{"section.key": value}``."""
-    if isinstance(engine, BagOfWordsEngine):
+    if isinstance(engine, NumpyBagOfWordsEngine):
         facts: dict[str, Any] = {"model.kind": "bow", "model.hidden_layers": len(engine.dense_layers) - 1}
         if len(engine.dense_layers) > 1:
             facts["model.hidden_units"] = engine.dense_layers[0][0].shape[1]
@@ -222,13 +222,13 @@ def engine_architecture(engine: Engine) -> dict[str, Any]:
     return facts
 
 
-def check_engine_matches_config(engine: Engine, config, directory: Path) -> None:
+def check_engine_matches_config(engine: NumpyEngine, config, directory: Path) -> None:
     """Refuse weights that disagree with the config.toml beside them (an edited or mixed-up directory)."""
 
     check_architecture_matches_config(engine_architecture(engine), config, directory, WEIGHTS_FILE, "the weights have")
 
 
-def engine_from_keras(model, config, vocabulary: Sequence[str] | None = None) -> Engine:
+def engine_from_keras(model, config, vocabulary: Sequence[str] | None = None) -> NumpyEngine:
     """An engine holding the weights of a built Keras model, without writing files (for tests and comparisons)."""
     from sentiment_rnn.models import TOKENIZER_LAYER
 

@@ -30,13 +30,13 @@ from sentiment_rnn.version import __version__
 
 @dataclass
 class ModelDirectory:
-    """What a model directory holds, read and checked; ``model`` and ``engine`` are loaded on demand."""
+    """What a model directory holds, read and checked; ``model`` and ``numpy_engine`` are loaded on demand."""
 
     path: Path
     config: Config
     meta: dict[str, Any]
     _model: Any = None
-    _engine: Any = None
+    _numpy_engine: Any = None
 
     @property
     def model(self):
@@ -46,13 +46,13 @@ class ModelDirectory:
         return self._model
 
     @property
-    def engine(self):
+    def numpy_engine(self):
         """The NumPy engine (see ``sentiment_rnn.engine``; no TensorFlow)."""
-        if self._engine is None:
+        if self._numpy_engine is None:
             from sentiment_rnn.artifact.engine_files import load_engine
 
-            self._engine = load_engine(self.path, self.config)
-        return self._engine
+            self._numpy_engine = load_engine(self.path, self.config)
+        return self._numpy_engine
 
     def metrics(self) -> dict[str, Any]:
         return read_json(self.path / METRICS_FILE)

@@ -54,7 +54,7 @@ class _IdTable(dict):
         return self.oov_id
 
 
-class RecurrentEngine:
+class NumpyRecurrentEngine:
     """Embedding, recurrent layers, pooling over time and sigmoid head of a ``kind = "rnn"`` model, in NumPy.
 
     Shapes, for B texts of at most T tokens: token ids (B, T) -> embeddings
@@ -240,7 +240,7 @@ BIDIRECTIONAL_STREAM_ERROR = (
 )
 
 
-class BagOfWordsEngine:
+class NumpyBagOfWordsEngine:
     """The ``kind = "bow"`` baseline in NumPy: multi-hot (B, vocabulary) -> relu layers -> sigmoid (B,).
 
     The multi-hot vector is never built: the first layer adds up the kernel
@@ -289,4 +289,4 @@ BOW_VIEW_ERROR = (
     'use a recurrent model (model.kind = "rnn").'
 )
 
-Engine = RecurrentEngine | BagOfWordsEngine
+NumpyEngine = NumpyRecurrentEngine | NumpyBagOfWordsEngine
