@@ -654,7 +654,6 @@ def compare_bow(
     from sentiment_rnn.compare.plot import write_contrast_plot
     from sentiment_rnn.compare.report import render
     from sentiment_rnn.config import load_config
-    from sentiment_rnn.data.formats import read_dataset
     from sentiment_rnn.plots import check_plot_path, require_matplotlib
 
     if plot_path is not None:
@@ -688,19 +687,11 @@ def compare_bow(
         f"{key}={json.dumps(value)}" for key, value in shortcuts.items() if value is not None
     ]
     config = load_config(config_path, all_overrides)
-    evaluation = None
-    if eval_data is not None:
-        evaluation = read_dataset(
-            eval_data,
-            text_column=config.data.text_column,
-            label_column=config.data.label_column,
-            encoding=config.data.encoding,
-        )
     silent = quiet or as_json
     comparison = run_comparison(
         config,
         pairs_path=pairs_path,
-        eval_data=evaluation,
+        eval_data=eval_data,
         rnn_dir=rnn_dir,
         bow_dir=bow_dir,
         verbose=progress.keras_verbose(silent),

@@ -253,7 +253,7 @@ def compare_bow(
     *,
     dataset: Dataset | None = None,
     pairs_path: str | Path | None = None,
-    eval_data: Dataset | None = None,
+    eval_data: str | Path | None = None,
     rnn_dir: str | Path | None = None,
     bow_dir: str | Path | None = None,
     verbose: int | str = 0,
@@ -266,13 +266,22 @@ def compare_bow(
             ``config.data`` names the data unless ``dataset`` is given.
         dataset: the data to train both models on.
         pairs_path: a contrast set (see :func:`read_pairs`); default: the built-in one.
-        eval_data: extra labelled data to measure both models on. Default: the
-            built-in ``heldout.csv`` when both models learn from the built-in corpus.
+        eval_data: a file of extra labelled data to measure both models on, read
+            with ``config.data``'s columns and encoding. Default: the built-in
+            ``heldout.csv`` when both models learn from the built-in corpus.
         rnn_dir, bow_dir: two model directories to compare instead of training.
         verbose: Keras ``fit`` verbosity; progress: called with one-line status messages.
     """
     from sentiment_rnn.training.pipeline import load_training_data
 
+    evaluation = None
+    if eval_data is not None:  # read first: a bad file is refused before anything trains
+        evaluation = read_dataset(
+            eval_data,
+            text_column=config.data.text_column,
+            label_column=config.data.label_column,
+            encoding=config.data.encoding,
+        )
     if (rnn_dir is None) != (bow_dir is None):
         raise SentimentError(
             "Pass both --rnn-model and --bow-model to compare trained models, or neither to train both."
@@ -285,11 +294,11 @@ def compare_bow(
         builtin = dataset is None and not config.data.path
         dataset = load_training_data(config) if dataset is None else dataset
         both = train_both(config, dataset, verbose=verbose, progress=progress, builtin_corpus=builtin)
-    if eval_data is None and both.builtin_corpus:
-        eval_data = read_dataset(corpus_file(HELDOUT_FILE))
+    if evaluation is None and both.builtin_corpus:
+        evaluation = read_dataset(corpus_file(HELDOUT_FILE))
     heldout = list(both.heldout)
-    if eval_data is not None:
-        heldout.append(evaluate_both(both.rnn, both.bow, eval_data))
+    if evaluation is not None:
+        heldout.append(evaluate_both(both.rnn, both.bow, evaluation))
     return Comparison(
         ngrams=both.ngrams,
         models=both.models,
