@@ -65,6 +65,12 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def config_value(config: Config, name: str) -> Any:
+    """The value of the config key ``name``, written ``"section.key"`` (e.g. ``"model.units"``)."""
+    section, key = name.split(".")
+    return getattr(getattr(config, section), key)
+
+
 def check_architecture_matches_config(
     architecture: dict[str, Any], config: Config, path: Path, file_name: str, holder: str
 ) -> None:
@@ -76,10 +82,8 @@ def check_architecture_matches_config(
         file_name: the saved file the values came from, for the message.
         holder: how the message names that file's side, e.g. "the model has".
     """
-    sections = {"model": config.model, "tokenizer": config.tokenizer}
     for name, actual in architecture.items():
-        section, key = name.split(".")
-        expected = getattr(sections[section], key)
+        expected = config_value(config, name)
         if expected != actual:
             raise SentimentError(
                 f"{path / CONFIG_FILE} does not match {path / file_name}: the config says {name} = "
