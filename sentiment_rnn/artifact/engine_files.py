@@ -98,7 +98,7 @@ def architecture_of(config: Config) -> dict[str, Any]:
 def weights_of(model, model_config) -> dict[str, np.ndarray]:
     """The arrays of a built Keras model (from ``models.build_model``) with ``[model]`` section ``model_config``, by name.
 
-    Names: ``embedding``; ``recurrent_<i>.<forward|backward>.<kernel|recurrent_kernel|bias>``;
+    Names (:func:`weight_names`): ``embedding``; ``recurrent_<i>.<forward|backward>.<kernel|recurrent_kernel|bias>``;
     ``hidden_<i>.<kernel|bias>``; ``head.<kernel|bias>``.
     """
     from sentiment_rnn.models import (
@@ -132,10 +132,15 @@ def weights_of(model, model_config) -> dict[str, np.ndarray]:
     return arrays
 
 
+def write_weights(model, model_config, path: Path) -> None:
+    """Write :func:`weights_of` a built Keras model to ``path`` as ``.npz`` (float32 arrays, no pickle)."""
+    np.savez(path, **weights_of(model, model_config))
+
+
 def write_engine_files(model, config: Config, directory: str | Path) -> None:
     """Write ``weights.npz`` and ``engine.json`` for a trained model into ``directory``."""
     directory = Path(directory)
-    np.savez(directory / WEIGHTS_FILE, **weights_of(model, config.model))
+    write_weights(model, config.model, directory / WEIGHTS_FILE)
     write_json(directory / ENGINE_FILE, architecture_of(config))
 
 

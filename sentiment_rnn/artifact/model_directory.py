@@ -116,10 +116,7 @@ def load_keras_model(path: Path, config: Config | None = None):
                 f"Refusing to load {path / MODEL_FILE}: it contains code (such as a Lambda layer), which "
                 "sentiment-rnn never runs; retrain the model with `sentiment-rnn train`."
             ) from None
-        raise SentimentError(
-            f"Cannot load {path / MODEL_FILE}: the file is damaged or not a sentiment-rnn model; "
-            "retrain it with `sentiment-rnn train`."
-        ) from None
+        raise damaged_model_error(path / MODEL_FILE) from None
     if config is not None:
         check_model_matches_config(model, config, path)
     return model
@@ -133,10 +130,14 @@ def _check_archive(file: Path) -> None:
     except (OSError, zipfile.BadZipFile, EOFError):
         damaged = "the archive"
     if damaged is not None:
-        raise SentimentError(
-            f"Cannot load {file}: the file is damaged or not a sentiment-rnn model; "
-            "retrain it with `sentiment-rnn train`."
-        )
+        raise damaged_model_error(file)
+
+
+def damaged_model_error(file: Path) -> SentimentError:
+    """The refusal of a ``model.keras`` that Keras cannot load or that is not a complete archive."""
+    return SentimentError(
+        f"Cannot load {file}: the file is damaged or not a sentiment-rnn model; retrain it with `sentiment-rnn train`."
+    )
 
 
 def check_model_matches_config(model, config: Config, path: Path) -> None:

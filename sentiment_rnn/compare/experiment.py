@@ -73,7 +73,6 @@ def train_both(
         progress: called with a one-line status before each model trains.
         builtin_corpus: ``dataset`` is the built-in corpus.
     """
-    from sentiment_rnn.inference import predict_proba
     from sentiment_rnn.training.fit import fit
     from sentiment_rnn.training.pipeline import split_dataset
 
@@ -88,13 +87,7 @@ def train_both(
     rnn, _ = fit(rnn_config, split, verbose=verbose)
     progress(f"Training the bag-of-words baseline ({ngram_name(baseline_config.model.ngrams)}) on the same split...")
     bow, _ = fit(baseline_config, split, verbose=verbose)
-    labels = split.validation.labels
-    heldout = Accuracy(
-        VALIDATION_SPLIT,
-        len(split.validation),
-        sentence_accuracy(labels, predict_proba(bow, split.validation.texts)),
-        sentence_accuracy(labels, predict_proba(rnn, split.validation.texts)),
-    )
+    heldout = evaluate_both(rnn, bow, split.validation, source=VALIDATION_SPLIT)
     training = {
         "source": dataset.source,
         "rows": len(dataset),
@@ -237,11 +230,12 @@ def contrast(rnn, bow, pairs: list[ContrastPair], ngrams: int, source: str) -> C
     return ContrastResult(source, results)
 
 
-def evaluate_both(rnn, bow, dataset: Dataset) -> Accuracy:
+def evaluate_both(rnn, bow, dataset: Dataset, source: str | None = None) -> Accuracy:
+    """Both models' accuracy on ``dataset``, reported as from ``source`` (default: the dataset's)."""
     from sentiment_rnn.inference import predict_proba
 
     return Accuracy(
-        dataset.source,
+        dataset.source if source is None else source,
         len(dataset),
         sentence_accuracy(dataset.labels, predict_proba(bow, dataset.texts)),
         sentence_accuracy(dataset.labels, predict_proba(rnn, dataset.texts)),

@@ -153,9 +153,7 @@ class NumpyRecurrentEngine:
         saves one matrix product per token for large batches.
         """
         if self._input_tables is None:
-            first = self.layers[0]
-            cells = [first.forward] if first.backward is None else [first.forward, first.backward]
-            self._input_tables = [cell.project(self.embedding) for cell in cells]
+            self._input_tables = [cell.project(self.embedding) for cell in self.layers[0].cells]
         return self._input_tables
 
     def predict_ids(
