@@ -417,6 +417,7 @@ def evaluate(model_dir, as_json, errors, threshold, **data):
         sentiment-rnn evaluate --model imdb-model --data aclImdb_v1.tar.gz --split test --json --errors 5
     """
     from sentiment_rnn.config import load_config
+    from sentiment_rnn.data.labels import label_name
     from sentiment_rnn.evaluation import evaluate_data
     from sentiment_rnn.inference import check_threshold
 
@@ -436,7 +437,7 @@ def evaluate(model_dir, as_json, errors, threshold, **data):
     if errors:
         click.echo(f"Most confidently wrong ({len(result.errors)} of {result.wrong}):")
         for mistake in result.errors:
-            truth = "positive" if mistake.label else "negative"
+            truth = label_name(mistake.label)
             click.echo(f"  true {truth:<8}  p(positive) {mistake.probability:.4f}  {mistake.text}")
 
 
@@ -651,7 +652,6 @@ def compare_bow(
     from sentiment_rnn.compare.plot import write_contrast_plot
     from sentiment_rnn.compare.report import render
     from sentiment_rnn.config import load_config
-    from sentiment_rnn.data.formats import read_dataset
     from sentiment_rnn.plots import check_plot_path, require_matplotlib
 
     if plot_path is not None:
@@ -683,19 +683,11 @@ def compare_bow(
     }
     all_overrides = list(overrides) + options_as_overrides(shortcuts)
     config = load_config(config_path, all_overrides)
-    evaluation = None
-    if eval_data is not None:
-        evaluation = read_dataset(
-            eval_data,
-            text_column=config.data.text_column,
-            label_column=config.data.label_column,
-            encoding=config.data.encoding,
-        )
     silent = quiet or as_json
     comparison = run_comparison(
         config,
         pairs_path=pairs_path,
-        eval_data=evaluation,
+        eval_data=eval_data,
         rnn_dir=rnn_dir,
         bow_dir=bow_dir,
         verbose=progress.keras_verbose(silent),

@@ -14,6 +14,7 @@ from typing import TextIO
 import numpy as np
 
 from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
+from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, label_for
 from sentiment_rnn.engine.models import DEFAULT_BATCH_SIZE
 from sentiment_rnn.errors import SentimentError
 
@@ -74,10 +75,6 @@ KERAS_BATCH_SIZE = 256  # texts per forward pass of the Keras model
 DEFAULT_CHUNK_TOKENS = 1000
 
 
-def label_for(probability: float, threshold: float = 0.5) -> str:
-    return "positive" if probability >= threshold else "negative"
-
-
 def check_threshold(threshold: float) -> None:
     if not 0.0 <= threshold <= 1.0:
         raise SentimentError(f"Threshold {threshold} is outside [0, 1]: pass e.g. --threshold 0.5.")
@@ -98,7 +95,7 @@ PREDICT_CHUNK = 1024  # texts labelled between two calls of predict's on_progres
 def predict(
     model_dir: str | Path | ModelDirectory,
     texts: Iterable[str],
-    threshold: float = 0.5,
+    threshold: float = DEFAULT_THRESHOLD,
     batch_size: int | None = None,
     engine: str = "numpy",
     on_progress: Callable[[int], None] | None = None,
@@ -125,7 +122,7 @@ def predict(
     for start in range(0, len(texts), PREDICT_CHUNK):
         chunk = texts[start : start + PREDICT_CHUNK]
         if engine == "numpy":
-            probabilities = directory.engine.predict_proba(chunk, batch_size=batch_size or DEFAULT_BATCH_SIZE)
+            probabilities = directory.numpy_engine.predict_proba(chunk, batch_size=batch_size or DEFAULT_BATCH_SIZE)
         else:
             probabilities = keras_predict_proba(directory.model, chunk, batch_size=batch_size or KERAS_BATCH_SIZE)
         predictions.extend(
@@ -139,7 +136,7 @@ def predict(
 def predict_per_token(
     model_dir: str | Path | ModelDirectory,
     texts: Iterable[str],
-    threshold: float = 0.5,
+    threshold: float = DEFAULT_THRESHOLD,
     engine: str = "numpy",
 ) -> list[TokenPrediction]:
     """Label texts and give the probability after each token (the many-to-many view of the same weights).
@@ -160,7 +157,7 @@ def predict_per_token(
     texts = list(texts)
     overall = [p.probability for p in predict(directory, texts, threshold, engine=engine)]
     if engine == "numpy":
-        views = [directory.engine.per_token(text) for text in texts]
+        views = [directory.numpy_engine.per_token(text) for text in texts]
     else:
         views = keras_per_token(directory, texts)
     return [
@@ -195,7 +192,7 @@ def predict_stream(
     model_dir: str | Path | ModelDirectory,
     source: TextIO,
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
-    threshold: float = 0.5,
+    threshold: float = DEFAULT_THRESHOLD,
     engine: str = "numpy",
     name: str | None = None,
 ) -> StreamPrediction:
@@ -232,8 +229,8 @@ def predict_stream(
     chunks = token_chunks(stream_tokens(source), chunk_tokens, directory.config.tokenizer.output_sequence_length)
     counted = _Counter(chunks)
     if engine == "numpy":
-        vocabulary = directory.engine.vocabulary
-        probability, tokens = directory.engine.stream(vocabulary.encode(chunk) for chunk in counted)
+        vocabulary = directory.numpy_engine.vocabulary
+        probability, tokens = directory.numpy_engine.stream(vocabulary.encode(chunk) for chunk in counted)
     else:
         probability, tokens = keras_stream(directory, counted)
     name = name if name is not None else str(getattr(source, "name", "<stream>"))

@@ -88,6 +88,16 @@ def test_numpy_export_copies_the_engine_files_when_the_model_has_them(tiny_run, 
     assert (tmp_path / "bundle" / "engine.json").read_text() == '{"engine": "test"}\n'
 
 
+def test_numpy_export_writes_the_weights_of_a_model_directory_without_them(tiny_run, tmp_path):
+    model_dir = shutil.copytree(tiny_run.model_dir, tmp_path / "old")
+    (model_dir / "weights.npz").unlink()
+    export_model(model_dir, tmp_path / "bundle", "numpy")
+    with np.load(tmp_path / "bundle" / "weights.npz") as written, np.load(tiny_run.model_dir / "weights.npz") as saved:
+        assert sorted(written) == sorted(saved) == ONE_LAYER_WEIGHT_NAMES
+        for name in ONE_LAYER_WEIGHT_NAMES:
+            np.testing.assert_array_equal(written[name], saved[name])
+
+
 def test_export_never_replaces_an_existing_directory(tiny_run, tmp_path):
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "keep.txt").write_text("mine")
