@@ -128,7 +128,7 @@ def most_confident_mistakes(
     dataset: Dataset, probabilities: np.ndarray, count: int, threshold: float = DEFAULT_THRESHOLD
 ) -> list[Mistake]:
     """The ``count`` wrongly labelled examples the model was surest of, surest first (ties: data order)."""
-    predicted = probabilities >= threshold
+    predicted = is_positive(probabilities, threshold)
     wrong = np.flatnonzero(predicted != dataset.labels.astype(bool))
     mistakes = [Mistake(dataset.texts[i], int(dataset.labels[i]), float(probabilities[i])) for i in wrong]
     mistakes.sort(key=lambda mistake: -mistake.confidence)  # stable: equal confidence keeps data order
