@@ -51,7 +51,7 @@ PEERS = ("bow-lr", "tfidf-lr", "fasttext", "vader")
 # Our configs per dataset (files under configs/, by stem); each is reported as "ours: STEM.toml".
 OURS = {
     "sst2": ("default", "sst2-simple", "sst2"),
-    "mr": ("default", "mr"),
+    "mr": ("default", "mr", "mr-hybrid"),
     "imdb": ("imdb",),
 }
 DATASET_TITLES = {

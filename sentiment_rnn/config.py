@@ -22,7 +22,7 @@ from sentiment_rnn.errors import SentimentError
 CELLS = ("simple", "gru", "lstm")
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 POOLINGS = ("last", "max", "mean")
-MODEL_KINDS = ("rnn", "bow")
+MODEL_KINDS = ("rnn", "bow", "hybrid")
 DISTRIBUTE_CHOICES = ("none", "mirrored", "multi-worker")
 ON_EMPTY_CHOICES = ("skip", "error")
 TABLE_FORMATS = ("csv", "tsv", "jsonl", "glue")  # data.format values with a header row and columns
@@ -55,7 +55,7 @@ class TokenizerConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    kind: str = "rnn"  # "rnn" (recurrent) or "bow" (bag-of-words dense baseline)
+    kind: str = "rnn"  # "rnn" (recurrent), "bow" (bag-of-words dense baseline) or "hybrid" (rnn + wide n-grams)
     output_dim: int = 64  # embedding size
     embeddings: str = ""  # GloVe/word2vec text file to initialise the embedding from; "" = random
     cell: str = "simple"  # "simple" (SimpleRNN), "gru" or "lstm"
@@ -71,7 +71,10 @@ class ModelConfig:
     return_sequences: bool = False  # save the many-to-many view: a probability after every token
     hidden_units: int = 64  # bag-of-words baseline: size of each dense hidden layer
     hidden_layers: int = 1  # bag-of-words baseline: number of dense hidden layers
-    ngrams: int = 1  # bag-of-words baseline: 1 = unigrams, 2 = unigrams and bigrams, ...
+    ngrams: int = 1  # bag-of-words baseline and hybrid wide branch: 1 = unigrams, 2 = unigrams and bigrams, ...
+    wide_max_tokens: int = 100000  # hybrid: n-gram vocabulary size of the wide branch, including [UNK]
+    wide_alpha: float = 1.0  # hybrid: smoothing count of the log-count ratios (Wang & Manning 2012)
+    wide_scale: float = 1.0  # hybrid: the wide weights start at wide_scale x the log-count ratios
 
 
 @dataclass(frozen=True)
@@ -211,12 +214,16 @@ def validate(config: Config) -> None:
     require(m.cell in CELLS, "model.cell", f"one of {', '.join(CELLS)}", m.cell)
     require(m.pooling in POOLINGS, "model.pooling", f"one of {', '.join(POOLINGS)}", m.pooling)
     require(m.merge_mode in MERGE_MODES, "model.merge_mode", f"one of {', '.join(MERGE_MODES)}", m.merge_mode)
-    for key in ("output_dim", "layers", "units", "stateful_batch_size", "hidden_units", "ngrams"):
+    for key in ("output_dim", "layers", "units", "stateful_batch_size", "hidden_units", "ngrams", "wide_max_tokens"):
         require(getattr(m, key) >= 1, f"model.{key}", "at least 1", getattr(m, key))
     require(m.hidden_layers >= 0, "model.hidden_layers", "0 or more", m.hidden_layers)
     for key in ("dropout", "recurrent_dropout"):
         require(0.0 <= getattr(m, key) < 1.0, f"model.{key}", "in [0, 1)", getattr(m, key))
-    if m.embeddings and m.kind != "rnn":
+    require(m.wide_alpha > 0, "model.wide_alpha", "positive", m.wide_alpha)
+    require(m.wide_scale >= 0, "model.wide_scale", "0 or more", m.wide_scale)
+    if m.kind == "hybrid":
+        validate_hybrid(config)
+    if m.embeddings and m.kind == "bow":
         raise SentimentError(
             "Config sets model.embeddings for the bag-of-words model, which has no embedding layer: "
             'use model.kind = "rnn" or drop model.embeddings.'
@@ -253,6 +260,27 @@ def validate(config: Config) -> None:
             "Config sets train.bucket_by_length with tokenizer.output_sequence_length = "
             f"{tok.output_sequence_length}: every batch is padded to that length, so grouping by length saves "
             "nothing. Set tokenizer.output_sequence_length = 0 or train.bucket_by_length = false."
+        )
+
+
+def validate_hybrid(config: Config) -> None:
+    """Refuse what ``model.kind = "hybrid"`` cannot do: views that read order step by step, streams, distribution."""
+    m = config.model
+    for key, on in (("model.stateful", m.stateful), ("model.return_sequences", m.return_sequences)):
+        if on:
+            raise SentimentError(
+                f'Config sets {key} with model.kind = "hybrid": its wide n-gram branch reads the whole text at '
+                f'once, so it has no stateful or per-token view. Set {key} = false or model.kind = "rnn".'
+            )
+    if config.data.streaming:
+        raise SentimentError(
+            'Config sets data.streaming with model.kind = "hybrid": the log-count ratios of its wide branch are '
+            'counted over the training split in memory. Set data.streaming = false or model.kind = "rnn".'
+        )
+    if config.train.distribute != "none":
+        raise SentimentError(
+            f'Config sets train.distribute = "{config.train.distribute}" with model.kind = "hybrid", which '
+            'trains on one device only. Set train.distribute = "none" or model.kind = "rnn".'
         )
 
 

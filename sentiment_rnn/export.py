@@ -26,7 +26,7 @@ import shutil
 from pathlib import Path
 
 from sentiment_rnn.artifact.atomic import staged_directory
-from sentiment_rnn.artifact.files import CONFIG_FILE, ENGINE_FILE, VOCABULARY_FILE, WEIGHTS_FILE
+from sentiment_rnn.artifact.files import CONFIG_FILE, ENGINE_FILE, VOCABULARY_FILE, WEIGHTS_FILE, WIDE_VOCABULARY_FILE
 from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
 from sentiment_rnn.errors import SentimentError
 
@@ -74,7 +74,7 @@ def _export_savedmodel(directory: ModelDirectory, staging: Path) -> None:
 
 
 def _export_numpy(directory: ModelDirectory, staging: Path) -> None:
-    for name in (VOCABULARY_FILE, CONFIG_FILE, ENGINE_FILE):
+    for name in (VOCABULARY_FILE, WIDE_VOCABULARY_FILE, CONFIG_FILE, ENGINE_FILE):
         if (directory.path / name).is_file():
             shutil.copy2(directory.path / name, staging / name)
     if (directory.path / WEIGHTS_FILE).is_file():

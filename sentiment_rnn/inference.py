@@ -147,13 +147,10 @@ def predict_per_token(
     Raises:
         SentimentError: for a bag-of-words model, which reads no order.
     """
-    from sentiment_rnn.engine.models import BOW_VIEW_ERROR
-
     check_threshold(threshold)
     check_engine(engine)
     directory = _open(model_dir)
-    if directory.config.model.kind != "rnn":
-        raise SentimentError(BOW_VIEW_ERROR)
+    check_reads_order(directory.config.model.kind)
     texts = list(texts)
     overall = [p.probability for p in predict(directory, texts, threshold, engine=engine)]
     if engine == "numpy":
@@ -169,6 +166,15 @@ def predict_per_token(
         )
         for text, probability, (tokens, probabilities) in zip(texts, overall, views)
     ]
+
+
+def check_reads_order(kind: str) -> None:
+    """Refuse a model kind without a per-token or streaming view (bag of words, hybrid) with its reason."""
+    from sentiment_rnn.engine.hybrid import HYBRID_VIEW_ERROR
+    from sentiment_rnn.engine.models import BOW_VIEW_ERROR
+
+    if kind != "rnn":
+        raise SentimentError(HYBRID_VIEW_ERROR if kind == "hybrid" else BOW_VIEW_ERROR)
 
 
 def keras_per_token(directory: ModelDirectory, texts: list[str]) -> list[tuple[list[str], np.ndarray]]:
@@ -211,7 +217,7 @@ def predict_stream(
     Raises:
         SentimentError: bidirectional, pooled or bag-of-words models, which cannot stream.
     """
-    from sentiment_rnn.engine.models import BIDIRECTIONAL_STREAM_ERROR, BOW_VIEW_ERROR, POOLING_STREAM_ERROR
+    from sentiment_rnn.engine.models import BIDIRECTIONAL_STREAM_ERROR, POOLING_STREAM_ERROR
     from sentiment_rnn.text import stream_tokens, token_chunks
 
     check_threshold(threshold)
@@ -220,8 +226,7 @@ def predict_stream(
         raise SentimentError(f"Chunk size {chunk_tokens} is too small: pass --chunk-tokens 1 or more.")
     directory = _open(model_dir)
     model_config = directory.config.model
-    if model_config.kind != "rnn":
-        raise SentimentError(BOW_VIEW_ERROR)
+    check_reads_order(model_config.kind)
     if model_config.bidirectional:
         raise SentimentError(BIDIRECTIONAL_STREAM_ERROR)
     if model_config.pooling != "last":

@@ -81,6 +81,8 @@ def architecture_summary(model: ModelConfig) -> str:
     if model.pooling != "last":
         parts.append(f"{model.pooling} pooling over time")
     parts.append(f"embedding size {model.output_dim}")
+    if model.kind == "hybrid":
+        parts.append(f"plus a wide branch of {ngram_name(model.ngrams)} (at most {model.wide_max_tokens:,})")
     if model.dropout or model.recurrent_dropout:
         parts.append(f"dropout {model.dropout}, recurrent_dropout {model.recurrent_dropout}")
     if model.stateful:

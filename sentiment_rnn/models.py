@@ -26,6 +26,8 @@ from sentiment_rnn.errors import SentimentError
 TOKENIZER_LAYER = "tokenizer"
 EMBEDDING_LAYER = "embedding"
 HEAD_LAYER = "head"
+LOGIT_LAYER = "logit"  # hybrid: the sum of the recurrent head's and the wide branch's logits
+PROBABILITY_LAYER = "probability"  # hybrid: the sigmoid of that sum
 POOLING_LAYER = "pooling"
 KERAS_CELL_NAMES = {"simple": "SimpleRNN", "gru": "GRU", "lstm": "LSTM"}  # model.cell -> its keras.layers class
 
@@ -66,19 +68,22 @@ def _numbered_layers(model, *names) -> list:
         found.append(present[0])
 
 
-def build_model(config: Config, vectorizer, **view):
+def build_model(config: Config, vectorizer, wide_vectorizer=None, **view):
     """Build the model ``config.model.kind`` names around an adapted vectorizer.
 
     Args:
         config: the full config.
         vectorizer: an adapted ``TextVectorization`` layer (see ``text.make_vectorizer``).
+        wide_vectorizer: for the hybrid model, its adapted n-gram vectorizer (see :func:`make_wide_tokenizer`).
         **view: for the recurrent model, ``stateful``, ``batch_size`` and
             ``return_sequences`` (see :func:`build_rnn`).
     """
+    if config.model.kind in ("bow", "hybrid") and any(view.values()):
+        raise SentimentError(f"The {config.model.kind} model has no stateful or per-token view.")
     if config.model.kind == "bow":
-        if any(view.values()):
-            raise SentimentError("The bag-of-words model has no stateful or per-token view: it reads no order.")
         return build_bow(config.model, vectorizer)
+    if config.model.kind == "hybrid":
+        return build_hybrid(config.model, vectorizer, wide_vectorizer)
     return build_rnn(config.model, vectorizer, **view)
 
 
@@ -110,8 +115,6 @@ def build_rnn(
     """
     import keras
 
-    from sentiment_rnn.text import at_least_one_step_layer
-
     stateful = model_config.stateful if stateful is None else stateful
     return_sequences = model_config.return_sequences if return_sequences is None else return_sequences
     if stateful and model_config.bidirectional:
@@ -119,14 +122,28 @@ def build_rnn(
             "A stateful model cannot be bidirectional: the backward pass needs the whole text at once. "
             "Set model.stateful or model.bidirectional to false."
         )
-    pooled = model_config.pooling != "last"
-    if stateful and pooled:
+    if stateful and model_config.pooling != "last":
         raise SentimentError(STATEFUL_POOLING_ERROR)
     if stateful:
         batch_size = batch_size or model_config.stateful_batch_size
         inputs = keras.Input(batch_shape=(batch_size,), dtype="string", name="text")
     else:
         inputs = keras.Input(shape=(), dtype="string", name="text")
+    x = recurrent_features(model_config, vectorizer, inputs, stateful=stateful, return_sequences=return_sequences)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name=HEAD_LAYER)(x)
+    return keras.Model(inputs, outputs, name="sentiment_rnn")
+
+
+def recurrent_features(model_config: ModelConfig, vectorizer, inputs, *, stateful=False, return_sequences=False):
+    """The recurrent branch on ``inputs`` (B,) string: what the head reads, (B, width) (or (B, T, width) per token).
+
+    ``width`` is ``units``, or ``2 * units`` for a bidirectional ``concat``.
+    """
+    import keras
+
+    from sentiment_rnn.text import at_least_one_step_layer
+
+    pooled = model_config.pooling != "last"
     cell_class = getattr(keras.layers, KERAS_CELL_NAMES[model_config.cell])
     x = vectorizer(inputs)  # (B, T) int64
     x = at_least_one_step_layer()(name="at_least_one_step")(x)  # (B, max(T, 1))
@@ -151,8 +168,7 @@ def build_rnn(
     if pooled:
         pooling = time_pooling_layer()(model_config.pooling, running=bool(return_sequences), name=POOLING_LAYER)
         x = pooling(x)  # (B, units), or with return_sequences the running pooling (B, T, units)
-    outputs = keras.layers.Dense(1, activation="sigmoid", name=HEAD_LAYER)(x)
-    return keras.Model(inputs, outputs, name="sentiment_rnn")
+    return x
 
 
 STATEFUL_POOLING_ERROR = (
@@ -241,6 +257,36 @@ def build_bow(model_config: ModelConfig, vectorizer):
     return keras.Model(inputs, outputs, name="sentiment_bow")
 
 
+def build_hybrid(model_config: ModelConfig, vectorizer, wide_vectorizer, ratios=None):
+    """The hybrid classifier: the recurrent branch and a wide n-gram branch, their logits summed into one sigmoid.
+
+    Args:
+        model_config: the ``[model]`` section.
+        vectorizer: the recurrent branch's adapted ``TextVectorization`` (``output_mode="int"``).
+        wide_vectorizer: the wide branch's adapted multi-hot vectorizer (``wide.make_wide_tokenizer``).
+        ratios: the log-count ratio of each of its n-grams (V,) (``wide.log_count_ratios``); the wide
+            weights start at ``model.wide_scale`` times these. None starts them at zero.
+
+    Shapes: text (B,) -> recurrent features (B, width) -> head (B, 1);
+    text -> multi-hot (B, V) -> wide (B, 1); probability = sigmoid(head + wide) (B, 1).
+    The wide branch carries the vocabulary (as NBSVM does, Wang & Manning 2012), the recurrent one the order.
+    """
+    import keras
+
+    from sentiment_rnn.wide import wide_layer
+
+    inputs = keras.Input(shape=(), dtype="string", name="text")
+    deep_logit = keras.layers.Dense(1, name=HEAD_LAYER)(recurrent_features(model_config, vectorizer, inputs))
+    wide = wide_layer()
+    wide_logit = wide(wide_vectorizer(inputs))  # (B, V) multi-hot -> (B, 1)
+    logit = keras.layers.Add(name=LOGIT_LAYER)([deep_logit, wide_logit])  # (B, 1)
+    outputs = keras.layers.Activation("sigmoid", name=PROBABILITY_LAYER)(logit)
+    model = keras.Model(inputs, outputs, name="sentiment_hybrid")
+    if ratios is not None:
+        wide.set_weights([model_config.wide_scale * ratios.astype("float32")[:, None]])
+    return model
+
+
 def model_architecture(model) -> dict[str, Any]:
     """The config keys a built or loaded model's layers determine, as ``{"section.key": value}`` (build in reverse)."""
     layers = {layer.name: layer for layer in model.layers}
@@ -248,6 +294,12 @@ def model_architecture(model) -> dict[str, Any]:
     if TOKENIZER_LAYER in layers:
         tokenizer = layers[TOKENIZER_LAYER].get_config()
         facts["tokenizer.max_tokens"] = tokenizer.get("max_tokens")
+    from sentiment_rnn.wide import WIDE_LAYER, WIDE_TOKENIZER_LAYER
+
+    if WIDE_TOKENIZER_LAYER in layers:
+        wide = layers[WIDE_TOKENIZER_LAYER].get_config()
+        facts["model.wide_max_tokens"] = wide.get("max_tokens")
+        facts["model.ngrams"] = wide.get("ngrams") or 1
     if EMBEDDING_LAYER not in layers:
         facts["model.kind"] = "bow"
         hidden = hidden_layers(model)
@@ -255,7 +307,7 @@ def model_architecture(model) -> dict[str, Any]:
         if hidden:
             facts["model.hidden_units"] = hidden[0].units
         return facts
-    facts["model.kind"] = "rnn"
+    facts["model.kind"] = "hybrid" if WIDE_LAYER in layers else "rnn"
     facts["model.output_dim"] = layers[EMBEDDING_LAYER].output_dim
     stack = recurrent_stack(model)
     facts["model.layers"] = len(stack)
@@ -317,9 +369,25 @@ def make_tokenizer(config: Config):
     return make_vectorizer(config.tokenizer.max_tokens, config.tokenizer.output_sequence_length, name=TOKENIZER_LAYER)
 
 
-def build_training_model(config: Config, tokenizer):
-    """The model to train on ``tokenizer``; its embedding starts from ``model.embeddings`` when that is set."""
-    model = build_model(config, tokenizer, stateful=False, return_sequences=False)
+def build_training_model(config: Config, tokenizer, train=None):
+    """The model to train on ``tokenizer``; its embedding starts from ``model.embeddings`` when that is set.
+
+    Args:
+        train: the training split (a ``Dataset``); the hybrid model adapts its wide vectorizer and counts
+            its log-count ratios on it (only on it: never on validation or test data).
+    """
+    if config.model.kind == "hybrid":
+        if train is None or not hasattr(train, "texts"):
+            raise SentimentError(
+                'model.kind = "hybrid" needs the training split in memory: set data.streaming = false.'
+            )
+        from sentiment_rnn.wide import adapted_wide_tokenizer, log_count_ratios
+
+        wide_tokenizer = adapted_wide_tokenizer(config, train.texts)
+        ratios = log_count_ratios(wide_tokenizer, train.texts, train.labels, config.model.wide_alpha)
+        model = build_hybrid(config.model, tokenizer, wide_tokenizer, ratios)
+    else:
+        model = build_model(config, tokenizer, stateful=False, return_sequences=False)
     if config.model.embeddings:
         from sentiment_rnn.embeddings import initialise_embedding
 

@@ -16,6 +16,7 @@ from sentiment_rnn.artifact.engine_files import write_engine_files
 from sentiment_rnn.artifact.files import CONFIG_FILE, META_FILE, MODEL_FILE, VOCABULARY_FILE, meta_for, write_json
 from sentiment_rnn.config import load_config, to_toml
 from sentiment_rnn.models import TOKENIZER_LAYER, build_model, make_tokenizer
+from sentiment_rnn.wide import adapted_wide_tokenizer
 
 VOCABULARY_TEXTS = [
     "this phone is no good",
@@ -39,7 +40,8 @@ def randomized_model(*overrides: str, seed: int = 0):
     config = load_config(overrides=[*SMALL, *overrides])
     tokenizer = make_tokenizer(config)
     tokenizer.adapt(tf.constant(VOCABULARY_TEXTS))
-    model = build_model(config, tokenizer)
+    wide_tokenizer = adapted_wide_tokenizer(config, VOCABULARY_TEXTS) if config.model.kind == "hybrid" else None
+    model = build_model(config, tokenizer, wide_tokenizer)
     rng = np.random.default_rng(seed)
     model.set_weights([rng.normal(0.0, 0.8, np.shape(w)).astype("float32") for w in model.get_weights()])
     return model, config

@@ -133,6 +133,8 @@ SETUPS = {
     "bad-override": lambda cwd: None,
     "invalid-toml": lambda cwd: (cwd / "broken.toml").write_text("[train\nepochs = 3\n"),
     "missing-config": lambda cwd: None,
+    "hybrid-stateful": lambda cwd: None,
+    "hybrid-streaming": lambda cwd: None,
     "out-is-a-file": lambda cwd: (write_csv(cwd / "good.csv", GOOD_ROWS), (cwd / "notes.txt").write_text("x")),
     "nothing-to-resume": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "out-is-cwd": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),

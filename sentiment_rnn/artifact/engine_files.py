@@ -21,6 +21,7 @@ from sentiment_rnn.artifact.files import (
     ENGINE_FILE,
     VOCABULARY_FILE,
     WEIGHTS_FILE,
+    WIDE_VOCABULARY_FILE,
     check_architecture_matches_config,
     check_format_version,
     config_value,
@@ -29,6 +30,7 @@ from sentiment_rnn.artifact.files import (
 )
 from sentiment_rnn.config import Config, load_config
 from sentiment_rnn.engine.cells import CELL_CLASSES, RecurrentLayer
+from sentiment_rnn.engine.hybrid import NumpyHybridEngine
 from sentiment_rnn.engine.models import NumpyBagOfWordsEngine, NumpyEngine, NumpyRecurrentEngine, Vocabulary
 from sentiment_rnn.errors import SentimentError
 
@@ -47,6 +49,7 @@ RECORDED_KEYS = {
     ),
     "bow": ("model.ngrams", "model.hidden_layers"),
 }
+RECORDED_KEYS["hybrid"] = (*RECORDED_KEYS["rnn"], "model.ngrams")
 FORMAT_1_DEFAULTS = {"pooling": "last"}  # what engine format 1 left out, as it was read
 FIX = "retrain the model with `sentiment-rnn train`, or pass --engine keras"
 HOLDER = "the weights have"  # how a refusal names weights.npz's side
@@ -54,6 +57,7 @@ HOLDER = "the weights have"  # how a refusal names weights.npz's side
 # The names of the arrays in weights.npz (its format: they never change).
 EMBEDDING_WEIGHTS = "embedding"
 HEAD_WEIGHTS = "head"
+WIDE_WEIGHTS = "wide.kernel"  # hybrid: the wide branch's (V, 1) weights
 CELL_WEIGHTS = ("kernel", "recurrent_kernel", "bias")  # after a recurrent cell's prefix
 DENSE_WEIGHTS = ("kernel", "bias")  # after a dense layer's prefix
 
@@ -83,6 +87,7 @@ def weight_names(architecture: dict[str, Any]) -> list[str]:
         EMBEDDING_WEIGHTS,
         *(f"{cell}.{name}" for cell in cells for name in CELL_WEIGHTS),
         *(f"{HEAD_WEIGHTS}.{name}" for name in DENSE_WEIGHTS),
+        *([WIDE_WEIGHTS] if architecture["kind"] == "hybrid" else []),
     ]
 
 
@@ -99,7 +104,7 @@ def weights_of(model, model_config) -> dict[str, np.ndarray]:
     """The arrays of a built Keras model (from ``models.build_model``) with ``[model]`` section ``model_config``, by name.
 
     Names (:func:`weight_names`): ``embedding``; ``recurrent_<i>.<forward|backward>.<kernel|recurrent_kernel|bias>``;
-    ``hidden_<i>.<kernel|bias>``; ``head.<kernel|bias>``.
+    ``hidden_<i>.<kernel|bias>``; ``head.<kernel|bias>``; ``wide.kernel``.
     """
     from sentiment_rnn.models import (
         EMBEDDING_LAYER,
@@ -129,7 +134,18 @@ def weights_of(model, model_config) -> dict[str, np.ndarray]:
             else:
                 add(recurrent_weights(index, "forward"), model.get_layer(recurrent_layer_name(index)))
     add(HEAD_WEIGHTS, model.get_layer(HEAD_LAYER))
+    if model_config.kind == "hybrid":
+        from sentiment_rnn.wide import WIDE_LAYER
+
+        add(WIDE_LAYER, model.get_layer(WIDE_LAYER))
     return arrays
+
+
+def wide_vocabulary_of(model) -> list[str]:
+    """The n-grams of a built hybrid model's wide vectorizer, index = multi-hot column."""
+    from sentiment_rnn.wide import WIDE_TOKENIZER_LAYER
+
+    return [str(gram) for gram in model.get_layer(WIDE_TOKENIZER_LAYER).get_vocabulary()]
 
 
 def write_weights(model, model_config, path: Path) -> None:
@@ -138,22 +154,30 @@ def write_weights(model, model_config, path: Path) -> None:
 
 
 def write_engine_files(model, config: Config, directory: str | Path) -> None:
-    """Write ``weights.npz`` and ``engine.json`` for a trained model into ``directory``."""
+    """Write ``weights.npz`` and ``engine.json`` (and a hybrid's ``wide_vocabulary.json``) into ``directory``."""
     directory = Path(directory)
     write_weights(model, config.model, directory / WEIGHTS_FILE)
     write_json(directory / ENGINE_FILE, architecture_of(config))
+    if config.model.kind == "hybrid":
+        write_json(directory / WIDE_VOCABULARY_FILE, wide_vocabulary_of(model))
 
 
 # ---------------------------------------------------------------- reading
 
 
-def build_engine(config: Config, arrays: dict[str, np.ndarray], vocabulary: Sequence[str]) -> NumpyEngine:
+def build_engine(
+    config: Config,
+    arrays: dict[str, np.ndarray],
+    vocabulary: Sequence[str],
+    wide_vocabulary: Sequence[str] | None = None,
+) -> NumpyEngine | NumpyHybridEngine:
     """The NumPy engine of the architecture ``config`` describes, holding the named ``arrays``.
 
     Args:
         config: the model's config (the architecture: ``[model]`` and the tokenizer's sequence length).
         arrays: the weights, named as in ``weights.npz`` (see :func:`weight_names`).
         vocabulary: the tokenizer's vocabulary, index = token id.
+        wide_vocabulary: a hybrid model's n-grams, index = row of ``wide.kernel``.
 
     Raises:
         KeyError, ValueError, TypeError: missing or inconsistent arrays (see :func:`load_engine`).
@@ -173,7 +197,7 @@ def build_engine(config: Config, arrays: dict[str, np.ndarray], vocabulary: Sequ
         RecurrentLayer(cell(index, "forward"), cell(index, "backward") if m.bidirectional else None, m.merge_mode)
         for index in range(m.layers)
     ]
-    return NumpyRecurrentEngine(
+    recurrent = NumpyRecurrentEngine(
         words,
         arrays[EMBEDDING_WEIGHTS],
         layers,
@@ -182,9 +206,17 @@ def build_engine(config: Config, arrays: dict[str, np.ndarray], vocabulary: Sequ
         config.tokenizer.output_sequence_length,
         m.pooling,
     )
+    if m.kind != "hybrid":
+        return recurrent
+    if wide_vocabulary is None or not isinstance(wide_vocabulary, list):
+        raise TypeError(f"a hybrid model needs its wide vocabulary as a list, got {type(wide_vocabulary).__name__}")
+    kernel = arrays[WIDE_WEIGHTS]
+    if kernel.shape != (len(wide_vocabulary), 1):
+        raise ValueError(f"{WIDE_WEIGHTS} has shape {kernel.shape}, expected ({len(wide_vocabulary)}, 1)")
+    return NumpyHybridEngine(recurrent, Vocabulary(wide_vocabulary), m.ngrams, kernel)
 
 
-def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEngine:
+def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEngine | NumpyHybridEngine:
     """The NumPy engine of a model directory: built from ``config.toml`` and ``weights.npz`` (read without pickle).
 
     Args:
@@ -206,6 +238,7 @@ def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEng
     engine_file, weights_file = directory / ENGINE_FILE, directory / WEIGHTS_FILE
     recorded = read_json(engine_file, FIX)
     vocabulary = read_json(directory / VOCABULARY_FILE, FIX)
+    wide_vocabulary = read_json(directory / WIDE_VOCABULARY_FILE, FIX) if config.model.kind == "hybrid" else None
     check_format_version(
         recorded,
         engine_file,
@@ -234,7 +267,7 @@ def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEng
         raise does_not_fit(KeyError(missing[0]))
     check_architecture_matches_config(described, config, directory, WEIGHTS_FILE, HOLDER)
     try:
-        engine = build_engine(config, arrays, vocabulary)
+        engine = build_engine(config, arrays, vocabulary, wide_vocabulary)
     except (KeyError, ValueError, TypeError, IndexError) as exc:
         raise does_not_fit(exc) from None
     check_architecture_matches_config(weights_architecture(engine), config, directory, WEIGHTS_FILE, HOLDER)
@@ -255,23 +288,26 @@ def recorded_architecture(recorded: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"unknown model kind {kind!r}")
     recorded = {**FORMAT_1_DEFAULTS, **recorded}
     facts = {"model.kind": kind, **{key: recorded[key.split(".")[1]] for key in RECORDED_KEYS[kind]}}
-    if kind == "rnn" and not facts["model.bidirectional"]:
+    if kind in ("rnn", "hybrid") and not facts["model.bidirectional"]:
         del facts["model.merge_mode"]
     return facts
 
 
-def weights_architecture(engine: NumpyEngine) -> dict[str, Any]:
+def weights_architecture(engine: NumpyEngine | NumpyHybridEngine) -> dict[str, Any]:
     """The config keys only the arrays' shapes tell, as ``{"section.key": value}`` (the rest came from the config)."""
     if isinstance(engine, NumpyBagOfWordsEngine):
         hidden = engine.dense_layers[:-1]
         return {"model.hidden_units": hidden[0][0].shape[1]} if hidden else {}
+    if isinstance(engine, NumpyHybridEngine):
+        engine = engine.recurrent
     return {"model.output_dim": engine.embedding.shape[1], "model.units": engine.layers[-1].forward.units}
 
 
-def engine_from_keras(model, config, vocabulary: Sequence[str] | None = None) -> NumpyEngine:
+def engine_from_keras(model, config, vocabulary: Sequence[str] | None = None) -> NumpyEngine | NumpyHybridEngine:
     """An engine holding the weights of a built Keras model, without writing files (for tests and comparisons)."""
     from sentiment_rnn.models import TOKENIZER_LAYER
 
     if vocabulary is None:
         vocabulary = model.get_layer(TOKENIZER_LAYER).get_vocabulary()
-    return build_engine(config, weights_of(model, config.model), vocabulary)
+    wide_vocabulary = wide_vocabulary_of(model) if config.model.kind == "hybrid" else None
+    return build_engine(config, weights_of(model, config.model), vocabulary, wide_vocabulary)

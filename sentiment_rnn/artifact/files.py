@@ -10,6 +10,7 @@ A model directory holds:
     meta.json        format version, package and library versions, date, training data summary
     weights.npz      the same weights as plain NumPy arrays, for the NumPy engine (loaded without pickle)
     engine.json      the architecture the NumPy engine needs (cell, layers, units, bidirectional, ...)
+    wide_vocabulary.json  hybrid models only: the wide branch's n-grams, index = multi-hot column
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ HISTORY_FILE = "history.csv"
 META_FILE = "meta.json"
 WEIGHTS_FILE = "weights.npz"
 ENGINE_FILE = "engine.json"
+WIDE_VOCABULARY_FILE = "wide_vocabulary.json"
 
 
 def write_json(path: Path, data: Any) -> None:

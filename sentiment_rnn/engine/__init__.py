@@ -22,11 +22,21 @@ after its last token, so each text in a batch is read over exactly its own
 tokens (rows sorted by length, the loop at step t updates only the rows still
 running).
 
-The bag-of-words baseline has its NumPy twin too (:class:`NumpyBagOfWordsEngine`).
+The bag-of-words baseline has its NumPy twin too (:class:`NumpyBagOfWordsEngine`), and so
+has the hybrid model (:class:`NumpyHybridEngine`: the recurrent engine plus a wide n-gram branch).
 Arrays are float32, as in Keras; probabilities are returned as float64.
 """
 
 from sentiment_rnn.engine.cells import RecurrentLayer, recurrence
+from sentiment_rnn.engine.hybrid import NumpyHybridEngine
 from sentiment_rnn.engine.models import NumpyBagOfWordsEngine, NumpyEngine, NumpyRecurrentEngine, Vocabulary
 
-__all__ = ["NumpyBagOfWordsEngine", "NumpyEngine", "NumpyRecurrentEngine", "RecurrentLayer", "Vocabulary", "recurrence"]
+__all__ = [
+    "NumpyBagOfWordsEngine",
+    "NumpyEngine",
+    "NumpyHybridEngine",
+    "NumpyRecurrentEngine",
+    "RecurrentLayer",
+    "Vocabulary",
+    "recurrence",
+]

@@ -107,6 +107,7 @@ class NumpyRecurrentEngine:
         lengths: np.ndarray,
         state: list[list[State]] | None = None,
         return_sequences: bool = False,
+        offsets: np.ndarray | None = None,
     ) -> tuple[np.ndarray, list[list[State]]]:
         """The forward pass on padded token ids (B, T), rows sorted longest first.
 
@@ -117,6 +118,8 @@ class NumpyRecurrentEngine:
                 updated in place and returned, so a stream can carry it on.
             return_sequences: give the probability after every step (B, T)
                 instead of after each row's last token (B,).
+            offsets: float32 (B,) added to each row's logit before the sigmoid
+                (the hybrid model's wide branch); None adds nothing.
 
         Returns:
             (probabilities float32, final state).
@@ -143,6 +146,8 @@ class NumpyRecurrentEngine:
             final_states.append(layer_state)
         if pooled:
             x = pool_over_time(x, lengths, self.pooling, running=return_sequences)
+        if offsets is not None:
+            return sigmoid(dense(x, self.head_kernel, self.head_bias)[..., 0] + offsets), final_states
         return dense(x, self.head_kernel, self.head_bias, "sigmoid")[..., 0], final_states
 
     def input_tables(self) -> list[np.ndarray]:
@@ -157,11 +162,16 @@ class NumpyRecurrentEngine:
         return self._input_tables
 
     def predict_ids(
-        self, flat_ids: np.ndarray, lengths: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE
+        self,
+        flat_ids: np.ndarray,
+        lengths: np.ndarray,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        offsets: np.ndarray | None = None,
     ) -> np.ndarray:
         """Probabilities (n,) float64 for n texts' token ids laid end to end (see :meth:`encode`).
 
         Texts are batched by length (longest first), so a batch holds little padding.
+        ``offsets`` (n,) float32, if given, is added to each text's logit (see :meth:`run`).
         """
         starts = np.cumsum(lengths) - lengths
         order = np.argsort(-lengths, kind="stable")
@@ -174,7 +184,8 @@ class NumpyRecurrentEngine:
                 index = starts[rows][:, None] + steps[None, :]  # (B, T) positions in flat_ids
                 padding = steps[None, :] >= batch_lengths[:, None]
                 ids = np.where(padding, 0, flat_ids[np.where(padding, 0, index)]) if len(steps) else index
-                result[rows], _ = self.run(ids, batch_lengths)
+                row_offsets = None if offsets is None else offsets[rows]
+                result[rows], _ = self.run(ids, batch_lengths, offsets=row_offsets)
         return result
 
     def predict_proba(self, texts: Iterable[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
@@ -265,11 +276,7 @@ class NumpyBagOfWordsEngine:
 
     def _predict_batch(self, texts: Sequence[str]) -> np.ndarray:
         (first_kernel, first_bias), *rest = self.dense_layers
-        id_sets = [set(self.vocabulary.encode(self.grams(text))) for text in texts]
-        rows = np.repeat(np.arange(len(texts)), [len(ids) for ids in id_sets])
-        columns = np.fromiter((i for ids in id_sets for i in ids), dtype=np.int64, count=len(rows))
-        x = np.zeros((len(texts), first_kernel.shape[1]), np.float32)
-        np.add.at(x, rows, first_kernel[columns])  # = multi-hot (B, vocabulary) @ first_kernel
+        x = multi_hot_product([self.grams(text) for text in texts], self.vocabulary, first_kernel)
         x += first_bias
         for kernel, bias in rest:
             x = dense(np.maximum(x, 0), kernel, bias)
@@ -280,6 +287,19 @@ class NumpyBagOfWordsEngine:
 
     def stream(self, id_chunks):
         raise SentimentError(BOW_VIEW_ERROR)
+
+
+def multi_hot_product(grams: Sequence[Sequence[str]], vocabulary: Vocabulary, kernel: np.ndarray) -> np.ndarray:
+    """The multi-hot vectors of B texts' n-grams (B, V) times ``kernel`` (V, k), without building them: (B, k) float32.
+
+    Each text adds up the kernel rows of its distinct n-gram ids (unknown ones count once, as ``[UNK]``).
+    """
+    id_sets = [set(vocabulary.encode(text_grams)) for text_grams in grams]
+    rows = np.repeat(np.arange(len(grams)), [len(ids) for ids in id_sets])
+    columns = np.fromiter((i for ids in id_sets for i in ids), dtype=np.int64, count=len(rows))
+    x = np.zeros((len(grams), kernel.shape[1]), np.float32)
+    np.add.at(x, rows, kernel[columns])
+    return x
 
 
 BOW_VIEW_ERROR = (

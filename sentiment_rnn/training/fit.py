@@ -54,7 +54,7 @@ def fit(
     tokenizer = make_tokenizer(config)
     progress.note(f"Adapting the tokenizer on {len(split.train):,} texts", quiet=not verbose)
     adapt_tokenizer(tokenizer, split.train)
-    model = build_training_model(config, tokenizer)
+    model = build_training_model(config, tokenizer, split.train)
     compile_model(model, config)
     early_stopping = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=config.train.patience, restore_best_weights=True

@@ -1,0 +1,183 @@
+"""model.kind = "hybrid": the recurrent branch and a wide NBSVM-style n-gram branch into one sigmoid."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from model_factory import randomized_model, write_model_dir
+
+from conftest import NEGATIVE, POSITIVE, TINY_OVERRIDES, write_csv
+from sentiment_rnn.artifact.engine_files import engine_from_keras, load_engine
+from sentiment_rnn.artifact.files import CONFIG_FILE, ENGINE_FILE, WEIGHTS_FILE, WIDE_VOCABULARY_FILE
+from sentiment_rnn.cli import cli
+from sentiment_rnn.config import load_config
+from sentiment_rnn.data.dataset import Dataset
+from sentiment_rnn.engine.hybrid import HYBRID_VIEW_ERROR
+from sentiment_rnn.models import build_training_model, make_tokenizer, model_architecture
+from sentiment_rnn.wide import WIDE_LAYER, adapted_wide_tokenizer, log_count_ratios
+
+TEXTS = ["No, this phone is good", "This phone is no good", "", "🙂 unknownword", "the battery is not bad at all"]
+ARCHITECTURES = {
+    "gru": ("model.kind=hybrid", "model.ngrams=2", "model.cell=gru"),
+    "bidirectional-max": ("model.kind=hybrid", "model.cell=lstm", "model.bidirectional=true", "model.pooling=max"),
+    "simple-trigrams": ("model.kind=hybrid", "model.ngrams=3", "tokenizer.output_sequence_length=3"),
+}
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def assert_user_error(result, message: str):
+    assert result.exit_code == 1, result.output
+    assert result.output == f"Error: {message}\n"
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("hybrid-models")
+    return {name: write_model_dir(*randomized_model(*o), root / name) for name, o in ARCHITECTURES.items()}
+
+
+def test_log_count_ratios_are_nbsvms():
+    config = load_config(overrides=["model.kind=hybrid", "model.ngrams=2"])
+    texts = ["good film", "good good", "bad film", "not good"]
+    labels = [1, 1, 0, 0]
+    tokenizer = adapted_wide_tokenizer(config, texts)
+    vocabulary = tokenizer.get_vocabulary()
+    ratios = dict(zip(vocabulary, log_count_ratios(tokenizer, texts, labels, alpha=1.0)))
+    # Texts holding each n-gram (once per text), plus alpha = 1, over the class's total (V + sum of counts).
+    size = len(vocabulary)  # [UNK] good film bad not "good film" "good good" "bad film" "not good"
+    assert size == 9
+    p_total = size + 2 + 1 + 1 + 1  # positive texts hold good twice, film, "good film", "good good"
+    q_total = size + 6  # negative ones: bad, film, "bad film", not, good, "not good"
+    assert ratios["good"] == pytest.approx(np.log(3 / p_total) - np.log(2 / q_total))
+    assert ratios["bad"] == pytest.approx(np.log(1 / p_total) - np.log(2 / q_total))
+    assert ratios["film"] == pytest.approx(np.log(2 / p_total) - np.log(2 / q_total))
+    assert ratios["good good"] == pytest.approx(np.log(2 / p_total) - np.log(1 / q_total))
+    assert ratios["[UNK]"] == pytest.approx(np.log(1 / p_total) - np.log(1 / q_total))
+
+
+def test_wide_weights_start_at_the_scaled_ratios_of_the_training_split():
+    config = load_config(overrides=["model.kind=hybrid", "model.wide_scale=0.5", *TINY_OVERRIDES[:2]])
+    train = Dataset(POSITIVE + NEGATIVE, np.array([1] * 6 + [0] * 6), "tiny")
+    tokenizer = make_tokenizer(config)
+    tokenizer.adapt(train.texts)
+    model = build_training_model(config, tokenizer, train)
+    wide = model.get_layer("wide_tokenizer")
+    expected = 0.5 * log_count_ratios(wide, train.texts, train.labels, 1.0)
+    np.testing.assert_allclose(model.get_layer(WIDE_LAYER).get_weights()[0][:, 0], expected, rtol=1e-6)
+    assert model_architecture(model)["model.kind"] == "hybrid"
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_numpy_engine_agrees_with_keras(models, name):
+    rows = {}
+    for engine in ("numpy", "keras"):
+        result = run("predict", "--model", models[name], "--json", "--engine", engine, *TEXTS)
+        assert result.exit_code == 0, result.output
+        rows[engine] = [json.loads(line) for line in result.output.splitlines()]
+    assert [row["text"] for row in rows["numpy"]] == TEXTS
+    for mine, theirs in zip(rows["numpy"], rows["keras"]):
+        assert abs(mine["probability"] - theirs["probability"]) < 1e-5
+    probabilities = [row["probability"] for row in rows["numpy"]]
+    assert len(set(probabilities)) == len(TEXTS)  # random weights of a useful size: nothing saturates
+
+
+def test_the_wide_branch_counts_each_ngram_once_and_unknown_ones_as_unk(models):
+    model, config = randomized_model(*ARCHITECTURES["gru"])
+    engine = engine_from_keras(model, config)
+    vocabulary = engine.wide_vocabulary.tokens
+    kernel = engine.wide_kernel[:, 0]
+    (logit,) = engine.wide_logits(["good good zzz"])
+    expected = kernel[vocabulary.index("good")] + kernel[vocabulary.index("[UNK]")]  # "good good", "good zzz": unknown
+    assert logit == pytest.approx(expected, abs=1e-6)
+
+
+def test_views_are_refused(models, tmp_path):
+    document = tmp_path / "document.txt"
+    document.write_text("this phone is good " * 20, encoding="utf-8")
+    for engine in ("numpy", "keras"):
+        assert_user_error(
+            run("predict", "--model", models["gru"], "--per-token", "--engine", engine, "good"), HYBRID_VIEW_ERROR
+        )
+        assert_user_error(
+            run("predict", "--model", models["gru"], "--stream", document, "--engine", engine), HYBRID_VIEW_ERROR
+        )
+
+
+def test_missing_wide_vocabulary_or_a_wrong_kernel_is_refused(models, tmp_path):
+    copy = shutil.copytree(models["gru"], tmp_path / "copy")
+    (copy / WIDE_VOCABULARY_FILE).unlink()
+    assert_user_error(
+        run("predict", "--model", copy, "good"), f"{copy} is missing {WIDE_VOCABULARY_FILE}: retrain the model."
+    )
+    assert run("predict", "--model", copy, "--engine", "keras", "good").exit_code == 0
+    shutil.copy(models["gru"] / WIDE_VOCABULARY_FILE, copy / WIDE_VOCABULARY_FILE)
+    (copy / WIDE_VOCABULARY_FILE).write_text(json.dumps(["[UNK]", "good"]))
+    result = run("predict", "--model", copy, "good")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {copy / WEIGHTS_FILE} does not fit engine.json (ValueError: wide.kernel")
+
+
+def test_an_edited_ngrams_in_config_toml_is_refused(models, tmp_path):
+    copy = shutil.copytree(models["gru"], tmp_path / "edited")
+    config = (copy / CONFIG_FILE).read_text().replace("ngrams = 2", "ngrams = 1")
+    (copy / CONFIG_FILE).write_text(config)
+    result = run("predict", "--model", copy, "--engine", "keras", "good")
+    assert result.exit_code == 1
+    assert "the config says model.ngrams = 1 but the model has 2" in result.output
+
+
+def test_train_predict_evaluate_inspect_export(tmp_path):
+    data = write_csv(tmp_path / "tiny.csv", [(t, 1) for t in POSITIVE] + [(t, 0) for t in NEGATIVE])
+    out = tmp_path / "model"
+    sets = [f"--set={o}" for o in [*TINY_OVERRIDES, "model.kind=hybrid", "model.ngrams=2"]]
+    result = run("train", "--data", data, "--out", out, "--quiet", *sets)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Saved model to {out}: validation accuracy ")
+    assert json.loads((out / ENGINE_FILE).read_text())["kind"] == "hybrid"
+    assert json.loads((out / WIDE_VOCABULARY_FILE).read_text())[:1] == ["[UNK]"]
+    texts = ["the battery is great", "the battery is terrible"]
+    numpy_rows = [json.loads(line) for line in run("predict", "--model", out, "--json", *texts).output.splitlines()]
+    keras = run("predict", "--model", out, "--json", "--engine", "keras", *texts)
+    for mine, theirs in zip(numpy_rows, map(json.loads, keras.output.splitlines())):
+        assert abs(mine["probability"] - theirs["probability"]) < 1e-5
+    evaluation = run("evaluate", "--model", out, "--data", data, "--json")
+    assert evaluation.exit_code == 0, evaluation.output
+    assert json.loads(evaluation.output)["n"] == 12
+    inspected = run("inspect", "--model", out)
+    assert inspected.exit_code == 0, inspected.output
+    assert "plus a wide branch of unigrams and bigrams (at most 100,000)" in inspected.output
+    assert "  wide               Dense" in inspected.output
+    exported = tmp_path / "bundle"
+    assert run("export", "--model", out, "--format", "numpy", "--out", exported).exit_code == 0
+    assert (exported / WIDE_VOCABULARY_FILE).is_file()
+    bundle = load_engine(exported).predict_proba(texts)
+    np.testing.assert_allclose(bundle, [row["probability"] for row in numpy_rows], atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            "model.stateful=true",
+            'Config sets model.stateful with model.kind = "hybrid": its wide n-gram branch reads the whole text at '
+            'once, so it has no stateful or per-token view. Set model.stateful = false or model.kind = "rnn".',
+        ),
+        (
+            "data.streaming=true",
+            'Config sets data.streaming with model.kind = "hybrid": the log-count ratios of its wide branch are '
+            'counted over the training split in memory. Set data.streaming = false or model.kind = "rnn".',
+        ),
+    ],
+)
+def test_hybrid_config_errors(tmp_path, setting, message):
+    result = run("train", "--out", tmp_path / "m", "--set", "model.kind=hybrid", "--set", setting)
+    assert_user_error(result, message)
+    assert not (tmp_path / "m").exists()
