@@ -5,6 +5,7 @@ bag of words + LogisticRegression, TF-IDF 1-2 grams + LogisticRegression,
 fastText supervised, VADER) on the splits fixed by ../shared/datasets/README.md:
 
     sst2  train on GLUE train.tsv (phrases included), report on GLUE dev.tsv
+    sst2s train on stsa.binary.train (ours stop early on stsa.binary.dev), report on stsa.binary.test
     mr    rt-polarity.pos then .neg concatenated; example i is test when i % 10 == 0
     imdb  train/ -> test/ of aclImdb_v1.tar.gz, read without unpacking; <br /> -> space
 
@@ -46,16 +47,18 @@ from sentiment_rnn.data.formats import read_dataset  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets"
 RESULTS = ROOT / "benchmarks" / "results"
-DATASETS = ("sst2", "mr", "imdb")
+DATASETS = ("sst2", "sst2s", "mr", "imdb")
 PEERS = ("bow-lr", "tfidf-lr", "fasttext", "vader")
 # Our configs per dataset (files under configs/, by stem); each is reported as "ours: STEM.toml".
 OURS = {
-    "sst2": ("default", "sst2-simple", "sst2"),
+    "sst2": ("default", "sst2-simple", "sst2", "sst2-simple-hybrid", "sst2-hybrid"),
+    "sst2s": ("sst2-sentences",),
     "mr": ("default", "mr", "mr-hybrid"),
-    "imdb": ("imdb",),
+    "imdb": ("imdb", "imdb-hybrid"),
 }
 DATASET_TITLES = {
     "sst2": "SST-2 (GLUE train -> GLUE dev)",
+    "sst2s": "SST-2 sentences (stsa.binary.train -> stsa.binary.test; ours stop early on stsa.binary.dev)",
     "mr": "MR (i % 10 == 0 is test)",
     "imdb": "IMDB (train/ -> test/)",
 }
@@ -70,10 +73,18 @@ class Outcome:
     detail: str = ""
 
 
-def load_split(name: str, data_dir: Path) -> tuple[Dataset, Dataset]:
-    """(train, test) for one dataset, by the protocol of the datasets README."""
+def load_split(name: str, data_dir: Path) -> tuple[Dataset, Dataset, Dataset | None]:
+    """(train, test, validation or None) for one dataset, by the protocol of the datasets README.
+
+    With a validation set, ours stop early on it; without, on a seeded 10% of train.
+    """
     if name == "sst2":
-        return read_dataset(data_dir / "sst2" / "train.tsv"), read_dataset(data_dir / "sst2" / "dev.tsv")
+        return read_dataset(data_dir / "sst2" / "train.tsv"), read_dataset(data_dir / "sst2" / "dev.tsv"), None
+    if name == "sst2s":
+        train, dev, test = (
+            read_dataset(data_dir / "sst2" / f"stsa.binary.{part}") for part in ("train", "dev", "test")
+        )
+        return train, test, dev
     if name == "mr":
         both = read_dataset(
             pos=data_dir / "mr" / "rt-polarity.pos", neg=data_dir / "mr" / "rt-polarity.neg", encoding="cp1252"
@@ -83,14 +94,14 @@ def load_split(name: str, data_dir: Path) -> tuple[Dataset, Dataset]:
         index = np.arange(len(both))
         test = index % 10 == 0
         pick = lambda mask: Dataset([both.texts[i] for i in index[mask]], both.labels[mask], both.source)  # noqa: E731
-        return pick(~test), pick(test)
+        return pick(~test), pick(test), None
     if name == "imdb":
         tarball = data_dir / "imdb" / "aclImdb_v1.tar.gz"
-        return read_dataset(tarball, split="train"), read_dataset(tarball, split="test")
+        return read_dataset(tarball, split="train"), read_dataset(tarball, split="test"), None
     raise SystemExit(f"unknown dataset {name!r}: choose from {', '.join(DATASETS)}")
 
 
-def run_ours(stem: str, seed: int, train: Dataset, test: Dataset) -> Outcome:
+def run_ours(stem: str, seed: int, train: Dataset, test: Dataset, validation: Dataset | None = None) -> Outcome:
     from sentiment_rnn.artifact.model_directory import open_model_dir
     from sentiment_rnn.evaluation import evaluate
     from sentiment_rnn.training.run import train as train_model
@@ -98,7 +109,7 @@ def run_ours(stem: str, seed: int, train: Dataset, test: Dataset) -> Outcome:
     config = load_config(ROOT / "configs" / f"{stem}.toml", [f"train.seed={seed}"])
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        result = train_model(config, Path(tmp) / "model", dataset=train, verbose=0)
+        result = train_model(config, Path(tmp) / "model", dataset=train, verbose=0, validation=validation)
         train_seconds = time.perf_counter() - started
         directory = open_model_dir(Path(tmp) / "model")
         directory.numpy_engine  # load the weights evaluate predicts with (the NumPy engine) before timing  # noqa: B018
@@ -310,7 +321,7 @@ def main(argv: list[str] | None = None) -> None:
         write_markdown(args.results.with_suffix(".md"), render(results))
 
     for dataset in datasets:
-        train, test = load_split(dataset, args.data_dir)
+        train, test, validation = load_split(dataset, args.data_dir)
         print(f"{dataset}: {len(train)} train, {len(test)} test", flush=True)
         for peer in peers:
             title, runner = PEER_RUNNERS[peer]
@@ -320,7 +331,7 @@ def main(argv: list[str] | None = None) -> None:
             if args.ours != "all" and stem not in args.ours.split(","):
                 continue
             for seed in seeds:
-                outcome = run_ours(stem, seed, train, test)
+                outcome = run_ours(stem, seed, train, test, validation)
                 save({"dataset": dataset, "system": f"ours: {stem}.toml", "seed": seed, **outcome.__dict__})
 
 

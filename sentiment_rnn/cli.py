@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shlex
 import signal
 import sys
 import threading
@@ -254,6 +255,95 @@ def train(
         f"Saved model to {result.out_dir}: validation accuracy {metrics['accuracy']:.3f}, "
         f"AUC {metrics['auc']:.3f} on {metrics['n']} examples "
         f"(best epoch {result.best_epoch} of {result.epochs_run})."
+    )
+
+
+@cli.command()
+@data_options
+@click.option("--config", "config_path", type=click.Path(), help="Base TOML config: every key not searched.")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="SECTION.KEY=VALUE",
+    help="Override one config key; a searched key set here is not searched. Repeatable.",
+)
+@click.option("--trials", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many trials.")
+@click.option(
+    "--timeout",
+    "timeout_minutes",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Start no trial after this many minutes (a running trial finishes).",
+)
+@click.option("--epochs", type=click.IntRange(min=1), help="Shortcut for --set train.epochs=N (each trial).")
+@click.option("--seed", type=click.IntRange(min=0), help="Shortcut for --set train.seed=N (split and sampler).")
+@click.option(
+    "--out",
+    "out_path",
+    default="tuned.toml",
+    show_default=True,
+    type=click.Path(),
+    help="The best config, as a commented TOML for train --config (replaced atomically).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No line per trial on stderr; print only the summary.")
+def tune(config_path, overrides, trials, timeout_minutes, epochs, seed, out_path, quiet, **data):
+    """Search model and training settings on the validation split; write the best config.
+
+    Each trial trains one config drawn by Optuna (cell, layers, units,
+    bidirectional, pooling, embedding size, dropout, learning rate, batch
+    size, model.kind rnn or hybrid, and for hybrid ngrams and wide_scale) on
+    the same seeded split, scored by the validation accuracy of its best
+    epoch. One line per trial goes to stderr. Ctrl-C stops the search and
+    keeps the best trial so far. Needs optuna: pip install 'sentiment-rnn[tune]'.
+
+    Example usage:
+
+    \b
+        sentiment-rnn tune --data reviews.csv --trials 30 --timeout 60 --out tuned.toml
+        sentiment-rnn tune --config configs/mr.toml --pos rt-polarity.pos --neg rt-polarity.neg --trials 20
+        sentiment-rnn tune --data reviews.csv --set model.cell=gru --epochs 3 --trials 10
+        sentiment-rnn train --config tuned.toml --out tuned-model
+    """
+    from sentiment_rnn.artifact.atomic import check_file_target, write_file_atomically
+    from sentiment_rnn.config import load_config, parse_override
+    from sentiment_rnn.tuning import describe, tuned_toml
+    from sentiment_rnn.tuning import tune as run_search
+
+    shortcuts = {"train.epochs": epochs, "train.seed": seed}
+    all_overrides = list(overrides) + data_overrides(**data) + options_as_overrides(shortcuts)
+    config = load_config(config_path, all_overrides)
+    check_file_target(out_path)
+    fixed = [".".join(parse_override(override)[:2]) for override in overrides]
+
+    def report(trial, best, asked):
+        if quiet:
+            return
+        if trial.accuracy is None:
+            outcome = f"failed ({trial.failure})"
+        else:
+            outcome = f"validation accuracy {trial.accuracy:.4f} (best epoch {trial.best_epoch} of {trial.epochs_run})"
+        best_part = f"; best {best.accuracy:.4f} (trial {best.number})" if best is not None else ""
+        click.echo(
+            f"trial {trial.number}/{asked}: {outcome} in {trial.seconds:.0f} s{best_part}  {describe(trial.params)}",
+            err=True,
+        )
+
+    try:
+        with _sigterm_as_interrupt():
+            result = run_search(config, trials, timeout_minutes, fixed=fixed, report=report)
+    except KeyboardInterrupt:
+        click.echo(f"Interrupted before any trial finished: {out_path} was not written.", err=True)
+        sys.exit(130)
+    command = ["sentiment-rnn", "tune", *(["--config", config_path] if config_path else [])]
+    command += [part for override in all_overrides for part in ("--set", override)]
+    command += ["--trials", str(trials), *(["--timeout", f"{timeout_minutes:g}"] if timeout_minutes else [])]
+    write_file_atomically(out_path, tuned_toml(result, shlex.join(command)))
+    finished = sum(t.accuracy is not None for t in result.trials)
+    ended = " (stopped by Ctrl-C)" if result.interrupted else " (stopped by --timeout)" if result.timed_out else ""
+    click.echo(
+        f"Best of {finished} finished {'trial' if finished == 1 else 'trials'}{ended}: validation accuracy "
+        f"{result.best.accuracy:.4f} (trial {result.best.number}); wrote {out_path}. "
+        f"Train it: sentiment-rnn train --config {out_path}"
     )
 
 

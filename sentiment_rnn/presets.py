@@ -13,7 +13,7 @@ import importlib.resources
 import re
 from pathlib import Path
 
-from sentiment_rnn.config import load_config, to_dict, toml_value
+from sentiment_rnn.config import Config, load_config, to_dict, toml_value
 from sentiment_rnn.errors import SentimentError
 
 DEFAULT_PRESET = "default"
@@ -60,11 +60,20 @@ def render_preset(name: str = DEFAULT_PRESET) -> str:
     if name == DEFAULT_PRESET:
         return default_text
     preset_text = path.read_text(encoding="utf-8")
-    values = to_dict(load_config(path))
-    comments = _key_comments(preset_text)
-    default_lines = default_text.splitlines()
+    return render_config(load_config(path), _header(preset_text), _key_comments(preset_text))
+
+
+def render_config(config: Config, header: list[str], comments: dict[tuple[str, str], str] | None = None) -> str:
+    """A config as a complete TOML file: ``header`` (comment lines), then every key of ``default.toml``.
+
+    Each key is written with ``config``'s value and the comment ``comments[(section, key)]``
+    (a ``"# ..."`` string) if given, else ``default.toml``'s comment on that key.
+    """
+    comments = comments or {}
+    values = to_dict(config)
+    default_lines = preset_path(DEFAULT_PRESET).read_text(encoding="utf-8").splitlines()
     first_section = next(i for i, line in enumerate(default_lines) if SECTION_LINE.match(line))
-    lines = _header(preset_text) + [""]
+    lines = header + [""]
     section = ""
     for line in default_lines[first_section:]:
         if match := SECTION_LINE.match(line):

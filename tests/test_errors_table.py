@@ -135,6 +135,7 @@ SETUPS = {
     "missing-config": lambda cwd: None,
     "hybrid-stateful": lambda cwd: None,
     "hybrid-streaming": lambda cwd: None,
+    "tune-out-is-a-directory": lambda cwd: (cwd / "results").mkdir(),
     "out-is-a-file": lambda cwd: (write_csv(cwd / "good.csv", GOOD_ROWS), (cwd / "notes.txt").write_text("x")),
     "nothing-to-resume": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "out-is-cwd": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),

@@ -182,3 +182,30 @@ def _recover_and_clean(target: Path) -> None:
                 break
     for stale in [*parent.glob(pattern + ".tmp-*"), *retired]:
         shutil.rmtree(stale, ignore_errors=True)
+
+
+def write_file_atomically(path: str | Path, text: str) -> None:
+    """Write a UTF-8 text file through a temporary file beside it and a rename: never half-written.
+
+    Raises:
+        SentimentError: ``path`` is a directory, or its directory does not exist.
+    """
+    path = Path(path)
+    check_file_target(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def check_file_target(path: str | Path) -> None:
+    """Refuse a file to write that is a directory or whose directory does not exist (before any work is done)."""
+    path = Path(path)
+    if path.is_dir():
+        raise SentimentError(f"Output path {path} is a directory: pass a file name such as tuned.toml.")
+    if not path.parent.is_dir():
+        raise SentimentError(f"The directory of {path} does not exist: create it first, or choose another path.")

@@ -71,6 +71,7 @@ def train(
     verbose: int | str = "auto",
     resume: bool = False,
     callbacks: Sequence[Any] = (),
+    validation: Dataset | None = None,
 ) -> TrainResult:
     """Train the configured model and write its model directory atomically.
 
@@ -88,6 +89,8 @@ def train(
             Progress and status lines go to stderr, and only when it is a terminal.
         resume: continue the interrupted run into ``out_dir`` (same config and data).
         callbacks: extra Keras callbacks for ``fit``, e.g. :func:`tensorboard_callback`.
+        validation: a validation set of its own (e.g. a benchmark's dev split) for early stopping and
+            the metrics; ``dataset`` is then all training data, not split. Needs ``dataset``.
 
     Returns:
         A TrainResult with the validation metrics of the restored best weights;
@@ -122,7 +125,10 @@ def train(
             what = data.path or (f"{data.pos} + {data.neg}" if data.pos or data.neg else "the built-in corpus")
             progress.note(f"Reading {what}", quiet=not verbose)
             dataset = load_training_data(config)
-        split = split_dataset(dataset, config.train.validation_split, config.train.seed)
+        if validation is not None:
+            split = Split(train=dataset, validation=validation)
+        else:
+            split = split_dataset(dataset, config.train.validation_split, config.train.seed)
     out_dir = Path(out_dir)
     with (
         run_and_backup(config, out_dir, split, resume) as backup,
