@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import hashlib
 import json
 import os
 import shutil
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,9 @@ def _seed_states(model) -> list:
     return [v for v in model.non_trainable_variables if "seed_generator" in v.path]
 
 
+@functools.cache
 def epoch_checkpoint_class():
+    """The ``EpochCheckpoint`` callback class, built on first use so that importing this module needs no Keras."""
     from sentiment_rnn.tf_setup import import_keras
 
     keras = import_keras()
@@ -97,9 +99,10 @@ def epoch_checkpoint_class():
                 return
             self.history.append(logs)
             if self.backup is not None:
-                self._save(epoch + 1)
+                self.save(epoch + 1)
 
-        def _save(self, epochs_done: int) -> None:
+        def save(self, epochs_done: int) -> None:
+            """Write the state after ``epochs_done`` finished epochs to ``backup/epoch-NNNN``, then drop older ones."""
             stopping = self.early_stopping
             final = self.backup / f"epoch-{epochs_done:04d}"
             staging = self.backup / f".epoch-{epochs_done:04d}.tmp"
@@ -124,31 +127,14 @@ def epoch_checkpoint_class():
             for older in self.backup.glob("epoch-*"):
                 if older != final:
                     shutil.rmtree(older, ignore_errors=True)
-            _pause_for_tests(epochs_done, None)
 
         def on_train_batch_end(self, batch, logs=None):
             loss = (logs or {}).get("loss")
             if loss is not None and not np.isfinite(float(loss)):  # stop now, quietly (TerminateOnNaN prints)
                 self.diverged_epoch = len(self.history) + 1
                 self.model.stop_training = True
-            _pause_for_tests(len(self.history), batch)
 
     return EpochCheckpoint
-
-
-PAUSE_ENV = "SENTIMENT_RNN_TEST_PAUSE_AT"
-
-
-def _pause_for_tests(epochs_done: int, batch: int | None) -> None:
-    """Stop this process (SIGSTOP) at a point a test names, so the test can kill it there.
-
-    ``SENTIMENT_RNN_TEST_PAUSE_AT="E:B"`` pauses after batch B (0-based) of the
-    epoch that follows E finished epochs; ``"E:end"`` right after epoch E's
-    checkpoint is saved. Unset, this does nothing.
-    """
-    wanted = os.environ.get(PAUSE_ENV)
-    if wanted and wanted == f"{epochs_done}:{'end' if batch is None else batch}":
-        os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def write_history_csv(path: Path, history: list[dict[str, float]]) -> None:
