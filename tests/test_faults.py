@@ -197,6 +197,34 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_previous_model(tmp_pa
     assert snapshot(out) == {"meta.json": b"the previous model"}
 
 
+def test_nan_loss_under_a_strategy_stops_with_the_same_message(tmp_path, tiny_csv):
+    out = tmp_path / "out"
+    overrides = ["model.units=4", "train.learning_rate=3e38", "train.clipnorm=1e30", "train.distribute=mirrored"]
+    config = load_config(overrides=[*overrides, f"data.path={str(tiny_csv)!r}"])
+    with pytest.raises(SentimentError) as info:
+        train(config, out, verbose=0)
+    assert str(info.value) == (
+        "Training diverged at epoch 1 (the loss became NaN): lower train.learning_rate or "
+        f"train.clipnorm and retrain; nothing was written to {out}."
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.csv"]
+
+
+def test_a_loss_or_validation_loss_that_is_not_finite_is_divergence_at_its_epoch():
+    from sentiment_rnn.errors import TrainingDiverged
+    from sentiment_rnn.training.callbacks import divergence_check
+
+    check = divergence_check()
+    check.on_epoch_begin(2)
+    check.on_train_batch_end(0, {"loss": 0.7})
+    check.on_epoch_end(2, {"loss": 0.7, "val_loss": 0.6})  # finite: nothing happens
+    with pytest.raises(TrainingDiverged) as in_a_batch:
+        check.on_train_batch_end(1, {"loss": float("inf")})
+    with pytest.raises(TrainingDiverged) as at_the_end:
+        check.on_epoch_end(2, {"loss": 0.7, "val_loss": float("nan")})
+    assert in_a_batch.value.epoch == at_the_end.value.epoch == 3
+
+
 def test_a_held_lock_refuses_a_second_writer_naming_its_pid(tmp_path):
     target = tmp_path / "model"
     code = (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import functools
 import hashlib
 import json
@@ -53,18 +52,17 @@ def epoch_checkpoint_class():
         early stopping's counters and best weights, and the history so far. It
         is written to a temporary directory and renamed, so a kill at any moment
         leaves the previous epoch's state complete. ``restore`` loads it back.
-        A loss that is not finite stops training after its batch; that epoch is
-        not saved and ``diverged_epoch`` is set.
+        Without a backup directory it only keeps the history. Place it after the
+        divergence check, so that a diverged epoch never reaches it.
         """
 
         def __init__(self, backup: Path | None, early_stopping):
             super().__init__()
             self.backup = backup
             self.early_stopping = early_stopping
-            self.history: list[dict[str, float]] = []
+            self.history: list[dict[str, float]] = []  # the metrics of every finished epoch, one dict each
             self.restored_state: dict[str, Any] | None = None
             self.restored_best: list[np.ndarray] | None = None
-            self.diverged_epoch: int | None = None
 
         def restore(self, checkpoint: Path) -> int:
             """Load the model, optimizer and RNG state of ``checkpoint``; return the epochs it completed."""
@@ -91,13 +89,7 @@ def epoch_checkpoint_class():
                 stopping.best_weights = self.restored_best
 
         def on_epoch_end(self, epoch, logs=None):
-            logs = {key: float(value) for key, value in (logs or {}).items()}
-            finite = all(np.isfinite(logs.get(key, 0.0)) for key in ("loss", "val_loss"))
-            if self.diverged_epoch is not None or not finite:
-                self.diverged_epoch = epoch + 1
-                self.model.stop_training = True
-                return
-            self.history.append(logs)
+            self.history.append({key: float(value) for key, value in (logs or {}).items()})
             if self.backup is not None:
                 self.save(epoch + 1)
 
@@ -128,23 +120,7 @@ def epoch_checkpoint_class():
                 if older != final:
                     shutil.rmtree(older, ignore_errors=True)
 
-        def on_train_batch_end(self, batch, logs=None):
-            loss = (logs or {}).get("loss")
-            if loss is not None and not np.isfinite(float(loss)):  # stop now, quietly (TerminateOnNaN prints)
-                self.diverged_epoch = len(self.history) + 1
-                self.model.stop_training = True
-
     return EpochCheckpoint
-
-
-def write_history_csv(path: Path, history: list[dict[str, float]]) -> None:
-    """Per-epoch metrics as CSV, columns ``epoch`` then the metric names sorted (as Keras CSVLogger)."""
-    keys = sorted({key for row in history for key in row})
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["epoch", *keys])
-        for epoch, row in enumerate(history):
-            writer.writerow([epoch, *(row.get(key, "") for key in keys)])
 
 
 def data_digest(split: Split) -> str:

@@ -37,7 +37,6 @@ What differs, and why:
 from __future__ import annotations
 
 import contextlib
-import csv
 import functools
 import json
 import math
@@ -46,13 +45,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
 from sentiment_rnn.artifact.atomic import staged_directory
 from sentiment_rnn.config import Config
 from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.training.callbacks import divergence_check, early_stopping, history_logger
 
 
 def use_cluster(workers: str, worker_index: int) -> None:
@@ -186,12 +185,12 @@ def fit_distributed(config: Config, split, history_csv: Path | None = None, verb
     """Adapt the tokenizer and fit on ``split`` under the strategy ``config.train.distribute`` names.
 
     Returns:
-        (model, history) as :func:`sentiment_rnn.training.fit`: an end-to-end model,
-        built outside the strategy, holding the best weights by validation loss,
-        and an object whose ``history`` maps metric names to per-epoch values.
+        (model, keras History) as :func:`sentiment_rnn.training.fit.fit`: an
+        end-to-end model, built outside the strategy, holding the best weights
+        by validation loss.
 
     Raises:
-        TrainingDiverged: the loss became NaN or infinite.
+        TrainingDiverged: the loss or the validation loss became NaN or infinite.
         SentimentError: a cluster that is not described, a batch size the
             replicas cannot share.
     """
@@ -206,13 +205,7 @@ def fit_distributed(config: Config, split, history_csv: Path | None = None, verb
         model = build_training_model(config, tokenizer)
         from_tokens = token_id_model(model)
         compile_model(from_tokens, config)
-    trained, history = fit_replicated(strategy, config, split, tokenizer, from_tokens, history_csv, verbose)
-    losses = history.history.get("loss", [])
-    if not np.all(np.isfinite(losses)):
-        from sentiment_rnn.errors import TrainingDiverged
-
-        raise TrainingDiverged(int(np.argmin(np.isfinite(losses))) + 1)
-    return trained, history
+    return fit_replicated(strategy, config, split, tokenizer, from_tokens, history_csv, verbose)
 
 
 def shard_batches(config: Config, train_data, context):
@@ -248,11 +241,17 @@ def fit_replicated(strategy, config: Config, split, tokenizer, from_tokens, hist
         config, split: as for ``fit``.
         tokenizer: the adapted tokenizer (every worker adapted the same one).
         from_tokens: the compiled token-id model (see :func:`token_id_model`).
-        history_csv: where to log per-epoch metrics, like Keras ``CSVLogger``.
+        history_csv: where to write every epoch's metrics (Keras ``CSVLogger``).
         verbose: 0 prints nothing; otherwise one line per epoch.
 
+    Early stopping, the divergence check and the history CSV are the callbacks
+    ``fit`` uses, called here at the end of every epoch as ``fit`` would.
+
     Returns:
-        (end-to-end model with the best weights, object with ``history``).
+        (end-to-end model with the best weights, keras History).
+
+    Raises:
+        TrainingDiverged: the loss or the validation loss became NaN or infinite.
     """
     import keras
     import tensorflow as tf
@@ -292,44 +291,27 @@ def fit_replicated(strategy, config: Config, split, tokenizer, from_tokens, hist
         return [strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None) for value in results]
 
     validation = validation_batches(config, split.validation)
-    evaluator = plain_copy(config, tokenizer, from_tokens)
-    history: dict[str, list[float]] = {}
-    best_loss, best_weights, waited = math.inf, None, 0
+    end_to_end = plain_copy(config, tokenizer, from_tokens)  # evaluated, early-stopped and returned
+    history = keras.callbacks.History()
+    logged = [] if history_csv is None else [history_logger(history_csv)]
+    callbacks = keras.callbacks.CallbackList(
+        [early_stopping(config), divergence_check(), *logged, history], model=end_to_end
+    )
+    callbacks.on_train_begin()
     for epoch in range(train.epochs):
-        totals, started = np.zeros(3), time.perf_counter()
+        totals, started = np.zeros(3), time.perf_counter()  # summed loss, correct predictions, examples
         for _ in range(steps):
             totals += [float(value) for value in train_step(iterator)]
         seconds = time.perf_counter() - started
-        copy_weights(from_tokens, evaluator)
-        scores = evaluator.evaluate(validation, verbose=0, return_dict=True)
+        copy_weights(from_tokens, end_to_end)
+        scores = end_to_end.evaluate(validation, verbose=0, return_dict=True)
         row = {"loss": totals[0] / totals[2], "accuracy": totals[1] / totals[2]}
         row.update({f"val_{name}": float(value) for name, value in scores.items()})
-        for name, value in row.items():
-            history.setdefault(name, []).append(value)
-        if history_csv is not None:
-            _append_csv(history_csv, epoch, row)
         if verbose:
             shown = " - ".join(f"{name}: {value:.4f}" for name, value in row.items())
             print(f"Epoch {epoch + 1}/{train.epochs} - {steps} steps in {seconds:.1f} s - {shown}", flush=True)
-        if not math.isfinite(row["loss"]):
+        callbacks.on_epoch_end(epoch, row)
+        if end_to_end.stop_training:
             break
-        if row["val_loss"] < best_loss:
-            best_loss, best_weights, waited = row["val_loss"], evaluator.get_weights(), 0
-        else:
-            waited += 1
-            if waited >= train.patience:
-                break
-    if best_weights is not None:
-        evaluator.set_weights(best_weights)
-    return evaluator, SimpleNamespace(history=history)
-
-
-def _append_csv(path: Path, epoch: int, row: dict[str, float]) -> None:
-    """One epoch's metrics, in the columns Keras ``CSVLogger`` writes (epoch, then names sorted)."""
-    names = sorted(row)
-    new = not path.exists()
-    with path.open("a", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        if new:
-            writer.writerow(["epoch", *names])
-        writer.writerow([epoch, *(row[name] for name in names)])
+    callbacks.on_train_end()  # early stopping restores the best weights
+    return end_to_end, history
