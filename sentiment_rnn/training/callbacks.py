@@ -1,4 +1,4 @@
-"""The Keras callbacks of training: early stopping, the divergence check and the history CSV.
+"""The Keras callbacks of training: early stopping, the divergence check, the history CSV and TensorBoard.
 
 ``fit`` hands them to Keras ``fit``; the distributed loop, which cannot use
 ``fit``, drives the same callbacks by hand, so both stop, restore, diverge and
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from sentiment_rnn.config import Config
-from sentiment_rnn.errors import TrainingDiverged
+from sentiment_rnn.errors import SentimentError, TrainingDiverged
 
 MUST_BE_FINITE = ("loss", "val_loss")  # logs holding one of these not finite: training diverged
 
@@ -90,3 +90,20 @@ def history_logger(path: Path, earlier_epochs: Sequence[dict[str, float]] = ()):
             logger.on_epoch_end(epoch, logs)
         logger.on_train_end()
     return logger
+
+
+def tensorboard_callback(log_dir: str | Path):
+    """Keras's ``TensorBoard`` callback writing to ``log_dir`` (per-epoch scalars and the graph).
+
+    Raises:
+        SentimentError: when the ``tensorboard`` package, which writes the logs, is not installed.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is None:
+        raise SentimentError(
+            "--tensorboard needs the tensorboard package: install it with pip install 'sentiment-rnn[tensorboard]'."
+        )
+    from sentiment_rnn.tf_setup import import_keras
+
+    return import_keras().callbacks.TensorBoard(log_dir=str(log_dir))

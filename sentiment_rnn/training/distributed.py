@@ -36,19 +36,15 @@ What differs, and why:
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import math
 import os
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from sentiment_rnn.artifact.atomic import staged_directory
 from sentiment_rnn.config import Config
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.training.callbacks import divergence_check, early_stopping, history_logger
@@ -112,15 +108,26 @@ def is_chief() -> bool:
     return task_type == "worker" and task_index == 0
 
 
-@contextlib.contextmanager
-def worker_output(out_dir: Path) -> Iterator[Path]:
-    """The chief stages ``out_dir`` atomically; other workers write into a scratch directory that is removed."""
-    if is_chief():
-        with staged_directory(out_dir) as staging:
-            yield staging
-    else:
-        with tempfile.TemporaryDirectory(prefix="sentiment-rnn-worker-") as scratch:
-            yield Path(scratch)
+def join_cluster(distribute: str, workers: str | None = None, worker_index: int = 0) -> bool:
+    """Take this process's place in a multi-worker cluster; say whether it writes the model directory.
+
+    Args:
+        distribute: ``train.distribute``; only ``multi-worker`` has a cluster.
+        workers, worker_index: as for :func:`use_cluster`; None: ``TF_CONFIG`` describes the cluster.
+
+    Returns:
+        False for a multi-worker run's workers other than the chief, else True.
+
+    Raises:
+        SentimentError: ``workers`` without ``multi-worker``; a cluster that is
+            not described, or badly (checked before any data is read).
+    """
+    multi_worker = distribute == "multi-worker"
+    if workers is not None:
+        if not multi_worker:
+            raise SentimentError("--workers describes a multi-worker cluster: add --distribute multi-worker.")
+        use_cluster(workers, worker_index)
+    return is_chief() if multi_worker else True
 
 
 @functools.cache

@@ -10,7 +10,6 @@ from typing import Any
 
 from sentiment_rnn import progress
 from sentiment_rnn.config import Config
-from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.models import build_training_model
 from sentiment_rnn.training.callbacks import divergence_check, early_stopping, history_logger
 from sentiment_rnn.training.checkpoint import epoch_checkpoint_class, latest_checkpoint
@@ -88,20 +87,3 @@ def fit(
     history.history = {key: [row[key] for row in checkpoint.history] for key in checkpoint.history[0]}
     history.epoch = list(range(len(checkpoint.history)))
     return model, history
-
-
-def tensorboard_callback(log_dir: str | Path):
-    """Keras's ``TensorBoard`` callback writing to ``log_dir`` (per-epoch scalars and the graph).
-
-    Raises:
-        SentimentError: when the ``tensorboard`` package, which writes the logs, is not installed.
-    """
-    import importlib.util
-
-    if importlib.util.find_spec("tensorboard") is None:
-        raise SentimentError(
-            "--tensorboard needs the tensorboard package: install it with pip install 'sentiment-rnn[tensorboard]'."
-        )
-    from sentiment_rnn.tf_setup import import_keras
-
-    return import_keras().callbacks.TensorBoard(log_dir=str(log_dir))
