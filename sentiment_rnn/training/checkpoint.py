@@ -17,7 +17,7 @@ import numpy as np
 from sentiment_rnn.artifact.atomic import backup_path, target_lock
 from sentiment_rnn.artifact.files import write_json
 from sentiment_rnn.config import Config, to_dict
-from sentiment_rnn.data.dataset import Dataset
+from sentiment_rnn.data.stream import StreamPart
 from sentiment_rnn.errors import SentimentError, TrainingDiverged
 from sentiment_rnn.training.pipeline import Split
 
@@ -129,7 +129,7 @@ def data_digest(split: Split) -> str:
     For a streamed file, of its path, size and modification time (reading it again would take a pass).
     """
     digest = hashlib.sha256()
-    if not isinstance(split.train, Dataset):  # streamed: the file as it is on disk, not read again
+    if isinstance(split.train, StreamPart):  # the file as it is on disk, not read again
         source = split.train.source.path
         stat = source.stat()
         digest.update(f"{source.resolve()}\t{stat.st_size}\t{stat.st_mtime_ns}".encode("utf-8", "surrogatepass"))
@@ -173,7 +173,7 @@ def prepare_backup(backup: Path, config: Config, split: Split, resume: bool, out
 
 
 @contextlib.contextmanager
-def training_run(out_dir: Path, config: Config, split: Split, resume: bool) -> Iterator[Path]:
+def locked_backup(out_dir: Path, config: Config, split: Split, resume: bool) -> Iterator[Path]:
     """Lock ``out_dir`` and yield its backup directory, fresh or checked for ``resume``.
 
     The backup is removed when the body succeeds or diverges (a resumed

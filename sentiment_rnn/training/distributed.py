@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import os
 import time
 from pathlib import Path
@@ -48,6 +47,16 @@ import numpy as np
 from sentiment_rnn.config import Config
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.training.callbacks import divergence_check, early_stopping, history_logger
+from sentiment_rnn.training.pipeline import (
+    LabelledTexts,
+    Split,
+    adapt_tokenizer,
+    batch_examples,
+    example_stream,
+    seed_everything,
+    steps_per_epoch,
+    validation_batches,
+)
 
 
 def use_cluster(workers: str, worker_index: int) -> None:
@@ -170,12 +179,15 @@ def tokenized(batches, tokenizer):
     return batches.map(lambda text, label: (tokenizer(text), label), num_parallel_calls=tf.data.AUTOTUNE)
 
 
-def plain_copy(config: Config, tokenizer, model):
-    """The same end-to-end model, built and compiled outside any strategy, with ``model``'s weights."""
+def end_to_end_copy(config: Config, tokenizer, trained):
+    """An end-to-end model (raw strings in), built and compiled outside any strategy, with ``trained``'s weights.
+
+    ``trained`` is the token-id model (:func:`token_id_model`); weights are matched by layer name.
+    """
     from sentiment_rnn.models import TOKENIZER_LAYER, build_model, compile_model
 
     copy = build_model(config, tokenizer, stateful=False, return_sequences=False)
-    copy_weights(model, copy, skip=TOKENIZER_LAYER)
+    copy_weights(trained, copy, skip=TOKENIZER_LAYER)
     compile_model(copy, config)
     copy.optimizer.build(copy.trainable_variables)  # saved with its slots, as a trained model's optimizer is
     return copy
@@ -188,7 +200,7 @@ def copy_weights(source, target, skip: str = "") -> None:
             layer.set_weights(source.get_layer(layer.name).get_weights())
 
 
-def fit_distributed(config: Config, split, history_csv: Path | None = None, verbose: int | str = "auto"):
+def fit_distributed(config: Config, split: Split, history_csv: Path | None = None, verbose: int | str = "auto"):
     """Adapt the tokenizer and fit on ``split`` under the strategy ``config.train.distribute`` names.
 
     Returns:
@@ -202,7 +214,6 @@ def fit_distributed(config: Config, split, history_csv: Path | None = None, verb
             replicas cannot share.
     """
     from sentiment_rnn.models import build_training_model, compile_model, make_tokenizer
-    from sentiment_rnn.training.pipeline import adapt_tokenizer, seed_everything
 
     strategy = make_strategy(config.train.distribute)
     seed_everything(config.train.seed)
@@ -215,7 +226,7 @@ def fit_distributed(config: Config, split, history_csv: Path | None = None, verb
     return fit_replicated(strategy, config, split, tokenizer, from_tokens, history_csv, verbose)
 
 
-def shard_batches(config: Config, train_data, context):
+def shard_batches(config: Config, train_data: LabelledTexts, context):
     """This worker's endless stream of (text (b,) string, label (b,)) batches.
 
     Args:
@@ -226,15 +237,15 @@ def shard_batches(config: Config, train_data, context):
     Every worker shuffles with the same seed, then keeps every N-th example
     from its own offset, so the shards are disjoint and together cover the data.
     """
-    from sentiment_rnn.training.pipeline import batch_examples, example_stream
-
     train = config.train
     examples = example_stream(train_data, train.seed).shard(context.num_input_pipelines, context.input_pipeline_id)
     per_replica = context.get_per_replica_batch_size(train.batch_size)
     return batch_examples(examples, per_replica, train.bucket_by_length).repeat()
 
 
-def fit_replicated(strategy, config: Config, split, tokenizer, from_tokens, history_csv, verbose):
+def fit_replicated(
+    strategy, config: Config, split: Split, tokenizer, from_tokens, history_csv: Path | None, verbose: int | str
+):
     """The training loop for both strategies: what Keras ``fit`` does, without it.
 
     Keras 3's ``fit`` fails under ``MultiWorkerMirroredStrategy`` (keras-team/keras#20585),
@@ -263,8 +274,6 @@ def fit_replicated(strategy, config: Config, split, tokenizer, from_tokens, hist
     import keras
     import tensorflow as tf
 
-    from sentiment_rnn.training.pipeline import validation_batches
-
     train = config.train
     replicas = strategy.num_replicas_in_sync
     if train.batch_size % replicas:
@@ -272,7 +281,7 @@ def fit_replicated(strategy, config: Config, split, tokenizer, from_tokens, hist
             f"train.batch_size {train.batch_size} cannot be shared by {replicas} replicas: "
             f"use a multiple of {replicas}."
         )
-    steps = train.steps_per_epoch or max(1, math.ceil(len(split.train) / train.batch_size))
+    steps = train.steps_per_epoch or steps_per_epoch(len(split.train), train.batch_size)
 
     def worker_batches(context):
         return tokenized(shard_batches(config, split.train, context), tokenizer).prefetch(tf.data.AUTOTUNE)
@@ -298,7 +307,7 @@ def fit_replicated(strategy, config: Config, split, tokenizer, from_tokens, hist
         return [strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None) for value in results]
 
     validation = validation_batches(config, split.validation)
-    end_to_end = plain_copy(config, tokenizer, from_tokens)  # evaluated, early-stopped and returned
+    end_to_end = end_to_end_copy(config, tokenizer, from_tokens)  # evaluated, early-stopped and returned
     history = keras.callbacks.History()
     logged = [] if history_csv is None else [history_logger(history_csv)]
     callbacks = keras.callbacks.CallbackList(

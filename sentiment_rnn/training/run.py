@@ -28,7 +28,7 @@ from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.plots import PLOT_FILE, write_training_plot
 from sentiment_rnn.training.callbacks import tensorboard_callback
-from sentiment_rnn.training.checkpoint import training_run
+from sentiment_rnn.training.checkpoint import locked_backup
 from sentiment_rnn.training.distributed import join_cluster, make_strategy
 from sentiment_rnn.training.fit import fit
 from sentiment_rnn.training.pipeline import Split, load_training_data, split_dataset, validation_batches
@@ -56,7 +56,7 @@ def output_directories(
     """(backup, staging) of a run: where the epochs are backed up and where the model directory is written.
 
     A run that writes the model directory locks ``out_dir``, backs up every
-    epoch (:func:`training_run`) and stages ``out_dir`` atomically. A
+    epoch (:func:`locked_backup`) and stages ``out_dir`` atomically. A
     multi-worker run's other workers do neither: no backup, and a scratch
     directory that is removed.
     """
@@ -64,7 +64,7 @@ def output_directories(
         with tempfile.TemporaryDirectory(prefix="sentiment-rnn-worker-") as scratch:
             yield None, Path(scratch)
         return
-    with training_run(out_dir, config, split, resume) as backup, staged_directory(out_dir) as staging:
+    with locked_backup(out_dir, config, split, resume) as backup, staged_directory(out_dir) as staging:
         yield backup, staging
 
 
