@@ -78,11 +78,13 @@ def build_model(config: Config, vectorizer, wide_vectorizer=None, **view):
         **view: for the recurrent model, ``stateful``, ``batch_size`` and
             ``return_sequences`` (see :func:`build_rnn`).
     """
-    if config.model.kind in ("bow", "hybrid") and any(view.values()):
-        raise SentimentError(f"The {config.model.kind} model has no stateful or per-token view.")
     if config.model.kind == "bow":
+        if any(view.values()):
+            raise SentimentError("The bag-of-words model has no stateful or per-token view: it reads no order.")
         return build_bow(config.model, vectorizer)
     if config.model.kind == "hybrid":
+        if any(view.values()):
+            raise SentimentError("The hybrid model has no stateful or per-token view: its wide branch reads no order.")
         return build_hybrid(config.model, vectorizer, wide_vectorizer)
     return build_rnn(config.model, vectorizer, **view)
 
