@@ -26,6 +26,7 @@ from sentiment_rnn.text import OOV_TOKEN, token_ngrams, tokenize_py
 
 DEFAULT_BATCH_SIZE = 1024
 INPUT_TABLE_FROM_TOKENS = 4096
+BATCH_TOKENS = 1 << 17  # token positions (B x T) per forward pass at most, unless one text is longer
 
 # ---------------------------------------------------------------- the models
 
@@ -161,19 +162,25 @@ class NumpyRecurrentEngine:
     ) -> np.ndarray:
         """Probabilities (n,) float64 for n texts' token ids laid end to end (see :meth:`encode`).
 
-        Texts are batched by length (longest first), so a batch holds little padding.
+        Texts are batched by length (longest first), so a batch holds little
+        padding, and a batch holds at most ``batch_size`` texts and about
+        ``BATCH_TOKENS`` token positions (fewer texts when they are long), so
+        the (B, T, units) arrays stay a few tens of MB for any text length.
         """
         starts = np.cumsum(lengths) - lengths
         order = np.argsort(-lengths, kind="stable")
         result = np.empty(len(lengths))
-        with single_threaded_blas(len(lengths)):
-            for start in range(0, len(order), batch_size):
-                rows = order[start : start + batch_size]
+        with single_threaded_blas(min(len(lengths), batch_size)):
+            start = 0
+            while start < len(order):
+                longest = int(lengths[order[start]])
+                rows = order[start : start + max(1, min(batch_size, BATCH_TOKENS // max(longest, 1)))]
+                start += len(rows)
                 batch_lengths = lengths[rows]
-                steps = np.arange(batch_lengths[0] if len(rows) else 0)
+                steps = np.arange(longest)
                 index = starts[rows][:, None] + steps[None, :]  # (B, T) positions in flat_ids
                 padding = steps[None, :] >= batch_lengths[:, None]
-                ids = np.where(padding, 0, flat_ids[np.where(padding, 0, index)]) if len(steps) else index
+                ids = np.where(padding, 0, flat_ids[np.where(padding, 0, index)]) if longest else index
                 result[rows], _ = self.run(ids, batch_lengths)
         return result
 
