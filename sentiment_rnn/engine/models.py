@@ -22,9 +22,10 @@ from sentiment_rnn.engine.cells import (
     single_threaded_blas,
 )
 from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.text import OOV_TOKEN, token_ngrams, tokenize_py
+from sentiment_rnn.text import OOV_TOKEN, TEXT_END, token_ngrams, tokenize_batch, tokenize_py
 
 DEFAULT_BATCH_SIZE = 1024
+TEXT_END_ID = -1  # the id lookups give text.TEXT_END
 INPUT_TABLE_FROM_TOKENS = 4096
 BATCH_TOKENS = 1 << 17  # token positions (B x T) per forward pass at most, unless one text is longer
 
@@ -36,8 +37,9 @@ class Vocabulary:
 
     def __init__(self, tokens: Sequence[str]):
         self.tokens = list(tokens)
-        self.ids = _IdTable({token: index for index, token in enumerate(self.tokens)})
+        self.ids = _IdTable(zip(self.tokens, range(len(self.tokens))))
         self.oov_id = self.ids.oov_id = self.ids.get(OOV_TOKEN, 1)
+        self.ids[TEXT_END] = TEXT_END_ID  # tokenize_batch's end of a text (never a real token)
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -193,7 +195,21 @@ class NumpyRecurrentEngine:
         """All texts' token ids end to end, int64 (total,), and each text's token count, int64 (n,).
 
         Only the ids are kept (8 bytes a token), never all the token strings.
+        A list is tokenized in one batch (``text.tokenize_batch``) and looked up
+        with one ``map`` over the dict.
         """
+        texts = texts if isinstance(texts, list) else list(texts)
+        tokens = tokenize_batch(texts)
+        if tokens is not None:
+            ids = np.array(list(map(self.vocabulary.ids.__getitem__, tokens)), dtype=np.int64)
+            ends = np.flatnonzero(ids == TEXT_END_ID)
+            lengths = np.diff(ends, prepend=-1) - 1
+            keep = ids != TEXT_END_ID
+            if self.output_sequence_length:
+                position = np.arange(len(ids)) - np.repeat(ends - lengths, lengths + 1)
+                keep &= position < self.output_sequence_length
+                lengths = np.minimum(lengths, self.output_sequence_length)
+            return ids[keep], lengths
         lookup = self.vocabulary.ids.__getitem__
         flat, lengths = array.array("q"), array.array("q")
         for text in texts:
