@@ -11,7 +11,6 @@ one block per command; the work itself is in the library modules.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import signal
 import sys
@@ -383,7 +382,7 @@ def predict(
     """
     from sentiment_rnn.artifact.model_directory import open_model_dir
     from sentiment_rnn.inference import DEFAULT_CHUNK_TOKENS, check_threshold, predict_per_token, predict_stream
-    from sentiment_rnn.scoring import score_lines, score_table
+    from sentiment_rnn.scoring import batches_of_lines, score_lines, score_table
 
     if data_path is not None:
         from sentiment_rnn.config import load_config
@@ -434,9 +433,7 @@ def predict(
     if not texts and file is None:
         raise SentimentError('No text to predict: pass texts as arguments (predict "great phone") or use --file.')
     if per_token:
-        texts = list(texts)
-        if file is not None:
-            texts.extend(line.rstrip("\r\n") for line in _decoded(file))
+        texts = [text for batch in batches_of_lines(texts, file) for text in batch]
         for prediction in predict_per_token(model_dir, texts, threshold=threshold, engine=engine):
             if as_json:
                 click.echo(json.dumps(prediction.to_dict(), ensure_ascii=False))
@@ -447,19 +444,10 @@ def predict(
                 click.echo(f"  {token:<{width}}  {probability:.4f}  {probability_bar(probability)}".rstrip())
         return
     directory = open_model_dir(model_dir)  # a missing model is refused before the bar is drawn
-    lines = itertools.chain(texts, _decoded(file) if file is not None else ())
     with progress.reading(file, label="Predicting", quiet=quiet) as advance:
-        count = score_lines(directory, lines, sys.stdout, as_json, threshold, engine, on_batch=lambda _: advance())
+        count = score_lines(directory, texts, file, sys.stdout, as_json, threshold, engine, lambda _: advance())
     if count == 0:
         raise SentimentError(f"{file.name} holds no lines: give one text a line.")
-
-
-def _decoded(file):
-    """The lines of a text file, a decoding error as a one-line SentimentError."""
-    try:
-        yield from file
-    except UnicodeDecodeError:
-        raise SentimentError(f"{file.name} is not valid UTF-8: convert it to UTF-8 first.") from None
 
 
 @cli.command()

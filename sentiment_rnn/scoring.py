@@ -32,6 +32,7 @@ from sentiment_rnn.errors import SentimentError
 OUTPUT_FORMATS = ("csv", "tsv", "jsonl")
 SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 LINE_BATCH = 8192  # lines of --file per batch
+READ_CHARS = 1 << 20  # characters of --file read at once
 STDOUT = "-"
 
 
@@ -40,17 +41,38 @@ def labels_of(probabilities: np.ndarray, threshold: float) -> np.ndarray:
     return np.where(probabilities >= threshold, "positive", "negative")
 
 
-def batches_of_lines(lines: Iterable[str], size: int | None = None) -> Iterator[list[str]]:
-    """Lists of up to ``size`` (default ``LINE_BATCH``) lines, line endings removed."""
+def batches_of_lines(texts: Iterable[str], file: TextIO | None = None, size: int | None = None) -> Iterator[list[str]]:
+    """Lists of up to ``size`` (default ``LINE_BATCH``) texts: ``texts``, then the lines of ``file``.
+
+    The file is read in blocks of 1 MiB and split at newlines (a line's
+    ``\r\n`` or ``\n`` ending removed), never line by line.
+
+    Raises:
+        SentimentError: the file is not valid UTF-8.
+    """
     size = size or LINE_BATCH
-    batch: list[str] = []
-    for line in lines:
-        batch.append(line.rstrip("\r\n"))
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    pending = list(texts)
+    rest = ""
+    while file is not None:
+        try:
+            block = file.read(READ_CHARS)
+        except UnicodeDecodeError:
+            raise SentimentError(f"{file.name} is not valid UTF-8: convert it to UTF-8 first.") from None
+        if not block:
+            if rest:
+                pending.append(rest.removesuffix("\r"))
+            break
+        lines = (rest + block).split("\n")
+        rest = lines.pop()
+        if "\r" in block:
+            lines = [line.removesuffix("\r") for line in lines]
+        pending += lines
+        while len(pending) >= size:
+            yield pending[:size]
+            del pending[:size]
+    while pending:
+        yield pending[:size]
+        del pending[:size]
 
 
 def format_lines(texts: list[str], probabilities: np.ndarray, threshold: float, as_json: bool) -> str:
@@ -76,29 +98,30 @@ def format_lines(texts: list[str], probabilities: np.ndarray, threshold: float, 
 
 def score_lines(
     model_dir,
-    lines: Iterable[str],
+    texts: Iterable[str],
+    file: TextIO | None,
     out: TextIO,
     as_json: bool = False,
     threshold: float = DEFAULT_THRESHOLD,
     engine: str = "numpy",
     on_batch: Callable[[int], None] | None = None,
 ) -> int:
-    """Predict each line of ``lines`` (one text a line) and write the results to ``out`` as they come.
+    """Predict ``texts`` and then each line of ``file`` (one text a line), writing the results to ``out`` as they come.
 
     Args:
         on_batch: called with the number of lines after each batch is written.
 
     Returns:
-        the number of lines scored.
+        the number of texts scored.
     """
     from sentiment_rnn.inference import predict_proba
 
     count = 0
-    for texts in batches_of_lines(lines):
-        out.write(format_lines(texts, predict_proba(model_dir, texts, engine=engine), threshold, as_json))
-        count += len(texts)
+    for batch in batches_of_lines(texts, file):
+        out.write(format_lines(batch, predict_proba(model_dir, batch, engine=engine), threshold, as_json))
+        count += len(batch)
         if on_batch is not None:
-            on_batch(len(texts))
+            on_batch(len(batch))
     out.flush()
     return count
 
