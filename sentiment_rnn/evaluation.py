@@ -92,14 +92,19 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
 class ScoreCounts:
     """How many positives and negatives got each distinct score: the ROC AUC of data seen in batches.
 
-    Memory grows with the number of distinct scores, not with the examples:
-    the engine's probabilities are float32 values, so repeated texts and
-    saturated scores share an entry. New batches wait in a buffer that is
+    Memory grows with the number of distinct scores, not with the examples,
+    and is bounded: while there are at most ``max_values`` (2^18) distinct
+    scores the AUC is exact; beyond that every score is rounded down to a
+    multiple of 2^-18 (about 4e-6), so at most 2^18 + 1 entries remain and only
+    pairs of examples whose scores differ by less than that count as ties
+    (half a win) instead of a win. New batches wait in a buffer that is
     merged into the sorted table once it is as large as the table.
     """
 
-    def __init__(self, merge_from: int = 1 << 16):
+    def __init__(self, merge_from: int = 1 << 16, max_values: int = 1 << 18):
         self.merge_from = merge_from  # pending scores that trigger a merge, at least
+        self.max_values = max_values
+        self.grid = 0  # 0: exact scores; else scores are rounded down to multiples of 1 / grid
         self.values = np.zeros(0)  # sorted distinct scores (k,)
         self.counts = np.zeros((0, 2), np.int64)  # (k, 2): negatives, positives with that score
         self.pending: list[tuple[np.ndarray, np.ndarray]] = []
@@ -115,15 +120,27 @@ class ScoreCounts:
     def _merge(self) -> None:
         if not self.pending:
             return
-        labels = np.concatenate([self.pending[0][0][:0], *(p[0] for p in self.pending)])
+        labels = np.concatenate([p[0] for p in self.pending])
         scores = np.concatenate([p[1] for p in self.pending])
         self.pending, self.pending_size = [], 0
-        values = np.concatenate([self.values, scores])
-        weights = np.concatenate([self.counts, np.stack([~labels, labels], axis=1).astype(np.int64)])
-        self.values, inverse = np.unique(values, return_inverse=True)
-        counts = np.zeros((len(self.values), 2), np.int64)
-        np.add.at(counts, inverse.reshape(-1), weights)
-        self.counts = counts
+        self._combine(self._snapped(scores), np.stack([~labels, labels], axis=1).astype(np.int64))
+
+    def _combine(self, values: np.ndarray, weights: np.ndarray) -> None:
+        """Add ``weights`` (n, 2) at scores ``values`` (n,) to the table."""
+        self.values, inverse = np.unique(np.concatenate([self.values, values]), return_inverse=True)
+        weights = np.concatenate([self.counts, weights])
+        inverse = inverse.reshape(-1)
+        self.counts = np.stack(
+            [np.bincount(inverse, weights[:, k], minlength=len(self.values)) for k in (0, 1)], axis=1
+        ).astype(np.int64)
+        if len(self.values) > self.max_values and not self.grid:  # from now on, round to the grid
+            self.grid = self.max_values
+            values, weights = self.values, self.counts
+            self.values, self.counts = values[:0], weights[:0]
+            self._combine(self._snapped(values), weights)
+
+    def _snapped(self, scores: np.ndarray) -> np.ndarray:
+        return np.floor(scores * self.grid) / self.grid if self.grid else scores
 
     def auc(self) -> float | None:
         """The AUC of everything added (see :func:`roc_auc`), or None when only one class was seen."""

@@ -219,3 +219,18 @@ def test_evaluate_shows_a_bar_on_a_terminal_only(model_dir, tiny_csv, monkeypatc
     watched = CliRunner().invoke(cli, args)
     assert watched.stdout == piped.stdout and watched.stderr == "Evaluating\n"
     assert CliRunner().invoke(cli, [*args, "--quiet"]).stderr == ""
+
+
+def test_score_counts_stay_bounded_and_close_past_their_limit():
+    from sentiment_rnn.evaluation import ScoreCounts
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 5000)
+    scores = np.clip(rng.normal(0.4 + 0.2 * labels, 0.2), 0, 1)
+    counts = ScoreCounts(merge_from=100, max_values=64)
+    for start in range(0, len(labels), 100):
+        counts.add(labels[start : start + 100], scores[start : start + 100])
+    auc = counts.auc()
+    assert len(counts.values) <= 65
+    assert abs(auc - roc_auc(labels, scores)) < 0.01  # scores rounded down to multiples of 1/64
+    assert auc == roc_auc(labels, np.floor(scores * 64) / 64)  # exactly the AUC of the rounded scores
