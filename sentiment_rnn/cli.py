@@ -205,7 +205,6 @@ def train(
     """
     from sentiment_rnn.config import load_config
     from sentiment_rnn.plots import MISSING_HINT
-    from sentiment_rnn.training.fit import tensorboard_callback
     from sentiment_rnn.training.run import train as train_model
 
     shortcuts = {
@@ -216,22 +215,16 @@ def train(
     }
     all_overrides = list(overrides) + data_overrides(**data) + options_as_overrides(shortcuts)
     config = load_config(config_path, all_overrides)
-    callbacks = [tensorboard_callback(tensorboard_dir)] if tensorboard_dir else []
-    multi_worker = config.train.distribute == "multi-worker"
-    if workers is not None:
-        if not multi_worker:
-            raise SentimentError("--workers describes a multi-worker cluster: add --distribute multi-worker.")
-        from sentiment_rnn.training.distributed import use_cluster
-
-        use_cluster(workers, worker_index)
-    if multi_worker:
-        from sentiment_rnn.training.distributed import cluster_spec
-
-        cluster_spec()  # before reading any data: say now if the cluster is not described
     try:
         with _sigterm_as_interrupt():  # `kill PID` cleans up like Ctrl-C
             result = train_model(
-                config, out_dir, verbose=progress.keras_verbose(quiet), resume=resume, callbacks=callbacks
+                config,
+                out_dir,
+                verbose=progress.keras_verbose(quiet),
+                resume=resume,
+                tensorboard_dir=tensorboard_dir,
+                workers=workers,
+                worker_index=worker_index,
             )
     except KeyboardInterrupt:
         click.echo(
@@ -244,12 +237,9 @@ def train(
         rows = "row" if result.skipped == 1 else "rows"
         click.echo(f"Skipped {result.skipped} {rows} with empty text (--on-empty error refuses them).")
     metrics = result.metrics
-    if multi_worker:
-        from sentiment_rnn.training.distributed import is_chief
-
-        if not is_chief():
-            click.echo(f"Worker done: validation accuracy {metrics['accuracy']:.3f}; the chief writes {out_dir}.")
-            return
+    if not result.wrote_model_dir:
+        click.echo(f"Worker done: validation accuracy {metrics['accuracy']:.3f}; the chief writes {out_dir}.")
+        return
     click.echo(
         f"Saved model to {result.out_dir}: validation accuracy {metrics['accuracy']:.3f}, "
         f"AUC {metrics['auc']:.3f} on {metrics['n']} examples "
