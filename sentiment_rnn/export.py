@@ -22,7 +22,6 @@ The export directory is written atomically and never replaces an existing one.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from sentiment_rnn.artifact.files import CONFIG_FILE, ENGINE_FILE, VOCABULARY_FILE, WEIGHTS_FILE
@@ -75,6 +74,8 @@ def _export_savedmodel(directory: ModelDirectory, staging: Path) -> None:
 
 
 def _export_numpy(directory: ModelDirectory, staging: Path) -> None:
+    import shutil  # here, not at the top: it imports bz2 and lzma, which predict does not need
+
     for name in (VOCABULARY_FILE, CONFIG_FILE, ENGINE_FILE):
         if (directory.path / name).is_file():
             shutil.copy2(directory.path / name, staging / name)

@@ -15,10 +15,8 @@ place at the end, so a failed run leaves nothing half-written.
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,6 +209,8 @@ def _write_frame(frame, out: TextIO, fmt: str, header: bool) -> None:
         text = frame.to_json(orient="records", lines=True, force_ascii=False)
         out.write(text if text.endswith("\n") else text + "\n")
         return
+    import csv
+
     if fmt == "tsv":  # read back without quoting, as the TSV reader does: no tab or newline inside a field
         frame = frame.replace(r"[\t\r\n]", " ", regex=True)
         frame.to_csv(out, sep="\t", index=False, header=header, quoting=csv.QUOTE_NONE, escapechar="\\")
@@ -227,6 +227,8 @@ class _output:
         self.temporary: str | None = None
 
     def __enter__(self) -> TextIO:
+        import tempfile
+
         if self.path == STDOUT:
             return sys.stdout
         target = Path(self.path)
