@@ -110,7 +110,7 @@ def build_app(model_dir: str | Path, bow_model_dir: str | Path | None = None, li
         if exc.status_code == 404:
             return error(404, f"Nothing at {request.url.path}: {ROUTES_HELP}.")
         if exc.status_code == 405:
-            allowed = (exc.headers or {}).get("Allow", "GET")
+            allowed = ", ".join(sorted((exc.headers or {}).get("Allow", "GET").split(", ")))  # a set: sort it
             return error(405, f"{request.method} {request.url.path} is not allowed: use {allowed}.", exc.headers)
         return error(exc.status_code, f"{exc.detail}.")
 
