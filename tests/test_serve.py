@@ -316,11 +316,11 @@ def test_a_port_in_use_is_refused(model_dir):
     )
 
 
-def start_server(model_dir) -> tuple[subprocess.Popen, int]:
-    """``sentiment-rnn serve --port 0`` in a child process; (process, port) once it listens."""
+def start_server(model_dir, *options: str) -> tuple[subprocess.Popen, int]:
+    """``sentiment-rnn serve --port 0 [options]`` in a child process; (process, port) once it listens."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "sentiment_rnn", "serve", "--model", str(model_dir), "--port", "0"],
+        [sys.executable, "-m", "sentiment_rnn", "serve", "--model", str(model_dir), "--port", "0", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
