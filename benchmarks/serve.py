@@ -109,6 +109,12 @@ def run_wrk(url: str, script: Path, clients: int, seconds: float) -> dict:
     return figures
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far, in seconds (``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_memory_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -179,14 +185,14 @@ def report(args, rows, engine, memory, ready, load_before, load_after, command) 
         f"- Texts: the {args.n_texts} sentences of `data/heldout.csv`, cycled; each phase {args.seconds:g} s of "
         "`wrk` on keep-alive connections (2 threads, 1 for one client)",
         "",
-        "| request | clients | requests/s | texts/s | p50 | p95 | p99 | errors |",
-        "|---|---|---|---|---|---|---|---|",
+        "| request | clients | requests/s | texts/s | p50 | p95 | p99 | errors | server CPU per request |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for per_request, clients, r in rows:
         lines.append(
             f"| {per_request} text{'s' if per_request > 1 else ''} | {clients} | {r['rate']:,.0f} | "
             f"{r['rate'] * per_request:,.0f} | {r['p50'] / 1000:.2f} ms | {r['p95'] / 1000:.2f} ms | "
-            f"{r['p99'] / 1000:.2f} ms | {r['errors'] + r['non_2xx']} |"
+            f"{r['p99'] / 1000:.2f} ms | {r['errors'] + r['non_2xx']} | {r['cpu_ms']:.3f} ms |"
         )
     lines += [
         "",
@@ -200,7 +206,7 @@ def report(args, rows, engine, memory, ready, load_before, load_after, command) 
     ]
     by = {(p, c): r for p, c, r in rows}
     single, batch = by.get((1, 16)), max((r["rate"] for p, c, r in rows if p == BATCH), default=None)
-    if single:
+    if single and 1 in engine:
         lines.append(
             f"Target: at least 1,000 single-text requests/s at 16 clients with p99 under 50 ms: "
             f"{single['rate']:,.0f} requests/s, p99 {single['p99'] / 1000:.1f} ms "
@@ -222,6 +228,7 @@ def main() -> None:
     parser.add_argument("--model", required=True, help="a model directory written by sentiment-rnn train")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each phase (default 30)")
     parser.add_argument("--clients", default="1,16,64", help="concurrent connections, comma-separated")
+    parser.add_argument("--sizes", default=f"1,{BATCH}", help=f"texts per request, comma-separated (1 and/or {BATCH})")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "serve.md"))
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -234,11 +241,13 @@ def main() -> None:
     rows = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            for per_request in (1, BATCH):
+            for per_request in (int(n) for n in args.sizes.split(",")):
                 script = Path(tmp) / f"bodies{per_request}.lua"
                 script.write_text(wrk_script(bodies_for(texts, per_request)), encoding="utf-8")
                 for clients in (int(c) for c in args.clients.split(",")):
+                    cpu = cpu_seconds(process.pid)
                     figures = run_wrk(url + "predict", script, clients, args.seconds)
+                    figures["cpu_ms"] = (cpu_seconds(process.pid) - cpu) * 1000 / max(figures["requests"], 1)
                     rows.append((per_request, clients, figures))
                     print(per_request, clients, figures, file=sys.stderr)
         memory = peak_memory_mb(process.pid)
