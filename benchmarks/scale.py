@@ -86,7 +86,7 @@ def bucketing(args) -> None:
     from sentiment_rnn.text import tokenize_py
     from sentiment_rnn.tf_setup import import_keras
     from sentiment_rnn.training.fit import fit
-    from sentiment_rnn.training.pipeline import split_dataset, string_dataset
+    from sentiment_rnn.training.pipeline import split_dataset, text_batches
 
     train_data = read_dataset(Path(args.sst2) / "train.tsv")
     dev = read_dataset(Path(args.sst2) / "dev.tsv")
@@ -120,7 +120,7 @@ def bucketing(args) -> None:
             split = split_dataset(train_data, config.train.validation_split, config.train.seed)
             seconds.clear()
             model, history = fit(config, split, verbose=0, callbacks=[EpochTimer()])
-            dev_accuracy = model.evaluate(string_dataset(dev, 256), verbose=0, return_dict=True)["accuracy"]
+            dev_accuracy = model.evaluate(text_batches(dev, 256), verbose=0, return_dict=True)["accuracy"]
             losses, val_accuracy = history.history["val_loss"], history.history["val_accuracy"]
             restored = val_accuracy[losses.index(min(losses))]  # the epoch EarlyStopping restores
             rows.append((seed, name, list(seconds), val_accuracy, restored, dev_accuracy))

@@ -19,14 +19,13 @@ import threading
 import click
 
 from sentiment_rnn import progress
-from sentiment_rnn.config import FORMATS
+from sentiment_rnn.config import FORMATS, options_as_overrides
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.export import EXPORT_FORMATS
 from sentiment_rnn.presets import DEFAULT_PRESET, preset_names
 from sentiment_rnn.version import __version__
 
 DEFAULT_MODEL_DIR = "sentiment-model"
-PREDICT_CHUNK = 1024  # texts per progress step of predict --file
 MODEL_OPTION_HELP = "Model directory written by `train` (default: ./sentiment-model, or $SENTIMENT_RNN_MODEL)."
 
 
@@ -49,6 +48,16 @@ def model_option(function):
         show_default=False,
         type=click.Path(file_okay=True, dir_okay=True),
         help=MODEL_OPTION_HELP,
+    )(function)
+
+
+def threshold_option(function):
+    return click.option(
+        "--threshold",
+        type=float,
+        default=0.5,
+        show_default=True,
+        help="Probability at or above which a text is positive.",
     )(function)
 
 
@@ -100,7 +109,7 @@ def data_overrides(data_path, data_format, pos, neg, split, text_column, label_c
         "data.encoding": encoding,
         "data.on_empty": on_empty,
     }
-    return [f"{key}={json.dumps(value)}" for key, value in values.items() if value is not None]
+    return options_as_overrides(values)
 
 
 @click.group(cls=SentimentGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -196,7 +205,6 @@ def train(
     """
     from sentiment_rnn.config import load_config
     from sentiment_rnn.plots import MISSING_HINT
-    from sentiment_rnn.training.fit import tensorboard_callback
     from sentiment_rnn.training.run import train as train_model
 
     shortcuts = {
@@ -205,28 +213,18 @@ def train(
         "train.distribute": distribute,
         "model.embeddings": embeddings,
     }
-    all_overrides = (
-        list(overrides)
-        + data_overrides(**data)
-        + [f"{key}={json.dumps(value)}" for key, value in shortcuts.items() if value is not None]
-    )
+    all_overrides = list(overrides) + data_overrides(**data) + options_as_overrides(shortcuts)
     config = load_config(config_path, all_overrides)
-    callbacks = [tensorboard_callback(tensorboard_dir)] if tensorboard_dir else []
-    multi_worker = config.train.distribute == "multi-worker"
-    if workers is not None:
-        if not multi_worker:
-            raise SentimentError("--workers describes a multi-worker cluster: add --distribute multi-worker.")
-        from sentiment_rnn.training.distributed import use_cluster
-
-        use_cluster(workers, worker_index)
-    if multi_worker:
-        from sentiment_rnn.training.distributed import cluster_spec
-
-        cluster_spec()  # before reading any data: say now if the cluster is not described
     try:
         with _sigterm_as_interrupt():  # `kill PID` cleans up like Ctrl-C
             result = train_model(
-                config, out_dir, verbose=progress.keras_verbose(quiet), resume=resume, callbacks=callbacks
+                config,
+                out_dir,
+                verbose=progress.keras_verbose(quiet),
+                resume=resume,
+                tensorboard_dir=tensorboard_dir,
+                workers=workers,
+                worker_index=worker_index,
             )
     except KeyboardInterrupt:
         click.echo(
@@ -239,12 +237,9 @@ def train(
         rows = "row" if result.skipped == 1 else "rows"
         click.echo(f"Skipped {result.skipped} {rows} with empty text (--on-empty error refuses them).")
     metrics = result.metrics
-    if multi_worker:
-        from sentiment_rnn.training.distributed import is_chief
-
-        if not is_chief():
-            click.echo(f"Worker done: validation accuracy {metrics['accuracy']:.3f}; the chief writes {out_dir}.")
-            return
+    if not result.wrote_model_dir:
+        click.echo(f"Worker done: validation accuracy {metrics['accuracy']:.3f}; the chief writes {out_dir}.")
+        return
     click.echo(
         f"Saved model to {result.out_dir}: validation accuracy {metrics['accuracy']:.3f}, "
         f"AUC {metrics['auc']:.3f} on {metrics['n']} examples "
@@ -279,9 +274,7 @@ def _sigterm_as_interrupt():
     help="Read one text per line from a file, or - for standard input.",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line: text, label, probability.")
-@click.option(
-    "--threshold", type=float, default=0.5, show_default=True, help="Probability at or above which a text is positive."
-)
+@threshold_option
 @click.option(
     "--engine",
     type=click.Choice(["numpy", "keras"]),
@@ -377,13 +370,9 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
             for token, probability in prediction.tokens:
                 click.echo(f"  {token:<{width}}  {probability:.4f}  {probability_bar(probability)}".rstrip())
         return
-    directory = open_model_dir(model_dir)
-    predictions = []
+    directory = open_model_dir(model_dir)  # a missing model is refused before the bar is drawn
     with progress.bar(length=len(texts), label="Predicting", quiet=quiet) as bar:
-        for start in range(0, len(texts), PREDICT_CHUNK):
-            chunk = texts[start : start + PREDICT_CHUNK]
-            predictions.extend(predict_texts(directory, chunk, threshold=threshold, engine=engine))
-            bar.update(len(chunk))
+        predictions = predict_texts(directory, texts, threshold=threshold, engine=engine, on_progress=bar.update)
     for prediction in predictions:
         if as_json:
             click.echo(json.dumps(prediction.to_dict(), ensure_ascii=False))
@@ -403,9 +392,7 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
     show_default=True,
     help="Also list the N most confidently wrong examples.",
 )
-@click.option(
-    "--threshold", type=float, default=0.5, show_default=True, help="Probability at or above which a text is positive."
-)
+@threshold_option
 def evaluate(model_dir, as_json, errors, threshold, **data):
     """Measure a model on labelled data: accuracy, precision, recall, F1, ROC AUC.
 
@@ -420,6 +407,7 @@ def evaluate(model_dir, as_json, errors, threshold, **data):
         sentiment-rnn evaluate --model imdb-model --data aclImdb_v1.tar.gz --split test --json --errors 5
     """
     from sentiment_rnn.config import load_config
+    from sentiment_rnn.data.labels import label_name
     from sentiment_rnn.evaluation import evaluate_data
     from sentiment_rnn.inference import check_threshold
 
@@ -439,7 +427,7 @@ def evaluate(model_dir, as_json, errors, threshold, **data):
     if errors:
         click.echo(f"Most confidently wrong ({len(result.errors)} of {result.wrong}):")
         for mistake in result.errors:
-            truth = "positive" if mistake.label else "negative"
+            truth = label_name(mistake.label)
             click.echo(f"  true {truth:<8}  p(positive) {mistake.probability:.4f}  {mistake.text}")
 
 
@@ -699,7 +687,6 @@ def compare_bow(
     from sentiment_rnn.compare.plot import write_contrast_plot
     from sentiment_rnn.compare.report import render
     from sentiment_rnn.config import load_config
-    from sentiment_rnn.data.formats import read_dataset
     from sentiment_rnn.plots import check_plot_path, require_matplotlib
 
     if plot_path is not None:
@@ -729,23 +716,13 @@ def compare_bow(
         "train.epochs": epochs,
         "train.seed": seed,
     }
-    all_overrides = list(overrides) + [
-        f"{key}={json.dumps(value)}" for key, value in shortcuts.items() if value is not None
-    ]
+    all_overrides = list(overrides) + options_as_overrides(shortcuts)
     config = load_config(config_path, all_overrides)
-    evaluation = None
-    if eval_data is not None:
-        evaluation = read_dataset(
-            eval_data,
-            text_column=config.data.text_column,
-            label_column=config.data.label_column,
-            encoding=config.data.encoding,
-        )
     silent = quiet or as_json
     comparison = run_comparison(
         config,
         pairs_path=pairs_path,
-        eval_data=evaluation,
+        eval_data=eval_data,
         rnn_dir=rnn_dir,
         bow_dir=bow_dir,
         verbose=progress.keras_verbose(silent),

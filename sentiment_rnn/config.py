@@ -10,6 +10,7 @@ errors, never silently ignored.
 from __future__ import annotations
 
 import dataclasses
+import json
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -134,6 +135,14 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
             raise SentimentError(f"Config section [{section}] must be a table, got {raw[section]!r}.")
         raw[section][key] = value
     return config_from_dict(raw, source=str(path) if path else "the config")
+
+
+def options_as_overrides(options: dict[str, Any]) -> list[str]:
+    """Command-line options as ``section.key=value`` overrides: the given ones (not None), values in TOML syntax.
+
+    Example: ``{"train.epochs": 3, "data.path": None}`` -> ``["train.epochs=3"]``.
+    """
+    return [f"{key}={json.dumps(value)}" for key, value in options.items() if value is not None]
 
 
 def parse_override(override: str) -> tuple[str, str, Any]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from sentiment_rnn.data.dataset import Dataset
+from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, is_positive
 from sentiment_rnn.errors import SentimentError
 
 
@@ -95,7 +96,7 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
     return float((rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
-def binary_metrics(labels: np.ndarray, probabilities: np.ndarray, threshold: float = 0.5) -> Evaluation:
+def binary_metrics(labels: np.ndarray, probabilities: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> Evaluation:
     """Metrics of probabilities (shape (n,), of positive) against 0/1 labels (shape (n,))."""
     labels = np.asarray(labels).astype(np.int64)
     probabilities = np.asarray(probabilities, dtype=np.float64)
@@ -103,7 +104,7 @@ def binary_metrics(labels: np.ndarray, probabilities: np.ndarray, threshold: flo
         raise ValueError(f"labels {labels.shape} and probabilities {probabilities.shape} must be equal 1-D shapes")
     if len(labels) == 0:
         raise SentimentError("No examples to evaluate: give data with at least one labelled text.")
-    predicted = (probabilities >= threshold).astype(np.int64)
+    predicted = is_positive(probabilities, threshold).astype(np.int64)
     tp = int(np.sum((predicted == 1) & (labels == 1)))
     tn = int(np.sum((predicted == 0) & (labels == 0)))
     fp = int(np.sum((predicted == 1) & (labels == 0)))
@@ -124,17 +125,17 @@ def binary_metrics(labels: np.ndarray, probabilities: np.ndarray, threshold: flo
 
 
 def most_confident_mistakes(
-    dataset: Dataset, probabilities: np.ndarray, count: int, threshold: float = 0.5
+    dataset: Dataset, probabilities: np.ndarray, count: int, threshold: float = DEFAULT_THRESHOLD
 ) -> list[Mistake]:
     """The ``count`` wrongly labelled examples the model was surest of, surest first (ties: data order)."""
-    predicted = probabilities >= threshold
+    predicted = is_positive(probabilities, threshold)
     wrong = np.flatnonzero(predicted != dataset.labels.astype(bool))
     mistakes = [Mistake(dataset.texts[i], int(dataset.labels[i]), float(probabilities[i])) for i in wrong]
     mistakes.sort(key=lambda mistake: -mistake.confidence)  # stable: equal confidence keeps data order
     return mistakes[:count]
 
 
-def evaluate(model_dir, dataset: Dataset, errors: int = 0, threshold: float = 0.5) -> Evaluation:
+def evaluate(model_dir, dataset: Dataset, errors: int = 0, threshold: float = DEFAULT_THRESHOLD) -> Evaluation:
     """Predict every text of ``dataset`` with the model in ``model_dir`` and measure the result.
 
     Args:
@@ -155,7 +156,9 @@ def evaluate(model_dir, dataset: Dataset, errors: int = 0, threshold: float = 0.
     return result
 
 
-def evaluate_data(model_dir: str | Path, data_config, errors: int = 0, threshold: float = 0.5) -> Evaluation:
+def evaluate_data(
+    model_dir: str | Path, data_config, errors: int = 0, threshold: float = DEFAULT_THRESHOLD
+) -> Evaluation:
     """Read the dataset a ``[data]`` config section names and :func:`evaluate` the model on it.
 
     One class only is allowed here (ROC AUC is then None).

@@ -14,7 +14,7 @@ with the same weights: a server answers each request on its own.
     config.toml      the config the model was trained with (architecture, tokenizer)
 When the model directory already holds ``weights.npz`` (written at training
 time for the NumPy engine) it is copied as it is; otherwise it is written from
-the Keras model in the same layout (see :func:`save_weights_npz`), e.g.
+the Keras model in the same layout (see ``artifact.engine_files.weights_of``), e.g.
 ``embedding``, ``recurrent_0.forward.kernel``, ``head.bias``.
 
 The export directory is written atomically and never replaces an existing one.
@@ -28,7 +28,6 @@ from pathlib import Path
 from sentiment_rnn.artifact.atomic import staged_directory
 from sentiment_rnn.artifact.files import CONFIG_FILE, ENGINE_FILE, VOCABULARY_FILE, WEIGHTS_FILE
 from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
-from sentiment_rnn.config import ModelConfig
 from sentiment_rnn.errors import SentimentError
 
 EXPORT_FORMATS = ("savedmodel", "numpy")
@@ -81,20 +80,6 @@ def _export_numpy(directory: ModelDirectory, staging: Path) -> None:
     if (directory.path / WEIGHTS_FILE).is_file():
         shutil.copy2(directory.path / WEIGHTS_FILE, staging / WEIGHTS_FILE)
     else:
-        save_weights_npz(directory.model, directory.config.model, staging / WEIGHTS_FILE)
+        from sentiment_rnn.artifact.engine_files import write_weights
 
-
-def save_weights_npz(model, model_config: ModelConfig, path: Path) -> None:
-    """Write a Keras model's weights to ``path`` as float32 arrays named by role.
-
-    Names, the NumPy engine's layout: ``embedding`` (vocabulary, output_dim);
-    ``recurrent_<i>.<forward|backward>.<kernel|recurrent_kernel|bias>``;
-    ``hidden_<i>.<kernel|bias>`` (bag of words); ``head.<kernel|bias>``.
-    """
-    import numpy as np
-
-    from sentiment_rnn.artifact.engine_files import weights_of
-
-    arrays = weights_of(model, model_config)
-    with path.open("wb") as handle:
-        np.savez(handle, **arrays)
+        write_weights(directory.model, directory.config.model, staging / WEIGHTS_FILE)

@@ -6,7 +6,7 @@ Keras engine loads ``model.keras``. Both give the same probabilities.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -14,6 +14,8 @@ from typing import TextIO
 import numpy as np
 
 from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
+from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, label_for
+from sentiment_rnn.engine.models import DEFAULT_BATCH_SIZE
 from sentiment_rnn.errors import SentimentError
 
 
@@ -69,11 +71,8 @@ class StreamPrediction:
 
 
 ENGINES = ("numpy", "keras")
+KERAS_BATCH_SIZE = 256  # texts per forward pass of the Keras model
 DEFAULT_CHUNK_TOKENS = 1000
-
-
-def label_for(probability: float, threshold: float = 0.5) -> str:
-    return "positive" if probability >= threshold else "negative"
 
 
 def check_threshold(threshold: float) -> None:
@@ -90,12 +89,16 @@ def _open(model_dir: str | Path | ModelDirectory) -> ModelDirectory:
     return model_dir if isinstance(model_dir, ModelDirectory) else open_model_dir(model_dir)
 
 
+PREDICT_CHUNK = 1024  # texts labelled between two calls of predict's on_progress
+
+
 def predict(
     model_dir: str | Path | ModelDirectory,
     texts: Iterable[str],
-    threshold: float = 0.5,
-    batch_size: int = 256,
+    threshold: float = DEFAULT_THRESHOLD,
+    batch_size: int | None = None,
     engine: str = "numpy",
+    on_progress: Callable[[int], None] | None = None,
 ) -> list[Prediction]:
     """Label texts with the model in ``model_dir``.
 
@@ -103,24 +106,37 @@ def predict(
         model_dir: a model directory (path or opened).
         texts: the texts; any string, including empty ones.
         threshold: probabilities at or above it are ``positive``.
-        batch_size: texts per forward pass.
+        batch_size: texts per forward pass; None takes the engine's own
+            (1024 for the NumPy engine, 256 for Keras).
         engine: ``"numpy"`` (no TensorFlow) or ``"keras"`` (loads ``model.keras``).
+        on_progress: called with the number of texts just labelled, after
+            every ``PREDICT_CHUNK`` texts (e.g. a progress bar's ``update``).
     """
     check_threshold(threshold)
     check_engine(engine)
+    if batch_size is not None and batch_size < 1:
+        raise SentimentError(f"Batch size {batch_size} is too small: pass 1 or more.")
     directory = _open(model_dir)
     texts = list(texts)
-    if engine == "numpy":
-        probabilities = directory.engine.predict_proba(texts, batch_size=max(batch_size, 1024))
-    else:
-        probabilities = predict_proba(directory.model, texts, batch_size=batch_size)
-    return [Prediction(t, float(p), label_for(float(p), threshold)) for t, p in zip(texts, probabilities)]
+    predictions: list[Prediction] = []
+    for start in range(0, len(texts), PREDICT_CHUNK):
+        chunk = texts[start : start + PREDICT_CHUNK]
+        if engine == "numpy":
+            probabilities = directory.numpy_engine.predict_proba(chunk, batch_size=batch_size or DEFAULT_BATCH_SIZE)
+        else:
+            probabilities = keras_predict_proba(directory.model, chunk, batch_size=batch_size or KERAS_BATCH_SIZE)
+        predictions.extend(
+            Prediction(t, float(p), label_for(float(p), threshold)) for t, p in zip(chunk, probabilities)
+        )
+        if on_progress is not None:
+            on_progress(len(chunk))
+    return predictions
 
 
 def predict_per_token(
     model_dir: str | Path | ModelDirectory,
     texts: Iterable[str],
-    threshold: float = 0.5,
+    threshold: float = DEFAULT_THRESHOLD,
     engine: str = "numpy",
 ) -> list[TokenPrediction]:
     """Label texts and give the probability after each token (the many-to-many view of the same weights).
@@ -141,7 +157,7 @@ def predict_per_token(
     texts = list(texts)
     overall = [p.probability for p in predict(directory, texts, threshold, engine=engine)]
     if engine == "numpy":
-        views = [directory.engine.per_token(text) for text in texts]
+        views = [directory.numpy_engine.per_token(text) for text in texts]
     else:
         views = keras_per_token(directory, texts)
     return [
@@ -176,7 +192,7 @@ def predict_stream(
     model_dir: str | Path | ModelDirectory,
     source: TextIO,
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
-    threshold: float = 0.5,
+    threshold: float = DEFAULT_THRESHOLD,
     engine: str = "numpy",
     name: str | None = None,
 ) -> StreamPrediction:
@@ -213,8 +229,8 @@ def predict_stream(
     chunks = token_chunks(stream_tokens(source), chunk_tokens, directory.config.tokenizer.output_sequence_length)
     counted = _Counter(chunks)
     if engine == "numpy":
-        vocabulary = directory.engine.vocabulary
-        probability, tokens = directory.engine.stream(vocabulary.encode(chunk) for chunk in counted)
+        vocabulary = directory.numpy_engine.vocabulary
+        probability, tokens = directory.numpy_engine.stream(vocabulary.encode(chunk) for chunk in counted)
     else:
         probability, tokens = keras_stream(directory, counted)
     name = name if name is not None else str(getattr(source, "name", "<stream>"))
@@ -274,11 +290,11 @@ def keras_stream(directory: ModelDirectory, chunks: Iterable[list[str]]) -> tupl
         probability = float(read_chunk(tf.constant([" ".join(chunk)]))[0, 0])
         tokens += len(chunk)
     if probability is None:
-        probability = float(predict_proba(directory.model, [""])[0])
+        probability = float(keras_predict_proba(directory.model, [""])[0])
     return probability, tokens
 
 
-def predict_proba(model, texts: list[str], batch_size: int = 256) -> np.ndarray:
+def keras_predict_proba(model, texts: list[str], batch_size: int = KERAS_BATCH_SIZE) -> np.ndarray:
     """Probabilities of positive, shape (n,) float64, for any view of a trained model.
 
     Texts are grouped by length to save padding; padding is masked, so the

@@ -13,8 +13,8 @@ from typing import Any
 
 from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
 from sentiment_rnn.config import ModelConfig, to_dict, to_toml
-
-KERAS_CELL_NAMES = {"simple": "SimpleRNN", "gru": "GRU", "lstm": "LSTM"}
+from sentiment_rnn.models import KERAS_CELL_NAMES
+from sentiment_rnn.text import ngram_name
 
 
 def describe(model_dir: str | Path | ModelDirectory) -> dict[str, Any]:
@@ -71,9 +71,8 @@ def layer_summary(layer) -> dict[str, Any]:
 def architecture_summary(model: ModelConfig) -> str:
     """One line, e.g. ``SimpleRNN, 1 layer of 64 units, embedding size 64``."""
     if model.kind == "bow":
-        grams = "unigrams" if model.ngrams == 1 else f"1- to {model.ngrams}-grams"
         return (
-            f"bag of words ({grams}), {model.hidden_layers} dense "
+            f"bag of words ({ngram_name(model.ngrams, name_bigrams=False)}), {model.hidden_layers} dense "
             f"{_plural(model.hidden_layers, 'layer')} of {model.hidden_units} units"
         )
     parts = [f"{KERAS_CELL_NAMES[model.cell]}, {model.layers} {_plural(model.layers, 'layer')} of {model.units} units"]

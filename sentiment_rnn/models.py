@@ -17,6 +17,8 @@ model, of the pooling over the tokens so far).
 from __future__ import annotations
 
 import functools
+import itertools
+from typing import Any
 
 from sentiment_rnn.config import Config, ModelConfig
 from sentiment_rnn.errors import SentimentError
@@ -25,10 +27,43 @@ TOKENIZER_LAYER = "tokenizer"
 EMBEDDING_LAYER = "embedding"
 HEAD_LAYER = "head"
 POOLING_LAYER = "pooling"
+KERAS_CELL_NAMES = {"simple": "SimpleRNN", "gru": "GRU", "lstm": "LSTM"}  # model.cell -> its keras.layers class
 
 
 def recurrent_layer_name(index: int) -> str:
+    """The name of the recurrent layer ``index`` (0 = bottom) of the stack."""
     return f"recurrent_{index}"
+
+
+def bidirectional_layer_name(index: int) -> str:
+    """The name of the ``Bidirectional`` wrapper of recurrent layer ``index`` in a bidirectional model."""
+    return f"bidirectional_{index}"
+
+
+def hidden_layer_name(index: int) -> str:
+    """The name of the bag-of-words baseline's dense hidden layer ``index``."""
+    return f"hidden_{index}"
+
+
+def recurrent_stack(model) -> list:
+    """A built or loaded model's recurrent layers, bottom to top: each a ``Bidirectional`` wrapper or a plain layer."""
+    return _numbered_layers(model, bidirectional_layer_name, recurrent_layer_name)
+
+
+def hidden_layers(model) -> list:
+    """A built or loaded bag-of-words model's dense hidden layers, first to last."""
+    return _numbered_layers(model, hidden_layer_name)
+
+
+def _numbered_layers(model, *names) -> list:
+    """The layers at index 0, 1, ... up to the first index with none; at each, the first of ``names(index)`` present."""
+    layers = {layer.name: layer for layer in model.layers}
+    found = []
+    for index in itertools.count():
+        present = [layers[name(index)] for name in names if name(index) in layers]
+        if not present:
+            return found
+        found.append(present[0])
 
 
 def build_model(config: Config, vectorizer, **view):
@@ -92,9 +127,7 @@ def build_rnn(
         inputs = keras.Input(batch_shape=(batch_size,), dtype="string", name="text")
     else:
         inputs = keras.Input(shape=(), dtype="string", name="text")
-    cell_class = {"simple": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[
-        model_config.cell
-    ]
+    cell_class = getattr(keras.layers, KERAS_CELL_NAMES[model_config.cell])
     x = vectorizer(inputs)  # (B, T) int64
     x = at_least_one_step_layer()(name="at_least_one_step")(x)  # (B, max(T, 1))
     x = keras.layers.Embedding(
@@ -111,7 +144,9 @@ def build_rnn(
             name=recurrent_layer_name(index),
         )
         if model_config.bidirectional:
-            layer = keras.layers.Bidirectional(layer, merge_mode=model_config.merge_mode, name=f"bidirectional_{index}")
+            layer = keras.layers.Bidirectional(
+                layer, merge_mode=model_config.merge_mode, name=bidirectional_layer_name(index)
+            )
         x = layer(x)  # (B, T, units) or, on top without return_sequences or pooling, (B, units)
     if pooled:
         pooling = time_pooling_layer()(model_config.pooling, running=bool(return_sequences), name=POOLING_LAYER)
@@ -180,9 +215,9 @@ def time_pooling_layer():
 
 def register_keras_objects() -> None:
     """Register every custom object a saved model may hold, so ``load_model`` finds it in safe mode."""
-    from sentiment_rnn.text import register_keras_objects as register_text_objects
+    from sentiment_rnn.text import register_tokenizer_objects
 
-    register_text_objects()
+    register_tokenizer_objects()
     time_pooling_layer()
 
 
@@ -201,9 +236,39 @@ def build_bow(model_config: ModelConfig, vectorizer):
     inputs = keras.Input(shape=(), dtype="string", name="text")
     x = vectorizer(inputs)
     for index in range(model_config.hidden_layers):
-        x = keras.layers.Dense(model_config.hidden_units, activation="relu", name=f"hidden_{index}")(x)
+        x = keras.layers.Dense(model_config.hidden_units, activation="relu", name=hidden_layer_name(index))(x)
     outputs = keras.layers.Dense(1, activation="sigmoid", name=HEAD_LAYER)(x)
     return keras.Model(inputs, outputs, name="sentiment_bow")
+
+
+def model_architecture(model) -> dict[str, Any]:
+    """The config keys a built or loaded model's layers determine, as ``{"section.key": value}`` (build in reverse)."""
+    layers = {layer.name: layer for layer in model.layers}
+    facts: dict[str, Any] = {}
+    if TOKENIZER_LAYER in layers:
+        tokenizer = layers[TOKENIZER_LAYER].get_config()
+        facts["tokenizer.max_tokens"] = tokenizer.get("max_tokens")
+    if EMBEDDING_LAYER not in layers:
+        facts["model.kind"] = "bow"
+        hidden = hidden_layers(model)
+        facts["model.hidden_layers"] = len(hidden)
+        if hidden:
+            facts["model.hidden_units"] = hidden[0].units
+        return facts
+    facts["model.kind"] = "rnn"
+    facts["model.output_dim"] = layers[EMBEDDING_LAYER].output_dim
+    stack = recurrent_stack(model)
+    facts["model.layers"] = len(stack)
+    if stack:
+        top = stack[-1]
+        facts["model.bidirectional"] = hasattr(top, "forward_layer")
+        if facts["model.bidirectional"]:
+            facts["model.merge_mode"] = top.merge_mode
+            top = top.forward_layer
+        facts["model.cell"] = {name: cell for cell, name in KERAS_CELL_NAMES.items()}.get(type(top).__name__)
+        facts["model.units"] = top.units
+    facts["model.pooling"] = layers[POOLING_LAYER].mode if POOLING_LAYER in layers else "last"
+    return facts
 
 
 def with_view(model, model_config: ModelConfig, **view):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 # ASCII punctuation without the apostrophe, as a regex character class that
 # RE2 (TensorFlow) and Python's re read the same way.
@@ -60,12 +60,12 @@ def standardize(texts):
     return texts
 
 
-def register_keras_objects() -> None:
-    """Register ``standardize`` and ``AtLeastOneStep`` with Keras so saved models load.
+def register_tokenizer_objects() -> None:
+    """Register the tokenizer's Keras objects, ``standardize`` and ``AtLeastOneStep``, so saved models load.
 
     Safe mode stays on: Keras finds these by their registered names instead of
-    running code stored in the model file. Called by every code path that
-    builds or loads a model; idempotent.
+    running code stored in the model file. Called by every vectorizer built
+    here and by ``models.register_keras_objects``; idempotent.
     """
     _registered_standardize()
     at_least_one_step_layer()
@@ -176,7 +176,7 @@ def make_vectorizer(max_tokens: int, output_sequence_length: int = 0, **kwargs):
     """
     import keras
 
-    register_keras_objects()
+    register_tokenizer_objects()
     return keras.layers.TextVectorization(
         max_tokens=max_tokens,
         standardize=_registered_standardize(),
@@ -195,8 +195,6 @@ def text_blocks(source, block_chars: int = 1 << 16) -> Iterator[str]:
     ``block_chars`` is only ever held when the text has no separator for that
     long (one giant token).
     """
-    from sentiment_rnn.text import last_separator
-
     carry: list[str] = []  # text read since the last separator
     while True:
         block = source.read(block_chars)
@@ -234,5 +232,23 @@ def stream_tokens(source, block_chars: int = 1 << 16) -> Iterator[str]:
         yield from tokenize_py(block)
 
 
-def ngram_name(ngrams: int) -> str:
-    return "unigrams" if ngrams == 1 else ("unigrams and bigrams" if ngrams == 2 else f"1- to {ngrams}-grams")
+def token_ngrams(tokens: Sequence[str], n: int) -> list[str]:
+    """The 1- to ``n``-grams of ``tokens``, as ``TextVectorization(ngrams=n)`` forms them.
+
+    Unigrams first, then bigrams, ..., each in reading order; an n-gram is its
+    tokens joined by one space: ``["no", "good", "no good"]`` for n = 2.
+    """
+    return [" ".join(tokens[i : i + size]) for size in range(1, n + 1) for i in range(len(tokens) - size + 1)]
+
+
+def ngram_name(ngrams: int, unigrams: str = "unigrams", name_bigrams: bool = True) -> str:
+    """How reports name the 1- to ``ngrams``-grams of a bag of words.
+
+    ``unigrams`` for 1 (or what ``unigrams`` says, e.g. "words"); "unigrams and
+    bigrams" for 2, or "1- to 2-grams" without ``name_bigrams``; "1- to 3-grams" for 3.
+    """
+    if ngrams == 1:
+        return unigrams
+    if ngrams == 2 and name_bigrams:
+        return f"{unigrams} and bigrams"
+    return f"1- to {ngrams}-grams"

@@ -404,6 +404,26 @@ def test_option_errors(args, message):
     assert_user_error(run("compare-bow", *args), message)
 
 
+def test_eval_data_is_a_file_the_library_reads_with_the_config_columns(directories, pairs_csv, tmp_path):
+    renamed = write_csv(tmp_path / "renamed.csv", tiny_rows()[4:8], header=("review", "stars"))
+    config = load_config(overrides=['data.text_column="review"', 'data.label_column="stars"'])
+    comparison = compare_bow(
+        config, rnn_dir=directories["rnn"], bow_dir=directories["bow"], pairs_path=pairs_csv, eval_data=renamed
+    )
+    assert [(a.source, a.n) for a in comparison.heldout][-1] == (str(renamed), 4)
+
+
+def test_a_bad_eval_data_file_is_refused_before_anything_trains(tmp_path):
+    from sentiment_rnn.data.formats import read_dataset
+
+    missing = tmp_path / "missing.csv"
+    with pytest.raises(SentimentError) as info:
+        read_dataset(missing)
+    with pytest.raises(SentimentError, match=re.escape(str(info.value))):
+        compare_bow(load_config(), eval_data=missing, progress=pytest.fail)  # progress is called before training
+    assert_user_error(run("compare-bow", "--eval-data", str(missing)), str(info.value))
+
+
 def test_plot_without_matplotlib_is_a_clear_error(monkeypatch, unigram, tmp_path):
     import sys
 

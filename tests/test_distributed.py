@@ -180,6 +180,19 @@ def test_cluster_from_workers_and_the_chief():
             os.environ["TF_CONFIG"] = saved
 
 
+def test_only_a_multi_worker_run_has_workers_that_do_not_write_the_model_directory(monkeypatch):
+    from sentiment_rnn.training.distributed import join_cluster
+
+    monkeypatch.setenv("TF_CONFIG", "")  # restored after the test
+    assert join_cluster("none") and join_cluster("mirrored")
+    assert join_cluster("multi-worker", "10.0.0.1:2222,10.0.0.2:2222", 0)
+    assert not join_cluster("multi-worker", "10.0.0.1:2222,10.0.0.2:2222", 1)
+    assert not join_cluster("multi-worker")  # TF_CONFIG, as the last call set it
+    with pytest.raises(SentimentError) as info:
+        join_cluster("mirrored", "10.0.0.1:2222", 0)
+    assert str(info.value) == "--workers describes a multi-worker cluster: add --distribute multi-worker."
+
+
 @pytest.mark.parametrize(
     ("workers", "index", "message"),
     [

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from model_factory import randomized_model
 
-from sentiment_rnn.artifact.engine_files import engine_from_keras
+from sentiment_rnn.artifact.engine_files import architecture_of, engine_from_keras, weight_names, weights_of
 from sentiment_rnn.demo import DEMO_B, DEMO_U, DEMO_V, DEMO_W, forward_demo
 from sentiment_rnn.engine.cells import SimpleRNNCell, recurrence, reverse_each
 from sentiment_rnn.engine.models import BIDIRECTIONAL_STREAM_ERROR
@@ -131,9 +131,9 @@ BAG_OF_WORDS = [
 
 
 def keras_probabilities(model, texts: list[str]) -> np.ndarray:
-    from sentiment_rnn.inference import predict_proba
+    from sentiment_rnn.inference import keras_predict_proba
 
-    return predict_proba(model, texts, batch_size=64)
+    return keras_predict_proba(model, texts, batch_size=64)
 
 
 def test_the_varied_strings_are_varied():
@@ -157,6 +157,12 @@ def test_numpy_engine_matches_keras_on_varied_strings(overrides):
     # Batching never changes an answer: one text at a time gives the same.
     alone = np.array([engine.predict_proba([text])[0] for text in STRINGS[:40]])
     np.testing.assert_allclose(alone, actual[:40], atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("overrides", RECURRENT + BAG_OF_WORDS, ids=" ".join)
+def test_weights_npz_holds_the_arrays_engine_json_names(overrides):
+    model, config = randomized_model(*overrides)
+    assert sorted(weights_of(model, config.model)) == sorted(weight_names(architecture_of(config)))
 
 
 @pytest.mark.parametrize("overrides", RECURRENT, ids=" ".join)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from conftest import ONE_LAYER_WEIGHT_NAMES
 from sentiment_rnn.cli import cli
 from sentiment_rnn.export import export_model
-from sentiment_rnn.inference import predict_proba
+from sentiment_rnn.inference import keras_predict_proba
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS = ["I like this phone", "the battery is terrible", "No, this phone is good", "", "zebra unseen words"]
@@ -33,7 +33,7 @@ def test_savedmodel_serves_the_models_probabilities(tiny_run, tmp_path):
     assert (out / "saved_model.pb").is_file()
     served = tf.saved_model.load(str(out))
     probabilities = served.serve(tf.constant(TEXTS)).numpy()[:, 0]
-    np.testing.assert_allclose(probabilities, predict_proba(tiny_run.result.model, TEXTS), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(probabilities, keras_predict_proba(tiny_run.result.model, TEXTS), rtol=1e-5, atol=1e-6)
     signature = served.signatures["serving_default"]
     (output,) = signature(tf.constant(TEXTS)).values()
     np.testing.assert_allclose(output.numpy()[:, 0], probabilities, rtol=1e-6)
@@ -69,7 +69,7 @@ def test_the_documented_numpy_forward_pass_gives_the_models_probabilities(tiny_r
     export_model(tiny_run.model_dir, tmp_path / "bundle", "numpy")
     predict_numpy = documented_numpy_forward_pass()
     by_numpy = [predict_numpy(str(tmp_path / "bundle"), text) for text in TEXTS]
-    np.testing.assert_allclose(by_numpy, predict_proba(tiny_run.result.model, TEXTS), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(by_numpy, keras_predict_proba(tiny_run.result.model, TEXTS), rtol=1e-5, atol=1e-6)
 
 
 def test_numpy_export_copies_the_engine_files_when_the_model_has_them(tiny_run, tmp_path):
@@ -86,6 +86,16 @@ def test_numpy_export_copies_the_engine_files_when_the_model_has_them(tiny_run, 
     ]
     assert (tmp_path / "bundle" / "weights.npz").read_bytes() == (model_dir / "weights.npz").read_bytes()
     assert (tmp_path / "bundle" / "engine.json").read_text() == '{"engine": "test"}\n'
+
+
+def test_numpy_export_writes_the_weights_of_a_model_directory_without_them(tiny_run, tmp_path):
+    model_dir = shutil.copytree(tiny_run.model_dir, tmp_path / "old")
+    (model_dir / "weights.npz").unlink()
+    export_model(model_dir, tmp_path / "bundle", "numpy")
+    with np.load(tmp_path / "bundle" / "weights.npz") as written, np.load(tiny_run.model_dir / "weights.npz") as saved:
+        assert sorted(written) == sorted(saved) == ONE_LAYER_WEIGHT_NAMES
+        for name in ONE_LAYER_WEIGHT_NAMES:
+            np.testing.assert_array_equal(written[name], saved[name])
 
 
 def test_export_never_replaces_an_existing_directory(tiny_run, tmp_path):
@@ -136,4 +146,4 @@ def test_a_stateful_model_is_served_as_its_stateless_twin(tiny_csv, tmp_path):
     served = tf.saved_model.load(str(tmp_path / "served"))  # keep it referenced while its functions run
     probabilities = served.serve(tf.constant(TEXTS)).numpy()[:, 0]
     stateful = open_model_dir(tmp_path / "stateful").model  # batch of 1, state reset before each text
-    np.testing.assert_allclose(probabilities, predict_proba(stateful, TEXTS), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(probabilities, keras_predict_proba(stateful, TEXTS), rtol=1e-5, atol=1e-6)

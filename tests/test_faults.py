@@ -1,9 +1,9 @@
 """Faults: interrupted and killed training, resume, concurrent runs, NaN loss, stale files.
 
-The interruption tests run the real command in a subprocess. The environment
-variable SENTIMENT_RNN_TEST_PAUSE_AT makes that process stop itself (SIGSTOP)
-at a chosen batch; the test then signals it from outside (SIGINT, SIGKILL)
-at exactly that point, so nothing depends on timing.
+The interruption tests run the real command in a subprocess, through
+PAUSING_TRAIN: it wraps the checkpoint callback so that the process stops
+itself (SIGSTOP) at a chosen batch; the test then signals it from outside
+(SIGINT, SIGKILL) at exactly that point, so nothing depends on timing.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from sentiment_rnn.artifact.model_directory import open_model_dir
 from sentiment_rnn.cli import cli
 from sentiment_rnn.config import load_config
 from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.training.checkpoint import PAUSE_ENV, prepare_backup
+from sentiment_rnn.training.checkpoint import prepare_backup
 from sentiment_rnn.training.pipeline import load_training_data, split_dataset
 from sentiment_rnn.training.run import train
 
@@ -55,14 +56,42 @@ def snapshot(directory: Path) -> dict[str, bytes]:
     return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
+# `python -c PAUSING_TRAIN E:B ARGS...` runs `sentiment-rnn ARGS...` and stops itself (SIGSTOP) after
+# batch B (0-based) of the epoch that follows E finished epochs; `E:end` right after epoch E's checkpoint is saved.
+PAUSING_TRAIN = """
+    import os, signal, sys
+    from sentiment_rnn.cli import cli
+    from sentiment_rnn.training.checkpoint import epoch_checkpoint_class
+
+    pause_at = sys.argv.pop(1)
+    checkpoint = epoch_checkpoint_class()
+    on_train_batch_end, save = checkpoint.on_train_batch_end, checkpoint.save
+
+    def pause_if_there(epochs_done, batch):
+        if pause_at == f"{epochs_done}:{batch}":
+            os.kill(os.getpid(), signal.SIGSTOP)
+
+    def on_train_batch_end_then_pause(self, batch, logs=None):
+        on_train_batch_end(self, batch, logs)
+        pause_if_there(len(self.history), batch)
+
+    def save_then_pause(self, epochs_done):
+        save(self, epochs_done)
+        pause_if_there(epochs_done, "end")
+
+    checkpoint.on_train_batch_end, checkpoint.save = on_train_batch_end_then_pause, save_then_pause
+    cli(sys.argv[1:], prog_name="sentiment-rnn")
+"""
+
+
 def start_training(cwd: Path, *extra: str, pause_at: str | None = None) -> subprocess.Popen:
-    args = [sys.executable, "-m", "sentiment_rnn", "train", "--data", "d.csv", "--out", "out", "--quiet", *extra]
+    command = [sys.executable, "-m", "sentiment_rnn"]
+    if pause_at is not None:
+        command = [sys.executable, "-c", textwrap.dedent(PAUSING_TRAIN), pause_at]
+    args = [*command, "train", "--data", "d.csv", "--out", "out", "--quiet", *extra]
     for override in OVERRIDES:
         args += ["--set", override]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop(PAUSE_ENV, None)
-    if pause_at is not None:
-        env[PAUSE_ENV] = pause_at
     return subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -166,6 +195,34 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_previous_model(tmp_pa
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "tiny.csv"]  # no backup, no staging
     assert snapshot(out) == {"meta.json": b"the previous model"}
+
+
+def test_nan_loss_under_a_strategy_stops_with_the_same_message(tmp_path, tiny_csv):
+    out = tmp_path / "out"
+    overrides = ["model.units=4", "train.learning_rate=3e38", "train.clipnorm=1e30", "train.distribute=mirrored"]
+    config = load_config(overrides=[*overrides, f"data.path={str(tiny_csv)!r}"])
+    with pytest.raises(SentimentError) as info:
+        train(config, out, verbose=0)
+    assert str(info.value) == (
+        "Training diverged at epoch 1 (the loss became NaN): lower train.learning_rate or "
+        f"train.clipnorm and retrain; nothing was written to {out}."
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.csv"]
+
+
+def test_a_loss_or_validation_loss_that_is_not_finite_is_divergence_at_its_epoch():
+    from sentiment_rnn.errors import TrainingDiverged
+    from sentiment_rnn.training.callbacks import divergence_check
+
+    check = divergence_check()
+    check.on_epoch_begin(2)
+    check.on_train_batch_end(0, {"loss": 0.7})
+    check.on_epoch_end(2, {"loss": 0.7, "val_loss": 0.6})  # finite: nothing happens
+    with pytest.raises(TrainingDiverged) as in_a_batch:
+        check.on_train_batch_end(1, {"loss": float("inf")})
+    with pytest.raises(TrainingDiverged) as at_the_end:
+        check.on_epoch_end(2, {"loss": 0.7, "val_loss": float("nan")})
+    assert in_a_batch.value.epoch == at_the_end.value.epoch == 3
 
 
 def test_a_held_lock_refuses_a_second_writer_naming_its_pid(tmp_path):

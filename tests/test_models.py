@@ -7,7 +7,7 @@ import pytest
 
 from sentiment_rnn.config import load_config
 from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.inference import predict_proba
+from sentiment_rnn.inference import keras_predict_proba
 from sentiment_rnn.models import build_model, make_tokenizer, recurrent_layer_name, with_view
 
 VOCABULARY_TEXTS = ["this phone is no good", "no , this phone is good", "the battery is not bad at all"]
@@ -39,13 +39,13 @@ def test_prediction_does_not_depend_on_padding(overrides):
     import tensorflow as tf
 
     model, config = build(*overrides)
-    alone = predict_proba(model, [SENTENCE])[0]
-    beside_long = predict_proba(model, [SENTENCE, LONG, ""])[0]
-    trailing_spaces = predict_proba(model, [SENTENCE + "        "])[0]
+    alone = keras_predict_proba(model, [SENTENCE])[0]
+    beside_long = keras_predict_proba(model, [SENTENCE, LONG, ""])[0]
+    trailing_spaces = keras_predict_proba(model, [SENTENCE + "        "])[0]
     padded = build(*overrides, "tokenizer.output_sequence_length=40")[0]
     padded.set_weights(model.get_weights())
     assert padded.get_layer("tokenizer")(tf.constant([SENTENCE])).shape == (1, 40)
-    padded_longer = predict_proba(padded, [SENTENCE])[0]
+    padded_longer = keras_predict_proba(padded, [SENTENCE])[0]
     assert abs(alone - beside_long) < 1e-6
     assert abs(alone - trailing_spaces) < 1e-6
     assert abs(alone - padded_longer) < 1e-6
@@ -68,7 +68,9 @@ def test_per_token_view_ends_at_the_many_to_one_probability():
     n_tokens = len("no , this phone is good".split())
     # The first text is padded to the second's length; masked steps repeat the last real one.
     np.testing.assert_allclose(steps[0, n_tokens - 1 :, 0], steps[0, n_tokens - 1, 0], atol=1e-7)
-    np.testing.assert_allclose(predict_proba(per_token, [SENTENCE]), predict_proba(model, [SENTENCE]), atol=1e-6)
+    np.testing.assert_allclose(
+        keras_predict_proba(per_token, [SENTENCE]), keras_predict_proba(model, [SENTENCE]), atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("cell", ["simple", "gru", "lstm"])
@@ -79,7 +81,7 @@ def test_stateful_streaming_equals_one_shot(cell):
 
     model, config = build(f"model.cell={cell}", "model.layers=2")
     stateful = with_view(model, config.model, stateful=True, batch_size=1)
-    one_shot = predict_proba(model, [LONG])[0]
+    one_shot = keras_predict_proba(model, [LONG])[0]
     chunks = [
         "the battery is not bad at",
         "all and this phone",
@@ -92,7 +94,7 @@ def test_stateful_streaming_equals_one_shot(cell):
     assert abs(streamed - one_shot) < 1e-6
     reset_states(stateful)
     first_chunk_again = float(stateful(tf.constant([chunks[0]]))[0, 0])
-    assert abs(first_chunk_again - predict_proba(model, [chunks[0]])[0]) < 1e-6
+    assert abs(first_chunk_again - keras_predict_proba(model, [chunks[0]])[0]) < 1e-6
 
 
 def test_stateful_bidirectional_is_refused():
@@ -122,10 +124,10 @@ def test_simple_rnn_computes_the_classic_recurrence():
     for token_id in ids:
         state = np.tanh(table[token_id] @ U + state @ W + b)
     expected = 1.0 / (1.0 + np.exp(-(state @ V + c)))
-    assert abs(predict_proba(model, [SENTENCE])[0] - expected[0]) < 1e-6
+    assert abs(keras_predict_proba(model, [SENTENCE])[0] - expected[0]) < 1e-6
 
 
 def test_bag_of_words_model_gives_same_words_the_same_answer():
     model, _ = build("model.kind=bow")
-    a, b = predict_proba(model, ["this phone is no good", "no this phone is good"])
+    a, b = keras_predict_proba(model, ["this phone is no good", "no this phone is good"])
     assert a == b

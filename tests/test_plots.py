@@ -75,3 +75,15 @@ def test_tensorboard_without_its_package_is_a_one_line_error_before_training(tin
         "Error: --tensorboard needs the tensorboard package: install it with pip install 'sentiment-rnn[tensorboard]'.\n"
     )
     assert not (tmp_path / "m").exists()
+
+
+def test_history_csv_holds_the_epochs_before_a_resume_then_the_new_ones(tmp_path):
+    from sentiment_rnn.training.callbacks import history_logger
+
+    path = tmp_path / "history.csv"
+    logger = history_logger(path, earlier_epochs=[{"val_loss": 0.69, "loss": 0.7}])
+    logger.on_train_begin()  # as Keras fit calls it after a resume
+    logger.on_epoch_end(1, {"loss": 0.5, "val_loss": 0.6})
+    logger.on_train_end()
+    assert path.read_bytes() == b"epoch,loss,val_loss\r\n0,0.7,0.69\r\n1,0.5,0.6\r\n"
+    assert read_history(path) == {"epoch": [0.0, 1.0], "loss": [0.7, 0.5], "val_loss": [0.69, 0.6]}

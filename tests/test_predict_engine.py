@@ -14,9 +14,10 @@ from click.testing import CliRunner
 from model_factory import randomized_model, write_model_dir
 
 from conftest import ONE_LAYER_WEIGHT_NAMES
-from sentiment_rnn.artifact.engine_files import load_engine
+from sentiment_rnn.artifact.engine_files import architecture_of, load_engine
 from sentiment_rnn.artifact.files import CONFIG_FILE, ENGINE_FILE, MODEL_FILE, WEIGHTS_FILE
 from sentiment_rnn.cli import cli
+from sentiment_rnn.config import load_config
 from sentiment_rnn.engine.models import BIDIRECTIONAL_STREAM_ERROR, BOW_VIEW_ERROR, POOLING_STREAM_ERROR
 from sentiment_rnn.inference import predict, predict_stream
 
@@ -264,6 +265,56 @@ def test_missing_or_damaged_engine_files(models, tmp_path):
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {other / WEIGHTS_FILE} does not fit engine.json (KeyError: ")
     assert result.output.endswith("retrain the model with `sentiment-rnn train`, or pass --engine keras.\n")
+
+
+def test_the_engine_is_built_from_config_toml_and_engine_json_must_agree_with_it(models, tmp_path):
+    import shutil
+
+    gru = models["gru"]
+    assert json.loads((gru / ENGINE_FILE).read_text()) == architecture_of(load_config(gru / CONFIG_FILE))
+    # An edited engine.json is refused, naming the key as for an edited config.toml.
+    copy = shutil.copytree(gru, tmp_path / "edited-engine")
+    (copy / ENGINE_FILE).write_text(json.dumps({**architecture_of(load_config(copy / CONFIG_FILE)), "cell": "simple"}))
+    assert_user_error(
+        run("predict", "--model", copy, "good"),
+        f"{copy / CONFIG_FILE} does not match {copy / WEIGHTS_FILE}: the config says model.cell = 'gru' but "
+        "the weights have 'simple'; restore the config.toml it was trained with, or retrain the model.",
+    )
+    # What only the arrays' shapes tell (the embedding size here) is checked against config.toml too.
+    copy = shutil.copytree(gru, tmp_path / "edited-config")
+    config = copy / CONFIG_FILE
+    config.write_text(config.read_text().replace("\noutput_dim = 5\n", "\noutput_dim = 6\n"))
+    assert_user_error(
+        run("predict", "--model", copy, "good"),
+        f"{config} does not match {copy / WEIGHTS_FILE}: the config says model.output_dim = 6 but "
+        "the weights have 5; restore the config.toml it was trained with, or retrain the model.",
+    )
+    # The merge mode of a model that reads one way changes nothing, for either engine.
+    copy = shutil.copytree(gru, tmp_path / "merge-mode")
+    config = copy / CONFIG_FILE
+    config.write_text(config.read_text().replace('merge_mode = "concat"', 'merge_mode = "sum"'))
+    for engine in ("numpy", "keras"):
+        assert run("predict", "--model", copy, "--engine", engine, "good").exit_code == 0
+
+
+def test_a_newer_or_missing_engine_format_is_refused(models, tmp_path):
+    import shutil
+
+    copy = shutil.copytree(models["gru"], tmp_path / "newer")
+    engine_json = json.loads((copy / ENGINE_FILE).read_text())
+    (copy / ENGINE_FILE).write_text(json.dumps({**engine_json, "format_version": 3}))
+    assert_user_error(
+        run("predict", "--model", copy, "good"),
+        f"{copy / ENGINE_FILE} has engine format 3, but this sentiment-rnn reads format 2 at most: "
+        "upgrade sentiment-rnn, or pass --engine keras.",
+    )
+    del engine_json["format_version"]
+    (copy / ENGINE_FILE).write_text(json.dumps(engine_json))
+    assert_user_error(
+        run("predict", "--model", copy, "good"),
+        f"{copy / ENGINE_FILE} has no valid format_version: retrain the model with `sentiment-rnn train`, "
+        "or pass --engine keras.",
+    )
 
 
 @pytest.mark.parametrize("engine", ["numpy", "keras"])

@@ -11,7 +11,8 @@ import pytest
 from conftest import TINY_OVERRIDES, write_csv
 from sentiment_rnn.config import load_config
 from sentiment_rnn.data.formats import read_dataset
-from sentiment_rnn.data.stream import open_stream
+from sentiment_rnn.data.labels import LABEL_VALUES, parse_label
+from sentiment_rnn.data.stream import label_ids, open_stream
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.models import make_tokenizer
 from sentiment_rnn.text import tokenize_py
@@ -144,6 +145,27 @@ def test_errors_are_the_in_memory_errors(tmp_path):
     header_only = write_csv(tmp_path / "header.csv", [])
     assert error_of(header_only) == in_memory_error_of(header_only)
     assert error_of(blank, "data.on_empty=error") == in_memory_error_of(blank, on_empty="error")
+
+
+def test_unknown_encoding_is_the_in_memory_error_for_every_suffix(tmp_path):
+    tsv = tmp_path / "d.tsv"  # telling TSV from GLUE decodes the first line
+    tsv.write_text("text\tlabel\na\t1\nb\t0\n")
+    for path in (write_csv(tmp_path / "d.csv", [("a", 1), ("b", 0)]), tsv):
+        assert error_of(path, 'data.encoding="klingon"') == in_memory_error_of(path, encoding="klingon")
+
+
+def test_label_ids_map_every_label_as_parse_label_does():
+    import tensorflow as tf
+
+    labels = [*LABEL_VALUES, " Pos ", "TRUE", "\u00a0negative\u2003", "1.00", "maybe", "", "nan"]
+
+    def parsed(label: str) -> int:
+        try:
+            return parse_label(label, 1, "labels")
+        except SentimentError:
+            return -1
+
+    assert label_ids(tf.constant(labels)).numpy().tolist() == [parsed(label) for label in labels]
 
 
 def test_streaming_specific_errors(tmp_path):

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from sentiment_rnn.text import make_vectorizer, standardize, tokenize_py
+from sentiment_rnn.text import make_vectorizer, ngram_name, standardize, token_ngrams, tokenize_py
 
 TRICKY = [
     "",
@@ -71,3 +71,17 @@ def test_vocabulary_with_separator_characters_survives_save_and_load(tmp_path):
     vocabulary = vectorizer.get_vocabulary()
     assert {"alpha", "beta", "delta", "zeta", "iota"} <= set(vocabulary)
     assert json.loads(json.dumps(vocabulary)) == vocabulary
+
+
+def test_token_ngrams_are_unigrams_then_bigrams_in_reading_order():
+    tokens = ["this", "phone", "is", "no", "good"]
+    assert token_ngrams(tokens, 1) == tokens
+    assert token_ngrams(tokens, 2) == [*tokens, "this phone", "phone is", "is no", "no good"]
+    assert token_ngrams(["no", "good"], 3) == ["no", "good", "no good"]
+    assert token_ngrams([], 2) == []
+
+
+def test_ngram_names():
+    assert [ngram_name(n) for n in (1, 2, 3)] == ["unigrams", "unigrams and bigrams", "1- to 3-grams"]
+    assert [ngram_name(n, unigrams="words") for n in (1, 2)] == ["words", "words and bigrams"]
+    assert ngram_name(2, name_bigrams=False) == "1- to 2-grams"

@@ -15,6 +15,7 @@ A model directory holds:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,12 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def config_value(config: Config, name: str) -> Any:
+    """The value of the config key ``name``, written ``"section.key"`` (e.g. ``"model.units"``)."""
+    section, key = name.split(".")
+    return getattr(getattr(config, section), key)
+
+
 def check_architecture_matches_config(
     architecture: dict[str, Any], config: Config, path: Path, file_name: str, holder: str
 ) -> None:
@@ -75,10 +82,8 @@ def check_architecture_matches_config(
         file_name: the saved file the values came from, for the message.
         holder: how the message names that file's side, e.g. "the model has".
     """
-    sections = {"model": config.model, "tokenizer": config.tokenizer}
     for name, actual in architecture.items():
-        section, key = name.split(".")
-        expected = getattr(sections[section], key)
+        expected = config_value(config, name)
         if expected != actual:
             raise SentimentError(
                 f"{path / CONFIG_FILE} does not match {path / file_name}: the config says {name} = "
@@ -87,10 +92,42 @@ def check_architecture_matches_config(
             )
 
 
-def read_json(file: Path, directory: Path) -> Any:
+CORRUPT_DIRECTORY_FIX = "the directory is corrupt; retrain the model"
+
+
+def read_json(file: Path, fix: str = CORRUPT_DIRECTORY_FIX) -> Any:
+    """The parsed JSON of a file of a model directory.
+
+    Args:
+        file: the file, inside its model directory.
+        fix: how to fix a damaged file: the end of the message.
+
+    Raises:
+        SentimentError: the file is missing (its directory is named), unreadable or not JSON.
+    """
     try:
         return json.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SentimentError(f"{directory} is missing {file.name}: retrain the model.") from None
+        raise SentimentError(f"{file.parent} is missing {file.name}: retrain the model.") from None
     except (OSError, ValueError) as exc:
-        raise SentimentError(f"{file} is unreadable ({exc}): the directory is corrupt; retrain the model.") from None
+        raise SentimentError(f"{file} is unreadable ({exc}): {fix}.") from None
+
+
+def check_format_version(data: Any, file: Path, newest: int, fix: str, newer: Callable[[int], str]) -> int:
+    """The ``format_version`` recorded in ``data`` (the JSON of ``file``), if this sentiment-rnn reads it.
+
+    Args:
+        data: the parsed JSON of ``file``; a valid one is an object with an int ``format_version``.
+        newest: the newest format this version of sentiment-rnn reads.
+        fix: how to fix a file without a valid version: the end of the message.
+        newer: the message refusing a version above ``newest``, given that version.
+
+    Raises:
+        SentimentError: no valid version, or a newer one.
+    """
+    version = data.get("format_version") if isinstance(data, dict) else None
+    if not isinstance(version, int):
+        raise SentimentError(f"{file} has no valid format_version: {fix}.")
+    if version > newest:
+        raise SentimentError(newer(version))
+    return version

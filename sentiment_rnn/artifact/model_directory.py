@@ -13,12 +13,14 @@ from typing import Any
 
 from sentiment_rnn.artifact.files import (
     CONFIG_FILE,
+    CORRUPT_DIRECTORY_FIX,
     FORMAT_VERSION,
     META_FILE,
     METRICS_FILE,
     MODEL_FILE,
     VOCABULARY_FILE,
     check_architecture_matches_config,
+    check_format_version,
     read_json,
 )
 from sentiment_rnn.config import Config, load_config
@@ -28,13 +30,13 @@ from sentiment_rnn.version import __version__
 
 @dataclass
 class ModelDirectory:
-    """What a model directory holds, read and checked; ``model`` and ``engine`` are loaded on demand."""
+    """What a model directory holds, read and checked; ``model`` and ``numpy_engine`` are loaded on demand."""
 
     path: Path
     config: Config
     meta: dict[str, Any]
     _model: Any = None
-    _engine: Any = None
+    _numpy_engine: Any = None
 
     @property
     def model(self):
@@ -44,19 +46,19 @@ class ModelDirectory:
         return self._model
 
     @property
-    def engine(self):
+    def numpy_engine(self):
         """The NumPy engine (see ``sentiment_rnn.engine``; no TensorFlow)."""
-        if self._engine is None:
+        if self._numpy_engine is None:
             from sentiment_rnn.artifact.engine_files import load_engine
 
-            self._engine = load_engine(self.path, self.config)
-        return self._engine
+            self._numpy_engine = load_engine(self.path, self.config)
+        return self._numpy_engine
 
     def metrics(self) -> dict[str, Any]:
-        return read_json(self.path / METRICS_FILE, self.path)
+        return read_json(self.path / METRICS_FILE)
 
     def vocabulary(self) -> list[str]:
-        return read_json(self.path / VOCABULARY_FILE, self.path)
+        return read_json(self.path / VOCABULARY_FILE)
 
 
 def open_model_dir(path: str | Path) -> ModelDirectory:
@@ -74,15 +76,17 @@ def open_model_dir(path: str | Path) -> ModelDirectory:
     meta_path = path / META_FILE
     if not meta_path.exists():
         raise SentimentError(f"{path} is not a sentiment-rnn model directory (no {META_FILE}): {retrain}.")
-    meta = read_json(meta_path, path)
-    version = meta.get("format_version") if isinstance(meta, dict) else None
-    if not isinstance(version, int):
-        raise SentimentError(f"{meta_path} has no valid format_version: the directory is corrupt; retrain the model.")
-    if version > FORMAT_VERSION:
-        raise SentimentError(
+    meta = read_json(meta_path)
+    check_format_version(
+        meta,
+        meta_path,
+        FORMAT_VERSION,
+        CORRUPT_DIRECTORY_FIX,
+        lambda version: (
             f"{path} has model format {version} (written by sentiment-rnn {meta.get('package_version', '?')}), "
             f"but this sentiment-rnn {__version__} reads format {FORMAT_VERSION} at most: upgrade sentiment-rnn."
-        )
+        ),
+    )
     for name in (MODEL_FILE, CONFIG_FILE):
         if not (path / name).is_file():
             raise SentimentError(f"{path} is missing {name}: the directory is incomplete; retrain the model.")
@@ -112,10 +116,7 @@ def load_keras_model(path: Path, config: Config | None = None):
                 f"Refusing to load {path / MODEL_FILE}: it contains code (such as a Lambda layer), which "
                 "sentiment-rnn never runs; retrain the model with `sentiment-rnn train`."
             ) from None
-        raise SentimentError(
-            f"Cannot load {path / MODEL_FILE}: the file is damaged or not a sentiment-rnn model; "
-            "retrain it with `sentiment-rnn train`."
-        ) from None
+        raise damaged_model_error(path / MODEL_FILE) from None
     if config is not None:
         check_model_matches_config(model, config, path)
     return model
@@ -129,44 +130,18 @@ def _check_archive(file: Path) -> None:
     except (OSError, zipfile.BadZipFile, EOFError):
         damaged = "the archive"
     if damaged is not None:
-        raise SentimentError(
-            f"Cannot load {file}: the file is damaged or not a sentiment-rnn model; "
-            "retrain it with `sentiment-rnn train`."
-        )
+        raise damaged_model_error(file)
 
 
-def model_architecture(model) -> dict[str, Any]:
-    """The config keys a built or loaded model's layers determine, as ``{"section.key": value}``."""
-    from sentiment_rnn.models import EMBEDDING_LAYER, POOLING_LAYER, TOKENIZER_LAYER
-
-    layers = {layer.name: layer for layer in model.layers}
-    facts: dict[str, Any] = {}
-    if TOKENIZER_LAYER in layers:
-        tokenizer = layers[TOKENIZER_LAYER].get_config()
-        facts["tokenizer.max_tokens"] = tokenizer.get("max_tokens")
-    if EMBEDDING_LAYER not in layers:
-        facts["model.kind"] = "bow"
-        hidden = [layer for name, layer in layers.items() if name.startswith("hidden_")]
-        facts["model.hidden_layers"] = len(hidden)
-        if hidden:
-            facts["model.hidden_units"] = hidden[0].units
-        return facts
-    facts["model.kind"] = "rnn"
-    facts["model.output_dim"] = layers[EMBEDDING_LAYER].output_dim
-    stack = [layer for name, layer in layers.items() if name.startswith(("recurrent_", "bidirectional_"))]
-    facts["model.layers"] = len(stack)
-    if stack:
-        top = stack[-1]
-        facts["model.bidirectional"] = hasattr(top, "forward_layer")
-        if facts["model.bidirectional"]:
-            facts["model.merge_mode"] = top.merge_mode
-            top = top.forward_layer
-        facts["model.cell"] = {"SimpleRNN": "simple", "GRU": "gru", "LSTM": "lstm"}.get(type(top).__name__)
-        facts["model.units"] = top.units
-    facts["model.pooling"] = layers[POOLING_LAYER].mode if POOLING_LAYER in layers else "last"
-    return facts
+def damaged_model_error(file: Path) -> SentimentError:
+    """The refusal of a ``model.keras`` that Keras cannot load or that is not a complete archive."""
+    return SentimentError(
+        f"Cannot load {file}: the file is damaged or not a sentiment-rnn model; retrain it with `sentiment-rnn train`."
+    )
 
 
 def check_model_matches_config(model, config: Config, path: Path) -> None:
     """Refuse a model whose layers disagree with the config.toml beside it (an edited or mixed-up directory)."""
+    from sentiment_rnn.models import model_architecture
+
     check_architecture_matches_config(model_architecture(model), config, path, MODEL_FILE, "the model has")

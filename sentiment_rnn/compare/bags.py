@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from sentiment_rnn.text import tokenize_py
+from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, is_positive
+from sentiment_rnn.text import ngram_name, token_ngrams, tokenize_py
 
-THRESHOLD = 0.5  # a probability at or above it counts as positive, as in `predict`
 OOV_INDEX = 0  # where a multi-hot vectorizer puts every n-gram outside its vocabulary ("[UNK]")
 
 # Why a bag-of-words model does not separate a pair (see ``why_not_separated``).
@@ -21,27 +21,34 @@ TOO_WEAK = "too_weak"
 # ---------------------------------------------------------------- accuracy arithmetic
 
 
-def sentence_accuracy(labels: np.ndarray, probabilities: np.ndarray, threshold: float = THRESHOLD) -> float:
+def labelled_right(labels, probabilities, threshold: float = DEFAULT_THRESHOLD) -> np.ndarray:
+    """Where a model's probabilities give the true labels: bool, the shape of ``labels``.
+
+    Args:
+        labels: 0/1 labels, any shape (or one int).
+        probabilities: probabilities of positive, the same shape.
+    """
+    return np.asarray(is_positive(np.asarray(probabilities), threshold) == (np.asarray(labels) == 1))
+
+
+def sentence_accuracy(labels: np.ndarray, probabilities: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> float:
     """Fraction of sentences labelled right.
 
     Args:
         labels: 0/1 labels, any shape.
         probabilities: probabilities of positive, the same shape.
     """
-    labels, probabilities = np.asarray(labels), np.asarray(probabilities)
-    return float(np.mean((probabilities >= threshold) == (labels == 1)))
+    return float(np.mean(labelled_right(labels, probabilities, threshold)))
 
 
-def pair_accuracy(labels: np.ndarray, probabilities: np.ndarray, threshold: float = THRESHOLD) -> float:
+def pair_accuracy(labels: np.ndarray, probabilities: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> float:
     """Fraction of pairs with both sentences labelled right.
 
     Args:
         labels: 0/1 labels, shape (pairs, 2).
         probabilities: probabilities of positive, shape (pairs, 2).
     """
-    labels, probabilities = np.asarray(labels), np.asarray(probabilities)
-    right = (probabilities >= threshold) == (labels == 1)
-    return float(np.mean(np.all(right, axis=1)))
+    return float(np.mean(np.all(labelled_right(labels, probabilities, threshold), axis=1)))
 
 
 # ---------------------------------------------------------------- bags of n-grams
@@ -51,10 +58,9 @@ def ngrams_of(text: str, ngrams: int) -> set[str]:
     """The set of 1- to ``ngrams``-grams of a text, as the baseline's ``TextVectorization`` forms them.
 
     The tokens come from the project's tokenizer (``tokenize_py``, the twin of
-    the model's own standardize); an n-gram is its tokens joined by one space.
+    the model's own standardize); see ``text.token_ngrams``.
     """
-    tokens = tokenize_py(text)
-    return {" ".join(tokens[i : i + n]) for n in range(1, ngrams + 1) for i in range(len(tokens) - n + 1)}
+    return set(token_ngrams(tokenize_py(text), ngrams))
 
 
 def bag_indices(text: str, vocabulary: dict[str, int], ngrams: int) -> frozenset[int]:
@@ -70,7 +76,7 @@ class Unseparated:
     UNSEEN_NGRAMS (every n-gram that differs is outside the vocabulary, so both
     become [UNK] and the vectors are identical) or TOO_WEAK (the vectors differ,
     in ``only_first``/``only_second`` in-vocabulary n-grams, but not enough to
-    put the two probabilities on opposite sides of 0.5).
+    put the two probabilities on opposite sides of the threshold, 0.5).
     """
 
     reason: str
@@ -79,9 +85,8 @@ class Unseparated:
     unseen: tuple[str, ...] = ()
 
     def explain(self, ngrams: int) -> str:
-        grams = "words" if ngrams == 1 else ("words and bigrams" if ngrams == 2 else f"1- to {ngrams}-grams")
         if self.reason == SAME_NGRAMS:
-            return f"same {grams}: identical bags, so identical probabilities"
+            return f"same {ngram_name(ngrams, unigrams='words')}: identical bags, so identical probabilities"
         if self.reason == UNSEEN_NGRAMS:
             return f"differ only in {_quoted(self.unseen)}, never seen in training ([UNK]): identical bags"
         return (

@@ -10,7 +10,7 @@ import numpy as np
 
 from sentiment_rnn.compare.bags import (
     OOV_INDEX,
-    THRESHOLD,
+    labelled_right,
     multi_hot,
     predict_one_by_one,
     sentence_accuracy,
@@ -31,7 +31,7 @@ from sentiment_rnn.config import Config, replace
 from sentiment_rnn.data.dataset import Dataset, corpus_file
 from sentiment_rnn.data.formats import read_dataset
 from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.text import ngram_name, tokenize_py
+from sentiment_rnn.text import ngram_name, token_ngrams, tokenize_py
 
 SEED_SENTENCES = (("This phone is no good", 0), ("No this phone is good", 1))
 LECTURE_SENTENCE = ("No, this phone is good", 1)  # the lecture's spelling: "," is a token of its own
@@ -73,7 +73,6 @@ def train_both(
         progress: called with a one-line status before each model trains.
         builtin_corpus: ``dataset`` is the built-in corpus.
     """
-    from sentiment_rnn.inference import predict_proba
     from sentiment_rnn.training.fit import fit
     from sentiment_rnn.training.pipeline import split_dataset
 
@@ -88,13 +87,7 @@ def train_both(
     rnn, _ = fit(rnn_config, split, verbose=verbose)
     progress(f"Training the bag-of-words baseline ({ngram_name(baseline_config.model.ngrams)}) on the same split...")
     bow, _ = fit(baseline_config, split, verbose=verbose)
-    labels = split.validation.labels
-    heldout = Accuracy(
-        VALIDATION_SPLIT,
-        len(split.validation),
-        sentence_accuracy(labels, predict_proba(bow, split.validation.texts)),
-        sentence_accuracy(labels, predict_proba(rnn, split.validation.texts)),
-    )
+    heldout = evaluate_both(rnn, bow, split.validation, source=VALIDATION_SPLIT)
     training = {
         "source": dataset.source,
         "rows": len(dataset),
@@ -170,7 +163,7 @@ def load_both(rnn_dir: str | Path, bow_dir: str | Path) -> TrainedPair:
 
 def seed_example(rnn, bow) -> SeedExample:
     """Run the seed pair (and the lecture's comma spelling) through both models."""
-    from sentiment_rnn.inference import predict_proba
+    from sentiment_rnn.inference import keras_predict_proba
 
     texts = [text for text, _ in SEED_SENTENCES]
     vectors = multi_hot(bow, texts)
@@ -181,7 +174,7 @@ def seed_example(rnn, bow) -> SeedExample:
     names = list(vocabulary)
     all_texts = texts + [LECTURE_SENTENCE[0]]
     bow_p = predict_one_by_one(bow, all_texts)
-    rnn_p = predict_proba(rnn, all_texts)
+    rnn_p = keras_predict_proba(rnn, all_texts)
     results = [
         SentenceResult(text, label, float(b), float(r))
         for (text, label), b, r in zip([*SEED_SENTENCES, LECTURE_SENTENCE], bow_p, rnn_p)
@@ -199,25 +192,23 @@ def seed_example(rnn, bow) -> SeedExample:
 def _reading_order(texts: list[str], vocabulary: dict[str, int]) -> list[int]:
     """Vocabulary indices of the texts' n-grams: words first, in reading order, then bigrams, ..., [UNK] last."""
     ngrams = max(len(gram.split(" ")) for gram in vocabulary)
+    grams = [gram for text in texts for gram in token_ngrams(tokenize_py(text), ngrams)]
     order: list[int] = []
-    for n in range(1, ngrams + 1):
-        for text in texts:
-            tokens = tokenize_py(text)
-            for i in range(len(tokens) - n + 1):
-                index = vocabulary.get(" ".join(tokens[i : i + n]), OOV_INDEX)
-                if index != OOV_INDEX and index not in order:
-                    order.append(index)
+    for gram in sorted(grams, key=lambda gram: gram.count(" ")):  # stable: by n, then by text and position
+        index = vocabulary.get(gram, OOV_INDEX)
+        if index != OOV_INDEX and index not in order:
+            order.append(index)
     return order + [OOV_INDEX]
 
 
 def contrast(rnn, bow, pairs: list[ContrastPair], ngrams: int, source: str) -> ContrastResult:
     """Both models on every pair; for the baseline's failures, the reason from its tokenizer."""
-    from sentiment_rnn.inference import predict_proba
+    from sentiment_rnn.inference import keras_predict_proba
 
     texts = [text for pair in pairs for text in pair.texts]
     vectors = multi_hot(bow, texts).reshape(len(pairs), 2, -1)
     bow_p = predict_one_by_one(bow, texts).reshape(len(pairs), 2)
-    rnn_p = predict_proba(rnn, texts).reshape(len(pairs), 2)
+    rnn_p = keras_predict_proba(rnn, texts).reshape(len(pairs), 2)
     vocabulary = vocabulary_index(bow)
     names = list(vocabulary)
     results = []
@@ -226,7 +217,7 @@ def contrast(rnn, bow, pairs: list[ContrastPair], ngrams: int, source: str) -> C
             SentenceResult(text, label, float(b), float(r))
             for text, label, b, r in zip(pair.texts, pair.labels, bows, rnns)
         )
-        both_right = all((b >= THRESHOLD) == (label == 1) for b, label in zip(bows, pair.labels))
+        both_right = bool(labelled_right(pair.labels, bows).all())
         results.append(
             PairResult(
                 pair.pair_id,
@@ -239,14 +230,15 @@ def contrast(rnn, bow, pairs: list[ContrastPair], ngrams: int, source: str) -> C
     return ContrastResult(source, results)
 
 
-def evaluate_both(rnn, bow, dataset: Dataset) -> Accuracy:
-    from sentiment_rnn.inference import predict_proba
+def evaluate_both(rnn, bow, dataset: Dataset, source: str | None = None) -> Accuracy:
+    """Both models' accuracy on ``dataset``, reported as from ``source`` (default: the dataset's)."""
+    from sentiment_rnn.inference import keras_predict_proba
 
     return Accuracy(
-        dataset.source,
+        dataset.source if source is None else source,
         len(dataset),
-        sentence_accuracy(dataset.labels, predict_proba(bow, dataset.texts)),
-        sentence_accuracy(dataset.labels, predict_proba(rnn, dataset.texts)),
+        sentence_accuracy(dataset.labels, keras_predict_proba(bow, dataset.texts)),
+        sentence_accuracy(dataset.labels, keras_predict_proba(rnn, dataset.texts)),
     )
 
 
@@ -255,7 +247,7 @@ def compare_bow(
     *,
     dataset: Dataset | None = None,
     pairs_path: str | Path | None = None,
-    eval_data: Dataset | None = None,
+    eval_data: str | Path | None = None,
     rnn_dir: str | Path | None = None,
     bow_dir: str | Path | None = None,
     verbose: int | str = 0,
@@ -268,13 +260,22 @@ def compare_bow(
             ``config.data`` names the data unless ``dataset`` is given.
         dataset: the data to train both models on.
         pairs_path: a contrast set (see :func:`read_pairs`); default: the built-in one.
-        eval_data: extra labelled data to measure both models on. Default: the
-            built-in ``heldout.csv`` when both models learn from the built-in corpus.
+        eval_data: a file of extra labelled data to measure both models on, read
+            with ``config.data``'s columns and encoding. Default: the built-in
+            ``heldout.csv`` when both models learn from the built-in corpus.
         rnn_dir, bow_dir: two model directories to compare instead of training.
         verbose: Keras ``fit`` verbosity; progress: called with one-line status messages.
     """
     from sentiment_rnn.training.pipeline import load_training_data
 
+    evaluation = None
+    if eval_data is not None:  # read first: a bad file is refused before anything trains
+        evaluation = read_dataset(
+            eval_data,
+            text_column=config.data.text_column,
+            label_column=config.data.label_column,
+            encoding=config.data.encoding,
+        )
     if (rnn_dir is None) != (bow_dir is None):
         raise SentimentError(
             "Pass both --rnn-model and --bow-model to compare trained models, or neither to train both."
@@ -287,11 +288,11 @@ def compare_bow(
         builtin = dataset is None and not config.data.path
         dataset = load_training_data(config) if dataset is None else dataset
         both = train_both(config, dataset, verbose=verbose, progress=progress, builtin_corpus=builtin)
-    if eval_data is None and both.builtin_corpus:
-        eval_data = read_dataset(corpus_file(HELDOUT_FILE))
+    if evaluation is None and both.builtin_corpus:
+        evaluation = read_dataset(corpus_file(HELDOUT_FILE))
     heldout = list(both.heldout)
-    if eval_data is not None:
-        heldout.append(evaluate_both(both.rnn, both.bow, eval_data))
+    if evaluation is not None:
+        heldout.append(evaluate_both(both.rnn, both.bow, evaluation))
     return Comparison(
         ngrams=both.ngrams,
         models=both.models,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sentiment_rnn.data.labels import parse_label
+from sentiment_rnn.data.labels import label_name, parse_label
 from sentiment_rnn.errors import SentimentError
 
 CONTRAST_FILE = "contrast_pairs.csv"
@@ -75,9 +75,8 @@ def read_pairs(path: str | Path, encoding: str = "utf-8") -> list[ContrastPair]:
                 f"row{'s' if len(rows) > 1 else ''}; a pair needs exactly 2 (one positive, one negative)."
             )
         if rows[0][2] == rows[1][2]:
-            polarity = "positive" if rows[0][2] == 1 else "negative"
             raise SentimentError(
-                f"{path}, rows {numbers}: both sentences of pair {pair_id!r} are {polarity}; "
+                f"{path}, rows {numbers}: both sentences of pair {pair_id!r} are {label_name(rows[0][2])}; "
                 "a pair needs one positive and one negative sentence."
             )
         pairs.append(ContrastPair(pair_id, (rows[0][1], rows[1][1]), (rows[0][2], rows[1][2])))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sentiment_rnn.data.labels import DEFAULT_THRESHOLD
 from sentiment_rnn.plots import check_plot_path, require_matplotlib
 
 if TYPE_CHECKING:
@@ -48,9 +49,9 @@ def write_contrast_plot(comparison: Comparison, path: str | Path) -> Path:
     }
     for ax, model in zip(axes, ("bow", "rnn")):
         pos, neg = positive[model][order], negative[model][order]
-        ax.axhspan(0.5, 1.0, color="#e8f5e9", zorder=0)
-        ax.axhspan(0.0, 0.5, color="#ffebee", zorder=0)
-        ax.axhline(0.5, color="0.4", linewidth=0.8, linestyle="--", zorder=1)
+        ax.axhspan(DEFAULT_THRESHOLD, 1.0, color="#e8f5e9", zorder=0)
+        ax.axhspan(0.0, DEFAULT_THRESHOLD, color="#ffebee", zorder=0)
+        ax.axhline(DEFAULT_THRESHOLD, color="0.4", linewidth=0.8, linestyle="--", zorder=1)
         ax.vlines(x, np.minimum(pos, neg), np.maximum(pos, neg), color="0.55", linewidth=1, zorder=2)
         ax.scatter(x, neg, s=44, color="#c62828", label="negative sentence", zorder=3)
         ax.scatter(x, pos, s=14, color="#2e7d32", label="positive sentence", zorder=4)  # inside red when equal

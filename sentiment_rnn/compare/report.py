@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sentiment_rnn.compare.bags import SAME_NGRAMS, THRESHOLD, TOO_WEAK, UNSEEN_NGRAMS
+from sentiment_rnn.compare.bags import SAME_NGRAMS, TOO_WEAK, UNSEEN_NGRAMS, labelled_right
 from sentiment_rnn.compare.results import VALIDATION_SPLIT, Comparison
+from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, label_name
 from sentiment_rnn.text import ngram_name
 
 # ---------------------------------------------------------------- the report
@@ -14,11 +15,7 @@ def _count(k: int, noun: str) -> str:
 
 
 def _verdict(probability: float, label: int) -> str:
-    return "right" if (probability >= THRESHOLD) == (label == 1) else "WRONG"
-
-
-def _label_name(label: int) -> str:
-    return "positive" if label == 1 else "negative"
+    return "right" if labelled_right(label, probability) else "WRONG"
 
 
 def render(comparison: Comparison, max_listed: int = 10) -> str:
@@ -45,7 +42,7 @@ def render(comparison: Comparison, max_listed: int = 10) -> str:
     lines.append(f"{'':{width}}  {'label':8}  {'bag of words':>12}  {'RNN':>6}")
     for s in seed.sentences:
         lines.append(
-            f"{s.text.ljust(width)}  {_label_name(s.label):8}  {s.bow:>6.4f} {_verdict(s.bow, s.label):>5}  "
+            f"{s.text.ljust(width)}  {label_name(s.label):8}  {s.bow:>6.4f} {_verdict(s.bow, s.label):>5}  "
             f"{s.rnn:.4f} {_verdict(s.rnn, s.label)}"
         )
     rnn_verdict = "both right" if seed.rnn_both_right() else "not both right"
@@ -62,7 +59,7 @@ def render(comparison: Comparison, max_listed: int = 10) -> str:
     )
     lines.append("")
 
-    lines.append("2. Accuracy on held-out sentences (probability >= 0.5 counts as positive)")
+    lines.append(f"2. Accuracy on held-out sentences (probability >= {DEFAULT_THRESHOLD} counts as positive)")
     if c.training is not None:
         lines.append(
             f"Both models trained on the same {c.training['train_rows']} sentences of {c.training['source']} "
@@ -113,7 +110,7 @@ def render(comparison: Comparison, max_listed: int = 10) -> str:
     if rnn_wrong:
         lines.append(f"Pairs the RNN does not get both right ({len(rnn_wrong)}), as label, RNN probability, text:")
         for p in rnn_wrong[:max_listed]:
-            lines.append("  " + "  |  ".join(f"{_label_name(s.label)[:3]} {s.rnn:.2f} {s.text}" for s in p.sentences))
+            lines.append("  " + "  |  ".join(f"{label_name(s.label)[:3]} {s.rnn:.2f} {s.text}" for s in p.sentences))
         if len(rnn_wrong) > max_listed:
             lines.append(f"  ... and {len(rnn_wrong) - max_listed} more (--json lists every pair)")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from sentiment_rnn.compare.bags import THRESHOLD, Unseparated, pair_accuracy, sentence_accuracy
+from sentiment_rnn.compare.bags import Unseparated, labelled_right, pair_accuracy, sentence_accuracy
 
 # ---------------------------------------------------------------- results
 
@@ -47,7 +47,7 @@ class SeedExample:
         return abs(self.sentences[0].rnn - self.sentences[1].rnn)
 
     def rnn_both_right(self) -> bool:
-        return all((s.rnn >= THRESHOLD) == (s.label == 1) for s in self.sentences)
+        return bool(labelled_right([s.label for s in self.sentences], [s.rnn for s in self.sentences]).all())
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -1,7 +1,15 @@
-"""The checks every row source makes (in memory and streamed alike), and the one-line errors they raise."""
+"""The one set of data checks, and the one-line errors they raise, for every reader.
+
+The in-memory readers (``formats``) and the streaming pass (``stream``) call the
+same functions with what they know (a path, the column names, the counts, the
+offending row), so the same problem gives the same message on both paths.
+``check_*`` functions raise :class:`SentimentError`; ``*_error`` functions return
+it, for ``raise ... from None`` inside an ``except`` block.
+"""
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from pathlib import Path
@@ -10,22 +18,10 @@ from sentiment_rnn.config import ON_EMPTY_CHOICES, TABLE_FORMATS
 from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.errors import SentimentError
 
-
-def check_dataset(dataset: Dataset, require_both_classes: bool) -> Dataset:
-    if not dataset.texts:
-        empty = f" (all {dataset.skipped} are empty)" if dataset.skipped else ""
-        raise SentimentError(f"{dataset.source} has no rows with text{empty}: give at least one labelled example.")
-    if require_both_classes and len(set(dataset.labels.tolist())) < 2:
-        only = "positive" if dataset.labels[0] == 1 else "negative"
-        raise SentimentError(
-            f"{dataset.source} holds only {only} examples: a classifier needs both positive and negative ones."
-        )
-    return dataset
+ENCODING_FIX = "pass the file's encoding, e.g. --encoding cp1252."
 
 
 def check_encoding(encoding: str) -> None:
-    import codecs
-
     try:
         codecs.lookup(encoding)
     except LookupError:
@@ -39,24 +35,102 @@ def check_on_empty(on_empty: str) -> None:
         raise SentimentError(f"on_empty must be one of {', '.join(ON_EMPTY_CHOICES)}, got {on_empty!r}.")
 
 
+def check_exists(path: Path) -> None:
+    if not path.exists():
+        raise SentimentError(f"Data file {path} does not exist: check the path.")
+
+
 def check_readable_file(path: Path, fmt: str) -> None:
+    """``path`` is a file (not a directory) with at least one byte; ``fmt`` says what it should hold."""
     if path.is_dir():
         raise SentimentError(
             f"Data path {path} is a directory: pass a {fmt} file, or --format imdb for the IMDB layout."
         )
     if path.stat().st_size == 0:
-        wanted = "a header and at least one row" if fmt in TABLE_FORMATS else "at least one line"
-        raise SentimentError(f"{path} is empty: give a file with {wanted}.")
+        raise empty_file_error(path, fmt)
 
 
-def decode_error(path: Path, encoding: str) -> SentimentError:
-    return SentimentError(
-        f"{path}, {_undecodable_line(path, encoding)}: not valid {encoding}; pass the file's encoding, "
-        "e.g. --encoding cp1252."
-    )
+def empty_file_error(path: Path, fmt: str) -> SentimentError:
+    wanted = "a header and at least one row" if fmt in TABLE_FORMATS else "at least one line"
+    return SentimentError(f"{path} is empty: give a file with {wanted}.")
 
 
-def _undecodable_line(path: Path, encoding: str) -> str:
+def check_columns(source: str | Path, columns: list[str], text_column: str, label_column: str) -> None:
+    """The header ``columns`` (stripped names) hold the text and the label column."""
+    for role, column in (("text", text_column), ("label", label_column)):
+        if column not in columns:
+            flag = "--text-column" if role == "text" else "--label-column"
+            raise SentimentError(
+                f"{source} has no {role} column {column!r} (columns: {_short_column_list(columns)}): "
+                f"name the right one with {flag}."
+            )
+
+
+def _short_column_list(columns: list[str], width: int = 30, count: int = 10) -> str:
+    """Column names for a message: each cut to ``width`` characters, at most ``count`` of them."""
+    if not columns:
+        return "none"
+    names = [name if len(name) <= width else name[: width - 1] + "\u2026" for name in columns[:count]]
+    more = f", and {len(columns) - count} more" if len(columns) > count else ""
+    return ", ".join(names) + more
+
+
+def check_has_rows(source: str | Path, rows: int) -> None:
+    """A table file holds ``rows`` data rows (blank texts included) under its header."""
+    if rows == 0:
+        raise SentimentError(f"{source} has a header but no rows: give at least one labelled example.")
+
+
+def check_empty_text(source: str | Path, where: str, on_empty: str) -> None:
+    """The text at ``where`` ("row 3", "line 3", "line 3 of FILE" or a review's file name) is blank.
+
+    Fine when ``on_empty`` is ``"skip"`` (the caller counts it as skipped); an error when it is ``"error"``.
+    """
+    if on_empty == "error":
+        first_word = where.split()[0]
+        unit = first_word if first_word in ("row", "line") else "review"
+        raise SentimentError(
+            f"{source}, {where}: the text is empty; remove the {unit}, or pass --on-empty skip to skip such {unit}s."
+        )
+
+
+def check_examples(source: str | Path, rows: int, positives: int, skipped: int, require_both_classes: bool) -> None:
+    """The usable examples: ``rows`` with text, ``positives`` of them labelled 1, ``skipped`` blank ones dropped.
+
+    There must be at least one, and both classes when ``require_both_classes`` (training needs both).
+    """
+    if rows == 0:
+        empty = f" (all {skipped} are empty)" if skipped else ""
+        raise SentimentError(f"{source} has no rows with text{empty}: give at least one labelled example.")
+    if require_both_classes and positives in (0, rows):
+        only = "positive" if positives else "negative"
+        raise SentimentError(
+            f"{source} holds only {only} examples: a classifier needs both positive and negative ones."
+        )
+
+
+def check_dataset(dataset: Dataset, require_both_classes: bool) -> Dataset:
+    """:func:`check_examples` on a dataset in memory; returns it."""
+    positives = int(dataset.labels.sum())
+    check_examples(dataset.source, len(dataset), positives, dataset.skipped, require_both_classes)
+    return dataset
+
+
+def undecodable_error(source: str | Path, encoding: str, where: str) -> SentimentError:
+    """``where`` ("line 2 (byte 0xe9)", "row 2", a file inside an archive) is not valid ``encoding``."""
+    return SentimentError(f"{source}, {where}: not valid {encoding}; {ENCODING_FIX}")
+
+
+def undecodable_header_error(source: str | Path, encoding: str) -> SentimentError:
+    return SentimentError(f"{source}: the header is not valid {encoding}; {ENCODING_FIX}")
+
+
+def undecodable_file_error(path: Path, encoding: str) -> SentimentError:
+    """:func:`undecodable_error` naming the first line of ``path`` that does not decode, and its byte."""
+    return undecodable_error(path, encoding, _first_undecodable_line(path, encoding))
+
+
+def _first_undecodable_line(path: Path, encoding: str) -> str:
     """Where the first undecodable bytes are, as "line N (byte 0xXX)"."""
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
@@ -67,31 +141,13 @@ def _undecodable_line(path: Path, encoding: str) -> str:
     return "somewhere"
 
 
-def excerpt(line: str, limit: int = 40) -> str:
-    return repr(line if len(line) <= limit else line[:limit] + "...")
+def streamed_json_lines_error(source: str | Path, line: int) -> SentimentError:
+    """Line ``line`` of a streamed JSON Lines file is not a JSON object (the header line included)."""
+    return SentimentError(f"{source}, line {line} is not valid JSON Lines: one JSON object per line.")
 
 
-def shortened(columns: list[str], width: int = 30, count: int = 10) -> str:
-    """Column names for a message: each cut to ``width`` characters, at most ``count`` of them."""
-    if not columns:
-        return "none"
-    names = [name if len(name) <= width else name[: width - 1] + "\u2026" for name in columns[:count]]
-    more = f", and {len(columns) - count} more" if len(columns) > count else ""
-    return ", ".join(names) + more
-
-
-def parser_error_message(path: Path, fmt: str, exc: Exception) -> str:
-    """A one-line message for a pandas ParserError, naming the line when pandas does."""
-    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-    if match is None:
-        return f"{path} is not well-formed {fmt.upper()} ({first_line(exc)}): fix the file."
-    expected, line, seen = match.groups()
-    hint = "put texts that contain commas in double quotes" if fmt == "csv" else "remove tabs from texts"
-    return f"{path}, line {line}: expected {expected} fields, saw {seen}; {hint}, or fix the row."
-
-
-def json_lines_error_message(path: Path, encoding: str, exc: Exception) -> str:
-    """A one-line message naming the first line of ``path`` that is not a JSON object."""
+def json_lines_error(path: Path, encoding: str, exc: Exception) -> SentimentError:
+    """Naming the first line of ``path`` that is not a JSON object (the in-memory reader's message)."""
     with path.open(encoding=encoding) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -99,11 +155,31 @@ def json_lines_error_message(path: Path, encoding: str, exc: Exception) -> str:
             try:
                 value = json.loads(line)
             except ValueError as error:
-                return f"{path}, line {number}: not valid JSON ({error.msg}); write one JSON object per line."
+                return SentimentError(
+                    f"{path}, line {number}: not valid JSON ({error.msg}); write one JSON object per line."
+                )
             if not isinstance(value, dict):
-                return f"{path}, line {number}: not a JSON object; write one JSON object per line."
-    return f"{path} is not valid JSON Lines ({first_line(exc)}): write one JSON object per line."
+                return SentimentError(f"{path}, line {number}: not a JSON object; write one JSON object per line.")
+    return SentimentError(
+        f"{path} is not valid JSON Lines ({first_message_line(exc)}): write one JSON object per line."
+    )
 
 
-def first_line(exc: Exception) -> str:
+def parser_error(path: Path, fmt: str, exc: Exception) -> SentimentError:
+    """For a pandas ParserError, naming the line when pandas does."""
+    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+    if match is None:
+        return SentimentError(f"{path} is not well-formed {fmt.upper()} ({first_message_line(exc)}): fix the file.")
+    expected, line, seen = match.groups()
+    hint = "put texts that contain commas in double quotes" if fmt == "csv" else "remove tabs from texts"
+    return SentimentError(f"{path}, line {line}: expected {expected} fields, saw {seen}; {hint}, or fix the row.")
+
+
+def excerpt(line: str, limit: int = 40) -> str:
+    """``line`` quoted for a message, cut to ``limit`` characters."""
+    return repr(line if len(line) <= limit else line[:limit] + "...")
+
+
+def first_message_line(exc: Exception) -> str:
+    """The first line of an exception's message, or its type's name when the message is empty."""
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

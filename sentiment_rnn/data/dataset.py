@@ -1,4 +1,4 @@
-"""A labelled dataset in memory, and the files of the built-in corpus."""
+"""A labelled dataset in memory, its label counts, and the files of the built-in corpus."""
 
 from __future__ import annotations
 
@@ -31,8 +31,12 @@ class Dataset:
         return len(self.texts)
 
     def label_counts(self) -> dict[str, int]:
-        positive = int(self.labels.sum())
-        return {"positive": positive, "negative": len(self.labels) - positive}
+        return label_counts(int(self.labels.sum()), len(self.labels))
+
+
+def label_counts(positives: int, rows: int) -> dict[str, int]:
+    """How many of ``rows`` examples are positive and negative, ``positives`` of them labelled 1."""
+    return {"positive": positives, "negative": rows - positives}
 
 
 def corpus_file(name: str) -> Path:

@@ -11,9 +11,7 @@
                      chooses ``train`` or ``test``; ``<br />`` becomes a space
     pos/neg files    two files of one text a line, labelled by file (``pos=``, ``neg=``)
 
-With ``format="auto"`` the format is guessed from the path: its suffix
-(``.csv``, ``.tsv``, ``.jsonl``, ``.tar.gz``), a directory (IMDB), or, for
-other names, the first line (``__label__`` or ``0 ``/``1 ``).
+With ``format="auto"`` the format is guessed from the path (see ``detect``).
 """
 
 from __future__ import annotations
@@ -26,28 +24,29 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment_rnn.config import FORMATS, IMDB_SPLITS, LINE_FORMATS
+from sentiment_rnn.config import IMDB_SPLITS, LINE_FORMATS
 from sentiment_rnn.data.checks import (
+    check_columns,
     check_dataset,
+    check_empty_text,
     check_encoding,
+    check_exists,
+    check_has_rows,
     check_on_empty,
     check_readable_file,
-    decode_error,
+    empty_file_error,
     excerpt,
-    first_line,
-    json_lines_error_message,
-    parser_error_message,
-    shortened,
+    first_message_line,
+    json_lines_error,
+    parser_error,
+    undecodable_error,
+    undecodable_file_error,
 )
 from sentiment_rnn.data.dataset import BUILTIN_CORPUS, Dataset, corpus_file
+from sentiment_rnn.data.detect import FASTTEXT_PREFIX, resolve_format
 from sentiment_rnn.data.labels import parse_label
 from sentiment_rnn.errors import SentimentError
 
-FORMATS_BY_SUFFIX = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
-
-TARBALL_SUFFIXES = (".tar.gz", ".tgz", ".tar")
-
-FASTTEXT_PREFIX = "__label__"
 GLUE_TEXT_COLUMNS = ("sentence", "text")
 HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
@@ -59,20 +58,20 @@ def builtin_corpus() -> Dataset:
 
 def dataset_from_config(data_config, require_both_classes: bool = True) -> Dataset:
     """The dataset a ``[data]`` config section names; the built-in corpus when it names none."""
-    c = data_config
-    if not c.path and not c.pos and not c.neg:
+    data = data_config
+    if not data.path and not data.pos and not data.neg:
         return builtin_corpus()
     return read_dataset(
-        c.path or None,
-        text_column=c.text_column,
-        label_column=c.label_column,
-        encoding=c.encoding,
-        format=c.format,
+        data.path or None,
+        text_column=data.text_column,
+        label_column=data.label_column,
+        encoding=data.encoding,
+        format=data.format,
         require_both_classes=require_both_classes,
-        pos=c.pos or None,
-        neg=c.neg or None,
-        split=c.split or None,
-        on_empty=c.on_empty,
+        pos=data.pos or None,
+        neg=data.neg or None,
+        split=data.split or None,
+        on_empty=data.on_empty,
     )
 
 
@@ -121,8 +120,7 @@ def read_dataset(
     if path is None:
         raise SentimentError("No data given: pass a data path (--data) or two files with --pos and --neg.")
     path = Path(path)
-    if not path.exists():
-        raise SentimentError(f"Data file {path} does not exist: check the path.")
+    check_exists(path)
     fmt = resolve_format(path, format, encoding)
     if fmt == "imdb":
         dataset = _read_imdb(path, split, encoding, on_empty)
@@ -155,16 +153,15 @@ def _read_table(
                 quoting=csv.QUOTE_NONE if tab_separated else csv.QUOTE_MINIMAL,
             )
     except UnicodeDecodeError:
-        raise decode_error(path, encoding) from None
+        raise undecodable_file_error(path, encoding) from None
     except pd.errors.EmptyDataError:
-        raise SentimentError(f"{path} is empty: give a file with a header and at least one row.") from None
+        raise empty_file_error(path, fmt) from None
     except pd.errors.ParserError as exc:
-        raise SentimentError(parser_error_message(path, fmt, exc)) from None
+        raise parser_error(path, fmt, exc) from None
     except ValueError as exc:
-        raise SentimentError(json_lines_error_message(path, encoding, exc)) from None
+        raise json_lines_error(path, encoding, exc) from None
     if fmt == "glue":
-        columns = [str(c).strip() for c in frame.columns]
-        text_column = next((c for c in GLUE_TEXT_COLUMNS if c in columns), text_column)
+        text_column = next((c for c in GLUE_TEXT_COLUMNS if c in _column_names(frame)), text_column)
     return frame_to_dataset(frame, str(path), text_column, label_column, require_both_classes=False, on_empty=on_empty)
 
 
@@ -178,26 +175,24 @@ def frame_to_dataset(
 ) -> Dataset:
     """Turn a pandas DataFrame into a Dataset, validating columns and labels (see :func:`read_dataset`)."""
     check_on_empty(on_empty)
-    columns = [str(c).strip() for c in frame.columns]
+    columns = _column_names(frame)
     frame.columns = columns
-    for role, column in (("text", text_column), ("label", label_column)):
-        if column not in columns:
-            flag = "--text-column" if role == "text" else "--label-column"
-            raise SentimentError(
-                f"{source} has no {role} column {column!r} (columns: {shortened(columns)}): "
-                f"name the right one with {flag}."
-            )
-    if len(frame) == 0:
-        raise SentimentError(f"{source} has a header but no rows: give at least one labelled example.")
-    builder = _Builder(source, on_empty)
+    check_columns(source, columns, text_column, label_column)
+    check_has_rows(source, len(frame))
+    examples = _ExampleCollector(source, on_empty)
     for row, (text, label) in enumerate(zip(frame[text_column], frame[label_column]), start=1):
         if text is None or (isinstance(text, float) and np.isnan(text)):
             text = ""
-        builder.add(str(text), lambda label=label, row=row: parse_label(label, row, source), f"row {row}")
-    return check_dataset(builder.build(), require_both_classes)
+        examples.add(str(text), lambda label=label, row=row: parse_label(label, row, source), f"row {row}")
+    return check_dataset(examples.build(), require_both_classes)
 
 
-class _Builder:
+def _column_names(frame) -> list[str]:
+    """A DataFrame's column names as read from a header: strings, surrounding whitespace stripped."""
+    return [str(column).strip() for column in frame.columns]
+
+
+class _ExampleCollector:
     """Collects (text, label) pairs; blank texts are skipped and counted, or refused (``on_empty``).
 
     Labels are parsed only for kept texts.
@@ -213,12 +208,7 @@ class _Builder:
     def add(self, text: str, label, where: str) -> None:
         """Add one example; ``where`` names it in messages, e.g. "row 3", "line 3" or a file name."""
         if not text.strip():
-            if self.on_empty == "error":
-                unit = where.split()[0] if where.split()[0] in ("row", "line") else "review"
-                raise SentimentError(
-                    f"{self.source}, {where}: the text is empty; remove the {unit}, or pass --on-empty skip "
-                    f"to skip such {unit}s."
-                )
+            check_empty_text(self.source, where, self.on_empty)
             self.skipped += 1
             return
         self.labels.append(label() if callable(label) else label)
@@ -233,7 +223,7 @@ def _read_lines(path: Path, encoding: str) -> list[str]:
     try:
         text = path.read_bytes().decode(encoding)
     except UnicodeDecodeError:
-        raise decode_error(path, encoding) from None
+        raise undecodable_file_error(path, encoding) from None
     except OSError as exc:
         raise SentimentError(f"Cannot read {path} ({exc.strerror}): check the path and its permissions.") from None
     lines = [line.removesuffix("\r") for line in text.split("\n")]
@@ -242,7 +232,7 @@ def _read_lines(path: Path, encoding: str) -> list[str]:
 
 def _read_labelled_lines(path: Path, fmt: str, encoding: str, on_empty: str = "skip") -> Dataset:
     """fastText (``__label__1 text``) or label-text (``1 text``) lines; blank lines are skipped."""
-    builder = _Builder(str(path), on_empty)
+    examples = _ExampleCollector(str(path), on_empty)
     for number, line in enumerate(_read_lines(path, encoding), start=1):
         if not line.strip():
             continue
@@ -254,12 +244,12 @@ def _read_labelled_lines(path: Path, fmt: str, encoding: str, on_empty: str = "s
                 raise SentimentError(
                     f"{path}, line {number}: expected a label, a space and a text, got {excerpt(line)}."
                 )
-        builder.add(
+        examples.add(
             text.strip(),
             lambda label=label, number=number: parse_label(label, number, str(path), "line"),
             f"line {number}",
         )
-    return builder.build()
+    return examples.build()
 
 
 def _split_fasttext(line: str, path: Path, number: int) -> tuple[str, str]:
@@ -279,14 +269,13 @@ def _split_fasttext(line: str, path: Path, number: int) -> tuple[str, str]:
 
 def _read_pos_neg(pos: Path, neg: Path, encoding: str, on_empty: str = "skip") -> Dataset:
     """Every non-blank line of ``pos`` is a positive text, of ``neg`` a negative one (positives first)."""
-    builder = _Builder(f"{pos} + {neg}", on_empty)
+    examples = _ExampleCollector(f"{pos} + {neg}", on_empty)
     for path, label in ((pos, 1), (neg, 0)):
-        if not path.exists():
-            raise SentimentError(f"Data file {path} does not exist: check the path.")
+        check_exists(path)
         check_readable_file(path, "lines")
         for number, line in enumerate(_read_lines(path, encoding), start=1):
-            builder.add(line.strip(), label, f"line {number} of {path}")
-    return builder.build()
+            examples.add(line.strip(), label, f"line {number} of {path}")
+    return examples.build()
 
 
 def _read_imdb(path: Path, split: str | None, encoding: str, on_empty: str = "skip") -> Dataset:
@@ -302,96 +291,54 @@ def _read_imdb(path: Path, split: str | None, encoding: str, on_empty: str = "sk
             "pass --split train or --split test."
         )
     pattern = re.compile(rf"(?:^|/){split}/(pos|neg)/[^/]+\.txt$")
-    members: list[tuple[str, int, bytes]] = []
-    if path.is_dir():
-        for file in path.rglob("*.txt"):
-            relative = file.relative_to(path).as_posix()
-            match = pattern.search(relative)
-            if match:
-                members.append((relative, int(match[1] == "pos"), file.read_bytes()))
-    else:
-        members = _imdb_tar_members(path, pattern)
+    members = _imdb_directory_members(path, pattern) if path.is_dir() else _imdb_tar_members(path, pattern)
     source = f"{path} ({split})"
     if not members:
         raise SentimentError(
             f"{path} holds no {split}/pos/*.txt or {split}/neg/*.txt reviews: "
             "give the IMDB layout (aclImdb/train/pos/..., as in aclImdb_v1.tar.gz)."
         )
-    builder = _Builder(source, on_empty)
+    examples = _ExampleCollector(source, on_empty)
     for name, label, raw in sorted(members):
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError as exc:
-            raise SentimentError(
-                f"{path}, {name} (byte {exc.start}): not valid {encoding}; pass the file's encoding, e.g. --encoding cp1252."
-            ) from None
-        builder.add(HTML_BREAK.sub(" ", text), label, name)
-    return builder.build()
+            raise undecodable_error(path, encoding, f"{name} (byte {exc.start})") from None
+        examples.add(HTML_BREAK.sub(" ", text), label, name)
+    return examples.build()
+
+
+def _review_label(pattern: re.Pattern, name: str) -> int | None:
+    """1 for a review file under ``pos/`` of the chosen split, 0 under ``neg/``, None for any other file."""
+    match = pattern.search(name)
+    return None if match is None else int(match[1] == "pos")
+
+
+def _imdb_directory_members(path: Path, pattern: re.Pattern) -> list[tuple[str, int, bytes]]:
+    """The reviews under a directory, as (path inside it, label, bytes)."""
+    members = []
+    for file in path.rglob("*.txt"):
+        name = file.relative_to(path).as_posix()
+        label = _review_label(pattern, name)
+        if label is not None:
+            members.append((name, label, file.read_bytes()))
+    return members
 
 
 def _imdb_tar_members(path: Path, pattern: re.Pattern) -> list[tuple[str, int, bytes]]:
-    """Stream a tar archive once (no unpacking, no seeking) and keep the matching reviews."""
+    """The reviews in a tar archive, as (member name, label, bytes), read in one pass (no unpacking, no seeking)."""
     members = []
     try:
         with tarfile.open(path, mode="r|*") as archive:
             for member in archive:
-                match = pattern.search(member.name)
-                if match and member.isfile():
-                    handle = archive.extractfile(member)
-                    members.append((member.name, int(match[1] == "pos"), handle.read()))
+                label = _review_label(pattern, member.name)
+                if label is not None and member.isfile():
+                    members.append((member.name, label, archive.extractfile(member).read()))
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise SentimentError(
-            f"{path} is not a readable tar archive ({first_line(exc)}): give an intact .tar.gz such as aclImdb_v1.tar.gz."
+            f"{path} is not a readable tar archive ({first_message_line(exc)}): give an intact .tar.gz such as aclImdb_v1.tar.gz."
         ) from None
     return members
-
-
-def resolve_format(path: Path, format: str, encoding: str) -> str:
-    if format != "auto":
-        if format not in FORMATS:
-            raise SentimentError(f"Unknown format {format!r}: use one of {', '.join(FORMATS)}.")
-        return format
-    if path.is_dir():
-        if not _looks_like_imdb(path):
-            raise SentimentError(
-                f"Data path {path} is a directory but not in the IMDB layout (train/pos, train/neg, test/pos, "
-                "test/neg): pass a data file, or that layout."
-            )
-        return "imdb"
-    if path.name.lower().endswith(TARBALL_SUFFIXES):
-        return "imdb"
-    fmt = FORMATS_BY_SUFFIX.get(path.suffix.lower())
-    if fmt == "tsv" and _first_line_of(path, encoding).split("\t")[0].strip() == "sentence":
-        return "glue"
-    if fmt is None:
-        first = _first_line_of(path, encoding).lstrip()
-        if first.startswith(FASTTEXT_PREFIX):
-            return "fasttext"
-        if re.match(r"[01] ", first):
-            return "label-text"
-        raise SentimentError(
-            f"Cannot tell the format of {path} from its name or first line: pass --format "
-            f"({', '.join(FORMATS)}) or name it .csv, .tsv or .jsonl."
-        )
-    return fmt
-
-
-def _looks_like_imdb(path: Path) -> bool:
-    roots = (path, path / "aclImdb")
-    return any((root / split / label).is_dir() for root in roots for split in IMDB_SPLITS for label in ("pos", "neg"))
-
-
-def _first_line_of(path: Path, encoding: str) -> str:
-    """The first non-blank line, decoded leniently (only to guess the format)."""
-    if not path.is_file():
-        return ""
-    with path.open("rb") as handle:
-        for raw in handle:
-            line = raw.decode(encoding, errors="replace")
-            if line.strip():
-                return line
-            break
-    return ""
 
 
 def _reject_split(split: str | None, what: str) -> None:

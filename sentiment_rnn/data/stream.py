@@ -1,4 +1,4 @@
-"""Read training data as a ``tf.data`` stream, and group batches by length.
+"""Read a CSV, TSV or JSON Lines file as a ``tf.data`` stream, checked in one pass and split for training.
 
 Streaming (``data.streaming = true``) never holds the file in memory: every
 pass reads it again from disk, a few thousand rows at a time.
@@ -7,15 +7,17 @@ pass reads it again from disk, a few thousand rows at a time.
   with commas and newlines in CSV; no quoting in TSV, as the in-memory reader),
   JSON Lines by ``tf.data.TextLineDataset`` with one ``json.loads`` a line.
 - Rows are numbered from 1 in file order, as in :func:`sentiment_rnn.data.read_dataset`.
-  Labels are mapped exactly as :func:`sentiment_rnn.data.parse_label` does
-  (strip, lowercase, then 0/1, true/false, pos/neg, positive/negative), rows
-  with blank text are skipped and counted (or refused, ``data.on_empty``), and
-  a bad label is the same error naming its row.
+  Labels are mapped exactly as :func:`sentiment_rnn.data.labels.parse_label` does
+  (strip, lowercase, then the one table ``LABEL_VALUES``: 0/1, true/false,
+  pos/neg, positive/negative), rows with blank text are skipped and counted
+  (or refused, ``data.on_empty``), and a bad label is the same error naming
+  its row.
 - The validation split is seeded but cannot be a shuffle of the whole file: row
   ``r`` goes to validation when a fingerprint of ``(seed, r)`` falls below
   ``validation_split``, so the split is about, not exactly, that fraction.
-- One streaming pass (:func:`open_stream`) checks the whole file, counts rows
-  and labels, and adapts the vocabulary on the training rows (Keras
+- One streaming pass (:func:`open_stream`) checks the whole file (with the
+  checks of ``sentiment_rnn.data.checks``, as the in-memory readers), counts
+  rows and labels, and adapts the vocabulary on the training rows (Keras
   ``TextVectorization.update_state`` batch by batch). Its memory is the token
   counts, which grow with the number of distinct words, not with the file.
   Tokenizing is the slow part of that pass: ``data.vocabulary_sample = N``
@@ -39,18 +41,31 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sentiment_rnn.config import Config
-from sentiment_rnn.data.checks import check_readable_file, shortened
-from sentiment_rnn.data.dataset import BUILTIN_CORPUS, corpus_file
-from sentiment_rnn.data.formats import resolve_format
-from sentiment_rnn.data.labels import NEGATIVE_LABELS, POSITIVE_LABELS, parse_label
+from sentiment_rnn.data.checks import (
+    check_columns,
+    check_empty_text,
+    check_encoding,
+    check_examples,
+    check_exists,
+    check_has_rows,
+    check_readable_file,
+    first_message_line,
+    streamed_json_lines_error,
+    undecodable_error,
+    undecodable_header_error,
+)
+from sentiment_rnn.data.dataset import BUILTIN_CORPUS, corpus_file, label_counts
+from sentiment_rnn.data.detect import resolve_format
+from sentiment_rnn.data.labels import LABEL_VALUES, parse_label
 from sentiment_rnn.errors import SentimentError
 
-STREAMING_FORMATS = ("csv", "tsv", "jsonl")  # the formats a stream can read (see config.FORMATS)
+FIELD_DELIMITERS = {"csv": ",", "tsv": "\t"}  # the table formats a stream reads, besides JSON Lines
+STREAMING_FORMATS = (*FIELD_DELIMITERS, "jsonl")  # the formats a stream can read (see config.FORMATS)
 READ_BATCH = 4096  # rows parsed together (vectorized string ops), then unbatched
 # What Python's str.strip() removes, as an RE2 class: ASCII whitespace, the
 # information separators U+001C..U+001F, NEL and every Unicode separator (Z*).
 STRIPPED_CHARACTERS = r"[\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f}\x{85}\p{Z}]"
-VALIDATION_RESOLUTION = 1_000_000  # fingerprint buckets deciding the validation split
+DRAW_RESOLUTION = 1_000_000  # fingerprint buckets of a seeded draw (the validation split, the vocabulary sample)
 
 
 @dataclass(frozen=True)
@@ -83,7 +98,7 @@ class RowSource:
             str(self.path),
             record_defaults=["", ""],
             header=True,
-            field_delim="\t" if self.fmt == "tsv" else ",",
+            field_delim=FIELD_DELIMITERS[self.fmt],
             use_quote_delim=self.fmt == "csv",
             select_cols=sorted((text_index, label_index)),
         )
@@ -149,7 +164,7 @@ class StreamedDataset:
         return self.rows
 
     def label_counts(self) -> dict[str, int]:
-        return {"positive": self.positives, "negative": self.rows - self.positives}
+        return label_counts(self.positives, self.rows)
 
 
 @dataclass(frozen=True)
@@ -183,7 +198,9 @@ class StreamPart:
                 ok
                 & has_text(text)
                 & (label_id >= 0)
-                & tf.equal(is_validation(row, self.validation_split, self.seed), self.validation)
+                & tf.equal(
+                    in_seeded_fraction(row, self.validation_split, self.seed, salt="validation"), self.validation
+                )
             )
             return tf.boolean_mask(text, selected), tf.cast(tf.boolean_mask(label_id, selected), tf.float32)
 
@@ -195,22 +212,17 @@ class StreamPart:
 
 
 def label_ids(labels):
-    """Raw labels (B,) string -> 1 positive, 0 negative, -1 not a label; as ``parse_label``."""
+    """Raw labels (B,) string -> (B,) int32: 1 positive, 0 negative, -1 not a label; as ``parse_label``.
+
+    The same table (``labels.LABEL_VALUES``) after the same strip and lowercase, as a TensorFlow lookup.
+    """
     import tensorflow as tf
 
     keys = tf.strings.lower(strip(labels), encoding="utf-8")
-    table = _label_table()
-    return table.lookup(keys)
-
-
-def _label_table():
-    import tensorflow as tf
-
-    words = sorted(POSITIVE_LABELS) + sorted(NEGATIVE_LABELS)
-    values = [1] * len(POSITIVE_LABELS) + [0] * len(NEGATIVE_LABELS)
-    return tf.lookup.StaticHashTable(
-        tf.lookup.KeyValueTensorInitializer(tf.constant(words), tf.constant(values, dtype=tf.int32)), default_value=-1
+    initializer = tf.lookup.KeyValueTensorInitializer(
+        tf.constant(list(LABEL_VALUES)), tf.constant(list(LABEL_VALUES.values()), dtype=tf.int32)
     )
+    return tf.lookup.StaticHashTable(initializer, default_value=-1).lookup(keys)
 
 
 def strip(strings):
@@ -227,16 +239,16 @@ def has_text(texts):
     return tf.strings.length(strip(texts)) > 0
 
 
-def is_validation(rows, fraction: float, seed: int, salt: str = "validation"):
+def in_seeded_fraction(rows, fraction: float, seed: int, salt: str):
     """Seeded, per-row draw of a ``fraction`` of the rows: (B,) int64 row numbers -> (B,) bool.
 
-    ``salt`` makes draws for different purposes (validation, vocabulary sample) independent.
+    ``salt`` makes draws for different purposes (``"validation"``, ``"vocabulary"`` sample) independent.
     """
     import tensorflow as tf
 
     keys = tf.strings.join([salt, tf.strings.as_string(seed), tf.strings.as_string(rows)], separator="/")
-    buckets = tf.strings.to_hash_bucket_fast(keys, VALIDATION_RESOLUTION)
-    return buckets < round(fraction * VALIDATION_RESOLUTION)
+    buckets = tf.strings.to_hash_bucket_fast(keys, DRAW_RESOLUTION)
+    return buckets < round(fraction * DRAW_RESOLUTION)
 
 
 def vocabulary_sample_fraction(path: Path, sample_rows: int, probe_lines: int = 1000) -> float:
@@ -258,8 +270,8 @@ def row_source(config: Config) -> RowSource:
             "set data.streaming = false to read them in memory."
         )
     path = Path(data.path) if data.path else corpus_file(BUILTIN_CORPUS)
-    if not path.exists():
-        raise SentimentError(f"Data file {path} does not exist: check the path.")
+    check_exists(path)
+    check_encoding(data.encoding)  # before resolve_format, which may decode the first line
     fmt = resolve_format(path, data.format, data.encoding)
     if fmt not in STREAMING_FORMATS:
         raise SentimentError(
@@ -268,36 +280,21 @@ def row_source(config: Config) -> RowSource:
         )
     check_readable_file(path, fmt)
     try:
-        codecs.lookup(data.encoding)
-    except LookupError:
-        raise SentimentError(
-            f"Unknown encoding {data.encoding!r}: use a Python codec name such as utf-8 or cp1252."
-        ) from None
-    try:
         with path.open("rb") as handle:
             first = next((line for line in handle if line.strip()), b"").decode(data.encoding)
     except UnicodeDecodeError:
-        raise SentimentError(
-            f"{path}: the header is not valid {data.encoding}; pass the file's encoding, e.g. --encoding cp1252."
-        ) from None
+        raise undecodable_header_error(path, data.encoding) from None
     if fmt == "jsonl":
         try:
             columns = list(json.loads(first))
         except (ValueError, TypeError):
-            raise SentimentError(f"{path}, line 1 is not valid JSON Lines: one JSON object per line.") from None
+            raise streamed_json_lines_error(path, 1) from None
     else:
-        header = next(csv.reader([first.rstrip("\r\n")], delimiter="\t" if fmt == "tsv" else ","), [])
+        header = next(csv.reader([first.rstrip("\r\n")], delimiter=FIELD_DELIMITERS[fmt]), [])
         columns = [column.strip() for column in header]
-    indices = []
-    for role, column in (("text", data.text_column), ("label", data.label_column)):
-        if column not in columns:
-            flag = "--text-column" if role == "text" else "--label-column"
-            raise SentimentError(
-                f"{path} has no {role} column {column!r} (columns: {shortened(columns)}): "
-                f"name the right one with {flag}."
-            )
-        indices.append(columns.index(column))
-    return RowSource(path, fmt, data.text_column, data.label_column, data.encoding, tuple(indices))
+    check_columns(path, columns, data.text_column, data.label_column)
+    indices = (columns.index(data.text_column), columns.index(data.label_column))
+    return RowSource(path, fmt, data.text_column, data.label_column, data.encoding, indices)
 
 
 def open_stream(config: Config, tokenizer):
@@ -318,77 +315,48 @@ def open_stream(config: Config, tokenizer):
     import tensorflow as tf
 
     source = row_source(config)
-    split, seed = config.train.validation_split, config.train.seed
+    split, seed, encoding = config.train.validation_split, config.train.seed, config.data.encoding
     counts = {"train": 0, "validation": 0, "positives": 0, "skipped": 0, "rows_read": 0}
     sample_fraction = vocabulary_sample_fraction(source.path, config.data.vocabulary_sample)
 
-    def checked(row, text, label, ok):
+    def with_checks(row, text, label, ok):
+        """The texts, and per row what the pass checks and counts (all (B,))."""
         valid_utf8 = tf.equal(tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace"), text)
-        in_sample = is_validation(row, sample_fraction, seed, salt="vocabulary")
-        return (
-            row,
-            text,
-            label,
-            ok,
-            valid_utf8,
-            has_text(text),
-            label_ids(label),
-            is_validation(row, split, seed),
-            in_sample,
-        )
+        validation = in_seeded_fraction(row, split, seed, salt="validation")
+        in_sample = in_seeded_fraction(row, sample_fraction, seed, salt="vocabulary")
+        return text, (row, label, ok, valid_utf8, has_text(text), label_ids(label), validation, in_sample)
 
     tokenizer.reset_state()
-    batches = source.batches().map(checked, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    batches = source.batches().map(with_checks, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     try:
-        for row, text, label, ok, valid_utf8, text_present, label_id, validation, in_sample in batches.prefetch(2):
+        for text, per_row in batches.prefetch(2):
+            row, label, ok, valid_utf8, text_present, label_id, validation, in_sample = (t.numpy() for t in per_row)
             if not np.all(ok):
-                line = int(row.numpy()[~ok.numpy()][0])
-                raise SentimentError(f"{source.path}, line {line} is not valid JSON Lines: one JSON object per line.")
+                raise streamed_json_lines_error(source.path, int(row[~ok][0]))
             if not np.all(valid_utf8):
-                bad_row = int(row.numpy()[~valid_utf8.numpy()][0])
-                raise SentimentError(
-                    f"{source.path}, row {bad_row}: not valid {config.data.encoding}; pass the file's encoding, "
-                    "e.g. --encoding cp1252."
-                )
-            text_present, label_id, validation = text_present.numpy(), label_id.numpy(), validation.numpy()
-            counts["rows_read"] += len(text_present)
-            if config.data.on_empty == "error" and not np.all(text_present):
-                empty_row = int(row.numpy()[~text_present][0])
-                raise SentimentError(
-                    f"{source.path}, row {empty_row}: the text is empty; remove the row, or pass --on-empty skip "
-                    "to skip such rows."
-                )
+                raise undecodable_error(source.path, encoding, f"row {int(row[~valid_utf8][0])}")
+            if not np.all(text_present):
+                check_empty_text(source.path, f"row {int(row[~text_present][0])}", config.data.on_empty)
+            bad_label = text_present & (label_id < 0)
+            if np.any(bad_label):
+                first = int(np.argmax(bad_label))
+                parse_label(label[first].decode("utf-8"), int(row[first]), str(source.path))
+            counts["rows_read"] += len(row)
             counts["skipped"] += int(np.sum(~text_present))
-            bad = text_present & (label_id < 0)
-            if np.any(bad):
-                first = int(np.argmax(bad))
-                parse_label(label.numpy()[first].decode("utf-8"), int(row.numpy()[first]), str(source.path))
-            used = text_present
-            counts["positives"] += int(np.sum(label_id[used] == 1))
-            counts["validation"] += int(np.sum(used & validation))
-            counts["train"] += int(np.sum(used & ~validation))
-            training_texts = tf.boolean_mask(text, used & ~validation & in_sample.numpy())
+            counts["positives"] += int(np.sum(label_id[text_present] == 1))
+            counts["validation"] += int(np.sum(text_present & validation))
+            counts["train"] += int(np.sum(text_present & ~validation))
+            training_texts = tf.boolean_mask(text, text_present & ~validation & in_sample)
             if training_texts.shape[0]:
                 tokenizer.update_state(training_texts)
     except tf.errors.InvalidArgumentError as exc:
-        reason = str(exc.message).strip().splitlines()[0]
         raise SentimentError(
-            f"{source.path} is not well-formed {source.fmt.upper()} or not valid {config.data.encoding} ({reason}): "
-            "fix the file or pass its encoding."
+            f"{source.path} is not well-formed {source.fmt.upper()} or not valid {encoding} "
+            f"({first_message_line(exc)}): fix the file or pass its encoding."
         ) from None
     rows = counts["train"] + counts["validation"]
-    if counts["rows_read"] == 0:
-        raise SentimentError(f"{source.path} has a header but no rows: give at least one labelled example.")
-    if rows == 0:
-        raise SentimentError(
-            f"{source.path} has no rows with text (all {counts['skipped']} are empty): "
-            "give at least one labelled example."
-        )
-    if counts["positives"] in (0, rows):
-        only = "positive" if counts["positives"] else "negative"
-        raise SentimentError(
-            f"{source.path} holds only {only} examples: a classifier needs both positive and negative ones."
-        )
+    check_has_rows(source.path, counts["rows_read"])
+    check_examples(source.path, rows, counts["positives"], counts["skipped"], require_both_classes=True)
     if counts["train"] < 2 or counts["validation"] < 1:
         raise SentimentError(
             f"{source.path} has {counts['train']} training and {counts['validation']} validation rows after the "

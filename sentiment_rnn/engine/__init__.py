@@ -22,11 +22,11 @@ after its last token, so each text in a batch is read over exactly its own
 tokens (rows sorted by length, the loop at step t updates only the rows still
 running).
 
-The bag-of-words baseline has its NumPy twin too (:class:`BagOfWordsEngine`).
+The bag-of-words baseline has its NumPy twin too (:class:`NumpyBagOfWordsEngine`).
 Arrays are float32, as in Keras; probabilities are returned as float64.
 """
 
 from sentiment_rnn.engine.cells import RecurrentLayer, recurrence
-from sentiment_rnn.engine.models import BagOfWordsEngine, Engine, RecurrentEngine, Vocabulary
+from sentiment_rnn.engine.models import NumpyBagOfWordsEngine, NumpyEngine, NumpyRecurrentEngine, Vocabulary
 
-__all__ = ["BagOfWordsEngine", "Engine", "RecurrentEngine", "RecurrentLayer", "Vocabulary", "recurrence"]
+__all__ = ["NumpyBagOfWordsEngine", "NumpyEngine", "NumpyRecurrentEngine", "RecurrentLayer", "Vocabulary", "recurrence"]

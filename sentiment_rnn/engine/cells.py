@@ -248,9 +248,13 @@ class RecurrentLayer:
     backward: Cell | None = None
     merge_mode: str = "concat"
 
+    @property
+    def cells(self) -> list[Cell]:
+        """The forward cell, then the backward one if there is one."""
+        return [self.forward] if self.backward is None else [self.forward, self.backward]
+
     def initial_state(self, batch: int) -> list[State]:
-        cells = [self.forward] if self.backward is None else [self.forward, self.backward]
-        return [cell.initial_state(batch) for cell in cells]
+        return [cell.initial_state(batch) for cell in self.cells]
 
     def project(self, x: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
         """Each cell's input projection of x (B, T, input): forwards, and backwards with each row reversed."""

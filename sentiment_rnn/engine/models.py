@@ -22,7 +22,7 @@ from sentiment_rnn.engine.cells import (
     single_threaded_blas,
 )
 from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.text import OOV_TOKEN, tokenize_py
+from sentiment_rnn.text import OOV_TOKEN, token_ngrams, tokenize_py
 
 DEFAULT_BATCH_SIZE = 1024
 INPUT_TABLE_FROM_TOKENS = 4096
@@ -54,7 +54,7 @@ class _IdTable(dict):
         return self.oov_id
 
 
-class RecurrentEngine:
+class NumpyRecurrentEngine:
     """Embedding, recurrent layers, pooling over time and sigmoid head of a ``kind = "rnn"`` model, in NumPy.
 
     Shapes, for B texts of at most T tokens: token ids (B, T) -> embeddings
@@ -153,9 +153,7 @@ class RecurrentEngine:
         saves one matrix product per token for large batches.
         """
         if self._input_tables is None:
-            first = self.layers[0]
-            cells = [first.forward] if first.backward is None else [first.forward, first.backward]
-            self._input_tables = [cell.project(self.embedding) for cell in cells]
+            self._input_tables = [cell.project(self.embedding) for cell in self.layers[0].cells]
         return self._input_tables
 
     def predict_ids(
@@ -240,7 +238,7 @@ BIDIRECTIONAL_STREAM_ERROR = (
 )
 
 
-class BagOfWordsEngine:
+class NumpyBagOfWordsEngine:
     """The ``kind = "bow"`` baseline in NumPy: multi-hot (B, vocabulary) -> relu layers -> sigmoid (B,).
 
     The multi-hot vector is never built: the first layer adds up the kernel
@@ -256,12 +254,8 @@ class BagOfWordsEngine:
         self.dense_layers = [tuple(as_float32(kernel, bias)) for kernel, bias in dense_layers]
 
     def grams(self, text: str) -> list[str]:
-        """Unigrams, then bigrams, ... up to ``ngrams``, joined by a space as ``TextVectorization`` does."""
-        tokens = tokenize_py(text)
-        grams = list(tokens)
-        for n in range(2, self.ngrams + 1):
-            grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
-        return grams
+        """The text's 1- to ``ngrams``-grams, as the Keras baseline's ``TextVectorization`` forms them."""
+        return token_ngrams(tokenize_py(text), self.ngrams)
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
         """Probabilities of positive, (n,) float64."""
@@ -293,4 +287,4 @@ BOW_VIEW_ERROR = (
     'use a recurrent model (model.kind = "rnn").'
 )
 
-Engine = RecurrentEngine | BagOfWordsEngine
+NumpyEngine = NumpyRecurrentEngine | NumpyBagOfWordsEngine

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import csv
+import functools
 import hashlib
 import json
 import os
 import shutil
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import numpy as np
 from sentiment_rnn.artifact.atomic import backup_path, target_lock
 from sentiment_rnn.artifact.files import write_json
 from sentiment_rnn.config import Config, to_dict
-from sentiment_rnn.data.dataset import Dataset
+from sentiment_rnn.data.stream import StreamPart
 from sentiment_rnn.errors import SentimentError, TrainingDiverged
 from sentiment_rnn.training.pipeline import Split
 
@@ -39,7 +38,9 @@ def _seed_states(model) -> list:
     return [v for v in model.non_trainable_variables if "seed_generator" in v.path]
 
 
+@functools.cache
 def epoch_checkpoint_class():
+    """The ``EpochCheckpoint`` callback class, built on first use so that importing this module needs no Keras."""
     from sentiment_rnn.tf_setup import import_keras
 
     keras = import_keras()
@@ -51,18 +52,17 @@ def epoch_checkpoint_class():
         early stopping's counters and best weights, and the history so far. It
         is written to a temporary directory and renamed, so a kill at any moment
         leaves the previous epoch's state complete. ``restore`` loads it back.
-        A loss that is not finite stops training after its batch; that epoch is
-        not saved and ``diverged_epoch`` is set.
+        Without a backup directory it only keeps the history. Place it after the
+        divergence check, so that a diverged epoch never reaches it.
         """
 
         def __init__(self, backup: Path | None, early_stopping):
             super().__init__()
             self.backup = backup
             self.early_stopping = early_stopping
-            self.history: list[dict[str, float]] = []
+            self.history: list[dict[str, float]] = []  # the metrics of every finished epoch, one dict each
             self.restored_state: dict[str, Any] | None = None
             self.restored_best: list[np.ndarray] | None = None
-            self.diverged_epoch: int | None = None
 
         def restore(self, checkpoint: Path) -> int:
             """Load the model, optimizer and RNG state of ``checkpoint``; return the epochs it completed."""
@@ -89,17 +89,12 @@ def epoch_checkpoint_class():
                 stopping.best_weights = self.restored_best
 
         def on_epoch_end(self, epoch, logs=None):
-            logs = {key: float(value) for key, value in (logs or {}).items()}
-            finite = all(np.isfinite(logs.get(key, 0.0)) for key in ("loss", "val_loss"))
-            if self.diverged_epoch is not None or not finite:
-                self.diverged_epoch = epoch + 1
-                self.model.stop_training = True
-                return
-            self.history.append(logs)
+            self.history.append({key: float(value) for key, value in (logs or {}).items()})
             if self.backup is not None:
-                self._save(epoch + 1)
+                self.save(epoch + 1)
 
-        def _save(self, epochs_done: int) -> None:
+        def save(self, epochs_done: int) -> None:
+            """Write the state after ``epochs_done`` finished epochs to ``backup/epoch-NNNN``, then drop older ones."""
             stopping = self.early_stopping
             final = self.backup / f"epoch-{epochs_done:04d}"
             staging = self.backup / f".epoch-{epochs_done:04d}.tmp"
@@ -124,41 +119,8 @@ def epoch_checkpoint_class():
             for older in self.backup.glob("epoch-*"):
                 if older != final:
                     shutil.rmtree(older, ignore_errors=True)
-            _pause_for_tests(epochs_done, None)
-
-        def on_train_batch_end(self, batch, logs=None):
-            loss = (logs or {}).get("loss")
-            if loss is not None and not np.isfinite(float(loss)):  # stop now, quietly (TerminateOnNaN prints)
-                self.diverged_epoch = len(self.history) + 1
-                self.model.stop_training = True
-            _pause_for_tests(len(self.history), batch)
 
     return EpochCheckpoint
-
-
-PAUSE_ENV = "SENTIMENT_RNN_TEST_PAUSE_AT"
-
-
-def _pause_for_tests(epochs_done: int, batch: int | None) -> None:
-    """Stop this process (SIGSTOP) at a point a test names, so the test can kill it there.
-
-    ``SENTIMENT_RNN_TEST_PAUSE_AT="E:B"`` pauses after batch B (0-based) of the
-    epoch that follows E finished epochs; ``"E:end"`` right after epoch E's
-    checkpoint is saved. Unset, this does nothing.
-    """
-    wanted = os.environ.get(PAUSE_ENV)
-    if wanted and wanted == f"{epochs_done}:{'end' if batch is None else batch}":
-        os.kill(os.getpid(), signal.SIGSTOP)
-
-
-def write_history_csv(path: Path, history: list[dict[str, float]]) -> None:
-    """Per-epoch metrics as CSV, columns ``epoch`` then the metric names sorted (as Keras CSVLogger)."""
-    keys = sorted({key for row in history for key in row})
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["epoch", *keys])
-        for epoch, row in enumerate(history):
-            writer.writerow([epoch, *(row.get(key, "") for key in keys)])
 
 
 def data_digest(split: Split) -> str:
@@ -167,7 +129,7 @@ def data_digest(split: Split) -> str:
     For a streamed file, of its path, size and modification time (reading it again would take a pass).
     """
     digest = hashlib.sha256()
-    if not isinstance(split.train, Dataset):  # streamed: the file as it is on disk, not read again
+    if isinstance(split.train, StreamPart):  # the file as it is on disk, not read again
         source = split.train.source.path
         stat = source.stat()
         digest.update(f"{source.resolve()}\t{stat.st_size}\t{stat.st_mtime_ns}".encode("utf-8", "surrogatepass"))
@@ -211,7 +173,7 @@ def prepare_backup(backup: Path, config: Config, split: Split, resume: bool, out
 
 
 @contextlib.contextmanager
-def training_run(out_dir: Path, config: Config, split: Split, resume: bool) -> Iterator[Path]:
+def locked_backup(out_dir: Path, config: Config, split: Split, resume: bool) -> Iterator[Path]:
     """Lock ``out_dir`` and yield its backup directory, fresh or checked for ``resume``.
 
     The backup is removed when the body succeeds or diverges (a resumed

@@ -36,23 +36,27 @@ What differs, and why:
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import functools
 import json
-import math
 import os
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
-from sentiment_rnn.artifact.atomic import staged_directory
 from sentiment_rnn.config import Config
 from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.training.callbacks import divergence_check, early_stopping, history_logger
+from sentiment_rnn.training.pipeline import (
+    LabelledTexts,
+    Split,
+    adapt_tokenizer,
+    batch_examples,
+    example_stream,
+    seed_everything,
+    steps_per_epoch,
+    validation_batches,
+)
 
 
 def use_cluster(workers: str, worker_index: int) -> None:
@@ -113,15 +117,26 @@ def is_chief() -> bool:
     return task_type == "worker" and task_index == 0
 
 
-@contextlib.contextmanager
-def worker_output(out_dir: Path) -> Iterator[Path]:
-    """The chief stages ``out_dir`` atomically; other workers write into a scratch directory that is removed."""
-    if is_chief():
-        with staged_directory(out_dir) as staging:
-            yield staging
-    else:
-        with tempfile.TemporaryDirectory(prefix="sentiment-rnn-worker-") as scratch:
-            yield Path(scratch)
+def join_cluster(distribute: str, workers: str | None = None, worker_index: int = 0) -> bool:
+    """Take this process's place in a multi-worker cluster; say whether it writes the model directory.
+
+    Args:
+        distribute: ``train.distribute``; only ``multi-worker`` has a cluster.
+        workers, worker_index: as for :func:`use_cluster`; None: ``TF_CONFIG`` describes the cluster.
+
+    Returns:
+        False for a multi-worker run's workers other than the chief, else True.
+
+    Raises:
+        SentimentError: ``workers`` without ``multi-worker``; a cluster that is
+            not described, or badly (checked before any data is read).
+    """
+    multi_worker = distribute == "multi-worker"
+    if workers is not None:
+        if not multi_worker:
+            raise SentimentError("--workers describes a multi-worker cluster: add --distribute multi-worker.")
+        use_cluster(workers, worker_index)
+    return is_chief() if multi_worker else True
 
 
 @functools.cache
@@ -164,12 +179,15 @@ def tokenized(batches, tokenizer):
     return batches.map(lambda text, label: (tokenizer(text), label), num_parallel_calls=tf.data.AUTOTUNE)
 
 
-def plain_copy(config: Config, tokenizer, model):
-    """The same end-to-end model, built and compiled outside any strategy, with ``model``'s weights."""
+def end_to_end_copy(config: Config, tokenizer, trained):
+    """An end-to-end model (raw strings in), built and compiled outside any strategy, with ``trained``'s weights.
+
+    ``trained`` is the token-id model (:func:`token_id_model`); weights are matched by layer name.
+    """
     from sentiment_rnn.models import TOKENIZER_LAYER, build_model, compile_model
 
     copy = build_model(config, tokenizer, stateful=False, return_sequences=False)
-    copy_weights(model, copy, skip=TOKENIZER_LAYER)
+    copy_weights(trained, copy, skip=TOKENIZER_LAYER)
     compile_model(copy, config)
     copy.optimizer.build(copy.trainable_variables)  # saved with its slots, as a trained model's optimizer is
     return copy
@@ -182,21 +200,20 @@ def copy_weights(source, target, skip: str = "") -> None:
             layer.set_weights(source.get_layer(layer.name).get_weights())
 
 
-def fit_distributed(config: Config, split, history_csv: Path | None = None, verbose: int | str = "auto"):
+def fit_distributed(config: Config, split: Split, history_csv: Path | None = None, verbose: int | str = "auto"):
     """Adapt the tokenizer and fit on ``split`` under the strategy ``config.train.distribute`` names.
 
     Returns:
-        (model, history) as :func:`sentiment_rnn.training.fit`: an end-to-end model,
-        built outside the strategy, holding the best weights by validation loss,
-        and an object whose ``history`` maps metric names to per-epoch values.
+        (model, keras History) as :func:`sentiment_rnn.training.fit.fit`: an
+        end-to-end model, built outside the strategy, holding the best weights
+        by validation loss.
 
     Raises:
-        TrainingDiverged: the loss became NaN or infinite.
+        TrainingDiverged: the loss or the validation loss became NaN or infinite.
         SentimentError: a cluster that is not described, a batch size the
             replicas cannot share.
     """
     from sentiment_rnn.models import build_training_model, compile_model, make_tokenizer
-    from sentiment_rnn.training.pipeline import adapt_tokenizer, seed_everything
 
     strategy = make_strategy(config.train.distribute)
     seed_everything(config.train.seed)
@@ -206,16 +223,10 @@ def fit_distributed(config: Config, split, history_csv: Path | None = None, verb
         model = build_training_model(config, tokenizer)
         from_tokens = token_id_model(model)
         compile_model(from_tokens, config)
-    trained, history = fit_replicated(strategy, config, split, tokenizer, from_tokens, history_csv, verbose)
-    losses = history.history.get("loss", [])
-    if not np.all(np.isfinite(losses)):
-        from sentiment_rnn.errors import TrainingDiverged
-
-        raise TrainingDiverged(int(np.argmin(np.isfinite(losses))) + 1)
-    return trained, history
+    return fit_replicated(strategy, config, split, tokenizer, from_tokens, history_csv, verbose)
 
 
-def shard_batches(config: Config, train_data, context):
+def shard_batches(config: Config, train_data: LabelledTexts, context):
     """This worker's endless stream of (text (b,) string, label (b,)) batches.
 
     Args:
@@ -226,15 +237,15 @@ def shard_batches(config: Config, train_data, context):
     Every worker shuffles with the same seed, then keeps every N-th example
     from its own offset, so the shards are disjoint and together cover the data.
     """
-    from sentiment_rnn.training.pipeline import batch_examples, example_stream
-
     train = config.train
     examples = example_stream(train_data, train.seed).shard(context.num_input_pipelines, context.input_pipeline_id)
     per_replica = context.get_per_replica_batch_size(train.batch_size)
     return batch_examples(examples, per_replica, train.bucket_by_length).repeat()
 
 
-def fit_replicated(strategy, config: Config, split, tokenizer, from_tokens, history_csv, verbose):
+def fit_replicated(
+    strategy, config: Config, split: Split, tokenizer, from_tokens, history_csv: Path | None, verbose: int | str
+):
     """The training loop for both strategies: what Keras ``fit`` does, without it.
 
     Keras 3's ``fit`` fails under ``MultiWorkerMirroredStrategy`` (keras-team/keras#20585),
@@ -248,16 +259,20 @@ def fit_replicated(strategy, config: Config, split, tokenizer, from_tokens, hist
         config, split: as for ``fit``.
         tokenizer: the adapted tokenizer (every worker adapted the same one).
         from_tokens: the compiled token-id model (see :func:`token_id_model`).
-        history_csv: where to log per-epoch metrics, like Keras ``CSVLogger``.
+        history_csv: where to write every epoch's metrics (Keras ``CSVLogger``).
         verbose: 0 prints nothing; otherwise one line per epoch.
 
+    Early stopping, the divergence check and the history CSV are the callbacks
+    ``fit`` uses, called here at the end of every epoch as ``fit`` would.
+
     Returns:
-        (end-to-end model with the best weights, object with ``history``).
+        (end-to-end model with the best weights, keras History).
+
+    Raises:
+        TrainingDiverged: the loss or the validation loss became NaN or infinite.
     """
     import keras
     import tensorflow as tf
-
-    from sentiment_rnn.training.pipeline import validation_batches
 
     train = config.train
     replicas = strategy.num_replicas_in_sync
@@ -266,7 +281,7 @@ def fit_replicated(strategy, config: Config, split, tokenizer, from_tokens, hist
             f"train.batch_size {train.batch_size} cannot be shared by {replicas} replicas: "
             f"use a multiple of {replicas}."
         )
-    steps = train.steps_per_epoch or max(1, math.ceil(len(split.train) / train.batch_size))
+    steps = train.steps_per_epoch or steps_per_epoch(len(split.train), train.batch_size)
 
     def worker_batches(context):
         return tokenized(shard_batches(config, split.train, context), tokenizer).prefetch(tf.data.AUTOTUNE)
@@ -292,44 +307,27 @@ def fit_replicated(strategy, config: Config, split, tokenizer, from_tokens, hist
         return [strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None) for value in results]
 
     validation = validation_batches(config, split.validation)
-    evaluator = plain_copy(config, tokenizer, from_tokens)
-    history: dict[str, list[float]] = {}
-    best_loss, best_weights, waited = math.inf, None, 0
+    end_to_end = end_to_end_copy(config, tokenizer, from_tokens)  # evaluated, early-stopped and returned
+    history = keras.callbacks.History()
+    logged = [] if history_csv is None else [history_logger(history_csv)]
+    callbacks = keras.callbacks.CallbackList(
+        [early_stopping(config), divergence_check(), *logged, history], model=end_to_end
+    )
+    callbacks.on_train_begin()
     for epoch in range(train.epochs):
-        totals, started = np.zeros(3), time.perf_counter()
+        totals, started = np.zeros(3), time.perf_counter()  # summed loss, correct predictions, examples
         for _ in range(steps):
             totals += [float(value) for value in train_step(iterator)]
         seconds = time.perf_counter() - started
-        copy_weights(from_tokens, evaluator)
-        scores = evaluator.evaluate(validation, verbose=0, return_dict=True)
+        copy_weights(from_tokens, end_to_end)
+        scores = end_to_end.evaluate(validation, verbose=0, return_dict=True)
         row = {"loss": totals[0] / totals[2], "accuracy": totals[1] / totals[2]}
         row.update({f"val_{name}": float(value) for name, value in scores.items()})
-        for name, value in row.items():
-            history.setdefault(name, []).append(value)
-        if history_csv is not None:
-            _append_csv(history_csv, epoch, row)
         if verbose:
             shown = " - ".join(f"{name}: {value:.4f}" for name, value in row.items())
             print(f"Epoch {epoch + 1}/{train.epochs} - {steps} steps in {seconds:.1f} s - {shown}", flush=True)
-        if not math.isfinite(row["loss"]):
+        callbacks.on_epoch_end(epoch, row)
+        if end_to_end.stop_training:
             break
-        if row["val_loss"] < best_loss:
-            best_loss, best_weights, waited = row["val_loss"], evaluator.get_weights(), 0
-        else:
-            waited += 1
-            if waited >= train.patience:
-                break
-    if best_weights is not None:
-        evaluator.set_weights(best_weights)
-    return evaluator, SimpleNamespace(history=history)
-
-
-def _append_csv(path: Path, epoch: int, row: dict[str, float]) -> None:
-    """One epoch's metrics, in the columns Keras ``CSVLogger`` writes (epoch, then names sorted)."""
-    names = sorted(row)
-    new = not path.exists()
-    with path.open("a", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        if new:
-            writer.writerow(["epoch", *names])
-        writer.writerow([epoch, *(row[name] for name in names)])
+    callbacks.on_train_end()  # early stopping restores the best weights
+    return end_to_end, history

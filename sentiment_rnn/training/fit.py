@@ -10,9 +10,9 @@ from typing import Any
 
 from sentiment_rnn import progress
 from sentiment_rnn.config import Config
-from sentiment_rnn.errors import SentimentError, TrainingDiverged
 from sentiment_rnn.models import build_training_model
-from sentiment_rnn.training.checkpoint import epoch_checkpoint_class, latest_checkpoint, write_history_csv
+from sentiment_rnn.training.callbacks import divergence_check, early_stopping, history_logger
+from sentiment_rnn.training.checkpoint import epoch_checkpoint_class, latest_checkpoint
 from sentiment_rnn.training.pipeline import Split, adapt_tokenizer, seed_everything, training_input, validation_batches
 
 
@@ -27,10 +27,11 @@ def fit(
     """Adapt the tokenizer and fit the configured model on ``split``.
 
     Args:
+        history_csv: where to write every epoch's metrics (Keras ``CSVLogger``).
         verbose: Keras ``fit`` verbosity; its progress bar goes to stderr, so
             stdout carries only results.
         callbacks: extra Keras callbacks (e.g. ``TensorBoard``), run after the
-            built-in early stopping and checkpoint.
+            built-in early stopping, divergence check, checkpoint and history CSV.
         backup: a directory for per-epoch checkpoints. If it already holds one,
             training resumes after its last completed epoch, with the model,
             optimizer, early stopping and history as they were.
@@ -56,10 +57,8 @@ def fit(
     adapt_tokenizer(tokenizer, split.train)
     model = build_training_model(config, tokenizer)
     compile_model(model, config)
-    early_stopping = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=config.train.patience, restore_best_weights=True
-    )
-    checkpoint = epoch_checkpoint_class()(backup, early_stopping)
+    stopping = early_stopping(config)
+    checkpoint = epoch_checkpoint_class()(backup, stopping)
     checkpoint.set_model(model)
     first_epoch = 0
     latest = latest_checkpoint(backup) if backup is not None else None
@@ -67,43 +66,24 @@ def fit(
         first_epoch = checkpoint.restore(latest)
         if checkpoint.restored_state["stopped"]:
             first_epoch = config.train.epochs
-    history = keras.callbacks.History()
+    logged = [] if history_csv is None else [history_logger(history_csv, checkpoint.history)]
     if first_epoch < config.train.epochs:
         batches, steps = training_input(config, split.train, first_epoch)
         with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
-            history = model.fit(
+            model.fit(
                 batches,
                 steps_per_epoch=steps,
                 validation_data=validation_batches(config, split.validation),
                 initial_epoch=first_epoch,
                 shuffle=False,  # the batches are already shuffled
                 epochs=config.train.epochs,
-                callbacks=[early_stopping, checkpoint, *callbacks],
+                # early stopping and the divergence check act on an epoch before the checkpoint saves it
+                callbacks=[stopping, divergence_check(), checkpoint, *logged, *callbacks],
                 verbose=verbose,
             )
     elif checkpoint.restored_best is not None:  # the backed-up run had finished: take its best weights
         model.set_weights(checkpoint.restored_best)
-    if checkpoint.diverged_epoch is not None:
-        raise TrainingDiverged(checkpoint.diverged_epoch)
+    history = keras.callbacks.History()
     history.history = {key: [row[key] for row in checkpoint.history] for key in checkpoint.history[0]}
     history.epoch = list(range(len(checkpoint.history)))
-    if history_csv is not None:
-        write_history_csv(history_csv, checkpoint.history)
     return model, history
-
-
-def tensorboard_callback(log_dir: str | Path):
-    """Keras's ``TensorBoard`` callback writing to ``log_dir`` (per-epoch scalars and the graph).
-
-    Raises:
-        SentimentError: when the ``tensorboard`` package, which writes the logs, is not installed.
-    """
-    import importlib.util
-
-    if importlib.util.find_spec("tensorboard") is None:
-        raise SentimentError(
-            "--tensorboard needs the tensorboard package: install it with pip install 'sentiment-rnn[tensorboard]'."
-        )
-    from sentiment_rnn.tf_setup import import_keras
-
-    return import_keras().callbacks.TensorBoard(log_dir=str(log_dir))

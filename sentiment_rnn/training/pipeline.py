@@ -27,13 +27,18 @@ BUCKET_BOUNDARIES = (
 )
 BUCKETED_BATCH_SHUFFLE = 32  # batches shuffled after bucketing, so lengths do not come in runs
 
+LabelledTexts = Dataset | StreamPart  # texts and labels in memory, or one side of a streamed file
+
 
 @dataclass(frozen=True)
 class Split:
-    """A dataset cut in two by a seeded shuffle: ``train`` to fit, ``validation`` to stop and report."""
+    """Labelled texts cut in two by a seeded shuffle: ``train`` to fit, ``validation`` to stop and report.
 
-    train: Dataset  # or, streaming, a streaming.StreamPart with the same len()
-    validation: Dataset
+    Both sides are Datasets in memory, or both the StreamParts of one streamed file.
+    """
+
+    train: LabelledTexts
+    validation: LabelledTexts
 
 
 def load_training_data(config: Config) -> Dataset:
@@ -68,11 +73,11 @@ def seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def example_stream(dataset, shuffle_seed: int | None = None):
+def example_stream(dataset: LabelledTexts, shuffle_seed: int | None = None):
     """The unbatched ``tf.data`` stream of (text () string, label () float32) pairs.
 
     Args:
-        dataset: a Dataset in memory, or one side of a streamed file (``streaming.StreamPart``).
+        dataset: a Dataset in memory, or one side of a streamed file.
         shuffle_seed: shuffle (re-drawn every epoch) with this seed; None keeps the order.
     """
     import tensorflow as tf
@@ -87,13 +92,15 @@ def example_stream(dataset, shuffle_seed: int | None = None):
     return examples
 
 
-def string_dataset(dataset, batch_size: int, shuffle_seed: int | None = None, bucket_by_length: bool = False):
+def text_batches(
+    dataset: LabelledTexts, batch_size: int, shuffle_seed: int | None = None, bucket_by_length: bool = False
+):
     """A ``tf.data`` pipeline of (text (B,) string, label (B,) float32) batches.
 
     Args:
         dataset, shuffle_seed: as for :func:`example_stream`.
         batch_size: texts per batch.
-        bucket_by_length: group texts of similar token counts (see ``streaming.batch_examples``).
+        bucket_by_length: group texts of similar token counts (see :func:`batch_examples`).
     """
     import tensorflow as tf
 
@@ -101,29 +108,28 @@ def string_dataset(dataset, batch_size: int, shuffle_seed: int | None = None, bu
     return batch_examples(examples, batch_size, bucket_by_length).prefetch(tf.data.AUTOTUNE)
 
 
-def adapt_tokenizer(tokenizer, train_data) -> None:
+def adapt_tokenizer(tokenizer, train_data: LabelledTexts) -> None:
     """Adapt the tokenizer's vocabulary on the training data (a streamed file was adapted while read)."""
-    vocabulary = getattr(train_data, "vocabulary", None)
-    if vocabulary is not None:
-        tokenizer.set_vocabulary(vocabulary)
+    if isinstance(train_data, StreamPart):
+        tokenizer.set_vocabulary(train_data.vocabulary)
     else:
-        tokenizer.adapt(string_dataset(train_data, 1024).map(lambda text, label: text))
+        tokenizer.adapt(text_batches(train_data, 1024).map(lambda text, label: text))
 
 
-def training_batches(config: Config, train_data):
+def training_batches(config: Config, train_data: LabelledTexts):
     """The shuffled (and maybe length-bucketed) training batches; endless when ``train.steps_per_epoch`` is set."""
-    batches = string_dataset(
+    batches = text_batches(
         train_data, config.train.batch_size, config.train.seed, bucket_by_length=config.train.bucket_by_length
     )
     return batches.repeat() if config.train.steps_per_epoch else batches
 
 
-def validation_batches(config: Config, validation_data):
+def validation_batches(config: Config, validation_data: LabelledTexts):
     """The validation batches: 256 texts each, grouped by length too when ``train.bucket_by_length`` is set."""
-    return string_dataset(validation_data, 256, bucket_by_length=config.train.bucket_by_length)
+    return text_batches(validation_data, 256, bucket_by_length=config.train.bucket_by_length)
 
 
-def training_input(config: Config, train_data, first_epoch: int):
+def training_input(config: Config, train_data: LabelledTexts, first_epoch: int):
     """(batches, steps per epoch) for ``fit`` from epoch ``first_epoch`` on.
 
     In-memory data: :func:`epoch_batches`, so a resumed run sees the batches an
@@ -163,6 +169,7 @@ def epoch_batches(dataset: Dataset, batch_size: int, seed: int, first_epoch: int
 
 
 def steps_per_epoch(n: int, batch_size: int) -> int:
+    """Batches of ``batch_size`` in one pass over ``n`` examples (the last one may be smaller)."""
     return -(-n // batch_size)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,9 @@ from sentiment_rnn.config import Config, to_toml
 from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.plots import PLOT_FILE, write_training_plot
-from sentiment_rnn.training.checkpoint import training_run
+from sentiment_rnn.training.callbacks import tensorboard_callback
+from sentiment_rnn.training.checkpoint import locked_backup
+from sentiment_rnn.training.distributed import join_cluster, make_strategy
 from sentiment_rnn.training.fit import fit
 from sentiment_rnn.training.pipeline import Split, load_training_data, split_dataset, validation_batches
 
@@ -43,25 +46,26 @@ class TrainResult:
     split: Split
     skipped: int = 0  # rows of the data skipped for missing or blank text
     plot: Path | None = None  # training.png in out_dir, or None when matplotlib is not installed
+    wrote_model_dir: bool = True  # False on a multi-worker run's workers other than the chief
 
 
-def distributed_output(config: Config, out_dir: Path):
-    """``staged_directory(out_dir)``; a multi-worker run's non-chief workers get a scratch directory."""
-    if config.train.distribute == "multi-worker":
-        from sentiment_rnn.training.distributed import worker_output
+@contextlib.contextmanager
+def output_directories(
+    out_dir: Path, config: Config, split: Split, resume: bool, writes_model_dir: bool
+) -> Iterator[tuple[Path | None, Path]]:
+    """(backup, staging) of a run: where the epochs are backed up and where the model directory is written.
 
-        return worker_output(out_dir)
-    return staged_directory(out_dir)
-
-
-def run_and_backup(config: Config, out_dir: Path, split: Split, resume: bool):
-    """:func:`training_run` (lock and per-epoch backup); a multi-worker run's non-chief workers neither lock nor back up."""
-    if config.train.distribute == "multi-worker":
-        from sentiment_rnn.training.distributed import is_chief
-
-        if not is_chief():
-            return contextlib.nullcontext(None)
-    return training_run(out_dir, config, split, resume)
+    A run that writes the model directory locks ``out_dir``, backs up every
+    epoch (:func:`locked_backup`) and stages ``out_dir`` atomically. A
+    multi-worker run's other workers do neither: no backup, and a scratch
+    directory that is removed.
+    """
+    if not writes_model_dir:
+        with tempfile.TemporaryDirectory(prefix="sentiment-rnn-worker-") as scratch:
+            yield None, Path(scratch)
+        return
+    with locked_backup(out_dir, config, split, resume) as backup, staged_directory(out_dir) as staging:
+        yield backup, staging
 
 
 def train(
@@ -71,6 +75,9 @@ def train(
     verbose: int | str = "auto",
     resume: bool = False,
     callbacks: Sequence[Any] = (),
+    tensorboard_dir: str | Path | None = None,
+    workers: str | None = None,
+    worker_index: int = 0,
 ) -> TrainResult:
     """Train the configured model and write its model directory atomically.
 
@@ -87,22 +94,30 @@ def train(
         verbose: Keras ``fit`` verbosity (``"auto"``: a progress bar; 0: silent).
             Progress and status lines go to stderr, and only when it is a terminal.
         resume: continue the interrupted run into ``out_dir`` (same config and data).
-        callbacks: extra Keras callbacks for ``fit``, e.g. :func:`tensorboard_callback`.
+        callbacks: extra Keras callbacks for ``fit``.
+        tensorboard_dir: also log for TensorBoard to this directory (needs the tensorboard package).
+        workers, worker_index: the cluster of a multi-worker run and this
+            process's place in it (see :func:`~sentiment_rnn.training.distributed.use_cluster`);
+            without ``workers``, ``TF_CONFIG`` describes it.
 
     Returns:
         A TrainResult with the validation metrics of the restored best weights;
         ``plot`` is the written ``training.png``, or None without matplotlib.
+        On a multi-worker run's workers other than the chief, ``wrote_model_dir``
+        is False: they train alike but write nothing.
 
     Raises:
-        SentimentError: bad data, another run writing ``out_dir``, nothing to
+        SentimentError: bad data, no tensorboard package, a cluster not or
+            badly described, another run writing ``out_dir``, nothing to
             resume, or a diverged run (``out_dir`` is then left as it was).
     """
     from sentiment_rnn.artifact.engine_files import write_engine_files
     from sentiment_rnn.models import TOKENIZER_LAYER, with_view
 
+    if tensorboard_dir:
+        callbacks = [*callbacks, tensorboard_callback(tensorboard_dir)]
+    writes_model_dir = join_cluster(config.train.distribute, workers, worker_index)  # before any data is read
     if config.train.distribute != "none":
-        from sentiment_rnn.training.distributed import make_strategy
-
         if resume:
             raise SentimentError(
                 f"--resume does not work with train.distribute = {config.train.distribute}: "
@@ -124,10 +139,7 @@ def train(
             dataset = load_training_data(config)
         split = split_dataset(dataset, config.train.validation_split, config.train.seed)
     out_dir = Path(out_dir)
-    with (
-        run_and_backup(config, out_dir, split, resume) as backup,
-        distributed_output(config, out_dir) as staging,
-    ):
+    with output_directories(out_dir, config, split, resume, writes_model_dir) as (backup, staging):
         model, history = fit(
             config,
             split,
@@ -168,4 +180,6 @@ def train(
         write_json(staging / META_FILE, meta_for(config, summary))
         plotted = write_training_plot(staging / HISTORY_FILE, staging / PLOT_FILE, best_epoch)
     plot = out_dir / PLOT_FILE if plotted else None
-    return TrainResult(out_dir, metrics, len(val_losses), best_epoch, model, split, dataset.skipped, plot)
+    return TrainResult(
+        out_dir, metrics, len(val_losses), best_epoch, model, split, dataset.skipped, plot, writes_model_dir
+    )
