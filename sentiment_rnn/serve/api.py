@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
 from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.inference import predict, predict_per_token
+from sentiment_rnn.inference import DEFAULT_THRESHOLD, predict, predict_per_token
 
 PREDICT_KEYS = ("texts", "per_token", "threshold")
 
@@ -54,7 +54,7 @@ class RequestError(Exception):
 class PredictRequest:
     texts: list[str]
     per_token: bool = False
-    threshold: float = 0.5
+    threshold: float = DEFAULT_THRESHOLD
 
 
 def too_large(size: int, limits: Limits) -> RequestError:
@@ -108,7 +108,7 @@ def read_predict_request(body: bytes, limits: Limits) -> PredictRequest:
     per_token = document.get("per_token", False)
     if not isinstance(per_token, bool):
         raise RequestError(400, f'"per_token" is a JSON {json_type(per_token)}: send true or false.')
-    threshold = document.get("threshold", 0.5)
+    threshold = document.get("threshold", DEFAULT_THRESHOLD)
     if isinstance(threshold, bool) or not isinstance(threshold, int | float):
         raise RequestError(400, f'"threshold" is a JSON {json_type(threshold)}: send a number in [0, 1].')
     if not (math.isfinite(threshold) and 0.0 <= threshold <= 1.0):
@@ -183,7 +183,7 @@ class Models:
     def predictions(self, directory: ModelDirectory, request: PredictRequest) -> list[dict]:
         if not request.per_token:
             return [p.to_dict() for p in predict(directory, request.texts, request.threshold)]
-        vocabulary = directory.engine.vocabulary
+        vocabulary = directory.numpy_engine.vocabulary
         answers = []
         for prediction in predict_per_token(directory, request.texts, request.threshold):
             answer = prediction.to_dict()
@@ -208,5 +208,5 @@ class Models:
 def load(model_dir: str | Path) -> ModelDirectory:
     """Open a model directory and build its NumPy engine now, so no request pays for it."""
     directory = open_model_dir(model_dir)
-    directory.engine  # noqa: B018 (loads weights.npz once)
+    directory.numpy_engine  # noqa: B018 (loads weights.npz once)
     return directory
