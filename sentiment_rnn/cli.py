@@ -242,7 +242,7 @@ def train(
         return
     click.echo(
         f"Saved model to {result.out_dir}: validation accuracy {metrics['accuracy']:.3f}, "
-        f"AUC {metrics['auc']:.3f} on {metrics['n']} examples "
+        f"AUC {metrics['auc']:.3f}, ECE {metrics['ece']:.3f}, Brier {metrics['brier']:.3f} on {metrics['n']} examples "
         f"(best epoch {result.best_epoch} of {result.epochs_run})."
     )
 
@@ -423,6 +423,9 @@ def evaluate(model_dir, as_json, errors, threshold, **data):
     for name in ("accuracy", "precision", "recall", "f1"):
         click.echo(f"{name:<10} {getattr(result, name):.4f}")
     click.echo(f"roc_auc    {auc}")
+    click.echo(f"ece        {result.ece:.4f}")
+    click.echo(f"brier      {result.brier:.4f}")
+    click.echo(f"oov_rate   {result.oov_rate:.4f}")
     click.echo(f"confusion  tn {tn}  fp {fp}  fn {fn}  tp {tp}")
     if errors:
         click.echo(f"Most confidently wrong ({len(result.errors)} of {result.wrong}):")

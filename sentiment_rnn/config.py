@@ -86,6 +86,7 @@ class TrainConfig:
     steps_per_epoch: int = 0  # batches per epoch; 0 = one pass over the training data
     bucket_by_length: bool = False  # batch texts of similar token counts together (less padding)
     distribute: str = "none"  # "none", "mirrored" (local devices) or "multi-worker" (TF_CONFIG cluster)
+    calibrate: bool = True  # fit a temperature on the validation split after training (sentiment_rnn.calibration)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Measure a saved model on labelled data: accuracy, precision, recall, F1, ROC AUC, confusion.
+"""Measure a saved model on labelled data: accuracy, precision, recall, F1, ROC AUC, confusion, calibration.
 
 The metrics are computed here with NumPy from labels and probabilities, so
 they can be checked by hand on tiny inputs; no scikit-learn needed.
@@ -6,11 +6,13 @@ they can be checked by hand on tiny inputs; no scikit-learn needed.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from sentiment_rnn.calibration import brier_score, expected_calibration_error
 from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, is_positive
 from sentiment_rnn.errors import SentimentError
@@ -52,6 +54,9 @@ class Evaluation:
     confusion: list[list[int]]
     errors: list[Mistake] = field(default_factory=list)
     wrong: int = 0  # how many examples are misclassified; ``errors`` holds the surest of them
+    ece: float = 0.0  # expected calibration error, 10 equal-width bins (sentiment_rnn.calibration)
+    brier: float = 0.0  # mean squared error of the probabilities against the 0/1 labels
+    oov_rate: float | None = None  # share of the tokens read that are outside the vocabulary; None: not measured
 
     def to_dict(self, with_errors: bool = False) -> dict:
         result = {
@@ -62,6 +67,9 @@ class Evaluation:
             "roc_auc": self.roc_auc,
             "n": self.n,
             "confusion": self.confusion,
+            "ece": self.ece,
+            "brier": self.brier,
+            "oov_rate": self.oov_rate,
         }
         if with_errors:
             result["errors"] = [mistake.to_dict() for mistake in self.errors]
@@ -121,6 +129,8 @@ def binary_metrics(labels: np.ndarray, probabilities: np.ndarray, threshold: flo
         roc_auc=roc_auc(labels, probabilities),
         confusion=[[tn, fp], [fn, tp]],
         wrong=fp + fn,
+        ece=expected_calibration_error(labels, probabilities),
+        brier=brier_score(labels, probabilities),
     )
 
 
@@ -145,12 +155,15 @@ def evaluate(model_dir, dataset: Dataset, errors: int = 0, threshold: float = DE
         threshold: probabilities at or above it count as positive.
     """
     from sentiment_rnn import inference
+    from sentiment_rnn.artifact.model_directory import as_model_directory
 
     if errors < 0:
         raise SentimentError(f"--errors must be 0 or more, got {errors}.")
-    predictions = inference.predict(model_dir, dataset.texts, threshold=threshold)
+    directory = as_model_directory(model_dir)
+    predictions = inference.predict(directory, dataset.texts, threshold=threshold)
     probabilities = np.array([p.probability for p in predictions], dtype=np.float64)
     result = binary_metrics(dataset.labels, probabilities, threshold)
+    result = dataclasses.replace(result, oov_rate=oov_rate(directory.numpy_engine, dataset.texts))
     if errors:
         result = _with_errors(result, most_confident_mistakes(dataset, probabilities, errors, threshold))
     return result
@@ -173,7 +186,15 @@ def evaluate_data(
     return evaluate(directory, dataset, errors=errors, threshold=threshold)
 
 
-def _with_errors(result: Evaluation, mistakes: list[Mistake]) -> Evaluation:
-    import dataclasses
+def oov_rate(engine, texts) -> float:
+    """The share of the tokens the NumPy ``engine`` reads in ``texts`` that are outside its vocabulary (0.0: none read)."""
+    unknown = total = 0
+    for text in texts:
+        flags = engine.vocabulary.unknown(engine.tokens(text))
+        unknown += sum(flags)
+        total += len(flags)
+    return unknown / total if total else 0.0
 
+
+def _with_errors(result: Evaluation, mistakes: list[Mistake]) -> Evaluation:
     return dataclasses.replace(result, errors=mistakes)

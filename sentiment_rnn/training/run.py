@@ -32,6 +32,7 @@ from sentiment_rnn.training.checkpoint import locked_backup
 from sentiment_rnn.training.distributed import join_cluster, make_strategy
 from sentiment_rnn.training.fit import fit
 from sentiment_rnn.training.pipeline import Split, load_training_data, split_dataset, validation_batches
+from sentiment_rnn.training.temperature import calibrate, calibration_report
 
 
 @dataclass
@@ -148,9 +149,12 @@ def train(
             backup=backup,
             callbacks=callbacks,
         )
-        evaluation = model.evaluate(validation_batches(config, split.validation), verbose=0, return_dict=True)
+        validation = validation_batches(config, split.validation)
+        calibration = calibrate(model, validation) if config.train.calibrate else calibration_report(model, validation)
+        evaluation = model.evaluate(validation, verbose=0, return_dict=True)
         metrics = {name: float(value) for name, value in evaluation.items()}
         metrics["n"] = len(split.validation)
+        metrics.update(calibration)
         val_losses = history.history["val_loss"]
         best_epoch = int(np.argmin(val_losses)) + 1
         saved = model
