@@ -19,7 +19,7 @@ import threading
 import click
 
 from sentiment_rnn import progress
-from sentiment_rnn.config import FORMATS, options_as_overrides
+from sentiment_rnn.config import FORMATS, options_as_overrides, toml_value
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.export import EXPORT_FORMATS
 from sentiment_rnn.presets import DEFAULT_PRESET, preset_names
@@ -71,7 +71,9 @@ def data_options(function):
             "--data",
             "data_path",
             type=click.Path(),
-            help="Data file, IMDB directory or .tar.gz (default for train: the built-in corpus).",
+            multiple=True,
+            help="Data file, IMDB directory or .tar.gz (default for train: the built-in corpus); "
+            "repeat it to read several, each with the options given (or [[data.sources]] in --config).",
         ),
         click.option(
             "--format",
@@ -97,9 +99,29 @@ def data_options(function):
 
 
 def data_overrides(data_path, data_format, pos, neg, split, text_column, label_column, encoding, on_empty) -> list[str]:
-    """The data options given on the command line, as ``data.KEY=VALUE`` config overrides."""
+    """The data options given on the command line, as ``data.KEY=VALUE`` config overrides.
+
+    One ``--data`` sets ``data.path``; several set ``data.sources``, one table
+    per path, each with the other options given.
+    """
+    paths = list(data_path or ())
+    if len(paths) > 1:
+        shared = {
+            "format": data_format,
+            "split": split,
+            "text_column": text_column,
+            "label_column": label_column,
+            "encoding": encoding,
+            "on_empty": on_empty,
+        }
+        given = {key: value for key, value in shared.items() if value is not None}
+        tables = [{"path": path, **given} for path in paths]
+        if pos or neg:  # the pos/neg pair is one more source
+            tables.append({"pos": pos or "", "neg": neg or "", **given})
+        inline = ", ".join("{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in t.items()) + "}" for t in tables)
+        return [f"data.sources=[{inline}]"]
     values = {
-        "data.path": data_path,
+        "data.path": paths[0] if paths else None,
         "data.format": data_format,
         "data.pos": pos,
         "data.neg": neg,

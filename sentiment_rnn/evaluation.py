@@ -179,7 +179,7 @@ def evaluate_data(
     from sentiment_rnn.artifact.model_directory import open_model_dir
     from sentiment_rnn.data.formats import dataset_from_config
 
-    if not (data_config.path or data_config.pos or data_config.neg):
+    if not (data_config.path or data_config.pos or data_config.neg or data_config.sources):
         raise SentimentError("No data to evaluate: pass --data PATH, or --pos FILE and --neg FILE.")
     directory = open_model_dir(model_dir)  # fail on a bad model directory before reading big data
     dataset = dataset_from_config(data_config, require_both_classes=False)

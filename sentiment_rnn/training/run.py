@@ -136,6 +136,7 @@ def train(
         if dataset is None:
             data = config.data
             what = data.path or (f"{data.pos} + {data.neg}" if data.pos or data.neg else "the built-in corpus")
+            what = f"{len(data.sources)} sources" if data.sources else what
             progress.note(f"Reading {what}", quiet=not verbose)
             dataset = load_training_data(config)
         split = split_dataset(dataset, config.train.validation_split, config.train.seed)
@@ -181,6 +182,8 @@ def train(
             "epochs_run": len(val_losses),
             "best_epoch": best_epoch,
         }
+        if dataset.parts:
+            summary["sources"] = list(dataset.parts)
         write_json(staging / META_FILE, meta_for(config, summary))
         plotted = write_training_plot(staging / HISTORY_FILE, staging / PLOT_FILE, best_epoch)
     plot = out_dir / PLOT_FILE if plotted else None
