@@ -322,8 +322,13 @@ def _sigterm_as_interrupt():
     metavar="N",
     help="Tokens per chunk for --stream (default: 1000).",
 )
+@click.option(
+    "--oov",
+    is_flag=True,
+    help="With --json: add each text's oov_rate and unknown_tokens (the tokens outside the model's vocabulary).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar on stderr.")
-def predict(model_dir, texts, file, as_json, threshold, engine, per_token, stream, chunk_tokens, quiet):
+def predict(model_dir, texts, file, as_json, threshold, engine, per_token, stream, chunk_tokens, oov, quiet):
     """Predict the sentiment of texts.
 
     Prints the label and the probability of positive for each text given as
@@ -347,7 +352,13 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
         sentiment-rnn predict --stream book.txt --chunk-tokens 500
     """
     from sentiment_rnn.artifact.model_directory import open_model_dir
-    from sentiment_rnn.inference import DEFAULT_CHUNK_TOKENS, check_threshold, predict_per_token, predict_stream
+    from sentiment_rnn.inference import (
+        DEFAULT_CHUNK_TOKENS,
+        check_threshold,
+        predict_per_token,
+        predict_stream,
+        unknown_words,
+    )
     from sentiment_rnn.inference import predict as predict_texts
 
     check_threshold(threshold)
@@ -389,15 +400,21 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
                 continue
             click.echo(f"{prediction.label:<8}  {prediction.probability:.4f}  {prediction.text}")
             width = max((len(token) for token, _ in prediction.tokens), default=0)
-            for token, probability in prediction.tokens:
-                click.echo(f"  {token:<{width}}  {probability:.4f}  {probability_bar(probability)}".rstrip())
+            for (token, probability), unknown in zip(prediction.tokens, prediction.unknown):
+                mark = "?" if unknown else " "
+                click.echo(f"{mark} {token:<{width}}  {probability:.4f}  {probability_bar(probability)}".rstrip())
+            if any(prediction.unknown):
+                click.echo("  (? = not in the vocabulary: read as [UNK])")
         return
+    if oov and not as_json:
+        raise SentimentError("--oov adds keys to the JSON output: add --json.")
     directory = open_model_dir(model_dir)  # a missing model is refused before the bar is drawn
     with progress.bar(length=len(texts), label="Predicting", quiet=quiet) as bar:
         predictions = predict_texts(directory, texts, threshold=threshold, engine=engine, on_progress=bar.update)
-    for prediction in predictions:
+    unknown = unknown_words(directory, texts) if oov else [{}] * len(predictions)
+    for prediction, words in zip(predictions, unknown):
         if as_json:
-            click.echo(json.dumps(prediction.to_dict(), ensure_ascii=False))
+            click.echo(json.dumps({**prediction.to_dict(), **words}, ensure_ascii=False))
         else:
             click.echo(f"{prediction.label:<8}  {prediction.probability:.4f}  {prediction.text}")
 
