@@ -182,7 +182,7 @@ def train(
             "epochs_run": len(val_losses),
             "best_epoch": best_epoch,
         }
-        if dataset.parts:
+        if getattr(dataset, "parts", ()):  # a streamed file is one source
             summary["sources"] = list(dataset.parts)
         write_json(staging / META_FILE, meta_for(config, summary))
         plotted = write_training_plot(staging / HISTORY_FILE, staging / PLOT_FILE, best_epoch)
