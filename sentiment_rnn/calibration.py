@@ -61,10 +61,23 @@ def log_loss_at(logits: np.ndarray, labels: np.ndarray, temperature: float) -> f
     return float(np.mean(np.logaddexp(0.0, z) - y * z))
 
 
+def platt_targets(labels) -> np.ndarray:
+    """Platt's (1999) smoothed targets: (n_pos + 1) / (n_pos + 2) for positives, 1 / (n_neg + 2) for negatives.
+
+    Fitting to them instead of 0/1 keeps a validation split the model gets
+    all right from driving the temperature to 0 (every probability 0.0 or 1.0).
+    """
+    labels = np.asarray(labels, dtype=np.float64)
+    positives = labels.sum()
+    negatives = len(labels) - positives
+    return np.where(labels > 0.5, (positives + 1) / (positives + 2), 1 / (negatives + 2))
+
+
 def fit_temperature(logits, labels, iterations: int = 200) -> float:
     """The temperature T in :data:`TEMPERATURE_RANGE` that minimises the log loss of sigmoid(logits / T).
 
-    The loss is convex in 1 / T, so a ternary search on 1 / T finds the minimum;
+    The loss is taken against :func:`platt_targets` of the labels. It is
+    convex in 1 / T, so a ternary search on 1 / T finds the minimum;
     ``iterations`` steps narrow the interval by (2/3)^iterations.
 
     Args:
@@ -75,7 +88,7 @@ def fit_temperature(logits, labels, iterations: int = 200) -> float:
         T > 0 (1.0 when all logits are 0, where every T gives the same loss).
     """
     logits = np.asarray(logits, dtype=np.float64)
-    labels = np.asarray(labels, dtype=np.float64)
+    labels = platt_targets(labels) if len(logits) else labels
     if len(logits) == 0 or not np.any(logits):
         return 1.0
     low, high = 1.0 / TEMPERATURE_RANGE[1], 1.0 / TEMPERATURE_RANGE[0]  # the range of 1 / T

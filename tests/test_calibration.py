@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 from model_factory import randomized_model
 
-from sentiment_rnn.calibration import brier_score, expected_calibration_error, fit_temperature, log_loss_at, sigmoid
+from sentiment_rnn.calibration import (
+    brier_score,
+    expected_calibration_error,
+    fit_temperature,
+    log_loss_at,
+    platt_targets,
+    sigmoid,
+)
 from sentiment_rnn.config import load_config
 from sentiment_rnn.inference import predict
 
@@ -22,6 +29,11 @@ def test_expected_calibration_error_by_hand():
     assert expected_calibration_error(np.array([1, 0]), np.array([1.0, 0.0])) == 0.0
     assert expected_calibration_error(np.array([1, 0]), np.array([0.5, 0.5])) == 0.0  # one bin, mean 0.5 = rate 0.5
     assert expected_calibration_error(np.array([]), np.array([])) == 0.0
+
+
+def test_platt_targets_by_hand():
+    # 2 positives -> 3/4, 1 negative -> 1/3
+    assert platt_targets(np.array([1, 0, 1])).tolist() == [0.75, 1 / 3, 0.75]
 
 
 def test_brier_score_by_hand():
@@ -41,10 +53,11 @@ def test_fit_temperature_finds_the_minimum_of_the_log_loss():
     logits = rng.normal(0.0, 6.0, 2000)
     labels = (rng.random(2000) < sigmoid(logits / 3.0)).astype(float)  # an overconfident model: true T = 3
     temperature = fit_temperature(logits, labels)
-    best = log_loss_at(logits, labels, temperature)
+    targets = platt_targets(labels)  # what the fit is measured against
+    best = log_loss_at(logits, targets, temperature)
     assert 2.5 < temperature < 3.5
-    assert best <= log_loss_at(logits, labels, temperature * 1.01)
-    assert best <= log_loss_at(logits, labels, temperature / 1.01)
+    assert best <= log_loss_at(logits, targets, temperature * 1.01)
+    assert best <= log_loss_at(logits, targets, temperature / 1.01)
     assert fit_temperature(np.zeros(3), np.array([1, 0, 1])) == 1.0
 
 
@@ -96,3 +109,12 @@ def test_calibrate_false_keeps_the_head(tmp_path, tiny_csv):
     assert result.metrics["temperature"] == 1.0
     assert "ece_uncalibrated" not in result.metrics
     assert 0 <= result.metrics["ece"] <= 1
+
+
+def test_a_perfectly_separated_validation_split_does_not_drive_the_temperature_to_zero():
+    logits = np.array([3.0, 5.0, 4.0, -3.0, -6.0, -4.0])
+    labels = np.array([1, 1, 1, 0, 0, 0])
+    temperature = fit_temperature(logits, labels)
+    # smoothed targets 4/5 and 1/5: sigmoid(3 / T) should come out near 0.8, far from 1.0
+    assert 1.5 < temperature < 4.0
+    assert sigmoid(np.array([5.0 / temperature]))[0] < 0.95
