@@ -60,14 +60,22 @@ def render_preset(name: str = DEFAULT_PRESET) -> str:
     if name == DEFAULT_PRESET:
         return default_text
     preset_text = path.read_text(encoding="utf-8")
-    return render_config(load_config(path), _header(preset_text), _key_comments(preset_text))
+    return render_config(
+        load_config(path), _header(preset_text), _key_comments(preset_text), _source_tables(preset_text)
+    )
 
 
-def render_config(config: Config, header: list[str], comments: dict[tuple[str, str], str] | None = None) -> str:
+def render_config(
+    config: Config,
+    header: list[str],
+    comments: dict[tuple[str, str], str] | None = None,
+    source_lines: list[str] | None = None,
+) -> str:
     """A config as a complete TOML file: ``header`` (comment lines), then every key of ``default.toml``.
 
     Each key is written with ``config``'s value and the comment ``comments[(section, key)]``
-    (a ``"# ..."`` string) if given, else ``default.toml``'s comment on that key.
+    (a ``"# ..."`` string) if given, else ``default.toml``'s comment on that key. ``data.sources``
+    is written as ``[[data.sources]]`` tables: ``source_lines`` as given, or else from the values.
     """
     comments = comments or {}
     values = to_dict(config)
@@ -75,10 +83,17 @@ def render_config(config: Config, header: list[str], comments: dict[tuple[str, s
     first_section = next(i for i, line in enumerate(default_lines) if SECTION_LINE.match(line))
     lines = header + [""]
     section = ""
+    source_tables: list[str] = []
     for line in default_lines[first_section:]:
         if match := SECTION_LINE.match(line):
             section = match[1]
-            lines.append(line)
+            lines += source_tables + [line]
+            source_tables = []
+        elif (
+            (match := KEY_LINE.match(line)) and (section, match[1]) == ("data", "sources") and values["data"]["sources"]
+        ):
+            # written after the section's keys, as a preset has them
+            source_tables = source_lines if source_lines is not None else _tables_of(values["data"]["sources"])
         elif match := KEY_LINE.match(line):
             key = match[1]
             comment = comments.get((section, key)) or (match[3] or "").strip()
@@ -88,6 +103,27 @@ def render_config(config: Config, header: list[str], comments: dict[tuple[str, s
         else:
             lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+def _tables_of(sources: list[dict]) -> list[str]:
+    """``[[data.sources]]`` tables written from their values, each ending with a blank line."""
+    lines = []
+    for source in sources:
+        lines += ["[[data.sources]]", *(f"{key} = {toml_value(value)}" for key, value in source.items()), ""]
+    return lines
+
+
+def _source_tables(text: str) -> list[str]:
+    """The ``[[data.sources]]`` tables of a TOML file, as its lines (each table ends with a blank line)."""
+    tables, inside = [], False
+    for line in text.splitlines():
+        if line.startswith("[[data.sources]]"):
+            inside = True
+        elif SECTION_LINE.match(line):
+            inside = False
+        if inside:
+            tables.append(line)
+    return [*tables, ""] if tables and tables[-1] else tables
 
 
 def _header(text: str) -> list[str]:
@@ -107,6 +143,8 @@ def _key_comments(text: str) -> dict[tuple[str, str], str]:
     for line in text.splitlines():
         if match := SECTION_LINE.match(line.strip()):
             section = match[1]
+        elif line.startswith("[["):
+            section = "data.sources"
         elif (match := KEY_LINE.match(line.strip())) and match[3]:
             comments[(section, match[1])] = match[3].strip()
     return comments

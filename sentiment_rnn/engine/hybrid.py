@@ -38,6 +38,10 @@ class NumpyHybridEngine:
         self.ngrams = ngrams
         (self.wide_kernel,) = as_float32(wide_kernel)
 
+    def tokens(self, text: str) -> list[str]:
+        """The tokens the recurrent branch reads (see ``NumpyRecurrentEngine.tokens``)."""
+        return self.recurrent.tokens(text)
+
     def grams(self, text: str) -> list[str]:
         """The text's 1- to ``ngrams``-grams, as the wide ``TextVectorization`` forms them."""
         return token_ngrams(tokenize_py(text), self.ngrams)
