@@ -11,7 +11,9 @@ one block per command; the work itself is in the library modules.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import os
 import signal
 import sys
 import threading
@@ -30,7 +32,32 @@ MODEL_OPTION_HELP = "Model directory written by `train` (default: ./sentiment-mo
 
 
 class SentimentGroup(click.Group):
-    """A click group that turns SentimentError into a one-line message and exit code 1."""
+    """A click group that turns SentimentError into a one-line message and exit code 1.
+
+    It is also the one place for faults of the process itself: an argument
+    holding a NUL byte is refused before parsing, output that cannot be
+    written (a full disk) is one ``Error:`` line and exit 1, and a closed pipe
+    (``predict ... | head -1``) ends quietly with exit 1, as click does.
+    """
+
+    def main(self, args=None, *rest, **extra):
+        arguments = sys.argv[1:] if args is None else list(args)
+        if any("\0" in str(argument) for argument in arguments):
+            click.echo("Error: An argument holds a NUL byte (\\0), which no path or option can: remove it.", err=True)
+            sys.exit(1)
+        try:
+            try:
+                return super().main(args, *rest, **extra)
+            finally:
+                sys.stdout.flush()  # a failed write of the last lines surfaces here, not at interpreter exit
+        except OSError as exc:
+            sys.stdout = open(os.devnull, "w")  # what could not be written is lost; no second error at exit
+            if exc.errno != errno.EPIPE:
+                reason = exc.strerror or str(exc)
+                click.echo(
+                    f"Error: Cannot write the output ({reason}): free some space or write it elsewhere.", err=True
+                )
+            sys.exit(1)
 
     def invoke(self, ctx: click.Context):
         try:

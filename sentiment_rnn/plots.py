@@ -15,7 +15,6 @@ from pathlib import Path
 
 from sentiment_rnn.errors import SentimentError
 
-PLOT_FILE = "training.png"
 MISSING_HINT = "training.png not written: plotting needs matplotlib; install it with pip install 'sentiment-rnn[plot]'."
 
 

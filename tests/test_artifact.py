@@ -15,22 +15,30 @@ from sentiment_rnn.inference import predict
 TEXTS = ["I like this phone", "This phone is no good", "", "🙂 unknownword"]
 
 
-def test_failed_save_keeps_the_previous_directory(tmp_path):
-    target = tmp_path / "model"
+OLD_META = '{"format_version": 1, "package_version": "0.1.0"}'
+
+
+def old_model_directory(target):
+    """A model directory as train leaves it, as far as replacing it goes: its marker and config."""
     target.mkdir()
-    (target / "meta.json").write_text("old")
+    (target / "meta.json").write_text(OLD_META)
+    (target / "config.toml").write_text("")
+    return target
+
+
+def test_failed_save_keeps_the_previous_directory(tmp_path):
+    target = old_model_directory(tmp_path / "model")
     with pytest.raises(KeyboardInterrupt):
         with staged_directory(target) as staging:
             (staging / "meta.json").write_text("new, half written")
             raise KeyboardInterrupt
-    assert (target / "meta.json").read_text() == "old"
+    assert (target / "meta.json").read_text() == OLD_META
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
 
 def test_successful_save_replaces_the_directory(tmp_path):
-    target = tmp_path / "model"
-    target.mkdir()
-    (target / "stale.txt").write_text("old")
+    target = old_model_directory(tmp_path / "model")
+    (target / "history.csv").write_text("old")
     with staged_directory(target) as staging:
         (staging / "meta.json").write_text("new")
     assert sorted(p.name for p in target.iterdir()) == ["meta.json"]

@@ -19,6 +19,7 @@ from sentiment_rnn.artifact.files import (
     META_FILE,
     METRICS_FILE,
     MODEL_FILE,
+    PLOT_FILE,
     VOCABULARY_FILE,
     meta_for,
     write_json,
@@ -26,7 +27,7 @@ from sentiment_rnn.artifact.files import (
 from sentiment_rnn.config import Config, to_toml
 from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.plots import PLOT_FILE, write_training_plot
+from sentiment_rnn.plots import write_training_plot
 from sentiment_rnn.training.callbacks import tensorboard_callback
 from sentiment_rnn.training.checkpoint import locked_backup
 from sentiment_rnn.training.distributed import join_cluster, make_strategy
@@ -117,6 +118,19 @@ def train(
     if tensorboard_dir:
         callbacks = [*callbacks, tensorboard_callback(tensorboard_dir)]
     writes_model_dir = join_cluster(config.train.distribute, workers, worker_index)  # before any data is read
+    inexact = [
+        key
+        for key, on in (
+            ("train.bucket_by_length", config.train.bucket_by_length),
+            ("data.streaming", config.data.streaming),
+        )
+        if on
+    ]
+    if resume and inexact:  # their batch order and shuffle state are not saved, so a resume would not be exact
+        raise SentimentError(
+            f"--resume does not work with {inexact[0]} = true (the batch order after an interruption would "
+            "differ from an uninterrupted run): train again without --resume."
+        )
     if config.train.distribute != "none":
         if resume:
             raise SentimentError(
