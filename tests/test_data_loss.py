@@ -70,8 +70,7 @@ def test_train_refuses_the_working_directory_however_it_is_spelt(tmp_path, data,
         result = CliRunner().invoke(cli, ["train", "--data", str(data), "--out", spelling, *TRAIN])
         assert result.exit_code == 1
         assert result.output == (
-            f"Error: Output path {spelling} is the working directory or holds it: "
-            "pass a new directory name to --out.\n"
+            f"Error: Output path {spelling} is the working directory or holds it: pass a new directory name to --out.\n"
         )
     assert snapshot(tmp_path) == before
 
@@ -106,7 +105,16 @@ def test_a_symlinked_out_is_the_directory_it_points_to(tmp_path, data):
 def test_a_failed_run_leaves_no_backup(tmp_path, data):
     """A run that fails before its first epoch (here: a bad embeddings file) has nothing to resume."""
     (tmp_path / "vectors.txt").write_text("not a vector file\n")
-    args = ["train", "--data", str(data), "--out", str(tmp_path / "m"), *TRAIN, "--embeddings", str(tmp_path / "vectors.txt")]
+    args = [
+        "train",
+        "--data",
+        str(data),
+        "--out",
+        str(tmp_path / "m"),
+        *TRAIN,
+        "--embeddings",
+        str(tmp_path / "vectors.txt"),
+    ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1
     assert result.output.startswith("Error: ") and result.output.count("\n") == 1
