@@ -66,6 +66,23 @@ class SentimentGroup(click.Group):
             raise click.ClickException(str(exc)) from None
 
 
+class InputFile(click.File):
+    """``click.File`` for reading, whose missing or unreadable file is an ``Error:`` line with exit 1.
+
+    The rule for every path option: a path that cannot be read is a user
+    error (exit 1), as it is for --data, --config and --model; exit 2 is kept
+    for usage errors (an unknown option, a missing value).
+    """
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:
+            name = param.opts[0] if param is not None else "the path"
+            reason = exc.message.rstrip(".").split(": ", 1)[-1]
+            raise click.ClickException(f"Cannot read {name} {value}: {reason}; check the path.") from None
+
+
 def model_option(function):
     return click.option(
         "--model",
@@ -297,7 +314,7 @@ def _sigterm_as_interrupt():
 @click.option(
     "--file",
     "file",
-    type=click.File("r", encoding="utf-8"),
+    type=InputFile("r", encoding="utf-8"),
     help="Read one text per line from a file, or - for standard input.",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line: text, label, probability.")
@@ -317,7 +334,7 @@ def _sigterm_as_interrupt():
 @click.option(
     "--stream",
     "stream",
-    type=click.File("r", encoding="utf-8"),
+    type=InputFile("r", encoding="utf-8"),
     metavar="FILE",
     help="Read ONE long document from FILE (or -) in chunks, carrying the state; unidirectional models only.",
 )
@@ -385,6 +402,9 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
             texts.extend(line.rstrip("\r\n") for line in file)
         except UnicodeDecodeError:
             raise SentimentError(f"{file.name} is not valid UTF-8: convert it to UTF-8 first.") from None
+    if not texts and file is not None:
+        where = "standard input" if file.name == "<stdin>" else file.name
+        raise SentimentError(f"{where} is empty: give it one text per line, or pass texts as arguments.")
     if not texts:
         raise SentimentError('No text to predict: pass texts as arguments (predict "great phone") or use --file.')
     if per_token:

@@ -204,6 +204,12 @@ def validate(config: Config) -> None:
         if not ok:
             raise SentimentError(f"Config key {key} must be {expected}, got {value!r}.")
 
+    for section_name, section in (("data", d), ("tokenizer", tok), ("model", m), ("train", t)):
+        for key, value in dataclasses.asdict(section).items():
+            if isinstance(value, str) and "\0" in value:
+                raise SentimentError(
+                    f"Config key {section_name}.{key} holds a NUL byte (\\0), which no path or name can: remove it."
+                )
     require(d.format in ("auto", *FORMATS), "data.format", f"auto or one of {', '.join(FORMATS)}", d.format)
     require(d.split in ("", *IMDB_SPLITS), "data.split", '"", "train" or "test"', d.split)
     require(d.on_empty in ON_EMPTY_CHOICES, "data.on_empty", "skip or error", d.on_empty)

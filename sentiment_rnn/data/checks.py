@@ -22,11 +22,19 @@ ENCODING_FIX = "pass the file's encoding, e.g. --encoding cp1252."
 
 
 def check_encoding(encoding: str) -> None:
+    """Refuse a name that is no codec, or a codec that does not turn bytes into text (rot13, base64, zlib)."""
     try:
         codecs.lookup(encoding)
-    except LookupError:
+    except (LookupError, ValueError):
         raise SentimentError(
             f"Unknown encoding {encoding!r}: use a Python codec name such as utf-8 or cp1252."
+        ) from None
+    try:
+        "".encode(encoding)
+    except LookupError:
+        raise SentimentError(
+            f"{encoding!r} is not a text encoding (it is a transform such as rot13 or base64, not a character set): "
+            "use a text codec such as utf-8 or cp1252."
         ) from None
 
 
@@ -36,6 +44,10 @@ def check_on_empty(on_empty: str) -> None:
 
 
 def check_exists(path: Path) -> None:
+    if path.is_symlink() and not path.exists():
+        raise SentimentError(
+            f"Data file {path} is a symlink that leads nowhere (a loop or a missing target): fix the link or the path."
+        )
     if not path.exists():
         raise SentimentError(f"Data file {path} does not exist: check the path.")
 

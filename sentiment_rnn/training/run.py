@@ -69,6 +69,40 @@ def output_directories(
         yield backup, staging
 
 
+TRAINING_BYTES_PER_PARAMETER = 16  # float32 weights, their gradients and Adam's two moments
+
+
+def check_fits_in_memory(config: Config) -> None:
+    """Refuse, before building anything, a model whose parameters alone would not fit in the free memory.
+
+    The parameters are counted from the shapes the config gives (with a full
+    vocabulary of ``tokenizer.max_tokens``); training holds each about
+    :data:`TRAINING_BYTES_PER_PARAMETER` times, before any activation.
+
+    Raises:
+        SentimentError: naming the count, the bytes needed and the bytes free.
+    """
+    import math
+    import os
+
+    from sentiment_rnn.artifact.engine_files import expected_shapes
+
+    parameters = sum(math.prod(shape) for shape in expected_shapes(config, config.tokenizer.max_tokens).values())
+    needed = parameters * TRAINING_BYTES_PER_PARAMETER
+    try:
+        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # no sysconf (Windows): only absurd sizes are refused
+        free = 1 << 50
+    if needed > free:
+        m = config.model
+        raise SentimentError(
+            f"This config needs {parameters:,} parameters (model.units = {m.units}, model.output_dim = "
+            f"{m.output_dim}, model.layers = {m.layers}, tokenizer.max_tokens = {config.tokenizer.max_tokens}): "
+            f"about {needed / 2**30:,.1f} GiB to train, but {free / 2**30:,.1f} GiB of memory is free; "
+            "lower those keys."
+        )
+
+
 def train(
     config: Config,
     out_dir: str | Path,
@@ -115,6 +149,7 @@ def train(
     from sentiment_rnn.artifact.engine_files import write_engine_files
     from sentiment_rnn.models import TOKENIZER_LAYER, with_view
 
+    check_fits_in_memory(config)
     if tensorboard_dir:
         callbacks = [*callbacks, tensorboard_callback(tensorboard_dir)]
     writes_model_dir = join_cluster(config.train.distribute, workers, worker_index)  # before any data is read
