@@ -152,15 +152,33 @@ SETUPS = {
     "no-text": with_model(lambda cwd: None),
     "text-file-undecodable": with_model(lambda cwd: (cwd / "latin1.txt").write_bytes(b"caf\xe9\n")),
     "threshold-out-of-range": with_model(lambda cwd: None),
+    "not-a-text-encoding": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "data-symlink-loop": lambda cwd: (cwd / "loop.csv").symlink_to("loop.csv"),
+    "nul-in-config": lambda cwd: (cwd / "nul.toml").write_text('[data]\npath = "a\\u0000b"\n'),
+    "out-not-a-model": lambda cwd: (
+        write_csv(cwd / "good.csv", GOOD_ROWS),
+        (cwd / "mydata").mkdir(),
+        (cwd / "mydata" / "notes.txt").write_text("mine"),
+    ),
+    "resume-bucketing": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "damaged-resume-state": lambda cwd: (
+        write_csv(cwd / "good.csv", GOOD_ROWS),
+        (cwd / ".sentiment-model.backup").mkdir(),
+        (cwd / ".sentiment-model.backup" / "run.json").write_text("{"),
+    ),
+    "vocabulary-not-a-list": copy_model("vocab")(lambda d: (d / "vocabulary.json").write_text('{"good": 2}')),
+    "text-file-missing": with_model(lambda cwd: None),
+    "text-file-empty": with_model(lambda cwd: (cwd / "empty.txt").write_bytes(b"")),
 }
 NEEDS_REQUEST = {"newer-format", "corrupt-meta", "model-file-missing", "truncated-model", "config-mismatch"}
 NEEDS_REQUEST |= {"code-in-model", "no-text", "text-file-undecodable", "threshold-out-of-range"}
 NEEDS_REQUEST |= {"weights-missing", "truncated-weights", "config-mismatch-weights"}
+NEEDS_REQUEST |= {"vocabulary-not-a-list", "text-file-missing", "text-file-empty"}
 ROWS = documented_rows()
 
 
 def files_under(directory: Path) -> dict[str, int]:
-    return {str(p.relative_to(directory)): p.stat().st_size for p in sorted(directory.rglob("*"))}
+    return {str(p.relative_to(directory)): p.lstat().st_size for p in sorted(directory.rglob("*"))}
 
 
 def test_the_table_documents_every_case_exactly_once():

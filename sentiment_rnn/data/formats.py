@@ -17,7 +17,9 @@ With ``format="auto"`` the format is guessed from the path (see ``detect``).
 from __future__ import annotations
 
 import csv
+import os
 import re
+import stat
 import tarfile
 import zlib
 from pathlib import Path
@@ -315,13 +317,21 @@ def _review_label(pattern: re.Pattern, name: str) -> int | None:
 
 
 def _imdb_directory_members(path: Path, pattern: re.Pattern) -> list[tuple[str, int, bytes]]:
-    """The reviews under a directory, as (path inside it, label, bytes)."""
+    """The reviews under a directory, as (path inside it, label, bytes).
+
+    Only regular files inside the tree are read, as from a tarball: symlinks
+    (which may lead outside the dataset) and FIFOs or devices (which would
+    block or never end) are skipped, and symlinked directories are not entered.
+    """
     members = []
-    for file in path.rglob("*.txt"):
-        name = file.relative_to(path).as_posix()
-        label = _review_label(pattern, name)
-        if label is not None:
-            members.append((name, label, file.read_bytes()))
+    for directory, _, files in os.walk(path, followlinks=False):
+        for file_name in files:
+            file = Path(directory) / file_name
+            name = file.relative_to(path).as_posix()
+            label = _review_label(pattern, name)
+            if label is not None and stat.S_ISREG(os.lstat(file).st_mode):
+                members.append((name, label, file.read_bytes()))
+    members.sort(key=lambda member: member[0])
     return members
 
 
