@@ -153,6 +153,7 @@ SETUPS = {
     "text-file-undecodable": with_model(lambda cwd: (cwd / "latin1.txt").write_bytes(b"caf\xe9\n")),
     "threshold-out-of-range": with_model(lambda cwd: None),
     "not-a-text-encoding": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "utf16-bom": lambda cwd: (cwd / "utf16.csv").write_bytes("text,label\ngood,1\nbad,0\n".encode("utf-16")),
     "data-symlink-loop": lambda cwd: (cwd / "loop.csv").symlink_to("loop.csv"),
     "nul-in-config": lambda cwd: (cwd / "nul.toml").write_text('[data]\npath = "a\\u0000b"\n'),
     "out-not-a-model": lambda cwd: (

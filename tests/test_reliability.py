@@ -151,3 +151,17 @@ def test_imdb_directories_read_regular_files_inside_the_tree_only(tmp_path):
     config = load_config(overrides=[f"data.path={str(root)!r}", "data.split='train'"])
     dataset = load_training_data(config)
     assert sorted(dataset.texts) == ["a great film", "an awful film"]
+
+
+def test_one_very_long_text_is_warned_about_with_the_cap_to_set():
+    from sentiment_rnn.config import load_config
+    from sentiment_rnn.training.pipeline import long_text_warning
+
+    texts = ["a fine phone"] * 200 + ["word " * 200_000]
+    assert long_text_warning(texts, load_config()) == (
+        "Warning: the longest text has about 200,001 words, 66,667 times the median (3); every batch holding it "
+        "is padded to its length, which makes training very slow: cap texts with --set "
+        "tokenizer.output_sequence_length=100."
+    )
+    assert long_text_warning(texts, load_config(overrides=["tokenizer.output_sequence_length=200"])) is None
+    assert long_text_warning(["a fine phone"] * 200, load_config()) is None

@@ -138,7 +138,22 @@ def undecodable_header_error(source: str | Path, encoding: str) -> SentimentErro
 
 
 def undecodable_file_error(path: Path, encoding: str) -> SentimentError:
-    """:func:`undecodable_error` naming the first line of ``path`` that does not decode, and its byte."""
+    """:func:`undecodable_error` naming the first line of ``path`` that does not decode, and its byte.
+
+    A file that starts with a UTF-16 or UTF-32 byte-order mark is named as such, with the encoding to pass.
+    """
+    with path.open("rb") as handle:
+        start = handle.read(4)
+    for bom, name in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if start.startswith(bom) and name != codecs.lookup(encoding).name:
+            return SentimentError(
+                f"{path} starts with a {name.upper()} byte-order mark, so it is not {encoding}: pass --encoding {name}."
+            )
     return undecodable_error(path, encoding, _first_undecodable_line(path, encoding))
 
 

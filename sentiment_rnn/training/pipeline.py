@@ -46,6 +46,31 @@ def load_training_data(config: Config) -> Dataset:
     return dataset_from_config(config.data)
 
 
+LONG_TEXT_WORDS = 10_000  # a text this long (in words) ...
+LONG_TEXT_FACTOR = 50  # ... and this many times the median is warned about
+
+
+def long_text_warning(texts: list[str], config: Config) -> str | None:
+    """A warning when one text is far longer than the rest and nothing caps it, else None.
+
+    Batches are padded to their longest text, so one 1 MB review among short
+    ones makes a batch of 200,000 time steps. ``tokenizer.output_sequence_length``
+    caps every text; the warning says so, with a cap of 20 times the median.
+    """
+    if config.tokenizer.output_sequence_length or not texts:
+        return None
+    words = np.fromiter((text.count(" ") + 1 for text in texts), dtype=np.int64, count=len(texts))
+    longest, median = int(words.max()), max(1.0, float(np.median(words)))
+    if longest < LONG_TEXT_WORDS or longest < LONG_TEXT_FACTOR * median:
+        return None
+    cap = max(100, round(20 * median))
+    return (
+        f"Warning: the longest text has about {longest:,} words, {longest / median:,.0f} times the median "
+        f"({median:,.0f}); every batch holding it is padded to its length, which makes training very slow: "
+        f"cap texts with --set tokenizer.output_sequence_length={cap}."
+    )
+
+
 def split_dataset(dataset: Dataset, validation_split: float, seed: int) -> Split:
     """Shuffle with ``seed`` and hold out ``validation_split`` of the rows (at least one)."""
     n = len(dataset)

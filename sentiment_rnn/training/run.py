@@ -32,7 +32,13 @@ from sentiment_rnn.training.callbacks import tensorboard_callback
 from sentiment_rnn.training.checkpoint import locked_backup
 from sentiment_rnn.training.distributed import join_cluster, make_strategy
 from sentiment_rnn.training.fit import fit
-from sentiment_rnn.training.pipeline import Split, load_training_data, split_dataset, validation_batches
+from sentiment_rnn.training.pipeline import (
+    Split,
+    load_training_data,
+    long_text_warning,
+    split_dataset,
+    validation_batches,
+)
 
 
 @dataclass
@@ -186,6 +192,9 @@ def train(
             what = data.path or (f"{data.pos} + {data.neg}" if data.pos or data.neg else "the built-in corpus")
             progress.note(f"Reading {what}", quiet=not verbose)
             dataset = load_training_data(config)
+            warning = long_text_warning(dataset.texts, config)
+            if warning:
+                progress.warn(warning, quiet=not verbose)
         split = split_dataset(dataset, config.train.validation_split, config.train.seed)
     out_dir = Path(out_dir)
     with output_directories(out_dir, config, split, resume, writes_model_dir) as (backup, staging):
