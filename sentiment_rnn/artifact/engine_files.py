@@ -27,6 +27,7 @@ from sentiment_rnn.artifact.files import (
     read_json,
     write_json,
 )
+from sentiment_rnn.artifact.npz_headers import read_headers
 from sentiment_rnn.config import Config, load_config
 from sentiment_rnn.engine.cells import CELL_CLASSES, RecurrentLayer
 from sentiment_rnn.engine.models import NumpyBagOfWordsEngine, NumpyEngine, NumpyRecurrentEngine, Vocabulary
@@ -245,7 +246,7 @@ def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEng
         described = recorded_architecture(recorded)
     except (KeyError, ValueError, TypeError) as exc:
         raise SentimentError(f"{engine_file} is damaged ({type(exc).__name__}: {exc}): {FIX}.") from None
-    headers = read_headers(weights_file)
+    headers = read_headers(weights_file, FIX)
     shown = {name: shape for name, (shape, _) in headers.items()}
     check_architecture_matches_config(shape_architecture(config, shown), config, directory, WEIGHTS_FILE, HOLDER)
     check_architecture_matches_config(described, config, directory, ENGINE_FILE, "engine.json has")
@@ -274,44 +275,6 @@ def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEng
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
         raise SentimentError(f"{weights_file} is damaged ({type(exc).__name__}): {FIX}.") from None
     return build_engine(config, arrays, vocabulary)
-
-
-MAX_HEADER_BYTES = 10_000  # an .npy header is about 128 bytes; a longer one is refused unread
-
-
-def read_headers(weights_file: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """The (shape, dtype) of every array in an ``.npz``, from the ``.npy`` headers alone (no array is read).
-
-    Raises:
-        SentimentError: not a zip of ``.npy`` files, a damaged or huge header,
-            or an array that is not little-endian float32 (pickled objects included).
-    """
-    from numpy.lib import format as npy
-
-    headers = {}
-    try:
-        with zipfile.ZipFile(weights_file) as archive:
-            for member in archive.infolist():
-                if not member.filename.endswith(".npy"):
-                    raise ValueError(f"{member.filename} is not an .npy array")
-                with archive.open(member) as handle:
-                    version = npy.read_magic(handle)
-                    read = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}.get(version)
-                    if read is None:
-                        raise ValueError(f"{member.filename} has .npy version {version}")
-                    try:
-                        shape, _, dtype = read(handle, max_header_size=MAX_HEADER_BYTES)
-                    except ValueError as exc:  # NumPy's message about a long header suggests allow_pickle
-                        if "Header info length" not in str(exc):
-                            raise
-                        raise ValueError(f"{member.filename} has a header over {MAX_HEADER_BYTES:,} bytes") from None
-                if dtype.hasobject or dtype != np.dtype("<f4"):
-                    raise ValueError(f"{member.filename} holds {dtype} values, not float32")
-                headers[member.filename[: -len(".npy")]] = (tuple(shape), dtype)
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
-        reason = str(exc).splitlines()[0] if type(exc) is ValueError else type(exc).__name__
-        raise SentimentError(f"{weights_file} is damaged ({reason}): {FIX}.") from None
-    return headers
 
 
 def checked_vocabulary(file: Path, config: Config) -> list[str]:
