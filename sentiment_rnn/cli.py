@@ -21,7 +21,7 @@ import threading
 import click
 
 from sentiment_rnn import progress
-from sentiment_rnn.config import FORMATS, options_as_overrides
+from sentiment_rnn.config import FORMATS, options_as_overrides, toml_value
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.export import EXPORT_FORMATS
 from sentiment_rnn.presets import DEFAULT_PRESET, preset_names
@@ -115,7 +115,9 @@ def data_options(function):
             "--data",
             "data_path",
             type=click.Path(),
-            help="Data file, IMDB directory or .tar.gz (default for train: the built-in corpus).",
+            multiple=True,
+            help="Data file, IMDB directory or .tar.gz (default for train: the built-in corpus); "
+            "repeat it to read several, each with the options given (or [[data.sources]] in --config).",
         ),
         click.option(
             "--format",
@@ -141,9 +143,29 @@ def data_options(function):
 
 
 def data_overrides(data_path, data_format, pos, neg, split, text_column, label_column, encoding, on_empty) -> list[str]:
-    """The data options given on the command line, as ``data.KEY=VALUE`` config overrides."""
+    """The data options given on the command line, as ``data.KEY=VALUE`` config overrides.
+
+    One ``--data`` sets ``data.path``; several set ``data.sources``, one table
+    per path, each with the other options given.
+    """
+    paths = list(data_path or ())
+    if len(paths) > 1:
+        shared = {
+            "format": data_format,
+            "split": split,
+            "text_column": text_column,
+            "label_column": label_column,
+            "encoding": encoding,
+            "on_empty": on_empty,
+        }
+        given = {key: value for key, value in shared.items() if value is not None}
+        tables = [{"path": path, **given} for path in paths]
+        if pos or neg:  # the pos/neg pair is one more source
+            tables.append({"pos": pos or "", "neg": neg or "", **given})
+        inline = ", ".join("{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in t.items()) + "}" for t in tables)
+        return [f"data.sources=[{inline}]"]
     values = {
-        "data.path": data_path,
+        "data.path": paths[0] if paths else None,
         "data.format": data_format,
         "data.pos": pos,
         "data.neg": neg,
@@ -286,7 +308,7 @@ def train(
         return
     click.echo(
         f"Saved model to {result.out_dir}: validation accuracy {metrics['accuracy']:.3f}, "
-        f"AUC {metrics['auc']:.3f} on {metrics['n']} examples "
+        f"AUC {metrics['auc']:.3f}, ECE {metrics['ece']:.3f}, Brier {metrics['brier']:.3f} on {metrics['n']} examples "
         f"(best epoch {result.best_epoch} of {result.epochs_run})."
     )
 
@@ -362,6 +384,11 @@ def _sigterm_as_interrupt():
 @click.option(
     "--output-format", type=click.Choice(["csv", "tsv", "jsonl"]), help="Format of --output (default: by suffix)."
 )
+@click.option(
+    "--oov",
+    is_flag=True,
+    help="With --json: add each text's oov_rate and unknown_tokens (the tokens outside the model's vocabulary).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar on stderr.")
 def predict(
     model_dir,
@@ -380,6 +407,7 @@ def predict(
     encoding,
     output,
     output_format,
+    oov,
     quiet,
 ):
     """Predict the sentiment of texts.
@@ -450,7 +478,7 @@ def predict(
         if texts or file is not None or per_token:
             raise SentimentError("--data scores a table on its own: pass texts or --file, or --data, not both.")
         data_config = load_config(
-            overrides=data_overrides(data_path, data_format, None, None, split, text_column, None, encoding, None)
+            overrides=data_overrides((data_path,), data_format, None, None, split, text_column, None, encoding, None)
         ).data
         with progress.bar(length=max(input_size(data_config), 1), label="Predicting", quiet=quiet) as bar:
             summary = score_table(
@@ -474,12 +502,19 @@ def predict(
                 continue
             click.echo(f"{prediction.label:<8}  {prediction.probability:.4f}  {prediction.text}")
             width = max((len(token) for token, _ in prediction.tokens), default=0)
-            for token, probability in prediction.tokens:
-                click.echo(f"  {token:<{width}}  {probability:.4f}  {probability_bar(probability)}".rstrip())
+            for (token, probability), unknown in zip(prediction.tokens, prediction.unknown):
+                mark = "?" if unknown else " "
+                click.echo(f"{mark} {token:<{width}}  {probability:.4f}  {probability_bar(probability)}".rstrip())
+            if any(prediction.unknown):
+                click.echo("  (? = not in the vocabulary: read as [UNK])")
         return
+    if oov and not as_json:
+        raise SentimentError("--oov adds keys to the JSON output: add --json.")
     directory = open_model_dir(model_dir)  # a missing model is refused before the bar is drawn
     with progress.reading(file, label="Predicting", quiet=quiet) as advance:
-        count = score_lines(directory, texts, file, sys.stdout, as_json, threshold, engine, lambda _: advance())
+        count = score_lines(
+            directory, texts, file, sys.stdout, as_json, threshold, engine, lambda _: advance(), with_oov=oov
+        )
     if count == 0:
         raise SentimentError(f"{file.name} holds no lines: give one text a line.")
 
@@ -534,6 +569,9 @@ def evaluate(model_dir, as_json, errors, threshold, quiet, **data):
     for name in ("accuracy", "precision", "recall", "f1"):
         click.echo(f"{name:<10} {getattr(result, name):.4f}")
     click.echo(f"roc_auc    {auc}")
+    click.echo(f"ece        {result.ece:.4f}")
+    click.echo(f"brier      {result.brier:.4f}")
+    click.echo(f"oov_rate   {result.oov_rate:.4f}")
     click.echo(f"confusion  tn {tn}  fp {fp}  fn {fn}  tp {tp}")
     if errors:
         click.echo(f"Most confidently wrong ({len(result.errors)} of {result.wrong}):")

@@ -45,6 +45,23 @@ class DataConfig:
     shuffle_buffer: int = 10000  # streaming only: rows held in the shuffle buffer
     vocabulary_sample: int = 0  # streaming only: adapt the vocabulary on about this many rows; 0 = all
     on_empty: str = "skip"  # rows with missing or blank text: "skip" (and count) or "error"
+    skip_every: int = 0  # drop rows i % skip_every == 0 (0-based; e.g. 10: MR's test tenth); 0 = keep all
+    sources: tuple[DataConfig, ...] = ()  # several datasets in one run ([[data.sources]] tables), instead of path
+
+
+# The [data] keys a [[data.sources]] table may set: what names one dataset and how to read it.
+SOURCE_KEYS = (
+    "path",
+    "text_column",
+    "label_column",
+    "encoding",
+    "format",
+    "split",
+    "pos",
+    "neg",
+    "on_empty",
+    "skip_every",
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +103,7 @@ class TrainConfig:
     steps_per_epoch: int = 0  # batches per epoch; 0 = one pass over the training data
     bucket_by_length: bool = False  # batch texts of similar token counts together (less padding)
     distribute: str = "none"  # "none", "mirrored" (local devices) or "multi-worker" (TF_CONFIG cluster)
+    calibrate: bool = True  # fit a temperature on the validation split after training (sentiment_rnn.calibration)
 
 
 @dataclass(frozen=True)
@@ -183,7 +201,32 @@ def _checked_value(section: str, key: str, value: Any, source: str) -> Any:
     types = typing.get_type_hints(SECTIONS[section])
     if key not in types:
         raise SentimentError(f"Unknown config key {section}.{key} in {source}: expected one of {', '.join(types)}.")
+    if (section, key) == ("data", "sources"):
+        return _checked_sources(value, source)
     return _check_type(f"{section}.{key}", value, types[key], source)
+
+
+def _checked_sources(value: Any, source: str) -> tuple[DataConfig, ...]:
+    """``data.sources`` as read (a list of tables, or of DataConfigs) as a tuple of DataConfigs, each checked."""
+    if not isinstance(value, list | tuple) or not all(isinstance(item, dict | DataConfig) for item in value):
+        raise SentimentError(
+            f"Config key data.sources in {source} must be a list of tables ([[data.sources]] with path = ...), "
+            f"got {value!r}."
+        )
+    checked = []
+    for number, item in enumerate(value, 1):
+        if isinstance(item, DataConfig):
+            checked.append(item)
+            continue
+        for key in item:
+            if key not in SOURCE_KEYS:
+                raise SentimentError(
+                    f"Unknown key {key!r} in source {number} of data.sources in {source}: "
+                    f"expected one of {', '.join(SOURCE_KEYS)}."
+                )
+        values = {key: _checked_value("data", key, entry, source) for key, entry in item.items()}
+        checked.append(DataConfig(**values))
+    return tuple(checked)
 
 
 def _check_type(name: str, value: Any, expected: type, source: str) -> Any:
@@ -204,15 +247,32 @@ def validate(config: Config) -> None:
         if not ok:
             raise SentimentError(f"Config key {key} must be {expected}, got {value!r}.")
 
-    for section_name, section in (("data", d), ("tokenizer", tok), ("model", m), ("train", t)):
-        for key, value in dataclasses.asdict(section).items():
+    named = [("data", d), *((f"data.sources[{i}]", s) for i, s in enumerate(d.sources, 1))]
+    for section_name, section in [*named, ("tokenizer", tok), ("model", m), ("train", t)]:
+        for key, value in vars(section).items():
             if isinstance(value, str) and "\0" in value:
                 raise SentimentError(
                     f"Config key {section_name}.{key} holds a NUL byte (\\0), which no path or name can: remove it."
                 )
-    require(d.format in ("auto", *FORMATS), "data.format", f"auto or one of {', '.join(FORMATS)}", d.format)
-    require(d.split in ("", *IMDB_SPLITS), "data.split", '"", "train" or "test"', d.split)
-    require(d.on_empty in ON_EMPTY_CHOICES, "data.on_empty", "skip or error", d.on_empty)
+    for number, data in enumerate((d, *d.sources)):
+        where = "data" if not number else f"data.sources[{number}]"  # numbered from 1, as people count
+        require(
+            data.format in ("auto", *FORMATS), f"{where}.format", f"auto or one of {', '.join(FORMATS)}", data.format
+        )
+        require(data.split in ("", *IMDB_SPLITS), f"{where}.split", '"", "train" or "test"', data.split)
+        require(data.on_empty in ON_EMPTY_CHOICES, f"{where}.on_empty", "skip or error", data.on_empty)
+        require(data.skip_every >= 0, f"{where}.skip_every", "0 or more", data.skip_every)
+        if number and not (data.path or data.pos or data.neg):
+            raise SentimentError(f"Config table {where} names no data: give it path = ..., or pos = ... and neg = ....")
+    if d.sources and (d.path or d.pos or d.neg):
+        raise SentimentError(
+            "Config sets data.path (or data.pos/neg) and data.sources: name the data once, as one path "
+            "or as a list of [[data.sources]]."
+        )
+    if d.sources and d.streaming:
+        raise SentimentError(
+            "Config sets data.streaming with data.sources: streaming reads one file; set data.streaming = false."
+        )
     require(m.kind in MODEL_KINDS, "model.kind", f"one of {', '.join(MODEL_KINDS)}", m.kind)
     require(m.cell in CELLS, "model.cell", f"one of {', '.join(CELLS)}", m.cell)
     require(m.pooling in POOLINGS, "model.pooling", f"one of {', '.join(POOLINGS)}", m.pooling)
@@ -271,17 +331,25 @@ def replace(config: Config, **sections: dict[str, Any]) -> Config:
 
 
 def to_dict(config: Config) -> dict[str, dict[str, Any]]:
-    return dataclasses.asdict(config)
+    """The config as nested dicts; ``data.sources`` as a list of dicts of their :data:`SOURCE_KEYS`."""
+    raw = dataclasses.asdict(config)
+    raw["data"]["sources"] = [{key: source[key] for key in SOURCE_KEYS} for source in raw["data"]["sources"]]
+    return raw
 
 
 def to_toml(config: Config) -> str:
-    """Serialize a Config as TOML (flat sections of str, int, float and bool)."""
+    """Serialize a Config as TOML (sections of str, int, float and bool; ``data.sources`` as ``[[data.sources]]``)."""
     lines = []
     for section, values in to_dict(config).items():
         lines.append(f"[{section}]")
+        tables = values.pop("sources", ())
         for key, value in values.items():
             lines.append(f"{key} = {toml_value(value)}")
         lines.append("")
+        for table in tables:
+            lines.append(f"[[{section}.sources]]")
+            lines += [f"{key} = {toml_value(value)}" for key, value in table.items()]
+            lines.append("")
     return "\n".join(lines)
 
 

@@ -1,4 +1,4 @@
-"""Measure a saved model on labelled data: accuracy, precision, recall, F1, ROC AUC, confusion.
+"""Measure a saved model on labelled data: accuracy, precision, recall, F1, ROC AUC, confusion, calibration.
 
 The metrics are computed here with NumPy from labels and probabilities, so
 they can be checked by hand on tiny inputs; no scikit-learn needed.
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sentiment_rnn.calibration import ECE_BINS, calibration_bin_sums, ece_from_bin_sums
 from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, is_positive
 from sentiment_rnn.errors import SentimentError
@@ -53,6 +54,9 @@ class Evaluation:
     confusion: list[list[int]]
     errors: list[Mistake] = field(default_factory=list)
     wrong: int = 0  # how many examples are misclassified; ``errors`` holds the surest of them
+    ece: float = 0.0  # expected calibration error, 10 equal-width bins (sentiment_rnn.calibration)
+    brier: float = 0.0  # mean squared error of the probabilities against the 0/1 labels
+    oov_rate: float | None = None  # share of the tokens read that are outside the vocabulary; None: not measured
 
     def to_dict(self, with_errors: bool = False) -> dict:
         result = {
@@ -63,6 +67,9 @@ class Evaluation:
             "roc_auc": self.roc_auc,
             "n": self.n,
             "confusion": self.confusion,
+            "ece": self.ece,
+            "brier": self.brier,
+            "oov_rate": self.oov_rate,
         }
         if with_errors:
             result["errors"] = [mistake.to_dict() for mistake in self.errors]
@@ -179,6 +186,11 @@ class MetricsAccumulator:
         self.confusion = np.zeros((2, 2), np.int64)  # [[tn, fp], [fn, tp]]
         self.scores = ScoreCounts()
         self.mistakes: list[Mistake] = []
+        self.bin_label_sums = np.zeros(ECE_BINS)  # calibration: per probability bin, labels and probabilities summed
+        self.bin_probability_sums = np.zeros(ECE_BINS)
+        self.squared_error = 0.0  # the Brier score's numerator
+        self.tokens: int | None = None  # tokens read and how many are outside the vocabulary; None: not counted
+        self.unknown_tokens = 0
 
     def add(self, labels: np.ndarray, probabilities: np.ndarray, texts=None) -> None:
         """Add a batch: 0/1 labels (n,), probabilities of positive (n,), and the texts (n) when mistakes are kept."""
@@ -186,11 +198,20 @@ class MetricsAccumulator:
         predicted = is_positive(probabilities, self.threshold).astype(np.int64)
         np.add.at(self.confusion, (labels, predicted), 1)
         self.scores.add(labels, probabilities)
+        label_sums, probability_sums = calibration_bin_sums(labels, probabilities)
+        self.bin_label_sums += label_sums
+        self.bin_probability_sums += probability_sums
+        self.squared_error += float(np.sum((np.asarray(probabilities, dtype=np.float64) - labels) ** 2))
         if self.errors and texts is not None:
             wrong = np.flatnonzero(predicted != labels)
             self.mistakes += [Mistake(texts[i], int(labels[i]), float(probabilities[i])) for i in wrong]
             self.mistakes.sort(key=lambda mistake: -mistake.confidence)  # stable: ties keep data order
             del self.mistakes[self.errors :]
+
+    def add_tokens(self, unknown: int, total: int) -> None:
+        """Count a batch's tokens: ``unknown`` of the ``total`` read are outside the vocabulary."""
+        self.unknown_tokens += unknown
+        self.tokens = (self.tokens or 0) + total
 
     def result(self) -> Evaluation:
         (tn, fp), (fn, tp) = (int(v) for v in self.confusion[0]), (int(v) for v in self.confusion[1])
@@ -210,6 +231,9 @@ class MetricsAccumulator:
             confusion=[[tn, fp], [fn, tp]],
             errors=list(self.mistakes),
             wrong=fp + fn,
+            ece=ece_from_bin_sums(self.bin_label_sums, self.bin_probability_sums, n),
+            brier=self.squared_error / n,
+            oov_rate=None if self.tokens is None else self.unknown_tokens / self.tokens if self.tokens else 0.0,
         )
 
 
@@ -234,13 +258,16 @@ def evaluate(model_dir, dataset: Dataset, errors: int = 0, threshold: float = DE
         threshold: probabilities at or above it count as positive.
     """
     from sentiment_rnn import inference
+    from sentiment_rnn.artifact.model_directory import as_model_directory
 
     if errors < 0:
         raise SentimentError(f"--errors must be 0 or more, got {errors}.")
+    directory = as_model_directory(model_dir)
     metrics = MetricsAccumulator(threshold, errors)
     for start in range(0, len(dataset), EVALUATE_BATCH):
         texts = dataset.texts[start : start + EVALUATE_BATCH]
-        metrics.add(dataset.labels[start : start + EVALUATE_BATCH], inference.predict_proba(model_dir, texts), texts)
+        metrics.add(dataset.labels[start : start + EVALUATE_BATCH], inference.predict_proba(directory, texts), texts)
+        metrics.add_tokens(*unknown_token_counts(directory.numpy_engine, texts))
     return metrics.result()
 
 
@@ -268,9 +295,7 @@ def evaluate_data(
     from sentiment_rnn.artifact.model_directory import open_model_dir
     from sentiment_rnn.data.batches import read_batches
 
-    if errors < 0:
-        raise SentimentError(f"--errors must be 0 or more, got {errors}.")
-    if not (data_config.path or data_config.pos or data_config.neg):
+    if not (data_config.path or data_config.pos or data_config.neg or data_config.sources):
         raise SentimentError("No data to evaluate: pass --data PATH, or --pos FILE and --neg FILE.")
     directory = open_model_dir(model_dir)  # fail on a bad model directory before reading big data
     metrics = MetricsAccumulator(threshold, errors)
@@ -278,6 +303,7 @@ def evaluate_data(
     for batch in read_batches(data_config, labelled=True):
         texts = [batch.texts[i] for i in batch.kept]
         metrics.add(batch.labels, inference.predict_proba(directory, texts), texts)
+        metrics.add_tokens(*unknown_token_counts(directory.numpy_engine, texts))
         if on_progress is not None:
             on_progress(batch.bytes_read - done)
         done = batch.bytes_read
@@ -300,3 +326,13 @@ def data_options_of_model(model_dir: str | Path, given: dict) -> list[str]:
     if not (given.get("pos") or given.get("neg")):
         inherited.append("format")
     return options_as_overrides({f"data.{key}": getattr(trained, key) for key in inherited if given.get(key) is None})
+
+
+def unknown_token_counts(engine, texts) -> tuple[int, int]:
+    """(tokens outside the vocabulary, tokens read) of the NumPy ``engine`` over ``texts``."""
+    unknown = total = 0
+    for text in texts:
+        flags = engine.vocabulary.unknown(engine.tokens(text))
+        unknown += sum(flags)
+        total += len(flags)
+    return unknown, total

@@ -42,12 +42,35 @@ class TokenPrediction(Prediction):
     """
 
     tokens: tuple[tuple[str, float], ...] = ()
+    unknown: tuple[bool, ...] = ()  # for each token, whether it is outside the vocabulary (read as [UNK])
 
     def to_dict(self) -> dict:
         return {
             **super().to_dict(),
-            "tokens": [{"token": token, "probability": probability} for token, probability in self.tokens],
+            "tokens": [
+                {"token": token, "probability": probability, "unknown": unknown}
+                for (token, probability), unknown in zip(self.tokens, self.unknown)
+            ],
         }
+
+
+def unknown_words(model_dir: str | Path | ModelDirectory, texts: Iterable[str]) -> list[dict]:
+    """For each text, the tokens the model reads that are outside its vocabulary and their share.
+
+    Returns:
+        One ``{"oov_rate": share in [0, 1] (0.0 for no tokens), "unknown_tokens": [token, ...]}`` per text.
+    """
+    from sentiment_rnn.engine.models import Vocabulary
+
+    directory = _open(model_dir)
+    vocabulary = Vocabulary(directory.vocabulary())
+    engine = directory.numpy_engine
+    results = []
+    for text in texts:
+        tokens = engine.tokens(text)
+        unknown = [token for token, flag in zip(tokens, vocabulary.unknown(tokens)) if flag]
+        results.append({"oov_rate": len(unknown) / len(tokens) if tokens else 0.0, "unknown_tokens": unknown})
+    return results
 
 
 @dataclass(frozen=True)
@@ -172,12 +195,16 @@ def predict_per_token(
         views = [directory.numpy_engine.per_token(text) for text in texts]
     else:
         views = keras_per_token(directory, texts)
+    from sentiment_rnn.engine.models import Vocabulary
+
+    vocabulary = Vocabulary(directory.vocabulary())
     return [
         TokenPrediction(
             text,
             probability,
             label_for(probability, threshold),
             tuple((token, float(p)) for token, p in zip(tokens, probabilities)),
+            tuple(vocabulary.unknown(tokens)),
         )
         for text, probability, (tokens, probabilities) in zip(texts, overall, views)
     ]

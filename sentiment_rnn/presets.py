@@ -66,10 +66,16 @@ def render_preset(name: str = DEFAULT_PRESET) -> str:
     first_section = next(i for i, line in enumerate(default_lines) if SECTION_LINE.match(line))
     lines = _header(preset_text) + [""]
     section = ""
+    source_tables: list[str] = []
     for line in default_lines[first_section:]:
         if match := SECTION_LINE.match(line):
             section = match[1]
-            lines.append(line)
+            lines += source_tables + [line]
+            source_tables = []
+        elif (
+            (match := KEY_LINE.match(line)) and (section, match[1]) == ("data", "sources") and values["data"]["sources"]
+        ):
+            source_tables = _source_tables(preset_text)  # written after the section's keys, as the preset has them
         elif match := KEY_LINE.match(line):
             key = match[1]
             comment = comments.get((section, key)) or (match[3] or "").strip()
@@ -79,6 +85,19 @@ def render_preset(name: str = DEFAULT_PRESET) -> str:
         else:
             lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+def _source_tables(text: str) -> list[str]:
+    """The ``[[data.sources]]`` tables of a TOML file, as its lines (each table ends with a blank line)."""
+    tables, inside = [], False
+    for line in text.splitlines():
+        if line.startswith("[[data.sources]]"):
+            inside = True
+        elif SECTION_LINE.match(line):
+            inside = False
+        if inside:
+            tables.append(line)
+    return [*tables, ""] if tables and tables[-1] else tables
 
 
 def _header(text: str) -> list[str]:
@@ -98,6 +117,8 @@ def _key_comments(text: str) -> dict[tuple[str, str], str]:
     for line in text.splitlines():
         if match := SECTION_LINE.match(line.strip()):
             section = match[1]
+        elif line.startswith("[["):
+            section = "data.sources"
         elif (match := KEY_LINE.match(line.strip())) and match[3]:
             comments[(section, match[1])] = match[3].strip()
     return comments

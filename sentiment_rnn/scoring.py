@@ -15,6 +15,7 @@ place at the end, so a failed run leaves nothing half-written.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -103,20 +104,33 @@ def score_lines(
     threshold: float = DEFAULT_THRESHOLD,
     engine: str = "numpy",
     on_batch: Callable[[int], None] | None = None,
+    with_oov: bool = False,
 ) -> int:
     """Predict ``texts`` and then each line of ``file`` (one text a line), writing the results to ``out`` as they come.
 
     Args:
         on_batch: called with the number of lines after each batch is written.
+        with_oov: (JSON only) add each text's ``oov_rate`` and ``unknown_tokens`` (see ``inference.unknown_words``).
 
     Returns:
         the number of texts scored.
     """
-    from sentiment_rnn.inference import predict_proba
+    from sentiment_rnn.inference import Prediction, predict_proba, unknown_words
 
     count = 0
     for batch in batches_of_lines(texts, file):
-        out.write(format_lines(batch, predict_proba(model_dir, batch, engine=engine), threshold, as_json))
+        probabilities = predict_proba(model_dir, batch, engine=engine)
+        if with_oov:
+            labels = labels_of(probabilities, threshold).tolist()
+            rows = zip(batch, probabilities.tolist(), labels, unknown_words(model_dir, batch))
+            out.write(
+                "".join(
+                    json.dumps({**Prediction(t, p, label).to_dict(), **words}, ensure_ascii=False) + "\n"
+                    for t, p, label, words in rows
+                )
+            )
+        else:
+            out.write(format_lines(batch, probabilities, threshold, as_json))
         count += len(batch)
         if on_batch is not None:
             on_batch(len(batch))

@@ -122,7 +122,8 @@ def test_train_writes_a_model_directory(tiny_csv, tmp_path):
     result = run(*args)
     assert result.exit_code == 0, result.output
     assert re.fullmatch(
-        rf"Saved model to {re.escape(str(out))}: validation accuracy \d\.\d{{3}}, AUC \d\.\d{{3}} on 3 examples "
+        rf"Saved model to {re.escape(str(out))}: validation accuracy \d\.\d{{3}}, AUC \d\.\d{{3}}, "
+        r"ECE \d\.\d{3}, Brier \d\.\d{3} on 3 examples "
         r"\(best epoch [12] of 2\)\.\n",
         result.output,
     ), result.output

@@ -84,3 +84,17 @@ def test_config_file_errors(tmp_path):
     unknown.write_text("[train]\nepoch = 3\n")
     with pytest.raises(SentimentError, match=r"^Unknown config key train.epoch in .*unknown.toml"):
         load_config(unknown)
+
+
+def test_data_sources_round_trip_through_toml():
+    import tomllib
+
+    from sentiment_rnn.config import config_from_dict, replace, to_toml
+
+    config = load_config(overrides=['data.sources=[{path = "a.csv"}, {pos = "p", neg = "n", skip_every = 10}]'])
+    assert [s.path for s in config.data.sources] == ["a.csv", ""]
+    assert config.data.sources[1].skip_every == 10
+    text = to_toml(config)
+    assert text.count("[[data.sources]]") == 2
+    assert config_from_dict(tomllib.loads(text)) == config
+    assert replace(config, train={"epochs": 3}).data.sources == config.data.sources

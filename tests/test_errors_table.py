@@ -133,6 +133,13 @@ SETUPS = {
     "bad-override": lambda cwd: None,
     "invalid-toml": lambda cwd: (cwd / "broken.toml").write_text("[train\nepochs = 3\n"),
     "missing-config": lambda cwd: None,
+    "source-unknown-key": lambda cwd: (cwd / "sources.toml").write_text(
+        '[[data.sources]]\npath = "a.csv"\nstreaming = true\n'
+    ),
+    "source-and-path": lambda cwd: (cwd / "both.toml").write_text(
+        '[data]\npath = "a.csv"\n[[data.sources]]\npath = "b.csv"\n'
+    ),
+    "source-without-data": lambda cwd: (cwd / "nodata.toml").write_text('[[data.sources]]\nformat = "csv"\n'),
     "out-is-a-file": lambda cwd: (write_csv(cwd / "good.csv", GOOD_ROWS), (cwd / "notes.txt").write_text("x")),
     "nothing-to-resume": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "out-is-cwd": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),

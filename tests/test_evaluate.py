@@ -76,7 +76,7 @@ def test_evaluate_agrees_with_predict(model_dir, tiny_csv):
     result = evaluate(model_dir, dataset, errors=2)
     probabilities = np.array([p.probability for p in predict(model_dir, dataset.texts)])
     expected = binary_metrics(dataset.labels, probabilities)
-    assert result.to_dict() == expected.to_dict()
+    assert result.to_dict() == {**expected.to_dict(), "oov_rate": 0.0}  # every word of the data is in the vocabulary
     assert result.errors == most_confident_mistakes(dataset, probabilities, 2)
     with pytest.raises(SentimentError, match=r"^--errors must be 0 or more, got -1\.$"):
         evaluate(model_dir, dataset, errors=-1)
@@ -104,8 +104,22 @@ def test_evaluate_command_prints_the_metrics_exactly(model_dir, tiny_csv):
         f"recall     {expected.recall:.4f}\n"
         f"f1         {expected.f1:.4f}\n"
         f"roc_auc    {expected.roc_auc:.4f}\n"
+        f"ece        {expected.ece:.4f}\n"
+        f"brier      {expected.brier:.4f}\n"
+        "oov_rate   0.0000\n"
         f"confusion  tn {tn}  fp {fp}  fn {fn}  tp {tp}\n"
     )
+
+
+def test_evaluate_reports_the_share_of_unknown_tokens(model_dir, tmp_path):
+    # "zyzzyva" and "quux" are outside the vocabulary; "phone" and "good" are in it: 2 of 5 tokens unknown
+    path = write_csv(tmp_path / "oov.csv", [("zyzzyva phone", 1), ("quux good good", 0)])
+    result = run("evaluate", "--model", str(model_dir), "--data", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["oov_rate"] == 2 / 5
+    expected, _, _ = expected_for(model_dir, ["zyzzyva phone", "quux good good"], [1, 0])
+    assert (report["ece"], report["brier"]) == (expected.ece, expected.brier)
 
 
 def test_evaluate_command_json_and_errors(model_dir, tmp_path):
@@ -120,13 +134,14 @@ def test_evaluate_command_json_and_errors(model_dir, tmp_path):
     mistakes = most_confident_mistakes(dataset, probabilities, 3)
     assert json.loads(result.output) == {
         **expected.to_dict(),
+        "oov_rate": 0.0,
         "errors": [{"text": m.text, "label": m.label, "probability": m.probability} for m in mistakes],
     }
     assert len(result.output.splitlines()) == 1
     table = run("evaluate", "--model", str(model_dir), "--pos", str(pos), "--neg", str(neg), "--errors", "3")
     lines = table.output.splitlines()
-    assert lines[7] == f"Most confidently wrong ({len(mistakes)} of {expected.wrong}):"
-    assert lines[8:] == [
+    assert lines[10] == f"Most confidently wrong ({len(mistakes)} of {expected.wrong}):"
+    assert lines[11:] == [
         f"  true {'positive' if m.label else 'negative':<8}  p(positive) {m.probability:.4f}  {m.text}"
         for m in mistakes
     ]

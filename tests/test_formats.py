@@ -218,3 +218,55 @@ def test_train_command_reads_pos_neg_files_and_an_imdb_tarball(tmp_path):
     assert result.exit_code == 0, result.output
     assert 'split = "test"' in (out / "config.toml").read_text()
     assert '"rows": 3' in (out / "meta.json").read_text()
+
+
+def test_several_sources_are_read_each_with_its_options_and_joined(tmp_path):
+    (tmp_path / "a.csv").write_text("review,stars\ngood,1\nbad,0\n", encoding="utf-8")
+    (tmp_path / "b.tsv").write_text("sentence\tlabel\nfine\t1\n", encoding="utf-8")
+    (tmp_path / "p.txt").write_bytes("café p0\np1\np2\n".encode("cp1252"))
+    (tmp_path / "n.txt").write_bytes(b"n0\nn1\nn2\n")
+    config = load_config(
+        overrides=[
+            "data.sources=["
+            f'{{path = "{tmp_path / "a.csv"}", text_column = "review", label_column = "stars"}}, '
+            f'{{path = "{tmp_path / "b.tsv"}", format = "glue"}}, '
+            f'{{pos = "{tmp_path / "p.txt"}", neg = "{tmp_path / "n.txt"}", encoding = "cp1252", skip_every = 3}}]'
+        ]
+    )
+    dataset = dataset_from_config(config.data)
+    # rows i % 3 == 0 of the pos-then-neg lines are dropped: "café p0" and "n0"
+    assert dataset.texts == ["good", "bad", "fine", "p1", "p2", "n1", "n2"]
+    assert dataset.labels.tolist() == [1, 0, 1, 1, 1, 0, 0]
+    assert [part["rows"] for part in dataset.parts] == [2, 1, 4]
+    assert dataset.parts[2]["labels"] == {"positive": 2, "negative": 2}
+    assert (
+        dataset.source == f"{tmp_path / 'a.csv'} + {tmp_path / 'b.tsv'} + {tmp_path / 'p.txt'} + {tmp_path / 'n.txt'}"
+    )
+
+
+def test_skip_every_drops_the_rows_of_a_single_source(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("text,label\n" + "".join(f"t{i},{i % 2}\n" for i in range(10)), encoding="utf-8")
+    dataset = dataset_from_config(load_config(overrides=[f"data.path={str(path)!r}", "data.skip_every=5"]).data)
+    assert dataset.texts == ["t1", "t2", "t3", "t4", "t6", "t7", "t8", "t9"]
+
+
+def test_train_takes_several_data_options_and_records_every_source(tmp_path):
+    import json
+
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    one.write_text("text,label\ngood phone,1\nbad phone,0\ngreat,1\nawful,0\n", encoding="utf-8")
+    two.write_text("text,label\nnice one,1\nterrible one,0\nfine,1\nworse,0\n", encoding="utf-8")
+    args = ["train", "--data", str(one), "--data", str(two), "--out", str(tmp_path / "m"), "--quiet"]
+    for override in TINY_OVERRIDES:
+        args += ["--set", override]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "m" / "meta.json").read_text())["data"]
+    assert data["rows"] == 8 and data["source"] == f"{one} + {two}"
+    assert data["sources"] == [
+        {"source": str(one), "rows": 4, "skipped": 0, "labels": {"positive": 2, "negative": 2}},
+        {"source": str(two), "rows": 4, "skipped": 0, "labels": {"positive": 2, "negative": 2}},
+    ]
+    saved = load_config(tmp_path / "m" / "config.toml")
+    assert [source.path for source in saved.data.sources] == [str(one), str(two)]

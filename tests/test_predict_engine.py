@@ -365,3 +365,27 @@ def test_forward_demo_prints_the_worked_example():
         run("forward-demo", "--text", "help"),
         "The demo reads letters from {h, e, l, o}, got 'help': pass e.g. --text hell.",
     )
+
+
+def test_per_token_marks_the_tokens_outside_the_vocabulary(models):
+    engine = load_engine(models["gru"])
+    result = run("predict", "--model", models["gru"], "--per-token", "zyzzyva phone")
+    assert result.exit_code == 0, result.output
+    tokens, probabilities = engine.per_token("zyzzyva phone")
+    lines = result.output.splitlines()
+    assert lines[1] == f"? zyzzyva  {probabilities[0]:.4f}  {'#' * round(probabilities[0] * 20)}".rstrip()
+    assert lines[2] == f"  phone    {probabilities[1]:.4f}  {'#' * round(probabilities[1] * 20)}".rstrip()
+    assert lines[3] == "  (? = not in the vocabulary: read as [UNK])"
+    rows = json_rows(run("predict", "--model", models["gru"], "--per-token", "--json", "zyzzyva phone"))
+    assert [(t["token"], t["unknown"]) for t in rows[0]["tokens"]] == [("zyzzyva", True), ("phone", False)]
+
+
+def test_predict_json_oov_gives_each_texts_unknown_tokens(models):
+    rows = json_rows(run("predict", "--model", models["gru"], "--json", "--oov", "zyzzyva phone quux", "good", ""))
+    assert [(row["oov_rate"], row["unknown_tokens"]) for row in rows] == [
+        (2 / 3, ["zyzzyva", "quux"]),
+        (0.0, []),
+        (0.0, []),
+    ]
+    refused = run("predict", "--model", models["gru"], "--oov", "good")
+    assert (refused.exit_code, refused.output) == (1, "Error: --oov adds keys to the JSON output: add --json.\n")

@@ -94,6 +94,11 @@ def open_model_dir(path: str | Path) -> ModelDirectory:
     return ModelDirectory(path, config, meta)
 
 
+def as_model_directory(model_dir: str | Path | ModelDirectory) -> ModelDirectory:
+    """``model_dir`` as it is when already opened, else :func:`open_model_dir` of it."""
+    return model_dir if isinstance(model_dir, ModelDirectory) else open_model_dir(model_dir)
+
+
 def load_keras_model(path: Path, config: Config | None = None):
     """Load ``model.keras`` in safe mode and check it against ``config`` (the directory's config.toml).
 

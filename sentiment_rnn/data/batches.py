@@ -21,6 +21,7 @@ over its files), for a progress bar whose length is :func:`input_size`.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import tarfile
 import zlib
@@ -111,6 +112,19 @@ def read_batches(data_config, labelled: bool, batch_rows: int = BATCH_ROWS) -> I
         undecodable line, a malformed file, no examples at all).
     """
     data = data_config
+    if data.sources:
+        offset = 0  # bytes of the sources before this one, so bytes_read keeps growing
+        for source in data.sources:
+            batch = None
+            for batch in read_batches(source, labelled, batch_rows):
+                yield dataclasses.replace(batch, bytes_read=offset + batch.bytes_read)
+            offset += batch.bytes_read if batch is not None else 0
+        return
+    if data.skip_every:
+        raise SentimentError(
+            f"data.skip_every = {data.skip_every} picks a training split; evaluate and predict --data read every row: "
+            "drop data.skip_every."
+        )
     check_encoding(data.encoding)
     check_on_empty(data.on_empty)
     if data.pos or data.neg:

@@ -20,12 +20,15 @@ class Dataset:
         labels: int array of shape (n,), 1 = positive, 0 = negative.
         source: where the data came from, for messages and the model's metadata.
         skipped: rows dropped because their text was missing or blank.
+        parts: for data read from several sources, each one's summary
+            (``{"source", "rows", "skipped", "labels"}``, see ``data.sources``); () for one source.
     """
 
     texts: list[str]
     labels: np.ndarray
     source: str
     skipped: int = 0
+    parts: tuple[dict, ...] = ()
 
     def __len__(self) -> int:
         return len(self.texts)

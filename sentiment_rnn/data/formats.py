@@ -47,6 +47,7 @@ from sentiment_rnn.data.checks import (
 from sentiment_rnn.data.dataset import BUILTIN_CORPUS, Dataset, corpus_file
 from sentiment_rnn.data.detect import FASTTEXT_PREFIX, resolve_format
 from sentiment_rnn.data.labels import parse_label
+from sentiment_rnn.data.sources import every_but, join
 from sentiment_rnn.errors import SentimentError
 
 GLUE_TEXT_COLUMNS = ("sentence", "text")
@@ -59,11 +60,19 @@ def builtin_corpus() -> Dataset:
 
 
 def dataset_from_config(data_config, require_both_classes: bool = True) -> Dataset:
-    """The dataset a ``[data]`` config section names; the built-in corpus when it names none."""
+    """The dataset a ``[data]`` config section names; the built-in corpus when it names none.
+
+    With ``data.sources``, every source is read with its own options and the
+    rows are joined in order (``data.sources.join``); each source may hold one
+    class, the union must hold both when ``require_both_classes``.
+    """
     data = data_config
+    if data.sources:
+        parts = [dataset_from_config(source, require_both_classes=False) for source in data.sources]
+        return check_dataset(join(parts), require_both_classes)
     if not data.path and not data.pos and not data.neg:
         return builtin_corpus()
-    return read_dataset(
+    dataset = read_dataset(
         data.path or None,
         text_column=data.text_column,
         label_column=data.label_column,
@@ -75,6 +84,7 @@ def dataset_from_config(data_config, require_both_classes: bool = True) -> Datas
         split=data.split or None,
         on_empty=data.on_empty,
     )
+    return every_but(dataset, data.skip_every)
 
 
 def read_dataset(

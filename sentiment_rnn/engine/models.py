@@ -47,6 +47,10 @@ class Vocabulary:
     def encode(self, tokens: Iterable[str]) -> list[int]:
         return list(map(self.ids.__getitem__, tokens))
 
+    def unknown(self, tokens: Iterable[str]) -> list[bool]:
+        """For each token, whether it is outside the vocabulary (read as ``[UNK]``)."""
+        return [token not in self.ids for token in tokens]
+
 
 class _IdTable(dict):
     """A dict whose missing keys map to ``oov_id`` (looked up at C speed through ``__getitem__``)."""
@@ -275,6 +279,10 @@ class NumpyBagOfWordsEngine:
         self.vocabulary = vocabulary
         self.ngrams = ngrams
         self.dense_layers = [tuple(as_float32(kernel, bias)) for kernel, bias in dense_layers]
+
+    def tokens(self, text: str) -> list[str]:
+        """The words of the text (its unigrams)."""
+        return tokenize_py(text)
 
     def grams(self, text: str) -> list[str]:
         """The text's 1- to ``ngrams``-grams, as the Keras baseline's ``TextVectorization`` forms them."""

@@ -39,6 +39,7 @@ from sentiment_rnn.training.pipeline import (
     split_dataset,
     validation_batches,
 )
+from sentiment_rnn.training.temperature import calibrate, calibration_report
 
 
 @dataclass
@@ -190,6 +191,7 @@ def train(
         if dataset is None:
             data = config.data
             what = data.path or (f"{data.pos} + {data.neg}" if data.pos or data.neg else "the built-in corpus")
+            what = f"{len(data.sources)} sources" if data.sources else what
             progress.note(f"Reading {what}", quiet=not verbose)
             dataset = load_training_data(config)
             warning = long_text_warning(dataset.texts, config)
@@ -206,9 +208,12 @@ def train(
             backup=backup,
             callbacks=callbacks,
         )
-        evaluation = model.evaluate(validation_batches(config, split.validation), verbose=0, return_dict=True)
+        validation = validation_batches(config, split.validation)
+        calibration = calibrate(model, validation) if config.train.calibrate else calibration_report(model, validation)
+        evaluation = model.evaluate(validation, verbose=0, return_dict=True)
         metrics = {name: float(value) for name, value in evaluation.items()}
         metrics["n"] = len(split.validation)
+        metrics.update(calibration)
         val_losses = history.history["val_loss"]
         best_epoch = int(np.argmin(val_losses)) + 1
         saved = model
@@ -235,6 +240,8 @@ def train(
             "epochs_run": len(val_losses),
             "best_epoch": best_epoch,
         }
+        if getattr(dataset, "parts", ()):  # a streamed file is one source
+            summary["sources"] = list(dataset.parts)
         write_json(staging / META_FILE, meta_for(config, summary))
         plotted = write_training_plot(staging / HISTORY_FILE, staging / PLOT_FILE, best_epoch)
     plot = out_dir / PLOT_FILE if plotted else None
