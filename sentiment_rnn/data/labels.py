@@ -28,9 +28,13 @@ def label_for(probability: float, threshold: float = DEFAULT_THRESHOLD) -> str:
 
 
 def parse_label(value: object, row: int, source: str, unit: str = "row") -> int:
-    """Map one label to 1 (positive) or 0 (negative); other values raise, naming the row (or line)."""
+    """Map one label to 1 (positive) or 0 (negative); other values raise, naming the row (or line).
+
+    A label is missing when it is None, blank, or a float NaN (what pandas puts
+    in a JSON Lines record without the key); the text "NaN" is a label that is not binary.
+    """
     key = str(value).strip().lower()
-    if value is None or key in ("", "nan"):
+    if value is None or key == "" or (isinstance(value, float) and value != value):
         raise SentimentError(
             f"{source}, {unit} {row}: the label is missing; give every {unit} a label "
             "(0/1, true/false, pos/neg or positive/negative)."
