@@ -40,10 +40,25 @@ def staged_directory(target: str | Path) -> Iterator[Path]:
     with target_lock(target):
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=_parent(target)))
         try:
+            os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes 0700; a directory mkdir makes follows the umask
             yield staging
             _replace_directory(staging, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def current_umask() -> int:
+    """The process's file-mode creation mask, e.g. 0o022 (read without changing it, on Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (not thread-safe, but brief)
+    os.umask(mask)
+    return mask
 
 
 def _replace_directory(staging: Path, target: Path) -> None:
