@@ -305,8 +305,9 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
     """Predict the sentiment of texts.
 
     Prints the label and the probability of positive for each text given as
-    an argument, or for each line of --file (on many lines, a progress bar
-    goes to stderr when it is a terminal). The NumPy engine (default) needs
+    an argument, or for each line of --file, or of standard input when it is
+    piped and no text is given (on many lines, a progress bar goes to stderr
+    when it is a terminal). The NumPy engine (default) needs
     no TensorFlow and gives the same probabilities as --engine keras.
 
     --per-token adds a line per token: the probability after reading it (a
@@ -320,7 +321,7 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
 
         sentiment-rnn predict --per-token "No, this phone is good"
 
-        cat reviews.txt | sentiment-rnn predict --file - --json
+        cat reviews.txt | sentiment-rnn predict --json
 
         sentiment-rnn predict --stream book.txt --chunk-tokens 500
     """
@@ -353,13 +354,17 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
     if chunk_tokens is not None:
         raise SentimentError("--chunk-tokens applies to --stream only: add --stream FILE or drop --chunk-tokens.")
     texts = list(texts)
+    if not texts and file is None and not click.get_text_stream("stdin").isatty():
+        file = click.get_text_stream("stdin", encoding="utf-8")  # piped input: as --file -
     if file is not None:
         try:
             texts.extend(line.rstrip("\r\n") for line in file)
         except UnicodeDecodeError:
             raise SentimentError(f"{file.name} is not valid UTF-8: convert it to UTF-8 first.") from None
     if not texts:
-        raise SentimentError('No text to predict: pass texts as arguments (predict "great phone") or use --file.')
+        raise SentimentError(
+            'No text to predict: pass texts as arguments (predict "great phone"), use --file, or pipe them in.'
+        )
     if per_token:
         for prediction in predict_per_token(model_dir, texts, threshold=threshold, engine=engine):
             if as_json:
