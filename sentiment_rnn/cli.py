@@ -513,6 +513,33 @@ def inspect(model_dir, as_json):
         click.echo(format_description(description), nl=False)
 
 
+@cli.command()
+@model_option
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    help="PNG file to write (default: training.png in the model directory).",
+)
+def plot(model_dir, out_path):
+    """Draw a model's training curve again from its history.csv.
+
+    Loss and accuracy per epoch, training and validation, with the restored
+    best epoch marked: the training.png that train writes when matplotlib is
+    installed. For a model trained before matplotlib was there.
+
+    Example usage:
+
+    \b
+        sentiment-rnn plot --model my-model
+        sentiment-rnn plot --model my-model --out curve.png
+    """
+    from sentiment_rnn.plots import redraw_training_plot
+
+    written = redraw_training_plot(model_dir, out_path)
+    click.echo(f"Wrote {written}.")
+
+
 @cli.command("init-config")
 @click.option(
     "--preset",

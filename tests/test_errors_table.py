@@ -152,10 +152,13 @@ SETUPS = {
     "no-text": with_model(lambda cwd: None),
     "text-file-undecodable": with_model(lambda cwd: (cwd / "latin1.txt").write_bytes(b"caf\xe9\n")),
     "threshold-out-of-range": with_model(lambda cwd: None),
+    "plot-no-history": copy_model("old")(lambda d: (d / "history.csv").unlink()),
+    "plot-not-png": with_model(lambda cwd: None),
 }
 NEEDS_REQUEST = {"newer-format", "corrupt-meta", "model-file-missing", "truncated-model", "config-mismatch"}
 NEEDS_REQUEST |= {"code-in-model", "no-text", "text-file-undecodable", "threshold-out-of-range"}
 NEEDS_REQUEST |= {"weights-missing", "truncated-weights", "config-mismatch-weights"}
+NEEDS_REQUEST |= {"plot-no-history", "plot-not-png"}
 ROWS = documented_rows()
 
 
