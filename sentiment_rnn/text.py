@@ -117,6 +117,13 @@ _PIECES_RE = re.compile(f"[^{re.escape(PUNCTUATION)}]+|[{re.escape(PUNCTUATION)}
 _TRAILING_RE = re.compile(TRAILING_APOSTROPHES)
 
 
+def token_counts(texts):
+    """Number of tokens of each text (B,) string -> (B,) int32, as the model's tokenizer splits it."""
+    import tensorflow as tf
+
+    return tf.cast(tf.strings.split(standardize(texts)).row_lengths(), tf.int32)
+
+
 def standardize_py(text: str) -> str:
     """Pure-Python twin of :func:`standardize` for one string.
 

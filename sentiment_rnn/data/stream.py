@@ -58,6 +58,7 @@ from sentiment_rnn.data.dataset import BUILTIN_CORPUS, corpus_file, label_counts
 from sentiment_rnn.data.detect import resolve_format
 from sentiment_rnn.data.labels import LABEL_VALUES, parse_label
 from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.text import token_counts
 
 FIELD_DELIMITERS = {"csv": ",", "tsv": "\t"}  # the table formats a stream reads, besides JSON Lines
 STREAMING_FORMATS = (*FIELD_DELIMITERS, "jsonl")  # the formats a stream can read (see config.FORMATS)
@@ -175,6 +176,8 @@ class StreamPart:
         rows: usable rows on this side.
         vocabulary: the tokenizer vocabulary adapted on the training side
             (index = token id), or None on the validation side.
+        length_counts: with ``train.bucket_by_length``: entry ``k`` is how
+            many rows on this side have ``k`` tokens (for the batches a pass holds).
     """
 
     source: RowSource
@@ -184,6 +187,7 @@ class StreamPart:
     rows: int
     shuffle_buffer: int
     vocabulary: list[str] | None = None
+    length_counts: tuple[int, ...] = ()
 
     def __len__(self) -> int:
         return self.rows
@@ -318,6 +322,8 @@ def open_stream(config: Config, tokenizer):
     split, seed, encoding = config.train.validation_split, config.train.seed, config.data.encoding
     counts = {"train": 0, "validation": 0, "positives": 0, "skipped": 0, "rows_read": 0}
     sample_fraction = vocabulary_sample_fraction(source.path, config.data.vocabulary_sample)
+    count_lengths = config.train.bucket_by_length
+    length_counts = {False: np.zeros(0, dtype=np.int64), True: np.zeros(0, dtype=np.int64)}  # [k]: rows of k tokens
 
     def with_checks(row, text, label, ok):
         """The texts, and per row what the pass checks and counts (all (B,))."""
@@ -349,6 +355,11 @@ def open_stream(config: Config, tokenizer):
             training_texts = tf.boolean_mask(text, text_present & ~validation & in_sample)
             if training_texts.shape[0]:
                 tokenizer.update_state(training_texts)
+            for side in length_counts if count_lengths else ():
+                lengths = np.bincount(token_counts(tf.boolean_mask(text, text_present & (validation == side))).numpy())
+                size = max(len(lengths), len(length_counts[side]))
+                length_counts[side] = np.pad(length_counts[side], (0, size - len(length_counts[side])))
+                length_counts[side][: len(lengths)] += lengths
     except tf.errors.InvalidArgumentError as exc:
         raise SentimentError(
             f"{source.path} is not well-formed {source.fmt.upper()} or not valid {encoding} "
@@ -366,6 +377,7 @@ def open_stream(config: Config, tokenizer):
     summary = StreamedDataset(str(source.path), rows, counts["positives"], counts["skipped"])
     buffer = config.data.shuffle_buffer
     vocabulary = list(tokenizer.get_vocabulary())
-    train = StreamPart(source, False, split, seed, counts["train"], buffer, vocabulary)
-    validation = StreamPart(source, True, split, seed, counts["validation"], buffer)
+    lengths = {side: tuple(int(n) for n in counted) for side, counted in length_counts.items()}
+    train = StreamPart(source, False, split, seed, counts["train"], buffer, vocabulary, lengths[False])
+    validation = StreamPart(source, True, split, seed, counts["validation"], buffer, length_counts=lengths[True])
     return summary, train, validation
