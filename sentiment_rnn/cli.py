@@ -86,6 +86,13 @@ def data_options(function):
         click.option("--label-column", help="Column holding the label (default: label)."),
         click.option("--encoding", help="Text encoding of the data (default: utf-8), e.g. cp1252."),
         click.option(
+            "--positive",
+            metavar="LABELS",
+            help="Labels that mean positive, comma-separated, e.g. 4,5 (with --negative; rows with other labels are "
+            "skipped).",
+        ),
+        click.option("--negative", metavar="LABELS", help="Labels that mean negative, e.g. 1,2 (with --positive)."),
+        click.option(
             "--on-empty",
             type=click.Choice(["skip", "error"]),
             help="Rows with missing or blank text: skip and count them (default) or stop with an error.",
@@ -96,7 +103,9 @@ def data_options(function):
     return function
 
 
-def data_overrides(data_path, data_format, pos, neg, split, text_column, label_column, encoding, on_empty) -> list[str]:
+def data_overrides(
+    data_path, data_format, pos, neg, split, text_column, label_column, encoding, on_empty, positive, negative
+) -> list[str]:
     """The data options given on the command line, as ``data.KEY=VALUE`` config overrides."""
     values = {
         "data.path": data_path,
@@ -108,6 +117,8 @@ def data_overrides(data_path, data_format, pos, neg, split, text_column, label_c
         "data.label_column": label_column,
         "data.encoding": encoding,
         "data.on_empty": on_empty,
+        "data.positive": positive,
+        "data.negative": negative,
     }
     return options_as_overrides(values)
 
@@ -236,6 +247,9 @@ def train(
     if result.skipped:
         rows = "row" if result.skipped == 1 else "rows"
         click.echo(f"Skipped {result.skipped} {rows} with empty text (--on-empty error refuses them).")
+    if result.other_labels:
+        rows = "row" if result.other_labels == 1 else "rows"
+        click.echo(f"Skipped {result.other_labels} {rows} with labels outside --positive and --negative.")
     metrics = result.metrics
     if not result.wrote_model_dir:
         click.echo(f"Worker done: validation accuracy {metrics['accuracy']:.3f}; the chief writes {out_dir}.")
@@ -354,8 +368,8 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
     if chunk_tokens is not None:
         raise SentimentError("--chunk-tokens applies to --stream only: add --stream FILE or drop --chunk-tokens.")
     texts = list(texts)
-    if not texts and file is None and not click.get_text_stream("stdin").isatty():
-        file = click.get_text_stream("stdin", encoding="utf-8")  # piped input: as --file -
+    if not texts and file is None and not sys.stdin.isatty():
+        file = click.open_file("-", encoding="utf-8")  # piped input: as --file -
     if file is not None:
         try:
             texts.extend(line.rstrip("\r\n") for line in file)

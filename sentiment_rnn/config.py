@@ -45,6 +45,8 @@ class DataConfig:
     shuffle_buffer: int = 10000  # streaming only: rows held in the shuffle buffer
     vocabulary_sample: int = 0  # streaming only: adapt the vocabulary on about this many rows; 0 = all
     on_empty: str = "skip"  # rows with missing or blank text: "skip" (and count) or "error"
+    positive: str = ""  # labels that mean positive, comma-separated, e.g. "4,5"; "" = the built-in labels
+    negative: str = ""  # labels that mean negative, e.g. "1,2"; rows with other labels are skipped and counted
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,7 @@ def format_description(description: dict[str, Any]) -> str:
         ),
         ("Sequence length", f"{sequence} tokens" if sequence else "no limit (each batch padded to its longest text)"),
         ("Training data", data.get("source", "unknown")),
+        ("Labels", _label_mapping_line(data)),
         (
             "Rows",
             f"{data.get('rows', 0):,} ({labels.get('positive', 0):,} positive, {labels.get('negative', 0):,} negative), "
@@ -155,6 +156,19 @@ def format_description(description: dict[str, Any]) -> str:
     lines += ["", "Config"]
     lines += [f"  {line}" if line else "" for line in _config_toml(d["config"]).splitlines()]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _label_mapping_line(data: dict[str, Any]) -> str:
+    """How the training data's labels became positive and negative, e.g. ``positive 4, 5; negative 1, 2; ...``."""
+    mapping = data.get("label_mapping")
+    if not mapping:
+        return "0/1, true/false, pos/neg or positive/negative"
+    names = {side: ", ".join(label.strip() for label in mapping[side].split(",")) for side in ("positive", "negative")}
+    other = data.get("other_labels", 0)
+    return (
+        f"positive {names['positive']}; negative {names['negative']}; "
+        f"{other:,} {_plural(other, 'row')} with other labels skipped"
+    )
 
 
 def _config_toml(config: dict[str, dict[str, Any]]) -> str:

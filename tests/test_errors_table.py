@@ -154,6 +154,9 @@ SETUPS = {
     "threshold-out-of-range": with_model(lambda cwd: None),
     "plot-no-history": copy_model("old")(lambda d: (d / "history.csv").unlink()),
     "plot-not-png": with_model(lambda cwd: None),
+    "mapping-one-side": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "mapping-overlap": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "mapping-matches-nothing": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
 }
 NEEDS_REQUEST = {"newer-format", "corrupt-meta", "model-file-missing", "truncated-model", "config-mismatch"}
 NEEDS_REQUEST |= {"code-in-model", "no-text", "text-file-undecodable", "threshold-out-of-range"}

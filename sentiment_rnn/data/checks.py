@@ -94,11 +94,19 @@ def check_empty_text(source: str | Path, where: str, on_empty: str) -> None:
         )
 
 
-def check_examples(source: str | Path, rows: int, positives: int, skipped: int, require_both_classes: bool) -> None:
-    """The usable examples: ``rows`` with text, ``positives`` of them labelled 1, ``skipped`` blank ones dropped.
+def check_examples(
+    source: str | Path, rows: int, positives: int, skipped: int, require_both_classes: bool, other_labels: int = 0
+) -> None:
+    """The usable examples: ``rows`` with text, ``positives`` of them labelled 1, ``skipped`` blank ones dropped,
+    ``other_labels`` dropped for a label outside the label mapping.
 
     There must be at least one, and both classes when ``require_both_classes`` (training needs both).
     """
+    if rows == 0 and other_labels:
+        raise SentimentError(
+            f"{source} has no rows with a label in --positive or --negative ({other_labels} rows have other labels): "
+            "list the labels the file uses."
+        )
     if rows == 0:
         empty = f" (all {skipped} are empty)" if skipped else ""
         raise SentimentError(f"{source} has no rows with text{empty}: give at least one labelled example.")
@@ -112,7 +120,7 @@ def check_examples(source: str | Path, rows: int, positives: int, skipped: int, 
 def check_dataset(dataset: Dataset, require_both_classes: bool) -> Dataset:
     """:func:`check_examples` on a dataset in memory; returns it."""
     positives = int(dataset.labels.sum())
-    check_examples(dataset.source, len(dataset), positives, dataset.skipped, require_both_classes)
+    check_examples(dataset.source, len(dataset), positives, dataset.skipped, require_both_classes, dataset.other_labels)
     return dataset
 
 

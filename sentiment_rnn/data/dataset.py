@@ -20,12 +20,14 @@ class Dataset:
         labels: int array of shape (n,), 1 = positive, 0 = negative.
         source: where the data came from, for messages and the model's metadata.
         skipped: rows dropped because their text was missing or blank.
+        other_labels: rows dropped because a label mapping (``--positive``/``--negative``) left their label out.
     """
 
     texts: list[str]
     labels: np.ndarray
     source: str
     skipped: int = 0
+    other_labels: int = 0
 
     def __len__(self) -> int:
         return len(self.texts)

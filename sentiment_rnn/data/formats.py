@@ -44,7 +44,7 @@ from sentiment_rnn.data.checks import (
 )
 from sentiment_rnn.data.dataset import BUILTIN_CORPUS, Dataset, corpus_file
 from sentiment_rnn.data.detect import FASTTEXT_PREFIX, resolve_format
-from sentiment_rnn.data.labels import parse_label
+from sentiment_rnn.data.labels import label_mapping, parse_label
 from sentiment_rnn.errors import SentimentError
 
 GLUE_TEXT_COLUMNS = ("sentence", "text")
@@ -72,6 +72,7 @@ def dataset_from_config(data_config, require_both_classes: bool = True) -> Datas
         neg=data.neg or None,
         split=data.split or None,
         on_empty=data.on_empty,
+        labels=label_mapping(data.positive, data.negative),
     )
 
 
@@ -87,6 +88,7 @@ def read_dataset(
     pos: str | Path | None = None,
     neg: str | Path | None = None,
     split: str | None = None,
+    labels: dict[str, int] | None = None,
 ) -> Dataset:
     """Read a labelled dataset in any supported format (see the module docstring).
 
@@ -101,6 +103,10 @@ def read_dataset(
         pos, neg: two files of one text a line, all positive and all negative;
             read in that order (positives first).
         split: ``train`` or ``test``, for the IMDB layout only (required there).
+        labels: a label mapping (``data.labels.label_mapping``, e.g. stars 4-5
+            positive and 1-2 negative) instead of the built-in label table; rows
+            with other labels are skipped and counted in ``other_labels``.
+            Table and line formats only (IMDB and pos/neg files label by file).
 
     Raises:
         SentimentError: with one sentence naming the file (and line) and the fix.
@@ -115,6 +121,7 @@ def read_dataset(
         if format != "auto":
             raise SentimentError(f"--pos and --neg read one text a line; --format {format} does not apply: drop it.")
         _reject_split(split, "--pos/--neg files")
+        _reject_mapping(labels, "--pos/--neg files, which label by file")
         dataset = _read_pos_neg(Path(pos), Path(neg), encoding, on_empty)
         return check_dataset(dataset, require_both_classes)
     if path is None:
@@ -123,19 +130,26 @@ def read_dataset(
     check_exists(path)
     fmt = resolve_format(path, format, encoding)
     if fmt == "imdb":
+        _reject_mapping(labels, "the IMDB layout, which labels by directory")
         dataset = _read_imdb(path, split, encoding, on_empty)
     else:
         _reject_split(split, f"{fmt.upper()} data")
         check_readable_file(path, fmt)
         if fmt in LINE_FORMATS:
-            dataset = _read_labelled_lines(path, fmt, encoding, on_empty)
+            dataset = _read_labelled_lines(path, fmt, encoding, on_empty, labels)
         else:
-            dataset = _read_table(path, fmt, text_column, label_column, encoding, on_empty)
+            dataset = _read_table(path, fmt, text_column, label_column, encoding, on_empty, labels)
     return check_dataset(dataset, require_both_classes)
 
 
 def _read_table(
-    path: Path, fmt: str, text_column: str, label_column: str, encoding: str, on_empty: str = "skip"
+    path: Path,
+    fmt: str,
+    text_column: str,
+    label_column: str,
+    encoding: str,
+    on_empty: str = "skip",
+    labels: dict[str, int] | None = None,
 ) -> Dataset:
     import pandas as pd
 
@@ -162,7 +176,9 @@ def _read_table(
         raise json_lines_error(path, encoding, exc) from None
     if fmt == "glue":
         text_column = next((c for c in GLUE_TEXT_COLUMNS if c in _column_names(frame)), text_column)
-    return frame_to_dataset(frame, str(path), text_column, label_column, require_both_classes=False, on_empty=on_empty)
+    return frame_to_dataset(
+        frame, str(path), text_column, label_column, require_both_classes=False, on_empty=on_empty, labels=labels
+    )
 
 
 def frame_to_dataset(
@@ -172,6 +188,7 @@ def frame_to_dataset(
     label_column: str = "label",
     require_both_classes: bool = True,
     on_empty: str = "skip",
+    labels: dict[str, int] | None = None,
 ) -> Dataset:
     """Turn a pandas DataFrame into a Dataset, validating columns and labels (see :func:`read_dataset`)."""
     check_on_empty(on_empty)
@@ -183,7 +200,11 @@ def frame_to_dataset(
     for row, (text, label) in enumerate(zip(frame[text_column], frame[label_column]), start=1):
         if text is None or (isinstance(text, float) and np.isnan(text)):
             text = ""
-        examples.add(str(text), lambda label=label, row=row: parse_label(label, row, source), f"row {row}")
+        examples.add(
+            str(text),
+            lambda label=label, row=row: parse_label(label, row, source, mapping=labels, mappable=True),
+            f"row {row}",
+        )
     return check_dataset(examples.build(), require_both_classes)
 
 
@@ -204,6 +225,7 @@ class _ExampleCollector:
         self.texts: list[str] = []
         self.labels: list[int] = []
         self.skipped = 0
+        self.other_labels = 0
 
     def add(self, text: str, label, where: str) -> None:
         """Add one example; ``where`` names it in messages, e.g. "row 3", "line 3" or a file name."""
@@ -211,11 +233,16 @@ class _ExampleCollector:
             check_empty_text(self.source, where, self.on_empty)
             self.skipped += 1
             return
-        self.labels.append(label() if callable(label) else label)
+        label = label() if callable(label) else label
+        if label is None:  # outside the label mapping
+            self.other_labels += 1
+            return
+        self.labels.append(label)
         self.texts.append(text)
 
     def build(self) -> Dataset:
-        return Dataset(self.texts, np.asarray(self.labels, dtype=np.int32), self.source, self.skipped)
+        labels = np.asarray(self.labels, dtype=np.int32)
+        return Dataset(self.texts, labels, self.source, self.skipped, self.other_labels)
 
 
 def _read_lines(path: Path, encoding: str) -> list[str]:
@@ -230,7 +257,9 @@ def _read_lines(path: Path, encoding: str) -> list[str]:
     return lines[:-1] if lines and not lines[-1] else lines
 
 
-def _read_labelled_lines(path: Path, fmt: str, encoding: str, on_empty: str = "skip") -> Dataset:
+def _read_labelled_lines(
+    path: Path, fmt: str, encoding: str, on_empty: str = "skip", labels: dict[str, int] | None = None
+) -> Dataset:
     """fastText (``__label__1 text``) or label-text (``1 text``) lines; blank lines are skipped."""
     examples = _ExampleCollector(str(path), on_empty)
     for number, line in enumerate(_read_lines(path, encoding), start=1):
@@ -246,7 +275,7 @@ def _read_labelled_lines(path: Path, fmt: str, encoding: str, on_empty: str = "s
                 )
         examples.add(
             text.strip(),
-            lambda label=label, number=number: parse_label(label, number, str(path), "line"),
+            lambda label=label, number=number: parse_label(label, number, str(path), "line", labels, mappable=True),
             f"line {number}",
         )
     return examples.build()
@@ -339,6 +368,11 @@ def _imdb_tar_members(path: Path, pattern: re.Pattern) -> list[tuple[str, int, b
             f"{path} is not a readable tar archive ({first_message_line(exc)}): give an intact .tar.gz such as aclImdb_v1.tar.gz."
         ) from None
     return members
+
+
+def _reject_mapping(labels: dict[str, int] | None, what: str) -> None:
+    if labels is not None:
+        raise SentimentError(f"--positive/--negative map labels read from a file, not {what}: drop them.")
 
 
 def _reject_split(split: str | None, what: str) -> None:

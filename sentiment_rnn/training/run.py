@@ -45,6 +45,7 @@ class TrainResult:
     model: Any
     split: Split
     skipped: int = 0  # rows of the data skipped for missing or blank text
+    other_labels: int = 0  # rows skipped because the label mapping (data.positive/negative) left their label out
     plot: Path | None = None  # training.png in out_dir, or None when matplotlib is not installed
     wrote_model_dir: bool = True  # False on a multi-worker run's workers other than the chief
 
@@ -171,6 +172,10 @@ def train(
             "source": dataset.source,
             "rows": len(dataset),
             "skipped": dataset.skipped,
+            "other_labels": dataset.other_labels,
+            "label_mapping": {"positive": config.data.positive, "negative": config.data.negative}
+            if config.data.positive
+            else None,
             "labels": dataset.label_counts(),
             "train_rows": len(split.train),
             "validation_rows": len(split.validation),
@@ -181,5 +186,14 @@ def train(
         plotted = write_training_plot(staging / HISTORY_FILE, staging / PLOT_FILE, best_epoch)
     plot = out_dir / PLOT_FILE if plotted else None
     return TrainResult(
-        out_dir, metrics, len(val_losses), best_epoch, model, split, dataset.skipped, plot, writes_model_dir
+        out_dir,
+        metrics,
+        len(val_losses),
+        best_epoch,
+        model,
+        split,
+        dataset.skipped,
+        dataset.other_labels,
+        plot,
+        writes_model_dir,
     )
