@@ -143,6 +143,16 @@ def cli():
 @click.option("--epochs", type=click.IntRange(min=1), help="Shortcut for --set train.epochs=N.")
 @click.option("--seed", type=click.IntRange(min=0), help="Shortcut for --set train.seed=N.")
 @click.option(
+    "--test-split",
+    type=click.FloatRange(0.0, 0.5, max_open=True),
+    help="Hold out this fraction (seeded) as a test part that early stopping never sees (train.test_split).",
+)
+@click.option(
+    "--test-data",
+    type=click.Path(),
+    help="Measure the trained model once on this file, read like --data (data.test_path).",
+)
+@click.option(
     "--embeddings",
     type=click.Path(),
     help="GloVe/word2vec text file to initialise the embedding (shortcut for --set model.embeddings=FILE).",
@@ -183,6 +193,8 @@ def train(
     overrides,
     epochs,
     seed,
+    test_split,
+    test_data,
     embeddings,
     out_dir,
     resume,
@@ -223,6 +235,8 @@ def train(
         "train.seed": seed,
         "train.distribute": distribute,
         "model.embeddings": embeddings,
+        "train.test_split": test_split,
+        "data.test_path": test_data,
     }
     all_overrides = list(overrides) + data_overrides(**data) + options_as_overrides(shortcuts)
     config = load_config(config_path, all_overrides)
@@ -259,6 +273,9 @@ def train(
         f"AUC {metrics['auc']:.3f} on {metrics['n']} examples "
         f"(best epoch {result.best_epoch} of {result.epochs_run})."
     )
+    if result.test_metrics is not None:
+        test = result.test_metrics
+        click.echo(f"Test: accuracy {test['accuracy']:.3f}, AUC {test['auc']:.3f} on {test['n']} held-out examples.")
 
 
 @contextlib.contextmanager

@@ -127,8 +127,9 @@ def format_description(description: dict[str, Any]) -> str:
         ),
         (
             "Split",
-            f"{data.get('train_rows', 0):,} training, {data.get('validation_rows', 0):,} validation; "
-            f"best epoch {data.get('best_epoch', '?')} of {data.get('epochs_run', '?')}",
+            f"{data.get('train_rows', 0):,} training, {data.get('validation_rows', 0):,} validation"
+            + (f", {data['test_rows']:,} test; " if data.get("test_rows") else "; ")
+            + f"best epoch {data.get('best_epoch', '?')} of {data.get('epochs_run', '?')}",
         ),
         (
             "Validation",
@@ -136,6 +137,15 @@ def format_description(description: dict[str, Any]) -> str:
             f"loss {metrics.get('loss', float('nan')):.4f} on {metrics.get('n', 0):,} examples",
         ),
     ]
+    test = metrics.get("test")
+    if isinstance(test, dict):
+        rows.append(
+            (
+                "Test",
+                f"accuracy {test.get('accuracy', float('nan')):.4f}, AUC {test.get('auc', float('nan')):.4f}, "
+                f"loss {test.get('loss', float('nan')):.4f} on {test.get('n', 0):,} held-out examples",
+            )
+        )
     width = max(len(label) for label, _ in rows)
     lines = [f"{label:<{width}}  {value}" for label, value in rows]
     table = [("name", "type", "output shape", "parameters")] + [

@@ -157,6 +157,8 @@ SETUPS = {
     "mapping-one-side": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "mapping-overlap": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "mapping-matches-nothing": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "test-split-and-file": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "test-data-missing": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
 }
 NEEDS_REQUEST = {"newer-format", "corrupt-meta", "model-file-missing", "truncated-model", "config-mismatch"}
 NEEDS_REQUEST |= {"code-in-model", "no-text", "text-file-undecodable", "threshold-out-of-range"}

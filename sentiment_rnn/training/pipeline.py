@@ -47,6 +47,35 @@ def load_training_data(config: Config) -> Dataset:
     return dataset_from_config(config.data)
 
 
+def read_test_data(config: Config) -> Dataset:
+    """The test file ``data.test_path`` names, read with the data options of the training data (both classes not required)."""
+    import dataclasses
+
+    data = dataclasses.replace(config.data, path=config.data.test_path, pos="", neg="", streaming=False)
+    return dataset_from_config(data, require_both_classes=False)
+
+
+def hold_out_test(dataset: Dataset, test_split: float, seed: int) -> tuple[Dataset, Dataset]:
+    """(the rest, the test part): ``test_split`` of the rows (at least one), drawn with ``seed`` before any other split.
+
+    The draw is salted, so the test part is not the validation split of the same seed.
+    """
+    n = len(dataset)
+    n_test = max(1, round(n * test_split))
+    if n - n_test < 3:
+        raise SentimentError(
+            f"{dataset.source} has only {n} usable rows: with a test part it needs at least 4 "
+            "(2 to fit, 1 to validate, 1 to test)."
+        )
+    order = np.random.default_rng([seed, 7357]).permutation(n)  # 7357: "test"
+    rest, test = np.sort(order[n_test:]), np.sort(order[:n_test])
+
+    def subset(indices: np.ndarray) -> Dataset:
+        return Dataset([dataset.texts[i] for i in indices], dataset.labels[indices], dataset.source)
+
+    return subset(rest), subset(test)
+
+
 def split_dataset(dataset: Dataset, validation_split: float, seed: int) -> Split:
     """Shuffle with ``seed`` and hold out ``validation_split`` of the rows (at least one)."""
     n = len(dataset)

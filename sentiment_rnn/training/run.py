@@ -31,7 +31,14 @@ from sentiment_rnn.training.callbacks import tensorboard_callback
 from sentiment_rnn.training.checkpoint import locked_backup
 from sentiment_rnn.training.distributed import join_cluster, make_strategy
 from sentiment_rnn.training.fit import fit
-from sentiment_rnn.training.pipeline import Split, load_training_data, split_dataset, validation_batches
+from sentiment_rnn.training.pipeline import (
+    Split,
+    hold_out_test,
+    load_training_data,
+    read_test_data,
+    split_dataset,
+    validation_batches,
+)
 
 
 @dataclass
@@ -46,6 +53,7 @@ class TrainResult:
     split: Split
     skipped: int = 0  # rows of the data skipped for missing or blank text
     other_labels: int = 0  # rows skipped because the label mapping (data.positive/negative) left their label out
+    test_metrics: dict[str, Any] | None = None  # accuracy, auc, loss, n on the held-out test part or file
     plot: Path | None = None  # training.png in out_dir, or None when matplotlib is not installed
     wrote_model_dir: bool = True  # False on a multi-worker run's workers other than the chief
 
@@ -125,6 +133,7 @@ def train(
                 "train again without --resume."
             )
         make_strategy(config.train.distribute)  # before any TensorFlow op: collectives are set up at start-up
+    test = None
     if dataset is None and config.data.streaming:
         from sentiment_rnn.data.stream import open_stream
         from sentiment_rnn.models import make_tokenizer
@@ -138,7 +147,12 @@ def train(
             what = data.path or (f"{data.pos} + {data.neg}" if data.pos or data.neg else "the built-in corpus")
             progress.note(f"Reading {what}", quiet=not verbose)
             dataset = load_training_data(config)
-        split = split_dataset(dataset, config.train.validation_split, config.train.seed)
+        rest = dataset
+        if config.train.test_split:
+            rest, test = hold_out_test(dataset, config.train.test_split, config.train.seed)
+        split = split_dataset(rest, config.train.validation_split, config.train.seed)
+    if config.data.test_path:
+        test = read_test_data(config)
     out_dir = Path(out_dir)
     with output_directories(out_dir, config, split, resume, writes_model_dir) as (backup, staging):
         model, history = fit(
@@ -152,6 +166,12 @@ def train(
         evaluation = model.evaluate(validation_batches(config, split.validation), verbose=0, return_dict=True)
         metrics = {name: float(value) for name, value in evaluation.items()}
         metrics["n"] = len(split.validation)
+        test_metrics = None
+        if test is not None:  # measured once, with the restored best weights; early stopping never saw it
+            measured = model.evaluate(validation_batches(config, test), verbose=0, return_dict=True)
+            test_metrics = {name: float(value) for name, value in measured.items()}
+            test_metrics["n"] = len(test)
+            test_metrics["source"] = "test_split" if config.train.test_split else config.data.test_path
         val_losses = history.history["val_loss"]
         best_epoch = int(np.argmin(val_losses)) + 1
         saved = model
@@ -166,7 +186,7 @@ def train(
         saved.save(staging / MODEL_FILE)
         (staging / CONFIG_FILE).write_text(to_toml(config), encoding="utf-8")
         write_json(staging / VOCABULARY_FILE, list(model.get_layer(TOKENIZER_LAYER).get_vocabulary()))
-        write_json(staging / METRICS_FILE, metrics)
+        write_json(staging / METRICS_FILE, metrics if test_metrics is None else {**metrics, "test": test_metrics})
         write_engine_files(model, config, staging)
         summary = {
             "source": dataset.source,
@@ -179,6 +199,7 @@ def train(
             "labels": dataset.label_counts(),
             "train_rows": len(split.train),
             "validation_rows": len(split.validation),
+            "test_rows": 0 if test is None else len(test),
             "epochs_run": len(val_losses),
             "best_epoch": best_epoch,
         }
@@ -194,6 +215,7 @@ def train(
         split,
         dataset.skipped,
         dataset.other_labels,
+        test_metrics,
         plot,
         writes_model_dir,
     )
