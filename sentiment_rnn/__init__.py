@@ -15,6 +15,7 @@ from sentiment_rnn.config import Config, load_config
 from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.data.formats import read_dataset
 from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.estimator import SentimentClassifier
 from sentiment_rnn.inference import Prediction, predict
 from sentiment_rnn.training.run import train
 from sentiment_rnn.version import __version__
@@ -23,6 +24,7 @@ __all__ = [
     "Config",
     "Dataset",
     "Prediction",
+    "SentimentClassifier",
     "SentimentError",
     "__version__",
     "load_config",
