@@ -571,6 +571,51 @@ def plot(model_dir, out_path):
     click.echo(f"Wrote {written}.")
 
 
+@cli.command()
+@model_option
+@click.option(
+    "--bow-model",
+    "bow_model_dir",
+    type=click.Path(file_okay=True, dir_okay=True),
+    help="A bag-of-words model (train --set model.kind=bow) to answer beside the RNN.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free port).")
+@click.option("--max-texts", type=click.IntRange(min=1), default=1000, show_default=True, help="Texts per request.")
+@click.option(
+    "--max-bytes", type=click.IntRange(min=1), default=1_000_000, show_default=True, help="Bytes of request body."
+)
+@click.option("--max-chars", type=click.IntRange(min=1), default=10_000, show_default=True, help="Characters per text.")
+def serve(model_dir, bow_model_dir, host, port, max_texts, max_bytes, max_chars):
+    """Serve a model over HTTP: a JSON API and a page that shows it reading.
+
+    POST /predict takes {"texts": [...]} (and "per_token": true,
+    "threshold": 0.7) and answers one object per text with the keys of
+    `predict --json`; GET /model gives what `inspect --json` prints, GET
+    /healthz says it is up, /openapi.json describes the API. The page at / shows
+    the probability after each word as you type. Runs the NumPy engine (no
+    TensorFlow); SIGTERM or Ctrl-C finishes the requests in flight and exits.
+    Needs pip install 'sentiment-rnn[serve]'.
+
+    Example usage:
+
+    \b
+        sentiment-rnn serve --model my-model
+        sentiment-rnn serve --model my-model --bow-model my-bow --port 8080
+        curl -d '{"texts": ["No, this phone is good"]}' http://127.0.0.1:8000/predict
+    """
+    from sentiment_rnn.serve import Limits
+    from sentiment_rnn.serve import serve as run_server
+
+    def ready(url: str) -> None:
+        click.echo(f"Serving {model_dir} at {url} (Ctrl-C to stop)")
+        sys.stdout.flush()
+
+    limits = Limits(max_texts=max_texts, max_bytes=max_bytes, max_chars=max_chars)
+    run_server(model_dir, bow_model_dir, host=host, port=port, limits=limits, on_ready=ready)
+    click.echo("Stopped.")
+
+
 @cli.command("init-config")
 @click.option(
     "--preset",

@@ -152,6 +152,8 @@ SETUPS = {
     "no-text": with_model(lambda cwd: None),
     "text-file-undecodable": with_model(lambda cwd: (cwd / "latin1.txt").write_bytes(b"caf\xe9\n")),
     "threshold-out-of-range": with_model(lambda cwd: None),
+    "serve-model-missing": lambda cwd: None,
+    "serve-bow-model-is-rnn": with_model(lambda cwd: None),
     "plot-no-history": copy_model("old")(lambda d: (d / "history.csv").unlink()),
     "plot-not-png": with_model(lambda cwd: None),
     "mapping-one-side": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
@@ -163,7 +165,7 @@ SETUPS = {
 NEEDS_REQUEST = {"newer-format", "corrupt-meta", "model-file-missing", "truncated-model", "config-mismatch"}
 NEEDS_REQUEST |= {"code-in-model", "no-text", "text-file-undecodable", "threshold-out-of-range"}
 NEEDS_REQUEST |= {"weights-missing", "truncated-weights", "config-mismatch-weights"}
-NEEDS_REQUEST |= {"plot-no-history", "plot-not-png"}
+NEEDS_REQUEST |= {"plot-no-history", "plot-not-png", "serve-bow-model-is-rnn"}
 ROWS = documented_rows()
 
 

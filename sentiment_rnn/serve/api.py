@@ -1,0 +1,212 @@
+"""The JSON API without the web framework: read a request body, check it, answer it with the models.
+
+``POST /predict`` takes ``{"texts": [str, ...], "per_token": bool, "threshold": float}``
+(only ``texts`` is required) and answers ``{"predictions": [...]}``, one
+object per text with the keys ``predict --json`` prints (``text``, ``label``,
+``probability``; with ``per_token`` also ``tokens``, a list of ``{token,
+probability, unknown}``, where ``unknown`` marks a token outside the
+vocabulary, read as ``[UNK]``). With a bag-of-words model beside the
+recurrent one, ``"bow"`` holds its answers for the same texts.
+
+Every problem with a request raises :class:`RequestError`: an HTTP status
+(400 for a malformed body, 413 for one over the limits) and one sentence
+saying what to fix.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
+from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.inference import DEFAULT_THRESHOLD, predict, predict_per_token
+
+PREDICT_KEYS = ("texts", "per_token", "threshold")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may hold: ``max_texts`` texts, ``max_bytes`` bytes of body, ``max_chars`` characters a text."""
+
+    max_texts: int = 1000
+    max_bytes: int = 1_000_000
+    max_chars: int = 10_000
+
+    def __post_init__(self):
+        for name in ("max_texts", "max_bytes", "max_chars"):
+            if getattr(self, name) < 1:
+                raise SentimentError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}.")
+
+
+class RequestError(Exception):
+    """A request the server refuses: ``status`` (4xx) and ``message``, one sentence saying what to fix."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class PredictRequest:
+    texts: list[str]
+    per_token: bool = False
+    threshold: float = DEFAULT_THRESHOLD
+
+
+def too_large(size: int, limits: Limits) -> RequestError:
+    return RequestError(
+        413,
+        f"The body has {size:,} bytes, more than the server's limit of {limits.max_bytes:,} (--max-bytes): "
+        "send fewer or shorter texts per request.",
+    )
+
+
+def read_predict_request(body: bytes, limits: Limits) -> PredictRequest:
+    """Parse and check a ``POST /predict`` body (UTF-8 JSON).
+
+    Raises:
+        RequestError: 413 when the body, the list or one text is over ``limits``;
+            400 for anything else that is not a valid request.
+    """
+    if len(body) > limits.max_bytes:
+        raise too_large(len(body), limits)
+    try:
+        document = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise RequestError(
+            400, f"The body is not valid UTF-8 (byte {exc.start}): send JSON encoded as UTF-8."
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        raise RequestError(
+            400, f'The body is not valid JSON ({reason}): send e.g. {{"texts": ["great phone"]}}.'
+        ) from None
+    if not isinstance(document, dict):
+        raise RequestError(400, f'The body is a JSON {json_type(document)}, not an object: send {{"texts": [...]}}.')
+    unknown = sorted(set(document) - set(PREDICT_KEYS))
+    if unknown:
+        raise RequestError(400, f"Unknown key {unknown[0]!r} in the body: the keys are {', '.join(PREDICT_KEYS)}.")
+    if "texts" not in document:
+        raise RequestError(400, 'The body has no "texts": send {"texts": ["great phone"]}.')
+    texts = document["texts"]
+    if not isinstance(texts, list):
+        raise RequestError(400, f'"texts" is a JSON {json_type(texts)}: send a list of strings.')
+    if not texts:
+        raise RequestError(400, '"texts" is empty: send at least one text.')
+    if len(texts) > limits.max_texts:
+        raise RequestError(
+            413,
+            f'"texts" holds {len(texts):,} texts, more than the server\'s limit of {limits.max_texts:,} '
+            "(--max-texts): split them over several requests.",
+        )
+    for index, text in enumerate(texts):
+        check_text(index, text, limits)
+    per_token = document.get("per_token", False)
+    if not isinstance(per_token, bool):
+        raise RequestError(400, f'"per_token" is a JSON {json_type(per_token)}: send true or false.')
+    threshold = document.get("threshold", DEFAULT_THRESHOLD)
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+        raise RequestError(400, f'"threshold" is a JSON {json_type(threshold)}: send a number in [0, 1].')
+    if not (math.isfinite(threshold) and 0.0 <= threshold <= 1.0):
+        raise RequestError(400, f'"threshold" is {threshold}, outside [0, 1]: send e.g. 0.5.')
+    return PredictRequest(texts, per_token, float(threshold))
+
+
+def check_text(index: int, text, limits: Limits) -> None:
+    if not isinstance(text, str):
+        raise RequestError(400, f'"texts"[{index}] is a JSON {json_type(text)}: every text must be a string.')
+    if len(text) > limits.max_chars:
+        raise RequestError(
+            413,
+            f'"texts"[{index}] has {len(text):,} characters, more than the server\'s limit of {limits.max_chars:,} '
+            "(--max-chars): send a shorter text, or split it.",
+        )
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise RequestError(
+                400,
+                f'"texts"[{index}] holds a lone surrogate (an unpaired \\ud800-\\udfff escape): send valid Unicode.',
+            ) from None
+
+
+def json_type(value) -> str:
+    """The JSON name of a parsed value's type: ``string``, ``number``, ``list``, ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    return "object"
+
+
+class Models:
+    """The recurrent model and, optionally, the bag-of-words baseline, opened and loaded once.
+
+    Both run in the NumPy engine, so TensorFlow is never imported.
+
+    Raises:
+        SentimentError: a missing or corrupt directory, or a ``bow_model_dir``
+            that does not hold a bag-of-words model.
+    """
+
+    def __init__(self, model_dir: str | Path, bow_model_dir: str | Path | None = None):
+        self.rnn = load(model_dir)
+        self.bow: ModelDirectory | None = None
+        if bow_model_dir is not None:
+            self.bow = load(bow_model_dir)
+            if self.bow.config.model.kind != "bow":
+                raise SentimentError(
+                    f"{bow_model_dir} holds a recurrent model, not a bag of words: pass --bow-model a model "
+                    "trained with --set model.kind=bow."
+                )
+
+    def answer(self, request: PredictRequest) -> dict:
+        """The ``POST /predict`` response for a checked request, as a JSON-ready dict."""
+        if request.per_token and self.rnn.config.model.kind != "rnn":
+            raise RequestError(400, '"per_token" needs a recurrent model; this one is a bag of words: drop per_token.')
+        response = {"predictions": self.predictions(self.rnn, request)}
+        if self.bow is not None:
+            response["bow"] = [p.to_dict() for p in predict(self.bow, request.texts, request.threshold)]
+        return response
+
+    def predictions(self, directory: ModelDirectory, request: PredictRequest) -> list[dict]:
+        if not request.per_token:
+            return [p.to_dict() for p in predict(directory, request.texts, request.threshold)]
+        vocabulary = directory.numpy_engine.vocabulary
+        answers = []
+        for prediction in predict_per_token(directory, request.texts, request.threshold):
+            answer = prediction.to_dict()
+            ids = vocabulary.encode(token["token"] for token in answer["tokens"])
+            for token, token_id in zip(answer["tokens"], ids):
+                token["unknown"] = token_id == vocabulary.oov_id
+            answers.append(answer)
+        return answers
+
+    def health(self) -> dict:
+        """``GET /healthz``: the models served, by path and kind."""
+        models = {"rnn": self.summary(self.rnn)}
+        if self.bow is not None:
+            models["bow"] = self.summary(self.bow)
+        return {"status": "ok", "models": models}
+
+    @staticmethod
+    def summary(directory: ModelDirectory) -> dict:
+        return {"path": str(directory.path), "kind": directory.config.model.kind}
+
+
+def load(model_dir: str | Path) -> ModelDirectory:
+    """Open a model directory and build its NumPy engine now, so no request pays for it."""
+    directory = open_model_dir(model_dir)
+    directory.numpy_engine  # noqa: B018 (loads weights.npz once)
+    return directory
