@@ -64,15 +64,15 @@ def threshold_option(function):
 FORMAT_CHOICES = ("auto", *FORMATS)
 
 
-def data_options(function):
-    """The options that name a dataset, shared by `train` and `evaluate` (see data.read_dataset)."""
+def data_options(function=None, *, data_help="Data file, IMDB directory or .tar.gz (default: the built-in corpus)."):
+    """The options that name a dataset, shared by `train` and `evaluate` (see data.read_dataset).
+
+    Use as ``@data_options``, or ``@data_options(data_help=...)`` for a command whose --data has no default.
+    """
+    if function is None:
+        return lambda function: data_options(function, data_help=data_help)
     options = [
-        click.option(
-            "--data",
-            "data_path",
-            type=click.Path(),
-            help="Data file, IMDB directory or .tar.gz (default for train: the built-in corpus).",
-        ),
+        click.option("--data", "data_path", type=click.Path(), help=data_help),
         click.option(
             "--format",
             "data_format",
@@ -130,6 +130,7 @@ def cli():
 
     Example usage:
 
+    \b
         sentiment-rnn train && sentiment-rnn predict "No, this phone is good"
     """
 
@@ -218,13 +219,16 @@ def train(
     Example usage:
 
     \b
-        sentiment-rnn train --data reviews.csv --set model.cell=gru --epochs 10 --out my-model
-        sentiment-rnn train --data reviews.csv --set model.cell=gru --epochs 10 --out my-model --resume
+        sentiment-rnn train --data reviews.csv --out my-model
+        sentiment-rnn train --set model.cell=gru --set model.layers=2
+        sentiment-rnn train --data reviews.csv --out my-model --resume
+        sentiment-rnn train --data stars.csv --positive 4,5 --negative 1,2
+        sentiment-rnn train --data reviews.csv --test-split 0.1 --epochs 10
         sentiment-rnn train --tensorboard logs && tensorboard --logdir logs
-        sentiment-rnn train --data big.csv --set data.streaming=true --set train.bucket_by_length=true
-        sentiment-rnn train --distribute multi-worker --workers host1:2222,host2:2222 --worker-index 0
-        sentiment-rnn train --config configs/mr.toml --pos rt-polarity.pos --neg rt-polarity.neg --encoding cp1252
-        sentiment-rnn train --config configs/imdb.toml --data aclImdb_v1.tar.gz --split train
+        sentiment-rnn train --data big.csv --set data.streaming=true
+        sentiment-rnn train --distribute multi-worker --workers h1:2222,h2:2222
+        sentiment-rnn train --config configs/mr.toml --pos mr.pos --neg mr.neg
+        sentiment-rnn train --config configs/imdb.toml --data imdb --split train
     """
     from sentiment_rnn.config import load_config
     from sentiment_rnn.plots import MISSING_HINT
@@ -348,12 +352,10 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
 
     Example usage:
 
+    \b
         sentiment-rnn predict "I like this phone" "This phone is no good"
-
         sentiment-rnn predict --per-token "No, this phone is good"
-
         cat reviews.txt | sentiment-rnn predict --json
-
         sentiment-rnn predict --stream book.txt --chunk-tokens 500
     """
     from sentiment_rnn.artifact.model_directory import open_model_dir
@@ -418,7 +420,7 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
 
 @cli.command()
 @model_option
-@data_options
+@data_options(data_help="Labelled data to measure on: a file, IMDB directory or .tar.gz (or --pos and --neg).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @click.option(
     "--errors",
@@ -438,9 +440,10 @@ def evaluate(model_dir, as_json, errors, threshold, **data):
 
     Example usage:
 
+    \b
         sentiment-rnn evaluate --model my-model --data test.csv
-
-        sentiment-rnn evaluate --model imdb-model --data aclImdb_v1.tar.gz --split test --json --errors 5
+        sentiment-rnn evaluate --model my-model --data test.csv --errors 5
+        sentiment-rnn evaluate --model my-model --data aclImdb --split test
     """
     from sentiment_rnn.config import load_config
     from sentiment_rnn.data.labels import label_name
@@ -494,8 +497,8 @@ def forward_demo(text):
 
     Example usage:
 
+    \b
         sentiment-rnn forward-demo
-
         sentiment-rnn forward-demo --text hell
     """
     from sentiment_rnn.demo import DEMO_LETTERS
@@ -602,7 +605,7 @@ def serve(model_dir, bow_model_dir, host, port, max_texts, max_bytes, max_chars)
     \b
         sentiment-rnn serve --model my-model
         sentiment-rnn serve --model my-model --bow-model my-bow --port 8080
-        curl -d '{"texts": ["No, this phone is good"]}' http://127.0.0.1:8000/predict
+        curl -d '{"texts": ["No, this phone is good"]}' 127.0.0.1:8000/predict
     """
     from sentiment_rnn.serve import Limits
     from sentiment_rnn.serve import serve as run_server
@@ -634,7 +637,9 @@ def init_config(preset):
     Example usage:
 
     \b
-        sentiment-rnn init-config > my.toml && sentiment-rnn train --config my.toml
+        sentiment-rnn init-config > my.toml
+        sentiment-rnn init-config --preset mr > mr.toml
+        sentiment-rnn train --config my.toml
     """
     from sentiment_rnn.presets import render_preset
 
@@ -662,7 +667,7 @@ def export(model_dir, export_format, out_dir):
     Example usage:
 
     \b
-        sentiment-rnn export --model my-model --format savedmodel --out serving/sentiment/1
+        sentiment-rnn export --model my-model --format savedmodel --out serving/1
         sentiment-rnn export --model my-model --format numpy --out my-model-numpy
     """
     from sentiment_rnn.export import export_model
@@ -740,10 +745,9 @@ def compare_bow(
 
     Example usage:
 
+    \b
         sentiment-rnn compare-bow
-
         sentiment-rnn compare-bow --ngrams 2 --plot compare.png
-
         sentiment-rnn compare-bow --rnn-model my-model --bow-model my-bow --json
     """
     from sentiment_rnn.compare.experiment import compare_bow as run_comparison
