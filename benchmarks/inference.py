@@ -1,29 +1,32 @@
-"""Benchmark predict: the NumPy engine against the Keras engine, whole processes side by side.
+"""Benchmark predict and evaluate: the whole process against the engine in process, and fastText, in one run.
 
-Measures, in one run:
-  1. cold ``predict "text"``: wall time of the whole process, median of --runs
-     runs per engine (the engines alternate, so load affects both alike);
-  2. ``predict --file`` on --sentences generated sentences: sentences per second
-     of the whole process (start-up included);
-  3. ``predict --stream`` on a generated document of --stream-tokens tokens
-     (NumPy; Keras on a tenth of it, its stateful loop being slower);
-  4. peak resident memory of every process (``/usr/bin/time -f %M``);
-  5. where the NumPy engine spends its time on the --file workload, in process:
-     tokenizing, looking up ids, the forward pass.
+Measures, in one run (every target is a ratio of figures from this run):
+  1. the NumPy engine in process (``predict_proba`` on --sentences generated
+     sentences) for the default SimpleRNN and the bidirectional GRU of
+     configs/sst2.toml, and fastText's in-process ``predict`` on the same
+     texts (fastText from the ``bench`` extra, trained here for one epoch);
+  2. whole ``python -m sentiment_rnn predict`` processes on the same texts:
+     ``--file`` (text and ``--json``) and ``--data sentences.csv --output``;
+  3. cold ``predict "text"`` against ``python -c "import numpy"``, alternating,
+     median of --runs each;
+  4. peak resident memory of ``predict --file`` and ``evaluate`` on
+     --memory-lines and ten times as many short labelled lines, and of
+     ``evaluate`` on the IMDB test set (--imdb, if the file exists);
+  5. ``predict --stream`` on a generated document of --stream-tokens tokens.
 
-The model is the default config (one SimpleRNN layer, 64 units, 64-dim
-embeddings) with random weights and a vocabulary adapted on the generated
-sentences, unless --model names a trained model directory. Speed does not
-depend on the values of the weights.
+The models have random weights and a vocabulary adapted on the generated
+sentences; speed does not depend on the values of the weights.
 
 Usage:
-    python benchmarks/inference.py [--model DIR] [--runs 15] [--sentences 100000]
-        [--stream-tokens 1000000] [--out benchmarks/results/inference.md]
+    python benchmarks/inference.py [--runs 15] [--sentences 100000] [--memory-lines 1000000]
+        [--stream-tokens 1000000] [--imdb ../shared/datasets/imdb/aclImdb_v1.tar.gz]
+        [--out benchmarks/results/inference.md]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime
 import os
 import platform
@@ -63,8 +66,8 @@ def generate_sentences(n: int, seed: int = 0) -> list[str]:
     return sentences
 
 
-def build_model_dir(path: Path, sentences: list[str]) -> Path:
-    """Write a model directory of the default architecture with random weights."""
+def build_model_dir(path: Path, sentences: list[str], config_file: Path | None = None) -> Path:
+    """Write a model directory of the config's architecture (default: configs/default.toml) with random weights."""
     import numpy as np
 
     sys.path.insert(0, str(ROOT / "tests"))
@@ -77,7 +80,7 @@ def build_model_dir(path: Path, sentences: list[str]) -> Path:
     from model_factory import write_model_dir  # noqa: E402  (tests/ helper: writes the files train writes)
 
     keras.utils.set_random_seed(0)
-    config = load_config()
+    config = load_config(config_file)
     tokenizer = make_tokenizer(config)
     tokenizer.adapt(tf.constant(sentences[:20000]))
     model = build_model(config, tokenizer)
@@ -86,16 +89,17 @@ def build_model_dir(path: Path, sentences: list[str]) -> Path:
     return write_model_dir(model, config, path)
 
 
-def run_process(args: list[str]) -> tuple[float, float, float, str]:
-    """Run ``python -m sentiment_rnn ARGS``; (wall seconds, CPU seconds (user + system), peak RSS in MB, stdout).
+def run_process(args: list[str], module: bool = True) -> tuple[float, float, float, str]:
+    """Run ``python -m sentiment_rnn ARGS`` (or ``python ARGS``); (wall s, CPU s (user + system), peak RSS MB, stdout).
 
     The peak RSS comes from ``/usr/bin/time -f %M``: the rusage of a child of
     this (large) process would include the memory it had when forked.
     """
+    command = [sys.executable, "-m", "sentiment_rnn", *args] if module else [sys.executable, *args]
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:
         start = time.perf_counter()
         result = subprocess.run(
-            ["/usr/bin/time", "-f", "%M %U %S", "-o", rss_file.name, sys.executable, "-m", "sentiment_rnn", *args],
+            ["/usr/bin/time", "-f", "%M %U %S", "-o", rss_file.name, *command],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -117,32 +121,56 @@ def write_document(path: Path, tokens: int, seed: int = 1) -> None:
             written += n
 
 
-def profile_numpy(model_dir: Path, sentences: list[str]) -> dict[str, float]:
-    """Seconds the NumPy engine spends tokenizing, looking up ids and in the forward pass."""
+def write_labelled_lines(path: Path, lines: int, seed: int = 2) -> None:
+    """``lines`` short label-text lines (``1 the battery is good``), written in pieces."""
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8") as handle:
+        for start in range(0, lines, 100_000):
+            handle.write(
+                "".join(
+                    f"{rng.randint(0, 1)} {' '.join(rng.choices(REVIEW_WORDS, k=rng.randint(2, 6)))}\n"
+                    for _ in range(min(100_000, lines - start))
+                )
+            )
+
+
+def engine_speed(model_dir: Path, sentences: list[str]) -> dict[str, float]:
+    """Seconds the NumPy engine takes in process: the whole predict_proba, and its encode and forward pass."""
     from sentiment_rnn.artifact.engine_files import load_engine
 
     engine = load_engine(model_dir)
+    engine.predict_proba(sentences[:2000])  # warm up: the input tables, threadpoolctl
     start = time.perf_counter()
-    for text in sentences:
-        engine.tokens(text)
-    tokenized = time.perf_counter()
+    engine.predict_proba(sentences)
+    whole = time.perf_counter()
     flat, lengths = engine.encode(sentences)
     encoded = time.perf_counter()
     engine.predict_ids(flat, lengths)
     done = time.perf_counter()
-    return {
-        "tokenize": tokenized - start,
-        "look up ids (tokenize and look up, minus tokenize)": (encoded - tokenized) - (tokenized - start),
-        "forward pass": done - encoded,
-    }
+    return {"predict_proba": whole - start, "encode": encoded - whole, "forward": done - encoded}
+
+
+def fasttext_speed(work: Path, sentences: list[str]) -> float:
+    """Seconds of fastText's in-process ``predict`` on the sentences (a model trained here for one epoch)."""
+    import fasttext
+
+    rng = random.Random(3)
+    train_file = work / "fasttext.train"
+    train_file.write_text("".join(f"__label__{rng.randint(0, 1)} {s}\n" for s in sentences), encoding="utf-8")
+    model = fasttext.train_supervised(input=str(train_file), epoch=1, verbose=0)
+    model.predict(sentences[:2000])
+    start = time.perf_counter()
+    model.predict(sentences)
+    return time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, help="a trained model directory (default: random default-config model)")
-    parser.add_argument("--runs", type=int, default=15, help="cold runs per engine")
+    parser.add_argument("--runs", type=int, default=15, help="cold runs of each command")
     parser.add_argument("--sentences", type=int, default=100_000)
+    parser.add_argument("--memory-lines", type=int, default=1_000_000, help="the small memory run (the large: 10x)")
     parser.add_argument("--stream-tokens", type=int, default=1_000_000)
+    parser.add_argument("--imdb", type=Path, default=ROOT.parent / "shared" / "datasets" / "imdb" / "aclImdb_v1.tar.gz")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "inference.md")
     options = parser.parse_args()
 
@@ -151,48 +179,65 @@ def main() -> None:
     sentences = generate_sentences(options.sentences)
     sentence_file = work / "sentences.txt"
     sentence_file.write_text("\n".join(sentences) + "\n", encoding="utf-8")
-    model_dir = options.model or build_model_dir(work / "model", sentences)
-    model_label = str(options.model) if options.model else "default config, random weights (built by this script)"
-    text = "No, this phone is good"
+    csv_file = work / "sentences.csv"
+    with csv_file.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "text"])
+        writer.writerows(enumerate(sentences))
+    print("models ...", flush=True)
+    models = {
+        "default (SimpleRNN)": build_model_dir(work / "default", sentences),
+        "sst2.toml (bidirectional GRU)": build_model_dir(work / "sst2", sentences, ROOT / "configs" / "sst2.toml"),
+    }
+    model_dir = models["default (SimpleRNN)"]
+    n = len(sentences)
+
+    print("in process ...", flush=True)
+    engine = {name: engine_speed(path, sentences) for name, path in models.items()}
+    fasttext_seconds = fasttext_speed(work, sentences)
+
+    print("whole processes ...", flush=True)
+    whole = {}
+    for label, args in (
+        ("predict --file", ["--file", str(sentence_file)]),
+        ("predict --file --json", ["--file", str(sentence_file), "--json"]),
+        (
+            "predict --data sentences.csv --output scored.csv",
+            ["--data", str(csv_file), "--output", str(work / "s.csv")],
+        ),
+    ):
+        seconds, cpu, rss, stdout = run_process(["predict", "--model", str(model_dir), *args])
+        whole[label] = (seconds, cpu, rss)
+    engine_seconds = engine["default (SimpleRNN)"]["predict_proba"]
 
     print("cold start ...", flush=True)
-    cold = {"numpy": [], "keras": []}
-    cold_cpu = {"numpy": [], "keras": []}
-    cold_rss = {"numpy": 0.0, "keras": 0.0}
+    text = "No, this phone is good"
+    cold = {"predict": [], "numpy": []}
     for _ in range(options.runs):
-        for engine in ("numpy", "keras"):
-            seconds, cpu_seconds, rss, _ = run_process(["predict", "--model", str(model_dir), "--engine", engine, text])
-            cold[engine].append(seconds)
-            cold_cpu[engine].append(cpu_seconds)
-            cold_rss[engine] = max(cold_rss[engine], rss)
+        cold["numpy"].append(run_process(["-c", "import numpy"], module=False)[0])
+        cold["predict"].append(run_process(["predict", "--model", str(model_dir), text])[0])
+    median = {name: statistics.median(times) for name, times in cold.items()}
 
-    print("--file ...", flush=True)
-    throughput = {}
-    for engine in ("numpy", "keras"):
-        seconds, cpu_seconds, rss, stdout = run_process(
-            ["predict", "--model", str(model_dir), "--engine", engine, "--file", str(sentence_file)]
-        )
-        assert len(stdout.splitlines()) == len(sentences)
-        throughput[engine] = (seconds, cpu_seconds, rss)
+    print("memory ...", flush=True)
+    memory = {}
+    for lines in (options.memory_lines, 10 * options.memory_lines):
+        path = work / f"lines-{lines}.txt"
+        write_labelled_lines(path, lines)
+        memory[lines] = {
+            "predict --file": run_process(["predict", "--model", str(model_dir), "--file", str(path), "--json"])[:3],
+            "evaluate": run_process(
+                ["evaluate", "--model", str(model_dir), "--data", str(path), "--format", "label-text"]
+            )[:3],
+        }
+        path.unlink()
+    imdb = None
+    if options.imdb.exists():
+        imdb = run_process(["evaluate", "--model", str(model_dir), "--data", str(options.imdb), "--split", "test"])
 
     print("--stream ...", flush=True)
     document = work / "document.txt"
     write_document(document, options.stream_tokens)
-    small_document = work / "document-small.txt"
-    write_document(small_document, options.stream_tokens // 10)
-    stream = {}
-    for engine, path, tokens in (
-        ("numpy", document, options.stream_tokens),
-        ("keras", small_document, options.stream_tokens // 10),
-    ):
-        seconds, cpu_seconds, rss, stdout = run_process(
-            ["predict", "--model", str(model_dir), "--engine", engine, "--stream", str(path), "--chunk-tokens", "1000"]
-        )
-        assert f"({tokens} tokens in " in stdout, stdout
-        stream[engine] = (tokens, path.stat().st_size / 2**20, seconds, cpu_seconds, rss)
-
-    print("profile ...", flush=True)
-    profile = profile_numpy(model_dir, sentences)
+    stream = run_process(["predict", "--model", str(model_dir), "--stream", str(document), "--chunk-tokens", "1000"])
     load_after = os.getloadavg()
 
     cpu = next(
@@ -203,74 +248,95 @@ def main() -> None:
         ),
         platform.processor(),
     )
-    median = {engine: statistics.median(times) for engine, times in cold.items()}
-    n = len(sentences)
+    shared = max(load_before[0], load_after[0]) > 1.5
     lines = [
-        "# Inference speed: NumPy engine against Keras engine",
+        "# Inference speed and memory: the whole process, the engine in process, fastText",
         "",
         f"- Date: {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- Machine: {os.cpu_count()} CPUs (`nproc`), {cpu} (`lscpu` model name), Python {platform.python_version()}",
-        f"- Load average before / after the run: {load_before[0]:.1f} / {load_after[0]:.1f} "
-        f"(1 min).{' The machine was shared with other work during the run: absolute times are inflated, the side-by-side ratios are the fair comparison.' if max(load_before[0], load_after[0]) > 1.5 else ''}",
-        f"- Model: {model_label}",
+        f"- Load average before / after the run: {load_before[0]:.1f} / {load_after[0]:.1f} (1 min)."
+        + (
+            " The machine was shared with other work during the run: absolute times are inflated, the "
+            "side-by-side ratios are the fair comparison."
+            if shared
+            else ""
+        ),
+        "- Models: the default config and configs/sst2.toml, random weights, vocabulary adapted on the sentences",
         f"- Command: `python benchmarks/inference.py --runs {options.runs} --sentences {options.sentences} "
-        f"--stream-tokens {options.stream_tokens}`",
-        "- Each figure is a whole `python -m sentiment_rnn predict ...` process (start-up included, timed "
-        "with `/usr/bin/time`, whose few milliseconds are included); peak memory is the process's maximum "
-        "resident set size (`/usr/bin/time -f %M`). CPU is the process's user + system time, which other "
-        "load on the machine inflates far less than the wall time.",
+        f"--memory-lines {options.memory_lines} --stream-tokens {options.stream_tokens}`",
+        "- Whole processes are `python -m sentiment_rnn ...`, timed and measured with `/usr/bin/time -f '%M %U %S'` "
+        "(peak resident memory, user + system CPU); in-process figures use `time.perf_counter` after a warm-up.",
         "",
-        f'## Cold start: `predict --engine E "{text}"`, {options.runs} runs each, alternating',
+        f"## The engine in process against fastText: {n:,} generated sentences",
         "",
-        "| engine | median | min | max | median CPU | peak memory |",
+        "| model | engine `predict_proba` | texts/s | of which encode | forward pass | / fastText |",
         "|---|---|---|---|---|---|",
     ]
-    for engine in ("numpy", "keras"):
+    for name, figures in engine.items():
+        seconds = figures["predict_proba"]
         lines.append(
-            f"| {engine} | {median[engine]:.3f} s | {min(cold[engine]):.3f} s | {max(cold[engine]):.3f} s "
-            f"| {statistics.median(cold_cpu[engine]):.3f} s | {cold_rss[engine]:.0f} MB |"
+            f"| {name} | {seconds:.2f} s | {n / seconds:,.0f} | {figures['encode']:.2f} s | {figures['forward']:.2f} s "
+            f"| {fasttext_seconds / seconds:.2f}x |"
         )
     lines += [
+        f"| fastText supervised (dim 100), `model.predict(list)` | {fasttext_seconds:.2f} s "
+        f"| {n / fasttext_seconds:,.0f} | | | 1.00x |",
         "",
-        f"NumPy / Keras median: {median['numpy'] / median['keras']:.3f} (target: at most 0.1; and at most 0.3 s).",
+        "Target: the default engine at least 2x fastText's texts/s.",
         "",
-        f"## Throughput: `predict --engine E --file sentences.txt`, {n:,} generated sentences",
+        f"## Whole processes on the same {n:,} sentences (default model)",
         "",
-        "| engine | whole process | sentences/s | CPU | sentences per CPU second | peak memory |",
+        "| command | wall | texts/s | CPU | peak memory | / engine in process |",
         "|---|---|---|---|---|---|",
     ]
-    for engine in ("numpy", "keras"):
-        seconds, cpu_seconds, rss = throughput[engine]
+    for label, (seconds, cpu_seconds, rss) in whole.items():
         lines.append(
-            f"| {engine} | {seconds:.2f} s | {n / seconds:,.0f} | {cpu_seconds:.2f} s | {n / cpu_seconds:,.0f} "
-            f"| {rss:.0f} MB |"
+            f"| `{label}` | {seconds:.2f} s | {n / seconds:,.0f} | {cpu_seconds:.2f} s | {rss:.0f} MB "
+            f"| {engine_seconds / seconds:.2f}x |"
         )
     lines += [
         "",
-        f"NumPy / Keras speed: {throughput['keras'][0] / throughput['numpy'][0]:.1f}x (target: at least 20,000 "
-        "sentences/s, and faster than Keras).",
+        "Target: every whole process at least 0.8x the engine's texts/s (start-up, reading and writing included).",
         "",
-        "Where the NumPy engine spends the time on the same sentences (in process, after loading):",
+        f'## Cold start: `predict "{text}"` against `python -c "import numpy"`, {options.runs} runs each, alternating',
         "",
-        "| step | seconds |",
-        "|---|---|",
-        *[f"| {step} | {seconds:.2f} |" for step, seconds in profile.items()],
+        "| command | median | min | max |",
+        "|---|---|---|---|",
+        *[
+            f"| {name} | {median[name]:.3f} s | {min(times):.3f} s | {max(times):.3f} s |"
+            for name, times in cold.items()
+        ],
         "",
-        "## Streaming: `predict --engine E --stream document.txt --chunk-tokens 1000`",
+        f"predict / import numpy median: {median['predict'] / median['numpy']:.2f} (target: at most 1.3).",
         "",
-        "| engine | tokens | file size | whole process | tokens/s | CPU | peak memory |",
-        "|---|---|---|---|---|---|---|",
+        "## Memory: short labelled lines (`1 the battery is good`), `predict --file --json` and `evaluate`",
+        "",
+        "| lines | command | wall | CPU | peak memory |",
+        "|---|---|---|---|---|",
     ]
-    for engine in ("numpy", "keras"):
-        tokens, megabytes, seconds, cpu_seconds, rss = stream[engine]
-        lines.append(
-            f"| {engine} | {tokens:,} | {megabytes:.1f} MB | {seconds:.1f} s | {tokens / seconds:,.0f} "
-            f"| {cpu_seconds:.1f} s | {rss:.0f} MB |"
-        )
+    for count, commands in memory.items():
+        for label, (seconds, cpu_seconds, rss) in commands.items():
+            lines.append(f"| {count:,} | `{label}` | {seconds:.1f} s | {cpu_seconds:.1f} s | {rss:.0f} MB |")
+    small, large = memory[options.memory_lines], memory[10 * options.memory_lines]
     lines += [
         "",
-        "The document is read in 64 KiB blocks and never held whole; the peak memory does not grow with its "
-        "length (target: a million tokens in under 300 MB).",
+        "Peak memory, 10x the lines / 1x: "
+        + ", ".join(f"`{label}` {large[label][2] / small[label][2]:.3f}" for label in small)
+        + " (target: within 10%, at most 1.10).",
+        "",
+    ]
+    if imdb is not None:
+        seconds, cpu_seconds, rss, stdout = imdb
+        reviews = stdout.split()[1]
+        lines += [
+            f"`evaluate --data aclImdb_v1.tar.gz --split test` ({reviews} reviews): {seconds:.1f} s wall, "
+            f"{cpu_seconds:.1f} s CPU, {rss:.0f} MB peak memory (target: under 500 MB).",
+            "",
+        ]
+    seconds, cpu_seconds, rss, _ = stream
+    lines += [
+        f"`predict --stream` of {options.stream_tokens:,} tokens: {seconds:.1f} s, "
+        f"{options.stream_tokens / seconds:,.0f} tokens/s, {rss:.0f} MB peak memory.",
         "",
     ]
     options.out.parent.mkdir(parents=True, exist_ok=True)

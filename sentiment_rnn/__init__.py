@@ -11,14 +11,25 @@ The public API::
 TensorFlow is imported only when a function needs it.
 """
 
-from sentiment_rnn.config import Config, load_config
-from sentiment_rnn.data.dataset import Dataset
-from sentiment_rnn.data.formats import read_dataset
-from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.estimator import SentimentClassifier
-from sentiment_rnn.inference import Prediction, predict
-from sentiment_rnn.training.run import train
+from sentiment_rnn.lazy import lazy_exports
 from sentiment_rnn.version import __version__
+
+# Imported on first use, so `import sentiment_rnn` and `sentiment-rnn predict`
+# do not pay for the training and data-reading modules.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "Config": "sentiment_rnn.config",
+        "load_config": "sentiment_rnn.config",
+        "Dataset": "sentiment_rnn.data.dataset",
+        "read_dataset": "sentiment_rnn.data.formats",
+        "SentimentError": "sentiment_rnn.errors",
+        "SentimentClassifier": "sentiment_rnn.estimator",
+        "Prediction": "sentiment_rnn.inference",
+        "predict": "sentiment_rnn.inference",
+        "train": "sentiment_rnn.training.run",
+    },
+)
 
 __all__ = [
     "Config",

@@ -335,8 +335,44 @@ def _sigterm_as_interrupt():
     metavar="N",
     help="Tokens per chunk for --stream (default: 1000).",
 )
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(),
+    help="Score a data file (any format train reads), keeping its columns; see --output.",
+)
+@click.option("--format", "data_format", type=click.Choice(FORMAT_CHOICES), help="Format of --data (default: auto).")
+@click.option("--split", type=click.Choice(["train", "test"]), help="IMDB layout only: which split to score.")
+@click.option("--text-column", help="Column of --data holding the text (default: text).")
+@click.option("--encoding", help="Text encoding of --data (default: utf-8), e.g. cp1252.")
+@click.option(
+    "--output",
+    metavar="FILE",
+    help="Where --data's scored rows go: a .csv, .tsv or .jsonl file, or - for stdout (default).",
+)
+@click.option(
+    "--output-format", type=click.Choice(["csv", "tsv", "jsonl"]), help="Format of --output (default: by suffix)."
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar on stderr.")
-def predict(model_dir, texts, file, as_json, threshold, engine, per_token, stream, chunk_tokens, quiet):
+def predict(
+    model_dir,
+    texts,
+    file,
+    as_json,
+    threshold,
+    engine,
+    per_token,
+    stream,
+    chunk_tokens,
+    data_path,
+    data_format,
+    split,
+    text_column,
+    encoding,
+    output,
+    output_format,
+    quiet,
+):
     """Predict the sentiment of texts.
 
     Prints the label and the probability of positive for each text given as
@@ -350,21 +386,34 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
     --stream reads one long document piece by piece, never holding it whole,
     and prints its label, probability, token count and chunk count.
 
+    --data scores a table (any format train reads): every input column is
+    kept and label and probability are added (predicted_label and
+    predicted_probability if the input has such columns); rows with empty
+    text get an empty prediction and are counted. --output FILE writes CSV,
+    TSV or JSON Lines by its suffix (or --output-format); the default, -,
+    writes CSV to stdout. Files and tables are streamed a batch at a time,
+    so memory stays flat however long they are.
+
     Example usage:
 
     \b
         sentiment-rnn predict "I like this phone" "This phone is no good"
         sentiment-rnn predict --per-token "No, this phone is good"
         cat reviews.txt | sentiment-rnn predict --json
+        sentiment-rnn predict --data reviews.csv --output scored.csv
         sentiment-rnn predict --stream book.txt --chunk-tokens 500
     """
     from sentiment_rnn.artifact.model_directory import open_model_dir
     from sentiment_rnn.inference import DEFAULT_CHUNK_TOKENS, check_threshold, predict_per_token, predict_stream
-    from sentiment_rnn.inference import predict as predict_texts
+    from sentiment_rnn.scoring import batches_of_lines, score_lines, score_table
+
+    if data_path is not None:
+        from sentiment_rnn.config import load_config
+        from sentiment_rnn.data.batches import input_size
 
     check_threshold(threshold)
     if stream is not None:
-        if texts or file is not None:
+        if texts or file is not None or data_path is not None:
             raise SentimentError("--stream reads one document on its own: pass texts or --file, or --stream, not both.")
         if per_token:
             raise SentimentError(
@@ -386,19 +435,34 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
         return
     if chunk_tokens is not None:
         raise SentimentError("--chunk-tokens applies to --stream only: add --stream FILE or drop --chunk-tokens.")
-    texts = list(texts)
-    if not texts and file is None and not sys.stdin.isatty():
+    if data_path is not None:
+        if texts or file is not None or per_token:
+            raise SentimentError("--data scores a table on its own: pass texts or --file, or --data, not both.")
+        data_config = load_config(
+            overrides=data_overrides(
+                data_path, data_format, None, None, split, text_column, None, encoding, None, None, None
+            )
+        ).data
+        with progress.bar(length=max(input_size(data_config), 1), label="Predicting", quiet=quiet) as bar:
+            summary = score_table(
+                model_dir, data_config, output or "-", output_format, threshold, engine, on_progress=bar.update
+            )
+        if summary.output != "-":
+            empty = f" ({summary.empty} with empty text got no prediction)" if summary.empty else ""
+            click.echo(f"Scored {summary.rows} rows into {summary.output}{empty}.", err=summary.output == "-")
+        elif summary.empty:
+            click.echo(f"{summary.empty} of {summary.rows} rows had empty text and got no prediction.", err=True)
+        return
+    if output is not None or output_format is not None:
+        raise SentimentError("--output and --output-format apply to --data only: add --data FILE or drop them.")
+    no_text = 'No text to predict: pass texts as arguments (predict "great phone"), use --file, or pipe them in.'
+    piped = not texts and file is None and not sys.stdin.isatty()
+    if piped:
         file = click.open_file("-", encoding="utf-8")  # piped input: as --file -
-    if file is not None:
-        try:
-            texts.extend(line.rstrip("\r\n") for line in file)
-        except UnicodeDecodeError:
-            raise SentimentError(f"{file.name} is not valid UTF-8: convert it to UTF-8 first.") from None
-    if not texts:
-        raise SentimentError(
-            'No text to predict: pass texts as arguments (predict "great phone"), use --file, or pipe them in.'
-        )
+    if not texts and file is None:
+        raise SentimentError(no_text)
     if per_token:
+        texts = [text for batch in batches_of_lines(texts, file) for text in batch]
         for prediction in predict_per_token(model_dir, texts, threshold=threshold, engine=engine):
             if as_json:
                 click.echo(json.dumps(prediction.to_dict(), ensure_ascii=False))
@@ -409,13 +473,10 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
                 click.echo(f"  {token:<{width}}  {probability:.4f}  {probability_bar(probability)}".rstrip())
         return
     directory = open_model_dir(model_dir)  # a missing model is refused before the bar is drawn
-    with progress.bar(length=len(texts), label="Predicting", quiet=quiet) as bar:
-        predictions = predict_texts(directory, texts, threshold=threshold, engine=engine, on_progress=bar.update)
-    for prediction in predictions:
-        if as_json:
-            click.echo(json.dumps(prediction.to_dict(), ensure_ascii=False))
-        else:
-            click.echo(f"{prediction.label:<8}  {prediction.probability:.4f}  {prediction.text}")
+    with progress.reading(file, label="Predicting", quiet=quiet) as advance:
+        count = score_lines(directory, texts, file, sys.stdout, as_json, threshold, engine, lambda _: advance())
+    if count == 0:
+        raise SentimentError(no_text if piped else f"{file.name} holds no lines: give one text a line.")
 
 
 @cli.command()
@@ -431,12 +492,16 @@ def predict(model_dir, texts, file, as_json, threshold, engine, per_token, strea
     help="Also list the N most confidently wrong examples.",
 )
 @threshold_option
-def evaluate(model_dir, as_json, errors, threshold, **data):
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar on stderr.")
+def evaluate(model_dir, as_json, errors, threshold, quiet, **data):
     """Measure a model on labelled data: accuracy, precision, recall, F1, ROC AUC.
 
     Reads --data (any format `train` reads) and prints the example count,
     the metrics and the confusion matrix [[tn, fp], [fn, tp]] (rows: true
-    label negative, positive; columns: predicted).
+    label negative, positive; columns: predicted). The data is streamed
+    through the model a batch at a time (memory stays flat), with a progress
+    bar on stderr when it is a terminal. Encoding, format, columns and
+    --on-empty default to the ones the model was trained with.
 
     Example usage:
 
@@ -446,13 +511,16 @@ def evaluate(model_dir, as_json, errors, threshold, **data):
         sentiment-rnn evaluate --model my-model --data aclImdb --split test
     """
     from sentiment_rnn.config import load_config
+    from sentiment_rnn.data.batches import input_size
     from sentiment_rnn.data.labels import label_name
-    from sentiment_rnn.evaluation import evaluate_data
+    from sentiment_rnn.evaluation import data_options_of_model, evaluate_data
     from sentiment_rnn.inference import check_threshold
 
     check_threshold(threshold)
-    data_config = load_config(overrides=data_overrides(**data)).data
-    result = evaluate_data(model_dir, data_config, errors=errors, threshold=threshold)
+    inherited = data_options_of_model(model_dir, {key.removeprefix("data_"): value for key, value in data.items()})
+    data_config = load_config(overrides=[*inherited, *data_overrides(**data)]).data
+    with progress.bar(length=max(input_size(data_config), 1), label="Evaluating", quiet=quiet) as bar:
+        result = evaluate_data(model_dir, data_config, errors=errors, threshold=threshold, on_progress=bar.update)
     if as_json:
         click.echo(json.dumps(result.to_dict(with_errors=errors > 0), ensure_ascii=False))
         return

@@ -6,6 +6,7 @@ they can be checked by hand on tiny inputs; no scikit-learn needed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,17 +84,75 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
     Returns:
         The AUC in [0, 1], or None when only one class is present.
     """
-    labels = np.asarray(labels).astype(bool)
-    scores = np.asarray(scores, dtype=np.float64)
-    n_pos = int(labels.sum())
-    n_neg = len(labels) - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return None
-    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
-    last_rank = np.cumsum(counts)  # 1-based rank of the last member of each group of equal scores
-    mean_rank = last_rank - (counts - 1) / 2.0
-    rank_sum = mean_rank[inverse][labels].sum()
-    return float((rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+    counts = ScoreCounts()
+    counts.add(np.asarray(labels), np.asarray(scores, dtype=np.float64))
+    return counts.auc()
+
+
+class ScoreCounts:
+    """How many positives and negatives got each distinct score: the ROC AUC of data seen in batches.
+
+    Memory grows with the number of distinct scores, not with the examples,
+    and is bounded: while there are at most ``max_values`` (2^18) distinct
+    scores the AUC is exact; beyond that every score is rounded down to a
+    multiple of 2^-18 (about 4e-6), so at most 2^18 + 1 entries remain and only
+    pairs of examples whose scores differ by less than that count as ties
+    (half a win) instead of a win. New batches wait in a buffer that is
+    merged into the sorted table once it is as large as the table.
+    """
+
+    def __init__(self, merge_from: int = 1 << 16, max_values: int = 1 << 18):
+        self.merge_from = merge_from  # pending scores that trigger a merge, at least
+        self.max_values = max_values
+        self.grid = 0  # 0: exact scores; else scores are rounded down to multiples of 1 / grid
+        self.values = np.zeros(0)  # sorted distinct scores (k,)
+        self.counts = np.zeros((0, 2), np.int64)  # (k, 2): negatives, positives with that score
+        self.pending: list[tuple[np.ndarray, np.ndarray]] = []
+        self.pending_size = 0
+
+    def add(self, labels: np.ndarray, scores: np.ndarray) -> None:
+        """Count scores (n,) of examples with 0/1 labels (n,)."""
+        self.pending.append((np.asarray(labels).astype(bool), np.asarray(scores, dtype=np.float64)))
+        self.pending_size += len(scores)
+        if self.pending_size >= max(len(self.values), self.merge_from):
+            self._merge()
+
+    def _merge(self) -> None:
+        if not self.pending:
+            return
+        labels = np.concatenate([p[0] for p in self.pending])
+        scores = np.concatenate([p[1] for p in self.pending])
+        self.pending, self.pending_size = [], 0
+        self._combine(self._snapped(scores), np.stack([~labels, labels], axis=1).astype(np.int64))
+
+    def _combine(self, values: np.ndarray, weights: np.ndarray) -> None:
+        """Add ``weights`` (n, 2) at scores ``values`` (n,) to the table."""
+        self.values, inverse = np.unique(np.concatenate([self.values, values]), return_inverse=True)
+        weights = np.concatenate([self.counts, weights])
+        inverse = inverse.reshape(-1)
+        self.counts = np.stack(
+            [np.bincount(inverse, weights[:, k], minlength=len(self.values)) for k in (0, 1)], axis=1
+        ).astype(np.int64)
+        if len(self.values) > self.max_values and not self.grid:  # from now on, round to the grid
+            self.grid = self.max_values
+            values, weights = self.values, self.counts
+            self.values, self.counts = values[:0], weights[:0]
+            self._combine(self._snapped(values), weights)
+
+    def _snapped(self, scores: np.ndarray) -> np.ndarray:
+        return np.floor(scores * self.grid) / self.grid if self.grid else scores
+
+    def auc(self) -> float | None:
+        """The AUC of everything added (see :func:`roc_auc`), or None when only one class was seen."""
+        self._merge()
+        negatives, positives = self.counts[:, 0], self.counts[:, 1]
+        n_neg, n_pos = int(negatives.sum()), int(positives.sum())
+        if n_pos == 0 or n_neg == 0:
+            return None
+        group = negatives + positives
+        mean_rank = np.cumsum(group) - (group - 1) / 2.0  # 1-based mean rank of each group of equal scores
+        rank_sum = float((mean_rank * positives).sum())
+        return float((rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
 def binary_metrics(labels: np.ndarray, probabilities: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> Evaluation:
@@ -102,26 +161,56 @@ def binary_metrics(labels: np.ndarray, probabilities: np.ndarray, threshold: flo
     probabilities = np.asarray(probabilities, dtype=np.float64)
     if labels.shape != probabilities.shape or labels.ndim != 1:
         raise ValueError(f"labels {labels.shape} and probabilities {probabilities.shape} must be equal 1-D shapes")
-    if len(labels) == 0:
-        raise SentimentError("No examples to evaluate: give data with at least one labelled text.")
-    predicted = is_positive(probabilities, threshold).astype(np.int64)
-    tp = int(np.sum((predicted == 1) & (labels == 1)))
-    tn = int(np.sum((predicted == 0) & (labels == 0)))
-    fp = int(np.sum((predicted == 1) & (labels == 0)))
-    fn = int(np.sum((predicted == 0) & (labels == 1)))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return Evaluation(
-        n=len(labels),
-        accuracy=(tp + tn) / len(labels),
-        precision=precision,
-        recall=recall,
-        f1=f1,
-        roc_auc=roc_auc(labels, probabilities),
-        confusion=[[tn, fp], [fn, tp]],
-        wrong=fp + fn,
-    )
+    metrics = MetricsAccumulator(threshold)
+    metrics.add(labels, probabilities)
+    return metrics.result()
+
+
+class MetricsAccumulator:
+    """The metrics of :func:`binary_metrics`, and the surest mistakes, over data seen batch by batch.
+
+    Keeps the confusion counts, a :class:`ScoreCounts` and at most ``errors``
+    mistakes, so memory does not grow with the number of examples.
+    """
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD, errors: int = 0):
+        self.threshold = threshold
+        self.errors = errors
+        self.confusion = np.zeros((2, 2), np.int64)  # [[tn, fp], [fn, tp]]
+        self.scores = ScoreCounts()
+        self.mistakes: list[Mistake] = []
+
+    def add(self, labels: np.ndarray, probabilities: np.ndarray, texts=None) -> None:
+        """Add a batch: 0/1 labels (n,), probabilities of positive (n,), and the texts (n) when mistakes are kept."""
+        labels = np.asarray(labels).astype(np.int64)
+        predicted = is_positive(probabilities, self.threshold).astype(np.int64)
+        np.add.at(self.confusion, (labels, predicted), 1)
+        self.scores.add(labels, probabilities)
+        if self.errors and texts is not None:
+            wrong = np.flatnonzero(predicted != labels)
+            self.mistakes += [Mistake(texts[i], int(labels[i]), float(probabilities[i])) for i in wrong]
+            self.mistakes.sort(key=lambda mistake: -mistake.confidence)  # stable: ties keep data order
+            del self.mistakes[self.errors :]
+
+    def result(self) -> Evaluation:
+        (tn, fp), (fn, tp) = (int(v) for v in self.confusion[0]), (int(v) for v in self.confusion[1])
+        n = tn + fp + fn + tp
+        if n == 0:
+            raise SentimentError("No examples to evaluate: give data with at least one labelled text.")
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return Evaluation(
+            n=n,
+            accuracy=(tp + tn) / n,
+            precision=precision,
+            recall=recall,
+            f1=f1,
+            roc_auc=self.scores.auc(),
+            confusion=[[tn, fp], [fn, tp]],
+            errors=list(self.mistakes),
+            wrong=fp + fn,
+        )
 
 
 def most_confident_mistakes(
@@ -148,32 +237,69 @@ def evaluate(model_dir, dataset: Dataset, errors: int = 0, threshold: float = DE
 
     if errors < 0:
         raise SentimentError(f"--errors must be 0 or more, got {errors}.")
-    predictions = inference.predict(model_dir, dataset.texts, threshold=threshold)
-    probabilities = np.array([p.probability for p in predictions], dtype=np.float64)
-    result = binary_metrics(dataset.labels, probabilities, threshold)
-    if errors:
-        result = _with_errors(result, most_confident_mistakes(dataset, probabilities, errors, threshold))
-    return result
+    metrics = MetricsAccumulator(threshold, errors)
+    for start in range(0, len(dataset), EVALUATE_BATCH):
+        texts = dataset.texts[start : start + EVALUATE_BATCH]
+        metrics.add(dataset.labels[start : start + EVALUATE_BATCH], inference.predict_proba(model_dir, texts), texts)
+    return metrics.result()
+
+
+EVALUATE_BATCH = 8192  # texts per batch through the model
 
 
 def evaluate_data(
-    model_dir: str | Path, data_config, errors: int = 0, threshold: float = DEFAULT_THRESHOLD
+    model_dir: str | Path,
+    data_config,
+    errors: int = 0,
+    threshold: float = DEFAULT_THRESHOLD,
+    on_progress: Callable[[int], None] | None = None,
 ) -> Evaluation:
-    """Read the dataset a ``[data]`` config section names and :func:`evaluate` the model on it.
+    """Stream the data a ``[data]`` config section names through the model and measure it.
 
-    One class only is allowed here (ROC AUC is then None).
+    The data is read, predicted and counted a batch at a time
+    (``sentiment_rnn.data.batches``), so memory stays flat however large it
+    is. One class only is allowed here (ROC AUC is then None).
+
+    Args:
+        on_progress: called with the bytes of input read since the last call
+            (for a bar of length ``batches.input_size(data_config)``).
     """
+    from sentiment_rnn import inference
     from sentiment_rnn.artifact.model_directory import open_model_dir
-    from sentiment_rnn.data.formats import dataset_from_config
+    from sentiment_rnn.data.batches import read_batches
 
+    if errors < 0:
+        raise SentimentError(f"--errors must be 0 or more, got {errors}.")
     if not (data_config.path or data_config.pos or data_config.neg):
         raise SentimentError("No data to evaluate: pass --data PATH, or --pos FILE and --neg FILE.")
     directory = open_model_dir(model_dir)  # fail on a bad model directory before reading big data
-    dataset = dataset_from_config(data_config, require_both_classes=False)
-    return evaluate(directory, dataset, errors=errors, threshold=threshold)
+    metrics = MetricsAccumulator(threshold, errors)
+    done = 0
+    for batch in read_batches(data_config, labelled=True):
+        texts = [batch.texts[i] for i in batch.kept]
+        metrics.add(batch.labels, inference.predict_proba(directory, texts), texts)
+        if on_progress is not None:
+            on_progress(batch.bytes_read - done)
+        done = batch.bytes_read
+    return metrics.result()
 
 
-def _with_errors(result: Evaluation, mistakes: list[Mistake]) -> Evaluation:
-    import dataclasses
+def data_options_of_model(model_dir: str | Path, given: dict) -> list[str]:
+    """Config overrides for the data options the user did not give, taken from the model's own ``[data]``.
 
-    return dataclasses.replace(result, errors=mistakes)
+    ``given`` maps ``data.<key>`` to what the user passed (None when not
+    given). The model's encoding, columns, empty-text rule and label mapping
+    (--positive/--negative, unless either is given) are used unless given, and
+    its format too unless --pos/--neg are given (they read lines, whatever the
+    training format was).
+    """
+    from sentiment_rnn.artifact.model_directory import open_model_dir
+    from sentiment_rnn.config import options_as_overrides
+
+    trained = open_model_dir(model_dir).config.data
+    inherited = ["encoding", "text_column", "label_column", "on_empty"]
+    if not (given.get("pos") or given.get("neg")):
+        inherited.append("format")
+        if given.get("positive") is None and given.get("negative") is None:
+            inherited += ["positive", "negative"]
+    return options_as_overrides({f"data.{key}": getattr(trained, key) for key in inherited if given.get(key) is None})

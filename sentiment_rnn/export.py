@@ -22,12 +22,10 @@ The export directory is written atomically and never replaces an existing one.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from sentiment_rnn.artifact.atomic import staged_directory
 from sentiment_rnn.artifact.files import CONFIG_FILE, ENGINE_FILE, VOCABULARY_FILE, WEIGHTS_FILE
-from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
+from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir  # light: no locks or staging
 from sentiment_rnn.errors import SentimentError
 
 EXPORT_FORMATS = ("savedmodel", "numpy")
@@ -52,6 +50,8 @@ def export_model(model_dir: str | Path | ModelDirectory, out_dir: str | Path, fo
     out_dir = Path(out_dir)
     if out_dir.exists():
         raise SentimentError(f"Export directory {out_dir} already exists: choose a new --out or remove it first.")
+    from sentiment_rnn.artifact.atomic import staged_directory  # only when exporting
+
     directory = model_dir if isinstance(model_dir, ModelDirectory) else open_model_dir(model_dir)
     with staged_directory(out_dir) as staging:
         if format == "savedmodel":
@@ -74,6 +74,8 @@ def _export_savedmodel(directory: ModelDirectory, staging: Path) -> None:
 
 
 def _export_numpy(directory: ModelDirectory, staging: Path) -> None:
+    import shutil  # here, not at the top: it imports bz2 and lzma, which predict does not need
+
     for name in (VOCABULARY_FILE, CONFIG_FILE, ENGINE_FILE):
         if (directory.path / name).is_file():
             shutil.copy2(directory.path / name, staging / name)

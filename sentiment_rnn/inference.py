@@ -121,16 +121,28 @@ def predict(
     predictions: list[Prediction] = []
     for start in range(0, len(texts), PREDICT_CHUNK):
         chunk = texts[start : start + PREDICT_CHUNK]
-        if engine == "numpy":
-            probabilities = directory.numpy_engine.predict_proba(chunk, batch_size=batch_size or DEFAULT_BATCH_SIZE)
-        else:
-            probabilities = keras_predict_proba(directory.model, chunk, batch_size=batch_size or KERAS_BATCH_SIZE)
+        probabilities = predict_proba(directory, chunk, batch_size, engine)
         predictions.extend(
             Prediction(t, float(p), label_for(float(p), threshold)) for t, p in zip(chunk, probabilities)
         )
         if on_progress is not None:
             on_progress(len(chunk))
     return predictions
+
+
+def predict_proba(
+    model_dir: str | Path | ModelDirectory, texts: list[str], batch_size: int | None = None, engine: str = "numpy"
+) -> np.ndarray:
+    """Probabilities of positive, (n,) float64, for a list of texts (any strings), through either engine.
+
+    ``batch_size`` texts per forward pass at most; None takes the engine's own
+    (1024 for the NumPy engine, 256 for Keras).
+    """
+    directory = _open(model_dir)
+    if engine == "numpy":
+        return directory.numpy_engine.predict_proba(texts, batch_size=batch_size or DEFAULT_BATCH_SIZE)
+    check_engine(engine)
+    return keras_predict_proba(directory.model, texts, batch_size=batch_size or KERAS_BATCH_SIZE)
 
 
 def predict_per_token(

@@ -17,6 +17,9 @@ three helpers::
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
@@ -78,3 +81,29 @@ def note(message: str, quiet: bool = False, stream: TextIO | None = None) -> Non
 def keras_verbose(quiet: bool = False, stream: TextIO | None = None) -> int:
     """The Keras ``verbose`` value matching :func:`enabled`: 1 (a bar per epoch) or 0 (silent)."""
     return 1 if enabled(quiet, stream) else 0
+
+
+@contextlib.contextmanager
+def reading(file, label: str = "", quiet: bool = False, stream: TextIO | None = None):
+    """A bar over the bytes of an open regular ``file``, as it is read; yields ``advance()``, to call after each batch.
+
+    For a pipe or a terminal (no size known), or when not :func:`enabled`, ``advance`` does nothing.
+    """
+    raw = getattr(file, "buffer", file)
+    try:
+        size = os.fstat(file.fileno()).st_size if stat.S_ISREG(os.fstat(file.fileno()).st_mode) else 0
+    except (AttributeError, OSError, ValueError):
+        size = 0
+    if not size:
+        yield lambda: None
+        return
+    with bar(length=size, label=label, quiet=quiet, stream=stream) as shown:
+        done = 0
+
+        def advance() -> None:
+            nonlocal done
+            position = min(raw.tell(), size)
+            shown.update(position - done)
+            done = position
+
+        yield advance

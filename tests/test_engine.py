@@ -9,6 +9,8 @@ import unicodedata
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from model_factory import randomized_model
 
 from sentiment_rnn.artifact.engine_files import architecture_of, engine_from_keras, weight_names, weights_of
@@ -327,3 +329,37 @@ def test_forward_demo_matches_keras_simple_rnn():
 def test_forward_demo_refuses_other_letters():
     with pytest.raises(SentimentError, match=r"^The demo reads letters from \{h, e, l, o\}, got 'hex': "):
         forward_demo("hex")
+
+
+def test_batch_tokenizer_equals_the_one_text_tokenizer():
+    from sentiment_rnn.text import TEXT_END, tokenize_batch
+
+    apostrophes = "a'b' 'c ''' x,'y y', z!'w' ''a'' '!' ',' 'don't'"
+    texts = [s for s in [*STRINGS, apostrophes, "", "ΣΑΣ ΟΔΟΣ", "'", "x'\t'y"] if "\n" not in s]
+    expected = [token for text in texts for token in [*tokenize_py(text), TEXT_END]]
+    assert tokenize_batch(texts) == expected
+    assert tokenize_batch(["one\ntwo"]) is None  # a newline inside a text: tokenized one by one
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=12), max_size=6))
+def test_batch_tokenizer_equals_the_one_text_tokenizer_on_any_text(texts):
+    from sentiment_rnn.text import TEXT_END, tokenize_batch
+
+    tokens = tokenize_batch(texts)
+    if any("\n" in text for text in texts):
+        assert tokens is None
+    else:
+        assert tokens == [token for text in texts for token in [*tokenize_py(text), TEXT_END]]
+
+
+@pytest.mark.parametrize("limit", [0, 3])
+def test_encode_in_one_batch_equals_text_by_text(limit):
+    model, config = randomized_model(f"tokenizer.output_sequence_length={limit}")
+    engine = engine_from_keras(model, config)
+    texts = ["this phone is no good at all, really", "", "good", "écran très bien 👍 super nice phone"]
+    flat, lengths = engine.encode(texts)
+    expected = [engine.token_ids(text) for text in texts]
+    assert lengths.tolist() == [len(ids) for ids in expected]
+    assert flat.tolist() == [i for ids in expected for i in ids]
+    with_newline, newline_lengths = engine.encode([*texts, "two\nlines"])  # the text-by-text path
+    assert with_newline.tolist()[: len(flat)] == flat.tolist() and newline_lengths.tolist()[-1] == 2

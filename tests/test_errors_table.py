@@ -152,6 +152,12 @@ SETUPS = {
     "no-text": with_model(lambda cwd: None),
     "text-file-undecodable": with_model(lambda cwd: (cwd / "latin1.txt").write_bytes(b"caf\xe9\n")),
     "threshold-out-of-range": with_model(lambda cwd: None),
+    "text-file-empty": with_model(lambda cwd: (cwd / "empty.txt").write_bytes(b"")),
+    "output-suffix": with_model(lambda cwd: write_csv(cwd / "reviews.csv", GOOD_ROWS)),
+    "output-directory-missing": with_model(lambda cwd: write_csv(cwd / "reviews.csv", GOOD_ROWS)),
+    "output-without-data": with_model(lambda cwd: None),
+    "data-and-texts": with_model(lambda cwd: write_csv(cwd / "reviews.csv", GOOD_ROWS)),
+    "data-ragged": with_model(lambda cwd: (cwd / "ragged.csv").write_text("text,label\ngood,1\nbad, really bad,0,x\n")),
     "serve-model-missing": lambda cwd: None,
     "serve-bow-model-is-rnn": with_model(lambda cwd: None),
     "plot-no-history": copy_model("old")(lambda d: (d / "history.csv").unlink()),
@@ -164,8 +170,10 @@ SETUPS = {
 }
 NEEDS_REQUEST = {"newer-format", "corrupt-meta", "model-file-missing", "truncated-model", "config-mismatch"}
 NEEDS_REQUEST |= {"code-in-model", "no-text", "text-file-undecodable", "threshold-out-of-range"}
-NEEDS_REQUEST |= {"weights-missing", "truncated-weights", "config-mismatch-weights"}
-NEEDS_REQUEST |= {"plot-no-history", "plot-not-png", "serve-bow-model-is-rnn"}
+NEEDS_REQUEST |= {"weights-missing", "truncated-weights", "config-mismatch-weights", "serve-bow-model-is-rnn"}
+NEEDS_REQUEST |= {"text-file-empty", "output-suffix", "output-directory-missing", "output-without-data"}
+NEEDS_REQUEST |= {"data-and-texts", "data-ragged"}
+NEEDS_REQUEST |= {"plot-no-history", "plot-not-png"}
 ROWS = documented_rows()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -159,3 +160,77 @@ def test_evaluate_command_refuses_a_missing_model(tmp_path, tiny_csv):
         f"Error: Model directory {missing} does not exist: "
         "train one with `sentiment-rnn train --out DIR` or pass --model DIR.\n",
     )
+
+
+@given(st.lists(st.tuples(st.integers(0, 1), st.sampled_from([0.1, 0.25, 0.5, 0.75, 0.9])), min_size=1, max_size=40))
+def test_score_counts_in_batches_equal_roc_auc_on_the_whole(pairs):
+    from sentiment_rnn.evaluation import ScoreCounts
+
+    labels = np.array([label for label, _ in pairs])
+    scores = np.array([score for _, score in pairs])
+    counts = ScoreCounts(merge_from=5)  # several merges, some with scores pending
+    for start in range(0, len(pairs), 3):
+        counts.add(labels[start : start + 3], scores[start : start + 3])
+    whole = roc_auc(labels, scores)
+    assert counts.auc() == whole if whole is None else counts.auc() == pytest.approx(whole, abs=1e-12)
+
+
+def test_evaluate_streams_in_batches_with_the_in_memory_result(model_dir, tmp_path, monkeypatch):
+    from sentiment_rnn.data import batches
+
+    rows = [(f"phone {i} is {'good' if i % 3 else 'bad'}", i % 2) for i in range(11)] + [("", 1)]
+    data = write_csv(tmp_path / "many.csv", rows)
+    args = ["evaluate", "--model", str(model_dir), "--data", str(data), "--json", "--errors", "3"]
+    whole = CliRunner().invoke(cli, args)
+    monkeypatch.setattr(batches.read_batches, "__defaults__", (4,))
+    chunked = CliRunner().invoke(cli, args)
+    assert whole.exit_code == chunked.exit_code == 0
+    assert json.loads(chunked.stdout) == json.loads(whole.stdout)
+    dataset = read_dataset(data)
+    expected = evaluate(model_dir, dataset, errors=3)
+    assert json.loads(whole.stdout) == json.loads(json.dumps(expected.to_dict(with_errors=True)))
+
+
+def test_evaluate_uses_the_data_options_the_model_was_trained_with(model_dir, tmp_path):
+    model = tmp_path / "cp1252-model"
+    shutil.copytree(model_dir, model)
+    config = (model / "config.toml").read_text(encoding="utf-8")
+    config = config.replace('encoding = "utf-8"', 'encoding = "cp1252"').replace(
+        'text_column = "text"', 'text_column = "review"'
+    )
+    (model / "config.toml").write_text(config, encoding="utf-8")
+    data = tmp_path / "test.csv"
+    data.write_bytes("review,label\ncaf\xe9 phone is good,1\nthe battery is terrible,0\n".encode("cp1252"))
+    inherited = CliRunner().invoke(cli, ["evaluate", "--model", str(model), "--data", str(data), "--json"])
+    assert inherited.exit_code == 0, inherited.output
+    assert json.loads(inherited.stdout)["n"] == 2
+    refused = CliRunner().invoke(cli, ["evaluate", "--model", str(model), "--data", str(data), "--encoding", "utf-8"])
+    assert refused.exit_code == 1
+    assert refused.output.startswith(f"Error: {data}, line 2 (byte 0xe9): not valid utf-8;")
+
+
+def test_evaluate_shows_a_bar_on_a_terminal_only(model_dir, tiny_csv, monkeypatch):
+    from sentiment_rnn import progress
+
+    args = ["evaluate", "--model", str(model_dir), "--data", str(tiny_csv)]
+    piped = CliRunner().invoke(cli, args)
+    assert piped.exit_code == 0 and piped.stderr == ""
+    monkeypatch.setattr(progress, "enabled", lambda quiet=False, stream=None: not quiet)  # as if on a terminal
+    watched = CliRunner().invoke(cli, args)
+    assert watched.stdout == piped.stdout and watched.stderr == "Evaluating\n"
+    assert CliRunner().invoke(cli, [*args, "--quiet"]).stderr == ""
+
+
+def test_score_counts_stay_bounded_and_close_past_their_limit():
+    from sentiment_rnn.evaluation import ScoreCounts
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 5000)
+    scores = np.clip(rng.normal(0.4 + 0.2 * labels, 0.2), 0, 1)
+    counts = ScoreCounts(merge_from=100, max_values=64)
+    for start in range(0, len(labels), 100):
+        counts.add(labels[start : start + 100], scores[start : start + 100])
+    auc = counts.auc()
+    assert len(counts.values) <= 65
+    assert abs(auc - roc_auc(labels, scores)) < 0.01  # scores rounded down to multiples of 1/64
+    assert auc == roc_auc(labels, np.floor(scores * 64) / 64)  # exactly the AUC of the rounded scores

@@ -97,6 +97,9 @@ def test_train_with_a_mapping_saves_it_and_inspect_shows_it(stars_csv, tmp_path)
     )
     assert evaluated.exit_code == 0, evaluated.output
     assert json.loads(evaluated.output)["n"] == 12
+    inherited = CliRunner().invoke(cli, ["evaluate", "--model", str(out), "--data", str(stars_csv), "--json"])
+    assert inherited.exit_code == 0, inherited.output  # the model's label column and mapping
+    assert json.loads(inherited.output) == json.loads(evaluated.output)
 
 
 def test_the_mapping_as_config_keys(stars_csv, tmp_path):

@@ -74,13 +74,13 @@ def test_predict_file_shows_a_bar_on_stderr_and_only_results_on_stdout(tiny_run,
 
 
 def test_predict_file_in_chunks_gives_the_same_predictions(tiny_run, tmp_path, monkeypatch):
-    from sentiment_rnn import inference
+    from sentiment_rnn import scoring
 
     lines = ["I like this phone", "", "the battery is terrible", "no, the screen is good", "delivery was slow"]
     (tmp_path / "in.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     args = ["predict", "--model", str(tiny_run.model_dir), "--json", "--file", str(tmp_path / "in.txt")]
     whole = CliRunner().invoke(cli, args)
-    monkeypatch.setattr(inference, "PREDICT_CHUNK", 2)
+    monkeypatch.setattr(scoring, "LINE_BATCH", 2)
     chunked = CliRunner().invoke(cli, args)
     assert whole.exit_code == chunked.exit_code == 0
     assert chunked.stdout == whole.stdout and len(whole.stdout.splitlines()) == len(lines)

@@ -103,10 +103,8 @@ def read_dataset(
         pos, neg: two files of one text a line, all positive and all negative;
             read in that order (positives first).
         split: ``train`` or ``test``, for the IMDB layout only (required there).
-        labels: a label mapping (``data.labels.label_mapping``, e.g. stars 4-5
-            positive and 1-2 negative) instead of the built-in label table; rows
-            with other labels are skipped and counted in ``other_labels``.
-            Table and line formats only (IMDB and pos/neg files label by file).
+        labels: a label mapping (``labels.label_mapping``) instead of the built-in table; rows with
+            other labels are skipped and counted (``other_labels``). Not for IMDB or pos/neg files.
 
     Raises:
         SentimentError: with one sentence naming the file (and line) and the fix.
@@ -120,8 +118,8 @@ def read_dataset(
             raise SentimentError("Only one of --pos and --neg was given: pass both, one file of texts for each label.")
         if format != "auto":
             raise SentimentError(f"--pos and --neg read one text a line; --format {format} does not apply: drop it.")
-        _reject_split(split, "--pos/--neg files")
-        _reject_mapping(labels, "--pos/--neg files, which label by file")
+        reject_split(split, "--pos/--neg files")
+        reject_mapping(labels, "--pos/--neg files, which label by file")
         dataset = _read_pos_neg(Path(pos), Path(neg), encoding, on_empty)
         return check_dataset(dataset, require_both_classes)
     if path is None:
@@ -130,10 +128,10 @@ def read_dataset(
     check_exists(path)
     fmt = resolve_format(path, format, encoding)
     if fmt == "imdb":
-        _reject_mapping(labels, "the IMDB layout, which labels by directory")
+        reject_mapping(labels, "the IMDB layout, which labels by directory")
         dataset = _read_imdb(path, split, encoding, on_empty)
     else:
-        _reject_split(split, f"{fmt.upper()} data")
+        reject_split(split, f"{fmt.upper()} data")
         check_readable_file(path, fmt)
         if fmt in LINE_FORMATS:
             dataset = _read_labelled_lines(path, fmt, encoding, on_empty, labels)
@@ -157,15 +155,7 @@ def _read_table(
         if fmt == "jsonl":
             frame = pd.read_json(path, lines=True, encoding=encoding, dtype=False)
         else:
-            tab_separated = fmt in ("tsv", "glue")
-            frame = pd.read_csv(
-                path,
-                sep="\t" if tab_separated else ",",
-                encoding=encoding,
-                dtype=str,
-                keep_default_na=False,
-                quoting=csv.QUOTE_NONE if tab_separated else csv.QUOTE_MINIMAL,
-            )
+            frame = pd.read_csv(path, **csv_options(fmt, encoding))
     except UnicodeDecodeError:
         raise undecodable_file_error(path, encoding) from None
     except pd.errors.EmptyDataError:
@@ -175,10 +165,22 @@ def _read_table(
     except ValueError as exc:
         raise json_lines_error(path, encoding, exc) from None
     if fmt == "glue":
-        text_column = next((c for c in GLUE_TEXT_COLUMNS if c in _column_names(frame)), text_column)
+        text_column = next((c for c in GLUE_TEXT_COLUMNS if c in column_names(frame)), text_column)
     return frame_to_dataset(
         frame, str(path), text_column, label_column, require_both_classes=False, on_empty=on_empty, labels=labels
     )
+
+
+def csv_options(fmt: str, encoding: str) -> dict:
+    """The ``pandas.read_csv`` options of a CSV, TSV or GLUE file: every field a string, quotes as the format has them."""
+    tab_separated = fmt in ("tsv", "glue")
+    return {
+        "sep": "\t" if tab_separated else ",",
+        "encoding": encoding,
+        "dtype": str,
+        "keep_default_na": False,
+        "quoting": csv.QUOTE_NONE if tab_separated else csv.QUOTE_MINIMAL,
+    }
 
 
 def frame_to_dataset(
@@ -192,11 +194,11 @@ def frame_to_dataset(
 ) -> Dataset:
     """Turn a pandas DataFrame into a Dataset, validating columns and labels (see :func:`read_dataset`)."""
     check_on_empty(on_empty)
-    columns = _column_names(frame)
+    columns = column_names(frame)
     frame.columns = columns
     check_columns(source, columns, text_column, label_column)
     check_has_rows(source, len(frame))
-    examples = _ExampleCollector(source, on_empty)
+    examples = ExampleCollector(source, on_empty)
     for row, (text, label) in enumerate(zip(frame[text_column], frame[label_column]), start=1):
         if text is None or (isinstance(text, float) and np.isnan(text)):
             text = ""
@@ -208,12 +210,12 @@ def frame_to_dataset(
     return check_dataset(examples.build(), require_both_classes)
 
 
-def _column_names(frame) -> list[str]:
+def column_names(frame) -> list[str]:
     """A DataFrame's column names as read from a header: strings, surrounding whitespace stripped."""
     return [str(column).strip() for column in frame.columns]
 
 
-class _ExampleCollector:
+class ExampleCollector:
     """Collects (text, label) pairs; blank texts are skipped and counted, or refused (``on_empty``).
 
     Labels are parsed only for kept texts.
@@ -261,24 +263,27 @@ def _read_labelled_lines(
     path: Path, fmt: str, encoding: str, on_empty: str = "skip", labels: dict[str, int] | None = None
 ) -> Dataset:
     """fastText (``__label__1 text``) or label-text (``1 text``) lines; blank lines are skipped."""
-    examples = _ExampleCollector(str(path), on_empty)
+    examples = ExampleCollector(str(path), on_empty)
     for number, line in enumerate(_read_lines(path, encoding), start=1):
         if not line.strip():
             continue
-        if fmt == "fasttext":
-            label, text = _split_fasttext(line, path, number)
-        else:
-            label, sep, text = line.lstrip().partition(" ")
-            if not sep:
-                raise SentimentError(
-                    f"{path}, line {number}: expected a label, a space and a text, got {excerpt(line)}."
-                )
+        label, text = parse_labelled_line(line, fmt, path, number)
         examples.add(
             text.strip(),
             lambda label=label, number=number: parse_label(label, number, str(path), "line", labels, mappable=True),
             f"line {number}",
         )
     return examples.build()
+
+
+def parse_labelled_line(line: str, fmt: str, path: Path, number: int) -> tuple[str, str]:
+    """(label, text) of one non-blank fastText or label-text line (``number`` counts from 1, for the error)."""
+    if fmt == "fasttext":
+        return _split_fasttext(line, path, number)
+    label, sep, text = line.lstrip().partition(" ")
+    if not sep:
+        raise SentimentError(f"{path}, line {number}: expected a label, a space and a text, got {excerpt(line)}.")
+    return label, text
 
 
 def _split_fasttext(line: str, path: Path, number: int) -> tuple[str, str]:
@@ -298,7 +303,7 @@ def _split_fasttext(line: str, path: Path, number: int) -> tuple[str, str]:
 
 def _read_pos_neg(pos: Path, neg: Path, encoding: str, on_empty: str = "skip") -> Dataset:
     """Every non-blank line of ``pos`` is a positive text, of ``neg`` a negative one (positives first)."""
-    examples = _ExampleCollector(f"{pos} + {neg}", on_empty)
+    examples = ExampleCollector(f"{pos} + {neg}", on_empty)
     for path, label in ((pos, 1), (neg, 0)):
         check_exists(path)
         check_readable_file(path, "lines")
@@ -313,21 +318,12 @@ def _read_imdb(path: Path, split: str | None, encoding: str, on_empty: str = "sk
     Reviews are ordered by their path inside the layout, so a directory and a
     tarball of the same files give the same dataset.
     """
-    if split not in IMDB_SPLITS:
-        got = "no split" if split is None else f"split {split!r}"
-        raise SentimentError(
-            f"{path} is in the IMDB layout, which holds train and test reviews, but {got} was chosen: "
-            "pass --split train or --split test."
-        )
-    pattern = re.compile(rf"(?:^|/){split}/(pos|neg)/[^/]+\.txt$")
+    pattern = imdb_member_pattern(path, split)
     members = _imdb_directory_members(path, pattern) if path.is_dir() else _imdb_tar_members(path, pattern)
     source = f"{path} ({split})"
     if not members:
-        raise SentimentError(
-            f"{path} holds no {split}/pos/*.txt or {split}/neg/*.txt reviews: "
-            "give the IMDB layout (aclImdb/train/pos/..., as in aclImdb_v1.tar.gz)."
-        )
-    examples = _ExampleCollector(source, on_empty)
+        raise no_reviews_error(path, split)
+    examples = ExampleCollector(source, on_empty)
     for name, label, raw in sorted(members):
         try:
             text = raw.decode(encoding)
@@ -337,7 +333,32 @@ def _read_imdb(path: Path, split: str | None, encoding: str, on_empty: str = "sk
     return examples.build()
 
 
-def _review_label(pattern: re.Pattern, name: str) -> int | None:
+def imdb_member_pattern(path: Path, split: str | None) -> re.Pattern:
+    """The pattern of the review files of ``split`` in the IMDB layout; refuses a missing or unknown split."""
+    if split not in IMDB_SPLITS:
+        got = "no split" if split is None else f"split {split!r}"
+        raise SentimentError(
+            f"{path} is in the IMDB layout, which holds train and test reviews, but {got} was chosen: "
+            "pass --split train or --split test."
+        )
+    return re.compile(rf"(?:^|/){split}/(pos|neg)/[^/]+\.txt$")
+
+
+def no_reviews_error(path: Path, split: str) -> SentimentError:
+    return SentimentError(
+        f"{path} holds no {split}/pos/*.txt or {split}/neg/*.txt reviews: "
+        "give the IMDB layout (aclImdb/train/pos/..., as in aclImdb_v1.tar.gz)."
+    )
+
+
+def tar_error(path: Path, exc: Exception) -> SentimentError:
+    return SentimentError(
+        f"{path} is not a readable tar archive ({first_message_line(exc)}): "
+        "give an intact .tar.gz such as aclImdb_v1.tar.gz."
+    )
+
+
+def review_label(pattern: re.Pattern, name: str) -> int | None:
     """1 for a review file under ``pos/`` of the chosen split, 0 under ``neg/``, None for any other file."""
     match = pattern.search(name)
     return None if match is None else int(match[1] == "pos")
@@ -348,7 +369,7 @@ def _imdb_directory_members(path: Path, pattern: re.Pattern) -> list[tuple[str, 
     members = []
     for file in path.rglob("*.txt"):
         name = file.relative_to(path).as_posix()
-        label = _review_label(pattern, name)
+        label = review_label(pattern, name)
         if label is not None:
             members.append((name, label, file.read_bytes()))
     return members
@@ -360,21 +381,19 @@ def _imdb_tar_members(path: Path, pattern: re.Pattern) -> list[tuple[str, int, b
     try:
         with tarfile.open(path, mode="r|*") as archive:
             for member in archive:
-                label = _review_label(pattern, member.name)
+                label = review_label(pattern, member.name)
                 if label is not None and member.isfile():
                     members.append((member.name, label, archive.extractfile(member).read()))
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        raise SentimentError(
-            f"{path} is not a readable tar archive ({first_message_line(exc)}): give an intact .tar.gz such as aclImdb_v1.tar.gz."
-        ) from None
+        raise tar_error(path, exc) from None
     return members
 
 
-def _reject_mapping(labels: dict[str, int] | None, what: str) -> None:
+def reject_mapping(labels: dict[str, int] | None, what: str) -> None:
     if labels is not None:
         raise SentimentError(f"--positive/--negative map labels read from a file, not {what}: drop them.")
 
 
-def _reject_split(split: str | None, what: str) -> None:
+def reject_split(split: str | None, what: str) -> None:
     if split is not None:
         raise SentimentError(f"--split applies to the IMDB layout only, not to {what}: drop --split.")

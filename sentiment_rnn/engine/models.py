@@ -22,10 +22,12 @@ from sentiment_rnn.engine.cells import (
     single_threaded_blas,
 )
 from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.text import OOV_TOKEN, token_ngrams, tokenize_py
+from sentiment_rnn.text import OOV_TOKEN, TEXT_END, token_ngrams, tokenize_batch, tokenize_py
 
 DEFAULT_BATCH_SIZE = 1024
+TEXT_END_ID = -1  # the id lookups give text.TEXT_END
 INPUT_TABLE_FROM_TOKENS = 4096
+BATCH_TOKENS = 1 << 17  # token positions (B x T) per forward pass at most, unless one text is longer
 
 # ---------------------------------------------------------------- the models
 
@@ -35,8 +37,9 @@ class Vocabulary:
 
     def __init__(self, tokens: Sequence[str]):
         self.tokens = list(tokens)
-        self.ids = _IdTable({token: index for index, token in enumerate(self.tokens)})
+        self.ids = _IdTable(zip(self.tokens, range(len(self.tokens))))
         self.oov_id = self.ids.oov_id = self.ids.get(OOV_TOKEN, 1)
+        self.ids[TEXT_END] = TEXT_END_ID  # tokenize_batch's end of a text (never a real token)
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -161,19 +164,25 @@ class NumpyRecurrentEngine:
     ) -> np.ndarray:
         """Probabilities (n,) float64 for n texts' token ids laid end to end (see :meth:`encode`).
 
-        Texts are batched by length (longest first), so a batch holds little padding.
+        Texts are batched by length (longest first), so a batch holds little
+        padding, and a batch holds at most ``batch_size`` texts and about
+        ``BATCH_TOKENS`` token positions (fewer texts when they are long), so
+        the (B, T, units) arrays stay a few tens of MB for any text length.
         """
         starts = np.cumsum(lengths) - lengths
         order = np.argsort(-lengths, kind="stable")
         result = np.empty(len(lengths))
-        with single_threaded_blas(len(lengths)):
-            for start in range(0, len(order), batch_size):
-                rows = order[start : start + batch_size]
+        with single_threaded_blas(min(len(lengths), batch_size)):
+            start = 0
+            while start < len(order):
+                longest = int(lengths[order[start]])
+                rows = order[start : start + max(1, min(batch_size, BATCH_TOKENS // max(longest, 1)))]
+                start += len(rows)
                 batch_lengths = lengths[rows]
-                steps = np.arange(batch_lengths[0] if len(rows) else 0)
+                steps = np.arange(longest)
                 index = starts[rows][:, None] + steps[None, :]  # (B, T) positions in flat_ids
                 padding = steps[None, :] >= batch_lengths[:, None]
-                ids = np.where(padding, 0, flat_ids[np.where(padding, 0, index)]) if len(steps) else index
+                ids = np.where(padding, 0, flat_ids[np.where(padding, 0, index)]) if longest else index
                 result[rows], _ = self.run(ids, batch_lengths)
         return result
 
@@ -186,7 +195,21 @@ class NumpyRecurrentEngine:
         """All texts' token ids end to end, int64 (total,), and each text's token count, int64 (n,).
 
         Only the ids are kept (8 bytes a token), never all the token strings.
+        A list is tokenized in one batch (``text.tokenize_batch``) and looked up
+        with one ``map`` over the dict.
         """
+        texts = texts if isinstance(texts, list) else list(texts)
+        tokens = tokenize_batch(texts)
+        if tokens is not None:
+            ids = np.array(list(map(self.vocabulary.ids.__getitem__, tokens)), dtype=np.int64)
+            ends = np.flatnonzero(ids == TEXT_END_ID)
+            lengths = np.diff(ends, prepend=-1) - 1
+            keep = ids != TEXT_END_ID
+            if self.output_sequence_length:
+                position = np.arange(len(ids)) - np.repeat(ends - lengths, lengths + 1)
+                keep &= position < self.output_sequence_length
+                lengths = np.minimum(lengths, self.output_sequence_length)
+            return ids[keep], lengths
         lookup = self.vocabulary.ids.__getitem__
         flat, lengths = array.array("q"), array.array("q")
         for text in texts:

@@ -1,0 +1,266 @@
+"""Scoring files: ``predict --file`` lines and ``predict --data`` tables, streamed batch by batch.
+
+Both read a batch of texts, predict it, and write its lines at once (one
+``write`` a batch), so memory stays flat however long the input, and the
+output appears as it is computed.
+
+``predict --data`` keeps every input column and adds ``label`` (positive,
+negative, or empty for an empty text) and ``probability`` (of positive; empty
+for an empty text); when the input already has a column of that name the
+added one is called ``predicted_label`` / ``predicted_probability``. Output is
+CSV, TSV or JSON Lines, chosen by the output file's suffix or
+``output_format``. A file is written next to its final name and renamed into
+place at the end, so a failed run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+
+from sentiment_rnn.data.labels import DEFAULT_THRESHOLD
+from sentiment_rnn.errors import SentimentError
+
+OUTPUT_FORMATS = ("csv", "tsv", "jsonl")
+SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+LINE_BATCH = 8192  # lines of --file per batch
+READ_CHARS = 1 << 20  # characters of --file read at once
+STDOUT = "-"
+
+
+def labels_of(probabilities: np.ndarray, threshold: float) -> np.ndarray:
+    """ "positive" where a probability (n,) is at or above ``threshold``, else "negative": (n,) str."""
+    return np.where(probabilities >= threshold, "positive", "negative")
+
+
+def batches_of_lines(texts: Iterable[str], file: TextIO | None = None, size: int | None = None) -> Iterator[list[str]]:
+    """Lists of up to ``size`` (default ``LINE_BATCH``) texts: ``texts``, then the lines of ``file``.
+
+    The file is read in blocks of 1 MiB and split at newlines (a line's
+    ``\r\n`` or ``\n`` ending removed), never line by line.
+
+    Raises:
+        SentimentError: the file is not valid UTF-8.
+    """
+    size = size or LINE_BATCH
+    pending = list(texts)
+    rest = ""
+    while file is not None:
+        try:
+            block = file.read(READ_CHARS)
+        except UnicodeDecodeError:
+            raise SentimentError(f"{file.name} is not valid UTF-8: convert it to UTF-8 first.") from None
+        if not block:
+            if rest:
+                pending.append(rest.removesuffix("\r"))
+            break
+        lines = (rest + block).split("\n")
+        rest = lines.pop()
+        if "\r" in block:
+            lines = [line.removesuffix("\r") for line in lines]
+        pending += lines
+        while len(pending) >= size:
+            yield pending[:size]
+            del pending[:size]
+    while pending:
+        yield pending[:size]
+        del pending[:size]
+
+
+def format_lines(texts: list[str], probabilities: np.ndarray, threshold: float, as_json: bool) -> str:
+    """The output of ``predict`` for a batch, every line ending in a newline.
+
+    Text: ``label  probability  text`` (probability to 4 decimals); JSON: one
+    object per line with ``text``, ``label`` and ``probability``, as
+    ``json.dumps`` of ``Prediction.to_dict()`` writes it.
+    """
+    labels = labels_of(probabilities, threshold).tolist()
+    values = probabilities.tolist()
+    if as_json:
+        from json.encoder import encode_basestring  # the C escaper json.dumps(ensure_ascii=False) uses
+
+        lines = [
+            f'{{"text": {encode_basestring(t)}, "label": "{label}", "probability": {p!r}}}\n'
+            for t, label, p in zip(texts, labels, values)
+        ]
+    else:
+        lines = [f"{label:<8}  {p:.4f}  {t}\n" for t, label, p in zip(texts, labels, values)]
+    return "".join(lines)
+
+
+def score_lines(
+    model_dir,
+    texts: Iterable[str],
+    file: TextIO | None,
+    out: TextIO,
+    as_json: bool = False,
+    threshold: float = DEFAULT_THRESHOLD,
+    engine: str = "numpy",
+    on_batch: Callable[[int], None] | None = None,
+) -> int:
+    """Predict ``texts`` and then each line of ``file`` (one text a line), writing the results to ``out`` as they come.
+
+    Args:
+        on_batch: called with the number of lines after each batch is written.
+
+    Returns:
+        the number of texts scored.
+    """
+    from sentiment_rnn.inference import predict_proba
+
+    count = 0
+    for batch in batches_of_lines(texts, file):
+        out.write(format_lines(batch, predict_proba(model_dir, batch, engine=engine), threshold, as_json))
+        count += len(batch)
+        if on_batch is not None:
+            on_batch(len(batch))
+    out.flush()
+    return count
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    """What ``score_table`` did: ``rows`` scored, ``empty`` of them with no text, written to ``output``."""
+
+    rows: int
+    empty: int
+    output: str
+
+
+def output_format_for(output: str, output_format: str | None) -> str:
+    """The output format: ``output_format`` if given, else by the output file's suffix; stdout defaults to CSV."""
+    if output_format is not None:
+        if output_format not in OUTPUT_FORMATS:
+            raise SentimentError(f"Unknown output format {output_format!r}: pass one of {', '.join(OUTPUT_FORMATS)}.")
+        return output_format
+    if output == STDOUT:
+        return "csv"
+    suffix = Path(output).suffix.lower()
+    if suffix not in SUFFIX_FORMATS:
+        raise SentimentError(
+            f"Cannot tell the output format of {output} from its suffix {suffix or '(none)'}: "
+            "name it .csv, .tsv or .jsonl, or pass --output-format csv, tsv or jsonl."
+        )
+    return SUFFIX_FORMATS[suffix]
+
+
+def score_table(
+    model_dir,
+    data_config,
+    output: str,
+    output_format: str | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    engine: str = "numpy",
+    on_progress: Callable[[int], None] | None = None,
+) -> ScoreSummary:
+    """Score every row of the data ``data_config`` names and write it, with its prediction, to ``output``.
+
+    Args:
+        data_config: a ``[data]`` section (path, format, split, text_column, encoding).
+        output: a file path, or "-" for standard output.
+        output_format: csv, tsv or jsonl; None chooses by the suffix of ``output``.
+        on_progress: called with the bytes of input read since the last call
+            (a bar of length ``batches.input_size(data_config)``).
+
+    Raises:
+        SentimentError: unreadable data, an unknown output format, an output that cannot be written.
+    """
+    from sentiment_rnn.artifact.model_directory import open_model_dir
+    from sentiment_rnn.data.batches import read_batches
+    from sentiment_rnn.inference import check_engine, check_threshold, predict_proba
+
+    check_threshold(threshold)
+    check_engine(engine)
+    fmt = output_format_for(output, output_format)
+    directory = open_model_dir(model_dir)
+    rows = empty = done = 0
+    with _output(output) as out:
+        for number, batch in enumerate(read_batches(data_config, labelled=False)):
+            frame = batch.frame
+            has_text = np.array([bool(t.strip()) for t in batch.texts], dtype=bool)
+            probabilities = np.full(len(batch.texts), np.nan)
+            texts = [t for t, keep in zip(batch.texts, has_text) if keep]
+            probabilities[has_text] = predict_proba(directory, texts, engine=engine)
+            label_column, probability_column = _added_columns(list(frame.columns))
+            frame[label_column] = np.where(has_text, labels_of(probabilities, threshold), "")
+            frame[probability_column] = probabilities.round(6)
+            _write_frame(frame, out, fmt, header=number == 0)
+            rows += len(frame)
+            empty += int((~has_text).sum())
+            if on_progress is not None:
+                on_progress(batch.bytes_read - done)
+            done = batch.bytes_read
+    return ScoreSummary(rows, empty, output)
+
+
+def _added_columns(columns: list[str]) -> tuple[str, str]:
+    taken = "label" in columns or "probability" in columns
+    return ("predicted_label", "predicted_probability") if taken else ("label", "probability")
+
+
+def _write_frame(frame, out: TextIO, fmt: str, header: bool) -> None:
+    if fmt == "jsonl":
+        text = frame.to_json(orient="records", lines=True, force_ascii=False)
+        out.write(text if text.endswith("\n") else text + "\n")
+        return
+    import csv
+
+    if fmt == "tsv":  # read back without quoting, as the TSV reader does: no tab or newline inside a field
+        frame = frame.replace(r"[\t\r\n]", " ", regex=True)
+        frame.to_csv(out, sep="\t", index=False, header=header, quoting=csv.QUOTE_NONE, escapechar="\\")
+        return
+    frame.to_csv(out, index=False, header=header, lineterminator="\n")
+
+
+class _output:
+    """The output stream: stdout, or a temporary file renamed to ``path`` once everything is written."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.handle: TextIO | None = None
+        self.temporary: str | None = None
+
+    def __enter__(self) -> TextIO:
+        import tempfile
+
+        if self.path == STDOUT:
+            return sys.stdout
+        target = Path(self.path)
+        if target.is_dir():
+            raise SentimentError(f"Output {target} is a directory: pass a file name such as scored.csv.")
+        if not target.parent.is_dir():
+            raise SentimentError(
+                f"Cannot write {target}: the directory {target.parent} does not exist; create it first."
+            )
+        try:
+            descriptor, self.temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        except OSError as exc:
+            raise SentimentError(
+                f"Cannot write {target} ({exc.strerror}): check the directory's permissions."
+            ) from None
+        self.handle = os.fdopen(descriptor, "w", encoding="utf-8", newline="")
+        return self.handle
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if self.path == STDOUT:
+            sys.stdout.flush()
+            return
+        self.handle.close()
+        if exc_type is not None:
+            os.unlink(self.temporary)
+            return
+        mode = 0o666 & ~_umask()
+        os.chmod(self.temporary, mode)
+        os.replace(self.temporary, self.path)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
