@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 
 import pytest
 
-from sentiment_rnn.artifact.atomic import staged_directory
+from sentiment_rnn.artifact.atomic import current_umask, staged_directory
 from sentiment_rnn.artifact.files import FORMAT_VERSION
 from sentiment_rnn.inference import predict
 
@@ -43,6 +45,25 @@ def test_successful_save_replaces_the_directory(tmp_path):
         (staging / "meta.json").write_text("new")
     assert sorted(p.name for p in target.iterdir()) == ["meta.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o755), (0o027, 0o750), (0o077, 0o700)])
+def test_staged_directory_follows_the_umask_like_mkdir(tmp_path, umask, mode):
+    previous = os.umask(umask)
+    try:
+        with staged_directory(tmp_path / "model") as staging:
+            (staging / "meta.json").write_text("{}")
+        (tmp_path / "made-by-mkdir").mkdir()
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "model").stat().st_mode) == mode
+    assert stat.S_IMODE((tmp_path / "made-by-mkdir").stat().st_mode) == mode
+
+
+def test_trained_model_directory_is_readable_by_others(model_dir):
+    # the session's model was trained under the test runner's umask (022 in CI): drwxr-xr-x, not drwx------
+    expected = 0o777 & ~current_umask()
+    assert stat.S_IMODE(model_dir.stat().st_mode) == expected
 
 
 def test_round_trip_in_a_fresh_process(model_dir, trained):

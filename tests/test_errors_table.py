@@ -184,12 +184,20 @@ SETUPS = {
     "data-ragged": with_model(lambda cwd: (cwd / "ragged.csv").write_text("text,label\ngood,1\nbad, really bad,0,x\n")),
     "serve-model-missing": lambda cwd: None,
     "serve-bow-model-is-rnn": with_model(lambda cwd: None),
+    "plot-no-history": copy_model("old")(lambda d: (d / "history.csv").unlink()),
+    "plot-not-png": with_model(lambda cwd: None),
+    "mapping-one-side": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "mapping-overlap": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "mapping-matches-nothing": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "test-split-and-file": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "test-data-missing": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
 }
 NEEDS_REQUEST = {"newer-format", "corrupt-meta", "model-file-missing", "truncated-model", "config-mismatch"}
 NEEDS_REQUEST |= {"code-in-model", "no-text", "text-file-undecodable", "threshold-out-of-range"}
 NEEDS_REQUEST |= {"weights-missing", "truncated-weights", "config-mismatch-weights", "serve-bow-model-is-rnn"}
 NEEDS_REQUEST |= {"text-file-empty", "output-suffix", "output-directory-missing", "output-without-data"}
 NEEDS_REQUEST |= {"data-and-texts", "data-ragged", "vocabulary-not-a-list", "text-file-missing"}
+NEEDS_REQUEST |= {"plot-no-history", "plot-not-png"}
 ROWS = documented_rows()
 
 

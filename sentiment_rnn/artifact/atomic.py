@@ -58,6 +58,7 @@ def staged_directory(target: str | Path) -> Iterator[Path]:
         except OSError as exc:
             raise write_error(exc, target) from None
         try:
+            os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes 0700; a directory mkdir makes follows the umask
             yield staging
             _replace_directory(staging, target)
         except SentimentError:
@@ -95,6 +96,20 @@ def write_error(exc: BaseException, target: Path) -> SentimentError:
         fix = "check the permissions or choose another --out"
     kept = "was not changed" if target.exists() else "was not written"
     return SentimentError(f"Cannot write {target}: {what}; {target} {kept}; {fix}.")
+
+
+def current_umask() -> int:
+    """The process's file-mode creation mask, e.g. 0o022 (read without changing it, on Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (not thread-safe, but brief)
+    os.umask(mask)
+    return mask
 
 
 def _replace_directory(staging: Path, target: Path) -> None:

@@ -14,6 +14,8 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
+
 from sentiment_rnn.config import ON_EMPTY_CHOICES, TABLE_FORMATS
 from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.errors import SentimentError
@@ -106,11 +108,19 @@ def check_empty_text(source: str | Path, where: str, on_empty: str) -> None:
         )
 
 
-def check_examples(source: str | Path, rows: int, positives: int, skipped: int, require_both_classes: bool) -> None:
-    """The usable examples: ``rows`` with text, ``positives`` of them labelled 1, ``skipped`` blank ones dropped.
+def check_examples(
+    source: str | Path, rows: int, positives: int, skipped: int, require_both_classes: bool, other_labels: int = 0
+) -> None:
+    """The usable examples: ``rows`` with text, ``positives`` of them labelled 1, ``skipped`` blank ones dropped,
+    ``other_labels`` dropped for a label outside the label mapping.
 
     There must be at least one, and both classes when ``require_both_classes`` (training needs both).
     """
+    if rows == 0 and other_labels:
+        raise SentimentError(
+            f"{source} has no rows with a label in --positive or --negative ({other_labels} rows have other labels): "
+            "list the labels the file uses."
+        )
     if rows == 0:
         empty = f" (all {skipped} are empty)" if skipped else ""
         raise SentimentError(f"{source} has no rows with text{empty}: give at least one labelled example.")
@@ -124,7 +134,7 @@ def check_examples(source: str | Path, rows: int, positives: int, skipped: int, 
 def check_dataset(dataset: Dataset, require_both_classes: bool) -> Dataset:
     """:func:`check_examples` on a dataset in memory; returns it."""
     positives = int(dataset.labels.sum())
-    check_examples(dataset.source, len(dataset), positives, dataset.skipped, require_both_classes)
+    check_examples(dataset.source, len(dataset), positives, dataset.skipped, require_both_classes, dataset.other_labels)
     return dataset
 
 
@@ -210,3 +220,35 @@ def excerpt(line: str, limit: int = 40) -> str:
 def first_message_line(exc: Exception) -> str:
     """The first line of an exception's message, or its type's name when the message is empty."""
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+class ExampleCollector:
+    """Collects (text, label) pairs; blank texts are skipped and counted, or refused (``on_empty``).
+
+    Labels are parsed only for kept texts.
+    """
+
+    def __init__(self, source: str, on_empty: str = "skip"):
+        self.source = source
+        self.on_empty = on_empty
+        self.texts: list[str] = []
+        self.labels: list[int] = []
+        self.skipped = 0
+        self.other_labels = 0
+
+    def add(self, text: str, label, where: str) -> None:
+        """Add one example; ``where`` names it in messages, e.g. "row 3", "line 3" or a file name."""
+        if not text.strip():
+            check_empty_text(self.source, where, self.on_empty)
+            self.skipped += 1
+            return
+        label = label() if callable(label) else label
+        if label is None:  # outside the label mapping
+            self.other_labels += 1
+            return
+        self.labels.append(label)
+        self.texts.append(text)
+
+    def build(self) -> Dataset:
+        labels = np.asarray(self.labels, dtype=np.int32)
+        return Dataset(self.texts, labels, self.source, self.skipped, other_labels=self.other_labels)

@@ -34,8 +34,10 @@ from sentiment_rnn.training.distributed import join_cluster, make_strategy
 from sentiment_rnn.training.fit import fit
 from sentiment_rnn.training.pipeline import (
     Split,
+    hold_out_test,
     load_training_data,
     long_text_warning,
+    read_test_data,
     split_dataset,
     validation_batches,
 )
@@ -53,6 +55,8 @@ class TrainResult:
     model: Any
     split: Split
     skipped: int = 0  # rows of the data skipped for missing or blank text
+    other_labels: int = 0  # rows skipped because the label mapping (data.positive/negative) left their label out
+    test_metrics: dict[str, Any] | None = None  # accuracy, auc, loss, n on the held-out test part or file
     plot: Path | None = None  # training.png in out_dir, or None when matplotlib is not installed
     wrote_model_dir: bool = True  # False on a multi-worker run's workers other than the chief
 
@@ -180,6 +184,7 @@ def train(
                 "train again without --resume."
             )
         make_strategy(config.train.distribute)  # before any TensorFlow op: collectives are set up at start-up
+    test = None
     if dataset is None and config.data.streaming:
         from sentiment_rnn.data.stream import open_stream
         from sentiment_rnn.models import make_tokenizer
@@ -197,7 +202,12 @@ def train(
             warning = long_text_warning(dataset.texts, config)
             if warning:
                 progress.warn(warning, quiet=not verbose)
-        split = split_dataset(dataset, config.train.validation_split, config.train.seed)
+        rest = dataset
+        if config.train.test_split:
+            rest, test = hold_out_test(dataset, config.train.test_split, config.train.seed)
+        split = split_dataset(rest, config.train.validation_split, config.train.seed)
+    if config.data.test_path:
+        test = read_test_data(config)
     out_dir = Path(out_dir)
     with output_directories(out_dir, config, split, resume, writes_model_dir) as (backup, staging):
         model, history = fit(
@@ -214,6 +224,12 @@ def train(
         metrics = {name: float(value) for name, value in evaluation.items()}
         metrics["n"] = len(split.validation)
         metrics.update(calibration)
+        test_metrics = None
+        if test is not None:  # measured once, with the restored best weights; early stopping never saw it
+            measured = model.evaluate(validation_batches(config, test), verbose=0, return_dict=True)
+            test_metrics = {name: float(value) for name, value in measured.items()}
+            test_metrics["n"] = len(test)
+            test_metrics["source"] = "test_split" if config.train.test_split else config.data.test_path
         val_losses = history.history["val_loss"]
         best_epoch = int(np.argmin(val_losses)) + 1
         saved = model
@@ -228,15 +244,20 @@ def train(
         saved.save(staging / MODEL_FILE)
         (staging / CONFIG_FILE).write_text(to_toml(config), encoding="utf-8")
         write_json(staging / VOCABULARY_FILE, list(model.get_layer(TOKENIZER_LAYER).get_vocabulary()))
-        write_json(staging / METRICS_FILE, metrics)
+        write_json(staging / METRICS_FILE, metrics if test_metrics is None else {**metrics, "test": test_metrics})
         write_engine_files(model, config, staging)
         summary = {
             "source": dataset.source,
             "rows": len(dataset),
             "skipped": dataset.skipped,
+            "other_labels": dataset.other_labels,
+            "label_mapping": {"positive": config.data.positive, "negative": config.data.negative}
+            if config.data.positive
+            else None,
             "labels": dataset.label_counts(),
             "train_rows": len(split.train),
             "validation_rows": len(split.validation),
+            "test_rows": 0 if test is None else len(test),
             "epochs_run": len(val_losses),
             "best_epoch": best_epoch,
         }
@@ -246,5 +267,15 @@ def train(
         plotted = write_training_plot(staging / HISTORY_FILE, staging / PLOT_FILE, best_epoch)
     plot = out_dir / PLOT_FILE if plotted else None
     return TrainResult(
-        out_dir, metrics, len(val_losses), best_epoch, model, split, dataset.skipped, plot, writes_model_dir
+        out_dir,
+        metrics,
+        len(val_losses),
+        best_epoch,
+        model,
+        split,
+        dataset.skipped,
+        dataset.other_labels,
+        test_metrics,
+        plot,
+        writes_model_dir,
     )
