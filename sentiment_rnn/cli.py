@@ -11,7 +11,9 @@ one block per command; the work itself is in the library modules.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import os
 import shlex
 import signal
 import sys
@@ -31,13 +33,55 @@ MODEL_OPTION_HELP = "Model directory written by `train` (default: ./sentiment-mo
 
 
 class SentimentGroup(click.Group):
-    """A click group that turns SentimentError into a one-line message and exit code 1."""
+    """A click group that turns SentimentError into a one-line message and exit code 1.
+
+    It is also the one place for faults of the process itself: an argument
+    holding a NUL byte is refused before parsing, output that cannot be
+    written (a full disk) is one ``Error:`` line and exit 1, and a closed pipe
+    (``predict ... | head -1``) ends quietly with exit 1, as click does.
+    """
+
+    def main(self, args=None, *rest, **extra):
+        arguments = sys.argv[1:] if args is None else list(args)
+        if any("\0" in str(argument) for argument in arguments):
+            click.echo("Error: An argument holds a NUL byte (\\0), which no path or option can: remove it.", err=True)
+            sys.exit(1)
+        try:
+            try:
+                return super().main(args, *rest, **extra)
+            finally:
+                sys.stdout.flush()  # a failed write of the last lines surfaces here, not at interpreter exit
+        except OSError as exc:
+            sys.stdout = open(os.devnull, "w")  # what could not be written is lost; no second error at exit
+            if exc.errno != errno.EPIPE:
+                reason = exc.strerror or str(exc)
+                click.echo(
+                    f"Error: Cannot write the output ({reason}): free some space or write it elsewhere.", err=True
+                )
+            sys.exit(1)
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except SentimentError as exc:
             raise click.ClickException(str(exc)) from None
+
+
+class InputFile(click.File):
+    """``click.File`` for reading, whose missing or unreadable file is an ``Error:`` line with exit 1.
+
+    The rule for every path option: a path that cannot be read is a user
+    error (exit 1), as it is for --data, --config and --model; exit 2 is kept
+    for usage errors (an unknown option, a missing value).
+    """
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:
+            name = param.opts[0] if param is not None else "the path"
+            reason = exc.message.rstrip(".").split(": ", 1)[-1]
+            raise click.ClickException(f"Cannot read {name} {value}: {reason}; check the path.") from None
 
 
 def model_option(function):
@@ -65,16 +109,21 @@ def threshold_option(function):
 FORMAT_CHOICES = ("auto", *FORMATS)
 
 
-def data_options(function):
-    """The options that name a dataset, shared by `train` and `evaluate` (see data.read_dataset)."""
+def data_options(function=None, *, data_help="Data file, IMDB directory or .tar.gz (default: the built-in corpus)."):
+    """The options that name a dataset, shared by `train` and `evaluate` (see data.read_dataset).
+
+    Use as ``@data_options``, or ``@data_options(data_help=...)`` for a command whose --data has no default.
+    """
+    if function is None:
+        return lambda function: data_options(function, data_help=data_help)
     options = [
         click.option(
             "--data",
             "data_path",
             type=click.Path(),
             multiple=True,
-            help="Data file, IMDB directory or .tar.gz (default for train: the built-in corpus); "
-            "repeat it to read several, each with the options given (or [[data.sources]] in --config).",
+            help=data_help
+            + " Repeat it to read several, each with the options given (or [[data.sources]] in --config).",
         ),
         click.option(
             "--format",
@@ -89,6 +138,13 @@ def data_options(function):
         click.option("--label-column", help="Column holding the label (default: label)."),
         click.option("--encoding", help="Text encoding of the data (default: utf-8), e.g. cp1252."),
         click.option(
+            "--positive",
+            metavar="LABELS",
+            help="Labels that mean positive, comma-separated, e.g. 4,5 (with --negative; rows with other labels are "
+            "skipped).",
+        ),
+        click.option("--negative", metavar="LABELS", help="Labels that mean negative, e.g. 1,2 (with --positive)."),
+        click.option(
             "--on-empty",
             type=click.Choice(["skip", "error"]),
             help="Rows with missing or blank text: skip and count them (default) or stop with an error.",
@@ -99,7 +155,9 @@ def data_options(function):
     return function
 
 
-def data_overrides(data_path, data_format, pos, neg, split, text_column, label_column, encoding, on_empty) -> list[str]:
+def data_overrides(
+    data_path, data_format, pos, neg, split, text_column, label_column, encoding, on_empty, positive, negative
+) -> list[str]:
     """The data options given on the command line, as ``data.KEY=VALUE`` config overrides.
 
     One ``--data`` sets ``data.path``; several set ``data.sources``, one table
@@ -120,7 +178,9 @@ def data_overrides(data_path, data_format, pos, neg, split, text_column, label_c
         if pos or neg:  # the pos/neg pair is one more source
             tables.append({"pos": pos or "", "neg": neg or "", **given})
         inline = ", ".join("{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in t.items()) + "}" for t in tables)
-        return [f"data.sources=[{inline}]"]
+        return [f"data.sources=[{inline}]"] + options_as_overrides(
+            {"data.positive": positive, "data.negative": negative}
+        )
     values = {
         "data.path": paths[0] if paths else None,
         "data.format": data_format,
@@ -131,6 +191,8 @@ def data_overrides(data_path, data_format, pos, neg, split, text_column, label_c
         "data.label_column": label_column,
         "data.encoding": encoding,
         "data.on_empty": on_empty,
+        "data.positive": positive,
+        "data.negative": negative,
     }
     return options_as_overrides(values)
 
@@ -142,6 +204,7 @@ def cli():
 
     Example usage:
 
+    \b
         sentiment-rnn train && sentiment-rnn predict "No, this phone is good"
     """
 
@@ -154,6 +217,16 @@ def cli():
 )
 @click.option("--epochs", type=click.IntRange(min=1), help="Shortcut for --set train.epochs=N.")
 @click.option("--seed", type=click.IntRange(min=0), help="Shortcut for --set train.seed=N.")
+@click.option(
+    "--test-split",
+    type=click.FloatRange(0.0, 0.5, max_open=True),
+    help="Hold out this fraction (seeded) as a test part that early stopping never sees (train.test_split).",
+)
+@click.option(
+    "--test-data",
+    type=click.Path(),
+    help="Measure the trained model once on this file, read like --data (data.test_path).",
+)
 @click.option(
     "--embeddings",
     type=click.Path(),
@@ -195,6 +268,8 @@ def train(
     overrides,
     epochs,
     seed,
+    test_split,
+    test_data,
     embeddings,
     out_dir,
     resume,
@@ -218,13 +293,16 @@ def train(
     Example usage:
 
     \b
-        sentiment-rnn train --data reviews.csv --set model.cell=gru --epochs 10 --out my-model
-        sentiment-rnn train --data reviews.csv --set model.cell=gru --epochs 10 --out my-model --resume
+        sentiment-rnn train --data reviews.csv --out my-model
+        sentiment-rnn train --set model.cell=gru --set model.layers=2
+        sentiment-rnn train --data reviews.csv --out my-model --resume
+        sentiment-rnn train --data stars.csv --positive 4,5 --negative 1,2
+        sentiment-rnn train --data reviews.csv --test-split 0.1 --epochs 10
         sentiment-rnn train --tensorboard logs && tensorboard --logdir logs
-        sentiment-rnn train --data big.csv --set data.streaming=true --set train.bucket_by_length=true
-        sentiment-rnn train --distribute multi-worker --workers host1:2222,host2:2222 --worker-index 0
-        sentiment-rnn train --config configs/mr.toml --pos rt-polarity.pos --neg rt-polarity.neg --encoding cp1252
-        sentiment-rnn train --config configs/imdb.toml --data aclImdb_v1.tar.gz --split train
+        sentiment-rnn train --data big.csv --set data.streaming=true
+        sentiment-rnn train --distribute multi-worker --workers h1:2222,h2:2222
+        sentiment-rnn train --config configs/mr.toml --pos mr.pos --neg mr.neg
+        sentiment-rnn train --config configs/imdb.toml --data imdb --split train
     """
     from sentiment_rnn.config import load_config
     from sentiment_rnn.plots import MISSING_HINT
@@ -235,6 +313,8 @@ def train(
         "train.seed": seed,
         "train.distribute": distribute,
         "model.embeddings": embeddings,
+        "train.test_split": test_split,
+        "data.test_path": test_data,
     }
     all_overrides = list(overrides) + data_overrides(**data) + options_as_overrides(shortcuts)
     config = load_config(config_path, all_overrides)
@@ -259,6 +339,9 @@ def train(
     if result.skipped:
         rows = "row" if result.skipped == 1 else "rows"
         click.echo(f"Skipped {result.skipped} {rows} with empty text (--on-empty error refuses them).")
+    if result.other_labels:
+        rows = "row" if result.other_labels == 1 else "rows"
+        click.echo(f"Skipped {result.other_labels} {rows} with labels outside --positive and --negative.")
     metrics = result.metrics
     if not result.wrote_model_dir:
         click.echo(f"Worker done: validation accuracy {metrics['accuracy']:.3f}; the chief writes {out_dir}.")
@@ -268,6 +351,9 @@ def train(
         f"AUC {metrics['auc']:.3f}, ECE {metrics['ece']:.3f}, Brier {metrics['brier']:.3f} on {metrics['n']} examples "
         f"(best epoch {result.best_epoch} of {result.epochs_run})."
     )
+    if result.test_metrics is not None:
+        test = result.test_metrics
+        click.echo(f"Test: accuracy {test['accuracy']:.3f}, AUC {test['auc']:.3f} on {test['n']} held-out examples.")
 
 
 @cli.command()
@@ -382,7 +468,7 @@ def _sigterm_as_interrupt():
 @click.option(
     "--file",
     "file",
-    type=click.File("r", encoding="utf-8"),
+    type=InputFile("r", encoding="utf-8"),
     help="Read one text per line from a file, or - for standard input.",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line: text, label, probability.")
@@ -402,7 +488,7 @@ def _sigterm_as_interrupt():
 @click.option(
     "--stream",
     "stream",
-    type=click.File("r", encoding="utf-8"),
+    type=InputFile("r", encoding="utf-8"),
     metavar="FILE",
     help="Read ONE long document from FILE (or -) in chunks, carrying the state; unidirectional models only.",
 )
@@ -459,8 +545,9 @@ def predict(
     """Predict the sentiment of texts.
 
     Prints the label and the probability of positive for each text given as
-    an argument, or for each line of --file (on many lines, a progress bar
-    goes to stderr when it is a terminal). The NumPy engine (default) needs
+    an argument, or for each line of --file, or of standard input when it is
+    piped and no text is given (on many lines, a progress bar goes to stderr
+    when it is a terminal). The NumPy engine (default) needs
     no TensorFlow and gives the same probabilities as --engine keras.
 
     --per-token adds a line per token: the probability after reading it (a
@@ -478,14 +565,11 @@ def predict(
 
     Example usage:
 
+    \b
         sentiment-rnn predict "I like this phone" "This phone is no good"
-
         sentiment-rnn predict --per-token "No, this phone is good"
-
-        cat reviews.txt | sentiment-rnn predict --file - --json
-
+        cat reviews.txt | sentiment-rnn predict --json
         sentiment-rnn predict --data reviews.csv --output scored.csv
-
         sentiment-rnn predict --stream book.txt --chunk-tokens 500
     """
     from sentiment_rnn.artifact.model_directory import open_model_dir
@@ -524,7 +608,9 @@ def predict(
         if texts or file is not None or per_token:
             raise SentimentError("--data scores a table on its own: pass texts or --file, or --data, not both.")
         data_config = load_config(
-            overrides=data_overrides((data_path,), data_format, None, None, split, text_column, None, encoding, None)
+            overrides=data_overrides(
+                (data_path,), data_format, None, None, split, text_column, None, encoding, None, None, None
+            )
         ).data
         with progress.bar(length=max(input_size(data_config), 1), label="Predicting", quiet=quiet) as bar:
             summary = score_table(
@@ -538,8 +624,12 @@ def predict(
         return
     if output is not None or output_format is not None:
         raise SentimentError("--output and --output-format apply to --data only: add --data FILE or drop them.")
+    no_text = 'No text to predict: pass texts as arguments (predict "great phone"), use --file, or pipe them in.'
+    piped = not texts and file is None and not sys.stdin.isatty()
+    if piped:
+        file = click.open_file("-", encoding="utf-8")  # piped input: as --file -
     if not texts and file is None:
-        raise SentimentError('No text to predict: pass texts as arguments (predict "great phone") or use --file.')
+        raise SentimentError(no_text)
     if per_token:
         texts = [text for batch in batches_of_lines(texts, file) for text in batch]
         for prediction in predict_per_token(model_dir, texts, threshold=threshold, engine=engine):
@@ -562,12 +652,12 @@ def predict(
             directory, texts, file, sys.stdout, as_json, threshold, engine, lambda _: advance(), with_oov=oov
         )
     if count == 0:
-        raise SentimentError(f"{file.name} holds no lines: give one text a line.")
+        raise SentimentError(no_text if piped else f"{file.name} holds no lines: give one text a line.")
 
 
 @cli.command()
 @model_option
-@data_options
+@data_options(data_help="Labelled data to measure on: a file, IMDB directory or .tar.gz (or --pos and --neg).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @click.option(
     "--errors",
@@ -591,9 +681,10 @@ def evaluate(model_dir, as_json, errors, threshold, quiet, **data):
 
     Example usage:
 
+    \b
         sentiment-rnn evaluate --model my-model --data test.csv
-
-        sentiment-rnn evaluate --model imdb-model --data aclImdb_v1.tar.gz --split test --json --errors 5
+        sentiment-rnn evaluate --model my-model --data test.csv --errors 5
+        sentiment-rnn evaluate --model my-model --data aclImdb --split test
     """
     from sentiment_rnn.config import load_config
     from sentiment_rnn.data.batches import input_size
@@ -653,8 +744,8 @@ def forward_demo(text):
 
     Example usage:
 
+    \b
         sentiment-rnn forward-demo
-
         sentiment-rnn forward-demo --text hell
     """
     from sentiment_rnn.demo import DEMO_LETTERS
@@ -706,6 +797,33 @@ def inspect(model_dir, as_json):
 @cli.command()
 @model_option
 @click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    help="PNG file to write (default: training.png in the model directory).",
+)
+def plot(model_dir, out_path):
+    """Draw a model's training curve again from its history.csv.
+
+    Loss and accuracy per epoch, training and validation, with the restored
+    best epoch marked: the training.png that train writes when matplotlib is
+    installed. For a model trained before matplotlib was there.
+
+    Example usage:
+
+    \b
+        sentiment-rnn plot --model my-model
+        sentiment-rnn plot --model my-model --out curve.png
+    """
+    from sentiment_rnn.plots import redraw_training_plot
+
+    written = redraw_training_plot(model_dir, out_path)
+    click.echo(f"Wrote {written}.")
+
+
+@cli.command()
+@model_option
+@click.option(
     "--bow-model",
     "bow_model_dir",
     type=click.Path(file_okay=True, dir_okay=True),
@@ -734,10 +852,10 @@ def serve(model_dir, bow_model_dir, host, port, max_texts, max_bytes, max_chars)
     \b
         sentiment-rnn serve --model my-model
         sentiment-rnn serve --model my-model --bow-model my-bow --port 8080
-        curl -d '{"texts": ["No, this phone is good"]}' http://127.0.0.1:8000/predict
+        curl -d '{"texts": ["No, this phone is good"]}' 127.0.0.1:8000/predict
     """
-    from sentiment_rnn.serve import Limits
     from sentiment_rnn.serve import serve as run_server
+    from sentiment_rnn.serve.api import Limits
 
     def ready(url: str) -> None:
         click.echo(f"Serving {model_dir} at {url} (Ctrl-C to stop)")
@@ -766,7 +884,9 @@ def init_config(preset):
     Example usage:
 
     \b
-        sentiment-rnn init-config > my.toml && sentiment-rnn train --config my.toml
+        sentiment-rnn init-config > my.toml
+        sentiment-rnn init-config --preset mr > mr.toml
+        sentiment-rnn train --config my.toml
     """
     from sentiment_rnn.presets import render_preset
 
@@ -794,7 +914,7 @@ def export(model_dir, export_format, out_dir):
     Example usage:
 
     \b
-        sentiment-rnn export --model my-model --format savedmodel --out serving/sentiment/1
+        sentiment-rnn export --model my-model --format savedmodel --out serving/1
         sentiment-rnn export --model my-model --format numpy --out my-model-numpy
     """
     from sentiment_rnn.export import export_model
@@ -872,10 +992,9 @@ def compare_bow(
 
     Example usage:
 
+    \b
         sentiment-rnn compare-bow
-
         sentiment-rnn compare-bow --ngrams 2 --plot compare.png
-
         sentiment-rnn compare-bow --rnn-model my-model --bow-model my-bow --json
     """
     from sentiment_rnn.compare.experiment import compare_bow as run_comparison

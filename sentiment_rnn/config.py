@@ -47,6 +47,9 @@ class DataConfig:
     on_empty: str = "skip"  # rows with missing or blank text: "skip" (and count) or "error"
     skip_every: int = 0  # drop rows i % skip_every == 0 (0-based; e.g. 10: MR's test tenth); 0 = keep all
     sources: tuple[DataConfig, ...] = ()  # several datasets in one run ([[data.sources]] tables), instead of path
+    positive: str = ""  # labels that mean positive, comma-separated, e.g. "4,5"; "" = the built-in labels
+    negative: str = ""  # labels that mean negative, e.g. "1,2"; rows with other labels are skipped and counted
+    test_path: str = ""  # a held-out test file (same format and columns as path), measured once after training
 
 
 # The [data] keys a [[data.sources]] table may set: what names one dataset and how to read it.
@@ -101,6 +104,7 @@ class TrainConfig:
     learning_rate: float = 0.003  # Adam step size
     clipnorm: float = 1.0  # gradient norm clipping; keeps SimpleRNN from blowing up
     validation_split: float = 0.1  # fraction held out for validation and early stopping
+    test_split: float = 0.0  # fraction held out (seeded) as a test part early stopping never sees; 0 = none
     patience: int = 3  # epochs without val_loss improvement before stopping
     seed: int = 42  # shuffling, split and initialisation; same seed, same model on CPU
     steps_per_epoch: int = 0  # batches per epoch; 0 = one pass over the training data
@@ -250,6 +254,13 @@ def validate(config: Config) -> None:
         if not ok:
             raise SentimentError(f"Config key {key} must be {expected}, got {value!r}.")
 
+    named = [("data", d), *((f"data.sources[{i}]", s) for i, s in enumerate(d.sources, 1))]
+    for section_name, section in [*named, ("tokenizer", tok), ("model", m), ("train", t)]:
+        for key, value in vars(section).items():
+            if isinstance(value, str) and "\0" in value:
+                raise SentimentError(
+                    f"Config key {section_name}.{key} holds a NUL byte (\\0), which no path or name can: remove it."
+                )
     for number, data in enumerate((d, *d.sources)):
         where = "data" if not number else f"data.sources[{number}]"  # numbered from 1, as people count
         require(
@@ -307,6 +318,17 @@ def validate(config: Config) -> None:
     require(t.learning_rate > 0, "train.learning_rate", "positive", t.learning_rate)
     require(t.clipnorm > 0, "train.clipnorm", "positive", t.clipnorm)
     require(0.0 < t.validation_split < 0.5, "train.validation_split", "in (0, 0.5)", t.validation_split)
+    require(0.0 <= t.test_split < 0.5, "train.test_split", "in [0, 0.5)", t.test_split)
+    if t.test_split and d.test_path:
+        raise SentimentError(
+            "Config sets both train.test_split and data.test_path: hold out a part of the data "
+            "(--test-split) or test on a file (--test-data), not both."
+        )
+    if t.test_split and d.streaming:
+        raise SentimentError(
+            "Config sets train.test_split with data.streaming: a streamed file cannot be held out in part; "
+            "pass a separate test file with --test-data."
+        )
     require(t.seed >= 0, "train.seed", "0 or more", t.seed)
     require(t.steps_per_epoch >= 0, "train.steps_per_epoch", "0 or more", t.steps_per_epoch)
     require(

@@ -314,9 +314,10 @@ def data_options_of_model(model_dir: str | Path, given: dict) -> list[str]:
     """Config overrides for the data options the user did not give, taken from the model's own ``[data]``.
 
     ``given`` maps ``data.<key>`` to what the user passed (None when not
-    given). The model's encoding, columns and empty-text rule are used
-    unless given, and its format too unless --pos/--neg are given (they read
-    lines, whatever the training format was).
+    given). The model's encoding, columns, empty-text rule and label mapping
+    (--positive/--negative, unless either is given) are used unless given, and
+    its format too unless --pos/--neg are given (they read lines, whatever the
+    training format was).
     """
     from sentiment_rnn.artifact.model_directory import open_model_dir
     from sentiment_rnn.config import options_as_overrides
@@ -325,6 +326,8 @@ def data_options_of_model(model_dir: str | Path, given: dict) -> list[str]:
     inherited = ["encoding", "text_column", "label_column", "on_empty"]
     if not (given.get("pos") or given.get("neg")):
         inherited.append("format")
+        if given.get("positive") is None and given.get("negative") is None:
+            inherited += ["positive", "negative"]
     return options_as_overrides({f"data.{key}": getattr(trained, key) for key in inherited if given.get(key) is None})
 
 

@@ -121,6 +121,7 @@ def format_description(description: dict[str, Any]) -> str:
         ),
         ("Sequence length", f"{sequence} tokens" if sequence else "no limit (each batch padded to its longest text)"),
         ("Training data", data.get("source", "unknown")),
+        ("Labels", _label_mapping_line(data)),
         (
             "Rows",
             f"{data.get('rows', 0):,} ({labels.get('positive', 0):,} positive, {labels.get('negative', 0):,} negative), "
@@ -128,8 +129,9 @@ def format_description(description: dict[str, Any]) -> str:
         ),
         (
             "Split",
-            f"{data.get('train_rows', 0):,} training, {data.get('validation_rows', 0):,} validation; "
-            f"best epoch {data.get('best_epoch', '?')} of {data.get('epochs_run', '?')}",
+            f"{data.get('train_rows', 0):,} training, {data.get('validation_rows', 0):,} validation"
+            + (f", {data['test_rows']:,} test; " if data.get("test_rows") else "; ")
+            + f"best epoch {data.get('best_epoch', '?')} of {data.get('epochs_run', '?')}",
         ),
         (
             "Validation",
@@ -137,6 +139,15 @@ def format_description(description: dict[str, Any]) -> str:
             f"loss {metrics.get('loss', float('nan')):.4f} on {metrics.get('n', 0):,} examples",
         ),
     ]
+    test = metrics.get("test")
+    if isinstance(test, dict):
+        rows.append(
+            (
+                "Test",
+                f"accuracy {test.get('accuracy', float('nan')):.4f}, AUC {test.get('auc', float('nan')):.4f}, "
+                f"loss {test.get('loss', float('nan')):.4f} on {test.get('n', 0):,} held-out examples",
+            )
+        )
     width = max(len(label) for label, _ in rows)
     lines = [f"{label:<{width}}  {value}" for label, value in rows]
     table = [("name", "type", "output shape", "parameters")] + [
@@ -157,6 +168,19 @@ def format_description(description: dict[str, Any]) -> str:
     lines += ["", "Config"]
     lines += [f"  {line}" if line else "" for line in _config_toml(d["config"]).splitlines()]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _label_mapping_line(data: dict[str, Any]) -> str:
+    """How the training data's labels became positive and negative, e.g. ``positive 4, 5; negative 1, 2; ...``."""
+    mapping = data.get("label_mapping")
+    if not mapping:
+        return "0/1, true/false, pos/neg or positive/negative"
+    names = {side: ", ".join(label.strip() for label in mapping[side].split(",")) for side in ("positive", "negative")}
+    other = data.get("other_labels", 0)
+    return (
+        f"positive {names['positive']}; negative {names['negative']}; "
+        f"{other:,} {_plural(other, 'row')} with other labels skipped"
+    )
 
 
 def _config_toml(config: dict[str, dict[str, Any]]) -> str:

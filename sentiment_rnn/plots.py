@@ -16,7 +16,10 @@ from pathlib import Path
 from sentiment_rnn.errors import SentimentError
 
 PLOT_FILE = "training.png"
-MISSING_HINT = "training.png not written: plotting needs matplotlib; install it with pip install 'sentiment-rnn[plot]'."
+MISSING_HINT = (
+    "training.png not written: plotting needs matplotlib; install it with pip install 'sentiment-rnn[plot]', "
+    "then draw it with sentiment-rnn plot --model DIR."
+)
 
 
 def plotting_available() -> bool:
@@ -81,20 +84,75 @@ def training_figure(history: dict[str, list[float]], best_epoch: int):
     return figure
 
 
-def require_matplotlib() -> None:
-    """Raise a one-line SentimentError when matplotlib (the ``plot`` extra) is missing."""
+def require_matplotlib(what: str = "--plot") -> None:
+    """Raise a one-line SentimentError when matplotlib (the ``plot`` extra) is missing; ``what`` needs it."""
     if not plotting_available():
         raise SentimentError(
-            "--plot needs matplotlib, which is not installed: pip install 'sentiment-rnn[plot]' "
+            f"{what} needs matplotlib, which is not installed: pip install 'sentiment-rnn[plot]' "
             "(or pip install matplotlib)."
         )
 
 
-def check_plot_path(path: str | Path) -> Path:
+def check_plot_path(path: str | Path, option: str = "--plot", example: str = "compare.png") -> Path:
     """Refuse a plot path that is not a .png in an existing directory, before any training."""
     path = Path(path)
     if path.suffix.lower() != ".png":
-        raise SentimentError(f"--plot writes a PNG image, got {path}: name the file with .png, e.g. compare.png.")
+        raise SentimentError(f"{option} writes a PNG image, got {path}: name the file with .png, e.g. {example}.")
     if not path.parent.is_dir():
-        raise SentimentError(f"Directory {path.parent} does not exist: create it or choose another --plot path.")
+        raise SentimentError(f"Directory {path.parent} does not exist: create it or choose another {option} path.")
     return path
+
+
+def redraw_training_plot(model_dir: str | Path, png: str | Path | None = None) -> Path:
+    """Draw ``training.png`` again from a model directory's ``history.csv`` (e.g. after installing matplotlib).
+
+    Args:
+        model_dir: a model directory written by ``train``.
+        png: where to write the image; default ``MODEL_DIR/training.png``.
+
+    Returns:
+        The path written. The image is written beside it first and renamed into
+        place, so a failure never leaves half an image.
+
+    Raises:
+        SentimentError: no matplotlib, not a model directory, no or unreadable
+            ``history.csv``, a bad ``png`` path.
+    """
+    import os
+    import tempfile
+
+    from sentiment_rnn.artifact.atomic import current_umask
+    from sentiment_rnn.artifact.files import HISTORY_FILE
+    from sentiment_rnn.artifact.model_directory import open_model_dir
+
+    require_matplotlib("sentiment-rnn plot")
+    directory = open_model_dir(model_dir)
+    png = check_plot_path(directory.path / PLOT_FILE if png is None else png, "--out", "curve.png")
+    history_csv = directory.path / HISTORY_FILE
+    if not history_csv.is_file():
+        raise SentimentError(
+            f"{directory.path} has no {HISTORY_FILE} to draw from: it was not written by train; "
+            "train the model again to get its curve."
+        )
+    try:
+        history = read_history(history_csv)
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, csv.Error) as exc:
+        raise SentimentError(
+            f"{history_csv} is damaged ({type(exc).__name__}): train the model again to get its curve."
+        ) from None
+    if not history.get("loss"):
+        raise SentimentError(f"{history_csv} holds no epochs: train the model again to get its curve.")
+    best_epoch = directory.meta.get("data", {}).get("best_epoch")
+    if not isinstance(best_epoch, int):
+        losses = history.get("val_loss") or history["loss"]
+        best_epoch = losses.index(min(losses)) + 1
+    handle, partial = tempfile.mkstemp(prefix=f".{png.name}.", suffix=".png", dir=png.parent)
+    os.close(handle)
+    try:
+        training_figure(history, best_epoch).savefig(partial)
+        os.chmod(partial, 0o666 & ~current_umask())  # mkstemp makes 0600
+        os.replace(partial, png)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+    return png

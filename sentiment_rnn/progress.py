@@ -78,6 +78,12 @@ def note(message: str, quiet: bool = False, stream: TextIO | None = None) -> Non
         click.echo(message, file=stream)
 
 
+def warn(message: str, quiet: bool = False) -> None:
+    """Write a warning line to stderr, terminal or not, unless ``quiet``."""
+    if not quiet:
+        click.echo(message, err=True)
+
+
 def keras_verbose(quiet: bool = False, stream: TextIO | None = None) -> int:
     """The Keras ``verbose`` value matching :func:`enabled`: 1 (a bar per epoch) or 0 (silent)."""
     return 1 if enabled(quiet, stream) else 0

@@ -120,6 +120,13 @@ _WORD_CHARS = f"[^{re.escape(SEPARATORS + PUNCTUATION)}']"
 _BATCH_TOKEN_RE = re.compile(f"{_WORD_CHARS}+(?:'+{_WORD_CHARS}+)*|[{re.escape(PUNCTUATION)}]|\n")
 
 
+def token_counts(texts):
+    """Number of tokens of each text (B,) string -> (B,) int32, as the model's tokenizer splits it."""
+    import tensorflow as tf
+
+    return tf.cast(tf.strings.split(standardize(texts)).row_lengths(), tf.int32)
+
+
 def standardize_py(text: str) -> str:
     """Pure-Python twin of :func:`standardize` for one string.
 

@@ -3,38 +3,67 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 
 import pytest
 
-from sentiment_rnn.artifact.atomic import staged_directory
+from sentiment_rnn.artifact.atomic import current_umask, staged_directory
 from sentiment_rnn.artifact.files import FORMAT_VERSION
 from sentiment_rnn.inference import predict
 
 TEXTS = ["I like this phone", "This phone is no good", "", "🙂 unknownword"]
 
 
-def test_failed_save_keeps_the_previous_directory(tmp_path):
-    target = tmp_path / "model"
+OLD_META = '{"format_version": 1, "package_version": "0.1.0"}'
+
+
+def old_model_directory(target):
+    """A model directory as train leaves it, as far as replacing it goes: its marker and config."""
     target.mkdir()
-    (target / "meta.json").write_text("old")
+    (target / "meta.json").write_text(OLD_META)
+    (target / "config.toml").write_text("")
+    return target
+
+
+def test_failed_save_keeps_the_previous_directory(tmp_path):
+    target = old_model_directory(tmp_path / "model")
     with pytest.raises(KeyboardInterrupt):
         with staged_directory(target) as staging:
             (staging / "meta.json").write_text("new, half written")
             raise KeyboardInterrupt
-    assert (target / "meta.json").read_text() == "old"
+    assert (target / "meta.json").read_text() == OLD_META
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
 
 def test_successful_save_replaces_the_directory(tmp_path):
-    target = tmp_path / "model"
-    target.mkdir()
-    (target / "stale.txt").write_text("old")
+    target = old_model_directory(tmp_path / "model")
+    (target / "history.csv").write_text("old")
     with staged_directory(target) as staging:
         (staging / "meta.json").write_text("new")
     assert sorted(p.name for p in target.iterdir()) == ["meta.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o755), (0o027, 0o750), (0o077, 0o700)])
+def test_staged_directory_follows_the_umask_like_mkdir(tmp_path, umask, mode):
+    previous = os.umask(umask)
+    try:
+        with staged_directory(tmp_path / "model") as staging:
+            (staging / "meta.json").write_text("{}")
+        (tmp_path / "made-by-mkdir").mkdir()
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "model").stat().st_mode) == mode
+    assert stat.S_IMODE((tmp_path / "made-by-mkdir").stat().st_mode) == mode
+
+
+def test_trained_model_directory_is_readable_by_others(model_dir):
+    # the session's model was trained under the test runner's umask (022 in CI): drwxr-xr-x, not drwx------
+    expected = 0o777 & ~current_umask()
+    assert stat.S_IMODE(model_dir.stat().st_mode) == expected
 
 
 def test_round_trip_in_a_fresh_process(model_dir, trained):

@@ -78,7 +78,8 @@ def test_predict_file_and_stdin_and_threshold(model_dir, tmp_path):
     (tmp_path / "in.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
     from_file = run("predict", "--model", str(model_dir), "--json", "--file", str(tmp_path / "in.txt"))
     from_stdin = run("predict", "--model", str(model_dir), "--json", "--file", "-", input="\n".join(texts) + "\n")
-    assert from_file.exit_code == 0 and from_file.output == from_stdin.output
+    piped = run("predict", "--model", str(model_dir), "--json", input="\n".join(texts) + "\n")
+    assert from_file.exit_code == 0 and from_file.output == from_stdin.output == piped.output
     rows = [json.loads(line) for line in from_file.output.splitlines()]
     assert [row["text"] for row in rows] == texts
     everything_positive = run("predict", "--model", str(model_dir), "--json", "--threshold", "0", *texts)
@@ -100,7 +101,7 @@ def test_predict_errors(model_dir, tmp_path):
     )
     assert_user_error(
         run("predict", "--model", str(model_dir)),
-        'No text to predict: pass texts as arguments (predict "great phone") or use --file.',
+        'No text to predict: pass texts as arguments (predict "great phone"), use --file, or pipe them in.',
     )
     assert_user_error(
         run("predict", "--model", str(model_dir), "--threshold", "2", "x"),
@@ -160,7 +161,8 @@ def test_train_data_errors_leave_nothing_on_disk(tmp_path):
     bad_labels = write_csv(tmp_path / "bad.csv", [("a", 1), ("b", "maybe")])
     result = run("train", "--data", str(bad_labels), "--out", str(tmp_path / "m"))
     assert_user_error(
-        result, f"{bad_labels}, row 2: label 'maybe' is not binary; use 0/1, true/false, pos/neg or positive/negative."
+        result,
+        f"{bad_labels}, row 2: label 'maybe' is not binary; use 0/1, true/false, pos/neg or positive/negative, or map labels with --positive and --negative (e.g. --positive 4,5 --negative 1,2).",
     )
     one_class = write_csv(tmp_path / "one.csv", [("a", 1), ("b", 1), ("c", 1)])
     assert_user_error(

@@ -105,7 +105,8 @@ def test_missing_column_names_the_flag(tmp_path):
 def test_non_binary_label_names_row_and_value(tmp_path):
     path = write_csv(tmp_path / "d.csv", [("a", 1), ("b", 0), ("c", 3)])
     assert (
-        error_of(path) == f"{path}, row 3: label '3' is not binary; use 0/1, true/false, pos/neg or positive/negative."
+        error_of(path)
+        == f"{path}, row 3: label '3' is not binary; use 0/1, true/false, pos/neg or positive/negative, or map labels with --positive and --negative (e.g. --positive 4,5 --negative 1,2)."
     )
 
 
@@ -147,3 +148,19 @@ def test_unknown_suffix_and_encoding(tmp_path):
         error_of(good, encoding="klingon")
         == "Unknown encoding 'klingon': use a Python codec name such as utf-8 or cp1252."
     )
+
+
+def test_a_nan_label_is_not_binary_and_a_blank_one_is_missing(tmp_path):
+    path = tmp_path / "nan.csv"
+    path.write_text("text,label\ngood phone,NaN\nbad phone,0\n", encoding="utf-8")
+    with pytest.raises(SentimentError) as raised:
+        read_dataset(path)
+    assert str(raised.value) == (
+        f"{path}, row 1: label 'NaN' is not binary; use 0/1, true/false, pos/neg or positive/negative, "
+        "or map labels with --positive and --negative (e.g. --positive 4,5 --negative 1,2)."
+    )
+    blank = tmp_path / "blank.csv"
+    blank.write_text("text,label\ngood phone,\nbad phone,0\n", encoding="utf-8")
+    with pytest.raises(SentimentError) as raised:
+        read_dataset(blank)
+    assert "row 1: the label is missing" in str(raised.value)

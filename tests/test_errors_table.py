@@ -162,6 +162,23 @@ SETUPS = {
     "no-text": with_model(lambda cwd: None),
     "text-file-undecodable": with_model(lambda cwd: (cwd / "latin1.txt").write_bytes(b"caf\xe9\n")),
     "threshold-out-of-range": with_model(lambda cwd: None),
+    "not-a-text-encoding": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "utf16-bom": lambda cwd: (cwd / "utf16.csv").write_bytes("text,label\ngood,1\nbad,0\n".encode("utf-16")),
+    "data-symlink-loop": lambda cwd: (cwd / "loop.csv").symlink_to("loop.csv"),
+    "nul-in-config": lambda cwd: (cwd / "nul.toml").write_text('[data]\npath = "a\\u0000b"\n'),
+    "out-not-a-model": lambda cwd: (
+        write_csv(cwd / "good.csv", GOOD_ROWS),
+        (cwd / "mydata").mkdir(),
+        (cwd / "mydata" / "notes.txt").write_text("mine"),
+    ),
+    "resume-bucketing": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "damaged-resume-state": lambda cwd: (
+        write_csv(cwd / "good.csv", GOOD_ROWS),
+        (cwd / ".sentiment-model.backup").mkdir(),
+        (cwd / ".sentiment-model.backup" / "run.json").write_text("{"),
+    ),
+    "vocabulary-not-a-list": copy_model("vocab")(lambda d: (d / "vocabulary.json").write_text('{"good": 2}')),
+    "text-file-missing": with_model(lambda cwd: None),
     "text-file-empty": with_model(lambda cwd: (cwd / "empty.txt").write_bytes(b"")),
     "output-suffix": with_model(lambda cwd: write_csv(cwd / "reviews.csv", GOOD_ROWS)),
     "output-directory-missing": with_model(lambda cwd: write_csv(cwd / "reviews.csv", GOOD_ROWS)),
@@ -170,17 +187,25 @@ SETUPS = {
     "data-ragged": with_model(lambda cwd: (cwd / "ragged.csv").write_text("text,label\ngood,1\nbad, really bad,0,x\n")),
     "serve-model-missing": lambda cwd: None,
     "serve-bow-model-is-rnn": with_model(lambda cwd: None),
+    "plot-no-history": copy_model("old")(lambda d: (d / "history.csv").unlink()),
+    "plot-not-png": with_model(lambda cwd: None),
+    "mapping-one-side": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "mapping-overlap": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "mapping-matches-nothing": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "test-split-and-file": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "test-data-missing": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
 }
 NEEDS_REQUEST = {"newer-format", "corrupt-meta", "model-file-missing", "truncated-model", "config-mismatch"}
 NEEDS_REQUEST |= {"code-in-model", "no-text", "text-file-undecodable", "threshold-out-of-range"}
 NEEDS_REQUEST |= {"weights-missing", "truncated-weights", "config-mismatch-weights", "serve-bow-model-is-rnn"}
 NEEDS_REQUEST |= {"text-file-empty", "output-suffix", "output-directory-missing", "output-without-data"}
-NEEDS_REQUEST |= {"data-and-texts", "data-ragged"}
+NEEDS_REQUEST |= {"data-and-texts", "data-ragged", "vocabulary-not-a-list", "text-file-missing"}
+NEEDS_REQUEST |= {"plot-no-history", "plot-not-png"}
 ROWS = documented_rows()
 
 
 def files_under(directory: Path) -> dict[str, int]:
-    return {str(p.relative_to(directory)): p.stat().st_size for p in sorted(directory.rglob("*"))}
+    return {str(p.relative_to(directory)): p.lstat().st_size for p in sorted(directory.rglob("*"))}
 
 
 def test_the_table_documents_every_case_exactly_once():

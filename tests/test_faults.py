@@ -52,6 +52,9 @@ def synthetic_csv(path: Path, rows: int = 80) -> Path:
     return write_csv(path, [(t, int(("good" in t or "great" in t) != ("not" in t))) for t in texts])
 
 
+PREVIOUS_META = '{"format_version": 1, "package_version": "0.1.0", "note": "the previous model"}'
+
+
 def snapshot(directory: Path) -> dict[str, bytes]:
     return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
@@ -111,7 +114,6 @@ def test_interrupt_kill_and_resume_end_at_the_uninterrupted_weights(tmp_path):
     assert reference.epochs_run == 4
     out = tmp_path / "out"
     shutil.copytree(tmp_path / "reference", out)
-    (out / "previous.txt").write_text("the model that was here before")
     previous = snapshot(out)
 
     # Ctrl-C in the middle of epoch 2: exit 130, the old model untouched, epoch 1 backed up.
@@ -149,7 +151,6 @@ def test_interrupt_kill_and_resume_end_at_the_uninterrupted_weights(tmp_path):
     assert run.returncode == 0, stderr
     assert stdout.startswith("Saved model to out: ")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "out", "reference"]
-    assert not (out / "previous.txt").exists()
     resumed = weights_of(out)
     expected = reference.model.get_weights()
     assert len(resumed) == len(expected)
@@ -184,7 +185,8 @@ def test_resume_refuses_another_config(tmp_path):
 def test_nan_loss_stops_with_a_clear_message_and_keeps_the_previous_model(tmp_path, tiny_csv):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "meta.json").write_text("the previous model")
+    (out / "meta.json").write_text(PREVIOUS_META)
+    (out / "config.toml").write_text("")
     args = ["train", "--data", str(tiny_csv), "--out", str(out), "--quiet"]
     args += ["--set", "model.units=4", "--set", "train.learning_rate=3e38", "--set", "train.clipnorm=1e30"]
     result = CliRunner().invoke(cli, args)
@@ -194,7 +196,7 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_previous_model(tmp_pa
         f"train.clipnorm and retrain; the model in {out} is unchanged.\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "tiny.csv"]  # no backup, no staging
-    assert snapshot(out) == {"meta.json": b"the previous model"}
+    assert snapshot(out) == {"config.toml": b"", "meta.json": PREVIOUS_META.encode()}
 
 
 def test_nan_loss_under_a_strategy_stops_with_the_same_message(tmp_path, tiny_csv):
@@ -274,7 +276,8 @@ def test_replacing_a_directory_with_and_without_atomic_exchange(tmp_path, monkey
         monkeypatch.setattr(atomic, "_exchange", lambda first, second: False)
     target = tmp_path / "model"
     target.mkdir()
-    (target / "meta.json").write_text("old")
+    (target / "meta.json").write_text('{"format_version": 1, "package_version": "0.1.0"}')
+    (target / "config.toml").write_text("")
     with staged_directory(target) as staging:
         (staging / "meta.json").write_text("new")
     assert snapshot(tmp_path) == {"model/meta.json": b"new"}

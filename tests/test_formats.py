@@ -152,7 +152,7 @@ def test_malformed_lines_name_file_and_line(tmp_path):
     )
     bad_label = write(tmp_path / "c.txt", "1 good\n\n3 what\n")
     assert error_of(bad_label, format="label-text") == (
-        f"{bad_label}, line 3: label '3' is not binary; use 0/1, true/false, pos/neg or positive/negative."
+        f"{bad_label}, line 3: label '3' is not binary; use 0/1, true/false, pos/neg or positive/negative, or map labels with --positive and --negative (e.g. --positive 4,5 --negative 1,2)."
     )
     no_text = write(tmp_path / "d.txt", "1 good\n0\n")
     assert (

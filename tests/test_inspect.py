@@ -46,6 +46,7 @@ def test_inspect_prints_the_whole_story(fixed_model_dir):
         "Vocabulary       24 tokens (tokenizer.max_tokens = 20000)",
         "Sequence length  no limit (each batch padded to its longest text)",
         "Training data    reviews.csv",
+        "Labels           0/1, true/false, pos/neg or positive/negative",
         "Rows             12 (6 positive, 6 negative), 0 skipped",
         "Split            9 training, 3 validation; best epoch 2 of 2",
         "Validation       accuracy 0.6667, AUC 0.7500, loss 0.6543 on 3 examples",

@@ -63,6 +63,51 @@ def test_without_matplotlib_training_works_and_says_once_how_to_get_the_plot(tin
     assert sorted(p.name for p in logs.iterdir()) == ["train", "validation"]
     for split in ("train", "validation"):
         assert any(p.name.startswith("events.out.tfevents.") for p in (logs / split).iterdir())
+    # `plot` draws it from history.csv once matplotlib is there
+    assert_user_error(
+        CliRunner().invoke(cli, ["plot", "--model", str(out)]),
+        "sentiment-rnn plot needs matplotlib, which is not installed: pip install 'sentiment-rnn[plot]' "
+        "(or pip install matplotlib).",
+    )
+    monkeypatch.delitem(sys.modules, "matplotlib")
+    redrawn = CliRunner().invoke(cli, ["plot", "--model", str(out)])
+    assert (redrawn.exit_code, redrawn.output) == (0, f"Wrote {out / 'training.png'}.\n")
+    assert png_size(out / "training.png") == (1200, 450)
+    elsewhere = CliRunner().invoke(cli, ["plot", "--model", str(out), "--out", str(tmp_path / "curve.png")])
+    assert (elsewhere.exit_code, elsewhere.output) == (0, f"Wrote {tmp_path / 'curve.png'}.\n")
+    assert png_size(tmp_path / "curve.png") == (1200, 450)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curve.png", "logs", "model", "tiny.csv"]
+
+
+def assert_user_error(result, message: str):
+    assert (result.exit_code, result.output) == (1, f"Error: {message}\n")
+
+
+def test_plot_errors(tmp_path):
+    from model_factory import randomized_model, write_model_dir
+
+    model = write_model_dir(*randomized_model(), tmp_path / "model")  # no history.csv
+    assert_user_error(
+        CliRunner().invoke(cli, ["plot", "--model", str(model)]),
+        f"{model} has no history.csv to draw from: it was not written by train; train the model again to get its curve.",
+    )
+    (model / "history.csv").write_text("epoch,loss\n0,oops\n")
+    assert_user_error(
+        CliRunner().invoke(cli, ["plot", "--model", str(model)]),
+        f"{model / 'history.csv'} is damaged (ValueError): train the model again to get its curve.",
+    )
+    assert_user_error(
+        CliRunner().invoke(cli, ["plot", "--model", str(model), "--out", str(tmp_path / "curve.jpg")]),
+        f"--out writes a PNG image, got {tmp_path / 'curve.jpg'}: name the file with .png, e.g. curve.png.",
+    )
+    assert_user_error(
+        CliRunner().invoke(cli, ["plot", "--model", str(tmp_path / "none")]),
+        f"Model directory {tmp_path / 'none'} does not exist: "
+        "train one with `sentiment-rnn train --out DIR` or pass --model DIR.",
+    )
+    assert sorted(p.name for p in model.iterdir()) == sorted(
+        ["config.toml", "engine.json", "history.csv", "meta.json", "model.keras", "vocabulary.json", "weights.npz"]
+    )
 
 
 def test_tensorboard_without_its_package_is_a_one_line_error_before_training(tiny_csv, tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from model_factory import randomized_model, write_model_dir
 
 from conftest import ONE_LAYER_WEIGHT_NAMES
-from sentiment_rnn.artifact.engine_files import architecture_of, load_engine
+from sentiment_rnn.artifact.engine_files import architecture_of, load_engine, vocabulary_digest
 from sentiment_rnn.artifact.files import CONFIG_FILE, ENGINE_FILE, MODEL_FILE, WEIGHTS_FILE
 from sentiment_rnn.cli import cli
 from sentiment_rnn.config import load_config
@@ -82,6 +82,7 @@ def test_trained_model_directory_holds_the_engine_files(model_dir, tmp_path):
         "merge_mode": "concat",
         "pooling": "last",
         "output_sequence_length": 0,
+        "vocabulary_sha256": vocabulary_digest(json.loads((model_dir / "vocabulary.json").read_text())),
     }
     with np.load(model_dir / WEIGHTS_FILE, allow_pickle=False) as weights:
         assert sorted(weights.files) == ONE_LAYER_WEIGHT_NAMES
@@ -263,22 +264,28 @@ def test_missing_or_damaged_engine_files(models, tmp_path):
     shutil.copy(models["gru"] / ENGINE_FILE, other / ENGINE_FILE)
     result = run("predict", "--model", other, "good")
     assert result.exit_code == 1
-    assert result.output.startswith(f"Error: {other / WEIGHTS_FILE} does not fit engine.json (KeyError: ")
-    assert result.output.endswith("retrain the model with `sentiment-rnn train`, or pass --engine keras.\n")
+    assert result.output == (
+        f"Error: {other / CONFIG_FILE} does not match {other / ENGINE_FILE}: the config says model.kind = 'bow' "
+        "but engine.json has 'rnn'; restore the config.toml it was trained with, or retrain the model.\n"
+    )
 
 
 def test_the_engine_is_built_from_config_toml_and_engine_json_must_agree_with_it(models, tmp_path):
     import shutil
 
     gru = models["gru"]
-    assert json.loads((gru / ENGINE_FILE).read_text()) == architecture_of(load_config(gru / CONFIG_FILE))
-    # An edited engine.json is refused, naming the key as for an edited config.toml.
+    recorded = json.loads((gru / ENGINE_FILE).read_text())
+    assert recorded == {
+        **architecture_of(load_config(gru / CONFIG_FILE)),
+        "vocabulary_sha256": vocabulary_digest(json.loads((gru / "vocabulary.json").read_text())),
+    }
+    # An edited engine.json is refused, naming the file and the key as for an edited config.toml.
     copy = shutil.copytree(gru, tmp_path / "edited-engine")
-    (copy / ENGINE_FILE).write_text(json.dumps({**architecture_of(load_config(copy / CONFIG_FILE)), "cell": "simple"}))
+    (copy / ENGINE_FILE).write_text(json.dumps({**recorded, "cell": "simple"}))
     assert_user_error(
         run("predict", "--model", copy, "good"),
-        f"{copy / CONFIG_FILE} does not match {copy / WEIGHTS_FILE}: the config says model.cell = 'gru' but "
-        "the weights have 'simple'; restore the config.toml it was trained with, or retrain the model.",
+        f"{copy / CONFIG_FILE} does not match {copy / ENGINE_FILE}: the config says model.cell = 'gru' but "
+        "engine.json has 'simple'; restore the config.toml it was trained with, or retrain the model.",
     )
     # What only the arrays' shapes tell (the embedding size here) is checked against config.toml too.
     copy = shutil.copytree(gru, tmp_path / "edited-config")
@@ -324,8 +331,8 @@ def test_a_config_whose_pooling_disagrees_with_the_weights_is_refused(models, tm
     copy = shutil.copytree(models["pooled"], tmp_path / "copy")
     config = copy / CONFIG_FILE
     config.write_text(config.read_text().replace('pooling = "max"', 'pooling = "last"'))
-    saved = WEIGHTS_FILE if engine == "numpy" else MODEL_FILE
-    holder = "the weights have" if engine == "numpy" else "the model has"
+    saved = ENGINE_FILE if engine == "numpy" else MODEL_FILE  # the pooling is recorded in engine.json
+    holder = "engine.json has" if engine == "numpy" else "the model has"
     assert_user_error(
         run("predict", "--model", copy, "--engine", engine, "good"),
         f"{config} does not match {copy / saved}: the config says model.pooling = 'last' but {holder} 'max'; "

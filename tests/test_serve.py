@@ -22,7 +22,8 @@ from model_factory import randomized_model, write_model_dir
 
 from sentiment_rnn.cli import cli
 from sentiment_rnn.inference import predict, predict_per_token
-from sentiment_rnn.serve import Limits, create_app
+from sentiment_rnn.serve import create_app
+from sentiment_rnn.serve.api import Limits
 
 pytest.importorskip("starlette", reason="the serve extra is not installed")
 from starlette.testclient import TestClient  # noqa: E402

@@ -15,8 +15,8 @@ from sentiment_rnn.data.labels import LABEL_VALUES, parse_label
 from sentiment_rnn.data.stream import label_ids, open_stream
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.models import make_tokenizer
-from sentiment_rnn.text import tokenize_py
-from sentiment_rnn.training.pipeline import BUCKET_BOUNDARIES, batch_examples, token_counts
+from sentiment_rnn.text import token_counts, tokenize_py
+from sentiment_rnn.training.pipeline import BUCKET_BOUNDARIES, batch_examples
 
 # Label spellings, blank and odd texts, quoting: everything the in-memory reader accepts.
 ROWS = [

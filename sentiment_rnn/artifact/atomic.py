@@ -7,12 +7,19 @@ While a run writes ``NAME``, it holds an exclusive lock on ``.NAME.lock``
 beside it, so a second run into the same directory is refused; whoever takes
 the lock first removes what killed runs left behind (``.NAME.tmp-*``) and puts
 back a directory a kill caught in the middle of the final swap.
+
+Only a directory this tool wrote is ever replaced: an empty one, or a model
+directory (its marker ``meta.json``, see ``files.is_model_directory``) that
+holds nothing but the files ``train`` writes. Any other existing directory is
+refused before anything is written. A symlink as the target stands for the
+directory it points to: one lock, and the link stays a link.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import glob
 import os
 import shutil
@@ -20,6 +27,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from sentiment_rnn.artifact.files import MODEL_DIRECTORY_FILES, is_model_directory
 from sentiment_rnn.errors import SentimentError
 
 try:
@@ -35,15 +43,73 @@ def staged_directory(target: str | Path) -> Iterator[Path]:
     On any exception (including KeyboardInterrupt) the temporary directory is
     removed and ``target`` is left as it was. The target's lock is held
     throughout (see :func:`target_lock`).
+
+    Raises:
+        SentimentError: ``target`` is a directory this tool did not write (see :func:`check_replaceable`).
     """
-    target = Path(target)
+    target = real_target(target)
     with target_lock(target):
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=_parent(target)))
+        check_replaceable(target)
         try:
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=_parent(target)))
+            umask = os.umask(0o022)
+            os.umask(umask)
+            os.chmod(staging, 0o777 & ~umask)  # mkdtemp's 0700 would hide the model from other users
+        except OSError as exc:
+            raise write_error(exc, target) from None
+        try:
+            os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes 0700; a directory mkdir makes follows the umask
             yield staging
             _replace_directory(staging, target)
+        except SentimentError:
+            raise
+        except Exception as exc:
+            if is_disk_full(exc, _parent(target)):
+                raise write_error(exc, target) from None
+            raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
+LOW_SPACE_BYTES = 1 << 20  # less free space than this (1 MiB) on the target's disk counts as full
+
+
+def is_disk_full(exc: BaseException, directory: Path) -> bool:
+    """Whether ``exc`` came from a full disk: an ENOSPC/EDQUOT OSError, or any error while ``directory``'s
+    disk has under :data:`LOW_SPACE_BYTES` free (HDF5 and the PNG writer hide the errno in other types)."""
+    if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
+        return True
+    try:
+        return shutil.disk_usage(directory).free < LOW_SPACE_BYTES
+    except OSError:
+        return False
+
+
+def write_error(exc: BaseException, target: Path) -> SentimentError:
+    """The one-line refusal of a write into ``target`` that failed for a full disk or another OS error."""
+    if is_disk_full(exc, _parent(target)):
+        what = "the disk is full (no space left on device)"
+        fix = "free some space or choose another --out"
+    else:
+        what = getattr(exc, "strerror", None) or str(exc)
+        fix = "check the permissions or choose another --out"
+    kept = "was not changed" if target.exists() else "was not written"
+    return SentimentError(f"Cannot write {target}: {what}; {target} {kept}; {fix}.")
+
+
+def current_umask() -> int:
+    """The process's file-mode creation mask, e.g. 0o022 (read without changing it, on Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (not thread-safe, but brief)
+    os.umask(mask)
+    return mask
 
 
 def _replace_directory(staging: Path, target: Path) -> None:
@@ -77,19 +143,50 @@ def _exchange(first: Path, second: Path) -> bool:
     return result == 0
 
 
+def real_target(target: str | Path) -> Path:
+    """``target``, or where it points when it is a symlink: writes replace the real directory, never the link."""
+    target = Path(target)
+    return Path(os.path.realpath(target)) if target.is_symlink() else target
+
+
+def check_replaceable(target: Path) -> None:
+    """Refuse to replace an existing ``target`` that is not empty and not a model directory of train's files only.
+
+    Raises:
+        SentimentError: naming the directory (and the first foreign files) and saying to pass a new path.
+    """
+    if not target.is_dir():
+        return
+    names = sorted(entry.name for entry in os.scandir(target))
+    if not names:
+        return
+    if not is_model_directory(target):
+        raise SentimentError(
+            f"{target} already exists and is not a sentiment-rnn model directory: "
+            "pass a new path to --out (nothing in it was changed)."
+        )
+    foreign = [name for name in names if name not in MODEL_DIRECTORY_FILES]
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise SentimentError(
+            f"{target} holds files sentiment-rnn did not write ({shown}): "
+            "move them out or pass a new path to --out (nothing was changed)."
+        )
+
+
 def _parent(target: Path) -> Path:
     return target.parent if str(target.parent) else Path(".")
 
 
 def lock_path(target: str | Path) -> Path:
-    """The lock file of a model directory: ``.NAME.lock`` beside it."""
-    target = Path(target)
+    """The lock file of a model directory: ``.NAME.lock`` beside it (beside the real one, for a symlink)."""
+    target = real_target(target)
     return _parent(target) / f".{target.name}.lock"
 
 
 def backup_path(target: str | Path) -> Path:
-    """Where training keeps its per-epoch backup for ``--resume``: ``.NAME.backup`` beside the target."""
-    target = Path(target)
+    """Where training keeps its per-epoch backup for ``--resume``: ``.NAME.backup`` beside the (real) target."""
+    target = real_target(target)
     return _parent(target) / f".{target.name}.backup"
 
 
@@ -106,12 +203,19 @@ def target_lock(target: str | Path) -> Iterator[None]:
     (Windows), nothing is locked.
 
     Raises:
-        SentimentError: another process holds the lock, or the parent directory cannot be created.
+        SentimentError: another process holds the lock, the parent directory cannot be created, or
+            ``target`` is the working directory or holds it.
     """
-    target = Path(target)
+    given = Path(target)
+    target = real_target(given)
     parent = _parent(target)
     if target.name in ("", ".", ".."):
-        raise SentimentError(f"Output path {target} names no directory: pass a new directory name to --out.")
+        raise SentimentError(f"Output path {given} names no directory: pass a new directory name to --out.")
+    with contextlib.suppress(OSError):
+        if target.is_dir() and Path.cwd().resolve().is_relative_to(target.resolve()):
+            raise SentimentError(
+                f"Output path {given} is the working directory or holds it: pass a new directory name to --out."
+            )
     if target.exists() and not target.is_dir():
         raise SentimentError(f"Output path {target} exists and is not a directory: choose another --out.")
     try:

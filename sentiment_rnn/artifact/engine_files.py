@@ -28,11 +28,13 @@ from sentiment_rnn.artifact.files import (
     read_json,
     write_json,
 )
+from sentiment_rnn.artifact.npz_headers import read_headers
 from sentiment_rnn.config import Config, load_config
 from sentiment_rnn.engine.cells import CELL_CLASSES, RecurrentLayer
 from sentiment_rnn.engine.hybrid import NumpyHybridEngine
 from sentiment_rnn.engine.models import NumpyBagOfWordsEngine, NumpyEngine, NumpyRecurrentEngine, Vocabulary
 from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.text import OOV_TOKEN, PADDING_TOKEN
 
 ENGINE_FORMAT_VERSION = 2  # 2 added model.pooling (a file without it pools "last")
 # The config keys engine.json records besides its format_version and kind, per kind, in the file's order;
@@ -154,12 +156,30 @@ def write_weights(model, model_config, path: Path) -> None:
 
 
 def write_engine_files(model, config: Config, directory: str | Path) -> None:
-    """Write ``weights.npz`` and ``engine.json`` (and a hybrid's ``wide_vocabulary.json``) into ``directory``."""
+    """Write ``weights.npz`` and ``engine.json`` (and a hybrid's ``wide_vocabulary.json``) into ``directory``.
+
+    ``engine.json`` also records :func:`vocabulary_digest` of the model's
+    vocabulary, so that an edited ``vocabulary.json`` is refused by the NumPy
+    engine instead of answering differently from the Keras model.
+    """
+    from sentiment_rnn.models import TOKENIZER_LAYER
+
     directory = Path(directory)
     write_weights(model, config.model, directory / WEIGHTS_FILE)
-    write_json(directory / ENGINE_FILE, architecture_of(config))
+    vocabulary = list(model.get_layer(TOKENIZER_LAYER).get_vocabulary())
+    write_json(directory / ENGINE_FILE, {**architecture_of(config), VOCABULARY_DIGEST: vocabulary_digest(vocabulary)})
     if config.model.kind == "hybrid":
         write_json(directory / WIDE_VOCABULARY_FILE, wide_vocabulary_of(model))
+
+
+VOCABULARY_DIGEST = "vocabulary_sha256"  # the engine.json key; files written before it existed lack it
+
+
+def vocabulary_digest(vocabulary: Sequence[str]) -> str:
+    """The SHA-256 (hex) of a vocabulary as its tokens joined by newlines, UTF-8 (surrogates passed through)."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(vocabulary).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 # ---------------------------------------------------------------- reading
@@ -219,6 +239,13 @@ def build_engine(
 def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEngine | NumpyHybridEngine:
     """The NumPy engine of a model directory: built from ``config.toml`` and ``weights.npz`` (read without pickle).
 
+    Everything is checked before an array is read: ``engine.json`` against
+    ``config.toml``, ``vocabulary.json`` (a list of distinct strings, padding
+    and ``[UNK]`` first), and every ``.npy`` header in ``weights.npz`` (float32,
+    no objects, a small header, the shape :func:`expected_shapes` gives for the
+    config and the vocabulary's size). A tampered file is refused, never
+    allocated or answered from.
+
     Args:
         directory: a model directory, or a ``numpy`` export of one.
         config: its ``config.toml``, already read; None reads it.
@@ -226,8 +253,8 @@ def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEng
     Raises:
         SentimentError: missing files (a directory written before the NumPy
             engine existed), damaged files, a newer engine format, an
-            ``engine.json`` that disagrees with ``config.toml`` or with the
-            arrays, or arrays whose shapes disagree with ``config.toml``.
+            ``engine.json`` that disagrees with ``config.toml``, a vocabulary or
+            arrays that disagree with it.
     """
     directory = Path(directory)
     needed = (ENGINE_FILE, WEIGHTS_FILE, VOCABULARY_FILE) + (() if config is not None else (CONFIG_FILE,))
@@ -237,8 +264,6 @@ def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEng
     config = config if config is not None else load_config(directory / CONFIG_FILE)
     engine_file, weights_file = directory / ENGINE_FILE, directory / WEIGHTS_FILE
     recorded = read_json(engine_file, FIX)
-    vocabulary = read_json(directory / VOCABULARY_FILE, FIX)
-    wide_vocabulary = read_json(directory / WIDE_VOCABULARY_FILE, FIX) if config.model.kind == "hybrid" else None
     check_format_version(
         recorded,
         engine_file,
@@ -250,28 +275,132 @@ def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEng
         ),
     )
     try:
+        described = recorded_architecture(recorded)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise SentimentError(f"{engine_file} is damaged ({type(exc).__name__}: {exc}): {FIX}.") from None
+    headers = read_headers(weights_file, FIX)
+    shown = {name: shape for name, (shape, _) in headers.items()}
+    check_architecture_matches_config(shape_architecture(config, shown), config, directory, WEIGHTS_FILE, HOLDER)
+    check_architecture_matches_config(described, config, directory, ENGINE_FILE, "engine.json has")
+    vocabulary = checked_vocabulary(directory / VOCABULARY_FILE, config)
+    wide_vocabulary = checked_wide_vocabulary(directory, config)
+    digest = recorded.get(VOCABULARY_DIGEST)
+    if digest is not None and digest != vocabulary_digest(vocabulary):
+        raise SentimentError(
+            f"{directory / VOCABULARY_FILE} is not the vocabulary the model was trained with "
+            f"(its digest differs from {ENGINE_FILE}'s): restore it, {FIX}."
+        )
+    expected = expected_shapes(config, len(vocabulary), len(wide_vocabulary or ()))
+    for name, shape in expected.items():
+        if name not in headers:
+            raise SentimentError(f"{weights_file} has no array {name!r}, which config.toml needs: {FIX}.")
+        if headers[name][0] != shape:
+            raise SentimentError(
+                f"{weights_file}: array {name!r} has shape {headers[name][0]}, but config.toml and the "
+                f"{len(vocabulary)} tokens of {VOCABULARY_FILE} need {shape}: {FIX}."
+            )
+    extra = sorted(set(headers) - set(expected))
+    if extra:
+        raise SentimentError(f"{weights_file} holds an array {extra[0]!r} this model does not have: {FIX}.")
+    try:
         with np.load(weights_file, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
         raise SentimentError(f"{weights_file} is damaged ({type(exc).__name__}): {FIX}.") from None
+    return build_engine(config, arrays, vocabulary, wide_vocabulary)
 
-    def does_not_fit(exc: Exception) -> SentimentError:
-        return SentimentError(f"{weights_file} does not fit {ENGINE_FILE} ({type(exc).__name__}: {exc}): {FIX}.")
 
-    try:
-        described = recorded_architecture(recorded)
-        missing = [name for name in weight_names(recorded) if name not in arrays]
-    except (KeyError, ValueError, TypeError) as exc:
-        raise does_not_fit(exc) from None
-    if missing:
-        raise does_not_fit(KeyError(missing[0]))
-    check_architecture_matches_config(described, config, directory, WEIGHTS_FILE, HOLDER)
-    try:
-        engine = build_engine(config, arrays, vocabulary, wide_vocabulary)
-    except (KeyError, ValueError, TypeError, IndexError) as exc:
-        raise does_not_fit(exc) from None
-    check_architecture_matches_config(weights_architecture(engine), config, directory, WEIGHTS_FILE, HOLDER)
-    return engine
+def checked_wide_vocabulary(directory: Path, config: Config) -> list[str] | None:
+    """A hybrid model's ``wide_vocabulary.json`` if it is a list of distinct strings starting ``["[UNK]"]``; else None.
+
+    Raises:
+        SentimentError: a hybrid model without the file, or a file that is no such list.
+    """
+    if config.model.kind != "hybrid":
+        return None
+    file = directory / WIDE_VOCABULARY_FILE
+    grams = read_json(file, FIX)
+    if (
+        not isinstance(grams, list)
+        or not all(isinstance(gram, str) for gram in grams)
+        or grams[:1] != [OOV_TOKEN]
+        or len(set(grams)) != len(grams)
+    ):
+        raise SentimentError(f"{file} is not a list of distinct n-grams starting with '[UNK]': {FIX}.")
+    return grams
+
+
+def checked_vocabulary(file: Path, config: Config) -> list[str]:
+    """The vocabulary in ``file`` if it is a list of distinct strings that starts as the model kind's does.
+
+    A recurrent model's starts ``["", "[UNK]"]`` (padding, then unknown); a
+    bag of words' starts ``["[UNK]"]``. Its length is checked against the
+    arrays by :func:`load_engine`.
+
+    Raises:
+        SentimentError: anything else (a dict, numbers, duplicates, a wrong start).
+    """
+    vocabulary = read_json(file, FIX)
+    start = [OOV_TOKEN] if config.model.kind == "bow" else [PADDING_TOKEN, OOV_TOKEN]
+    problem = None
+    if not isinstance(vocabulary, list) or not all(isinstance(token, str) for token in vocabulary):
+        problem = "it is not a list of strings"
+    elif vocabulary[: len(start)] != start:
+        problem = f"it does not start with {start!r}"
+    elif len(set(vocabulary)) != len(vocabulary):
+        problem = "it lists a token twice"
+    if problem:
+        raise SentimentError(f"{file} is not a vocabulary ({problem}): {FIX}.")
+    return vocabulary
+
+
+def expected_shapes(config: Config, vocabulary_size: int, wide_size: int = 0) -> dict[str, tuple[int, ...]]:
+    """The shape of every array ``weights.npz`` holds for ``config`` and a vocabulary of ``vocabulary_size`` tokens.
+
+    Recurrent: ``embedding`` (V, output_dim); each cell's kernel, recurrent
+    kernel and bias (see ``weight_shapes`` of the cell classes), the input of
+    layer i > 0 being the merged width of layer i - 1; ``head`` (width, 1), (1,).
+    Bag of words: ``hidden_<i>`` (V or hidden_units, hidden_units); ``head`` (last width, 1), (1,).
+    Hybrid: the recurrent arrays and ``wide.kernel`` (``wide_size`` n-grams, 1).
+    """
+    m = config.model
+    shapes: dict[str, tuple[int, ...]] = {}
+    if m.kind == "bow":
+        width = vocabulary_size
+        for index in range(m.hidden_layers):
+            shapes[f"{hidden_weights(index)}.kernel"] = (width, m.hidden_units)
+            shapes[f"{hidden_weights(index)}.bias"] = (m.hidden_units,)
+            width = m.hidden_units
+    else:
+        shapes[EMBEDDING_WEIGHTS] = (vocabulary_size, m.output_dim)
+        directions = ("forward", "backward") if m.bidirectional else ("forward",)
+        width = m.output_dim
+        for index in range(m.layers):
+            for direction in directions:
+                cell = CELL_CLASSES[m.cell].weight_shapes(width, m.units)
+                for name, shape in zip(CELL_WEIGHTS, cell):
+                    shapes[f"{recurrent_weights(index, direction)}.{name}"] = shape
+            width = m.units * (2 if m.bidirectional and m.merge_mode == "concat" else 1)
+    shapes[f"{HEAD_WEIGHTS}.kernel"] = (width, 1)
+    shapes[f"{HEAD_WEIGHTS}.bias"] = (1,)
+    if m.kind == "hybrid":
+        shapes[WIDE_WEIGHTS] = (wide_size, 1)
+    return shapes
+
+
+def shape_architecture(config: Config, shapes: dict[str, tuple[int, ...]]) -> dict[str, Any]:
+    """The config keys the arrays' shapes tell (sizes), as ``{"section.key": value}``, from the headers alone."""
+    if config.model.kind == "bow":
+        first = shapes.get(f"{hidden_weights(0)}.kernel")
+        return {"model.hidden_units": first[1]} if config.model.hidden_layers and first and len(first) == 2 else {}
+    facts = {}
+    embedding = shapes.get(EMBEDDING_WEIGHTS)
+    if embedding and len(embedding) == 2:
+        facts["model.output_dim"] = embedding[1]
+    recurrent = shapes.get(f"{recurrent_weights(config.model.layers - 1, 'forward')}.recurrent_kernel")
+    if recurrent and len(recurrent) == 2:
+        facts["model.units"] = recurrent[0]
+    return facts
 
 
 def recorded_architecture(recorded: dict[str, Any]) -> dict[str, Any]:
@@ -291,16 +420,6 @@ def recorded_architecture(recorded: dict[str, Any]) -> dict[str, Any]:
     if kind in ("rnn", "hybrid") and not facts["model.bidirectional"]:
         del facts["model.merge_mode"]
     return facts
-
-
-def weights_architecture(engine: NumpyEngine | NumpyHybridEngine) -> dict[str, Any]:
-    """The config keys only the arrays' shapes tell, as ``{"section.key": value}`` (the rest came from the config)."""
-    if isinstance(engine, NumpyBagOfWordsEngine):
-        hidden = engine.dense_layers[:-1]
-        return {"model.hidden_units": hidden[0][0].shape[1]} if hidden else {}
-    if isinstance(engine, NumpyHybridEngine):
-        engine = engine.recurrent
-    return {"model.output_dim": engine.embedding.shape[1], "model.units": engine.layers[-1].forward.units}
 
 
 def engine_from_keras(model, config, vocabulary: Sequence[str] | None = None) -> NumpyEngine | NumpyHybridEngine:

@@ -34,6 +34,22 @@ META_FILE = "meta.json"
 WEIGHTS_FILE = "weights.npz"
 ENGINE_FILE = "engine.json"
 WIDE_VOCABULARY_FILE = "wide_vocabulary.json"
+PLOT_FILE = "training.png"
+# Every file train writes into a model directory: a directory holding anything else is never replaced.
+MODEL_DIRECTORY_FILES = frozenset(
+    {
+        MODEL_FILE,
+        CONFIG_FILE,
+        VOCABULARY_FILE,
+        METRICS_FILE,
+        HISTORY_FILE,
+        META_FILE,
+        WEIGHTS_FILE,
+        ENGINE_FILE,
+        PLOT_FILE,
+        WIDE_VOCABULARY_FILE,
+    }
+)
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -113,6 +129,21 @@ def read_json(file: Path, fix: str = CORRUPT_DIRECTORY_FIX) -> Any:
         raise SentimentError(f"{file.parent} is missing {file.name}: retrain the model.") from None
     except (OSError, ValueError) as exc:
         raise SentimentError(f"{file} is unreadable ({exc}): {fix}.") from None
+
+
+def is_model_directory(directory: Path) -> bool:
+    """Whether ``directory`` was written by ``train``: its marker ``meta.json`` is an object with an int
+    ``format_version`` and a ``package_version``, beside a ``config.toml``."""
+    try:
+        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(meta, dict)
+        and isinstance(meta.get("format_version"), int)
+        and "package_version" in meta
+        and (directory / CONFIG_FILE).is_file()
+    )
 
 
 def check_format_version(data: Any, file: Path, newest: int, fix: str, newer: Callable[[int], str]) -> int:

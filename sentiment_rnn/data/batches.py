@@ -48,18 +48,9 @@ from sentiment_rnn.data.checks import (
     undecodable_file_error,
 )
 from sentiment_rnn.data.detect import resolve_format
-from sentiment_rnn.data.formats import (
-    HTML_BREAK,
-    column_names,
-    csv_options,
-    imdb_member_pattern,
-    no_reviews_error,
-    parse_labelled_line,
-    reject_split,
-    review_label,
-    tar_error,
-)
-from sentiment_rnn.data.labels import parse_label
+from sentiment_rnn.data.formats import column_names, csv_options, parse_labelled_line, reject_mapping, reject_split
+from sentiment_rnn.data.imdb import HTML_BREAK, imdb_member_pattern, no_reviews_error, review_label, tar_error
+from sentiment_rnn.data.labels import label_mapping, parse_label
 from sentiment_rnn.errors import SentimentError
 
 BATCH_ROWS = 8192  # rows per batch: large enough for fast NumPy batches, small enough to stay flat
@@ -127,6 +118,7 @@ def read_batches(data_config, labelled: bool, batch_rows: int = BATCH_ROWS) -> I
         )
     check_encoding(data.encoding)
     check_on_empty(data.on_empty)
+    mapping = label_mapping(data.positive, data.negative) if labelled else None
     if data.pos or data.neg:
         if not labelled:
             raise SentimentError("--pos and --neg name labelled files: pass --data FILE to score unlabelled texts.")
@@ -135,6 +127,7 @@ def read_batches(data_config, labelled: bool, batch_rows: int = BATCH_ROWS) -> I
         if not (data.pos and data.neg):
             raise SentimentError("Only one of --pos and --neg was given: pass both, one file of texts for each label.")
         reject_split(data.split or None, "--pos/--neg files")
+        reject_mapping(mapping, "--pos/--neg files, which label by file")
         batches, source = _pos_neg_batches(Path(data.pos), Path(data.neg), data.encoding, batch_rows), None
         source = f"{data.pos} + {data.neg}"
     else:
@@ -144,6 +137,7 @@ def read_batches(data_config, labelled: bool, batch_rows: int = BATCH_ROWS) -> I
         check_exists(path)
         fmt = resolve_format(path, data.format, data.encoding)
         if fmt == "imdb":
+            reject_mapping(mapping, "the IMDB layout, which labels by directory")
             batches = _imdb_batches(path, data.split or None, data.encoding, batch_rows)
             source = f"{path} ({data.split})"
         else:
@@ -155,12 +149,19 @@ def read_batches(data_config, labelled: bool, batch_rows: int = BATCH_ROWS) -> I
             else:
                 label_column = data.label_column if labelled else None
                 batches = _table_batches(path, fmt, data.text_column, label_column, data.encoding, batch_rows)
-    yield from _checked(batches, source, labelled, data.on_empty)
+    yield from _checked(batches, source, labelled, data.on_empty, mapping)
 
 
-def _checked(batches: Iterator[tuple[Batch, list, list]], source: str, labelled: bool, on_empty: str):
-    """Parse labels and skip blank texts (labelled reading); refuse input without a single usable row."""
-    rows = kept_total = positives = skipped = 0
+def _checked(
+    batches: Iterator[tuple[Batch, list, list]],
+    source: str,
+    labelled: bool,
+    on_empty: str,
+    mapping: dict[str, int] | None = None,
+):
+    """Parse labels (through the label ``mapping``, if any) and skip blank texts (labelled reading);
+    refuse input without a single usable row. Rows whose label the mapping leaves out are skipped and counted."""
+    rows = kept_total = positives = skipped = other_labels = 0
     for batch, raw_labels, wheres in batches:
         rows += len(batch.texts)
         if labelled:
@@ -170,10 +171,13 @@ def _checked(batches: Iterator[tuple[Batch, list, list]], source: str, labelled:
                     check_empty_text(source, wheres[index], on_empty)
                     batch.skipped += 1
                     continue
+                if not isinstance(label, int):
+                    label = parse_label(label, *_label_place(wheres[index], source), mapping=mapping, mappable=True)
+                if label is None:  # outside the label mapping
+                    other_labels += 1
+                    continue
                 kept.append(index)
-                labels.append(
-                    label if isinstance(label, int) else parse_label(label, *_label_place(wheres[index], source))
-                )
+                labels.append(label)
             batch.kept = np.asarray(kept, dtype=np.int64)
             batch.labels = np.asarray(labels, dtype=np.int32)
             kept_total += len(kept)
@@ -181,7 +185,7 @@ def _checked(batches: Iterator[tuple[Batch, list, list]], source: str, labelled:
             skipped += batch.skipped
         yield batch
     if labelled:
-        check_examples(source, kept_total, positives, skipped, require_both_classes=False)
+        check_examples(source, kept_total, positives, skipped, False, other_labels)
     elif rows == 0:
         raise SentimentError(f"{source} holds no texts: give at least one row.")
 

@@ -14,6 +14,8 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
+
 from sentiment_rnn.config import ON_EMPTY_CHOICES, TABLE_FORMATS
 from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.errors import SentimentError
@@ -22,11 +24,19 @@ ENCODING_FIX = "pass the file's encoding, e.g. --encoding cp1252."
 
 
 def check_encoding(encoding: str) -> None:
+    """Refuse a name that is no codec, or a codec that does not turn bytes into text (rot13, base64, zlib)."""
     try:
         codecs.lookup(encoding)
-    except LookupError:
+    except (LookupError, ValueError):
         raise SentimentError(
             f"Unknown encoding {encoding!r}: use a Python codec name such as utf-8 or cp1252."
+        ) from None
+    try:
+        "".encode(encoding)
+    except LookupError:
+        raise SentimentError(
+            f"{encoding!r} is not a text encoding (it is a transform such as rot13 or base64, not a character set): "
+            "use a text codec such as utf-8 or cp1252."
         ) from None
 
 
@@ -36,6 +46,10 @@ def check_on_empty(on_empty: str) -> None:
 
 
 def check_exists(path: Path) -> None:
+    if path.is_symlink() and not path.exists():
+        raise SentimentError(
+            f"Data file {path} is a symlink that leads nowhere (a loop or a missing target): fix the link or the path."
+        )
     if not path.exists():
         raise SentimentError(f"Data file {path} does not exist: check the path.")
 
@@ -94,11 +108,19 @@ def check_empty_text(source: str | Path, where: str, on_empty: str) -> None:
         )
 
 
-def check_examples(source: str | Path, rows: int, positives: int, skipped: int, require_both_classes: bool) -> None:
-    """The usable examples: ``rows`` with text, ``positives`` of them labelled 1, ``skipped`` blank ones dropped.
+def check_examples(
+    source: str | Path, rows: int, positives: int, skipped: int, require_both_classes: bool, other_labels: int = 0
+) -> None:
+    """The usable examples: ``rows`` with text, ``positives`` of them labelled 1, ``skipped`` blank ones dropped,
+    ``other_labels`` dropped for a label outside the label mapping.
 
     There must be at least one, and both classes when ``require_both_classes`` (training needs both).
     """
+    if rows == 0 and other_labels:
+        raise SentimentError(
+            f"{source} has no rows with a label in --positive or --negative ({other_labels} rows have other labels): "
+            "list the labels the file uses."
+        )
     if rows == 0:
         empty = f" (all {skipped} are empty)" if skipped else ""
         raise SentimentError(f"{source} has no rows with text{empty}: give at least one labelled example.")
@@ -112,7 +134,7 @@ def check_examples(source: str | Path, rows: int, positives: int, skipped: int, 
 def check_dataset(dataset: Dataset, require_both_classes: bool) -> Dataset:
     """:func:`check_examples` on a dataset in memory; returns it."""
     positives = int(dataset.labels.sum())
-    check_examples(dataset.source, len(dataset), positives, dataset.skipped, require_both_classes)
+    check_examples(dataset.source, len(dataset), positives, dataset.skipped, require_both_classes, dataset.other_labels)
     return dataset
 
 
@@ -126,7 +148,22 @@ def undecodable_header_error(source: str | Path, encoding: str) -> SentimentErro
 
 
 def undecodable_file_error(path: Path, encoding: str) -> SentimentError:
-    """:func:`undecodable_error` naming the first line of ``path`` that does not decode, and its byte."""
+    """:func:`undecodable_error` naming the first line of ``path`` that does not decode, and its byte.
+
+    A file that starts with a UTF-16 or UTF-32 byte-order mark is named as such, with the encoding to pass.
+    """
+    with path.open("rb") as handle:
+        start = handle.read(4)
+    for bom, name in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if start.startswith(bom) and name != codecs.lookup(encoding).name:
+            return SentimentError(
+                f"{path} starts with a {name.upper()} byte-order mark, so it is not {encoding}: pass --encoding {name}."
+            )
     return undecodable_error(path, encoding, _first_undecodable_line(path, encoding))
 
 
@@ -183,3 +220,35 @@ def excerpt(line: str, limit: int = 40) -> str:
 def first_message_line(exc: Exception) -> str:
     """The first line of an exception's message, or its type's name when the message is empty."""
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+class ExampleCollector:
+    """Collects (text, label) pairs; blank texts are skipped and counted, or refused (``on_empty``).
+
+    Labels are parsed only for kept texts.
+    """
+
+    def __init__(self, source: str, on_empty: str = "skip"):
+        self.source = source
+        self.on_empty = on_empty
+        self.texts: list[str] = []
+        self.labels: list[int] = []
+        self.skipped = 0
+        self.other_labels = 0
+
+    def add(self, text: str, label, where: str) -> None:
+        """Add one example; ``where`` names it in messages, e.g. "row 3", "line 3" or a file name."""
+        if not text.strip():
+            check_empty_text(self.source, where, self.on_empty)
+            self.skipped += 1
+            return
+        label = label() if callable(label) else label
+        if label is None:  # outside the label mapping
+            self.other_labels += 1
+            return
+        self.labels.append(label)
+        self.texts.append(text)
+
+    def build(self) -> Dataset:
+        labels = np.asarray(self.labels, dtype=np.int32)
+        return Dataset(self.texts, labels, self.source, self.skipped, other_labels=self.other_labels)

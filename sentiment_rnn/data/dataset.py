@@ -22,6 +22,7 @@ class Dataset:
         skipped: rows dropped because their text was missing or blank.
         parts: for data read from several sources, each one's summary
             (``{"source", "rows", "skipped", "labels"}``, see ``data.sources``); () for one source.
+        other_labels: rows dropped because a label mapping (``--positive``/``--negative``) left their label out.
     """
 
     texts: list[str]
@@ -29,6 +30,7 @@ class Dataset:
     source: str
     skipped: int = 0
     parts: tuple[dict, ...] = ()
+    other_labels: int = 0
 
     def __len__(self) -> int:
         return len(self.texts)

@@ -17,18 +17,15 @@ With ``format="auto"`` the format is guessed from the path (see ``detect``).
 from __future__ import annotations
 
 import csv
-import re
-import tarfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
-from sentiment_rnn.config import IMDB_SPLITS, LINE_FORMATS
+from sentiment_rnn.config import LINE_FORMATS
 from sentiment_rnn.data.checks import (
+    ExampleCollector,
     check_columns,
     check_dataset,
-    check_empty_text,
     check_encoding,
     check_exists,
     check_has_rows,
@@ -36,20 +33,18 @@ from sentiment_rnn.data.checks import (
     check_readable_file,
     empty_file_error,
     excerpt,
-    first_message_line,
     json_lines_error,
     parser_error,
-    undecodable_error,
     undecodable_file_error,
 )
 from sentiment_rnn.data.dataset import BUILTIN_CORPUS, Dataset, corpus_file
 from sentiment_rnn.data.detect import FASTTEXT_PREFIX, resolve_format
-from sentiment_rnn.data.labels import parse_label
+from sentiment_rnn.data.imdb import read_imdb
+from sentiment_rnn.data.labels import label_mapping, parse_label
 from sentiment_rnn.data.sources import every_but, join
 from sentiment_rnn.errors import SentimentError
 
 GLUE_TEXT_COLUMNS = ("sentence", "text")
-HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
 
 def builtin_corpus() -> Dataset:
@@ -81,6 +76,7 @@ def dataset_from_config(data_config, require_both_classes: bool = True) -> Datas
         neg=data.neg or None,
         split=data.split or None,
         on_empty=data.on_empty,
+        labels=label_mapping(data.positive, data.negative),
     )
     return every_but(dataset, data.skip_every)
 
@@ -97,6 +93,7 @@ def read_dataset(
     pos: str | Path | None = None,
     neg: str | Path | None = None,
     split: str | None = None,
+    labels: dict[str, int] | None = None,
 ) -> Dataset:
     """Read a labelled dataset in any supported format (see the module docstring).
 
@@ -111,6 +108,8 @@ def read_dataset(
         pos, neg: two files of one text a line, all positive and all negative;
             read in that order (positives first).
         split: ``train`` or ``test``, for the IMDB layout only (required there).
+        labels: a label mapping (``labels.label_mapping``) instead of the built-in table; rows with
+            other labels are skipped and counted (``other_labels``). Not for IMDB or pos/neg files.
 
     Raises:
         SentimentError: with one sentence naming the file (and line) and the fix.
@@ -125,6 +124,7 @@ def read_dataset(
         if format != "auto":
             raise SentimentError(f"--pos and --neg read one text a line; --format {format} does not apply: drop it.")
         reject_split(split, "--pos/--neg files")
+        reject_mapping(labels, "--pos/--neg files, which label by file")
         dataset = _read_pos_neg(Path(pos), Path(neg), encoding, on_empty)
         return check_dataset(dataset, require_both_classes)
     if path is None:
@@ -133,19 +133,26 @@ def read_dataset(
     check_exists(path)
     fmt = resolve_format(path, format, encoding)
     if fmt == "imdb":
-        dataset = _read_imdb(path, split, encoding, on_empty)
+        reject_mapping(labels, "the IMDB layout, which labels by directory")
+        dataset = read_imdb(path, split, encoding, on_empty)
     else:
         reject_split(split, f"{fmt.upper()} data")
         check_readable_file(path, fmt)
         if fmt in LINE_FORMATS:
-            dataset = _read_labelled_lines(path, fmt, encoding, on_empty)
+            dataset = _read_labelled_lines(path, fmt, encoding, on_empty, labels)
         else:
-            dataset = _read_table(path, fmt, text_column, label_column, encoding, on_empty)
+            dataset = _read_table(path, fmt, text_column, label_column, encoding, on_empty, labels)
     return check_dataset(dataset, require_both_classes)
 
 
 def _read_table(
-    path: Path, fmt: str, text_column: str, label_column: str, encoding: str, on_empty: str = "skip"
+    path: Path,
+    fmt: str,
+    text_column: str,
+    label_column: str,
+    encoding: str,
+    on_empty: str = "skip",
+    labels: dict[str, int] | None = None,
 ) -> Dataset:
     import pandas as pd
 
@@ -164,7 +171,9 @@ def _read_table(
         raise json_lines_error(path, encoding, exc) from None
     if fmt == "glue":
         text_column = next((c for c in GLUE_TEXT_COLUMNS if c in column_names(frame)), text_column)
-    return frame_to_dataset(frame, str(path), text_column, label_column, require_both_classes=False, on_empty=on_empty)
+    return frame_to_dataset(
+        frame, str(path), text_column, label_column, require_both_classes=False, on_empty=on_empty, labels=labels
+    )
 
 
 def csv_options(fmt: str, encoding: str) -> dict:
@@ -186,6 +195,7 @@ def frame_to_dataset(
     label_column: str = "label",
     require_both_classes: bool = True,
     on_empty: str = "skip",
+    labels: dict[str, int] | None = None,
 ) -> Dataset:
     """Turn a pandas DataFrame into a Dataset, validating columns and labels (see :func:`read_dataset`)."""
     check_on_empty(on_empty)
@@ -197,39 +207,17 @@ def frame_to_dataset(
     for row, (text, label) in enumerate(zip(frame[text_column], frame[label_column]), start=1):
         if text is None or (isinstance(text, float) and np.isnan(text)):
             text = ""
-        examples.add(str(text), lambda label=label, row=row: parse_label(label, row, source), f"row {row}")
+        examples.add(
+            str(text),
+            lambda label=label, row=row: parse_label(label, row, source, mapping=labels, mappable=True),
+            f"row {row}",
+        )
     return check_dataset(examples.build(), require_both_classes)
 
 
 def column_names(frame) -> list[str]:
     """A DataFrame's column names as read from a header: strings, surrounding whitespace stripped."""
     return [str(column).strip() for column in frame.columns]
-
-
-class ExampleCollector:
-    """Collects (text, label) pairs; blank texts are skipped and counted, or refused (``on_empty``).
-
-    Labels are parsed only for kept texts.
-    """
-
-    def __init__(self, source: str, on_empty: str = "skip"):
-        self.source = source
-        self.on_empty = on_empty
-        self.texts: list[str] = []
-        self.labels: list[int] = []
-        self.skipped = 0
-
-    def add(self, text: str, label, where: str) -> None:
-        """Add one example; ``where`` names it in messages, e.g. "row 3", "line 3" or a file name."""
-        if not text.strip():
-            check_empty_text(self.source, where, self.on_empty)
-            self.skipped += 1
-            return
-        self.labels.append(label() if callable(label) else label)
-        self.texts.append(text)
-
-    def build(self) -> Dataset:
-        return Dataset(self.texts, np.asarray(self.labels, dtype=np.int32), self.source, self.skipped)
 
 
 def _read_lines(path: Path, encoding: str) -> list[str]:
@@ -244,7 +232,9 @@ def _read_lines(path: Path, encoding: str) -> list[str]:
     return lines[:-1] if lines and not lines[-1] else lines
 
 
-def _read_labelled_lines(path: Path, fmt: str, encoding: str, on_empty: str = "skip") -> Dataset:
+def _read_labelled_lines(
+    path: Path, fmt: str, encoding: str, on_empty: str = "skip", labels: dict[str, int] | None = None
+) -> Dataset:
     """fastText (``__label__1 text``) or label-text (``1 text``) lines; blank lines are skipped."""
     examples = ExampleCollector(str(path), on_empty)
     for number, line in enumerate(_read_lines(path, encoding), start=1):
@@ -253,7 +243,7 @@ def _read_labelled_lines(path: Path, fmt: str, encoding: str, on_empty: str = "s
         label, text = parse_labelled_line(line, fmt, path, number)
         examples.add(
             text.strip(),
-            lambda label=label, number=number: parse_label(label, number, str(path), "line"),
+            lambda label=label, number=number: parse_label(label, number, str(path), "line", labels, mappable=True),
             f"line {number}",
         )
     return examples.build()
@@ -295,81 +285,9 @@ def _read_pos_neg(pos: Path, neg: Path, encoding: str, on_empty: str = "skip") -
     return examples.build()
 
 
-def _read_imdb(path: Path, split: str | None, encoding: str, on_empty: str = "skip") -> Dataset:
-    """The IMDB layout: ``[aclImdb/]{split}/{pos,neg}/*.txt``, from a directory or a tarball.
-
-    Reviews are ordered by their path inside the layout, so a directory and a
-    tarball of the same files give the same dataset.
-    """
-    pattern = imdb_member_pattern(path, split)
-    members = _imdb_directory_members(path, pattern) if path.is_dir() else _imdb_tar_members(path, pattern)
-    source = f"{path} ({split})"
-    if not members:
-        raise no_reviews_error(path, split)
-    examples = ExampleCollector(source, on_empty)
-    for name, label, raw in sorted(members):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError as exc:
-            raise undecodable_error(path, encoding, f"{name} (byte {exc.start})") from None
-        examples.add(HTML_BREAK.sub(" ", text), label, name)
-    return examples.build()
-
-
-def imdb_member_pattern(path: Path, split: str | None) -> re.Pattern:
-    """The pattern of the review files of ``split`` in the IMDB layout; refuses a missing or unknown split."""
-    if split not in IMDB_SPLITS:
-        got = "no split" if split is None else f"split {split!r}"
-        raise SentimentError(
-            f"{path} is in the IMDB layout, which holds train and test reviews, but {got} was chosen: "
-            "pass --split train or --split test."
-        )
-    return re.compile(rf"(?:^|/){split}/(pos|neg)/[^/]+\.txt$")
-
-
-def no_reviews_error(path: Path, split: str) -> SentimentError:
-    return SentimentError(
-        f"{path} holds no {split}/pos/*.txt or {split}/neg/*.txt reviews: "
-        "give the IMDB layout (aclImdb/train/pos/..., as in aclImdb_v1.tar.gz)."
-    )
-
-
-def tar_error(path: Path, exc: Exception) -> SentimentError:
-    return SentimentError(
-        f"{path} is not a readable tar archive ({first_message_line(exc)}): "
-        "give an intact .tar.gz such as aclImdb_v1.tar.gz."
-    )
-
-
-def review_label(pattern: re.Pattern, name: str) -> int | None:
-    """1 for a review file under ``pos/`` of the chosen split, 0 under ``neg/``, None for any other file."""
-    match = pattern.search(name)
-    return None if match is None else int(match[1] == "pos")
-
-
-def _imdb_directory_members(path: Path, pattern: re.Pattern) -> list[tuple[str, int, bytes]]:
-    """The reviews under a directory, as (path inside it, label, bytes)."""
-    members = []
-    for file in path.rglob("*.txt"):
-        name = file.relative_to(path).as_posix()
-        label = review_label(pattern, name)
-        if label is not None:
-            members.append((name, label, file.read_bytes()))
-    return members
-
-
-def _imdb_tar_members(path: Path, pattern: re.Pattern) -> list[tuple[str, int, bytes]]:
-    """The reviews in a tar archive, as (member name, label, bytes), read in one pass (no unpacking, no seeking)."""
-    members = []
-    try:
-        with tarfile.open(path, mode="r|*") as archive:
-            for member in archive:
-                label = review_label(pattern, member.name)
-                if label is not None and member.isfile():
-                    members.append((member.name, label, archive.extractfile(member).read()))
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        raise tar_error(path, exc) from None
-    return members
+def reject_mapping(labels: dict[str, int] | None, what: str) -> None:
+    if labels is not None:
+        raise SentimentError(f"--positive/--negative map labels read from a file, not {what}: drop them.")
 
 
 def reject_split(split: str | None, what: str) -> None:

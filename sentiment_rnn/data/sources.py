@@ -22,7 +22,13 @@ def every_but(dataset: Dataset, n: int) -> Dataset:
     if n <= 0:
         return dataset
     kept = [i for i in range(len(dataset)) if i % n]
-    return Dataset([dataset.texts[i] for i in kept], dataset.labels[kept], dataset.source, dataset.skipped)
+    return Dataset(
+        [dataset.texts[i] for i in kept],
+        dataset.labels[kept],
+        dataset.source,
+        dataset.skipped,
+        other_labels=dataset.other_labels,
+    )
 
 
 def source_summary(dataset: Dataset) -> dict:
@@ -43,4 +49,5 @@ def join(datasets: Sequence[Dataset]) -> Dataset:
         " + ".join(dataset.source for dataset in datasets),
         sum(dataset.skipped for dataset in datasets),
         tuple(source_summary(dataset) for dataset in datasets),
+        sum(dataset.other_labels for dataset in datasets),
     )

@@ -56,8 +56,9 @@ from sentiment_rnn.data.checks import (
 )
 from sentiment_rnn.data.dataset import BUILTIN_CORPUS, corpus_file, label_counts
 from sentiment_rnn.data.detect import resolve_format
-from sentiment_rnn.data.labels import LABEL_VALUES, parse_label
+from sentiment_rnn.data.labels import LABEL_VALUES, label_mapping, parse_label
 from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.text import token_counts
 
 FIELD_DELIMITERS = {"csv": ",", "tsv": "\t"}  # the table formats a stream reads, besides JSON Lines
 STREAMING_FORMATS = (*FIELD_DELIMITERS, "jsonl")  # the formats a stream can read (see config.FORMATS)
@@ -78,6 +79,7 @@ class RowSource:
     label_column: str
     encoding: str
     column_indices: tuple[int, int] = (0, 1)  # CSV/TSV: positions of the text and label columns
+    labels: dict[str, int] | None = None  # a label mapping (data.positive/negative) instead of LABEL_VALUES
 
     def batches(self, batch_size: int = READ_BATCH):
         """Batches of ``(row (B,) int64, text (B,) string, label (B,) string, ok (B,) bool)``.
@@ -159,6 +161,7 @@ class StreamedDataset:
     rows: int
     positives: int
     skipped: int
+    other_labels: int = 0
 
     def __len__(self) -> int:
         return self.rows
@@ -175,6 +178,8 @@ class StreamPart:
         rows: usable rows on this side.
         vocabulary: the tokenizer vocabulary adapted on the training side
             (index = token id), or None on the validation side.
+        length_counts: with ``train.bucket_by_length``: entry ``k`` is how
+            many rows on this side have ``k`` tokens (for the batches a pass holds).
     """
 
     source: RowSource
@@ -184,6 +189,7 @@ class StreamPart:
     rows: int
     shuffle_buffer: int
     vocabulary: list[str] | None = None
+    length_counts: tuple[int, ...] = ()
 
     def __len__(self) -> int:
         return self.rows
@@ -193,7 +199,7 @@ class StreamPart:
         import tensorflow as tf
 
         def keep(row, text, label, ok):
-            label_id = label_ids(label)
+            label_id = label_ids(label, self.source.labels)
             selected = (
                 ok
                 & has_text(text)
@@ -211,16 +217,18 @@ class StreamPart:
         return examples
 
 
-def label_ids(labels):
+def label_ids(labels, mapping: dict[str, int] | None = None):
     """Raw labels (B,) string -> (B,) int32: 1 positive, 0 negative, -1 not a label; as ``parse_label``.
 
-    The same table (``labels.LABEL_VALUES``) after the same strip and lowercase, as a TensorFlow lookup.
+    The same table (``labels.LABEL_VALUES``, or the label ``mapping``) after the
+    same strip and lowercase, as a TensorFlow lookup.
     """
     import tensorflow as tf
 
+    table = LABEL_VALUES if mapping is None else mapping
     keys = tf.strings.lower(strip(labels), encoding="utf-8")
     initializer = tf.lookup.KeyValueTensorInitializer(
-        tf.constant(list(LABEL_VALUES)), tf.constant(list(LABEL_VALUES.values()), dtype=tf.int32)
+        tf.constant(list(table)), tf.constant(list(table.values()), dtype=tf.int32)
     )
     return tf.lookup.StaticHashTable(initializer, default_value=-1).lookup(keys)
 
@@ -294,7 +302,8 @@ def row_source(config: Config) -> RowSource:
         columns = [column.strip() for column in header]
     check_columns(path, columns, data.text_column, data.label_column)
     indices = (columns.index(data.text_column), columns.index(data.label_column))
-    return RowSource(path, fmt, data.text_column, data.label_column, data.encoding, indices)
+    mapping = label_mapping(data.positive, data.negative)
+    return RowSource(path, fmt, data.text_column, data.label_column, data.encoding, indices, mapping)
 
 
 def open_stream(config: Config, tokenizer):
@@ -316,15 +325,18 @@ def open_stream(config: Config, tokenizer):
 
     source = row_source(config)
     split, seed, encoding = config.train.validation_split, config.train.seed, config.data.encoding
-    counts = {"train": 0, "validation": 0, "positives": 0, "skipped": 0, "rows_read": 0}
+    counts = {"train": 0, "validation": 0, "positives": 0, "skipped": 0, "rows_read": 0, "other_labels": 0}
     sample_fraction = vocabulary_sample_fraction(source.path, config.data.vocabulary_sample)
+    count_lengths = config.train.bucket_by_length
+    length_counts = {False: np.zeros(0, dtype=np.int64), True: np.zeros(0, dtype=np.int64)}  # [k]: rows of k tokens
 
     def with_checks(row, text, label, ok):
         """The texts, and per row what the pass checks and counts (all (B,))."""
         valid_utf8 = tf.equal(tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace"), text)
         validation = in_seeded_fraction(row, split, seed, salt="validation")
         in_sample = in_seeded_fraction(row, sample_fraction, seed, salt="vocabulary")
-        return text, (row, label, ok, valid_utf8, has_text(text), label_ids(label), validation, in_sample)
+        label_id = label_ids(label, source.labels)
+        return text, (row, label, ok, valid_utf8, has_text(text), label_id, validation, in_sample)
 
     tokenizer.reset_state()
     batches = source.batches().map(with_checks, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -338,17 +350,30 @@ def open_stream(config: Config, tokenizer):
             if not np.all(text_present):
                 check_empty_text(source.path, f"row {int(row[~text_present][0])}", config.data.on_empty)
             bad_label = text_present & (label_id < 0)
-            if np.any(bad_label):
-                first = int(np.argmax(bad_label))
-                parse_label(label[first].decode("utf-8"), int(row[first]), str(source.path))
+            for first in np.flatnonzero(bad_label)[: 1 if source.labels is None else None]:
+                # raises for a label outside the built-in table, or a missing one; None: outside the mapping
+                parse_label(
+                    label[first].decode("utf-8"),
+                    int(row[first]),
+                    str(source.path),
+                    mapping=source.labels,
+                    mappable=True,
+                )
+            counts["other_labels"] += int(np.sum(bad_label))
+            usable = text_present & ~bad_label
             counts["rows_read"] += len(row)
             counts["skipped"] += int(np.sum(~text_present))
-            counts["positives"] += int(np.sum(label_id[text_present] == 1))
-            counts["validation"] += int(np.sum(text_present & validation))
-            counts["train"] += int(np.sum(text_present & ~validation))
-            training_texts = tf.boolean_mask(text, text_present & ~validation & in_sample)
+            counts["positives"] += int(np.sum(label_id[usable] == 1))
+            counts["validation"] += int(np.sum(usable & validation))
+            counts["train"] += int(np.sum(usable & ~validation))
+            training_texts = tf.boolean_mask(text, usable & ~validation & in_sample)
             if training_texts.shape[0]:
                 tokenizer.update_state(training_texts)
+            for side in length_counts if count_lengths else ():
+                lengths = np.bincount(token_counts(tf.boolean_mask(text, usable & (validation == side))).numpy())
+                size = max(len(lengths), len(length_counts[side]))
+                length_counts[side] = np.pad(length_counts[side], (0, size - len(length_counts[side])))
+                length_counts[side][: len(lengths)] += lengths
     except tf.errors.InvalidArgumentError as exc:
         raise SentimentError(
             f"{source.path} is not well-formed {source.fmt.upper()} or not valid {encoding} "
@@ -356,16 +381,17 @@ def open_stream(config: Config, tokenizer):
         ) from None
     rows = counts["train"] + counts["validation"]
     check_has_rows(source.path, counts["rows_read"])
-    check_examples(source.path, rows, counts["positives"], counts["skipped"], require_both_classes=True)
+    check_examples(source.path, rows, counts["positives"], counts["skipped"], True, other_labels=counts["other_labels"])
     if counts["train"] < 2 or counts["validation"] < 1:
         raise SentimentError(
             f"{source.path} has {counts['train']} training and {counts['validation']} validation rows after the "
             "streaming split: streaming needs at least 2 and 1; read small files in memory (data.streaming = false)."
         )
     tokenizer.finalize_state()
-    summary = StreamedDataset(str(source.path), rows, counts["positives"], counts["skipped"])
+    summary = StreamedDataset(str(source.path), rows, counts["positives"], counts["skipped"], counts["other_labels"])
     buffer = config.data.shuffle_buffer
     vocabulary = list(tokenizer.get_vocabulary())
-    train = StreamPart(source, False, split, seed, counts["train"], buffer, vocabulary)
-    validation = StreamPart(source, True, split, seed, counts["validation"], buffer)
+    lengths = {side: tuple(int(n) for n in counted) for side, counted in length_counts.items()}
+    train = StreamPart(source, False, split, seed, counts["train"], buffer, vocabulary, lengths[False])
+    validation = StreamPart(source, True, split, seed, counts["validation"], buffer, length_counts=lengths[True])
     return summary, train, validation

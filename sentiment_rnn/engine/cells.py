@@ -80,6 +80,11 @@ class SimpleRNNCell:
         self.kernel, self.recurrent_kernel, self.bias = as_float32(kernel, recurrent_kernel, bias)
         self.units = self.recurrent_kernel.shape[0]
 
+    @staticmethod
+    def weight_shapes(inputs: int, units: int) -> tuple[tuple[int, ...], ...]:
+        """The shapes of (kernel, recurrent_kernel, bias) for ``inputs`` features and ``units``."""
+        return (inputs, units), (units, units), (units,)
+
     def project(self, x: np.ndarray, with_bias: bool = True) -> np.ndarray:
         """``U x(t) + b`` for every step at once (``U x(t)`` without the bias): x (..., input) -> (..., units)."""
         return x @ self.kernel + self.bias if with_bias else x @ self.kernel
@@ -114,6 +119,11 @@ class GRUCell:
             )
         self.units = self.recurrent_kernel.shape[0]
 
+    @staticmethod
+    def weight_shapes(inputs: int, units: int) -> tuple[tuple[int, ...], ...]:
+        """The shapes of (kernel, recurrent_kernel, bias) for ``inputs`` features and ``units``."""
+        return (inputs, 3 * units), (units, 3 * units), (2, 3 * units)
+
     def project(self, x: np.ndarray) -> np.ndarray:
         return x @ self.kernel + self.bias[0]
 
@@ -140,6 +150,11 @@ class LSTMCell:
     def __init__(self, kernel: np.ndarray, recurrent_kernel: np.ndarray, bias: np.ndarray):
         self.kernel, self.recurrent_kernel, self.bias = as_float32(kernel, recurrent_kernel, bias)
         self.units = self.recurrent_kernel.shape[0]
+
+    @staticmethod
+    def weight_shapes(inputs: int, units: int) -> tuple[tuple[int, ...], ...]:
+        """The shapes of (kernel, recurrent_kernel, bias) for ``inputs`` features and ``units``."""
+        return (inputs, 4 * units), (units, 4 * units), (4 * units,)
 
     def project(self, x: np.ndarray) -> np.ndarray:
         return x @ self.kernel + self.bias

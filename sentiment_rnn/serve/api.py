@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
+from sentiment_rnn.data.labels import DEFAULT_THRESHOLD
 from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.inference import DEFAULT_THRESHOLD, predict, predict_per_token
+from sentiment_rnn.inference import predict, predict_per_token
 
 PREDICT_KEYS = ("texts", "per_token", "threshold")
 

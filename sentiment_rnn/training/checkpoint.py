@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sentiment_rnn.artifact.atomic import backup_path, target_lock
+from sentiment_rnn.artifact.atomic import backup_path, check_replaceable, real_target, target_lock
 from sentiment_rnn.artifact.files import write_json
 from sentiment_rnn.config import Config, to_dict
 from sentiment_rnn.data.stream import StreamPart
@@ -65,17 +65,32 @@ def epoch_checkpoint_class():
             self.restored_best: list[np.ndarray] | None = None
 
         def restore(self, checkpoint: Path) -> int:
-            """Load the model, optimizer and RNG state of ``checkpoint``; return the epochs it completed."""
+            """Load the model, optimizer and RNG state of ``checkpoint``; return the epochs it completed.
+
+            Raises:
+                SentimentError: any of its files is damaged, truncated or of the wrong shape.
+            """
             model = self.model
             if not model.optimizer.built:
                 model.optimizer.build(model.trainable_variables)
-            model.load_weights(checkpoint / CHECKPOINT_WEIGHTS)
-            state = json.loads((checkpoint / CHECKPOINT_STATE).read_text(encoding="utf-8"))
-            for variable, value in zip(_seed_states(model), state["seed_states"]):
-                variable.assign(np.asarray(value, dtype=variable.dtype))
-            if (checkpoint / CHECKPOINT_BEST).is_file():
-                with np.load(checkpoint / CHECKPOINT_BEST, allow_pickle=False) as arrays:
-                    self.restored_best = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
+            try:
+                state = checked_state(json.loads((checkpoint / CHECKPOINT_STATE).read_text(encoding="utf-8")))
+                best = None
+                if (checkpoint / CHECKPOINT_BEST).is_file():
+                    with np.load(checkpoint / CHECKPOINT_BEST, allow_pickle=False) as arrays:
+                        best = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
+                    expected = [tuple(v.shape) for v in model.weights]
+                    if [tuple(a.shape) for a in best] != expected:
+                        raise ValueError("the best weights do not fit the model")
+                seeds = _seed_states(model)
+                if len(state["seed_states"]) != len(seeds):
+                    raise ValueError("the dropout states do not fit the model")
+                model.load_weights(checkpoint / CHECKPOINT_WEIGHTS)
+                for variable, value in zip(seeds, state["seed_states"]):
+                    variable.assign(np.asarray(value, dtype=variable.dtype).reshape(variable.shape))
+            except Exception as exc:  # h5py, NumPy, JSON and Keras raise many types for a damaged file
+                raise damaged_progress(checkpoint, exc) from None
+            self.restored_best = best
             self.history = state["history"]
             self.restored_state = state
             return state["epochs_done"]
@@ -123,6 +138,49 @@ def epoch_checkpoint_class():
     return EpochCheckpoint
 
 
+STATE_TYPES = {  # what state.json holds: key -> the types its value may have
+    "epochs_done": int,
+    "stopped": bool,
+    "wait": int,
+    "best": (float, int, type(None)),
+    "best_epoch": int,
+    "stopped_epoch": int,
+    "seed_states": list,
+    "history": list,
+}
+
+
+def checked_state(state: Any) -> dict[str, Any]:
+    """``state`` (the parsed state.json) if it has every key of :data:`STATE_TYPES` with its type.
+
+    Raises:
+        ValueError: a missing key, a wrong type, or a history whose length is not ``epochs_done``.
+    """
+    if not isinstance(state, dict):
+        raise ValueError(f"{CHECKPOINT_STATE} is not an object")
+    for key, types in STATE_TYPES.items():
+        if not isinstance(state.get(key), types):
+            raise ValueError(f"{CHECKPOINT_STATE} has no valid {key}")
+    history = state["history"]
+    if (
+        state["epochs_done"] < 1
+        or len(history) != state["epochs_done"]
+        or not all(
+            isinstance(row, dict) and row and all(isinstance(v, (int, float)) for v in row.values()) for row in history
+        )
+    ):
+        raise ValueError(f"{CHECKPOINT_STATE} has a history that does not match its epochs")
+    return state
+
+
+def damaged_progress(where: Path, exc: Exception) -> SentimentError:
+    """The refusal to resume from saved progress (a checkpoint or run.json in ``where``) that cannot be read."""
+    reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+    return SentimentError(
+        f"The saved progress in {where} is damaged ({reason}): train again without --resume to start over."
+    )
+
+
 def data_digest(split: Split) -> str:
     """A SHA-256 of the split's texts and labels, to check a resumed run reads the same data.
 
@@ -154,7 +212,14 @@ def prepare_backup(backup: Path, config: Config, split: Split, resume: bool, out
             f"Nothing to resume for {out_dir}: no interrupted run was found ({backup} does not exist); "
             "train without --resume."
         )
-    previous = json.loads((backup / CHECKPOINT_RUN).read_text(encoding="utf-8"))
+    try:
+        previous = json.loads((backup / CHECKPOINT_RUN).read_text(encoding="utf-8"))
+        if not (isinstance(previous.get("config"), dict) and isinstance(previous.get("data_sha256"), str)):
+            raise ValueError(f"{CHECKPOINT_RUN} has no config and data digest")
+        if not all(isinstance(values, dict) for values in previous["config"].values()):
+            raise ValueError(f"{CHECKPOINT_RUN} has a malformed config")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise damaged_progress(backup, exc) from None
     for section, values in run["config"].items():
         if section == "data":
             continue  # where the data comes from may be spelt differently; the digest checks its content
@@ -182,6 +247,7 @@ def locked_backup(out_dir: Path, config: Config, split: Split, resume: bool) -> 
     """
     backup = backup_path(out_dir)
     with target_lock(out_dir):
+        check_replaceable(real_target(out_dir))  # before anything is written beside it
         prepare_backup(backup, config, split, resume, out_dir)
         try:
             yield backup
@@ -189,4 +255,8 @@ def locked_backup(out_dir: Path, config: Config, split: Split, resume: bool) -> 
             shutil.rmtree(backup, ignore_errors=True)
             kept = f"the model in {out_dir} is unchanged" if out_dir.exists() else f"nothing was written to {out_dir}"
             raise SentimentError(f"{str(exc)[:-1]}; {kept}.") from None
+        except Exception:  # a failure before the first epoch finished leaves nothing to resume
+            if latest_checkpoint(backup) is None:
+                shutil.rmtree(backup, ignore_errors=True)
+            raise
         shutil.rmtree(backup, ignore_errors=True)

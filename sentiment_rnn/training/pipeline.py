@@ -18,6 +18,7 @@ from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.data.formats import dataset_from_config
 from sentiment_rnn.data.stream import READ_BATCH, StreamPart
 from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.text import token_counts
 
 # Token-count limits of the length buckets: a batch holds texts within one interval,
 # so it is padded by at most about a quarter of its length.
@@ -44,6 +45,60 @@ class Split:
 def load_training_data(config: Config) -> Dataset:
     """The dataset ``config.data`` names, or the built-in corpus when its path is empty."""
     return dataset_from_config(config.data)
+
+
+LONG_TEXT_WORDS = 10_000  # a text this long (in words) ...
+LONG_TEXT_FACTOR = 50  # ... and this many times the median is warned about
+
+
+def long_text_warning(texts: list[str], config: Config) -> str | None:
+    """A warning when one text is far longer than the rest and nothing caps it, else None.
+
+    Batches are padded to their longest text, so one 1 MB review among short
+    ones makes a batch of 200,000 time steps. ``tokenizer.output_sequence_length``
+    caps every text; the warning says so, with a cap of 20 times the median.
+    """
+    if config.tokenizer.output_sequence_length or not texts:
+        return None
+    words = np.fromiter((text.count(" ") + 1 for text in texts), dtype=np.int64, count=len(texts))
+    longest, median = int(words.max()), max(1.0, float(np.median(words)))
+    if longest < LONG_TEXT_WORDS or longest < LONG_TEXT_FACTOR * median:
+        return None
+    cap = max(100, round(20 * median))
+    return (
+        f"Warning: the longest text has about {longest:,} words, {longest / median:,.0f} times the median "
+        f"({median:,.0f}); every batch holding it is padded to its length, which makes training very slow: "
+        f"cap texts with --set tokenizer.output_sequence_length={cap}."
+    )
+
+
+def read_test_data(config: Config) -> Dataset:
+    """The test file ``data.test_path`` names, read with the data options of the training data (both classes not required)."""
+    import dataclasses
+
+    data = dataclasses.replace(config.data, path=config.data.test_path, pos="", neg="", streaming=False)
+    return dataset_from_config(data, require_both_classes=False)
+
+
+def hold_out_test(dataset: Dataset, test_split: float, seed: int) -> tuple[Dataset, Dataset]:
+    """(the rest, the test part): ``test_split`` of the rows (at least one), drawn with ``seed`` before any other split.
+
+    The draw is salted, so the test part is not the validation split of the same seed.
+    """
+    n = len(dataset)
+    n_test = max(1, round(n * test_split))
+    if n - n_test < 3:
+        raise SentimentError(
+            f"{dataset.source} has only {n} usable rows: with a test part it needs at least 4 "
+            "(2 to fit, 1 to validate, 1 to test)."
+        )
+    order = np.random.default_rng([seed, 7357]).permutation(n)  # 7357: "test"
+    rest, test = np.sort(order[n_test:]), np.sort(order[:n_test])
+
+    def subset(indices: np.ndarray) -> Dataset:
+        return Dataset([dataset.texts[i] for i in indices], dataset.labels[indices], dataset.source)
+
+    return subset(rest), subset(test)
 
 
 def split_dataset(dataset: Dataset, validation_split: float, seed: int) -> Split:
@@ -95,7 +150,7 @@ def example_stream(dataset: LabelledTexts, shuffle_seed: int | None = None):
 def text_batches(
     dataset: LabelledTexts, batch_size: int, shuffle_seed: int | None = None, bucket_by_length: bool = False
 ):
-    """A ``tf.data`` pipeline of (text (B,) string, label (B,) float32) batches.
+    """A ``tf.data`` pipeline of (text (B,) string, label (B,) float32) batches, of known cardinality.
 
     Args:
         dataset, shuffle_seed: as for :func:`example_stream`.
@@ -105,7 +160,11 @@ def text_batches(
     import tensorflow as tf
 
     examples = example_stream(dataset, shuffle_seed)
-    return batch_examples(examples, batch_size, bucket_by_length).prefetch(tf.data.AUTOTUNE)
+    batches = batch_examples(examples, batch_size, bucket_by_length)
+    # Tell tf.data (and so Keras's bar) how many batches a pass holds: the bar has a total from
+    # epoch 1, and Keras never runs into the end of an input of unknown length (and warns).
+    batches = batches.apply(tf.data.experimental.assert_cardinality(batch_count(dataset, batch_size, bucket_by_length)))
+    return batches.prefetch(tf.data.AUTOTUNE)
 
 
 def adapt_tokenizer(tokenizer, train_data: LabelledTexts) -> None:
@@ -144,6 +203,32 @@ def training_input(config: Config, train_data: LabelledTexts, first_epoch: int):
     return training_batches(config, train_data), train.steps_per_epoch or None
 
 
+def batch_count(dataset: LabelledTexts, batch_size: int, bucket_by_length: bool = False) -> int:
+    """Batches in one pass over ``dataset`` as :func:`text_batches` makes them.
+
+    Without length buckets: ``ceil(rows / batch_size)``. With them, every
+    bucket ends in its own partial batch, so it is the sum over buckets of
+    ``ceil(texts in the bucket / batch_size)``, from the token counts of the
+    texts (in memory: counted here; streamed: counted in the reading pass).
+    """
+    if not bucket_by_length:
+        return steps_per_epoch(len(dataset), batch_size)
+    if isinstance(dataset, StreamPart):
+        lengths, counts = np.arange(len(dataset.length_counts)), np.asarray(dataset.length_counts)
+    else:
+        lengths = np.concatenate(
+            [
+                [0],
+                *(token_counts(dataset.texts[i : i + READ_BATCH]).numpy() for i in range(0, len(dataset), READ_BATCH)),
+            ]
+        )
+        counts = np.ones_like(lengths)
+        counts[0] = 0
+    buckets = np.searchsorted(BUCKET_BOUNDARIES, lengths, side="right")  # as bucket_by_sequence_length assigns
+    per_bucket = np.bincount(buckets, weights=counts, minlength=len(BUCKET_BOUNDARIES) + 1).astype(np.int64)
+    return int(sum(steps_per_epoch(int(n), batch_size) for n in per_bucket))
+
+
 def epoch_batches(dataset: Dataset, batch_size: int, seed: int, first_epoch: int, epochs: int):
     """The training batches of epochs ``first_epoch .. epochs - 1``, one epoch after the other.
 
@@ -171,15 +256,6 @@ def epoch_batches(dataset: Dataset, batch_size: int, seed: int, first_epoch: int
 def steps_per_epoch(n: int, batch_size: int) -> int:
     """Batches of ``batch_size`` in one pass over ``n`` examples (the last one may be smaller)."""
     return -(-n // batch_size)
-
-
-def token_counts(texts):
-    """Number of tokens of each text (B,) string -> (B,) int32, as the model's tokenizer splits it."""
-    import tensorflow as tf
-
-    from sentiment_rnn.text import standardize
-
-    return tf.cast(tf.strings.split(standardize(texts)).row_lengths(), tf.int32)
 
 
 def batch_examples(examples, batch_size: int, bucket_by_length: bool = False):

@@ -19,6 +19,7 @@ from sentiment_rnn.artifact.files import (
     META_FILE,
     METRICS_FILE,
     MODEL_FILE,
+    PLOT_FILE,
     VOCABULARY_FILE,
     meta_for,
     write_json,
@@ -26,12 +27,20 @@ from sentiment_rnn.artifact.files import (
 from sentiment_rnn.config import Config, to_toml
 from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.plots import PLOT_FILE, write_training_plot
+from sentiment_rnn.plots import write_training_plot
 from sentiment_rnn.training.callbacks import tensorboard_callback
 from sentiment_rnn.training.checkpoint import locked_backup
 from sentiment_rnn.training.distributed import join_cluster, make_strategy
 from sentiment_rnn.training.fit import fit
-from sentiment_rnn.training.pipeline import Split, load_training_data, split_dataset, validation_batches
+from sentiment_rnn.training.pipeline import (
+    Split,
+    hold_out_test,
+    load_training_data,
+    long_text_warning,
+    read_test_data,
+    split_dataset,
+    validation_batches,
+)
 from sentiment_rnn.training.temperature import calibrate, calibration_report
 
 
@@ -46,6 +55,8 @@ class TrainResult:
     model: Any
     split: Split
     skipped: int = 0  # rows of the data skipped for missing or blank text
+    other_labels: int = 0  # rows skipped because the label mapping (data.positive/negative) left their label out
+    test_metrics: dict[str, Any] | None = None  # accuracy, auc, loss, n on the held-out test part or file
     plot: Path | None = None  # training.png in out_dir, or None when matplotlib is not installed
     wrote_model_dir: bool = True  # False on a multi-worker run's workers other than the chief
 
@@ -67,6 +78,40 @@ def output_directories(
         return
     with locked_backup(out_dir, config, split, resume) as backup, staged_directory(out_dir) as staging:
         yield backup, staging
+
+
+TRAINING_BYTES_PER_PARAMETER = 16  # float32 weights, their gradients and Adam's two moments
+
+
+def check_fits_in_memory(config: Config) -> None:
+    """Refuse, before building anything, a model whose parameters alone would not fit in the free memory.
+
+    The parameters are counted from the shapes the config gives (with a full
+    vocabulary of ``tokenizer.max_tokens``); training holds each about
+    :data:`TRAINING_BYTES_PER_PARAMETER` times, before any activation.
+
+    Raises:
+        SentimentError: naming the count, the bytes needed and the bytes free.
+    """
+    import math
+    import os
+
+    from sentiment_rnn.artifact.engine_files import expected_shapes
+
+    parameters = sum(math.prod(shape) for shape in expected_shapes(config, config.tokenizer.max_tokens).values())
+    needed = parameters * TRAINING_BYTES_PER_PARAMETER
+    try:
+        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # no sysconf (Windows): only absurd sizes are refused
+        free = 1 << 50
+    if needed > free:
+        m = config.model
+        raise SentimentError(
+            f"This config needs {parameters:,} parameters (model.units = {m.units}, model.output_dim = "
+            f"{m.output_dim}, model.layers = {m.layers}, tokenizer.max_tokens = {config.tokenizer.max_tokens}): "
+            f"about {needed / 2**30:,.1f} GiB to train, but {free / 2**30:,.1f} GiB of memory is free; "
+            "lower those keys."
+        )
 
 
 def train(
@@ -118,9 +163,23 @@ def train(
     from sentiment_rnn.artifact.engine_files import write_engine_files
     from sentiment_rnn.models import TOKENIZER_LAYER, with_view
 
+    check_fits_in_memory(config)
     if tensorboard_dir:
         callbacks = [*callbacks, tensorboard_callback(tensorboard_dir)]
     writes_model_dir = join_cluster(config.train.distribute, workers, worker_index)  # before any data is read
+    inexact = [
+        key
+        for key, on in (
+            ("train.bucket_by_length", config.train.bucket_by_length),
+            ("data.streaming", config.data.streaming),
+        )
+        if on
+    ]
+    if resume and inexact:  # their batch order and shuffle state are not saved, so a resume would not be exact
+        raise SentimentError(
+            f"--resume does not work with {inexact[0]} = true (the batch order after an interruption would "
+            "differ from an uninterrupted run): train again without --resume."
+        )
     if config.train.distribute != "none":
         if resume:
             raise SentimentError(
@@ -128,6 +187,7 @@ def train(
                 "train again without --resume."
             )
         make_strategy(config.train.distribute)  # before any TensorFlow op: collectives are set up at start-up
+    test = None
     if dataset is None and config.data.streaming:
         from sentiment_rnn.data.stream import open_stream
         from sentiment_rnn.models import make_tokenizer
@@ -142,10 +202,18 @@ def train(
             what = f"{len(data.sources)} sources" if data.sources else what
             progress.note(f"Reading {what}", quiet=not verbose)
             dataset = load_training_data(config)
+            warning = long_text_warning(dataset.texts, config)
+            if warning:
+                progress.warn(warning, quiet=not verbose)
+        rest = dataset
+        if config.train.test_split:
+            rest, test = hold_out_test(dataset, config.train.test_split, config.train.seed)
         if validation is not None:
-            split = Split(train=dataset, validation=validation)
+            split = Split(train=rest, validation=validation)
         else:
-            split = split_dataset(dataset, config.train.validation_split, config.train.seed)
+            split = split_dataset(rest, config.train.validation_split, config.train.seed)
+    if config.data.test_path:
+        test = read_test_data(config)
     out_dir = Path(out_dir)
     with output_directories(out_dir, config, split, resume, writes_model_dir) as (backup, staging):
         model, history = fit(
@@ -162,6 +230,12 @@ def train(
         metrics = {name: float(value) for name, value in evaluation.items()}
         metrics["n"] = len(split.validation)
         metrics.update(calibration)
+        test_metrics = None
+        if test is not None:  # measured once, with the restored best weights; early stopping never saw it
+            measured = model.evaluate(validation_batches(config, test), verbose=0, return_dict=True)
+            test_metrics = {name: float(value) for name, value in measured.items()}
+            test_metrics["n"] = len(test)
+            test_metrics["source"] = "test_split" if config.train.test_split else config.data.test_path
         val_losses = history.history["val_loss"]
         best_epoch = int(np.argmin(val_losses)) + 1
         saved = model
@@ -176,15 +250,20 @@ def train(
         saved.save(staging / MODEL_FILE)
         (staging / CONFIG_FILE).write_text(to_toml(config), encoding="utf-8")
         write_json(staging / VOCABULARY_FILE, list(model.get_layer(TOKENIZER_LAYER).get_vocabulary()))
-        write_json(staging / METRICS_FILE, metrics)
+        write_json(staging / METRICS_FILE, metrics if test_metrics is None else {**metrics, "test": test_metrics})
         write_engine_files(model, config, staging)
         summary = {
             "source": dataset.source,
             "rows": len(dataset),
             "skipped": dataset.skipped,
+            "other_labels": dataset.other_labels,
+            "label_mapping": {"positive": config.data.positive, "negative": config.data.negative}
+            if config.data.positive
+            else None,
             "labels": dataset.label_counts(),
             "train_rows": len(split.train),
             "validation_rows": len(split.validation),
+            "test_rows": 0 if test is None else len(test),
             "epochs_run": len(val_losses),
             "best_epoch": best_epoch,
         }
@@ -194,5 +273,15 @@ def train(
         plotted = write_training_plot(staging / HISTORY_FILE, staging / PLOT_FILE, best_epoch)
     plot = out_dir / PLOT_FILE if plotted else None
     return TrainResult(
-        out_dir, metrics, len(val_losses), best_epoch, model, split, dataset.skipped, plot, writes_model_dir
+        out_dir,
+        metrics,
+        len(val_losses),
+        best_epoch,
+        model,
+        split,
+        dataset.skipped,
+        dataset.other_labels,
+        test_metrics,
+        plot,
+        writes_model_dir,
     )

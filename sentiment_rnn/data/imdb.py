@@ -1,0 +1,106 @@
+"""The IMDB layout: ``[aclImdb/]{train,test}/{pos,neg}/*.txt`` as a directory or a tarball read without unpacking."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tarfile
+import zlib
+from pathlib import Path
+
+from sentiment_rnn.config import IMDB_SPLITS
+from sentiment_rnn.data.checks import (
+    ExampleCollector,
+    first_message_line,
+    undecodable_error,
+)
+from sentiment_rnn.data.dataset import Dataset
+from sentiment_rnn.errors import SentimentError
+
+HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def read_imdb(path: Path, split: str | None, encoding: str, on_empty: str = "skip") -> Dataset:
+    """The IMDB layout: ``[aclImdb/]{split}/{pos,neg}/*.txt``, from a directory or a tarball.
+
+    Reviews are ordered by their path inside the layout, so a directory and a
+    tarball of the same files give the same dataset.
+    """
+    pattern = imdb_member_pattern(path, split)
+    members = imdb_directory_members(path, pattern) if path.is_dir() else imdb_tar_members(path, pattern)
+    source = f"{path} ({split})"
+    if not members:
+        raise no_reviews_error(path, split)
+    examples = ExampleCollector(source, on_empty)
+    for name, label, raw in sorted(members):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise undecodable_error(path, encoding, f"{name} (byte {exc.start})") from None
+        examples.add(HTML_BREAK.sub(" ", text), label, name)
+    return examples.build()
+
+
+def imdb_member_pattern(path: Path, split: str | None) -> re.Pattern:
+    """The pattern of the review files of ``split`` in the IMDB layout; refuses a missing or unknown split."""
+    if split not in IMDB_SPLITS:
+        got = "no split" if split is None else f"split {split!r}"
+        raise SentimentError(
+            f"{path} is in the IMDB layout, which holds train and test reviews, but {got} was chosen: "
+            "pass --split train or --split test."
+        )
+    return re.compile(rf"(?:^|/){split}/(pos|neg)/[^/]+\.txt$")
+
+
+def no_reviews_error(path: Path, split: str) -> SentimentError:
+    return SentimentError(
+        f"{path} holds no {split}/pos/*.txt or {split}/neg/*.txt reviews: "
+        "give the IMDB layout (aclImdb/train/pos/..., as in aclImdb_v1.tar.gz)."
+    )
+
+
+def tar_error(path: Path, exc: Exception) -> SentimentError:
+    return SentimentError(
+        f"{path} is not a readable tar archive ({first_message_line(exc)}): "
+        "give an intact .tar.gz such as aclImdb_v1.tar.gz."
+    )
+
+
+def review_label(pattern: re.Pattern, name: str) -> int | None:
+    """1 for a review file under ``pos/`` of the chosen split, 0 under ``neg/``, None for any other file."""
+    match = pattern.search(name)
+    return None if match is None else int(match[1] == "pos")
+
+
+def imdb_directory_members(path: Path, pattern: re.Pattern) -> list[tuple[str, int, bytes]]:
+    """The reviews under a directory, as (path inside it, label, bytes).
+
+    Only regular files inside the tree are read, as from a tarball: symlinks
+    (which may lead outside the dataset) and FIFOs or devices (which would
+    block or never end) are skipped, and symlinked directories are not entered.
+    """
+    members = []
+    for directory, _, files in os.walk(path, followlinks=False):
+        for file_name in files:
+            file = Path(directory) / file_name
+            name = file.relative_to(path).as_posix()
+            label = review_label(pattern, name)
+            if label is not None and stat.S_ISREG(os.lstat(file).st_mode):
+                members.append((name, label, file.read_bytes()))
+    members.sort(key=lambda member: member[0])
+    return members
+
+
+def imdb_tar_members(path: Path, pattern: re.Pattern) -> list[tuple[str, int, bytes]]:
+    """The reviews in a tar archive, as (member name, label, bytes), read in one pass (no unpacking, no seeking)."""
+    members = []
+    try:
+        with tarfile.open(path, mode="r|*") as archive:
+            for member in archive:
+                label = review_label(pattern, member.name)
+                if label is not None and member.isfile():
+                    members.append((member.name, label, archive.extractfile(member).read()))
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        raise tar_error(path, exc) from None
+    return members

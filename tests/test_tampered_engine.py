@@ -1,0 +1,145 @@
+"""Tampered NumPy-engine files: every array header is checked before an array is read, and the vocabulary too."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import zipfile
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from sentiment_rnn.cli import cli
+
+FIX = "retrain the model with `sentiment-rnn train`, or pass --engine keras."
+
+
+@pytest.fixture
+def copy(tiny_run, tmp_path):
+    return shutil.copytree(tiny_run.model_dir, tmp_path / "model")
+
+
+def predict(directory, engine: str = "numpy"):
+    return CliRunner().invoke(cli, ["predict", "--model", str(directory), "--engine", engine, "good phone"])
+
+
+def rewrite_weights(directory, change) -> None:
+    """Rewrite weights.npz member by member: ``change(name, bytes) -> bytes`` (name without .npy)."""
+    path = directory / "weights.npz"
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    with zipfile.ZipFile(path, "w") as archive:
+        for filename, data in members.items():
+            archive.writestr(filename, change(filename[: -len(".npy")], data))
+
+
+def npy(header: dict, payload: bytes = b"") -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue() + payload
+
+
+def array_bytes(array) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=True)
+    return buffer.getvalue()
+
+
+def assert_refused(result, message: str) -> None:
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert (result.exit_code, result.output) == (1, f"Error: {message}\n")
+
+
+def test_a_header_claiming_a_huge_array_is_refused_without_allocating(copy):
+    huge = {"descr": "<f4", "fortran_order": False, "shape": (16_000_000_000, 8)}  # 477 GiB of float32
+    rewrite_weights(copy, lambda name, data: npy(huge) if name == "embedding" else data)
+    vocabulary = len(json.loads((copy / "vocabulary.json").read_text()))
+    assert_refused(
+        predict(copy),
+        f"{copy / 'weights.npz'}: array 'embedding' has shape (16000000000, 8), but config.toml and the "
+        f"{vocabulary} tokens of vocabulary.json need ({vocabulary}, 8): {FIX}",
+    )
+
+
+def test_a_wrong_shape_is_refused_naming_the_array(copy):
+    rewrite_weights(copy, lambda name, data: array_bytes(np.zeros((3,), "<f4")) if name == "head.bias" else data)
+    assert_refused(
+        predict(copy),
+        f"{copy / 'weights.npz'}: array 'head.bias' has shape (3,), but config.toml and the "
+        f"{len(json.loads((copy / 'vocabulary.json').read_text()))} tokens of vocabulary.json need (1,): {FIX}",
+    )
+
+
+@pytest.mark.parametrize(
+    "member, reason",
+    [
+        (array_bytes(np.array([{"a": 1}], dtype=object)), "head.bias.npy holds object values, not float32"),
+        (array_bytes(np.zeros((1,), "<f8")), "head.bias.npy holds float64 values, not float32"),
+        (
+            b"\x93NUMPY\x01\x00" + (20_000).to_bytes(2, "little") + b" " * 20_000,
+            "head.bias.npy has a header over 10,000 bytes",
+        ),
+    ],
+    ids=["pickled-object", "float64", "huge-header"],
+)
+def test_pickles_other_dtypes_and_huge_headers_are_refused(copy, member, reason):
+    rewrite_weights(copy, lambda name, data: member if name == "head.bias" else data)
+    result = predict(copy)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.startswith(f"Error: {copy / 'weights.npz'} is damaged (")
+    assert reason in result.output and result.output.endswith(f"{FIX}\n")
+    assert result.output.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "vocabulary, problem",
+    [
+        ({"": 0, "[UNK]": 1}, "it is not a list of strings"),
+        ([0, 1, 2], "it is not a list of strings"),
+        (["good", "[UNK]"], "it does not start with ['', '[UNK]']"),
+        (["", "[UNK]", "good", "good"], "it lists a token twice"),
+    ],
+    ids=["dict", "numbers", "no-padding", "duplicate"],
+)
+def test_a_vocabulary_that_is_not_one_is_refused(copy, vocabulary, problem):
+    (copy / "vocabulary.json").write_text(json.dumps(vocabulary))
+    assert_refused(predict(copy), f"{copy / 'vocabulary.json'} is not a vocabulary ({problem}): {FIX}")
+
+
+@pytest.mark.parametrize("change", ["shorter", "longer"])
+def test_a_shorter_or_longer_vocabulary_is_refused(copy, change):
+    """Even in a directory written before engine.json recorded the vocabulary's digest: by the shapes."""
+    engine = json.loads((copy / "engine.json").read_text())
+    del engine["vocabulary_sha256"]
+    (copy / "engine.json").write_text(json.dumps(engine))
+    vocabulary = json.loads((copy / "vocabulary.json").read_text())
+    vocabulary = vocabulary[:-3] if change == "shorter" else [*vocabulary, "extra1", "extra2"]
+    (copy / "vocabulary.json").write_text(json.dumps(vocabulary))
+    result = predict(copy)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {copy / 'weights.npz'}: array 'embedding' has shape (")
+    assert f"the {len(vocabulary)} tokens of vocabulary.json need ({len(vocabulary)}, 8)" in result.output
+
+
+def test_a_reordered_vocabulary_is_refused_so_the_engines_never_disagree(copy):
+    vocabulary = json.loads((copy / "vocabulary.json").read_text())
+    vocabulary[2], vocabulary[3] = vocabulary[3], vocabulary[2]
+    (copy / "vocabulary.json").write_text(json.dumps(vocabulary))
+    assert_refused(
+        predict(copy),
+        f"{copy / 'vocabulary.json'} is not the vocabulary the model was trained with (its digest differs "
+        f"from engine.json's): restore it, {FIX}",
+    )
+    assert predict(copy, "keras").exit_code == 0  # Keras reads its own vocabulary, inside model.keras
+
+
+def test_a_changed_cell_in_engine_json_is_blamed_on_engine_json(copy):
+    engine = json.loads((copy / "engine.json").read_text())
+    (copy / "engine.json").write_text(json.dumps({**engine, "cell": "lstm"}))
+    assert_refused(
+        predict(copy),
+        f"{copy / 'config.toml'} does not match {copy / 'engine.json'}: the config says model.cell = 'simple' "
+        "but engine.json has 'lstm'; restore the config.toml it was trained with, or retrain the model.",
+    )
