@@ -122,7 +122,14 @@ def test_missing_wide_vocabulary_or_a_wrong_kernel_is_refused(models, tmp_path):
     (copy / WIDE_VOCABULARY_FILE).write_text(json.dumps(["[UNK]", "good"]))
     result = run("predict", "--model", copy, "good")
     assert result.exit_code == 1
-    assert result.output.startswith(f"Error: {copy / WEIGHTS_FILE} does not fit engine.json (ValueError: wide.kernel")
+    assert result.output.startswith(f"Error: {copy / WEIGHTS_FILE}: array 'wide.kernel' has shape (")
+    assert "but config.toml and the 2 n-grams of wide_vocabulary.json need (2, 1)" in result.output
+    (copy / WIDE_VOCABULARY_FILE).write_text(json.dumps(["good", "[UNK]"]))
+    assert_user_error(
+        run("predict", "--model", copy, "good"),
+        f"{copy / WIDE_VOCABULARY_FILE} is not a list of distinct n-grams starting with '[UNK]': "
+        "retrain the model with `sentiment-rnn train`, or pass --engine keras.",
+    )
 
 
 def test_an_edited_ngrams_in_config_toml_is_refused(models, tmp_path):

@@ -295,9 +295,14 @@ def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEng
         if name not in headers:
             raise SentimentError(f"{weights_file} has no array {name!r}, which config.toml needs: {FIX}.")
         if headers[name][0] != shape:
+            sized_by = (
+                f"the {len(wide_vocabulary or ())} n-grams of {WIDE_VOCABULARY_FILE}"
+                if name == WIDE_WEIGHTS
+                else f"the {len(vocabulary)} tokens of {VOCABULARY_FILE}"
+            )
             raise SentimentError(
-                f"{weights_file}: array {name!r} has shape {headers[name][0]}, but config.toml and the "
-                f"{len(vocabulary)} tokens of {VOCABULARY_FILE} need {shape}: {FIX}."
+                f"{weights_file}: array {name!r} has shape {headers[name][0]}, but config.toml and "
+                f"{sized_by} need {shape}: {FIX}."
             )
     extra = sorted(set(headers) - set(expected))
     if extra:
