@@ -64,7 +64,7 @@ def tiny_preset(preset, data):
     from sentiment_rnn.presets import preset_path
 
     tiny = [*TINY_OVERRIDES, "train.epochs=2", "train.patience=5", f"data.path={str(data)!r}"]
-    tiny += ["model.layers=1", "model.units=4", "model.output_dim=4", "data.pos=''", "data.neg=''"]
+    tiny += ["model.layers=1", "model.units=4", "model.output_dim=4", "data.pos=''", "data.neg=''", "data.sources=[]"]
     return load_config(preset_path(preset), tiny)
 
 
