@@ -397,9 +397,8 @@ def tune(config_path, overrides, trials, timeout_minutes, epochs, seed, out_path
     Example usage:
 
     \b
-        sentiment-rnn tune --data reviews.csv --trials 30 --timeout 60 --out tuned.toml
-        sentiment-rnn tune --config configs/mr.toml --pos rt-polarity.pos --neg rt-polarity.neg --trials 20
-        sentiment-rnn tune --data reviews.csv --set model.cell=gru --epochs 3 --trials 10
+        sentiment-rnn tune --data reviews.csv --trials 30 --out tuned.toml
+        sentiment-rnn tune --data reviews.csv --epochs 3 --trials 10
         sentiment-rnn train --config tuned.toml --out tuned-model
     """
     from sentiment_rnn.artifact.atomic import check_file_target, write_file_atomically

@@ -5,6 +5,9 @@ from it and the arrays. ``engine.json`` is derived from it (written for
 readers outside sentiment-rnn, see docs/model-directory.md); loading refuses
 one that disagrees with it, as it refuses arrays whose shapes do not fit it.
 Writing takes the arrays out of a trained Keras model.
+
+Longer than 400 lines because it writes, reads and checks the arrays of every model kind
+(rnn, bow, hybrid) against config.toml in one place; split it by kind if it grows further.
 """
 
 from __future__ import annotations
