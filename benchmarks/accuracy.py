@@ -120,36 +120,41 @@ def run_ours(stem: str, seed: int, train: Dataset, test: Dataset, validation: Da
     return Outcome(evaluation.accuracy, train_seconds, predict_seconds, len(test), detail)
 
 
-def run_sklearn(vectorizer_factory: Callable, train: Dataset, test: Dataset) -> Outcome:
+class Peer:
+    """A fitted peer: ``probabilities(texts)`` gives P(positive) per text, shape (n,); ``detail`` says how it was set."""
+
+    def __init__(self, probabilities: Callable[[list[str]], np.ndarray], train_seconds: float, detail: str = ""):
+        self.probabilities = probabilities
+        self.train_seconds = train_seconds
+        self.detail = detail
+
+
+def fit_sklearn(vectorizer, train: Dataset) -> Peer:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    model = make_pipeline(vectorizer_factory(), LogisticRegression(max_iter=2000))
+    model = make_pipeline(vectorizer, LogisticRegression(max_iter=2000))
     started = time.perf_counter()
     model.fit(train.texts, train.labels)
-    train_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    predicted = model.predict(test.texts)
-    predict_seconds = time.perf_counter() - started
-    return Outcome(float(np.mean(predicted == test.labels)), train_seconds, predict_seconds, len(test))
+    return Peer(lambda texts: model.predict_proba(texts)[:, 1], time.perf_counter() - started)
 
 
-def bow_lr(train: Dataset, test: Dataset, seed: int) -> Outcome:
+def fit_bow_lr(train: Dataset, seed: int) -> Peer:
     from sklearn.feature_extraction.text import CountVectorizer
 
-    return run_sklearn(lambda: CountVectorizer(binary=True), train, test)
+    return fit_sklearn(CountVectorizer(binary=True), train)
 
 
-def tfidf_lr(train: Dataset, test: Dataset, seed: int) -> Outcome:
+def fit_tfidf_lr(train: Dataset, seed: int) -> Peer:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    return run_sklearn(lambda: TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), train, test)
+    return fit_sklearn(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), train)
 
 
 FASTTEXT_SETTINGS = ((0.1, 50), (0.5, 25), (1.0, 10))  # (lr, epoch), the datasets README's grid
 
 
-def fasttext_supervised(train: Dataset, test: Dataset, seed: int) -> Outcome:
+def fit_fasttext(train: Dataset, seed: int) -> Peer:
     """fastText with wordNgrams 2; lr/epoch chosen on a seeded 10% of train, then refit on all of train."""
     import fasttext
 
@@ -167,9 +172,14 @@ def fasttext_supervised(train: Dataset, test: Dataset, seed: int) -> Outcome:
         finally:
             os.unlink(handle.name)
 
+    def positive_probability(model, texts: list[str]) -> np.ndarray:
+        # k=1: fasttext-wheel's k=2 answers repeat the first probability under numpy 2
+        labels, probabilities = model.predict([clean(t) for t in texts], k=1)
+        top = np.clip(np.array([p[0] for p in probabilities], dtype=np.float64), 0.0, 1.0)
+        return np.where([label[0] == "__label__1" for label in labels], top, 1.0 - top)
+
     def accuracy(model, dataset: Dataset) -> float:
-        labels, _ = model.predict([clean(t) for t in dataset.texts])
-        return float(np.mean([int(label[0][-1]) for label in labels] == dataset.labels))
+        return float(np.mean((positive_probability(model, dataset.texts) >= 0.5) == dataset.labels))
 
     started = time.perf_counter()
     order = np.random.default_rng(seed).permutation(len(train))
@@ -179,30 +189,41 @@ def fasttext_supervised(train: Dataset, test: Dataset, seed: int) -> Outcome:
     scores = {setting: accuracy(fit(subset(kept), *setting), subset(held)) for setting in FASTTEXT_SETTINGS}
     lr, epoch = max(FASTTEXT_SETTINGS, key=lambda setting: scores[setting])
     model = fit(train, lr, epoch)
-    train_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    test_accuracy = accuracy(model, test)
-    predict_seconds = time.perf_counter() - started
-    return Outcome(
-        test_accuracy, train_seconds, predict_seconds, len(test), f"lr {lr}, epoch {epoch} (chosen on 10% of train)"
+    return Peer(
+        lambda texts: positive_probability(model, texts),
+        time.perf_counter() - started,
+        f"lr {lr}, epoch {epoch} (chosen on 10% of train)",
     )
 
 
-def vader(train: Dataset, test: Dataset, seed: int) -> Outcome:
+def fit_vader(train: Dataset, seed: int) -> Peer:
+    """VADER needs no training: P(positive) is (compound + 1) / 2, so 0.5 is its usual compound >= 0 rule."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     analyzer = SentimentIntensityAnalyzer()
+    return Peer(
+        lambda texts: np.array([(analyzer.polarity_scores(t)["compound"] + 1) / 2 for t in texts]),
+        0.0,
+        "rule based, no training",
+    )
+
+
+def peer_outcome(fitter: Callable[[Dataset, int], Peer], train: Dataset, test: Dataset, seed: int) -> Outcome:
+    """Fit one peer on ``train`` and measure its accuracy on ``test``."""
+    peer = fitter(train, seed)
     started = time.perf_counter()
-    predicted = np.array([analyzer.polarity_scores(text)["compound"] >= 0 for text in test.texts], dtype=int)
+    predicted = peer.probabilities(test.texts) >= 0.5
     predict_seconds = time.perf_counter() - started
-    return Outcome(float(np.mean(predicted == test.labels)), 0.0, predict_seconds, len(test), "rule based, no training")
+    return Outcome(
+        float(np.mean(predicted == test.labels)), peer.train_seconds, predict_seconds, len(test), peer.detail
+    )
 
 
-PEER_RUNNERS = {
-    "bow-lr": ("unigram binary BoW + LogisticRegression", bow_lr),
-    "tfidf-lr": ("TF-IDF 1-2 grams + LogisticRegression", tfidf_lr),
-    "fasttext": ("fastText supervised, wordNgrams 2", fasttext_supervised),
-    "vader": ("VADER (compound >= 0)", vader),
+PEER_FITTERS = {
+    "bow-lr": ("unigram binary BoW + LogisticRegression", fit_bow_lr),
+    "tfidf-lr": ("TF-IDF 1-2 grams + LogisticRegression", fit_tfidf_lr),
+    "fasttext": ("fastText supervised, wordNgrams 2", fit_fasttext),
+    "vader": ("VADER (compound >= 0)", fit_vader),
 }
 
 
@@ -271,16 +292,14 @@ def render(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-BEGIN, END = "<!-- generated by benchmarks/accuracy.py: begin -->", "<!-- generated by benchmarks/accuracy.py: end -->"
-
-
-def write_markdown(path: Path, generated: str) -> None:
+def write_markdown(path: Path, generated: str, generator: str = "benchmarks/accuracy.py") -> None:
     """Write the generated tables between the markers, keeping any hand-written text around them."""
-    block = f"{BEGIN}\n{generated}{END}\n"
+    begin, end = f"<!-- generated by {generator}: begin -->", f"<!-- generated by {generator}: end -->"
+    block = f"{begin}\n{generated}{end}\n"
     text = path.read_text() if path.exists() else ""
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
+    if begin in text and end in text:
+        before, rest = text.split(begin, 1)
+        after = rest.split(end, 1)[1].lstrip("\n")
         text = before + block + ("\n" + after if after else "")
     else:
         text = block
@@ -300,7 +319,7 @@ def main(argv: list[str] | None = None) -> None:
     seeds = [int(s) for s in args.seeds.split(",") if s]
     peers = [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
     for peer in peers:
-        if peer not in PEER_RUNNERS:
+        if peer not in PEER_FITTERS:
             parser.error(f"unknown peer {peer!r}: choose from {', '.join(PEERS)}")
 
     run = {
@@ -324,8 +343,8 @@ def main(argv: list[str] | None = None) -> None:
         train, test, validation = load_split(dataset, args.data_dir)
         print(f"{dataset}: {len(train)} train, {len(test)} test", flush=True)
         for peer in peers:
-            title, runner = PEER_RUNNERS[peer]
-            outcome = runner(train, test, seeds[0])
+            title, fitter = PEER_FITTERS[peer]
+            outcome = peer_outcome(fitter, train, test, seeds[0])
             save({"dataset": dataset, "system": title, "seed": seeds[0], **outcome.__dict__})
         for stem in OURS[dataset]:
             if args.ours != "all" and stem not in args.ours.split(","):

@@ -88,3 +88,17 @@ def test_directory_records_versions_and_vocabulary(model_dir):
 
 
 # Damaged, truncated, newer-format and mismatched directories: see docs/errors.md and test_errors_table.py.
+
+
+def test_model_keras_holds_weights_but_no_optimizer_state(model_dir):
+    # Adam's two moments per weight would triple the file; predicting and --resume never read them
+    import io
+    import zipfile
+
+    import h5py
+
+    with zipfile.ZipFile(model_dir / "model.keras") as archive:
+        weights = h5py.File(io.BytesIO(archive.read("model.weights.h5")))
+        config = json.loads(archive.read("config.json"))
+    assert sorted(weights.keys()) == ["layers", "vars"]
+    assert config["compile_config"] == {}  # no optimizer, loss or metrics to rebuild on load

@@ -161,7 +161,7 @@ def train(
             resume, or a diverged run (``out_dir`` is then left as it was).
     """
     from sentiment_rnn.artifact.engine_files import write_engine_files
-    from sentiment_rnn.models import TOKENIZER_LAYER, with_view
+    from sentiment_rnn.models import TOKENIZER_LAYER, with_view, without_optimizer
 
     check_fits_in_memory(config)
     if tensorboard_dir:
@@ -238,7 +238,7 @@ def train(
             test_metrics["source"] = "test_split" if config.train.test_split else config.data.test_path
         val_losses = history.history["val_loss"]
         best_epoch = int(np.argmin(val_losses)) + 1
-        saved = model
+        saved = without_optimizer(model)
         if config.model.kind == "rnn" and (config.model.stateful or config.model.return_sequences):
             saved = with_view(
                 model,
