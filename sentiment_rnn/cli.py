@@ -908,13 +908,17 @@ def export(model_dir, export_format, out_dir):
 
     savedmodel takes raw strings and returns probabilities (the tokenizer is
     inside), ready for TensorFlow Serving or tf.saved_model.load. numpy writes
-    weights.npz, vocabulary.json and config.toml (see docs/model-directory.md).
+    weights.npz, engine.json, vocabulary.json, config.toml, meta.json and
+    metrics.json: a model directory without model.keras that predict,
+    evaluate, inspect and serve read with the NumPy engine, and that a page
+    of NumPy code runs (see docs/model-directory.md).
 
     Example usage:
 
     \b
         sentiment-rnn export --model my-model --format savedmodel --out serving/1
         sentiment-rnn export --model my-model --format numpy --out my-model-numpy
+        sentiment-rnn predict --model my-model-numpy "No, this phone is good"
     """
     from sentiment_rnn.export import export_model
 
