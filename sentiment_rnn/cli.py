@@ -908,13 +908,17 @@ def export(model_dir, export_format, out_dir):
 
     savedmodel takes raw strings and returns probabilities (the tokenizer is
     inside), ready for TensorFlow Serving or tf.saved_model.load. numpy writes
-    weights.npz, vocabulary.json and config.toml (see docs/model-directory.md).
+    weights.npz, engine.json, vocabulary.json, config.toml, meta.json and
+    metrics.json: a model directory without model.keras that predict,
+    evaluate, inspect and serve read with the NumPy engine, and that a page
+    of NumPy code runs (see docs/model-directory.md).
 
     Example usage:
 
     \b
         sentiment-rnn export --model my-model --format savedmodel --out serving/1
         sentiment-rnn export --model my-model --format numpy --out my-model-numpy
+        sentiment-rnn predict --model my-model-numpy "No, this phone is good"
     """
     from sentiment_rnn.export import export_model
 
@@ -923,22 +927,21 @@ def export(model_dir, export_format, out_dir):
 
 
 @cli.command("compare-bow")
-@click.option(
-    "--data", "data_path", type=click.Path(), help="CSV, TSV or JSON Lines file (default: the built-in corpus)."
+@data_options(
+    data_help="Data to train both models on: a file, IMDB directory or .tar.gz (default: the built-in corpus)."
 )
-@click.option("--text-column", help="Column holding the text (default: text); also for --eval-data.")
-@click.option("--label-column", help="Column holding the label (default: label); also for --eval-data.")
-@click.option("--encoding", help="Text encoding of --data and --eval-data (default: utf-8), e.g. cp1252.")
 @click.option(
     "--eval-data",
     type=click.Path(),
-    help="Also measure both models on this labelled file (default with the built-in corpus: data/heldout.csv).",
+    help="Also measure both models on this labelled file, read like --data (an IMDB layout: its test split; "
+    "default with the built-in corpus: data/heldout.csv).",
 )
 @click.option(
     "--pairs",
     "pairs_path",
     type=click.Path(),
-    help="Contrast set: CSV with columns pair_id,text,label, two rows per pair (default: data/contrast_pairs.csv).",
+    help="Contrast set: CSV with columns pair_id,text,label, two rows per pair (default: data/contrast_pairs.csv, "
+    "product reviews).",
 )
 @click.option(
     "--ngrams", type=click.IntRange(min=1), help="The baseline's n-grams: 1 = words (default), 2 = also bigrams."
@@ -957,10 +960,6 @@ def export(model_dir, export_format, out_dir):
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr, even on a terminal.")
 def compare_bow(
-    data_path,
-    text_column,
-    label_column,
-    encoding,
     eval_data,
     pairs_path,
     ngrams,
@@ -973,6 +972,7 @@ def compare_bow(
     as_json,
     plot_path,
     quiet,
+    **data,
 ):
     """Show why word order matters: a bag-of-words baseline against the RNN.
 
@@ -989,11 +989,19 @@ def compare_bow(
     4. with --ngrams 2 or more, which pairs the n-grams still cannot
        separate, and why.
 
+    --data and the other data options are those of train; --eval-data is
+    read with them too. The built-in contrast pairs are product reviews
+    (phones, laptops, cameras): with data of another kind, pass your own
+    pairs with --pairs.
+
     Example usage:
 
     \b
         sentiment-rnn compare-bow
         sentiment-rnn compare-bow --ngrams 2 --plot compare.png
+        sentiment-rnn compare-bow --data reviews.csv --pairs my-pairs.csv
+        sentiment-rnn compare-bow --data imdb --split train --eval-data imdb
+        sentiment-rnn compare-bow --pos mr.pos --neg mr.neg --encoding cp1252
         sentiment-rnn compare-bow --rnn-model my-model --bow-model my-bow --json
     """
     from sentiment_rnn.compare.experiment import compare_bow as run_comparison
@@ -1007,7 +1015,10 @@ def compare_bow(
         check_plot_path(plot_path)
     trained_models = rnn_dir is not None or bow_dir is not None
     training_options = {
-        "--data": data_path,
+        "--data": data["data_path"] or None,
+        "--pos": data["pos"],
+        "--neg": data["neg"],
+        "--split": data["split"],
         "--ngrams": ngrams,
         "--epochs": epochs,
         "--seed": seed,
@@ -1020,16 +1031,8 @@ def compare_bow(
             f"{given} set how to train, but --rnn-model/--bow-model compare models already trained: "
             "drop one or the other (use --eval-data to measure the trained models on a file)."
         )
-    shortcuts = {
-        "data.path": data_path,
-        "data.text_column": text_column,
-        "data.label_column": label_column,
-        "data.encoding": encoding,
-        "model.ngrams": ngrams,
-        "train.epochs": epochs,
-        "train.seed": seed,
-    }
-    all_overrides = list(overrides) + options_as_overrides(shortcuts)
+    shortcuts = {"model.ngrams": ngrams, "train.epochs": epochs, "train.seed": seed}
+    all_overrides = list(overrides) + data_overrides(**data) + options_as_overrides(shortcuts)
     config = load_config(config_path, all_overrides)
     silent = quiet or as_json
     comparison = run_comparison(

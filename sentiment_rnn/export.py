@@ -9,13 +9,19 @@ with the same weights: a server answers each request on its own.
 
 ``numpy``: everything needed to run the model without TensorFlow:
     weights.npz      the weights (see below)
-    engine.json      the NumPy engine's description, when the model directory has one
+    engine.json      the NumPy engine's description of the architecture
     vocabulary.json  the tokenizer's vocabulary; index = token id (0 padding, 1 [UNK])
     config.toml      the config the model was trained with (architecture, tokenizer)
-When the model directory already holds ``weights.npz`` (written at training
-time for the NumPy engine) it is copied as it is; otherwise it is written from
-the Keras model in the same layout (see ``artifact.engine_files.weights_of``), e.g.
-``embedding``, ``recurrent_0.forward.kernel``, ``head.bias``.
+    meta.json        the model directory's, with ``"exported_as": "numpy"``
+    metrics.json     the model directory's validation metrics
+    (and a hybrid model's wide_vocabulary.json)
+It is a model directory without ``model.keras``: ``predict``, ``evaluate``,
+``inspect`` and ``serve`` read it with the NumPy engine. When the model
+directory already holds ``weights.npz`` and ``engine.json`` (written at
+training time for the NumPy engine) they are copied as they are; otherwise
+they are written from the Keras model in the same layout (see
+``artifact.engine_files.weights_of``), e.g. ``embedding``,
+``recurrent_0.forward.kernel``, ``head.bias``.
 
 The export directory is written atomically and never replaces an existing one.
 """
@@ -24,8 +30,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sentiment_rnn.artifact.files import CONFIG_FILE, ENGINE_FILE, VOCABULARY_FILE, WEIGHTS_FILE, WIDE_VOCABULARY_FILE
-from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir  # light: no locks or staging
+from sentiment_rnn.artifact.files import (
+    CONFIG_FILE,
+    ENGINE_FILE,
+    EXPORTED_AS,
+    META_FILE,
+    METRICS_FILE,
+    NUMPY_EXPORT,
+    VOCABULARY_FILE,
+    WEIGHTS_FILE,
+    WIDE_VOCABULARY_FILE,
+    write_json,
+)
+from sentiment_rnn.artifact.model_directory import (  # light: no locks or staging
+    ModelDirectory,
+    numpy_export_error,
+    open_model_dir,
+)
 from sentiment_rnn.errors import SentimentError
 
 EXPORT_FORMATS = ("savedmodel", "numpy")
@@ -53,6 +74,8 @@ def export_model(model_dir: str | Path | ModelDirectory, out_dir: str | Path, fo
     from sentiment_rnn.artifact.atomic import staged_directory  # only when exporting
 
     directory = model_dir if isinstance(model_dir, ModelDirectory) else open_model_dir(model_dir)
+    if format == "savedmodel" and directory.numpy_export:
+        raise numpy_export_error(directory.path, "export the model directory it was exported from")
     with staged_directory(out_dir) as staging:
         if format == "savedmodel":
             _export_savedmodel(directory, staging)
@@ -76,12 +99,13 @@ def _export_savedmodel(directory: ModelDirectory, staging: Path) -> None:
 def _export_numpy(directory: ModelDirectory, staging: Path) -> None:
     import shutil  # here, not at the top: it imports bz2 and lzma, which predict does not need
 
-    for name in (VOCABULARY_FILE, WIDE_VOCABULARY_FILE, CONFIG_FILE, ENGINE_FILE):
+    engine_files = (WEIGHTS_FILE, ENGINE_FILE, WIDE_VOCABULARY_FILE)
+    has_engine = all((directory.path / name).is_file() for name in (WEIGHTS_FILE, ENGINE_FILE))
+    for name in (VOCABULARY_FILE, CONFIG_FILE, METRICS_FILE, *(engine_files if has_engine else ())):
         if (directory.path / name).is_file():
             shutil.copy2(directory.path / name, staging / name)
-    if (directory.path / WEIGHTS_FILE).is_file():
-        shutil.copy2(directory.path / WEIGHTS_FILE, staging / WEIGHTS_FILE)
-    else:
-        from sentiment_rnn.artifact.engine_files import write_weights
+    if not has_engine:  # a directory written before the NumPy engine existed: take the arrays from Keras
+        from sentiment_rnn.artifact.engine_files import write_engine_files
 
-        write_weights(directory.model, directory.config.model, staging / WEIGHTS_FILE)
+        write_engine_files(directory.model, directory.config, staging)
+    write_json(staging / META_FILE, {**directory.meta, EXPORTED_AS: NUMPY_EXPORT})

@@ -112,6 +112,17 @@ def _open(model_dir: str | Path | ModelDirectory) -> ModelDirectory:
     return model_dir if isinstance(model_dir, ModelDirectory) else open_model_dir(model_dir)
 
 
+def keras_model(directory: ModelDirectory):
+    """The Keras model of ``directory``, for ``--engine keras``; a NumPy export, which has none, is refused."""
+    from sentiment_rnn.artifact.model_directory import numpy_export_error
+
+    if directory.numpy_export:
+        raise numpy_export_error(
+            directory.path, "drop --engine keras, or pass the model directory it was exported from"
+        )
+    return directory.model
+
+
 PREDICT_CHUNK = 1024  # texts labelled between two calls of predict's on_progress
 
 
@@ -165,7 +176,7 @@ def predict_proba(
     if engine == "numpy":
         return directory.numpy_engine.predict_proba(texts, batch_size=batch_size or DEFAULT_BATCH_SIZE)
     check_engine(engine)
-    return keras_predict_proba(directory.model, texts, batch_size=batch_size or KERAS_BATCH_SIZE)
+    return keras_predict_proba(keras_model(directory), texts, batch_size=batch_size or KERAS_BATCH_SIZE)
 
 
 def predict_per_token(
@@ -221,7 +232,7 @@ def keras_per_token(directory: ModelDirectory, texts: list[str]) -> list[tuple[l
     from sentiment_rnn.models import with_view
     from sentiment_rnn.text import tokenize_py
 
-    per_token = with_view(directory.model, directory.config.model, return_sequences=True)
+    per_token = with_view(keras_model(directory), directory.config.model, return_sequences=True)
     import tensorflow as tf  # after loading the model, which imports it quietly
 
     limit = directory.config.tokenizer.output_sequence_length
@@ -313,7 +324,7 @@ def keras_stream(directory: ModelDirectory, chunks: Iterable[list[str]]) -> tupl
     )
 
     model_config = directory.config.model
-    stateful = with_view(directory.model, model_config, stateful=True, batch_size=1)
+    stateful = with_view(keras_model(directory), model_config, stateful=True, batch_size=1)
     import tensorflow as tf  # after loading the model, which imports it quietly
 
     tokenizer, embedding, head = (stateful.get_layer(n) for n in (TOKENIZER_LAYER, EMBEDDING_LAYER, HEAD_LAYER))
@@ -334,7 +345,7 @@ def keras_stream(directory: ModelDirectory, chunks: Iterable[list[str]]) -> tupl
         probability = float(read_chunk(tf.constant([" ".join(chunk)]))[0, 0])
         tokens += len(chunk)
     if probability is None:
-        probability = float(keras_predict_proba(directory.model, [""])[0])
+        probability = float(keras_predict_proba(keras_model(directory), [""])[0])
     return probability, tokens
 
 

@@ -2,7 +2,8 @@
 
 :func:`describe` gathers everything into one JSON-ready dict, read from
 ``meta.json``, ``config.toml``, ``metrics.json``, ``vocabulary.json`` and the
-layers of ``model.keras``; :func:`format_description` lays it out for a person.
+layers of ``model.keras`` (of ``weights.npz`` for a NumPy export, read without
+TensorFlow); :func:`format_description` lays it out for a person.
 """
 
 from __future__ import annotations
@@ -25,17 +26,23 @@ def describe(model_dir: str | Path | ModelDirectory) -> dict[str, Any]:
     parameter counts), ``layers`` (name, type, output shape, parameters per
     Keras layer), ``vocabulary_size``, ``sequence_length`` (0 = no limit),
     ``data`` (training data source, rows, label balance, split, epochs),
-    ``metrics`` (validation metrics of the restored weights) and ``config``.
+    ``metrics`` (validation metrics of the restored weights) and ``config``;
+    for a NumPy export also ``exported_as`` (``"numpy"``), its layers being
+    those of ``weights.npz``.
 
     Raises:
         SentimentError: the directory is missing, incomplete or unreadable.
     """
     directory = model_dir if isinstance(model_dir, ModelDirectory) else open_model_dir(model_dir)
     meta = directory.meta
-    model = directory.model
-    layers = [layer_summary(layer) for layer in model.layers]
-    trainable = sum(math.prod(variable.shape) for variable in model.trainable_weights)
-    return {
+    if directory.numpy_export:
+        layers = engine_layers(directory)
+        trainable = sum(layer["parameters"] for layer in layers)  # a NumPy export holds trainable weights only
+    else:
+        model = directory.model
+        layers = [layer_summary(layer) for layer in model.layers]
+        trainable = sum(math.prod(variable.shape) for variable in model.trainable_weights)
+    description = {
         "path": str(directory.path),
         "format_version": meta["format_version"],
         "created": meta.get("created", "unknown"),
@@ -52,6 +59,46 @@ def describe(model_dir: str | Path | ModelDirectory) -> dict[str, Any]:
         "metrics": directory.metrics(),
         "config": to_dict(directory.config),
     }
+    if directory.numpy_export:
+        description["exported_as"] = meta["exported_as"]
+    return description
+
+
+def engine_layers(directory: ModelDirectory) -> list[dict[str, Any]]:
+    """The layers of a NumPy export, as :func:`layer_summary` gives them, from ``weights.npz`` and ``config.toml``.
+
+    One row per group of arrays (``embedding``, ``recurrent_<i>``,
+    ``hidden_<i>``, ``head``, ``wide``), in that order; the NumPy engine is
+    loaded first, so every file is checked before anything is shown.
+    """
+    from sentiment_rnn.artifact.engine_files import FIX
+    from sentiment_rnn.artifact.files import WEIGHTS_FILE
+    from sentiment_rnn.artifact.npz_headers import read_headers
+
+    directory.numpy_engine  # noqa: B018 - loading checks every file against config.toml
+    m = directory.config.model
+    parameters: dict[str, int] = {}
+    for name, (shape, _) in read_headers(directory.path / WEIGHTS_FILE, FIX).items():
+        group = name.split(".")[0]
+        parameters[group] = parameters.get(group, 0) + math.prod(shape)
+    width = m.units * (2 if m.bidirectional and m.merge_mode == "concat" else 1)
+    cell = KERAS_CELL_NAMES[m.cell]
+    rows = []
+    if m.kind != "bow":
+        rows.append(("embedding", "Embedding", [None, None, m.output_dim]))
+        for index in range(m.layers):
+            sequences = index < m.layers - 1 or m.pooling != "last"
+            shape = [None, None, width] if sequences else [None, width]
+            rows.append((f"recurrent_{index}", f"Bidirectional({cell})" if m.bidirectional else cell, shape))
+    else:
+        rows += [(f"hidden_{index}", "Dense", [None, m.hidden_units]) for index in range(m.hidden_layers)]
+    rows.append(("head", "Dense", [None, 1]))
+    if m.kind == "hybrid":
+        rows.append(("wide", "Dense", [None, 1]))
+    return [
+        {"name": name, "type": kind, "output_shape": shape, "parameters": parameters.get(name, 0)}
+        for name, kind, shape in rows
+    ]
 
 
 def layer_summary(layer) -> dict[str, Any]:
@@ -107,7 +154,7 @@ def format_description(description: dict[str, Any]) -> str:
     labels = data.get("labels", {})
     metrics = d["metrics"]
     rows = [
-        ("Model directory", d["path"]),
+        ("Model directory", d["path"] + (" (a NumPy export: no model.keras)" if d.get("exported_as") else "")),
         (
             "Created",
             f"{d['created']} by sentiment-rnn {versions['sentiment_rnn']} (model format {d['format_version']})",

@@ -328,21 +328,32 @@ def test_report_text(directories, pairs_csv, tmp_path):
         r"Difference between the two probabilities: bag of words exactly 0\.0, RNN \d\.\d{4} \((both|not both) right\)\.",
         lines[12],
     )
-    assert lines[15:18] == [
-        "2. Accuracy on held-out sentences (probability >= 0.5 counts as positive)",
-        f"Models from {rnn} (RNN) and {bow} (bag of words).",
-        " " * len("validation split (metrics.json)") + "       n  bag of words     RNN",
+    assert lines[13].startswith("The course lecture notes this tool grew from write ")  # says what "the lecture" is
+    assert re.fullmatch(
+        r'The course lecture notes this tool grew from write "No, this phone is good", with a comma: "," is a token '
+        r'of its own, so its bag also holds ",". Bag of words \d\.\d{4} (right|WRONG), RNN \d\.\d{4} (right|WRONG)\.',
+        " ".join(lines[13:15]),
+    )
+    assert lines[15:17] == ["", "2. Accuracy on held-out sentences (probability >= 0.5 counts as positive)"]
+    prose = " ".join(lines)  # wrapped lines break at single spaces
+    assert f"Models from {rnn} (RNN) and {bow} (bag of words)." in prose
+    table = lines.index(" " * len("validation split (metrics.json)") + "       n  bag of words     RNN")
+    assert re.fullmatch(r"validation split \(metrics\.json\)       6         \d\.\d{3}   \d\.\d{3}", lines[table + 1])
+    assert lines[table + 2] == "The validation split is held out from fitting, but it chooses the early-stopping epoch."
+    assert lines[table + 3 : table + 5] == [
+        "",
+        "3. Contrast set: 3 pairs of sentences with opposite labels (pairs.csv)",
     ]
-    assert re.fullmatch(r"validation split \(metrics\.json\)       6         \d\.\d{3}   \d\.\d{3}", lines[18])
-    assert lines[19] == "The validation split is held out from fitting, but it chooses the early-stopping epoch."
+    assert lines[table + 5] == "              sentence accuracy  pair accuracy"  # a --pairs file: no note on it
     assert (
         "The baseline's multi-hot vectors are identical within 2 of 3 pairs: there its two probabilities are "
-        "equal, so it labels exactly one sentence of each such pair right." in lines
+        "equal, so it labels exactly one sentence of each such pair right." in prose
     )
     assert (
         'In the other 1 pair the bags differ, in "," (1 pair): those tokens, not the order of the words, '
-        "are what the baseline can tell the two sentences apart by." in lines
+        "are what the baseline can tell the two sentences apart by." in prose
     )
+    assert max(len(line) for line in lines) <= 100
     assert "0 by construction" not in result.output  # the comma pair's bags differ
     assert "4. What" not in result.output  # only with --ngrams 2 or more
     assert lines[-1] == f"Wrote {plot}."
@@ -396,12 +407,80 @@ def test_trained_models_from_directories(directories, twice_csv, pairs_csv, tmp_
             "--data, --epochs, --set set how to train, but --rnn-model/--bow-model compare models already trained: "
             "drop one or the other (use --eval-data to measure the trained models on a file).",
         ),
+        (
+            ["--rnn-model", "a", "--bow-model", "b", "--pos", "p.txt", "--neg", "n.txt", "--split", "train"],
+            "--pos, --neg, --split set how to train, but --rnn-model/--bow-model compare models already trained: "
+            "drop one or the other (use --eval-data to measure the trained models on a file).",
+        ),
         (["--plot", "out.jpg"], "--plot writes a PNG image, got out.jpg: name the file with .png, e.g. compare.png."),
         (["--set", "model.ngrams=0"], "Config key model.ngrams must be at least 1, got 0."),
     ],
 )
 def test_option_errors(args, message):
     assert_user_error(run("compare-bow", *args), message)
+
+
+def tiny_settings() -> list[str]:
+    return [arg for override in TINY_OVERRIDES for arg in ("--set", override)]
+
+
+def test_pos_neg_files_in_their_encoding_and_the_built_in_pairs_said_to_be_product_reviews(tmp_path):
+    """compare-bow reads data as train does; with the user's data the report says what the built-in pairs are."""
+    pos, neg = tmp_path / "mr.pos", tmp_path / "mr.neg"
+    pos.write_bytes("\n".join([*POSITIVE, *POSITIVE, "a café with good coffee"]).encode("cp1252"))
+    neg.write_bytes("\n".join(NEGATIVE * 2).encode("cp1252"))
+    result = run("compare-bow", "--pos", str(pos), "--neg", str(neg), "--encoding", "cp1252", *tiny_settings())
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    prose = " ".join(lines)
+    assert "Both models trained on the same 19 sentences of mr.pos + mr.neg with seed 42." in prose
+    table = lines.index("                       n  bag of words     RNN")
+    assert re.fullmatch(r"validation split       6         \d\.\d{3}   \d\.\d{3}", lines[table + 1])
+    assert not lines[table + 2].startswith("built-in")  # data/heldout.csv belongs to the built-in corpus only
+    n_pairs = len(read_pairs(corpus_file("contrast_pairs.csv")))
+    title = lines.index(
+        f"3. Contrast set: {n_pairs} pairs of sentences with opposite labels (built-in contrast_pairs.csv)"
+    )
+    assert lines[title + 1 : title + 4] == [
+        "These are the built-in contrast pairs: product reviews (phones, laptops, cameras and the like)",
+        "written for this project, not sentences from mr.pos + mr.neg; pass --pairs FILE (columns",
+        "pair_id,text,label) for pairs like your own data.",
+    ]
+    assert max(len(line) for line in lines) <= 100
+    assert str(corpus_file("contrast_pairs.csv")) not in result.output
+
+
+def test_an_imdb_split_to_train_on_and_its_test_split_to_measure(pairs_csv, tmp_path):
+    imdb = tmp_path / "aclImdb"
+    for split, times in (("train", 2), ("test", 1)):
+        for label, texts in (("pos", POSITIVE), ("neg", NEGATIVE)):
+            (imdb / split / label).mkdir(parents=True)
+            for index, text in enumerate(texts * times):
+                (imdb / split / label / f"{index}_5.txt").write_text(text, encoding="utf-8")
+    assert_user_error(
+        run("compare-bow", "--data", str(imdb)),
+        f"{imdb} is in the IMDB layout, which holds train and test reviews, but no split was chosen: "
+        "pass --split train or --split test.",
+    )
+    args = ["--data", str(imdb), "--split", "train", "--eval-data", str(imdb), "--pairs", str(pairs_csv), "--json"]
+    result = run("compare-bow", *args, *tiny_settings())
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert (report["training"]["source"], report["training"]["rows"]) == (f"{imdb} (train)", 24)
+    assert [(a["source"], a["n"]) for a in report["heldout"]] == [("validation split", 6), (f"{imdb} (test)", 12)]
+    assert_user_error(
+        run("compare-bow", "--data", str(pairs_csv), "--split", "train"),
+        "--split applies to the IMDB layout only, not to CSV data: drop --split.",
+    )
+
+
+def test_the_report_names_sources_by_file_name():
+    from sentiment_rnn.compare.report import source_name
+
+    assert source_name(str(corpus_file("heldout.csv"))) == "built-in heldout.csv"
+    assert source_name("/data/mr/rt-polarity.pos + /data/mr/rt-polarity.neg") == "rt-polarity.pos + rt-polarity.neg"
+    assert source_name("/data/aclImdb_v1.tar.gz (test)") == "aclImdb_v1.tar.gz (test)"
+    assert source_name("validation split (metrics.json)") == "validation split (metrics.json)"
 
 
 def test_eval_data_is_a_file_the_library_reads_with_the_config_columns(directories, pairs_csv, tmp_path):
@@ -477,3 +556,7 @@ def test_default_model_against_the_unigram_baseline_on_the_shipped_contrast_set(
     assert pair_accuracy(labels, bow) == 0.0 and sentence_accuracy(labels, bow) == 0.5
     assert contrast.pair_accuracy("rnn") >= 0.8
     assert comparison.seed.bow_difference == 0.0 and comparison.seed.rnn_both_right()
+    report = render(comparison)
+    assert max(len(line) for line in report.splitlines()) <= 100
+    assert re.search(r"^built-in heldout\.csv +\d+ +\d\.\d{3} +\d\.\d{3}$", report, re.M)
+    assert "These are the built-in contrast pairs" not in report  # the models learned from the built-in corpus

@@ -35,6 +35,9 @@ WEIGHTS_FILE = "weights.npz"
 ENGINE_FILE = "engine.json"
 WIDE_VOCABULARY_FILE = "wide_vocabulary.json"
 PLOT_FILE = "training.png"
+# meta.json's key in a NumPy export (export --format numpy): the directory holds no model.keras.
+EXPORTED_AS = "exported_as"
+NUMPY_EXPORT = "numpy"
 # Every file train writes into a model directory: a directory holding anything else is never replaced.
 MODEL_DIRECTORY_FILES = frozenset(
     {

@@ -2,6 +2,9 @@
 
 Loading keeps Keras's ``safe_mode`` on: no code from the directory is run, and
 a model file whose architecture disagrees with ``config.toml`` is refused.
+A NumPy export (``export --format numpy``, ``meta.json`` says ``"exported_as":
+"numpy"``) opens the same way but has no ``model.keras``: only its NumPy
+engine runs, and asking for the Keras model is a one-line error.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ from typing import Any
 from sentiment_rnn.artifact.files import (
     CONFIG_FILE,
     CORRUPT_DIRECTORY_FIX,
+    EXPORTED_AS,
     FORMAT_VERSION,
     META_FILE,
     METRICS_FILE,
     MODEL_FILE,
+    NUMPY_EXPORT,
     VOCABULARY_FILE,
+    WEIGHTS_FILE,
     check_architecture_matches_config,
     check_format_version,
     read_json,
@@ -39,9 +45,20 @@ class ModelDirectory:
     _numpy_engine: Any = None
 
     @property
+    def numpy_export(self) -> bool:
+        """Whether this is a NumPy export: weights for the NumPy engine, no ``model.keras``."""
+        return self.meta.get(EXPORTED_AS) == NUMPY_EXPORT and not (self.path / MODEL_FILE).is_file()
+
+    @property
     def model(self):
-        """The Keras model (imports TensorFlow)."""
+        """The Keras model (imports TensorFlow).
+
+        Raises:
+            SentimentError: for a NumPy export, which has no ``model.keras``.
+        """
         if self._model is None:
+            if self.numpy_export:
+                raise numpy_export_error(self.path, "pass the model directory it was exported from")
             self._model = load_keras_model(self.path, self.config)
         return self._model
 
@@ -75,6 +92,11 @@ def open_model_dir(path: str | Path) -> ModelDirectory:
         raise SentimentError(f"Model path {path} is not a directory: {retrain}.")
     meta_path = path / META_FILE
     if not meta_path.exists():
+        if (path / WEIGHTS_FILE).is_file() and (path / CONFIG_FILE).is_file():
+            raise SentimentError(
+                f"{path} looks like a NumPy export written by an older sentiment-rnn (no {META_FILE}): "
+                "export the model directory again with `sentiment-rnn export --format numpy`."
+            )
         raise SentimentError(f"{path} is not a sentiment-rnn model directory (no {META_FILE}): {retrain}.")
     meta = read_json(meta_path)
     check_format_version(
@@ -87,11 +109,17 @@ def open_model_dir(path: str | Path) -> ModelDirectory:
             f"but this sentiment-rnn {__version__} reads format {FORMAT_VERSION} at most: upgrade sentiment-rnn."
         ),
     )
-    for name in (MODEL_FILE, CONFIG_FILE):
+    needed = (CONFIG_FILE,) if meta.get(EXPORTED_AS) == NUMPY_EXPORT else (MODEL_FILE, CONFIG_FILE)
+    for name in needed:
         if not (path / name).is_file():
             raise SentimentError(f"{path} is missing {name}: the directory is incomplete; retrain the model.")
     config = load_config(path / CONFIG_FILE)
     return ModelDirectory(path, config, meta)
+
+
+def numpy_export_error(path: Path, fix: str) -> SentimentError:
+    """The refusal to load the Keras model of a NumPy export; ``fix`` says what to do instead."""
+    return SentimentError(f"{path} is a NumPy export (no {MODEL_FILE}), which only the NumPy engine runs: {fix}.")
 
 
 def as_model_directory(model_dir: str | Path | ModelDirectory) -> ModelDirectory:

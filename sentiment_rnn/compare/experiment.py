@@ -27,14 +27,15 @@ from sentiment_rnn.compare.results import (
     SeedExample,
     SentenceResult,
 )
-from sentiment_rnn.config import Config, replace
+from sentiment_rnn.config import Config, DataConfig, replace
 from sentiment_rnn.data.dataset import Dataset, corpus_file
-from sentiment_rnn.data.formats import read_dataset
+from sentiment_rnn.data.formats import dataset_from_config, read_dataset
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.text import ngram_name, token_ngrams, tokenize_py
 
 SEED_SENTENCES = (("This phone is no good", 0), ("No this phone is good", 1))
-LECTURE_SENTENCE = ("No, this phone is good", 1)  # the lecture's spelling: "," is a token of its own
+# The spelling of the course lecture notes this tool grew from; "," is a token of its own, so its bag differs.
+LECTURE_SENTENCE = ("No, this phone is good", 1)
 
 HELDOUT_FILE = "heldout.csv"
 
@@ -157,12 +158,12 @@ def load_both(rnn_dir: str | Path, bow_dir: str | Path) -> TrainedPair:
         None,
         heldout,
         notes,
-        builtin_corpus=not rnn.config.data.path and not bow.config.data.path,
+        builtin_corpus=names_no_data(rnn.config.data) and names_no_data(bow.config.data),
     )
 
 
 def seed_example(rnn, bow) -> SeedExample:
-    """Run the seed pair (and the lecture's comma spelling) through both models."""
+    """Run the seed pair (and the lecture notes' comma spelling, :data:`LECTURE_SENTENCE`) through both models."""
     from sentiment_rnn.inference import keras_predict_proba
 
     texts = [text for text, _ in SEED_SENTENCES]
@@ -201,7 +202,7 @@ def _reading_order(texts: list[str], vocabulary: dict[str, int]) -> list[int]:
     return order + [OOV_INDEX]
 
 
-def contrast(rnn, bow, pairs: list[ContrastPair], ngrams: int, source: str) -> ContrastResult:
+def contrast(rnn, bow, pairs: list[ContrastPair], ngrams: int, source: str, builtin: bool = False) -> ContrastResult:
     """Both models on every pair; for the baseline's failures, the reason from its tokenizer."""
     from sentiment_rnn.inference import keras_predict_proba
 
@@ -227,7 +228,7 @@ def contrast(rnn, bow, pairs: list[ContrastPair], ngrams: int, source: str) -> C
                 tuple(names[i] for i in np.flatnonzero(pair_vectors[0] != pair_vectors[1])),
             )
         )
-    return ContrastResult(source, results)
+    return ContrastResult(source, results, builtin)
 
 
 def evaluate_both(rnn, bow, dataset: Dataset, source: str | None = None) -> Accuracy:
@@ -261,8 +262,8 @@ def compare_bow(
         dataset: the data to train both models on.
         pairs_path: a contrast set (see :func:`read_pairs`); default: the built-in one.
         eval_data: a file of extra labelled data to measure both models on, read
-            with ``config.data``'s columns and encoding. Default: the built-in
-            ``heldout.csv`` when both models learn from the built-in corpus.
+            like ``config.data`` (see :func:`read_eval_data`). Default: the
+            built-in ``heldout.csv`` when both models learn from the built-in corpus.
         rnn_dir, bow_dir: two model directories to compare instead of training.
         verbose: Keras ``fit`` verbosity; progress: called with one-line status messages.
     """
@@ -270,22 +271,18 @@ def compare_bow(
 
     evaluation = None
     if eval_data is not None:  # read first: a bad file is refused before anything trains
-        evaluation = read_dataset(
-            eval_data,
-            text_column=config.data.text_column,
-            label_column=config.data.label_column,
-            encoding=config.data.encoding,
-        )
+        evaluation = read_eval_data(config.data, eval_data)
     if (rnn_dir is None) != (bow_dir is None):
         raise SentimentError(
             "Pass both --rnn-model and --bow-model to compare trained models, or neither to train both."
         )
-    pairs_source = str(pairs_path) if pairs_path is not None else str(corpus_file(CONTRAST_FILE))
+    builtin_pairs = pairs_path is None
+    pairs_source = str(corpus_file(CONTRAST_FILE)) if builtin_pairs else str(pairs_path)
     pairs = read_pairs(pairs_source)
     if rnn_dir is not None:
         both = load_both(rnn_dir, bow_dir)
     else:
-        builtin = dataset is None and not config.data.path
+        builtin = dataset is None and names_no_data(config.data)
         dataset = load_training_data(config) if dataset is None else dataset
         both = train_both(config, dataset, verbose=verbose, progress=progress, builtin_corpus=builtin)
     if evaluation is None and both.builtin_corpus:
@@ -299,6 +296,33 @@ def compare_bow(
         training=both.training,
         seed=seed_example(both.rnn, both.bow),
         heldout=heldout,
-        contrast=contrast(both.rnn, both.bow, pairs, both.ngrams, pairs_source),
+        contrast=contrast(both.rnn, both.bow, pairs, both.ngrams, pairs_source, builtin_pairs),
         notes=both.notes,
+        builtin_corpus=both.builtin_corpus,
     )
+
+
+def names_no_data(data: DataConfig) -> bool:
+    """Whether a ``[data]`` section names no data of its own, so that it means the built-in corpus."""
+    return not (data.path or data.pos or data.neg or data.sources)
+
+
+def read_eval_data(data: DataConfig, path: str | Path) -> Dataset:
+    """The labelled file ``path``, read like the training data ``data`` names it.
+
+    The format, columns, encoding, label mapping and empty-text rule are
+    ``data``'s; an IMDB layout gives its test split, whatever split ``data``
+    trains on. One class only is allowed.
+    """
+    import dataclasses
+
+    from sentiment_rnn.data.checks import check_encoding, check_exists
+    from sentiment_rnn.data.detect import resolve_format
+
+    check_exists(Path(path))
+    check_encoding(data.encoding)
+    split = "test" if resolve_format(Path(path), data.format, data.encoding) == "imdb" else ""
+    options = dataclasses.replace(
+        data, path=str(path), pos="", neg="", sources=(), split=split, skip_every=0, streaming=False, test_path=""
+    )
+    return dataset_from_config(options, require_both_classes=False)

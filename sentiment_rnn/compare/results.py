@@ -36,7 +36,7 @@ class SeedExample:
     vocabulary_size: int
     bags_equal: bool  # the whole vectors, not only the columns shown
     sentences: list[SentenceResult]
-    lecture: SentenceResult  # "No, this phone is good": shown for the RNN; its bag has ","
+    lecture: SentenceResult  # "No, this phone is good", as the course lecture notes spell it; its bag has ","
 
     @property
     def bow_difference(self) -> float:
@@ -97,6 +97,7 @@ class PairResult:
 class ContrastResult:
     source: str
     pairs: list[PairResult]
+    builtin: bool = False  # the built-in pairs (product reviews), not a --pairs file
 
     def _arrays(self, model: str) -> tuple[np.ndarray, np.ndarray]:
         labels = np.array([[s.label for s in p.sentences] for p in self.pairs])
@@ -135,6 +136,7 @@ class Comparison:
     heldout: list[Accuracy]
     contrast: ContrastResult
     notes: list[str] = field(default_factory=list)
+    builtin_corpus: bool = False  # both models learned from the built-in corpus
 
     def to_dict(self) -> dict[str, Any]:
         return {
