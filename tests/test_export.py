@@ -127,7 +127,8 @@ def test_export_from_a_missing_model_directory(tmp_path):
     assert result.exit_code == 1
     assert result.output == (
         f"Error: Model directory {tmp_path / 'none'} does not exist: "
-        "train one with `sentiment-rnn train --out DIR` or pass --model DIR.\n"
+        "train one with `sentiment-rnn train --out DIR`, or pass --model DIR or --model reviews-en "
+        "(the bundled model).\n"
     )
     assert not (tmp_path / "out").exists()
 

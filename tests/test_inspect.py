@@ -88,7 +88,8 @@ def test_inspect_a_directory_that_is_not_a_model(tmp_path):
     assert result.exit_code == 1
     assert result.output == (
         f"Error: {tmp_path} is not a sentiment-rnn model directory (no meta.json): "
-        "train one with `sentiment-rnn train --out DIR` or pass --model DIR.\n"
+        "train one with `sentiment-rnn train --out DIR`, or pass --model DIR or --model reviews-en "
+        "(the bundled model).\n"
     )
 
 
