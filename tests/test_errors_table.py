@@ -204,6 +204,7 @@ SETUPS = {
     "plot-no-history": copy_model("old")(lambda d: (d / "history.csv").unlink()),
     "plot-not-png": with_model(lambda cwd: None),
     "bundled-missing": bundled_models(holding_a_model=False),
+    "plot-bundled": bundled_models(holding_a_model=True),
     "mapping-one-side": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "mapping-overlap": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "mapping-matches-nothing": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
@@ -215,7 +216,7 @@ NEEDS_REQUEST |= {"code-in-model", "no-text", "text-file-undecodable", "threshol
 NEEDS_REQUEST |= {"weights-missing", "truncated-weights", "config-mismatch-weights", "serve-bow-model-is-rnn"}
 NEEDS_REQUEST |= {"text-file-empty", "output-suffix", "output-directory-missing", "output-without-data"}
 NEEDS_REQUEST |= {"data-and-texts", "data-ragged", "vocabulary-not-a-list", "text-file-missing"}
-NEEDS_REQUEST |= {"plot-no-history", "plot-not-png", "bundled-missing"}
+NEEDS_REQUEST |= {"plot-no-history", "plot-not-png", "bundled-missing", "plot-bundled"}
 ROWS = documented_rows()
 
 
