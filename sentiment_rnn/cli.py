@@ -805,14 +805,17 @@ def forward_demo(text):
 def inspect(model_dir, as_json):
     """Show what a model directory holds and how it was made.
 
-    Architecture and layers (type, output shape, parameters), vocabulary size,
-    sequence length, training data (path, rows, label balance), validation
-    metrics, the config, the format and library versions, and the date.
+    Architecture and layers (type, output shape, parameters), size on disk,
+    vocabulary size, sequence length, training data (each source, rows, label
+    balance), validation metrics (with ECE and Brier), the config, the format
+    and library versions, and the date; with a build.json (as the bundled
+    reviews-en has), the command that built the model and its wall time.
 
     Example usage:
 
     \b
         sentiment-rnn inspect --model my-model
+        sentiment-rnn inspect --model reviews-en
         sentiment-rnn inspect --model my-model --json > my-model.json
     """
     from sentiment_rnn.inspection import describe, format_description
