@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import json
 import os
 import shlex
@@ -29,7 +30,10 @@ from sentiment_rnn.presets import DEFAULT_PRESET, preset_names
 from sentiment_rnn.version import __version__
 
 DEFAULT_MODEL_DIR = "sentiment-model"
-MODEL_OPTION_HELP = "Model directory written by `train` (default: ./sentiment-model, or $SENTIMENT_RNN_MODEL)."
+MODEL_OPTION_HELP = (
+    "Model directory written by `train`, or reviews-en, the bundled model; an existing path wins over the name. "
+    "Default: $SENTIMENT_RNN_MODEL, else ./sentiment-model if it exists, else reviews-en (said on stderr)."
+)
 
 
 class SentimentGroup(click.Group):
@@ -85,15 +89,32 @@ class InputFile(click.File):
 
 
 def model_option(function):
+    """The --model option; without it (and $SENTIMENT_RNN_MODEL), the default model of ``bundled.default_model``.
+
+    The command receives ``model_dir`` as given (a path or a bundled name, resolved
+    when the model is opened). When the bundled model answers by default, one
+    line says so on stderr, unless the command's --quiet is given.
+    """
+
+    @functools.wraps(function)
+    def with_default(*args, model_dir, **kwargs):
+        if model_dir is None:
+            from sentiment_rnn.bundled import default_model
+
+            model_dir, notice = default_model(DEFAULT_MODEL_DIR)
+            if notice is not None and not kwargs.get("quiet"):
+                click.echo(notice, err=True)
+        return function(*args, model_dir=model_dir, **kwargs)
+
     return click.option(
         "--model",
         "model_dir",
-        default=DEFAULT_MODEL_DIR,
+        default=None,
         envvar="SENTIMENT_RNN_MODEL",
         show_default=False,
         type=click.Path(file_okay=True, dir_okay=True),
         help=MODEL_OPTION_HELP,
-    )(function)
+    )(with_default)
 
 
 def threshold_option(function):
@@ -238,7 +259,7 @@ def cli():
     default=DEFAULT_MODEL_DIR,
     show_default=True,
     type=click.Path(),
-    help="Model directory to write (replaced atomically).",
+    help="Model directory to write (replaced atomically); always a path, never a bundled model.",
 )
 @click.option(
     "--resume",
@@ -304,6 +325,7 @@ def train(
         sentiment-rnn train --config configs/mr.toml --pos mr.pos --neg mr.neg
         sentiment-rnn train --config configs/imdb.toml --data imdb --split train
     """
+    from sentiment_rnn.bundled import BUNDLED_MODELS
     from sentiment_rnn.config import load_config
     from sentiment_rnn.plots import MISSING_HINT
     from sentiment_rnn.training.run import train as train_model
@@ -354,6 +376,12 @@ def train(
     if result.test_metrics is not None:
         test = result.test_metrics
         click.echo(f"Test: accuracy {test['accuracy']:.3f}, AUC {test['auc']:.3f} on {test['n']} held-out examples.")
+    if out_dir in BUNDLED_MODELS and not quiet:  # --out is a path: the bundled model is never written
+        click.echo(
+            f"Note: --out {out_dir} is the path ./{out_dir}, not the bundled model (read-only); from this directory, "
+            f"--model {out_dir} now means ./{out_dir}.",
+            err=True,
+        )
 
 
 @cli.command()
@@ -548,6 +576,8 @@ def predict(
     piped and no text is given (on many lines, a progress bar goes to stderr
     when it is a terminal). The NumPy engine (default) needs
     no TensorFlow and gives the same probabilities as --engine keras.
+    Without --model, ./sentiment-model answers if it exists, else the
+    bundled reviews-en (general English reviews), said once on stderr.
 
     --per-token adds a line per token: the probability after reading it (a
     bidirectional model's per-token view also reads the text backwards).
@@ -566,6 +596,7 @@ def predict(
 
     \b
         sentiment-rnn predict "I like this phone" "This phone is no good"
+        sentiment-rnn predict --model reviews-en "The battery died within a day"
         sentiment-rnn predict --per-token "No, this phone is good"
         cat reviews.txt | sentiment-rnn predict --json
         sentiment-rnn predict --data reviews.csv --output scored.csv
@@ -774,14 +805,17 @@ def forward_demo(text):
 def inspect(model_dir, as_json):
     """Show what a model directory holds and how it was made.
 
-    Architecture and layers (type, output shape, parameters), vocabulary size,
-    sequence length, training data (path, rows, label balance), validation
-    metrics, the config, the format and library versions, and the date.
+    Architecture and layers (type, output shape, parameters), size on disk,
+    vocabulary size, sequence length, training data (each source, rows, label
+    balance), validation metrics (with ECE and Brier), the config, the format
+    and library versions, and the date; with a build.json (as the bundled
+    reviews-en has), the command that built the model and its wall time.
 
     Example usage:
 
     \b
         sentiment-rnn inspect --model my-model
+        sentiment-rnn inspect --model reviews-en
         sentiment-rnn inspect --model my-model --json > my-model.json
     """
     from sentiment_rnn.inspection import describe, format_description
@@ -946,7 +980,9 @@ def export(model_dir, export_format, out_dir):
 @click.option(
     "--ngrams", type=click.IntRange(min=1), help="The baseline's n-grams: 1 = words (default), 2 = also bigrams."
 )
-@click.option("--rnn-model", "rnn_dir", type=click.Path(), help="Compare this trained RNN model directory...")
+@click.option(
+    "--rnn-model", "rnn_dir", type=click.Path(), help="Compare this trained RNN model directory (or reviews-en)..."
+)
 @click.option("--bow-model", "bow_dir", type=click.Path(), help="...with this trained bag-of-words one (no training).")
 @click.option("--config", "config_path", type=click.Path(), help="TOML config for the RNN; the baseline shares it.")
 @click.option(

@@ -181,7 +181,10 @@ class SentimentClassifier:
 
     @classmethod
     def load(cls, path: str | Path) -> SentimentClassifier:
-        """A fitted estimator predicting with the model directory at ``path`` (from ``save`` or ``train``)."""
+        """A fitted estimator predicting with the model directory at ``path`` (from ``save`` or ``train``).
+
+        ``path`` may also be a bundled model's name, ``"reviews-en"`` (an existing path wins over the name).
+        """
         from sentiment_rnn.artifact.files import read_json
         from sentiment_rnn.artifact.model_directory import open_model_dir
 

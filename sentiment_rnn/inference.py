@@ -137,7 +137,8 @@ def predict(
     """Label texts with the model in ``model_dir``.
 
     Args:
-        model_dir: a model directory (path or opened).
+        model_dir: a model directory (path or opened), or a bundled model's name
+            (``"reviews-en"``); an existing path wins over a name.
         texts: the texts; any string, including empty ones.
         threshold: probabilities at or above it are ``positive``.
         batch_size: texts per forward pass; None takes the engine's own

@@ -12,7 +12,9 @@ import math
 from pathlib import Path
 from typing import Any
 
+from sentiment_rnn.artifact.files import BUILD_FILE, read_json
 from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
+from sentiment_rnn.bundled import BUNDLED_MODELS
 from sentiment_rnn.config import ModelConfig, to_dict, to_toml
 from sentiment_rnn.models import KERAS_CELL_NAMES
 from sentiment_rnn.text import ngram_name
@@ -21,14 +23,17 @@ from sentiment_rnn.text import ngram_name
 def describe(model_dir: str | Path | ModelDirectory) -> dict[str, Any]:
     """Everything known about a model directory, as a JSON-ready dict.
 
-    Keys: ``path``, ``format_version``, ``created``, ``versions`` (package and
-    library versions that wrote it), ``architecture`` (a one-line summary and
-    parameter counts), ``layers`` (name, type, output shape, parameters per
-    Keras layer), ``vocabulary_size``, ``sequence_length`` (0 = no limit),
-    ``data`` (training data source, rows, label balance, split, epochs),
-    ``metrics`` (validation metrics of the restored weights) and ``config``;
-    for a NumPy export also ``exported_as`` (``"numpy"``), its layers being
-    those of ``weights.npz``.
+    Keys: ``path``, ``bundled`` (the bundled model's name, or None),
+    ``format_version``, ``created``, ``versions`` (package and library
+    versions that wrote it), ``size`` (``bytes`` on disk and ``files``),
+    ``architecture`` (a one-line summary and parameter counts), ``layers``
+    (name, type, output shape, parameters per Keras layer),
+    ``vocabulary_size``, ``sequence_length`` (0 = no limit), ``data``
+    (training data source, or ``sources`` one by one, rows, label balance,
+    split, epochs), ``metrics`` (validation metrics of the restored weights),
+    ``build`` (the ``build.json`` a build recipe wrote: command, wall time,
+    machine, date; None without one) and ``config``; for a NumPy export also
+    ``exported_as`` (``"numpy"``), its layers being those of ``weights.npz``.
 
     Raises:
         SentimentError: the directory is missing, incomplete or unreadable.
@@ -42,11 +47,15 @@ def describe(model_dir: str | Path | ModelDirectory) -> dict[str, Any]:
         model = directory.model
         layers = [layer_summary(layer) for layer in model.layers]
         trainable = sum(math.prod(variable.shape) for variable in model.trainable_weights)
+    build_file = directory.path / BUILD_FILE
+    build = read_json(build_file, f"remove {BUILD_FILE} or rebuild the model") if build_file.is_file() else None
     description = {
         "path": str(directory.path),
+        "bundled": directory.bundled,
         "format_version": meta["format_version"],
         "created": meta.get("created", "unknown"),
         "versions": {"sentiment_rnn": meta.get("package_version", "unknown"), **meta.get("versions", {})},
+        "size": size_on_disk(directory.path),
         "architecture": {
             "summary": architecture_summary(directory.config.model),
             "parameters": sum(layer["parameters"] for layer in layers),
@@ -57,6 +66,7 @@ def describe(model_dir: str | Path | ModelDirectory) -> dict[str, Any]:
         "sequence_length": directory.config.tokenizer.output_sequence_length,
         "data": meta.get("data", {}),
         "metrics": directory.metrics(),
+        "build": build if isinstance(build, dict) else None,
         "config": to_dict(directory.config),
     }
     if directory.numpy_export:
@@ -99,6 +109,12 @@ def engine_layers(directory: ModelDirectory) -> list[dict[str, Any]]:
         {"name": name, "type": kind, "output_shape": shape, "parameters": parameters.get(name, 0)}
         for name, kind, shape in rows
     ]
+
+
+def size_on_disk(path: Path) -> dict[str, int]:
+    """``{"bytes": total size of the files under path, "files": their count}``."""
+    sizes = [file.stat().st_size for file in path.rglob("*") if file.is_file()]
+    return {"bytes": sum(sizes), "files": len(sizes)}
 
 
 def layer_summary(layer) -> dict[str, Any]:
@@ -153,8 +169,11 @@ def format_description(description: dict[str, Any]) -> str:
     data = d["data"]
     labels = data.get("labels", {})
     metrics = d["metrics"]
-    rows = [
-        ("Model directory", d["path"] + (" (a NumPy export: no model.keras)" if d.get("exported_as") else "")),
+    rows = [("Model directory", d["path"] + (" (a NumPy export: no model.keras)" if d.get("exported_as") else ""))]
+    if d.get("bundled"):
+        name = d["bundled"]
+        rows.append(("Bundled model", f"{name} ({BUNDLED_MODELS.get(name, 'shipped with sentiment-rnn')}), read-only"))
+    rows += [
         (
             "Created",
             f"{d['created']} by sentiment-rnn {versions['sentiment_rnn']} (model format {d['format_version']})",
@@ -162,12 +181,23 @@ def format_description(description: dict[str, Any]) -> str:
         ("Libraries", libraries or "unknown (written before versions were recorded)"),
         ("Architecture", architecture["summary"]),
         ("Parameters", f"{architecture['parameters']:,} ({architecture['trainable_parameters']:,} trainable)"),
+    ]
+    if "size" in d:
+        size = d["size"]
+        rows.append(
+            (
+                "Size on disk",
+                f"{size['bytes']:,} bytes ({size['bytes'] / 1e6:.1f} MB) in {size['files']} "
+                f"{_plural(size['files'], 'file')}",
+            )
+        )
+    rows += [
         (
             "Vocabulary",
             f"{d['vocabulary_size']:,} tokens (tokenizer.max_tokens = {d['config']['tokenizer']['max_tokens']})",
         ),
         ("Sequence length", f"{sequence} tokens" if sequence else "no limit (each batch padded to its longest text)"),
-        ("Training data", data.get("source", "unknown")),
+        *_training_data_rows(data),
         ("Labels", _label_mapping_line(data)),
         (
             "Rows",
@@ -183,7 +213,8 @@ def format_description(description: dict[str, Any]) -> str:
         (
             "Validation",
             f"accuracy {metrics.get('accuracy', float('nan')):.4f}, AUC {metrics.get('auc', float('nan')):.4f}, "
-            f"loss {metrics.get('loss', float('nan')):.4f} on {metrics.get('n', 0):,} examples",
+            + _calibration_part(metrics)
+            + f"loss {metrics.get('loss', float('nan')):.4f} on {metrics.get('n', 0):,} examples",
         ),
     ]
     test = metrics.get("test")
@@ -195,6 +226,7 @@ def format_description(description: dict[str, Any]) -> str:
                 f"loss {test.get('loss', float('nan')):.4f} on {test.get('n', 0):,} held-out examples",
             )
         )
+    rows += _build_rows(d.get("build"))
     width = max(len(label) for label, _ in rows)
     lines = [f"{label:<{width}}  {value}" for label, value in rows]
     table = [("name", "type", "output shape", "parameters")] + [
@@ -215,6 +247,42 @@ def format_description(description: dict[str, Any]) -> str:
     lines += ["", "Config"]
     lines += [f"  {line}" if line else "" for line in _config_toml(d["config"]).splitlines()]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _training_data_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The "Training data" row: the source, or with several sources, one row for each under a count."""
+    sources = data.get("sources")
+    if not isinstance(sources, list) or not sources:
+        return [("Training data", data.get("source", "unknown"))]
+    rows = [("Training data", f"{len(sources)} {_plural(len(sources), 'source')}")]
+    for part in sources:
+        labels = part.get("labels", {})
+        rows.append(
+            (
+                "",
+                f"  {part.get('source', 'unknown')}: {part.get('rows', 0):,} rows ({labels.get('positive', 0):,} "
+                f"positive, {labels.get('negative', 0):,} negative), {part.get('skipped', 0):,} skipped",
+            )
+        )
+    return rows
+
+
+def _calibration_part(metrics: dict[str, Any]) -> str:
+    """``ECE 0.0123, Brier 0.0456, `` when metrics.json records them (models trained before calibration do not)."""
+    parts = [f"{label} {metrics[key]:.4f}, " for key, label in (("ece", "ECE"), ("brier", "Brier")) if key in metrics]
+    return "".join(parts)
+
+
+def _build_rows(build: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The rows of build.json: the command that built the model, and its wall time, machine and date."""
+    if not build:
+        return []
+    rows = [("Built with", str(build.get("command", "unknown")))]
+    wall = build.get("wall_seconds")
+    took = f"{wall / 60:.1f} minutes ({wall:,.0f} s)" if isinstance(wall, int | float) else "unknown wall time"
+    where = ", ".join(str(build[key]) for key in ("machine", "date") if build.get(key))
+    rows.append(("Build time", f"{took} on {where}" if where else took))
+    return rows
 
 
 def _label_mapping_line(data: dict[str, Any]) -> str:

@@ -342,18 +342,6 @@ def with_view(model, model_config: ModelConfig, **view):
     return twin
 
 
-def without_optimizer(model):
-    """The same layers and weights as a new, uncompiled model, so ``model.keras`` saves no optimizer state.
-
-    Adam keeps two moments per weight: saved with them, a model directory is
-    three times the size, and nothing that loads ``model.keras`` needs them
-    (``--resume`` reads its own checkpoint).
-    """
-    import keras
-
-    return keras.Model(model.input, model.output, name=model.name)  # input, not inputs: keep one tensor, not a list
-
-
 def reset_states(model) -> None:
     """Reset the carried state of every stateful recurrent layer of a model."""
     for layer in model.layers:

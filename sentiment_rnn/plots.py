@@ -116,7 +116,7 @@ def redraw_training_plot(model_dir: str | Path, png: str | Path | None = None) -
 
     Raises:
         SentimentError: no matplotlib, not a model directory, no or unreadable
-            ``history.csv``, a bad ``png`` path.
+            ``history.csv``, a bad ``png`` path, no ``png`` for a bundled (read-only) model.
     """
     import os
     import tempfile
@@ -127,6 +127,10 @@ def redraw_training_plot(model_dir: str | Path, png: str | Path | None = None) -
 
     require_matplotlib("sentiment-rnn plot")
     directory = open_model_dir(model_dir)
+    if directory.bundled is not None and png is None:
+        raise SentimentError(
+            f"{directory.bundled} is a bundled model, which is read-only: pass --out curve.png to draw it elsewhere."
+        )
     png = check_plot_path(directory.path / PLOT_FILE if png is None else png, "--out", "curve.png")
     history_csv = directory.path / HISTORY_FILE
     if not history_csv.is_file():

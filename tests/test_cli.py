@@ -90,14 +90,16 @@ def test_predict_errors(model_dir, tmp_path):
     missing = tmp_path / "nothing"
     assert_user_error(
         run("predict", "--model", str(missing), "good"),
-        f"Model directory {missing} does not exist: train one with `sentiment-rnn train --out DIR` or pass --model DIR.",
+        f"Model directory {missing} does not exist: train one with `sentiment-rnn train --out DIR`, "
+        "or pass --model DIR or --model reviews-en (the bundled model).",
     )
     empty = tmp_path / "empty"
     empty.mkdir()
     assert_user_error(
         run("predict", "--model", str(empty), "good"),
         f"{empty} is not a sentiment-rnn model directory (no meta.json): "
-        "train one with `sentiment-rnn train --out DIR` or pass --model DIR.",
+        "train one with `sentiment-rnn train --out DIR`, or pass --model DIR or --model reviews-en "
+        "(the bundled model).",
     )
     assert_user_error(
         run("predict", "--model", str(model_dir)),

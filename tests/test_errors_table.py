@@ -98,6 +98,20 @@ def _bidirectional_model(cwd: Path) -> None:
     (cwd / "long.txt").write_text("good " * 100)
 
 
+def bundled_models(holding_a_model: bool):
+    """A case whose bundled models' directory is ``bundled/`` in the cwd: empty, or holding a copy of the model."""
+
+    def setup(cwd: Path, request) -> None:
+        from sentiment_rnn import bundled
+
+        (cwd / "bundled").mkdir()
+        if holding_a_model:
+            shutil.copytree(request.getfixturevalue("model_dir"), cwd / "bundled" / "reviews-en")
+        request.getfixturevalue("monkeypatch").setattr(bundled, "bundled_root", lambda: cwd / "bundled")
+
+    return setup
+
+
 def _lambda_model(directory: Path) -> None:
     from sentiment_rnn.tf_setup import import_keras
 
@@ -189,6 +203,8 @@ SETUPS = {
     "serve-bow-model-is-rnn": with_model(lambda cwd: None),
     "plot-no-history": copy_model("old")(lambda d: (d / "history.csv").unlink()),
     "plot-not-png": with_model(lambda cwd: None),
+    "bundled-missing": bundled_models(holding_a_model=False),
+    "plot-bundled": bundled_models(holding_a_model=True),
     "mapping-one-side": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "mapping-overlap": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "mapping-matches-nothing": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
@@ -200,7 +216,7 @@ NEEDS_REQUEST |= {"code-in-model", "no-text", "text-file-undecodable", "threshol
 NEEDS_REQUEST |= {"weights-missing", "truncated-weights", "config-mismatch-weights", "serve-bow-model-is-rnn"}
 NEEDS_REQUEST |= {"text-file-empty", "output-suffix", "output-directory-missing", "output-without-data"}
 NEEDS_REQUEST |= {"data-and-texts", "data-ragged", "vocabulary-not-a-list", "text-file-missing"}
-NEEDS_REQUEST |= {"plot-no-history", "plot-not-png"}
+NEEDS_REQUEST |= {"plot-no-history", "plot-not-png", "bundled-missing", "plot-bundled"}
 ROWS = documented_rows()
 
 

@@ -173,7 +173,8 @@ def test_evaluate_command_refuses_a_missing_model(tmp_path, tiny_csv):
     assert (result.exit_code, result.output) == (
         1,
         f"Error: Model directory {missing} does not exist: "
-        "train one with `sentiment-rnn train --out DIR` or pass --model DIR.\n",
+        "train one with `sentiment-rnn train --out DIR`, or pass --model DIR or --model reviews-en "
+        "(the bundled model).\n",
     )
 
 

@@ -132,7 +132,8 @@ def test_export_from_a_missing_model_directory(tmp_path):
     assert result.exit_code == 1
     assert result.output == (
         f"Error: Model directory {tmp_path / 'none'} does not exist: "
-        "train one with `sentiment-rnn train --out DIR` or pass --model DIR.\n"
+        "train one with `sentiment-rnn train --out DIR`, or pass --model DIR or --model reviews-en "
+        "(the bundled model).\n"
     )
     assert not (tmp_path / "out").exists()
 
@@ -232,8 +233,15 @@ def test_inspect_describes_a_bundle_from_its_weights(bigru):
     lines = result.output.splitlines()
     of_model_dir = run("inspect", "--model", str(model_dir)).output.splitlines()
     assert lines[0] == f"Model directory  {bundle} (a NumPy export: no model.keras)"
-    assert lines[1:12] == of_model_dir[1:12]  # created, libraries, architecture, parameters, data, metrics
-    assert lines[4] == of_model_dir[4] and lines[4].startswith("Parameters       ")
+    size_row = next(i for i, line in enumerate(lines) if line.startswith("Size on disk"))
+    files = [f for f in bundle.iterdir() if f.is_file()]
+    total = sum(f.stat().st_size for f in files)
+    assert lines[size_row] == f"Size on disk     {total:,} bytes ({total / 1e6:.1f} MB) in {len(files)} files"
+    # created, libraries, architecture, parameters, data, metrics: as of the model directory, but for the size
+    without_size = lines[1:size_row] + lines[size_row + 1 : 13]
+    assert without_size == of_model_dir[1:size_row] + of_model_dir[size_row + 1 : 13]
+    parameters_row = next(i for i, line in enumerate(lines) if line.startswith("Parameters       "))
+    assert lines[parameters_row] == of_model_dir[parameters_row]
     table = lines.index("Layers")
     vocabulary = len(json.loads((bundle / "vocabulary.json").read_text(encoding="utf-8")))
     embedding, gru_0, gru_1, head = (
@@ -252,7 +260,7 @@ def test_inspect_describes_a_bundle_from_its_weights(bigru):
         "  name         type                output shape      parameters",
         *(f"  {name:<11}  {kind:<18}  {shape:<16}  {count:>10,}" for name, kind, shape, count in rows),
     ]
-    assert sum(count for *_, count in rows) == int(lines[4].split()[1].replace(",", ""))
+    assert sum(count for *_, count in rows) == int(lines[parameters_row].split()[1].replace(",", ""))
     description = json.loads(run("inspect", "--model", str(bundle), "--json").output)
     assert description["exported_as"] == "numpy" and "exported_as" not in json.loads(
         run("inspect", "--model", str(model_dir), "--json").output

@@ -37,12 +37,14 @@ def test_inspect_prints_the_whole_story(fixed_model_dir):
     result = CliRunner().invoke(cli, ["inspect", "--model", str(fixed_model_dir)])
     assert result.exit_code == 0, result.output
     config_lines = [f"  {line}" if line else "" for line in (fixed_model_dir / "config.toml").read_text().splitlines()]
+    size = sum(path.stat().st_size for path in fixed_model_dir.iterdir())
     expected = [
         f"Model directory  {fixed_model_dir}",
         "Created          2026-01-02T03:04:05+00:00 by sentiment-rnn 0.1.0 (model format 1)",
         "Libraries        Python 3.11.7, TensorFlow 2.21.0, Keras 3.15.1, NumPy 2.4.6",
         "Architecture     SimpleRNN, 1 layer of 8 units, embedding size 8",
         "Parameters       337 (337 trainable)",
+        f"Size on disk     {size:,} bytes ({size / 1e6:.1f} MB) in 9 files",
         "Vocabulary       24 tokens (tokenizer.max_tokens = 20000)",
         "Sequence length  no limit (each batch padded to its longest text)",
         "Training data    reviews.csv",
@@ -88,7 +90,8 @@ def test_inspect_a_directory_that_is_not_a_model(tmp_path):
     assert result.exit_code == 1
     assert result.output == (
         f"Error: {tmp_path} is not a sentiment-rnn model directory (no meta.json): "
-        "train one with `sentiment-rnn train --out DIR` or pass --model DIR.\n"
+        "train one with `sentiment-rnn train --out DIR`, or pass --model DIR or --model reviews-en "
+        "(the bundled model).\n"
     )
 
 

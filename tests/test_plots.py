@@ -103,7 +103,8 @@ def test_plot_errors(tmp_path):
     assert_user_error(
         CliRunner().invoke(cli, ["plot", "--model", str(tmp_path / "none")]),
         f"Model directory {tmp_path / 'none'} does not exist: "
-        "train one with `sentiment-rnn train --out DIR` or pass --model DIR.",
+        "train one with `sentiment-rnn train --out DIR`, or pass --model DIR or --model reviews-en "
+        "(the bundled model).",
     )
     assert sorted(p.name for p in model.iterdir()) == sorted(
         ["config.toml", "engine.json", "history.csv", "meta.json", "model.keras", "vocabulary.json", "weights.npz"]

@@ -11,6 +11,8 @@ A model directory holds:
     weights.npz      the same weights as plain NumPy arrays, for the NumPy engine (loaded without pickle)
     engine.json      the architecture the NumPy engine needs (cell, layers, units, bidirectional, ...)
     wide_vocabulary.json  hybrid models only: the wide branch's n-grams, index = multi-hot column
+    build.json       optional, written by a build recipe (benchmarks/build_reviews_en.py), not by train:
+                     the command that built the model, its wall time, the machine and the date
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ PLOT_FILE = "training.png"
 # meta.json's key in a NumPy export (export --format numpy): the directory holds no model.keras.
 EXPORTED_AS = "exported_as"
 NUMPY_EXPORT = "numpy"
+BUILD_FILE = "build.json"
 # Every file train writes into a model directory: a directory holding anything else is never replaced.
 MODEL_DIRECTORY_FILES = frozenset(
     {
@@ -51,6 +54,7 @@ MODEL_DIRECTORY_FILES = frozenset(
         ENGINE_FILE,
         PLOT_FILE,
         WIDE_VOCABULARY_FILE,
+        BUILD_FILE,  # a rebuild replaces a built model directory; the recipe writes build.json again
     }
 )
 

@@ -29,6 +29,7 @@ from sentiment_rnn.artifact.files import (
     check_format_version,
     read_json,
 )
+from sentiment_rnn.bundled import BUNDLED_MODELS, locate
 from sentiment_rnn.config import Config, load_config
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.version import __version__
@@ -36,11 +37,15 @@ from sentiment_rnn.version import __version__
 
 @dataclass
 class ModelDirectory:
-    """What a model directory holds, read and checked; ``model`` and ``numpy_engine`` are loaded on demand."""
+    """What a model directory holds, read and checked; ``model`` and ``numpy_engine`` are loaded on demand.
+
+    ``bundled`` is the name of the bundled model it is (``"reviews-en"``), or None.
+    """
 
     path: Path
     config: Config
     meta: dict[str, Any]
+    bundled: str | None = None
     _model: Any = None
     _numpy_engine: Any = None
 
@@ -81,11 +86,16 @@ class ModelDirectory:
 def open_model_dir(path: str | Path) -> ModelDirectory:
     """Check a model directory and read its config and metadata (without TensorFlow).
 
+    Args:
+        path: a model directory, or the name of a bundled model (``"reviews-en"``);
+            an existing path always wins over a name (see ``sentiment_rnn.bundled``).
+
     Raises:
         SentimentError: missing or empty directory, missing files, a newer format.
     """
-    path = Path(path)
-    retrain = "train one with `sentiment-rnn train --out DIR` or pass --model DIR"
+    path, bundled = locate(path)
+    names = " or ".join(f"--model {name}" for name in BUNDLED_MODELS)
+    retrain = f"train one with `sentiment-rnn train --out DIR`, or pass --model DIR or {names} (the bundled model)"
     if not path.exists():
         raise SentimentError(f"Model directory {path} does not exist: {retrain}.")
     if not path.is_dir():
@@ -114,7 +124,7 @@ def open_model_dir(path: str | Path) -> ModelDirectory:
         if not (path / name).is_file():
             raise SentimentError(f"{path} is missing {name}: the directory is incomplete; retrain the model.")
     config = load_config(path / CONFIG_FILE)
-    return ModelDirectory(path, config, meta)
+    return ModelDirectory(path, config, meta, bundled)
 
 
 def numpy_export_error(path: Path, fix: str) -> SentimentError:

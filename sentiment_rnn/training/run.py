@@ -161,7 +161,8 @@ def train(
             resume, or a diverged run (``out_dir`` is then left as it was).
     """
     from sentiment_rnn.artifact.engine_files import write_engine_files
-    from sentiment_rnn.models import TOKENIZER_LAYER, with_view, without_optimizer
+    from sentiment_rnn.models import TOKENIZER_LAYER, with_view
+    from sentiment_rnn.tf_setup import import_keras
 
     check_fits_in_memory(config)
     if tensorboard_dir:
@@ -238,7 +239,9 @@ def train(
             test_metrics["source"] = "test_split" if config.train.test_split else config.data.test_path
         val_losses = history.history["val_loss"]
         best_epoch = int(np.argmin(val_losses)) + 1
-        saved = without_optimizer(model)
+        # An uncompiled twin (same layers and weights): model.keras then holds no optimizer state, a third
+        # of the size; nothing that loads it needs Adam's moments (--resume reads its own checkpoint).
+        saved = import_keras().Model(model.input, model.output, name=model.name)
         if config.model.kind == "rnn" and (config.model.stateful or config.model.return_sequences):
             saved = with_view(
                 model,
