@@ -83,8 +83,10 @@ def test_directory_records_versions_and_vocabulary(model_dir):
     meta = json.loads((model_dir / "meta.json").read_text())
     assert meta["format_version"] == FORMAT_VERSION
     assert meta["package_version"] == __import__("sentiment_rnn").__version__
-    vocabulary = json.loads((model_dir / "vocabulary.json").read_text())
+    text = (model_dir / "vocabulary.json").read_text()
+    vocabulary = json.loads(text)
     assert vocabulary[:2] == ["", "[UNK]"] and "phone" in vocabulary
+    assert text == json.dumps(vocabulary, separators=(",", ":")) + "\n"  # one line: no 5 bytes of indent a token
 
 
 # Damaged, truncated, newer-format and mismatched directories: see docs/errors.md and test_errors_table.py.

@@ -30,6 +30,7 @@ from sentiment_rnn.artifact.files import (
     config_value,
     read_json,
     write_json,
+    write_vocabulary,
 )
 from sentiment_rnn.artifact.npz_headers import read_headers
 from sentiment_rnn.config import Config, load_config
@@ -172,7 +173,7 @@ def write_engine_files(model, config: Config, directory: str | Path) -> None:
     vocabulary = list(model.get_layer(TOKENIZER_LAYER).get_vocabulary())
     write_json(directory / ENGINE_FILE, {**architecture_of(config), VOCABULARY_DIGEST: vocabulary_digest(vocabulary)})
     if config.model.kind == "hybrid":
-        write_json(directory / WIDE_VOCABULARY_FILE, wide_vocabulary_of(model))
+        write_vocabulary(directory / WIDE_VOCABULARY_FILE, wide_vocabulary_of(model))
 
 
 VOCABULARY_DIGEST = "vocabulary_sha256"  # the engine.json key; files written before it existed lack it

@@ -63,6 +63,11 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def write_vocabulary(path: Path, tokens: list[str]) -> None:
+    """A vocabulary as one JSON array on one line: indented, each token costs 5 bytes more (a 150k list, 0.75 MB)."""
+    path.write_text(json.dumps(tokens, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+
+
 def meta_for(config: Config, dataset_summary: dict[str, Any]) -> dict[str, Any]:
     import datetime
 

@@ -23,6 +23,7 @@ from sentiment_rnn.artifact.files import (
     VOCABULARY_FILE,
     meta_for,
     write_json,
+    write_vocabulary,
 )
 from sentiment_rnn.config import Config, to_toml
 from sentiment_rnn.data.dataset import Dataset
@@ -252,7 +253,7 @@ def train(
             )
         saved.save(staging / MODEL_FILE)
         (staging / CONFIG_FILE).write_text(to_toml(config), encoding="utf-8")
-        write_json(staging / VOCABULARY_FILE, list(model.get_layer(TOKENIZER_LAYER).get_vocabulary()))
+        write_vocabulary(staging / VOCABULARY_FILE, list(model.get_layer(TOKENIZER_LAYER).get_vocabulary()))
         write_json(staging / METRICS_FILE, metrics if test_metrics is None else {**metrics, "test": test_metrics})
         write_engine_files(model, config, staging)
         summary = {
