@@ -5,8 +5,11 @@ Run from the repository root, with the datasets in ../shared/datasets (see confi
     nice -n 10 python benchmarks/build_reviews_en.py
 
 It trains configs/reviews-en.toml into sentiment_rnn/bundled/reviews-en (the directory the package ships),
-drops what predicting does not need (history.csv, training.png), adds build.json (the command, the wall
-time, the machine) and prints the summary line.
+then packs it for shipping: drops what predicting does not need (history.csv, training.png), deflates the
+vocabulary copies inside model.keras (Keras stores every member uncompressed; the weights stay stored, so
+loading still reads them in place), adds build.json (the command, the wall time, the machine, the size) and
+refuses a result over 10 MB. `--pack-only DIR --wall-seconds S` packs a directory that
+`sentiment-rnn train --config configs/reviews-en.toml --out DIR` already wrote, recording S as its wall time.
 """
 
 from __future__ import annotations
@@ -18,36 +21,77 @@ import platform
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sentiment_rnn.artifact.files import write_vocabulary  # noqa: E402
+
 CONFIG = "configs/reviews-en.toml"
 OUT = "sentiment_rnn/bundled/reviews-en"
 COMMAND = f"sentiment-rnn train --config {CONFIG} --out {OUT}"
+SIZE_LIMIT = 10_000_000  # bytes on disk, the whole directory
+NOT_SHIPPED = ("history.csv", "training.png")
+VOCABULARIES = ("vocabulary.json", "wide_vocabulary.json")
+
+
+def deflate_assets(archive: Path) -> None:
+    """Rewrite a .keras zip with its text members deflated and ``model.weights.h5`` stored, atomically."""
+    packed = archive.with_suffix(".packing")
+    with zipfile.ZipFile(archive) as source, zipfile.ZipFile(packed, "w") as target:
+        for member in source.infolist():
+            method = zipfile.ZIP_STORED if member.filename.endswith(".h5") else zipfile.ZIP_DEFLATED
+            target.writestr(member.filename, source.read(member.filename), compress_type=method)
+    packed.replace(archive)
+
+
+def pack(out: Path, wall_seconds: float, load: tuple[float, ...], started: str) -> int:
+    """Make ``out`` ready to ship; return its size in bytes."""
+    for name in NOT_SHIPPED:
+        (out / name).unlink(missing_ok=True)
+    for name in VOCABULARIES:  # one line, as train writes them now: same tokens, same digest
+        if (out / name).is_file():
+            write_vocabulary(out / name, json.loads((out / name).read_text(encoding="utf-8")))
+    deflate_assets(out / "model.keras")
+    build = {
+        "command": COMMAND,
+        "config": CONFIG,
+        "wall_seconds": round(wall_seconds, 1),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+        "load_average": [round(x, 2) for x in load],  # at the start; with --pack-only, as read during training
+        "date": started,
+    }
+    (out / "build.json").write_text(json.dumps(build, indent=2) + "\n", encoding="utf-8")
+    return sum(f.stat().st_size for f in out.iterdir() if f.is_file())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=OUT, help=f"model directory to write (default: {OUT})")
+    parser.add_argument("--pack-only", type=Path, help="pack this already trained directory instead of training")
+    parser.add_argument("--wall-seconds", type=float, help="with --pack-only: the training's measured wall time")
+    parser.add_argument("--load", help="with --pack-only: load averages read during the training, e.g. 4.1,4.4,3.8")
+    parser.add_argument("--date", help="with --pack-only: the training's date, YYYY-MM-DD")
     args = parser.parse_args()
-    load = os.getloadavg()
-    started = time.perf_counter()
-    command = [sys.executable, "-m", "sentiment_rnn", "train", "--config", CONFIG, "--out", args.out]
-    subprocess.run(command, cwd=ROOT, check=True)
-    wall = time.perf_counter() - started
-    out = ROOT / args.out
-    for name in ("history.csv", "training.png"):
-        (out / name).unlink(missing_ok=True)
-    build = {
-        "command": COMMAND,
-        "config": CONFIG,
-        "wall_seconds": round(wall, 1),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
-        "load_average_at_start": [round(x, 2) for x in load],
-        "date": time.strftime("%Y-%m-%d", time.gmtime()),
-    }
-    (out / "build.json").write_text(json.dumps(build, indent=2) + "\n", encoding="utf-8")
-    print(f"Built {args.out} in {wall / 60:.1f} minutes.")
+    if args.pack_only:
+        if args.wall_seconds is None or not args.load or not args.date:
+            parser.error("--pack-only needs --wall-seconds, --load and --date of the training run")
+        out = args.pack_only
+        wall, load, date = args.wall_seconds, tuple(float(x) for x in args.load.split(",")), args.date
+    else:
+        load = os.getloadavg()
+        date = time.strftime("%Y-%m-%d", time.gmtime())
+        started = time.perf_counter()
+        command = [sys.executable, "-m", "sentiment_rnn", "train", "--config", CONFIG, "--out", args.out]
+        subprocess.run(command, cwd=ROOT, check=True)
+        wall = time.perf_counter() - started
+        out = ROOT / args.out
+    size = pack(out, wall, load, date)
+    if size > SIZE_LIMIT:
+        raise SystemExit(f"{out} is {size:,} bytes, over the {SIZE_LIMIT:,} the package allows: shrink the config.")
+    print(f"Built {out} in {wall / 60:.1f} minutes: {size:,} bytes.")
 
 
 if __name__ == "__main__":
