@@ -1,0 +1,88 @@
+"""Cold `predict "text"` with the bundled reviews-en against the default model `sentiment-rnn train` writes, in one run.
+
+Trains the default model on the built-in corpus (`sentiment-rnn train --out DIR`, about a minute), then
+runs, alternating, --runs cold processes of each of:
+
+    sentiment-rnn predict --model reviews-en "No, this phone is good"
+    sentiment-rnn predict --model DIR "No, this phone is good"
+    python -c "import numpy"
+
+and writes the medians to benchmarks/results/cold_start.md. Target: reviews-en's median no slower than the
+default model's (the ratio at most 1.0, within the run's noise, which the min/max columns show).
+
+Usage: python benchmarks/cold_start.py [--runs 21]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from accuracy import machine  # noqa: E402
+
+TEXT = "No, this phone is good"
+
+
+def wall(args: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "cold_start.md")
+    options = parser.parse_args()
+    info = machine()
+    date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    with tempfile.TemporaryDirectory() as tmp:
+        default = Path(tmp) / "sentiment-model"
+        cli = [sys.executable, "-m", "sentiment_rnn"]
+        subprocess.run([*cli, "train", "--quiet", "--out", str(default)], check=True, stdout=subprocess.DEVNULL)
+        commands = {
+            'predict --model reviews-en "text"': [*cli, "predict", "--model", "reviews-en", TEXT],
+            'predict --model sentiment-model "text" (default model)': [*cli, "predict", "--model", str(default), TEXT],
+            'python -c "import numpy"': [sys.executable, "-c", "import numpy"],
+        }
+        for args in commands.values():  # one warm-up each: the first run pays for the disk cache
+            wall(args)
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(options.runs):
+            for name, args in commands.items():
+                times[name].append(wall(args))
+    median = {name: statistics.median(t) for name, t in times.items()}
+    bundled, default_name, numpy_name = commands
+    ratio = median[bundled] / median[default_name]
+    lines = [
+        "# Cold start: the bundled reviews-en against the default model",
+        "",
+        f"{date}: `python benchmarks/cold_start.py --runs {options.runs}` on {info['nproc']} cores ({info['cpu']}), "
+        f"Python {info['python']}, load average {info['load']} at start; `python -m sentiment_rnn` processes, "
+        f"the three commands alternating, one warm-up each.",
+        "",
+        "| command | median | min | max |",
+        "|---|---|---|---|",
+        *[f"| `{name}` | {median[name]:.3f} s | {min(t):.3f} s | {max(t):.3f} s |" for name, t in times.items()],
+        "",
+        f"reviews-en / default model, median: **{ratio:.2f}** (target: at most 1.0). "
+        f"reviews-en / import numpy: {median[bundled] / median[numpy_name]:.2f}.",
+        f"Load average at the end: {os.getloadavg()[0]:.1f}.",
+        "",
+    ]
+    options.out.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
