@@ -425,8 +425,8 @@ def tune(config_path, overrides, trials, timeout_minutes, epochs, seed, out_path
     Example usage:
 
     \b
+        sentiment-rnn tune --data reviews.csv --trials 3 --epochs 2
         sentiment-rnn tune --data reviews.csv --trials 30 --out tuned.toml
-        sentiment-rnn tune --data reviews.csv --epochs 3 --trials 10
         sentiment-rnn train --config tuned.toml --out tuned-model
     """
     from sentiment_rnn.artifact.atomic import check_file_target, write_file_atomically
