@@ -31,6 +31,16 @@ NEGATIVE = [
 ]
 
 # Every file a trained model directory holds, sorted.
+# The six sentences of the README's first command, and the labels a model must give them.
+README_SENTENCES = {
+    "I like this phone": "positive",
+    "This phone is good": "positive",
+    "This phone is not okay": "negative",
+    "I do not like this phone because battery is not charging properly": "negative",
+    "This phone is no good": "negative",
+    "No, this phone is good": "positive",
+}
+
 MODEL_DIRECTORY_FILES = [
     "config.toml",
     "engine.json",

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import NEGATIVE, POSITIVE, TINY_OVERRIDES, write_csv
+from conftest import NEGATIVE, POSITIVE, README_SENTENCES, TINY_OVERRIDES, write_csv
 from sentiment_rnn import bundled
 from sentiment_rnn.cli import cli
 
@@ -271,14 +271,6 @@ needs_the_real_model = pytest.mark.skipif(
     not (REAL / "meta.json").is_file(),
     reason="sentiment_rnn/bundled/reviews-en/meta.json is absent: build it with benchmarks/build_reviews_en.py",
 )
-README_SENTENCES = {  # the six sentences of the README's first command, and their labels
-    "I like this phone": "positive",
-    "This phone is good": "positive",
-    "This phone is not okay": "negative",
-    "I do not like this phone because battery is not charging properly": "negative",
-    "This phone is no good": "negative",
-    "No, this phone is good": "positive",
-}
 SIZE_LIMIT = 10_000_000  # bytes: 10 MB inside the wheel
 
 

@@ -8,18 +8,9 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from conftest import MODEL_DIRECTORY_FILES, TINY_OVERRIDES, write_csv
+from conftest import MODEL_DIRECTORY_FILES, README_SENTENCES, TINY_OVERRIDES, write_csv
 from sentiment_rnn.cli import cli
 from sentiment_rnn.version import __version__
-
-PROBES = {
-    "I like this phone": "positive",
-    "This phone is good": "positive",
-    "This phone is not okay": "negative",
-    "I do not like this phone because battery is not charging properly": "negative",
-    "This phone is no good": "negative",
-    "No, this phone is good": "positive",
-}
 
 
 def run(*args, input=None):
@@ -55,21 +46,21 @@ def test_help_does_not_import_tensorflow():
 
 
 def test_predict_prints_label_and_probability(model_dir):
-    result = run("predict", "--model", str(model_dir), *PROBES)
+    result = run("predict", "--model", str(model_dir), *README_SENTENCES)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert len(lines) == len(PROBES)
-    for line, (text, label) in zip(lines, PROBES.items()):
+    assert len(lines) == len(README_SENTENCES)
+    for line, (text, label) in zip(lines, README_SENTENCES.items()):
         match = re.fullmatch(r"(positive|negative) +(\d\.\d{4})  (.*)", line)
         assert match, line
         assert (match[1], match[3]) == (label, text)
 
 
 def test_default_model_gets_the_lecture_sentences_right(model_dir):
-    result = run("predict", "--model", str(model_dir), "--json", *PROBES)
+    result = run("predict", "--model", str(model_dir), "--json", *README_SENTENCES)
     rows = [json.loads(line) for line in result.output.splitlines()]
-    assert [row["text"] for row in rows] == list(PROBES)
-    assert [row["label"] for row in rows] == list(PROBES.values())
+    assert [row["text"] for row in rows] == list(README_SENTENCES)
+    assert [row["label"] for row in rows] == list(README_SENTENCES.values())
     assert all(set(row) == {"text", "label", "probability"} and 0.0 <= row["probability"] <= 1.0 for row in rows)
 
 
