@@ -52,7 +52,7 @@ class ModelDirectory:
     @property
     def numpy_export(self) -> bool:
         """Whether this is a NumPy export: weights for the NumPy engine, no ``model.keras``."""
-        return self.meta.get(EXPORTED_AS) == NUMPY_EXPORT and not (self.path / MODEL_FILE).is_file()
+        return exported_for_numpy(self.meta) and not (self.path / MODEL_FILE).is_file()
 
     @property
     def model(self):
@@ -119,12 +119,17 @@ def open_model_dir(path: str | Path) -> ModelDirectory:
             f"but this sentiment-rnn {__version__} reads format {FORMAT_VERSION} at most: upgrade sentiment-rnn."
         ),
     )
-    needed = (CONFIG_FILE,) if meta.get(EXPORTED_AS) == NUMPY_EXPORT else (MODEL_FILE, CONFIG_FILE)
+    needed = (CONFIG_FILE,) if exported_for_numpy(meta) else (MODEL_FILE, CONFIG_FILE)
     for name in needed:
         if not (path / name).is_file():
             raise SentimentError(f"{path} is missing {name}: the directory is incomplete; retrain the model.")
     config = load_config(path / CONFIG_FILE)
     return ModelDirectory(path, config, meta, bundled)
+
+
+def exported_for_numpy(meta: dict[str, Any]) -> bool:
+    """Whether ``meta`` (a ``meta.json``) is that of a NumPy export, which ships no ``model.keras``."""
+    return meta.get(EXPORTED_AS) == NUMPY_EXPORT
 
 
 def numpy_export_error(path: Path, fix: str) -> SentimentError:
