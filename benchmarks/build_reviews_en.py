@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sentiment_rnn.artifact.files import write_vocabulary  # noqa: E402
+from sentiment_rnn.inspection import size_on_disk  # noqa: E402
 
 CONFIG = "configs/reviews-en.toml"
 OUT = "sentiment_rnn/bundled/reviews-en"
@@ -64,7 +65,7 @@ def pack(out: Path, wall_seconds: float, load: tuple[float, ...], started: str) 
         "date": started,
     }
     (out / "build.json").write_text(json.dumps(build, indent=2) + "\n", encoding="utf-8")
-    return sum(f.stat().st_size for f in out.iterdir() if f.is_file())
+    return size_on_disk(out)["bytes"]
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """Cold `predict "text"` with the bundled reviews-en against the default model `sentiment-rnn train` writes, in one run.
 
 Trains the default model on the built-in corpus (`sentiment-rnn train --out DIR`, about a minute), then
-runs, alternating, --runs cold processes of each of:
+runs, alternating, --runs cold processes of each of (timed as benchmarks/inference.py times its cold start):
 
     sentiment-rnn predict --model reviews-en "No, this phone is good"
     sentiment-rnn predict --model DIR "No, this phone is good"
@@ -22,21 +22,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accuracy import machine  # noqa: E402
+from inference import run_process  # noqa: E402
 
 TEXT = "No, this phone is good"
-
-
-def wall(args: list[str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -48,19 +42,22 @@ def main() -> None:
     date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     with tempfile.TemporaryDirectory() as tmp:
         default = Path(tmp) / "sentiment-model"
-        cli = [sys.executable, "-m", "sentiment_rnn"]
-        subprocess.run([*cli, "train", "--quiet", "--out", str(default)], check=True, stdout=subprocess.DEVNULL)
-        commands = {
-            'predict --model reviews-en "text"': [*cli, "predict", "--model", "reviews-en", TEXT],
-            'predict --model sentiment-model "text" (default model)': [*cli, "predict", "--model", str(default), TEXT],
-            'python -c "import numpy"': [sys.executable, "-c", "import numpy"],
+        train = [sys.executable, "-m", "sentiment_rnn", "train", "--quiet", "--out", str(default)]
+        subprocess.run(train, check=True, stdout=subprocess.DEVNULL)
+        commands = {  # (arguments, as python -m sentiment_rnn ARGS or else python ARGS)
+            'predict --model reviews-en "text"': (["predict", "--model", "reviews-en", TEXT], True),
+            'predict --model sentiment-model "text" (default model)': (
+                ["predict", "--model", str(default), TEXT],
+                True,
+            ),
+            'python -c "import numpy"': (["-c", "import numpy"], False),
         }
-        for args in commands.values():  # one warm-up each: the first run pays for the disk cache
-            wall(args)
+        for args, module in commands.values():  # one warm-up each: the first run pays for the disk cache
+            run_process(args, module)
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(options.runs):
-            for name, args in commands.items():
-                times[name].append(wall(args))
+            for name, (args, module) in commands.items():
+                times[name].append(run_process(args, module)[0])
     median = {name: statistics.median(t) for name, t in times.items()}
     bundled, default_name, numpy_name = commands
     ratio = median[bundled] / median[default_name]
