@@ -29,7 +29,7 @@ from sentiment_rnn.compare.results import (
 )
 from sentiment_rnn.config import Config, DataConfig, replace
 from sentiment_rnn.data.dataset import Dataset, corpus_file
-from sentiment_rnn.data.formats import dataset_from_config, read_dataset
+from sentiment_rnn.data.formats import dataset_from_config, names_no_data, read_dataset
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.text import ngram_name, token_ngrams, tokenize_py
 
@@ -300,11 +300,6 @@ def compare_bow(
         notes=both.notes,
         builtin_corpus=both.builtin_corpus,
     )
-
-
-def names_no_data(data: DataConfig) -> bool:
-    """Whether a ``[data]`` section names no data of its own, so that it means the built-in corpus."""
-    return not (data.path or data.pos or data.neg or data.sources)
 
 
 def read_eval_data(data: DataConfig, path: str | Path) -> Dataset:

@@ -52,6 +52,11 @@ def builtin_corpus() -> Dataset:
     return read_dataset(corpus_file(BUILTIN_CORPUS))
 
 
+def names_no_data(data) -> bool:
+    """Whether a ``[data]`` section names no data of its own (no path, pos/neg or sources): the built-in corpus."""
+    return not (data.path or data.pos or data.neg or data.sources)
+
+
 def dataset_from_config(data_config, require_both_classes: bool = True) -> Dataset:
     """The dataset a ``[data]`` config section names; the built-in corpus when it names none.
 
@@ -63,7 +68,7 @@ def dataset_from_config(data_config, require_both_classes: bool = True) -> Datas
     if data.sources:
         parts = [dataset_from_config(source, require_both_classes=False) for source in data.sources]
         return check_dataset(join(parts), require_both_classes)
-    if not data.path and not data.pos and not data.neg:
+    if names_no_data(data):
         return builtin_corpus()
     dataset = read_dataset(
         data.path or None,
