@@ -13,6 +13,7 @@ beside the dataclasses they validate; a config/ package is the next step if it g
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import tomllib
 import typing
@@ -127,6 +128,15 @@ class Config:
 SECTIONS: dict[str, type] = typing.get_type_hints(Config)
 
 
+@functools.cache
+def section_types(section: str) -> dict[str, Any]:
+    """The declared type of each key of a config section, e.g. ``{"epochs": int, ...}`` for "train".
+
+    Cached: resolving the annotations evaluates each of them, and a config has about 50 keys.
+    """
+    return typing.get_type_hints(SECTIONS[section])
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
     """Read a TOML config (or the defaults), apply ``section.key=value`` overrides, validate.
 
@@ -208,7 +218,7 @@ def config_from_dict(raw: dict[str, Any], source: str = "the config") -> Config:
 
 def _checked_value(section: str, key: str, value: Any, source: str) -> Any:
     """``value`` for ``section.key`` (a known section), converted int -> float where a float is expected."""
-    types = typing.get_type_hints(SECTIONS[section])
+    types = section_types(section)
     if key not in types:
         raise SentimentError(f"Unknown config key {section}.{key} in {source}: expected one of {', '.join(types)}.")
     if (section, key) == ("data", "sources"):
