@@ -2,7 +2,7 @@
 
 Each bundled model is an ordinary model directory in this package
 (``sentiment_rnn/bundled/reviews-en/``, rebuilt by ``benchmarks/build_reviews_en.py``),
-found with ``importlib.resources``. A ``--model`` value (or a ``model_dir``
+found beside this module (its own directory, a plain directory in every install). A ``--model`` value (or a ``model_dir``
 argument of the library) is read by one rule:
 
 1. an existing path always wins (``./reviews-en`` if there is one);
@@ -17,7 +17,6 @@ and otherwise the bundled ``reviews-en``, saying so once on stderr (see
 from __future__ import annotations
 
 import os
-from importlib.resources import files
 from pathlib import Path
 
 from sentiment_rnn.artifact.files import META_FILE
@@ -30,7 +29,7 @@ DEFAULT_BUNDLED_MODEL = "reviews-en"  # what answers when there is no --model an
 
 def bundled_root() -> Path:
     """The directory holding the bundled model directories (this package's directory)."""
-    return Path(str(files(__name__)))
+    return Path(__file__).resolve().parent
 
 
 def bundled_path(name: str) -> Path:
