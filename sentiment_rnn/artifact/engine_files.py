@@ -331,7 +331,7 @@ def checked_wide_vocabulary(directory: Path, config: Config) -> list[str] | None
     grams = read_json(file, FIX)
     if (
         not isinstance(grams, list)
-        or not all(isinstance(gram, str) for gram in grams)
+        or not set(map(type, grams)) <= {str}
         or grams[:1] != [OOV_TOKEN]
         or len(set(grams)) != len(grams)
     ):
@@ -352,7 +352,7 @@ def checked_vocabulary(file: Path, config: Config) -> list[str]:
     vocabulary = read_json(file, FIX)
     start = [OOV_TOKEN] if config.model.kind == "bow" else [PADDING_TOKEN, OOV_TOKEN]
     problem = None
-    if not isinstance(vocabulary, list) or not all(isinstance(token, str) for token in vocabulary):
+    if not isinstance(vocabulary, list) or not set(map(type, vocabulary)) <= {str}:
         problem = "it is not a list of strings"
     elif vocabulary[: len(start)] != start:
         problem = f"it does not start with {start!r}"
