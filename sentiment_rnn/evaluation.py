@@ -100,15 +100,15 @@ class ScoreCounts:
     """How many positives and negatives got each distinct score: the ROC AUC of data seen in batches.
 
     Memory grows with the number of distinct scores, not with the examples,
-    and is bounded: while there are at most ``max_values`` (2^18) distinct
+    and is bounded: while there are at most ``max_values`` (2^16) distinct
     scores the AUC is exact; beyond that every score is rounded down to a
-    multiple of 2^-18 (about 4e-6), so at most 2^18 + 1 entries remain and only
+    multiple of 2^-16 (about 1.5e-5), so at most 2^16 + 1 entries remain and only
     pairs of examples whose scores differ by less than that count as ties
     (half a win) instead of a win. New batches wait in a buffer that is
     merged into the sorted table once it is as large as the table.
     """
 
-    def __init__(self, merge_from: int = 1 << 16, max_values: int = 1 << 18):
+    def __init__(self, merge_from: int = 1 << 14, max_values: int = 1 << 16):
         self.merge_from = merge_from  # pending scores that trigger a merge, at least
         self.max_values = max_values
         self.grid = 0  # 0: exact scores; else scores are rounded down to multiples of 1 / grid
