@@ -215,7 +215,7 @@ def _table_batches(path: Path, fmt: str, text_column: str, label_column: str | N
                     if fmt == "glue":
                         text_column = next((c for c in ("sentence", "text") if c in columns), text_column)
                     check_columns(path, columns, text_column, label_column or text_column)
-                texts = [_as_text(value) for value in frame[text_column]]
+                texts = [v if type(v) is str else _as_text(v) for v in frame[text_column].tolist()]
                 raw_labels = list(frame[label_column]) if label_column else [None] * len(texts)
                 wheres = [f"row {first_row + i}" for i in range(len(texts))] if label_column else []
                 first_row += len(texts)
