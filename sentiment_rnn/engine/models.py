@@ -6,6 +6,7 @@ Shapes are given per method; probabilities are float64 arrays of shape (n,).
 from __future__ import annotations
 
 import array
+import functools
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -21,6 +22,7 @@ from sentiment_rnn.engine.cells import (
     sigmoid,
     single_threaded_blas,
 )
+from sentiment_rnn.engine.encoding import TokenTable, encode_texts
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.text import OOV_TOKEN, TEXT_END, token_ngrams, tokenize_batch, tokenize_py
 
@@ -50,6 +52,16 @@ class Vocabulary:
     def unknown(self, tokens: Iterable[str]) -> list[bool]:
         """For each token, whether it is outside the vocabulary (read as ``[UNK]``)."""
         return [token not in self.ids for token in tokens]
+
+    @functools.cached_property
+    def table(self) -> TokenTable | None:
+        """The tokens as an ``encoding.TokenTable`` (built on first use), or None if two share a key.
+
+        Its lookups give each token's id, as ``ids`` does; keys are shared by
+        duplicate tokens (``ids`` keeps the last one's id) or, rarely, by two
+        long tokens: then ``NumpyRecurrentEngine.encode`` uses ``ids``.
+        """
+        return TokenTable.build(self.tokens)
 
 
 class _IdTable(dict):
@@ -209,11 +221,17 @@ class NumpyRecurrentEngine:
     def encode(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
         """All texts' token ids end to end, int64 (total,), and each text's token count, int64 (n,).
 
-        Only the ids are kept (8 bytes a token), never all the token strings.
-        A list is tokenized in one batch (``text.tokenize_batch``) and looked up
-        with one ``map`` over the dict.
+        Only the ids are kept (8 bytes a token), never the token strings: the
+        texts are split and looked up as UTF-8 bytes with array operations
+        (``engine.encoding``), the same ids as ``token_ids`` text by text.
+        Should the vocabulary have no ``table`` (two tokens share a key, see
+        ``Vocabulary.table``), a list is tokenized in one batch
+        (``text.tokenize_batch``) and looked up with one ``map`` over the dict.
         """
         texts = texts if isinstance(texts, list) else list(texts)
+        table = self.vocabulary.table
+        if table is not None:
+            return encode_texts(texts, table, self.vocabulary.oov_id, self.output_sequence_length)
         tokens = tokenize_batch(texts)
         if tokens is not None:
             ids = np.array(list(map(self.vocabulary.ids.__getitem__, tokens)), dtype=np.int64)
