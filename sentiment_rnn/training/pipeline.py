@@ -167,6 +167,24 @@ def text_batches(
     return batches.prefetch(tf.data.AUTOTUNE)
 
 
+def tokenized(batches, vectorizers):
+    """Map (text (B,) string, label (B,)) batches to (what the vectorizers output, label (B,)).
+
+    The tokenizing that the end-to-end model does in its first layers, done in the
+    input pipeline instead (parallel to the training step), for the model's
+    token-id view (``models.token_id_model``). With one vectorizer the input is
+    its output, token ids (B, T) int64 (bag of words: multi-hot (B, V)); with
+    several (hybrid), the tuple of their outputs in ``models.vectorizer_layers`` order.
+    """
+    import tensorflow as tf
+
+    def vectorize(text, label):
+        outputs = tuple(vectorizer(text) for vectorizer in vectorizers)
+        return (outputs if len(outputs) > 1 else outputs[0]), label
+
+    return batches.map(vectorize, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
 def adapt_tokenizer(tokenizer, train_data: LabelledTexts) -> None:
     """Adapt the tokenizer's vocabulary on the training data (a streamed file was adapted while read)."""
     if isinstance(train_data, StreamPart):
