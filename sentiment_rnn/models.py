@@ -375,12 +375,13 @@ def reset_states(model) -> None:
             layer.reset_state()
 
 
-def compile_model(model, config: Config, optimizer=None) -> None:
+def compile_model(model, config: Config, optimizer=None, steps_per_execution: int = 1) -> None:
     """Binary cross-entropy, Adam with gradient clipping, accuracy and AUC.
 
     Args:
         optimizer: the optimizer of another model with the same weights (its token-id view), to share;
             None makes the configured Adam.
+        steps_per_execution: batches per call of the compiled step (Keras ``compile``).
     """
     import keras
 
@@ -390,6 +391,7 @@ def compile_model(model, config: Config, optimizer=None) -> None:
         optimizer=optimizer,
         loss="binary_crossentropy",
         metrics=[keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")],
+        steps_per_execution=steps_per_execution,
     )
 
 

@@ -73,7 +73,7 @@ def fit(
     adapt_tokenizer(tokenizer, split.train)
     model = build_training_model(config, tokenizer, split.train)
     trained = token_id_model(model)  # the same weights, token ids in: what fit trains and the callbacks see
-    compile_model(trained, config)
+    compile_model(trained, config, steps_per_execution=config.train.steps_per_execution)
     compile_model(model, config, optimizer=trained.optimizer)  # to evaluate on raw strings; one optimizer state
     vectorizers = vectorizer_layers(model)
     stopping = early_stopping(config)

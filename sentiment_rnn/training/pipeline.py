@@ -210,12 +210,16 @@ def training_input(config: Config, train_data: LabelledTexts, first_epoch: int):
     """(batches, steps per epoch) for ``fit`` from epoch ``first_epoch`` on.
 
     In-memory data: :func:`epoch_batches`, so a resumed run sees the batches an
-    uninterrupted one would. Streamed data, ``train.bucket_by_length`` or
-    ``train.steps_per_epoch``: :func:`training_batches` (a ``tf.data`` shuffle;
-    a resumed run continues from the saved weights but sees other batches).
+    uninterrupted one would. Streamed data, ``train.bucket_by_length``,
+    ``train.steps_per_epoch`` or ``train.steps_per_execution`` above 1:
+    :func:`training_batches` (a ``tf.data`` shuffle; a resumed run continues
+    from the saved weights but sees other batches). Several steps per call
+    need an input that ends with each epoch (or an epoch a multiple of them):
+    Keras's last call of an epoch takes batches until it has run them all.
     """
     train = config.train
-    if isinstance(train_data, Dataset) and not train.bucket_by_length and not train.steps_per_epoch:
+    exact = not train.bucket_by_length and not train.steps_per_epoch and train.steps_per_execution == 1
+    if isinstance(train_data, Dataset) and exact:
         batches = epoch_batches(train_data, train.batch_size, train.seed, first_epoch, train.epochs)
         return batches, steps_per_epoch(len(train_data), train.batch_size)
     return training_batches(config, train_data), train.steps_per_epoch or None
