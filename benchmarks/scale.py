@@ -239,26 +239,20 @@ def commit_of(code: str) -> str:
 
 
 def step_cost(args) -> None:
-    variants = {"before": (args.baseline, []), "after": (str(ROOT), [])}
+    after = " ".join(args.after_set)
+    variants = {"before": (args.baseline, [], []), "after": (str(ROOT), [], [])}  # name -> (code, overrides, flags)
     if args.after_set:
-        variants[f"after, {' '.join(args.after_set)}"] = (str(ROOT), args.after_set)
+        variants[f"after, {after}"] = (str(ROOT), args.after_set, [])
     if args.in_model_tokenizer:  # this checkout's fit, but the step tokenizes again (as before)
-        variants[f"after, tokenizing in the model, {' '.join(args.after_set)}"] = (
-            str(ROOT),
-            [*args.after_set, "IN-MODEL"],
-        )
+        variants[f"after, tokenizing in the step, {after}"] = (str(ROOT), args.after_set, ["--in-model-tokenizer"])
+    if args.frozen_embedding:  # what is left of a step without the embedding's dense Adam update
+        variants[f"after, embedding not trained, {after}"] = (str(ROOT), args.after_set, ["--frozen-embedding"])
     print(f"<!-- before: {args.baseline} at {commit_of(args.baseline)}; after: {ROOT} at {commit_of(str(ROOT))} -->")
     steps: dict[tuple[str, int], list[float]] = {}  # (variant, tokens) -> ms per step of every timed epoch
     for _ in range(args.rounds):
         for tokens in args.tokens:
-            for name, (code, overrides) in variants.items():
-                sets = [
-                    part
-                    for override in [*args.set, *overrides]
-                    if override != "IN-MODEL"
-                    for part in ("--set", override)
-                ]
-                sets += ["--in-model-tokenizer"] if "IN-MODEL" in overrides else []
+            for name, (code, overrides, flags) in variants.items():
+                sets = [part for override in [*args.set, *overrides] for part in ("--set", override)] + flags
                 result = run_child(
                     code,
                     "steps",
@@ -349,6 +343,17 @@ def child(args) -> None:
 
         sentiment_rnn.models.token_id_model = lambda model: model
         sentiment_rnn.training.fit.tokenized = lambda batches, vectorizers: batches
+    if args.frozen_embedding:  # a reference, not a way to train: the step without the embedding's update
+        import sentiment_rnn.training.fit
+
+        build = sentiment_rnn.training.fit.build_training_model
+
+        def frozen(*arguments, **keywords):
+            model = build(*arguments, **keywords)
+            model.get_layer("embedding").trainable = False
+            return model
+
+        sentiment_rnn.training.fit.build_training_model = frozen
     if args.mode == "steps":  # texts of exactly args.tokens tokens, SST-2's vocabulary
         tokens = [token for text in train_data.texts for token in tokenize_py(text)]
         pieces = [" ".join(tokens[i : i + args.tokens]) for i in range(0, len(tokens) - args.tokens + 1, args.tokens)]
@@ -430,6 +435,11 @@ def main() -> None:
         action="store_true",
         help="also time this checkout with --after-set, tokenizing in the step",
     )
+    cost.add_argument(
+        "--frozen-embedding",
+        action="store_true",
+        help="also time this checkout with --after-set, embedding not trained (a reference, not a way to train)",
+    )
     cost.set_defaults(run=step_cost)
     epoch = parts.add_parser("epoch-time")
     epoch.add_argument("--baseline", required=True, help="the checkout to compare with (its sentiment_rnn is imported)")
@@ -449,6 +459,7 @@ def main() -> None:
     kid.add_argument("--epochs", type=int, default=4)
     kid.add_argument("--seed", type=int, default=42)
     kid.add_argument("--in-model-tokenizer", action="store_true", help="fit the end-to-end model on text batches")
+    kid.add_argument("--frozen-embedding", action="store_true", help="do not train the embedding (reference only)")
     kid.set_defaults(run=child)
     args = parser.parse_args()
     args.run(args)
