@@ -113,6 +113,7 @@ class TrainConfig:
     seed: int = 42  # shuffling, split and initialisation; same seed, same model on CPU
     steps_per_epoch: int = 0  # batches per epoch; 0 = one pass over the training data
     bucket_by_length: bool = False  # batch texts of similar token counts together (less padding)
+    steps_per_execution: int = 1  # training steps per call of the compiled step (Keras); more = less Python per step
     distribute: str = "none"  # "none", "mirrored" (local devices) or "multi-worker" (TF_CONFIG cluster)
     calibrate: bool = True  # fit a temperature on the validation split after training (sentiment_rnn.calibration)
 
@@ -344,6 +345,13 @@ def validate(config: Config) -> None:
         )
     require(t.seed >= 0, "train.seed", "0 or more", t.seed)
     require(t.steps_per_epoch >= 0, "train.steps_per_epoch", "0 or more", t.steps_per_epoch)
+    require(t.steps_per_execution >= 1, "train.steps_per_execution", "at least 1", t.steps_per_execution)
+    if t.steps_per_epoch % t.steps_per_execution:
+        raise SentimentError(
+            f"Config sets train.steps_per_epoch = {t.steps_per_epoch}, not a multiple of train.steps_per_execution "
+            f"= {t.steps_per_execution}: an epoch's last call would run into the next epoch's batches. Set "
+            "train.steps_per_epoch to a multiple of it."
+        )
     require(
         t.distribute in DISTRIBUTE_CHOICES, "train.distribute", f"one of {', '.join(DISTRIBUTE_CHOICES)}", t.distribute
     )

@@ -342,6 +342,32 @@ def with_view(model, model_config: ModelConfig, **view):
     return twin
 
 
+def vectorizer_layers(model) -> list:
+    """An end-to-end model's vectorizers, in the order :func:`token_id_model` takes their outputs.
+
+    The tokenizer, then (hybrid model) the wide branch's n-gram vectorizer.
+    """
+    from sentiment_rnn.wide import WIDE_TOKENIZER_LAYER
+
+    layers = {layer.name: layer for layer in model.layers}
+    return [layers[name] for name in (TOKENIZER_LAYER, WIDE_TOKENIZER_LAYER) if name in layers]
+
+
+def token_id_model(model):
+    """The part of an end-to-end model after its vectorizers: what they output in, the probability out.
+
+    Its input is the tokenizer's output, token ids (B, T) int64 (bag of words:
+    multi-hot (B, V)); for the hybrid model, the pair (token ids, the wide
+    vectorizer's multi-hot (B, V)). It shares its layers, hence its weights,
+    with ``model``; training it trains ``model``. Map the text batches with
+    ``training.pipeline.tokenized(batches, vectorizer_layers(model))``.
+    """
+    import keras
+
+    inputs = [layer.output for layer in vectorizer_layers(model)]
+    return keras.Model(inputs if len(inputs) > 1 else inputs[0], model.output, name=f"{model.name}_from_tokens")
+
+
 def reset_states(model) -> None:
     """Reset the carried state of every stateful recurrent layer of a model."""
     for layer in model.layers:
@@ -349,14 +375,23 @@ def reset_states(model) -> None:
             layer.reset_state()
 
 
-def compile_model(model, config: Config) -> None:
-    """Binary cross-entropy, Adam with gradient clipping, accuracy and AUC."""
+def compile_model(model, config: Config, optimizer=None, steps_per_execution: int = 1) -> None:
+    """Binary cross-entropy, Adam with gradient clipping, accuracy and AUC.
+
+    Args:
+        optimizer: the optimizer of another model with the same weights (its token-id view), to share;
+            None makes the configured Adam.
+        steps_per_execution: batches per call of the compiled step (Keras ``compile``).
+    """
     import keras
 
+    if optimizer is None:
+        optimizer = keras.optimizers.Adam(learning_rate=config.train.learning_rate, clipnorm=config.train.clipnorm)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=config.train.learning_rate, clipnorm=config.train.clipnorm),
+        optimizer=optimizer,
         loss="binary_crossentropy",
         metrics=[keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")],
+        steps_per_execution=steps_per_execution,
     )
 
 

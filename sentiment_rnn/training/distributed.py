@@ -55,6 +55,7 @@ from sentiment_rnn.training.pipeline import (
     example_stream,
     seed_everything,
     steps_per_epoch,
+    tokenized,
     validation_batches,
 )
 
@@ -160,29 +161,10 @@ def make_strategy(kind: str):
         ) from None
 
 
-def token_id_model(model):
-    """The part of an end-to-end model after its tokenizer: token ids (or multi-hot) in, probability out.
-
-    It shares its layers, hence its weights, with ``model``.
-    """
-    import keras
-
-    from sentiment_rnn.models import TOKENIZER_LAYER
-
-    return keras.Model(model.get_layer(TOKENIZER_LAYER).output, model.output, name=f"{model.name}_from_tokens")
-
-
-def tokenized(batches, tokenizer):
-    """Map (text (B,) string, label (B,)) batches to (token ids (B, T), label (B,)) outside the replicas."""
-    import tensorflow as tf
-
-    return batches.map(lambda text, label: (tokenizer(text), label), num_parallel_calls=tf.data.AUTOTUNE)
-
-
 def end_to_end_copy(config: Config, tokenizer, trained):
     """An end-to-end model (raw strings in), built and compiled outside any strategy, with ``trained``'s weights.
 
-    ``trained`` is the token-id model (:func:`token_id_model`); weights are matched by layer name.
+    ``trained`` is the token-id model (``models.token_id_model``); weights are matched by layer name.
     """
     from sentiment_rnn.models import TOKENIZER_LAYER, build_model, compile_model
 
@@ -213,7 +195,7 @@ def fit_distributed(config: Config, split: Split, history_csv: Path | None = Non
         SentimentError: a cluster that is not described, a batch size the
             replicas cannot share.
     """
-    from sentiment_rnn.models import build_training_model, compile_model, make_tokenizer
+    from sentiment_rnn.models import build_training_model, compile_model, make_tokenizer, token_id_model
 
     strategy = make_strategy(config.train.distribute)
     seed_everything(config.train.seed)
@@ -258,7 +240,7 @@ def fit_replicated(
         strategy: the strategy (``from_tokens`` was built in its scope).
         config, split: as for ``fit``.
         tokenizer: the adapted tokenizer (every worker adapted the same one).
-        from_tokens: the compiled token-id model (see :func:`token_id_model`).
+        from_tokens: the compiled token-id model (see ``models.token_id_model``).
         history_csv: where to write every epoch's metrics (Keras ``CSVLogger``).
         verbose: 0 prints nothing; otherwise one line per epoch.
 
@@ -284,7 +266,7 @@ def fit_replicated(
     steps = train.steps_per_epoch or steps_per_epoch(len(split.train), train.batch_size)
 
     def worker_batches(context):
-        return tokenized(shard_batches(config, split.train, context), tokenizer).prefetch(tf.data.AUTOTUNE)
+        return tokenized(shard_batches(config, split.train, context), [tokenizer])
 
     iterator = iter(strategy.distribute_datasets_from_function(worker_batches))
     optimizer = from_tokens.optimizer

@@ -1,4 +1,11 @@
-"""Fit one model: the tokenizer adapted, the model built and compiled, Keras fit with early stopping."""
+"""Fit one model: the tokenizer adapted, the model built and compiled, Keras fit with early stopping.
+
+The training step sees token ids: the input pipeline tokenizes every batch
+(``pipeline.tokenized``, in parallel to the step) and Keras fits the model's
+token-id view (``models.token_id_model``), which shares every weight with the
+end-to-end model that is returned (raw strings in). Tokenizing inside the step
+cost every step its string ops; in the pipeline they overlap with training.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +20,14 @@ from sentiment_rnn.config import Config
 from sentiment_rnn.models import build_training_model
 from sentiment_rnn.training.callbacks import divergence_check, early_stopping, history_logger
 from sentiment_rnn.training.checkpoint import epoch_checkpoint_class, latest_checkpoint
-from sentiment_rnn.training.pipeline import Split, adapt_tokenizer, seed_everything, training_input, validation_batches
+from sentiment_rnn.training.pipeline import (
+    Split,
+    adapt_tokenizer,
+    seed_everything,
+    tokenized,
+    training_input,
+    validation_batches,
+)
 
 
 def fit(
@@ -37,13 +51,15 @@ def fit(
             optimizer, early stopping and history as they were.
 
     Returns:
-        (model, keras History). The model holds the best weights by validation
-        loss; the History covers every epoch, including those before a resume.
+        (model, keras History). The model is the compiled end-to-end model (raw
+        strings in), holding the best weights by validation loss; callbacks saw
+        its token-id view (``models.token_id_model``). The History covers every
+        epoch, including those before a resume.
 
     Raises:
         TrainingDiverged: when the loss becomes NaN.
     """
-    from sentiment_rnn.models import compile_model, make_tokenizer
+    from sentiment_rnn.models import compile_model, make_tokenizer, token_id_model, vectorizer_layers
     from sentiment_rnn.tf_setup import import_keras
 
     if config.train.distribute != "none":
@@ -56,10 +72,13 @@ def fit(
     progress.note(f"Adapting the tokenizer on {len(split.train):,} texts", quiet=not verbose)
     adapt_tokenizer(tokenizer, split.train)
     model = build_training_model(config, tokenizer, split.train)
-    compile_model(model, config)
+    trained = token_id_model(model)  # the same weights, token ids in: what fit trains and the callbacks see
+    compile_model(trained, config, steps_per_execution=config.train.steps_per_execution)
+    compile_model(model, config, optimizer=trained.optimizer)  # to evaluate on raw strings; one optimizer state
+    vectorizers = vectorizer_layers(model)
     stopping = early_stopping(config)
     checkpoint = epoch_checkpoint_class()(backup, stopping)
-    checkpoint.set_model(model)
+    checkpoint.set_model(trained)
     first_epoch = 0
     latest = latest_checkpoint(backup) if backup is not None else None
     if latest is not None:
@@ -70,10 +89,10 @@ def fit(
     if first_epoch < config.train.epochs:
         batches, steps = training_input(config, split.train, first_epoch)
         with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
-            model.fit(
-                batches,
+            trained.fit(
+                tokenized(batches, vectorizers),
                 steps_per_epoch=steps,
-                validation_data=validation_batches(config, split.validation),
+                validation_data=tokenized(validation_batches(config, split.validation), vectorizers),
                 initial_epoch=first_epoch,
                 shuffle=False,  # the batches are already shuffled
                 epochs=config.train.epochs,
@@ -82,7 +101,7 @@ def fit(
                 verbose=verbose,
             )
     elif checkpoint.restored_best is not None:  # the backed-up run had finished: take its best weights
-        model.set_weights(checkpoint.restored_best)
+        trained.set_weights(checkpoint.restored_best)
     history = keras.callbacks.History()
     history.history = {key: [row[key] for row in checkpoint.history] for key in checkpoint.history[0]}
     history.epoch = list(range(len(checkpoint.history)))

@@ -167,6 +167,24 @@ def text_batches(
     return batches.prefetch(tf.data.AUTOTUNE)
 
 
+def tokenized(batches, vectorizers):
+    """Map (text (B,) string, label (B,)) batches to (what the vectorizers output, label (B,)).
+
+    The tokenizing that the end-to-end model does in its first layers, done in the
+    input pipeline instead (parallel to the training step), for the model's
+    token-id view (``models.token_id_model``). With one vectorizer the input is
+    its output, token ids (B, T) int64 (bag of words: multi-hot (B, V)); with
+    several (hybrid), the tuple of their outputs in ``models.vectorizer_layers`` order.
+    """
+    import tensorflow as tf
+
+    def vectorize(text, label):
+        outputs = tuple(vectorizer(text) for vectorizer in vectorizers)
+        return (outputs if len(outputs) > 1 else outputs[0]), label
+
+    return batches.map(vectorize, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
 def adapt_tokenizer(tokenizer, train_data: LabelledTexts) -> None:
     """Adapt the tokenizer's vocabulary on the training data (a streamed file was adapted while read)."""
     if isinstance(train_data, StreamPart):
@@ -192,12 +210,16 @@ def training_input(config: Config, train_data: LabelledTexts, first_epoch: int):
     """(batches, steps per epoch) for ``fit`` from epoch ``first_epoch`` on.
 
     In-memory data: :func:`epoch_batches`, so a resumed run sees the batches an
-    uninterrupted one would. Streamed data, ``train.bucket_by_length`` or
-    ``train.steps_per_epoch``: :func:`training_batches` (a ``tf.data`` shuffle;
-    a resumed run continues from the saved weights but sees other batches).
+    uninterrupted one would. Streamed data, ``train.bucket_by_length``,
+    ``train.steps_per_epoch`` or ``train.steps_per_execution`` above 1:
+    :func:`training_batches` (a ``tf.data`` shuffle; a resumed run continues
+    from the saved weights but sees other batches). Several steps per call
+    need an input that ends with each epoch (or an epoch a multiple of them):
+    Keras's last call of an epoch takes batches until it has run them all.
     """
     train = config.train
-    if isinstance(train_data, Dataset) and not train.bucket_by_length and not train.steps_per_epoch:
+    exact = not train.bucket_by_length and not train.steps_per_epoch and train.steps_per_execution == 1
+    if isinstance(train_data, Dataset) and exact:
         batches = epoch_batches(train_data, train.batch_size, train.seed, first_epoch, train.epochs)
         return batches, steps_per_epoch(len(train_data), train.batch_size)
     return training_batches(config, train_data), train.steps_per_epoch or None

@@ -174,12 +174,14 @@ def train(
         for key, on in (
             ("train.bucket_by_length", config.train.bucket_by_length),
             ("data.streaming", config.data.streaming),
+            ("train.steps_per_execution", config.train.steps_per_execution > 1),
         )
         if on
     ]
     if resume and inexact:  # their batch order and shuffle state are not saved, so a resume would not be exact
+        setting = inexact[0] + (" above 1" if inexact[0] == "train.steps_per_execution" else " = true")
         raise SentimentError(
-            f"--resume does not work with {inexact[0]} = true (the batch order after an interruption would "
+            f"--resume does not work with {setting} (the batch order after an interruption would "
             "differ from an uninterrupted run): train again without --resume."
         )
     if config.train.distribute != "none":
