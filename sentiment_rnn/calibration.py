@@ -1,10 +1,20 @@
-"""Calibration: how far probabilities are from the frequencies they claim, and the temperature that closes the gap.
+"""Calibration: how far probabilities are from the frequencies they claim, and the maps that close the gap.
 
 A model is calibrated when, of the texts it gives probability p, a share p is
 positive. Temperature scaling (Guo et al. 2017) divides the head's logit z by
 one number T > 0 fitted on held-out data: p = sigmoid(z / T). The decision at
 p = 0.5 (z = 0), and so accuracy and ROC AUC, do not change; only how sure the
 model says it is.
+
+Platt scaling (Platt 1999) fits a logistic regression of the label on the
+model's own scores: p = sigmoid(a . x + b), with x one or more linear pieces
+of the logit (``training.temperature`` uses the hybrid model's two branches).
+It can move the decision a little, and so accuracy, where one temperature
+cannot fit every kind of text.
+
+Both fits take per-example weights; :func:`source_weights` gives each source of
+a validation split the same total weight, so the split's largest source does
+not set the calibration of the others.
 
 Everything here is NumPy on 1-D arrays of shape (n,), so it can be checked by hand.
 """
@@ -64,12 +74,30 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return np.exp(-np.logaddexp(0.0, -z))
 
 
-def log_loss_at(logits: np.ndarray, labels: np.ndarray, temperature: float) -> float:
-    """Mean binary cross-entropy of sigmoid(logits / temperature) against 0/1 labels (shapes (n,)), in nats."""
+def log_loss_at(logits: np.ndarray, labels: np.ndarray, temperature: float, weights=None) -> float:
+    """Mean binary cross-entropy of sigmoid(logits / temperature) against labels in [0, 1] (shapes (n,)), in nats.
+
+    With ``weights`` (n,), the weighted mean.
+    """
     z = np.asarray(logits, dtype=np.float64) / temperature
     y = np.asarray(labels, dtype=np.float64)
     # -[y log s(z) + (1 - y) log(1 - s(z))] = log(1 + e^z) - y z, computed stably
-    return float(np.mean(np.logaddexp(0.0, z) - y * z))
+    return float(np.average(np.logaddexp(0.0, z) - y * z, weights=weights))
+
+
+def source_weights(sources) -> np.ndarray:
+    """One weight per example, (n,) float64, so that every source's examples weigh the same in total; mean 1.
+
+    Args:
+        sources: shape (n,), any labels of where each example came from (e.g. the index of its data source).
+
+    Example: sources ``[0, 0, 0, 1]`` give weights ``[2/3, 2/3, 2/3, 2]``: each source sums to 2.
+    """
+    sources = np.asarray(sources)
+    if len(sources) == 0:
+        return np.ones(0)
+    _, index, counts = np.unique(sources, return_inverse=True, return_counts=True)
+    return len(sources) / (len(counts) * counts[index].astype(np.float64))
 
 
 def platt_targets(labels) -> np.ndarray:
@@ -84,7 +112,7 @@ def platt_targets(labels) -> np.ndarray:
     return np.where(labels > 0.5, (positives + 1) / (positives + 2), 1 / (negatives + 2))
 
 
-def fit_temperature(logits, labels, iterations: int = 200) -> float:
+def fit_temperature(logits, labels, iterations: int = 200, weights=None) -> float:
     """The temperature T in :data:`TEMPERATURE_RANGE` that minimises the log loss of sigmoid(logits / T).
 
     The loss is taken against :func:`platt_targets` of the labels. It is
@@ -94,6 +122,7 @@ def fit_temperature(logits, labels, iterations: int = 200) -> float:
     Args:
         logits: the head's pre-sigmoid outputs, shape (n,).
         labels: 0/1, shape (n,).
+        weights: per-example weights of the loss, shape (n,) (e.g. :func:`source_weights`); None: all 1.
 
     Returns:
         T > 0 (1.0 when all logits are 0, where every T gives the same loss).
@@ -105,8 +134,57 @@ def fit_temperature(logits, labels, iterations: int = 200) -> float:
     low, high = 1.0 / TEMPERATURE_RANGE[1], 1.0 / TEMPERATURE_RANGE[0]  # the range of 1 / T
     for _ in range(iterations):
         a, b = low + (high - low) / 3, high - (high - low) / 3
-        if log_loss_at(logits, labels, 1.0 / a) <= log_loss_at(logits, labels, 1.0 / b):
+        if log_loss_at(logits, labels, 1.0 / a, weights) <= log_loss_at(logits, labels, 1.0 / b, weights):
             high = b
         else:
             low = a
     return float(2.0 / (low + high))
+
+
+def fit_platt(features, labels, weights=None, iterations: int = 100) -> np.ndarray:
+    """The coefficients (a_1, ..., a_k, b) minimising the log loss of sigmoid(features @ a + b).
+
+    The loss is taken against :func:`platt_targets` of the labels, weighted by
+    ``weights``. It is convex in (a, b); Newton's method from a = 1, b = 0
+    (the model as it is), halving a step that would raise the loss, stops
+    when a step changes no coefficient by more than 1e-10 or after
+    ``iterations`` steps.
+
+    Args:
+        features: shape (n, k), the pieces of each example's logit (k = 1: the logit itself).
+        labels: 0/1, shape (n,).
+        weights: per-example weights of the loss, shape (n,); None: all 1.
+
+    Returns:
+        (k + 1,) float64: a_1 .. a_k, then b. For no examples, the start (all a 1, b 0).
+    """
+    x = np.asarray(features, dtype=np.float64)
+    x = np.column_stack([x, np.ones(len(x))])  # (n, k + 1): the bias is the last column
+    coefficients = np.concatenate([np.ones(x.shape[1] - 1), [0.0]])
+    if len(x) == 0:
+        return coefficients
+    targets = platt_targets(labels)
+    weights = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=np.float64)
+    weights = weights / weights.sum()
+
+    def loss(c: np.ndarray) -> float:
+        z = x @ c
+        return float(np.sum(weights * (np.logaddexp(0.0, z) - targets * z)))
+
+    current = loss(coefficients)
+    for _ in range(iterations):
+        p = sigmoid(x @ coefficients)
+        gradient = x.T @ (weights * (p - targets))  # (k + 1,)
+        hessian = (x * (weights * p * (1.0 - p))[:, None]).T @ x  # (k + 1, k + 1)
+        step = np.linalg.lstsq(hessian + 1e-12 * np.eye(len(gradient)), gradient, rcond=None)[0]
+        for _ in range(50):  # halve the step until the loss does not rise
+            trial = coefficients - step
+            if loss(trial) <= current:
+                break
+            step = step / 2
+        else:
+            break
+        coefficients, current = trial, loss(trial)
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return coefficients

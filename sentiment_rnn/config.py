@@ -28,6 +28,7 @@ MERGE_MODES = ("concat", "sum", "mul", "ave")
 POOLINGS = ("last", "max", "mean")
 MODEL_KINDS = ("rnn", "bow", "hybrid")
 DISTRIBUTE_CHOICES = ("none", "mirrored", "multi-worker")
+CALIBRATIONS = ("temperature", "platt")  # train.calibration: see sentiment_rnn.training.temperature
 ON_EMPTY_CHOICES = ("skip", "error")
 TABLE_FORMATS = ("csv", "tsv", "jsonl", "glue")  # data.format values with a header row and columns
 LINE_FORMATS = ("fasttext", "label-text")  # one labelled example a line
@@ -116,6 +117,7 @@ class TrainConfig:
     steps_per_execution: int = 1  # training steps per call of the compiled step (Keras); more = less Python per step
     distribute: str = "none"  # "none", "mirrored" (local devices) or "multi-worker" (TF_CONFIG cluster)
     calibrate: bool = True  # fit a temperature on the validation split after training (sentiment_rnn.calibration)
+    calibration: str = "temperature"  # "temperature" (one T) or "platt" (a scale per branch and a bias)
 
 
 @dataclass(frozen=True)
@@ -333,6 +335,7 @@ def validate(config: Config) -> None:
     require(t.clipnorm > 0, "train.clipnorm", "positive", t.clipnorm)
     require(0.0 < t.validation_split < 0.5, "train.validation_split", "in (0, 0.5)", t.validation_split)
     require(0.0 <= t.test_split < 0.5, "train.test_split", "in [0, 0.5)", t.test_split)
+    require(t.calibration in CALIBRATIONS, "train.calibration", f"one of {', '.join(CALIBRATIONS)}", t.calibration)
     if t.test_split and d.test_path:
         raise SentimentError(
             "Config sets both train.test_split and data.test_path: hold out a part of the data "

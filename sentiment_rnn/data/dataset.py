@@ -23,6 +23,8 @@ class Dataset:
         parts: for data read from several sources, each one's summary
             (``{"source", "rows", "skipped", "labels"}``, see ``data.sources``); () for one source.
         other_labels: rows dropped because a label mapping (``--positive``/``--negative``) left their label out.
+        row_sources: for data read from several sources, int array (n,): the index in ``parts`` of each
+            row's source; None for one source.
     """
 
     texts: list[str]
@@ -31,12 +33,19 @@ class Dataset:
     skipped: int = 0
     parts: tuple[dict, ...] = ()
     other_labels: int = 0
+    row_sources: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
 
     def label_counts(self) -> dict[str, int]:
         return label_counts(int(self.labels.sum()), len(self.labels))
+
+    def subset(self, indices) -> Dataset:
+        """The rows at ``indices`` (int array), with their labels and sources; ``parts`` and counts are not kept."""
+        indices = np.asarray(indices, dtype=np.int64)
+        sources = None if self.row_sources is None else self.row_sources[indices]
+        return Dataset([self.texts[i] for i in indices], self.labels[indices], self.source, row_sources=sources)
 
 
 def label_counts(positives: int, rows: int) -> dict[str, int]:

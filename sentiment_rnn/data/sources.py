@@ -42,7 +42,10 @@ def source_summary(dataset: Dataset) -> dict:
 
 
 def join(datasets: Sequence[Dataset]) -> Dataset:
-    """The rows of ``datasets`` one after the other; ``source`` joins their names with " + ", ``parts`` lists each."""
+    """The rows of ``datasets`` one after the other; ``source`` joins their names with " + ", ``parts`` lists each.
+
+    ``row_sources`` says which of ``datasets`` each row came from (its index).
+    """
     return Dataset(
         [text for dataset in datasets for text in dataset.texts],
         np.concatenate([dataset.labels for dataset in datasets]).astype(np.int64),
@@ -50,4 +53,5 @@ def join(datasets: Sequence[Dataset]) -> Dataset:
         sum(dataset.skipped for dataset in datasets),
         tuple(source_summary(dataset) for dataset in datasets),
         sum(dataset.other_labels for dataset in datasets),
+        np.repeat(np.arange(len(datasets)), [len(dataset) for dataset in datasets]),
     )

@@ -93,12 +93,7 @@ def hold_out_test(dataset: Dataset, test_split: float, seed: int) -> tuple[Datas
             "(2 to fit, 1 to validate, 1 to test)."
         )
     order = np.random.default_rng([seed, 7357]).permutation(n)  # 7357: "test"
-    rest, test = np.sort(order[n_test:]), np.sort(order[:n_test])
-
-    def subset(indices: np.ndarray) -> Dataset:
-        return Dataset([dataset.texts[i] for i in indices], dataset.labels[indices], dataset.source)
-
-    return subset(rest), subset(test)
+    return dataset.subset(np.sort(order[n_test:])), dataset.subset(np.sort(order[:n_test]))
 
 
 def split_dataset(dataset: Dataset, validation_split: float, seed: int) -> Split:
@@ -110,11 +105,7 @@ def split_dataset(dataset: Dataset, validation_split: float, seed: int) -> Split
             f"{dataset.source} has only {n} usable rows: training needs at least 3 (2 to fit, 1 to validate)."
         )
     order = np.random.default_rng(seed).permutation(n)
-
-    def subset(indices: np.ndarray) -> Dataset:
-        return Dataset([dataset.texts[i] for i in indices], dataset.labels[indices], dataset.source)
-
-    return Split(train=subset(order[n_validation:]), validation=subset(order[:n_validation]))
+    return Split(train=dataset.subset(order[n_validation:]), validation=dataset.subset(order[:n_validation]))
 
 
 def seed_everything(seed: int) -> None:

@@ -42,7 +42,7 @@ from sentiment_rnn.training.pipeline import (
     split_dataset,
     validation_batches,
 )
-from sentiment_rnn.training.temperature import calibrate, calibration_report
+from sentiment_rnn.training.temperature import calibrate, calibration_input, calibration_report
 
 
 @dataclass
@@ -229,7 +229,11 @@ def train(
             callbacks=callbacks,
         )
         validation = validation_batches(config, split.validation)
-        calibration = calibrate(model, validation) if config.train.calibrate else calibration_report(model, validation)
+        if config.train.calibrate:
+            batches, sources = calibration_input(config, split.validation)
+            calibration = calibrate(model, batches, config.train.calibration, sources)
+        else:
+            calibration = calibration_report(model, validation)
         evaluation = model.evaluate(validation, verbose=0, return_dict=True)
         metrics = {name: float(value) for name, value in evaluation.items()}
         metrics["n"] = len(split.validation)
