@@ -12,6 +12,9 @@ With ``model.pooling = "max"`` or ``"mean"``, the top layer returns every step
 With ``return_sequences`` on the top layer, the stack returns (B, T, units)
 and the head gives (B, T, 1): the probability after every token (for a pooled
 model, of the pooling over the tokens so far).
+
+Longer than 400 lines because it builds every model kind (recurrent, bag of
+words, hybrid) and the token-id view training fits, which shares their layers.
 """
 
 from __future__ import annotations
