@@ -35,7 +35,6 @@ OUT = "sentiment_rnn/bundled/reviews-en"
 COMMAND = f"sentiment-rnn train --config {CONFIG} --out {OUT}"
 SIZE_LIMIT = 10_000_000  # bytes on disk, the whole directory
 NOT_SHIPPED = ("history.csv", "training.png")
-VOCABULARIES = ("vocabulary.json", "wide_vocabulary.json")
 
 
 def deflate_assets(archive: Path) -> None:
@@ -52,9 +51,8 @@ def pack(out: Path, wall_seconds: float, load: tuple[float, ...], started: str) 
     """Make ``out`` ready to ship; return its size in bytes."""
     for name in NOT_SHIPPED:
         (out / name).unlink(missing_ok=True)
-    for name in VOCABULARIES:  # one line, as train writes them now: same tokens, same digest
-        if (out / name).is_file():
-            write_vocabulary(out / name, json.loads((out / name).read_text(encoding="utf-8")))
+    vocabulary = out / "vocabulary.json"  # one line, as train writes it now: same tokens, same digest
+    write_vocabulary(vocabulary, json.loads(vocabulary.read_text(encoding="utf-8")))
     deflate_assets(out / "model.keras")
     build = {
         "command": COMMAND,

@@ -14,7 +14,7 @@ with the same weights: a server answers each request on its own.
     config.toml      the config the model was trained with (architecture, tokenizer)
     meta.json        the model directory's, with ``"exported_as": "numpy"``
     metrics.json     the model directory's validation metrics
-    (and a hybrid model's wide_vocabulary.json)
+    (and a hybrid model's wide_vocabulary.txt)
 It is a model directory without ``model.keras``: ``predict``, ``evaluate``,
 ``inspect`` and ``serve`` read it with the NumPy engine. When the model
 directory already holds ``weights.npz`` and ``engine.json`` (written at
@@ -34,6 +34,7 @@ from sentiment_rnn.artifact.files import (
     CONFIG_FILE,
     ENGINE_FILE,
     EXPORTED_AS,
+    LEGACY_WIDE_VOCABULARY_FILE,
     META_FILE,
     METRICS_FILE,
     NUMPY_EXPORT,
@@ -99,7 +100,7 @@ def _export_savedmodel(directory: ModelDirectory, staging: Path) -> None:
 def _export_numpy(directory: ModelDirectory, staging: Path) -> None:
     import shutil  # here, not at the top: it imports bz2 and lzma, which predict does not need
 
-    engine_files = (WEIGHTS_FILE, ENGINE_FILE, WIDE_VOCABULARY_FILE)
+    engine_files = (WEIGHTS_FILE, ENGINE_FILE, WIDE_VOCABULARY_FILE, LEGACY_WIDE_VOCABULARY_FILE)
     has_engine = all((directory.path / name).is_file() for name in (WEIGHTS_FILE, ENGINE_FILE))
     for name in (VOCABULARY_FILE, CONFIG_FILE, METRICS_FILE, *(engine_files if has_engine else ())):
         if (directory.path / name).is_file():

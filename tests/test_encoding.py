@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from sentiment_rnn.engine import encoding
 from sentiment_rnn.engine.encoding import TokenTable, split_chunk
-from sentiment_rnn.engine.models import NumpyRecurrentEngine, Vocabulary
+from sentiment_rnn.engine.models import TOKEN_TABLE_FROM_TEXTS, NumpyRecurrentEngine, Vocabulary
 from sentiment_rnn.text import OOV_TOKEN, PADDING_TOKEN, PUNCTUATION, SEPARATORS, tokenize_py
 
 LONG = "abcdefghijklmnopq"  # 17 bytes: three 8-byte words
@@ -41,6 +41,8 @@ def vocabulary_for(texts: list[str]) -> Vocabulary:
 
 
 def encode(vocabulary: Vocabulary, texts: list[str], limit: int = 0) -> tuple[list[int], list[int]]:
+    """The engine's ids through its table (built first, so it is taken for any number of texts)."""
+    _ = vocabulary.table
     flat, lengths = engine(vocabulary, limit).encode(texts)
     assert flat.dtype == lengths.dtype == np.int64
     return flat.tolist(), lengths.tolist()
@@ -52,6 +54,23 @@ def test_encode_gives_the_ids_of_tokenize_py_on_any_texts(texts, limit):
     vocabulary = vocabulary_for(texts)
     assert vocabulary.table is not None
     assert encode(vocabulary, texts, limit) == old_ids(vocabulary, texts, limit)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text_lists, st.sampled_from([0, 2]))
+def test_few_texts_take_the_dict_until_the_table_is_built(texts, limit):
+    vocabulary = vocabulary_for(texts)
+    flat, lengths = engine(vocabulary, limit).encode(texts)
+    assert "table" not in vocabulary.__dict__
+    assert (flat.tolist(), lengths.tolist()) == old_ids(vocabulary, texts, limit)
+
+
+def test_many_texts_build_the_table():
+    vocabulary = vocabulary_for(["bad fine"])
+    texts = ["good", "bad fine"] * (TOKEN_TABLE_FROM_TEXTS // 2)
+    flat, _ = engine(vocabulary).encode(texts)
+    assert vocabulary.__dict__["table"] is not None
+    assert flat.tolist() == old_ids(vocabulary, texts)[0]
 
 
 @settings(max_examples=100, deadline=None)

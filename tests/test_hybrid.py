@@ -13,7 +13,13 @@ from model_factory import randomized_model, write_model_dir
 
 from conftest import NEGATIVE, POSITIVE, TINY_OVERRIDES, write_csv
 from sentiment_rnn.artifact.engine_files import engine_from_keras, load_engine
-from sentiment_rnn.artifact.files import CONFIG_FILE, ENGINE_FILE, WEIGHTS_FILE, WIDE_VOCABULARY_FILE
+from sentiment_rnn.artifact.files import (
+    CONFIG_FILE,
+    ENGINE_FILE,
+    LEGACY_WIDE_VOCABULARY_FILE,
+    WEIGHTS_FILE,
+    WIDE_VOCABULARY_FILE,
+)
 from sentiment_rnn.cli import cli
 from sentiment_rnn.config import load_config
 from sentiment_rnn.data.dataset import Dataset
@@ -92,7 +98,7 @@ def test_numpy_engine_agrees_with_keras(models, name):
 def test_the_wide_branch_counts_each_ngram_once_and_unknown_ones_as_unk(models):
     model, config = randomized_model(*ARCHITECTURES["gru"])
     engine = engine_from_keras(model, config)
-    vocabulary = engine.wide_vocabulary.tokens
+    vocabulary = engine.wide_vocabulary.vocabulary.tokens
     kernel = engine.wide_kernel[:, 0]
     (logit,) = engine.wide_logits(["good good zzz"])
     expected = kernel[vocabulary.index("good")] + kernel[vocabulary.index("[UNK]")]  # "good good", "good zzz": unknown
@@ -111,25 +117,61 @@ def test_views_are_refused(models, tmp_path):
         )
 
 
-def test_missing_wide_vocabulary_or_a_wrong_kernel_is_refused(models, tmp_path):
+FIX = "retrain the model with `sentiment-rnn train`, or pass --engine keras."
+
+
+def without_wide_digest(directory: Path) -> None:
+    engine = json.loads((directory / ENGINE_FILE).read_text())
+    del engine["wide_vocabulary_sha256"]
+    (directory / ENGINE_FILE).write_text(json.dumps(engine))
+
+
+def test_missing_edited_or_malformed_wide_vocabulary_is_refused(models, tmp_path):
     copy = shutil.copytree(models["gru"], tmp_path / "copy")
+    lines = (copy / WIDE_VOCABULARY_FILE).read_bytes()
+    assert lines.startswith(b"[UNK]\n") and lines.endswith(b"\n")
     (copy / WIDE_VOCABULARY_FILE).unlink()
     assert_user_error(
         run("predict", "--model", copy, "good"), f"{copy} is missing {WIDE_VOCABULARY_FILE}: retrain the model."
     )
     assert run("predict", "--model", copy, "--engine", "keras", "good").exit_code == 0
-    shutil.copy(models["gru"] / WIDE_VOCABULARY_FILE, copy / WIDE_VOCABULARY_FILE)
-    (copy / WIDE_VOCABULARY_FILE).write_text(json.dumps(["[UNK]", "good"]))
+    (copy / WIDE_VOCABULARY_FILE).write_bytes(lines.replace(b"\ngood\n", b"\ngold\n"))
+    assert_user_error(
+        run("predict", "--model", copy, "good"),
+        f"{copy / WIDE_VOCABULARY_FILE} is not the n-grams the model was trained with (its digest differs from "
+        f"{ENGINE_FILE}'s): restore it, {FIX}",
+    )
+    without_wide_digest(copy)  # then every line is checked
+    (copy / WIDE_VOCABULARY_FILE).write_bytes(b"[UNK]\ngood\n")
     result = run("predict", "--model", copy, "good")
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {copy / WEIGHTS_FILE}: array 'wide.kernel' has shape (")
-    assert "but config.toml and the 2 n-grams of wide_vocabulary.json need (2, 1)" in result.output
-    (copy / WIDE_VOCABULARY_FILE).write_text(json.dumps(["good", "[UNK]"]))
-    assert_user_error(
-        run("predict", "--model", copy, "good"),
-        f"{copy / WIDE_VOCABULARY_FILE} is not a list of distinct n-grams starting with '[UNK]': "
-        "retrain the model with `sentiment-rnn train`, or pass --engine keras.",
-    )
+    assert f"but config.toml and the 2 n-grams of {WIDE_VOCABULARY_FILE} need (2, 1)" in result.output
+    malformed = f"{copy / WIDE_VOCABULARY_FILE} is not a list of distinct n-grams, one a line, starting with '[UNK]': "
+    for bad in (b"good\n[UNK]\n", b"[UNK]\ngood", b"[UNK]\ngood\ngood\n", b"[UNK]\n\xff\n", b""):
+        (copy / WIDE_VOCABULARY_FILE).write_bytes(bad)
+        assert_user_error(run("predict", "--model", copy, "good"), malformed + FIX)
+    (copy / WIDE_VOCABULARY_FILE).write_bytes(lines)  # every line right again, no digest: answers
+    assert run("predict", "--model", copy, "good").exit_code == 0
+
+
+def test_a_directory_of_engine_format_2_reads_its_wide_vocabulary_json(models, tmp_path):
+    old = shutil.copytree(models["gru"], tmp_path / "old")
+    grams = (old / WIDE_VOCABULARY_FILE).read_text(encoding="utf-8").splitlines()
+    (old / WIDE_VOCABULARY_FILE).unlink()
+    (old / LEGACY_WIDE_VOCABULARY_FILE).write_text(json.dumps(grams), encoding="utf-8")
+    engine = json.loads((old / ENGINE_FILE).read_text())
+    del engine["wide_vocabulary_sha256"]
+    (old / ENGINE_FILE).write_text(json.dumps({**engine, "format_version": 2}))
+    expected = run("predict", "--model", models["gru"], "--json", *TEXTS)
+    assert expected.exit_code == 0
+    assert run("predict", "--model", old, "--json", *TEXTS).output == expected.output
+    for bad in (["good", "[UNK]"], ["[UNK]", "good", "good"], ["[UNK]", "a\nb"], {"[UNK]": 0}):
+        (old / LEGACY_WIDE_VOCABULARY_FILE).write_text(json.dumps(bad))
+        assert_user_error(
+            run("predict", "--model", old, "good"),
+            f"{old / LEGACY_WIDE_VOCABULARY_FILE} is not a list of distinct n-grams starting with '[UNK]': {FIX}",
+        )
 
 
 def test_an_edited_ngrams_in_config_toml_is_refused(models, tmp_path):
@@ -149,7 +191,7 @@ def test_train_predict_evaluate_inspect_export(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"Saved model to {out}: validation accuracy ")
     assert json.loads((out / ENGINE_FILE).read_text())["kind"] == "hybrid"
-    assert json.loads((out / WIDE_VOCABULARY_FILE).read_text())[:1] == ["[UNK]"]
+    assert (out / WIDE_VOCABULARY_FILE).read_text().split("\n")[:1] == ["[UNK]"]
     texts = ["the battery is great", "the battery is terrible"]
     numpy_rows = [json.loads(line) for line in run("predict", "--model", out, "--json", *texts).output.splitlines()]
     keras = run("predict", "--model", out, "--json", "--engine", "keras", *texts)

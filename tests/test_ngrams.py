@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sentiment_rnn.engine import encoding, hybrid
-from sentiment_rnn.engine.hybrid import NumpyHybridEngine
+from sentiment_rnn.engine.hybrid import NumpyHybridEngine, WideVocabulary
 from sentiment_rnn.engine.models import NumpyRecurrentEngine, Vocabulary
 from sentiment_rnn.engine.ngrams import IntTable, NgramTable
 from sentiment_rnn.text import OOV_TOKEN, PUNCTUATION, SEPARATORS, token_ngrams, tokenize_py
@@ -97,7 +97,7 @@ def hybrid_engine(entries: list[str], ngrams: int) -> NumpyHybridEngine:
     """A hybrid engine for the wide branch only: random weights, a recurrent branch with no layers."""
     recurrent = NumpyRecurrentEngine(Vocabulary(["", OOV_TOKEN]), np.zeros((2, 2)), [], np.zeros((2, 1)), np.zeros(1))
     kernel = np.random.default_rng(0).normal(size=(len(entries), 1))
-    return NumpyHybridEngine(recurrent, Vocabulary(entries), ngrams, kernel)
+    return NumpyHybridEngine(recurrent, WideVocabulary.from_grams(entries), ngrams, kernel)
 
 
 @settings(max_examples=50, deadline=None)
@@ -105,13 +105,39 @@ def hybrid_engine(entries: list[str], ngrams: int) -> NumpyHybridEngine:
 def test_a_texts_wide_logit_is_the_same_in_any_batch(texts):
     engine = hybrid_engine(wide_vocabulary_for(texts, 2).tokens, 2)
     with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hybrid, "SEARCH_UP_TO_NGRAMS", 10**9)
+        searched = engine.wide_logits(texts)
+        one_by_one = [engine.wide_logits([text])[0] for text in texts]
+        assert "vocabulary" not in engine.wide_vocabulary.__dict__  # no dict was built
         patch.setattr(hybrid, "NGRAM_TABLE_FROM_TEXTS", 0)
         from_table = engine.wide_logits(texts)
         patch.setattr(hybrid, "NGRAM_TABLE_FROM_TEXTS", 10**9)
         from_dict = engine.wide_logits(texts, batch_size=3)
-    one_by_one = [engine.wide_logits([text])[0] for text in texts]
-    assert from_table.dtype == np.float32
-    assert from_table.tolist() == from_dict.tolist() == one_by_one  # bit for bit
+    assert from_table.dtype == searched.dtype == np.float32
+    assert from_table.tolist() == from_dict.tolist() == searched.tolist() == one_by_one  # bit for bit
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts_strategy, st.sampled_from([1, 2, 3]))
+def test_searching_the_lines_gives_the_dicts_columns(texts, ngrams):
+    vocabulary = wide_vocabulary_for(texts, ngrams)
+    lines = WideVocabulary.from_grams(vocabulary.tokens)
+    grams = [gram for text in texts for gram in token_ngrams(tokenize_py(text), ngrams)]
+    queries = [*grams, *vocabulary.tokens[1:], "a", "b", "good", "x y", "[UNK]"]
+    assert len(lines) == len(vocabulary)
+    assert lines.oov_id == vocabulary.oov_id == 0
+    assert lines.search(queries) == vocabulary.encode(queries)
+    assert lines.vocabulary.tokens == vocabulary.tokens
+
+
+def test_a_search_matches_whole_lines_only():
+    lines = WideVocabulary.from_grams(["good good", OOV_TOKEN, "no good", "good"])
+    assert lines.oov_id == 1  # [UNK] not first: found by its line
+    assert lines.search(["good", "no", "good good", "od", "no good", "good no"]) == [3, 1, 0, 1, 2, 1]
+    assert lines.search(["no"], default=-1) == [-1]
+    assert WideVocabulary.from_grams(["x"]).oov_id == 1  # no [UNK]: id 1, as Vocabulary gives
+    empty = WideVocabulary(b"")
+    assert len(empty) == 0 and empty.search(["a"]) == [1] and empty.vocabulary.tokens == []
 
 
 def test_the_wide_logit_sums_each_distinct_column_once():

@@ -73,7 +73,7 @@ def test_numpy_is_the_default_and_agrees_with_keras(models, name):
 def test_trained_model_directory_holds_the_engine_files(model_dir, tmp_path):
     engine_json = json.loads((model_dir / ENGINE_FILE).read_text())
     assert engine_json == {
-        "format_version": 2,
+        "format_version": 3,
         "kind": "rnn",
         "cell": "simple",
         "layers": 1,
@@ -309,10 +309,10 @@ def test_a_newer_or_missing_engine_format_is_refused(models, tmp_path):
 
     copy = shutil.copytree(models["gru"], tmp_path / "newer")
     engine_json = json.loads((copy / ENGINE_FILE).read_text())
-    (copy / ENGINE_FILE).write_text(json.dumps({**engine_json, "format_version": 3}))
+    (copy / ENGINE_FILE).write_text(json.dumps({**engine_json, "format_version": 4}))
     assert_user_error(
         run("predict", "--model", copy, "good"),
-        f"{copy / ENGINE_FILE} has engine format 3, but this sentiment-rnn reads format 2 at most: "
+        f"{copy / ENGINE_FILE} has engine format 4, but this sentiment-rnn reads format 3 at most: "
         "upgrade sentiment-rnn, or pass --engine keras.",
     )
     del engine_json["format_version"]

@@ -12,7 +12,7 @@ Longer than 400 lines because it writes, reads and checks the arrays of every mo
 
 from __future__ import annotations
 
-import zipfile
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ import numpy as np
 from sentiment_rnn.artifact.files import (
     CONFIG_FILE,
     ENGINE_FILE,
+    LEGACY_WIDE_VOCABULARY_FILE,
     VOCABULARY_FILE,
     WEIGHTS_FILE,
     WIDE_VOCABULARY_FILE,
@@ -30,17 +31,18 @@ from sentiment_rnn.artifact.files import (
     config_value,
     read_json,
     write_json,
-    write_vocabulary,
 )
-from sentiment_rnn.artifact.npz_headers import read_headers
+from sentiment_rnn.artifact.npz_headers import read_arrays, read_headers
 from sentiment_rnn.config import Config, load_config
 from sentiment_rnn.engine.cells import CELL_CLASSES, RecurrentLayer
-from sentiment_rnn.engine.hybrid import NumpyHybridEngine
+from sentiment_rnn.engine.hybrid import NumpyHybridEngine, WideVocabulary
 from sentiment_rnn.engine.models import NumpyBagOfWordsEngine, NumpyEngine, NumpyRecurrentEngine, Vocabulary
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.text import OOV_TOKEN, PADDING_TOKEN
 
-ENGINE_FORMAT_VERSION = 2  # 2 added model.pooling (a file without it pools "last")
+# 2 added model.pooling (a file without it pools "last"); 3 keeps a hybrid's n-grams in
+# wide_vocabulary.txt, one a line, with their digest (2 kept them in wide_vocabulary.json).
+ENGINE_FORMAT_VERSION = 3
 # The config keys engine.json records besides its format_version and kind, per kind, in the file's order;
 # the file names each by its part after the dot.
 RECORDED_KEYS = {
@@ -160,29 +162,32 @@ def write_weights(model, model_config, path: Path) -> None:
 
 
 def write_engine_files(model, config: Config, directory: str | Path) -> None:
-    """Write ``weights.npz`` and ``engine.json`` (and a hybrid's ``wide_vocabulary.json``) into ``directory``.
+    """Write ``weights.npz`` and ``engine.json`` (and a hybrid's ``wide_vocabulary.txt``) into ``directory``.
 
     ``engine.json`` also records :func:`vocabulary_digest` of the model's
-    vocabulary, so that an edited ``vocabulary.json`` is refused by the NumPy
-    engine instead of answering differently from the Keras model.
+    vocabulary (and the SHA-256 of ``wide_vocabulary.txt``), so that an edited
+    vocabulary is refused by the NumPy engine instead of answering differently
+    from the Keras model.
     """
     from sentiment_rnn.models import TOKENIZER_LAYER
 
     directory = Path(directory)
     write_weights(model, config.model, directory / WEIGHTS_FILE)
     vocabulary = list(model.get_layer(TOKENIZER_LAYER).get_vocabulary())
-    write_json(directory / ENGINE_FILE, {**architecture_of(config), VOCABULARY_DIGEST: vocabulary_digest(vocabulary)})
+    recorded = {**architecture_of(config), VOCABULARY_DIGEST: vocabulary_digest(vocabulary)}
     if config.model.kind == "hybrid":
-        write_vocabulary(directory / WIDE_VOCABULARY_FILE, wide_vocabulary_of(model))
+        lines = WideVocabulary.from_grams(wide_vocabulary_of(model)).lines
+        (directory / WIDE_VOCABULARY_FILE).write_bytes(lines)
+        recorded[WIDE_VOCABULARY_DIGEST] = hashlib.sha256(lines).hexdigest()
+    write_json(directory / ENGINE_FILE, recorded)
 
 
 VOCABULARY_DIGEST = "vocabulary_sha256"  # the engine.json key; files written before it existed lack it
+WIDE_VOCABULARY_DIGEST = "wide_vocabulary_sha256"  # of wide_vocabulary.txt's bytes (engine format 3 on)
 
 
 def vocabulary_digest(vocabulary: Sequence[str]) -> str:
     """The SHA-256 (hex) of a vocabulary as its tokens joined by newlines, UTF-8 (surrogates passed through)."""
-    import hashlib
-
     return hashlib.sha256("\n".join(vocabulary).encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -193,7 +198,7 @@ def build_engine(
     config: Config,
     arrays: dict[str, np.ndarray],
     vocabulary: Sequence[str],
-    wide_vocabulary: Sequence[str] | None = None,
+    wide_vocabulary: Sequence[str] | WideVocabulary | None = None,
 ) -> NumpyEngine | NumpyHybridEngine:
     """The NumPy engine of the architecture ``config`` describes, holding the named ``arrays``.
 
@@ -201,7 +206,7 @@ def build_engine(
         config: the model's config (the architecture: ``[model]`` and the tokenizer's sequence length).
         arrays: the weights, named as in ``weights.npz`` (see :func:`weight_names`).
         vocabulary: the tokenizer's vocabulary, index = token id.
-        wide_vocabulary: a hybrid model's n-grams, index = row of ``wide.kernel``.
+        wide_vocabulary: a hybrid model's n-grams, index = row of ``wide.kernel`` (a list or as read from its file).
 
     Raises:
         KeyError, ValueError, TypeError: missing or inconsistent arrays (see :func:`load_engine`).
@@ -232,12 +237,14 @@ def build_engine(
     )
     if m.kind != "hybrid":
         return recurrent
-    if wide_vocabulary is None or not isinstance(wide_vocabulary, list):
+    if isinstance(wide_vocabulary, list):
+        wide_vocabulary = WideVocabulary.from_grams(wide_vocabulary)
+    if not isinstance(wide_vocabulary, WideVocabulary):
         raise TypeError(f"a hybrid model needs its wide vocabulary as a list, got {type(wide_vocabulary).__name__}")
     kernel = arrays[WIDE_WEIGHTS]
     if kernel.shape != (len(wide_vocabulary), 1):
         raise ValueError(f"{WIDE_WEIGHTS} has shape {kernel.shape}, expected ({len(wide_vocabulary)}, 1)")
-    return NumpyHybridEngine(recurrent, Vocabulary(wide_vocabulary), m.ngrams, kernel)
+    return NumpyHybridEngine(recurrent, wide_vocabulary, m.ngrams, kernel)
 
 
 def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEngine | NumpyHybridEngine:
@@ -286,14 +293,8 @@ def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEng
     shown = {name: shape for name, (shape, _) in headers.items()}
     check_architecture_matches_config(shape_architecture(config, shown), config, directory, WEIGHTS_FILE, HOLDER)
     check_architecture_matches_config(described, config, directory, ENGINE_FILE, "engine.json has")
-    vocabulary = checked_vocabulary(directory / VOCABULARY_FILE, config)
-    wide_vocabulary = checked_wide_vocabulary(directory, config)
-    digest = recorded.get(VOCABULARY_DIGEST)
-    if digest is not None and digest != vocabulary_digest(vocabulary):
-        raise SentimentError(
-            f"{directory / VOCABULARY_FILE} is not the vocabulary the model was trained with "
-            f"(its digest differs from {ENGINE_FILE}'s): restore it, {FIX}."
-        )
+    vocabulary = checked_vocabulary(directory / VOCABULARY_FILE, config, recorded.get(VOCABULARY_DIGEST))
+    wide_vocabulary = checked_wide_vocabulary(directory, config, recorded.get(WIDE_VOCABULARY_DIGEST))
     expected = expected_shapes(config, len(vocabulary), len(wide_vocabulary or ()))
     for name, shape in expected.items():
         if name not in headers:
@@ -311,55 +312,84 @@ def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEng
     extra = sorted(set(headers) - set(expected))
     if extra:
         raise SentimentError(f"{weights_file} holds an array {extra[0]!r} this model does not have: {FIX}.")
-    try:
-        with np.load(weights_file, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
-        raise SentimentError(f"{weights_file} is damaged ({type(exc).__name__}): {FIX}.") from None
-    return build_engine(config, arrays, vocabulary, wide_vocabulary)
+    return build_engine(config, read_arrays(weights_file, FIX), vocabulary, wide_vocabulary)
 
 
-def checked_wide_vocabulary(directory: Path, config: Config) -> list[str] | None:
-    """A hybrid model's ``wide_vocabulary.json`` if it is a list of distinct strings starting ``["[UNK]"]``; else None.
+def checked_wide_vocabulary(directory: Path, config: Config, digest: str | None = None) -> WideVocabulary | None:
+    """A hybrid model's n-grams, if they are distinct strings starting with ``[UNK]``; None for other kinds.
+
+    They are read from ``wide_vocabulary.txt`` (one a line), or from the JSON list
+    ``wide_vocabulary.json`` of a directory written before it. A ``.txt`` whose
+    bytes have the SHA-256 ``digest`` (engine.json's, written with it) is the
+    one the model was trained with, checked then: only its start and end are
+    looked at, so loading it costs no parsing. Without a digest every line is checked.
 
     Raises:
-        SentimentError: a hybrid model without the file, or a file that is no such list.
+        SentimentError: a hybrid model without either file, a file that is no such list, or whose digest differs.
     """
     if config.model.kind != "hybrid":
         return None
     file = directory / WIDE_VOCABULARY_FILE
-    grams = read_json(file, FIX)
-    if (
-        not isinstance(grams, list)
-        or not set(map(type, grams)) <= {str}
-        or grams[:1] != [OOV_TOKEN]
-        or len(set(grams)) != len(grams)
-    ):
-        raise SentimentError(f"{file} is not a list of distinct n-grams starting with '[UNK]': {FIX}.")
-    return grams
+    if not file.is_file() and (directory / LEGACY_WIDE_VOCABULARY_FILE).is_file():
+        file = directory / LEGACY_WIDE_VOCABULARY_FILE
+        grams = read_json(file, FIX)
+        distinct = isinstance(grams, list) and set(map(type, grams)) <= {str} and len(set(grams)) == len(grams)
+        if not distinct or grams[:1] != [OOV_TOKEN] or any("\n" in gram for gram in grams):
+            raise SentimentError(f"{file} is not a list of distinct n-grams starting with '[UNK]': {FIX}.")
+        return WideVocabulary.from_grams(grams)
+    try:
+        lines = file.read_bytes()
+    except FileNotFoundError:
+        raise SentimentError(f"{directory} is missing {file.name}: retrain the model.") from None
+    except OSError as exc:
+        raise SentimentError(f"{file} is unreadable ({exc}): {FIX}.") from None
+    if digest is not None and digest != hashlib.sha256(lines).hexdigest():
+        raise SentimentError(
+            f"{file} is not the n-grams the model was trained with (its digest differs from {ENGINE_FILE}'s): "
+            f"restore it, {FIX}."
+        )
+    well_formed = lines.startswith(f"{OOV_TOKEN}\n".encode()) and lines.endswith(b"\n")
+    if well_formed and digest is None:
+        try:
+            grams = lines[:-1].decode("utf-8", "surrogatepass").split("\n")
+            well_formed = len(set(grams)) == len(grams)
+        except UnicodeDecodeError:
+            well_formed = False
+    if not well_formed:
+        raise SentimentError(f"{file} is not a list of distinct n-grams, one a line, starting with '[UNK]': {FIX}.")
+    return WideVocabulary(lines)
 
 
-def checked_vocabulary(file: Path, config: Config) -> list[str]:
+def checked_vocabulary(file: Path, config: Config, digest: str | None = None) -> list[str]:
     """The vocabulary in ``file`` if it is a list of distinct strings that starts as the model kind's does.
 
     A recurrent model's starts ``["", "[UNK]"]`` (padding, then unknown); a
-    bag of words' starts ``["[UNK]"]``. Its length is checked against the
-    arrays by :func:`load_engine`.
+    bag of words' starts ``["[UNK]"]``. One whose :func:`vocabulary_digest` is
+    ``digest`` (engine.json's) is the one written with the model, distinct by
+    construction: it is not searched for duplicates again. Its length is
+    checked against the arrays by :func:`load_engine`.
 
     Raises:
-        SentimentError: anything else (a dict, numbers, duplicates, a wrong start).
+        SentimentError: anything else (a dict, numbers, duplicates, a wrong start, another digest).
     """
     vocabulary = read_json(file, FIX)
     start = [OOV_TOKEN] if config.model.kind == "bow" else [PADDING_TOKEN, OOV_TOKEN]
-    problem = None
+    problem, recorded = None, False
     if not isinstance(vocabulary, list) or not set(map(type, vocabulary)) <= {str}:
         problem = "it is not a list of strings"
     elif vocabulary[: len(start)] != start:
         problem = f"it does not start with {start!r}"
-    elif len(set(vocabulary)) != len(vocabulary):
-        problem = "it lists a token twice"
+    else:
+        recorded = digest == vocabulary_digest(vocabulary)
+        if not recorded and len(set(vocabulary)) != len(vocabulary):
+            problem = "it lists a token twice"
     if problem:
         raise SentimentError(f"{file} is not a vocabulary ({problem}): {FIX}.")
+    if digest is not None and not recorded:
+        raise SentimentError(
+            f"{file} is not the vocabulary the model was trained with "
+            f"(its digest differs from {ENGINE_FILE}'s): restore it, {FIX}."
+        )
     return vocabulary
 
 

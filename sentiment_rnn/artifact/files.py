@@ -10,7 +10,8 @@ A model directory holds:
     meta.json        format version, package and library versions, date, training data summary
     weights.npz      the same weights as plain NumPy arrays, for the NumPy engine (loaded without pickle)
     engine.json      the architecture the NumPy engine needs (cell, layers, units, bidirectional, ...)
-    wide_vocabulary.json  hybrid models only: the wide branch's n-grams, index = multi-hot column
+    wide_vocabulary.txt   hybrid models only: the wide branch's n-grams, one a line, index = multi-hot column
+                          (wide_vocabulary.json, a JSON list, in directories of engine format 2 and before)
     build.json       optional, written by a build recipe (benchmarks/build_reviews_en.py), not by train:
                      the command that built the model, its wall time, the machine and the date
 """
@@ -35,7 +36,8 @@ HISTORY_FILE = "history.csv"
 META_FILE = "meta.json"
 WEIGHTS_FILE = "weights.npz"
 ENGINE_FILE = "engine.json"
-WIDE_VOCABULARY_FILE = "wide_vocabulary.json"
+WIDE_VOCABULARY_FILE = "wide_vocabulary.txt"
+LEGACY_WIDE_VOCABULARY_FILE = "wide_vocabulary.json"  # what engine format 2 and before wrote instead
 PLOT_FILE = "training.png"
 # meta.json's key in a NumPy export (export --format numpy): the directory holds no model.keras.
 EXPORTED_AS = "exported_as"
@@ -54,6 +56,7 @@ MODEL_DIRECTORY_FILES = frozenset(
         ENGINE_FILE,
         PLOT_FILE,
         WIDE_VOCABULARY_FILE,
+        LEGACY_WIDE_VOCABULARY_FILE,
         BUILD_FILE,  # a rebuild replaces a built model directory; the recipe writes build.json again
     }
 )

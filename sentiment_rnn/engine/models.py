@@ -30,6 +30,9 @@ DEFAULT_BATCH_SIZE = 1024
 TEXT_END_ID = -1  # the id lookups give text.TEXT_END
 INPUT_TABLE_FROM_TOKENS = 4096
 BATCH_TOKENS = 1 << 17  # token positions (B x T) per forward pass at most, unless one text is longer
+# Until a vocabulary's TokenTable is built, fewer texts take the dict: building it for 20k tokens
+# costs 10-30 ms, as much as a thousand texts by the dict, and a cold predict of one text needs none.
+TOKEN_TABLE_FROM_TEXTS = 256
 
 # ---------------------------------------------------------------- the models
 
@@ -225,11 +228,13 @@ class NumpyRecurrentEngine:
         texts are split and looked up as UTF-8 bytes with array operations
         (``engine.encoding``), the same ids as ``token_ids`` text by text.
         Should the vocabulary have no ``table`` (two tokens share a key, see
-        ``Vocabulary.table``), a list is tokenized in one batch
+        ``Vocabulary.table``), or fewer than ``TOKEN_TABLE_FROM_TEXTS`` texts
+        come before it is built, a list is tokenized in one batch
         (``text.tokenize_batch``) and looked up with one ``map`` over the dict.
         """
         texts = texts if isinstance(texts, list) else list(texts)
-        table = self.vocabulary.table
+        built = "table" in self.vocabulary.__dict__
+        table = self.vocabulary.table if built or len(texts) >= TOKEN_TABLE_FROM_TEXTS else None
         if table is not None:
             return encode_texts(texts, table, self.vocabulary.oov_id, self.output_sequence_length)
         tokens = tokenize_batch(texts)
