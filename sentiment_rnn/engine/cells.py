@@ -183,13 +183,18 @@ def as_float32(*arrays) -> list[np.ndarray]:
 
 
 def recurrence(
-    cell: Cell, projected: np.ndarray, lengths: np.ndarray, state: State, return_sequences: bool = False
+    cell: Cell,
+    projected: np.ndarray | StepInputs,
+    lengths: np.ndarray,
+    state: State,
+    return_sequences: bool = False,
 ) -> tuple[np.ndarray | None, State]:
     """Run a cell over a batch of sequences: the one time loop of the engine.
 
     Args:
         cell: the cell whose ``step`` is applied.
-        projected: ``cell.project`` of the inputs, (B, T, k); rows sorted by
+        projected: ``cell.project`` of the inputs, (B, T, k), or the same as
+            :class:`StepInputs` (looked up step by step); rows sorted by
             length, longest first; steps at or after a row's length are padding.
         lengths: int array (B,), non-increasing.
         state: the initial state, a tuple of (B, units) arrays (they may be written to).
@@ -200,6 +205,7 @@ def recurrence(
         leave a row's state untouched (Keras masking); their outputs are zero.
     """
     batch, steps = projected.shape[:2]
+    inputs = projected.rows if isinstance(projected, StepInputs) else lambda t, n: projected[:n, t]
     outputs = np.zeros((batch, steps, cell.units), np.float32) if return_sequences else None
     running = np.count_nonzero(lengths[:, None] > np.arange(steps)[None, :], axis=0)  # (T,) rows still running
     for t in range(steps):
@@ -207,15 +213,37 @@ def recurrence(
         if n == 0:
             break
         if n == batch:
-            new_state = cell.step(projected[:, t], state)
+            new_state = cell.step(inputs(t, n), state)
             state = new_state
         else:
-            new_state = cell.step(projected[:n, t], tuple(s[:n] for s in state))
+            new_state = cell.step(inputs(t, n), tuple(s[:n] for s in state))
             for old, new in zip(state, new_state):
                 old[:n] = new
         if outputs is not None:
             outputs[:n, t] = new_state[0]
     return outputs, state
+
+
+class StepInputs:
+    """A cell's projected inputs (B, T, k) looked up one step at a time: rows of a table by token id.
+
+    Looking up the rows of step t just before it runs keeps them in the cache
+    (a whole (B, T, k) array is written to memory first and read back), and
+    reads each step's rows contiguously.
+
+    Args:
+        table: (vocabulary, k) float32, the projection of every token (``NumpyRecurrentEngine.input_tables``).
+        ids: int (B, T), the token ids.
+    """
+
+    def __init__(self, table: np.ndarray, ids: np.ndarray):
+        self.table = table
+        self.ids_by_step = np.ascontiguousarray(ids.T)  # (T, B)
+        self.shape = (ids.shape[0], ids.shape[1], table.shape[1])
+
+    def rows(self, t: int, n: int) -> np.ndarray:
+        """The projected inputs of step t for the first n rows: (n, k) float32."""
+        return self.table[self.ids_by_step[t, :n]]
 
 
 def reverse_each(x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -283,7 +311,7 @@ class RecurrentLayer:
         lengths: np.ndarray,
         state: list[State] | None = None,
         return_sequences: bool = False,
-        projected: list[np.ndarray] | None = None,
+        projected: list[np.ndarray | StepInputs] | None = None,
     ) -> tuple[np.ndarray, list[State]]:
         """Read x (B, T, input) (rows sorted longest first) from ``state`` (default zeros).
 

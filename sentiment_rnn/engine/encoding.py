@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sentiment_rnn.engine.threads import in_threads
 from sentiment_rnn.text import PUNCTUATION, SEPARATORS
 
 CHUNK_CHARS = 1 << 20  # characters per chunk of texts, about (unless one text is longer)
@@ -282,10 +283,14 @@ def encode_texts(
     """All texts' ids end to end, int64 (total,), and each text's token count, int64 (n,).
 
     An unknown token gets ``oov_id``; with ``output_sequence_length`` > 0 each
-    text keeps only its first that many tokens.
+    text keeps only its first that many tokens. Chunks are encoded on several
+    threads (``engine.threads``).
     """
-    flat, lengths = [], []
-    for start, stop in chunks(texts):
+    ranges = chunks(texts)
+    flat, lengths = [None] * len(ranges), [None] * len(ranges)
+
+    def encode_chunk(index: int) -> None:
+        start, stop = ranges[index]
         tokens = split_chunk(texts[start:stop])
         ids = table.lookup(tokens, oov_id)
         counts = tokens.counts
@@ -293,8 +298,9 @@ def encode_texts(
             position = np.arange(len(ids)) - np.repeat(np.cumsum(counts) - counts, counts)
             ids = ids[position < output_sequence_length]
             counts = np.minimum(counts, output_sequence_length)
-        flat.append(ids)
-        lengths.append(counts)
-    if not flat:
+        flat[index], lengths[index] = ids, counts
+
+    in_threads(encode_chunk, range(len(ranges)))
+    if not ranges:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(flat), np.concatenate(lengths)

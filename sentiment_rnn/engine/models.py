@@ -15,6 +15,7 @@ from sentiment_rnn.config import POOLINGS
 from sentiment_rnn.engine.cells import (
     RecurrentLayer,
     State,
+    StepInputs,
     as_float32,
     dense,
     pool_over_time,
@@ -23,6 +24,7 @@ from sentiment_rnn.engine.cells import (
     single_threaded_blas,
 )
 from sentiment_rnn.engine.encoding import TokenTable, encode_texts
+from sentiment_rnn.engine.threads import in_threads
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.text import OOV_TOKEN, TEXT_END, token_ngrams, tokenize_batch, tokenize_py
 
@@ -150,7 +152,9 @@ class NumpyRecurrentEngine:
         x, projected = None, None
         if ids.size >= INPUT_TABLE_FROM_TOKENS:
             tables = self.input_tables()
-            projected = [tables[0][ids]] + ([tables[1][reverse_each(ids, lengths)]] if len(tables) > 1 else [])
+            projected = [StepInputs(tables[0], ids)]
+            if len(tables) > 1:
+                projected.append(StepInputs(tables[1], reverse_each(ids, lengths)))
         else:
             x = self.embedding[ids]
         pooled = self.pooling != "last"
@@ -196,24 +200,29 @@ class NumpyRecurrentEngine:
         padding, and a batch holds at most ``batch_size`` texts and about
         ``BATCH_TOKENS`` token positions (fewer texts when they are long), so
         the (B, T, units) arrays stay a few tens of MB for any text length.
+        Batches run on several threads (``engine.threads``).
         ``offsets`` (n,) float32, if given, is added to each text's logit (see :meth:`run`).
         """
         starts = np.cumsum(lengths) - lengths
         order = np.argsort(-lengths, kind="stable")
         result = np.empty(len(lengths))
+        batches, start = [], 0
+        while start < len(order):
+            longest = int(lengths[order[start]])
+            batches.append(order[start : start + max(1, min(batch_size, BATCH_TOKENS // max(longest, 1)))])
+            start += len(batches[-1])
+
+        def predict_batch(rows: np.ndarray) -> None:
+            batch_lengths = lengths[rows]
+            steps = np.arange(int(batch_lengths[0]))
+            index = starts[rows][:, None] + steps[None, :]  # (B, T) positions in flat_ids
+            padding = steps[None, :] >= batch_lengths[:, None]
+            ids = np.where(padding, 0, flat_ids[np.where(padding, 0, index)]) if len(steps) else index
+            row_offsets = None if offsets is None else offsets[rows]
+            result[rows], _ = self.run(ids, batch_lengths, offsets=row_offsets)
+
         with single_threaded_blas(min(len(lengths), batch_size)):
-            start = 0
-            while start < len(order):
-                longest = int(lengths[order[start]])
-                rows = order[start : start + max(1, min(batch_size, BATCH_TOKENS // max(longest, 1)))]
-                start += len(rows)
-                batch_lengths = lengths[rows]
-                steps = np.arange(longest)
-                index = starts[rows][:, None] + steps[None, :]  # (B, T) positions in flat_ids
-                padding = steps[None, :] >= batch_lengths[:, None]
-                ids = np.where(padding, 0, flat_ids[np.where(padding, 0, index)]) if longest else index
-                row_offsets = None if offsets is None else offsets[rows]
-                result[rows], _ = self.run(ids, batch_lengths, offsets=row_offsets)
+            in_threads(predict_batch, batches)
         return result
 
     def predict_proba(self, texts: Iterable[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
