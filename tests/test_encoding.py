@@ -61,7 +61,7 @@ def test_encode_gives_the_ids_of_tokenize_py_on_any_texts(texts, limit):
 def test_few_texts_take_the_dict_until_the_table_is_built(texts, limit):
     vocabulary = vocabulary_for(texts)
     flat, lengths = engine(vocabulary, limit).encode(texts)
-    assert "table" not in vocabulary.__dict__
+    assert not vocabulary.has_table
     assert (flat.tolist(), lengths.tolist()) == old_ids(vocabulary, texts, limit)
 
 
@@ -69,7 +69,7 @@ def test_many_texts_build_the_table():
     vocabulary = vocabulary_for(["bad fine"])
     texts = ["good", "bad fine"] * (TOKEN_TABLE_FROM_TEXTS // 2)
     flat, _ = engine(vocabulary).encode(texts)
-    assert vocabulary.__dict__["table"] is not None
+    assert vocabulary.has_table and vocabulary.table is not None
     assert flat.tolist() == old_ids(vocabulary, texts)[0]
 
 

@@ -61,6 +61,11 @@ class WideVocabulary:
         """The bytes ``wide_vocabulary.txt`` holds: every n-gram followed by a newline."""
         return self._lines[1:]
 
+    @property
+    def has_dict(self) -> bool:
+        """Whether ``vocabulary`` is built (then looking n-grams up in its dict is cheaper than :meth:`search`)."""
+        return "vocabulary" in self.__dict__
+
     @functools.cached_property
     def vocabulary(self) -> Vocabulary:
         """The n-grams as a :class:`Vocabulary` (their list and dict), built on first use."""
@@ -144,7 +149,7 @@ class NumpyHybridEngine:
 
     def _searched_columns(self, texts: list[str]) -> list[tuple[int, int, np.ndarray, np.ndarray]] | None:
         """What ``NgramTable.columns`` yields, by ``WideVocabulary.search``; None for too many n-grams or a built dict."""
-        if "vocabulary" in self.wide_vocabulary.__dict__:
+        if self.wide_vocabulary.has_dict:
             return None
         grams, count = [], 0
         for text in texts:

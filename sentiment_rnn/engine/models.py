@@ -58,6 +58,11 @@ class Vocabulary:
         """For each token, whether it is outside the vocabulary (read as ``[UNK]``)."""
         return [token not in self.ids for token in tokens]
 
+    @property
+    def has_table(self) -> bool:
+        """Whether ``table`` is built (or found impossible): encoding then costs nothing more to set up."""
+        return "table" in self.__dict__
+
     @functools.cached_property
     def table(self) -> TokenTable | None:
         """The tokens as an ``encoding.TokenTable`` (built on first use), or None if two share a key.
@@ -242,8 +247,8 @@ class NumpyRecurrentEngine:
         (``text.tokenize_batch``) and looked up with one ``map`` over the dict.
         """
         texts = texts if isinstance(texts, list) else list(texts)
-        built = "table" in self.vocabulary.__dict__
-        table = self.vocabulary.table if built or len(texts) >= TOKEN_TABLE_FROM_TEXTS else None
+        use_table = self.vocabulary.has_table or len(texts) >= TOKEN_TABLE_FROM_TEXTS
+        table = self.vocabulary.table if use_table else None
         if table is not None:
             return encode_texts(texts, table, self.vocabulary.oov_id, self.output_sequence_length)
         tokens = tokenize_batch(texts)
