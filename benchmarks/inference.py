@@ -205,6 +205,7 @@ def main() -> None:
     print("in process ...", flush=True)
     engine = {name: engine_speed(path, sentences) for name, path in models.items()}
     fasttext_seconds = fasttext_speed(work, sentences)
+    longer_engine_seconds = engine_speed(models["default (SimpleRNN)"], sentences * 10)["predict_proba"]
 
     print("whole processes ...", flush=True)
     compile_package()
@@ -313,6 +314,10 @@ def main() -> None:
             f"| {engine_seconds * count / n / seconds:.2f}x |"
         )
     lines += [
+        "",
+        f"The engine in process on the {10 * n:,} lines in one call: {longer_engine_seconds:.2f} s "
+        f"({10 * n / longer_engine_seconds:,.0f} texts/s); the whole `predict --file` on them is "
+        f"{longer_engine_seconds / whole[next(reversed(whole))][0]:.2f}x that.",
         "",
         "Target: every whole process at least 0.8x the engine's texts/s (start-up, reading and writing included).",
         "",
