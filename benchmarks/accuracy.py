@@ -71,6 +71,34 @@ class Outcome:
     predict_seconds: float
     n_test: int
     detail: str = ""
+    cad_pairs: float | None = None  # IMDB: share of the CAD dev pairs with both reviews right
+
+
+@dataclass
+class Pairs:
+    """The counterfactual pairs of ``cad/dev_paired.tsv``: the reviews and each one's ``batch_id`` (two a pair)."""
+
+    dataset: Dataset
+    ids: np.ndarray  # (n,)
+
+    def both_right(self, probabilities: np.ndarray) -> float:
+        """Share of pairs whose two reviews are both classified right, from P(positive) (n,)."""
+        right = (probabilities >= 0.5) == self.dataset.labels
+        order = np.argsort(self.ids, kind="stable")
+        _, starts = np.unique(self.ids[order], return_index=True)
+        return float(np.mean(np.logical_and.reduceat(right[order], starts)))
+
+
+def load_pairs(data_dir: Path) -> Pairs:
+    """CAD's dev pairs (Kaushik et al. 2020): an IMDB review and its minimally edited, flipped twin."""
+    import pandas as pd
+
+    path = data_dir / "cad" / "dev_paired.tsv"
+    dataset = read_dataset(path, format="tsv", text_column="Text", label_column="Sentiment")
+    ids = pd.read_csv(path, sep="\t")["batch_id"].to_numpy()
+    if len(ids) != len(dataset):
+        raise SystemExit(f"{path}: {len(dataset)} rows read but {len(ids)} batch ids; the pairs do not line up.")
+    return Pairs(dataset, ids)
 
 
 def load_split(name: str, data_dir: Path) -> tuple[Dataset, Dataset, Dataset | None]:
@@ -101,9 +129,17 @@ def load_split(name: str, data_dir: Path) -> tuple[Dataset, Dataset, Dataset | N
     raise SystemExit(f"unknown dataset {name!r}: choose from {', '.join(DATASETS)}")
 
 
-def run_ours(stem: str, seed: int, train: Dataset, test: Dataset, validation: Dataset | None = None) -> Outcome:
+def run_ours(
+    stem: str,
+    seed: int,
+    train: Dataset,
+    test: Dataset,
+    validation: Dataset | None = None,
+    pairs: Pairs | None = None,
+) -> Outcome:
     from sentiment_rnn.artifact.model_directory import open_model_dir
     from sentiment_rnn.evaluation import evaluate
+    from sentiment_rnn.inference import predict_proba
     from sentiment_rnn.training.run import train as train_model
 
     config = load_config(ROOT / "configs" / f"{stem}.toml", [f"train.seed={seed}"])
@@ -116,8 +152,9 @@ def run_ours(stem: str, seed: int, train: Dataset, test: Dataset, validation: Da
         started = time.perf_counter()
         evaluation = evaluate(directory, test)
         predict_seconds = time.perf_counter() - started
+        cad_pairs = None if pairs is None else pairs.both_right(predict_proba(directory, pairs.dataset.texts))
     detail = f"best epoch {result.best_epoch} of {result.epochs_run}"
-    return Outcome(evaluation.accuracy, train_seconds, predict_seconds, len(test), detail)
+    return Outcome(evaluation.accuracy, train_seconds, predict_seconds, len(test), detail, cad_pairs)
 
 
 class Peer:
@@ -208,15 +245,17 @@ def fit_vader(train: Dataset, seed: int) -> Peer:
     )
 
 
-def peer_outcome(fitter: Callable[[Dataset, int], Peer], train: Dataset, test: Dataset, seed: int) -> Outcome:
-    """Fit one peer on ``train`` and measure its accuracy on ``test``."""
+def peer_outcome(
+    fitter: Callable[[Dataset, int], Peer], train: Dataset, test: Dataset, seed: int, pairs: Pairs | None = None
+) -> Outcome:
+    """Fit one peer on ``train`` and measure its accuracy on ``test`` (and on ``pairs``, if given)."""
     peer = fitter(train, seed)
     started = time.perf_counter()
     predicted = peer.probabilities(test.texts) >= 0.5
     predict_seconds = time.perf_counter() - started
-    return Outcome(
-        float(np.mean(predicted == test.labels)), peer.train_seconds, predict_seconds, len(test), peer.detail
-    )
+    accuracy = float(np.mean(predicted == test.labels))
+    cad_pairs = None if pairs is None else pairs.both_right(peer.probabilities(pairs.dataset.texts))
+    return Outcome(accuracy, peer.train_seconds, predict_seconds, len(test), peer.detail, cad_pairs)
 
 
 PEER_FITTERS = {
@@ -274,10 +313,19 @@ def render(results: dict) -> str:
         rows = [r for r in results["results"] if r["dataset"] == dataset]
         if not rows:
             continue
+        with_pairs = any(r.get("cad_pairs") is not None for r in rows)
         lines += ["", f"## {DATASET_TITLES[dataset]}", ""]
+        if with_pairs:
+            lines += [
+                "CAD pairs: share of the pairs of `cad/dev_paired.tsv` (a review and its minimally edited,",
+                "flipped twin; Kaushik et al. 2020) with both reviews right, by the same model trained on IMDB.",
+                "",
+            ]
         lines += [
-            "| system | accuracy | seeds | train (s) | predict (texts/s) | notes |",
-            "|---|---|---|---|---|---|",
+            "| system | accuracy | seeds | train (s) | predict (texts/s) | "
+            + ("CAD pairs | " if with_pairs else "")
+            + "notes |",
+            "|---|---|---|---|---|---|" + ("---|" if with_pairs else ""),
         ]
         systems = sorted({r["system"] for r in rows}, key=lambda s: (not s.startswith("ours"), s))
         for system in systems:
@@ -288,7 +336,9 @@ def render(results: dict) -> str:
             throughput = np.mean([r["n_test"] / r["predict_seconds"] for r in runs if r["predict_seconds"] > 0])
             seeds = ",".join(str(r["seed"]) for r in runs)
             notes = "; ".join(dict.fromkeys(r["detail"] for r in runs if r["detail"]))
-            lines.append(f"| {system} | {accuracy} | {seeds} | {train:.1f} | {throughput:,.0f} | {notes} |")
+            pairs = [r["cad_pairs"] for r in runs if r.get("cad_pairs") is not None]
+            pair_cell = (f"{np.mean(pairs):.4f} | " if pairs else " | ") if with_pairs else ""
+            lines.append(f"| {system} | {accuracy} | {seeds} | {train:.1f} | {throughput:,.0f} | {pair_cell}{notes} |")
     return "\n".join(lines) + "\n"
 
 
@@ -341,16 +391,17 @@ def main(argv: list[str] | None = None) -> None:
 
     for dataset in datasets:
         train, test, validation = load_split(dataset, args.data_dir)
+        pairs = load_pairs(args.data_dir) if dataset == "imdb" else None
         print(f"{dataset}: {len(train)} train, {len(test)} test", flush=True)
         for peer in peers:
             title, fitter = PEER_FITTERS[peer]
-            outcome = peer_outcome(fitter, train, test, seeds[0])
+            outcome = peer_outcome(fitter, train, test, seeds[0], pairs)
             save({"dataset": dataset, "system": title, "seed": seeds[0], **outcome.__dict__})
         for stem in OURS[dataset]:
             if args.ours != "all" and stem not in args.ours.split(","):
                 continue
             for seed in seeds:
-                outcome = run_ours(stem, seed, train, test, validation)
+                outcome = run_ours(stem, seed, train, test, validation, pairs)
                 save({"dataset": dataset, "system": f"ours: {stem}.toml", "seed": seed, **outcome.__dict__})
 
 

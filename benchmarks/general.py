@@ -39,10 +39,12 @@ from accuracy import (  # noqa: E402
     DEFAULT_DATA,
     RESULTS,
     ROOT,
+    Pairs,
     Peer,
     fit_fasttext,
     fit_tfidf_lr,
     fit_vader,
+    load_pairs,
     load_split,
     machine,
     write_markdown,
@@ -96,26 +98,16 @@ def read_split(name: str, data_dir: Path) -> Split:
     if name == "imdb-test":
         return Split(read_dataset(data_dir / "imdb" / "aclImdb_v1.tar.gz", split="test"))
     if name == "cad-dev":
-        import pandas as pd
-
-        path = data_dir / "cad" / "dev_paired.tsv"
-        dataset = read_dataset(path, format="tsv", text_column="Text", label_column="Sentiment")
-        pairs = pd.read_csv(path, sep="\t")["batch_id"].to_numpy()
-        if len(pairs) != len(dataset):
-            raise SystemExit(f"{path}: {len(dataset)} rows read but {len(pairs)} batch ids; the pairs do not line up.")
-        return Split(dataset, pairs)
+        cad = load_pairs(data_dir)
+        return Split(cad.dataset, cad.ids)
     if name == "amazon-mds":
         return Split(join([read_dataset(data_dir / "amazon-mds" / f"{domain}.tsv") for domain in ("books", "dvd")]))
     raise SystemExit(f"unknown split {name!r}")
 
 
-def pair_consistency(split: Split, predicted: np.ndarray) -> float | None:
+def pair_consistency(split: Split, probabilities: np.ndarray) -> float | None:
     """Share of CAD pairs whose two rows are both classified right; None for splits without pairs."""
-    if split.pairs is None:
-        return None
-    right = predicted == split.dataset.labels
-    ids = np.unique(split.pairs)
-    return float(np.mean([right[split.pairs == i].all() for i in ids]))
+    return None if split.pairs is None else Pairs(split.dataset, split.pairs).both_right(probabilities)
 
 
 def ours(model_dir: Path) -> Peer:
@@ -153,7 +145,7 @@ def measure(system: str, peer: Peer, split_name: str, split: Split) -> dict:
         "accuracy": float(np.mean(predicted == labels)),
         "ece": expected_calibration_error(labels, probabilities),
         "brier": brier_score(labels, probabilities),
-        "pair_consistency": pair_consistency(split, predicted),
+        "pair_consistency": pair_consistency(split, probabilities),
         "train_seconds": round(peer.train_seconds, 1),
         "predict_seconds": round(seconds, 2),
         "detail": peer.detail,
