@@ -143,3 +143,31 @@ def test_a_changed_cell_in_engine_json_is_blamed_on_engine_json(copy):
         f"{copy / 'config.toml'} does not match {copy / 'engine.json'}: the config says model.cell = 'simple' "
         "but engine.json has 'lstm'; restore the config.toml it was trained with, or retrain the model.",
     )
+
+
+def test_a_damaged_or_truncated_weights_file_is_refused(copy):
+    path = copy / "weights.npz"
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        member = archive.getinfo("embedding.npy")
+    data[member.header_offset + 200] ^= 0xFF  # a byte of the embedding's values, past every header
+    path.write_bytes(bytes(data))
+    result = predict(copy)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {path} is damaged (") and result.output.endswith(f"): {FIX}\n")
+    assert "CRC-32" in result.output and "embedding.npy" in result.output  # read by zipfile or from the map
+    path.write_bytes(bytes(data[: len(data) // 2]))
+    result = predict(copy)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {path} is damaged (") and result.output.endswith(f"): {FIX}\n")
+
+
+def test_a_compressed_weights_file_gives_the_same_answers(copy):
+    expected = predict(copy).output
+    path = copy / "weights.npz"
+    with np.load(path) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    np.savez_compressed(path, **arrays)
+    with zipfile.ZipFile(path) as archive:
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}
+    assert predict(copy).output == expected

@@ -380,7 +380,7 @@ def checked_vocabulary(file: Path, config: Config, digest: str | None = None) ->
     elif vocabulary[: len(start)] != start:
         problem = f"it does not start with {start!r}"
     else:
-        recorded = digest == vocabulary_digest(vocabulary)
+        recorded = digest is not None and digest == vocabulary_digest(vocabulary)
         if not recorded and len(set(vocabulary)) != len(vocabulary):
             problem = "it lists a token twice"
     if problem:
