@@ -24,7 +24,9 @@ running).
 
 The bag-of-words baseline has its NumPy twin too (:class:`NumpyBagOfWordsEngine`), and so
 has the hybrid model (:class:`NumpyHybridEngine`: the recurrent engine plus a wide n-gram branch).
-Arrays are float32, as in Keras; probabilities are returned as float64.
+Arrays are float32, as in Keras; probabilities are returned as float64. A call's
+batches and encoding chunks run on several threads (``engine.threads``), each
+writing its own rows, so the answers do not depend on the number of threads.
 """
 
 from sentiment_rnn.engine.cells import RecurrentLayer, recurrence
