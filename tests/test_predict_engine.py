@@ -250,7 +250,7 @@ def test_missing_or_damaged_engine_files(models, tmp_path):
     (copy / WEIGHTS_FILE).write_bytes((copy / WEIGHTS_FILE).read_bytes()[:100])
     assert_user_error(
         run("predict", "--model", copy, "good"),
-        f"{copy / WEIGHTS_FILE} is damaged (BadZipFile): retrain the model with `sentiment-rnn train`, "
+        f"{copy / WEIGHTS_FILE} is damaged (File is not a zip file): retrain the model with `sentiment-rnn train`, "
         "or pass --engine keras.",
     )
     assert run("predict", "--model", copy, "--engine", "keras", "good").exit_code == 0
