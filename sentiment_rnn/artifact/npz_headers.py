@@ -34,32 +34,50 @@ def read_headers(weights_file: Path, fix: str) -> dict[str, tuple[tuple[int, ...
         SentimentError: not a zip of ``.npy`` files, a damaged or huge header,
             or an array that is not little-endian float32 (pickled objects included).
     """
-    from numpy.lib import format as npy
-
     headers = {}
     try:
         with zipfile.ZipFile(weights_file) as archive:
             for member in archive.infolist():
                 if not member.filename.endswith(".npy"):
                     raise ValueError(f"{member.filename} is not an .npy array")
-                with archive.open(member) as handle:
-                    version = npy.read_magic(handle)
-                    read = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}.get(version)
-                    if read is None:
-                        raise ValueError(f"{member.filename} has .npy version {version}")
-                    try:
-                        shape, _, dtype = read(handle, max_header_size=MAX_HEADER_BYTES)
-                    except ValueError as exc:  # NumPy's message about a long header suggests allow_pickle
-                        if "Header info length" not in str(exc):
-                            raise
-                        raise ValueError(f"{member.filename} has a header over {MAX_HEADER_BYTES:,} bytes") from None
+                shape, _, dtype, _ = _npy_header(archive, member)
                 if dtype.hasobject or dtype != np.dtype("<f4"):
                     raise ValueError(f"{member.filename} holds {dtype} values, not float32")
                 headers[member.filename[: -len(".npy")]] = (tuple(shape), dtype)
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
-        reason = str(exc).splitlines()[0] if type(exc) in (ValueError, zipfile.BadZipFile) else type(exc).__name__
-        raise SentimentError(f"{weights_file} is damaged ({reason}): {fix}.") from None
+    except _DAMAGE as exc:
+        raise _damaged(weights_file, exc, fix) from None
     return headers
+
+
+def _npy_header(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+    """(shape, fortran_order, dtype, offset of the values in the member) from a member's ``.npy`` header.
+
+    Raises:
+        ValueError: an ``.npy`` version other than 1.0 or 2.0, or a header over ``MAX_HEADER_BYTES``.
+    """
+    from numpy.lib import format as npy
+
+    with archive.open(member) as handle:
+        version = npy.read_magic(handle)
+        read = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}.get(version)
+        if read is None:
+            raise ValueError(f"{member.filename} has .npy version {version}")
+        try:
+            shape, fortran_order, dtype = read(handle, max_header_size=MAX_HEADER_BYTES)
+        except ValueError as exc:  # NumPy's message about a long header suggests allow_pickle
+            if "Header info length" not in str(exc):
+                raise
+            raise ValueError(f"{member.filename} has a header over {MAX_HEADER_BYTES:,} bytes") from None
+        return shape, fortran_order, dtype, handle.tell()
+
+
+# What reading a damaged .npz raises; a ValueError's or a BadZipFile's message says what is wrong.
+_DAMAGE = (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError, struct.error)
+
+
+def _damaged(weights_file: Path, exc: Exception, fix: str) -> SentimentError:
+    reason = str(exc).splitlines()[0] if type(exc) in (ValueError, zipfile.BadZipFile) else type(exc).__name__
+    return SentimentError(f"{weights_file} is damaged ({reason}): {fix}.")
 
 
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # a zip member's local header: signature, name and extra lengths
@@ -78,8 +96,6 @@ def read_arrays(weights_file: Path, fix: str) -> dict[str, np.ndarray]:
     Raises:
         SentimentError: a damaged file: a truncated member, a wrong CRC-32, an unreadable zip.
     """
-    from numpy.lib import format as npy
-
     arrays = {}
     try:
         with open(weights_file, "rb") as handle, zipfile.ZipFile(handle) as archive:
@@ -87,21 +103,14 @@ def read_arrays(weights_file: Path, fix: str) -> dict[str, np.ndarray]:
             if any(member.compress_type != zipfile.ZIP_STORED for member in members):
                 with np.load(weights_file, allow_pickle=False) as compressed:
                     return {name: compressed[name] for name in compressed.files}
-            if not members:
-                return {}
             with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
                 for member in members:
-                    with archive.open(member) as stream:  # the .npy header: where the values start
-                        version = npy.read_magic(stream)
-                        read = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
-                        shape, fortran_order, dtype = read(stream, max_header_size=MAX_HEADER_BYTES)
-                        offset = stream.tell()
+                    shape, fortran_order, dtype, offset = _npy_header(archive, member)
                     arrays[member.filename[: -len(".npy")]] = _copied_member(
                         mapped, member, offset, shape, dtype, "F" if fortran_order else "C"
                     )
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError, struct.error) as exc:
-        reason = str(exc).splitlines()[0] if type(exc) in (ValueError, zipfile.BadZipFile) else type(exc).__name__
-        raise SentimentError(f"{weights_file} is damaged ({reason}): {fix}.") from None
+    except _DAMAGE as exc:
+        raise _damaged(weights_file, exc, fix) from None
     return arrays
 
 
