@@ -178,7 +178,7 @@ def write_engine_files(model, config: Config, directory: str | Path) -> None:
     if config.model.kind == "hybrid":
         lines = WideVocabulary.from_grams(wide_vocabulary_of(model)).lines
         (directory / WIDE_VOCABULARY_FILE).write_bytes(lines)
-        recorded[WIDE_VOCABULARY_DIGEST] = hashlib.sha256(lines).hexdigest()
+        recorded[WIDE_VOCABULARY_DIGEST] = wide_vocabulary_digest(lines)
     write_json(directory / ENGINE_FILE, recorded)
 
 
@@ -189,6 +189,11 @@ WIDE_VOCABULARY_DIGEST = "wide_vocabulary_sha256"  # of wide_vocabulary.txt's by
 def vocabulary_digest(vocabulary: Sequence[str]) -> str:
     """The SHA-256 (hex) of a vocabulary as its tokens joined by newlines, UTF-8 (surrogates passed through)."""
     return hashlib.sha256("\n".join(vocabulary).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def wide_vocabulary_digest(lines: bytes) -> str:
+    """The SHA-256 (hex) of ``wide_vocabulary.txt``'s bytes (``WideVocabulary.lines``)."""
+    return hashlib.sha256(lines).hexdigest()
 
 
 # ---------------------------------------------------------------- reading
@@ -343,21 +348,21 @@ def checked_wide_vocabulary(directory: Path, config: Config, digest: str | None 
         raise SentimentError(f"{directory} is missing {file.name}: retrain the model.") from None
     except OSError as exc:
         raise SentimentError(f"{file} is unreadable ({exc}): {FIX}.") from None
-    if digest is not None and digest != hashlib.sha256(lines).hexdigest():
+    if digest is not None and digest != wide_vocabulary_digest(lines):
         raise SentimentError(
             f"{file} is not the n-grams the model was trained with (its digest differs from {ENGINE_FILE}'s): "
             f"restore it, {FIX}."
         )
     well_formed = lines.startswith(f"{OOV_TOKEN}\n".encode()) and lines.endswith(b"\n")
+    wide = WideVocabulary(lines)
     if well_formed and digest is None:
         try:
-            grams = lines[:-1].decode("utf-8", "surrogatepass").split("\n")
-            well_formed = len(set(grams)) == len(grams)
+            well_formed = len(set(wide.vocabulary.tokens)) == len(wide)
         except UnicodeDecodeError:
             well_formed = False
     if not well_formed:
         raise SentimentError(f"{file} is not a list of distinct n-grams, one a line, starting with '[UNK]': {FIX}.")
-    return WideVocabulary(lines)
+    return wide
 
 
 def checked_vocabulary(file: Path, config: Config, digest: str | None = None) -> list[str]:
