@@ -223,8 +223,8 @@ def main() -> None:
     # The same sentences ten times over: start-up (a fixed cost) weighs a tenth as much in texts/s.
     longer_file = work / "sentences-10x.txt"
     longer_file.write_text(sentence_file.read_text(encoding="utf-8") * 10, encoding="utf-8")
-    seconds, cpu, rss, _ = run_process(["predict", "--model", str(model_dir), "--file", str(longer_file)])
-    whole[f"predict --file, {10 * n:,} lines (the sentences 10 times)"] = (seconds, cpu, rss, 10 * n)
+    longer_seconds, cpu, rss, _ = run_process(["predict", "--model", str(model_dir), "--file", str(longer_file)])
+    whole[f"predict --file, {10 * n:,} lines (the sentences 10 times)"] = (longer_seconds, cpu, rss, 10 * n)
     longer_file.unlink()
     engine_seconds = engine["default (SimpleRNN)"]["predict_proba"]
 
@@ -317,7 +317,7 @@ def main() -> None:
         "",
         f"The engine in process on the {10 * n:,} lines in one call: {longer_engine_seconds:.2f} s "
         f"({10 * n / longer_engine_seconds:,.0f} texts/s); the whole `predict --file` on them is "
-        f"{longer_engine_seconds / whole[next(reversed(whole))][0]:.2f}x that.",
+        f"{longer_engine_seconds / longer_seconds:.2f}x that.",
         "",
         "Target: every whole process at least 0.8x the engine's texts/s (start-up, reading and writing included).",
         "",
