@@ -120,10 +120,11 @@ def test_views_are_refused(models, tmp_path):
 FIX = "retrain the model with `sentiment-rnn train`, or pass --engine keras."
 
 
-def without_wide_digest(directory: Path) -> None:
+def without_wide_digest(directory: Path, **changes) -> None:
+    """Rewrite engine.json without its wide_vocabulary_sha256 (as engine format 2 wrote it), with ``changes``."""
     engine = json.loads((directory / ENGINE_FILE).read_text())
     del engine["wide_vocabulary_sha256"]
-    (directory / ENGINE_FILE).write_text(json.dumps(engine))
+    (directory / ENGINE_FILE).write_text(json.dumps({**engine, **changes}))
 
 
 def test_missing_edited_or_malformed_wide_vocabulary_is_refused(models, tmp_path):
@@ -160,9 +161,7 @@ def test_a_directory_of_engine_format_2_reads_its_wide_vocabulary_json(models, t
     grams = (old / WIDE_VOCABULARY_FILE).read_text(encoding="utf-8").splitlines()
     (old / WIDE_VOCABULARY_FILE).unlink()
     (old / LEGACY_WIDE_VOCABULARY_FILE).write_text(json.dumps(grams), encoding="utf-8")
-    engine = json.loads((old / ENGINE_FILE).read_text())
-    del engine["wide_vocabulary_sha256"]
-    (old / ENGINE_FILE).write_text(json.dumps({**engine, "format_version": 2}))
+    without_wide_digest(old, format_version=2)
     expected = run("predict", "--model", models["gru"], "--json", *TEXTS)
     assert expected.exit_code == 0
     assert run("predict", "--model", old, "--json", *TEXTS).output == expected.output
