@@ -239,6 +239,12 @@ def cli():
 @click.option("--epochs", type=click.IntRange(min=1), help="Shortcut for --set train.epochs=N.")
 @click.option("--seed", type=click.IntRange(min=0), help="Shortcut for --set train.seed=N.")
 @click.option(
+    "--ensemble",
+    type=click.IntRange(min=1),
+    help="Train N models from different seeds into one model directory; they answer with their mean "
+    "probability (train.ensemble).",
+)
+@click.option(
     "--test-split",
     type=click.FloatRange(0.0, 0.5, max_open=True),
     help="Hold out this fraction (seeded) as a test part that early stopping never sees (train.test_split).",
@@ -289,6 +295,7 @@ def train(
     overrides,
     epochs,
     seed,
+    ensemble,
     test_split,
     test_data,
     embeddings,
@@ -306,7 +313,9 @@ def train(
     Reads --data (or the built-in corpus), holds out a validation split,
     trains with early stopping and writes model.keras, config.toml,
     vocabulary.json, metrics.json, history.csv, training.png (with
-    matplotlib) and meta.json to --out. Progress goes to stderr when it is a
+    matplotlib) and meta.json to --out (with --ensemble N, N such model
+    directories under members/ and the ensemble's own config.toml,
+    vocabulary.json, metrics.json and meta.json). Progress goes to stderr when it is a
     terminal; stdout gets only the summary. The previous --out stays intact
     until the new one is complete; after an interruption (Ctrl-C, a kill), run
     the same command with --resume.
@@ -316,6 +325,7 @@ def train(
     \b
         sentiment-rnn train --data reviews.csv --out my-model
         sentiment-rnn train --set model.cell=gru --set model.layers=2
+        sentiment-rnn train --config configs/sst2.toml --data SST-2/train.tsv --ensemble 5
         sentiment-rnn train --data reviews.csv --out my-model --resume
         sentiment-rnn train --data stars.csv --positive 4,5 --negative 1,2
         sentiment-rnn train --data reviews.csv --test-split 0.1 --epochs 10
@@ -333,6 +343,7 @@ def train(
     shortcuts = {
         "train.epochs": epochs,
         "train.seed": seed,
+        "train.ensemble": ensemble,
         "train.distribute": distribute,
         "model.embeddings": embeddings,
         "train.test_split": test_split,
@@ -368,10 +379,15 @@ def train(
     if not result.wrote_model_dir:
         click.echo(f"Worker done: validation accuracy {metrics['accuracy']:.3f}; the chief writes {out_dir}.")
         return
+    if result.member_epochs:
+        best = ", ".join(str(best) for best, _ in result.member_epochs)
+        epochs_note = f"an ensemble of {len(result.member_epochs)}; best epochs {best}"
+    else:
+        epochs_note = f"best epoch {result.best_epoch} of {result.epochs_run}"
     click.echo(
         f"Saved model to {result.out_dir}: validation accuracy {metrics['accuracy']:.3f}, "
         f"AUC {metrics['auc']:.3f}, ECE {metrics['ece']:.3f}, Brier {metrics['brier']:.3f} on {metrics['n']} examples "
-        f"(best epoch {result.best_epoch} of {result.epochs_run})."
+        f"({epochs_note})."
     )
     if result.test_metrics is not None:
         test = result.test_metrics

@@ -29,6 +29,7 @@ POOLINGS = ("last", "max", "mean")
 MODEL_KINDS = ("rnn", "bow", "hybrid")
 DISTRIBUTE_CHOICES = ("none", "mirrored", "multi-worker")
 CALIBRATIONS = ("temperature", "platt")  # train.calibration: see sentiment_rnn.training.temperature
+MAX_ENSEMBLE = 32  # train.ensemble: more members cost as many trainings and add next to nothing
 ON_EMPTY_CHOICES = ("skip", "error")
 TABLE_FORMATS = ("csv", "tsv", "jsonl", "glue")  # data.format values with a header row and columns
 LINE_FORMATS = ("fasttext", "label-text")  # one labelled example a line
@@ -118,6 +119,7 @@ class TrainConfig:
     distribute: str = "none"  # "none", "mirrored" (local devices) or "multi-worker" (TF_CONFIG cluster)
     calibrate: bool = True  # fit a temperature on the validation split after training (sentiment_rnn.calibration)
     calibration: str = "temperature"  # "temperature" (one T) or "platt" (a scale per branch and a bias)
+    ensemble: int = 1  # models trained on the same split from different seeds; they answer with their mean probability
 
 
 @dataclass(frozen=True)
@@ -347,6 +349,9 @@ def validate(config: Config) -> None:
             "pass a separate test file with --test-data."
         )
     require(t.seed >= 0, "train.seed", "0 or more", t.seed)
+    require(1 <= t.ensemble <= MAX_ENSEMBLE, "train.ensemble", f"from 1 to {MAX_ENSEMBLE}", t.ensemble)
+    if t.ensemble > 1:
+        validate_ensemble(config)
     require(t.steps_per_epoch >= 0, "train.steps_per_epoch", "0 or more", t.steps_per_epoch)
     require(t.steps_per_execution >= 1, "train.steps_per_execution", "at least 1", t.steps_per_execution)
     if t.steps_per_epoch % t.steps_per_execution:
@@ -366,6 +371,25 @@ def validate(config: Config) -> None:
             f"{tok.output_sequence_length}: every batch is padded to that length, so grouping by length saves "
             "nothing. Set tokenizer.output_sequence_length = 0 or train.bucket_by_length = false."
         )
+
+
+def validate_ensemble(config: Config) -> None:
+    """Refuse what ``train.ensemble`` above 1 cannot do: saved stateful or per-token views, streams, distribution."""
+    m, t = config.model, config.train
+    for key, on in (
+        ("model.stateful", m.stateful),
+        ("model.return_sequences", m.return_sequences),
+        ("data.streaming", config.data.streaming),
+        ("train.distribute", t.distribute != "none"),
+    ):
+        if on:
+            value = f'"{t.distribute}"' if key == "train.distribute" else "true"
+            fix = 'train.distribute = "none"' if key == "train.distribute" else f"{key} = false"
+            raise SentimentError(
+                f"Config sets {key} = {value} with train.ensemble = {t.ensemble}: an ensemble is trained one "
+                f"member after another on one in-memory split and saved as plain models. Set {fix} or "
+                "train.ensemble = 1."
+            )
 
 
 def validate_hybrid(config: Config) -> None:

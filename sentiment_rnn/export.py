@@ -15,6 +15,8 @@ with the same weights: a server answers each request on its own.
     meta.json        the model directory's, with ``"exported_as": "numpy"``
     metrics.json     the model directory's validation metrics
     (and a hybrid model's wide_vocabulary.txt)
+An ensemble's export holds its own config, vocabulary, metrics and meta, and
+each member's export under ``members/N``.
 It is a model directory without ``model.keras``: ``predict``, ``evaluate``,
 ``inspect`` and ``serve`` read it with the NumPy engine. When the model
 directory already holds ``weights.npz`` and ``engine.json`` (written at
@@ -41,6 +43,7 @@ from sentiment_rnn.artifact.files import (
     VOCABULARY_FILE,
     WEIGHTS_FILE,
     WIDE_VOCABULARY_FILE,
+    member_path,
     write_json,
 )
 from sentiment_rnn.artifact.model_directory import (  # light: no locks or staging
@@ -100,6 +103,15 @@ def _export_savedmodel(directory: ModelDirectory, staging: Path) -> None:
 def _export_numpy(directory: ModelDirectory, staging: Path) -> None:
     import shutil  # here, not at the top: it imports bz2 and lzma, which predict does not need
 
+    if directory.members:  # an ensemble: its own files, and each member exported into members/N
+        for name in (VOCABULARY_FILE, CONFIG_FILE, METRICS_FILE):
+            if (directory.path / name).is_file():
+                shutil.copy2(directory.path / name, staging / name)
+        for number, member in enumerate(directory.members, start=1):
+            member_path(staging, number).mkdir(parents=True)
+            _export_numpy(member, member_path(staging, number))
+        write_json(staging / META_FILE, {**directory.meta, EXPORTED_AS: NUMPY_EXPORT})
+        return
     engine_files = (WEIGHTS_FILE, ENGINE_FILE, WIDE_VOCABULARY_FILE, LEGACY_WIDE_VOCABULARY_FILE)
     has_engine = all((directory.path / name).is_file() for name in (WEIGHTS_FILE, ENGINE_FILE))
     for name in (VOCABULARY_FILE, CONFIG_FILE, METRICS_FILE, *(engine_files if has_engine else ())):

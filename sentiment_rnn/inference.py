@@ -230,6 +230,9 @@ def check_reads_order(kind: str) -> None:
 
 def keras_per_token(directory: ModelDirectory, texts: list[str]) -> list[tuple[list[str], np.ndarray]]:
     """The Keras per-token view: (tokens, probability after each, (n_tokens,)) per text."""
+    if directory.members:
+        views = [keras_per_token(member, texts) for member in directory.members]
+        return [(view[0], np.mean([member[i][1] for member in views], axis=0)) for i, view in enumerate(views[0])]
     from sentiment_rnn.models import with_view
     from sentiment_rnn.text import tokenize_py
 
@@ -309,7 +312,24 @@ class _Counter:
 def keras_stream(directory: ModelDirectory, chunks: Iterable[list[str]]) -> tuple[float, int]:
     """Feed token chunks to a Keras ``stateful=True`` twin of the model; (last probability, tokens read).
 
-    Each chunk reaches the twin's own tokenizer as its tokens joined by
+    An ensemble feeds each chunk to every member's twin and answers with their
+    mean probability.
+    """
+    readers = [keras_chunk_reader(member) for member in directory.members or (directory,)]
+    probabilities, tokens = None, 0
+    for chunk in chunks:
+        probabilities = [read(chunk) for read in readers]
+        tokens += len(chunk)
+    if probabilities is None:
+        return float(keras_predict_proba(keras_model(directory), [""])[0]), 0
+    return float(np.mean(probabilities)), tokens
+
+
+def keras_chunk_reader(directory: ModelDirectory) -> Callable[[list[str]], float]:
+    """A reader of one text in token chunks through a ``stateful=True`` twin of one model, its state reset.
+
+    The reader takes the next chunk's tokens and returns the probability after
+    them. Each chunk reaches the twin's own tokenizer as its tokens joined by
     spaces, which it splits back into the same tokens. The twin's layers run
     in one compiled ``tf.function`` for a batch of exactly one text (calling
     the model eagerly runs the recurrent loop op by op, about 100 times
@@ -341,13 +361,7 @@ def keras_stream(directory: ModelDirectory, chunks: Iterable[list[str]]) -> tupl
         return head(x)  # (1, 1)
 
     reset_states(stateful)
-    probability, tokens = None, 0
-    for chunk in chunks:
-        probability = float(read_chunk(tf.constant([" ".join(chunk)]))[0, 0])
-        tokens += len(chunk)
-    if probability is None:
-        probability = float(keras_predict_proba(keras_model(directory), [""])[0])
-    return probability, tokens
+    return lambda chunk: float(read_chunk(tf.constant([" ".join(chunk)]))[0, 0])
 
 
 def keras_predict_proba(model, texts: list[str], batch_size: int = KERAS_BATCH_SIZE) -> np.ndarray:

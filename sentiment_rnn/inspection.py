@@ -40,7 +40,14 @@ def describe(model_dir: str | Path | ModelDirectory) -> dict[str, Any]:
     """
     directory = model_dir if isinstance(model_dir, ModelDirectory) else open_model_dir(model_dir)
     meta = directory.meta
-    if directory.numpy_export:
+    if directory.numpy_export and directory.members:  # each member's layers, named member_N/...
+        layers = [
+            {**layer, "name": f"member_{number}/{layer['name']}"}
+            for number, member in enumerate(directory.members, start=1)
+            for layer in engine_layers(member)
+        ]
+        trainable = sum(layer["parameters"] for layer in layers)
+    elif directory.numpy_export:
         layers = engine_layers(directory)
         trainable = sum(layer["parameters"] for layer in layers)  # a NumPy export holds trainable weights only
     else:
@@ -57,7 +64,8 @@ def describe(model_dir: str | Path | ModelDirectory) -> dict[str, Any]:
         "versions": {"sentiment_rnn": meta.get("package_version", "unknown"), **meta.get("versions", {})},
         "size": size_on_disk(directory.path),
         "architecture": {
-            "summary": architecture_summary(directory.config.model),
+            "summary": architecture_summary(directory.config.model)
+            + (f"; an ensemble of {len(directory.members)}, mean probability" if directory.members else ""),
             "parameters": sum(layer["parameters"] for layer in layers),
             "trainable_parameters": trainable,
         },
@@ -129,6 +137,16 @@ def layer_summary(layer) -> dict[str, Any]:
         "output_shape": [None if size is None else int(size) for size in shape],
         "parameters": int(layer.count_params()) if layer.weights else 0,
     }
+
+
+def _epochs_line(data: dict[str, Any]) -> str:
+    """``best epoch 3 of 5``; for an ensemble, each member's: ``best epochs 3, 2, 4 of 5, 4, 6``."""
+    members = data.get("members")
+    if not members:
+        return f"best epoch {data.get('best_epoch', '?')} of {data.get('epochs_run', '?')}"
+    best = ", ".join(str(m.get("best_epoch", "?")) for m in members)
+    run = ", ".join(str(m.get("epochs_run", "?")) for m in members)
+    return f"best epochs {best} of {run}"
 
 
 def architecture_summary(model: ModelConfig) -> str:
@@ -208,7 +226,7 @@ def format_description(description: dict[str, Any]) -> str:
             "Split",
             f"{data.get('train_rows', 0):,} training, {data.get('validation_rows', 0):,} validation"
             + (f", {data['test_rows']:,} test; " if data.get("test_rows") else "; ")
-            + f"best epoch {data.get('best_epoch', '?')} of {data.get('epochs_run', '?')}",
+            + _epochs_line(data),
         ),
         (
             "Validation",

@@ -328,6 +328,23 @@ def model_architecture(model) -> dict[str, Any]:
     return facts
 
 
+def ensemble_model(members: list):
+    """One Keras model of an ensemble's members: text (B,) string -> each member -> mean probability (B, 1).
+
+    The members keep their weights; each is wrapped under the name ``member_N``
+    (loaded models all carry the same name, which one model cannot hold twice).
+    """
+    import keras
+
+    inputs = keras.Input(shape=(), dtype="string", name="text")
+    outputs = [
+        keras.Model(member.input, member.output, name=f"member_{number}")(inputs)
+        for number, member in enumerate(members, start=1)
+    ]
+    mean = keras.layers.Average(name="mean_probability")(outputs) if len(outputs) > 1 else outputs[0]
+    return keras.Model(inputs, mean, name="sentiment_rnn_ensemble")
+
+
 def with_view(model, model_config: ModelConfig, **view):
     """A recurrent model rebuilt with another view (stateful or per-token) and the same weights.
 

@@ -112,6 +112,16 @@ def bundled_models(holding_a_model: bool):
     return setup
 
 
+def _ensemble_missing_a_member(cwd: Path, request) -> None:
+    """An ensemble of two whose second member was deleted: the session's model as member 1."""
+    model = request.getfixturevalue("model_dir")
+    shutil.copytree(model, cwd / "ensemble" / "members" / "1")
+    shutil.copy(model / "meta.json", cwd / "ensemble" / "meta.json")
+    config = (model / "config.toml").read_text()
+    assert "\nensemble = 1\n" in config
+    (cwd / "ensemble" / "config.toml").write_text(config.replace("\nensemble = 1\n", "\nensemble = 2\n"))
+
+
 def _lambda_model(directory: Path) -> None:
     from sentiment_rnn.tf_setup import import_keras
 
@@ -210,13 +220,16 @@ SETUPS = {
     "mapping-matches-nothing": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "test-split-and-file": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "test-data-missing": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "ensemble-streaming": lambda cwd: None,
+    "resume-ensemble": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "ensemble-member-missing": _ensemble_missing_a_member,
 }
 NEEDS_REQUEST = {"newer-format", "corrupt-meta", "model-file-missing", "truncated-model", "config-mismatch"}
 NEEDS_REQUEST |= {"code-in-model", "no-text", "text-file-undecodable", "threshold-out-of-range"}
 NEEDS_REQUEST |= {"weights-missing", "truncated-weights", "config-mismatch-weights", "serve-bow-model-is-rnn"}
 NEEDS_REQUEST |= {"text-file-empty", "output-suffix", "output-directory-missing", "output-without-data"}
 NEEDS_REQUEST |= {"data-and-texts", "data-ragged", "vocabulary-not-a-list", "text-file-missing"}
-NEEDS_REQUEST |= {"plot-no-history", "plot-not-png", "bundled-missing", "plot-bundled"}
+NEEDS_REQUEST |= {"plot-no-history", "plot-not-png", "bundled-missing", "plot-bundled", "ensemble-member-missing"}
 ROWS = documented_rows()
 
 

@@ -12,6 +12,9 @@ A model directory holds:
     engine.json      the architecture the NumPy engine needs (cell, layers, units, bidirectional, ...)
     wide_vocabulary.txt   hybrid models only: the wide branch's n-grams, one a line, index = multi-hot column
                           (wide_vocabulary.json, a JSON list, in directories of engine format 2 and before)
+    members/1, 2, ...  an ensemble (train.ensemble > 1) only: one complete model directory per member; the
+                     ensemble's own model.keras, weights.npz and engine.json are its members', so it has
+                     none, and its metrics.json measures the members' mean probability
     build.json       optional, written by a build recipe (benchmarks/build_reviews_en.py), not by train:
                      the command that built the model, its wall time, the machine and the date
 """
@@ -43,6 +46,7 @@ PLOT_FILE = "training.png"
 EXPORTED_AS = "exported_as"
 NUMPY_EXPORT = "numpy"
 BUILD_FILE = "build.json"
+MEMBERS_DIR = "members"  # an ensemble's member model directories: members/1, members/2, ...
 # Every file train writes into a model directory: a directory holding anything else is never replaced.
 MODEL_DIRECTORY_FILES = frozenset(
     {
@@ -57,9 +61,15 @@ MODEL_DIRECTORY_FILES = frozenset(
         PLOT_FILE,
         WIDE_VOCABULARY_FILE,
         LEGACY_WIDE_VOCABULARY_FILE,
+        MEMBERS_DIR,
         BUILD_FILE,  # a rebuild replaces a built model directory; the recipe writes build.json again
     }
 )
+
+
+def member_path(directory: Path, number: int) -> Path:
+    """The model directory of an ensemble's member ``number`` (1 = first): ``members/NUMBER``."""
+    return directory / MEMBERS_DIR / str(number)
 
 
 def write_json(path: Path, data: Any) -> None:

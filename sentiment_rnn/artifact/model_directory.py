@@ -2,6 +2,9 @@
 
 Loading keeps Keras's ``safe_mode`` on: no code from the directory is run, and
 a model file whose architecture disagrees with ``config.toml`` is refused.
+An ensemble (``train.ensemble`` above 1) opens its members, each a model
+directory of its own under ``members/``; its Keras model and NumPy engine
+answer with the members' mean probability.
 A NumPy export (``export --format numpy``, ``meta.json`` says ``"exported_as":
 "numpy"``) opens the same way but has no ``model.keras``: only its NumPy
 engine runs, and asking for the Keras model is a one-line error.
@@ -19,6 +22,7 @@ from sentiment_rnn.artifact.files import (
     CORRUPT_DIRECTORY_FIX,
     EXPORTED_AS,
     FORMAT_VERSION,
+    MEMBERS_DIR,
     META_FILE,
     METRICS_FILE,
     MODEL_FILE,
@@ -27,10 +31,11 @@ from sentiment_rnn.artifact.files import (
     WEIGHTS_FILE,
     check_architecture_matches_config,
     check_format_version,
+    member_path,
     read_json,
 )
 from sentiment_rnn.bundled import BUNDLED_MODELS, locate
-from sentiment_rnn.config import Config, load_config
+from sentiment_rnn.config import Config, load_config, toml_value
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.version import __version__
 
@@ -39,13 +44,15 @@ from sentiment_rnn.version import __version__
 class ModelDirectory:
     """What a model directory holds, read and checked; ``model`` and ``numpy_engine`` are loaded on demand.
 
-    ``bundled`` is the name of the bundled model it is (``"reviews-en"``), or None.
+    ``bundled`` is the name of the bundled model it is (``"reviews-en"``), or None;
+    ``members`` an ensemble's member directories, in order (empty for one model).
     """
 
     path: Path
     config: Config
     meta: dict[str, Any]
     bundled: str | None = None
+    members: tuple[ModelDirectory, ...] = ()
     _model: Any = None
     _numpy_engine: Any = None
 
@@ -64,16 +71,26 @@ class ModelDirectory:
         if self._model is None:
             if self.numpy_export:
                 raise numpy_export_error(self.path, "pass the model directory it was exported from")
-            self._model = load_keras_model(self.path, self.config)
+            if self.members:
+                from sentiment_rnn.models import ensemble_model
+
+                self._model = ensemble_model([member.model for member in self.members])
+            else:
+                self._model = load_keras_model(self.path, self.config)
         return self._model
 
     @property
     def numpy_engine(self):
         """The NumPy engine (see ``sentiment_rnn.engine``; no TensorFlow)."""
         if self._numpy_engine is None:
-            from sentiment_rnn.artifact.engine_files import load_engine
+            if self.members:
+                from sentiment_rnn.engine.ensemble import NumpyEnsembleEngine
 
-            self._numpy_engine = load_engine(self.path, self.config)
+                self._numpy_engine = NumpyEnsembleEngine([member.numpy_engine for member in self.members])
+            else:
+                from sentiment_rnn.artifact.engine_files import load_engine
+
+                self._numpy_engine = load_engine(self.path, self.config)
         return self._numpy_engine
 
     def metrics(self) -> dict[str, Any]:
@@ -119,12 +136,48 @@ def open_model_dir(path: str | Path) -> ModelDirectory:
             f"but this sentiment-rnn {__version__} reads format {FORMAT_VERSION} at most: upgrade sentiment-rnn."
         ),
     )
-    needed = (CONFIG_FILE,) if exported_for_numpy(meta) else (MODEL_FILE, CONFIG_FILE)
-    for name in needed:
-        if not (path / name).is_file():
-            raise SentimentError(f"{path} is missing {name}: the directory is incomplete; retrain the model.")
+    if not (path / CONFIG_FILE).is_file():
+        raise incomplete_error(path, CONFIG_FILE)
     config = load_config(path / CONFIG_FILE)
+    if config.train.ensemble > 1:
+        return ModelDirectory(path, config, meta, bundled, open_members(path, config))
+    if not exported_for_numpy(meta) and not (path / MODEL_FILE).is_file():
+        raise incomplete_error(path, MODEL_FILE)
     return ModelDirectory(path, config, meta, bundled)
+
+
+def incomplete_error(path: Path, missing: str) -> SentimentError:
+    return SentimentError(f"{path} is missing {missing}: the directory is incomplete; retrain the model.")
+
+
+def open_members(path: Path, config: Config) -> tuple[ModelDirectory, ...]:
+    """Open the ``config.train.ensemble`` members of the ensemble in ``path``, checked against its config.
+
+    Raises:
+        SentimentError: a member missing, itself an ensemble, or with another
+            tokenizer or model config than the ensemble's (an edited or mixed-up directory).
+    """
+    from sentiment_rnn.config import to_dict
+
+    members = []
+    expected = to_dict(config)
+    for number in range(1, config.train.ensemble + 1):
+        where = member_path(path, number)
+        if not (where / META_FILE).is_file():
+            raise incomplete_error(path, f"{MEMBERS_DIR}/{number}")
+        member = open_model_dir(where)
+        found = to_dict(member.config)
+        differing = [
+            f"{section}.{key} = {toml_value(found[section][key])} against {toml_value(value)}"
+            for section in ("tokenizer", "model")
+            for key, value in expected[section].items()
+            if found[section][key] != value
+        ]
+        if member.members or differing:
+            what = "is an ensemble itself" if member.members else f"differs from the ensemble's config ({differing[0]})"
+            raise SentimentError(f"{where} {what}: the ensemble's directory was edited or mixed up; retrain the model.")
+        members.append(member)
+    return tuple(members)
 
 
 def exported_for_numpy(meta: dict[str, Any]) -> bool:

@@ -171,6 +171,9 @@ class NumpyHybridEngine:
     def stream(self, id_chunks):
         raise SentimentError(HYBRID_VIEW_ERROR)
 
+    def stream_reader(self):
+        raise SentimentError(HYBRID_VIEW_ERROR)
+
 
 def _pairs(columns: list[list[int]], start: int) -> tuple[int, np.ndarray, np.ndarray]:
     """(stop, rows, columns) of texts ``start``, ... given each one's n-gram columns: distinct, ascending."""

@@ -285,22 +285,46 @@ class NumpyRecurrentEngine:
             unidirectional model this equals reading the text in one go.
 
         Raises:
-            SentimentError: for a bidirectional model.
+            SentimentError: for a bidirectional or pooled model.
+        """
+        reader = self.stream_reader()
+        for chunk in id_chunks:
+            reader.read(chunk)
+        return reader.probability(), reader.tokens
+
+    def stream_reader(self) -> StreamReader:
+        """A :class:`StreamReader` at the start of a text: its chunks go to :meth:`StreamReader.read`.
+
+        Raises:
+            SentimentError: for a bidirectional or pooled model, which cannot read a text in chunks.
         """
         if self.bidirectional:
             raise SentimentError(BIDIRECTIONAL_STREAM_ERROR)
         if self.pooling != "last":
             raise SentimentError(POOLING_STREAM_ERROR)
-        state = self.initial_state(1)
-        count = 0
-        for chunk in id_chunks:
-            if len(chunk):
-                ids = np.asarray(chunk, dtype=np.int64).reshape(1, -1)
-                with single_threaded_blas(len(chunk)):
-                    _, state = self.run(ids, np.array([ids.shape[1]]), state)
-                count += ids.shape[1]
-        top = state[-1][0][0]  # top layer, forward cell, output state: (1, units)
-        return float(dense(top, self.head_kernel, self.head_bias, "sigmoid")[0, 0]), count
+        return StreamReader(self)
+
+
+class StreamReader:
+    """One text read chunk by chunk through a unidirectional, last-state engine, the state carried between chunks."""
+
+    def __init__(self, engine: NumpyRecurrentEngine):
+        self.engine = engine
+        self.state = engine.initial_state(1)
+        self.tokens = 0  # token ids read so far
+
+    def read(self, chunk: Sequence[int]) -> None:
+        """Read the next chunk of token ids (any length, empty included)."""
+        if len(chunk):
+            ids = np.asarray(chunk, dtype=np.int64).reshape(1, -1)
+            with single_threaded_blas(len(chunk)):
+                _, self.state = self.engine.run(ids, np.array([ids.shape[1]]), self.state)
+            self.tokens += ids.shape[1]
+
+    def probability(self) -> float:
+        """The probability of positive after the tokens read so far."""
+        top = self.state[-1][0][0]  # top layer, forward cell, output state: (1, units)
+        return float(dense(top, self.engine.head_kernel, self.engine.head_bias, "sigmoid")[0, 0])
 
 
 POOLING_STREAM_ERROR = (
@@ -354,6 +378,9 @@ class NumpyBagOfWordsEngine:
         raise SentimentError(BOW_VIEW_ERROR)
 
     def stream(self, id_chunks):
+        raise SentimentError(BOW_VIEW_ERROR)
+
+    def stream_reader(self):
         raise SentimentError(BOW_VIEW_ERROR)
 
 
