@@ -51,7 +51,15 @@ DATASETS = ("sst2", "sst2s", "mr", "imdb")
 PEERS = ("bow-lr", "tfidf-lr", "fasttext", "vader")
 # Our configs per dataset (files under configs/, by stem); each is reported as "ours: STEM.toml".
 OURS = {
-    "sst2": ("default", "sst2-simple", "sst2", "sst2-simple-hybrid", "sst2-hybrid"),
+    "sst2": (
+        "default",
+        "sst2-simple",
+        "sst2",
+        "sst2-simple-hybrid",
+        "sst2-hybrid",
+        "sst2-ensemble",
+        "sst2-simple-ensemble",
+    ),
     "sst2s": ("sst2-sentences",),
     "mr": ("default", "mr", "mr-hybrid"),
     "imdb": ("imdb", "imdb-hybrid"),
@@ -72,6 +80,7 @@ class Outcome:
     n_test: int
     detail: str = ""
     cad_pairs: float | None = None  # IMDB: share of the CAD dev pairs with both reviews right
+    member_accuracies: list[float] | None = None  # an ensemble: each member's accuracy alone, in order
 
 
 @dataclass
@@ -153,8 +162,14 @@ def run_ours(
         evaluation = evaluate(directory, test)
         predict_seconds = time.perf_counter() - started
         cad_pairs = None if pairs is None else pairs.both_right(predict_proba(directory, pairs.dataset.texts))
-    detail = f"best epoch {result.best_epoch} of {result.epochs_run}"
-    return Outcome(evaluation.accuracy, train_seconds, predict_seconds, len(test), detail, cad_pairs)
+        # An ensemble's members, each alone on the same test set: what the mean of their probabilities adds.
+        members = [evaluate(member, test).accuracy for member in directory.members]
+    if members:
+        best = ", ".join(str(best) for best, _ in result.member_epochs)
+        detail = f"best epochs {best}; members alone {', '.join(f'{a:.4f}' for a in members)}"
+    else:
+        detail = f"best epoch {result.best_epoch} of {result.epochs_run}"
+    return Outcome(evaluation.accuracy, train_seconds, predict_seconds, len(test), detail, cad_pairs, members or None)
 
 
 class Peer:
@@ -336,6 +351,12 @@ def render(results: dict) -> str:
             throughput = np.mean([r["n_test"] / r["predict_seconds"] for r in runs if r["predict_seconds"] > 0])
             seeds = ",".join(str(r["seed"]) for r in runs)
             notes = "; ".join(dict.fromkeys(r["detail"] for r in runs if r["detail"]))
+            members = [a for r in runs for a in r.get("member_accuracies") or ()]
+            if members:  # an ensemble: how its members do alone, over every seed's
+                notes = (
+                    f"its {len(members)} members alone: {np.mean(members):.4f} ± {np.std(members, ddof=1):.4f} "
+                    f"({min(members):.4f}-{max(members):.4f})"
+                )
             pairs = [r["cad_pairs"] for r in runs if r.get("cad_pairs") is not None]
             pair_cell = (f"{np.mean(pairs):.4f} | " if pairs else " | ") if with_pairs else ""
             lines.append(f"| {system} | {accuracy} | {seeds} | {train:.1f} | {throughput:,.0f} | {pair_cell}{notes} |")

@@ -325,7 +325,7 @@ def train(
     \b
         sentiment-rnn train --data reviews.csv --out my-model
         sentiment-rnn train --set model.cell=gru --set model.layers=2
-        sentiment-rnn train --config configs/sst2.toml --data SST-2/train.tsv --ensemble 5
+        sentiment-rnn train --data reviews.csv --out my-model --ensemble 5
         sentiment-rnn train --data reviews.csv --out my-model --resume
         sentiment-rnn train --data stars.csv --positive 4,5 --negative 1,2
         sentiment-rnn train --data reviews.csv --test-split 0.1 --epochs 10

@@ -30,9 +30,9 @@ def data(tmp_path) -> Path:
 @pytest.mark.parametrize(
     "writer",
     [
-        "sentiment_rnn.training.run.write_training_plot",  # the plot
-        "sentiment_rnn.training.run.write_engine_files",  # the NumPy weights
-        "sentiment_rnn.training.run.write_json",  # metrics, vocabulary, meta
+        "sentiment_rnn.training.write.write_training_plot",  # the plot
+        "sentiment_rnn.training.write.write_engine_files",  # the NumPy weights
+        "sentiment_rnn.training.write.write_json",  # metrics, vocabulary, meta
     ],
 )
 def test_a_full_disk_while_saving_is_one_line_and_keeps_the_previous_model(

@@ -284,8 +284,7 @@ class NumpyRecurrentEngine:
             (probability after the last token, number of tokens read). For a
             unidirectional model this equals reading the text in one go.
 
-        Raises:
-            SentimentError: for a bidirectional or pooled model.
+        Raises SentimentError for a bidirectional or pooled model.
         """
         reader = self.stream_reader()
         for chunk in id_chunks:
@@ -293,11 +292,7 @@ class NumpyRecurrentEngine:
         return reader.probability(), reader.tokens
 
     def stream_reader(self) -> StreamReader:
-        """A :class:`StreamReader` at the start of a text: its chunks go to :meth:`StreamReader.read`.
-
-        Raises:
-            SentimentError: for a bidirectional or pooled model, which cannot read a text in chunks.
-        """
+        """A :class:`StreamReader` at the start of a text; SentimentError for a bidirectional or pooled model."""
         if self.bidirectional:
             raise SentimentError(BIDIRECTIONAL_STREAM_ERROR)
         if self.pooling != "last":

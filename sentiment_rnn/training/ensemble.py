@@ -29,7 +29,7 @@ from sentiment_rnn.artifact.files import (
 from sentiment_rnn.config import Config, replace, to_toml
 from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.training.pipeline import Split
-from sentiment_rnn.training.run import Written, data_summary, fit_and_write, test_source
+from sentiment_rnn.training.write import Written, data_summary, fit_and_write, test_source
 
 KERAS_EPSILON = 1e-7  # keras.config.epsilon(): how far from 0 and 1 Keras's losses clip probabilities
 

@@ -9,30 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from sentiment_rnn import progress
 from sentiment_rnn.artifact.atomic import staged_directory
-from sentiment_rnn.artifact.files import (
-    CONFIG_FILE,
-    HISTORY_FILE,
-    META_FILE,
-    METRICS_FILE,
-    MODEL_FILE,
-    PLOT_FILE,
-    VOCABULARY_FILE,
-    meta_for,
-    write_json,
-    write_vocabulary,
-)
-from sentiment_rnn.config import Config, to_toml
+from sentiment_rnn.config import Config
 from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.plots import write_training_plot
 from sentiment_rnn.training.callbacks import tensorboard_callback
 from sentiment_rnn.training.checkpoint import locked_backup
 from sentiment_rnn.training.distributed import join_cluster, make_strategy
-from sentiment_rnn.training.fit import fit
+from sentiment_rnn.training.ensemble import train_members, write_ensemble
 from sentiment_rnn.training.pipeline import (
     Split,
     hold_out_test,
@@ -40,9 +25,8 @@ from sentiment_rnn.training.pipeline import (
     long_text_warning,
     read_test_data,
     split_dataset,
-    validation_batches,
 )
-from sentiment_rnn.training.temperature import calibrate, calibration_input, calibration_report
+from sentiment_rnn.training.write import fit_and_write
 
 
 @dataclass
@@ -63,18 +47,6 @@ class TrainResult:
     # An ensemble's (best epoch, epochs run) of each member, in order; empty for one model. ``epochs_run``
     # and ``best_epoch`` above are then the first member's, ``model`` the first member's Keras model.
     member_epochs: list[tuple[int, int]] = field(default_factory=list)
-
-
-@dataclass
-class Written:
-    """One model directory written by :func:`fit_and_write` (or an ensemble's, by :func:`write_ensemble`)."""
-
-    model: Any  # the fitted end-to-end Keras model (an ensemble: its first member's)
-    metrics: dict[str, Any]  # validation metrics, as in metrics.json
-    test_metrics: dict[str, Any] | None  # the same on the test part or file, if any
-    epochs_run: int
-    best_epoch: int
-    plot: Path | None  # training.png's path in the directory (an ensemble: its first member's), None without matplotlib
 
 
 @contextlib.contextmanager
@@ -237,8 +209,6 @@ def train(
     out_dir = Path(out_dir)
     with output_directories(out_dir, config, split, resume, writes_model_dir) as (backup, staging):
         if config.train.ensemble > 1:
-            from sentiment_rnn.training.ensemble import train_members, write_ensemble
-
             members = train_members(config, split, dataset, staging, verbose, callbacks, test)
             written = write_ensemble(config, split, dataset, staging, test, members)
         else:
@@ -258,96 +228,3 @@ def train(
         writes_model_dir,
         [(member.best_epoch, member.epochs_run) for member in members],
     )
-
-
-def fit_and_write(
-    config: Config,
-    split: Split,
-    dataset: Dataset,
-    staging: Path,
-    verbose: int | str,
-    callbacks: Sequence[Any],
-    test: Dataset | None,
-    backup: Path | None,
-) -> Written:
-    """Fit one model on ``split`` and write its complete model directory into ``staging``."""
-    from sentiment_rnn.artifact.engine_files import write_engine_files
-    from sentiment_rnn.models import TOKENIZER_LAYER, with_view
-    from sentiment_rnn.tf_setup import import_keras
-
-    model, history = fit(
-        config,
-        split,
-        history_csv=staging / HISTORY_FILE,
-        verbose=verbose,
-        backup=backup,
-        callbacks=callbacks,
-    )
-    validation = validation_batches(config, split.validation)
-    if config.train.calibrate:
-        batches, sources = calibration_input(config, split.validation)
-        calibration = calibrate(model, batches, config.train.calibration, sources)
-    else:
-        calibration = calibration_report(model, validation)
-    evaluation = model.evaluate(validation, verbose=0, return_dict=True)
-    metrics = {name: float(value) for name, value in evaluation.items()}
-    metrics["n"] = len(split.validation)
-    metrics.update(calibration)
-    test_metrics = None
-    if test is not None:  # measured once, with the restored best weights; early stopping never saw it
-        measured = model.evaluate(validation_batches(config, test), verbose=0, return_dict=True)
-        test_metrics = {name: float(value) for name, value in measured.items()}
-        test_metrics["n"] = len(test)
-        test_metrics["source"] = test_source(config)
-    val_losses = history.history["val_loss"]
-    best_epoch = int(np.argmin(val_losses)) + 1
-    # An uncompiled twin (same layers and weights): model.keras then holds no optimizer state, a third
-    # of the size; nothing that loads it needs Adam's moments (--resume reads its own checkpoint).
-    saved = import_keras().Model(model.input, model.output, name=model.name)
-    if config.model.kind == "rnn" and (config.model.stateful or config.model.return_sequences):
-        saved = with_view(
-            model,
-            config.model,
-            stateful=config.model.stateful,
-            batch_size=config.model.stateful_batch_size,
-            return_sequences=config.model.return_sequences,
-        )
-    saved.save(staging / MODEL_FILE)
-    (staging / CONFIG_FILE).write_text(to_toml(config), encoding="utf-8")
-    write_vocabulary(staging / VOCABULARY_FILE, list(model.get_layer(TOKENIZER_LAYER).get_vocabulary()))
-    write_json(staging / METRICS_FILE, metrics if test_metrics is None else {**metrics, "test": test_metrics})
-    write_engine_files(model, config, staging)
-    write_json(
-        staging / META_FILE, meta_for(config, data_summary(dataset, split, test, config, len(val_losses), best_epoch))
-    )
-    plotted = write_training_plot(staging / HISTORY_FILE, staging / PLOT_FILE, best_epoch)
-    return Written(model, metrics, test_metrics, len(val_losses), best_epoch, Path(PLOT_FILE) if plotted else None)
-
-
-def test_source(config: Config) -> str:
-    """What metrics.json's ``test`` part was measured on: ``"test_split"`` or the test file's path."""
-    return "test_split" if config.train.test_split else config.data.test_path
-
-
-def data_summary(
-    dataset: Dataset, split: Split, test: Dataset | None, config: Config, epochs_run: int, best_epoch: int
-) -> dict[str, Any]:
-    """meta.json's ``data`` part: the training data, its label mapping and split, and the epochs trained."""
-    summary = {
-        "source": dataset.source,
-        "rows": len(dataset),
-        "skipped": dataset.skipped,
-        "other_labels": dataset.other_labels,
-        "label_mapping": {"positive": config.data.positive, "negative": config.data.negative}
-        if config.data.positive
-        else None,
-        "labels": dataset.label_counts(),
-        "train_rows": len(split.train),
-        "validation_rows": len(split.validation),
-        "test_rows": 0 if test is None else len(test),
-        "epochs_run": epochs_run,
-        "best_epoch": best_epoch,
-    }
-    if getattr(dataset, "parts", ()):  # a streamed file is one source
-        summary["sources"] = list(dataset.parts)
-    return summary
