@@ -103,21 +103,16 @@ def _export_savedmodel(directory: ModelDirectory, staging: Path) -> None:
 def _export_numpy(directory: ModelDirectory, staging: Path) -> None:
     import shutil  # here, not at the top: it imports bz2 and lzma, which predict does not need
 
-    if directory.members:  # an ensemble: its own files, and each member exported into members/N
-        for name in (VOCABULARY_FILE, CONFIG_FILE, METRICS_FILE):
-            if (directory.path / name).is_file():
-                shutil.copy2(directory.path / name, staging / name)
-        for number, member in enumerate(directory.members, start=1):
-            member_path(staging, number).mkdir(parents=True)
-            _export_numpy(member, member_path(staging, number))
-        write_json(staging / META_FILE, {**directory.meta, EXPORTED_AS: NUMPY_EXPORT})
-        return
     engine_files = (WEIGHTS_FILE, ENGINE_FILE, WIDE_VOCABULARY_FILE, LEGACY_WIDE_VOCABULARY_FILE)
     has_engine = all((directory.path / name).is_file() for name in (WEIGHTS_FILE, ENGINE_FILE))
     for name in (VOCABULARY_FILE, CONFIG_FILE, METRICS_FILE, *(engine_files if has_engine else ())):
         if (directory.path / name).is_file():
             shutil.copy2(directory.path / name, staging / name)
-    if not has_engine:  # a directory written before the NumPy engine existed: take the arrays from Keras
+    if directory.members:  # an ensemble has no weights of its own: each member is exported into members/N
+        for number, member in enumerate(directory.members, start=1):
+            member_path(staging, number).mkdir(parents=True)
+            _export_numpy(member, member_path(staging, number))
+    elif not has_engine:  # a directory written before the NumPy engine existed: take the arrays from Keras
         from sentiment_rnn.artifact.engine_files import write_engine_files
 
         write_engine_files(directory.model, directory.config, staging)

@@ -53,6 +53,9 @@ MODEL_DIRECTORY_FILES = [
     "weights.npz",
 ]
 
+# Every file a NumPy export (export --format numpy) of one model holds, sorted.
+NUMPY_EXPORT_FILES = ["config.toml", "engine.json", "meta.json", "metrics.json", "vocabulary.json", "weights.npz"]
+
 # The arrays weights.npz holds for a one-layer, unidirectional recurrent model, sorted.
 ONE_LAYER_WEIGHT_NAMES = [
     "embedding",

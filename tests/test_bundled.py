@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import NEGATIVE, POSITIVE, README_SENTENCES, TINY_OVERRIDES, write_csv
+from conftest import NEGATIVE, NUMPY_EXPORT_FILES, POSITIVE, README_SENTENCES, TINY_OVERRIDES, write_csv
 from sentiment_rnn import bundled
 from sentiment_rnn.cli import cli
 
@@ -146,14 +146,7 @@ def test_evaluate_and_export_take_the_bundled_name(package):
     assert by_name.stdout == by_path.stdout
     exported = invoke("export", "--model", "reviews-en", "--format", "numpy", "--out", "numpy-copy")
     assert (exported.exit_code, exported.output) == (0, "Exported reviews-en as numpy to numpy-copy.\n")
-    assert sorted(p.name for p in Path("numpy-copy").iterdir()) == [
-        "config.toml",
-        "engine.json",
-        "meta.json",
-        "metrics.json",
-        "vocabulary.json",
-        "weights.npz",
-    ]
+    assert sorted(p.name for p in Path("numpy-copy").iterdir()) == NUMPY_EXPORT_FILES
 
 
 def test_compare_bow_and_serve_resolve_the_bundled_name(package):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import MODEL_DIRECTORY_FILES, NEGATIVE, POSITIVE, TINY_OVERRIDES, write_csv
+from conftest import MODEL_DIRECTORY_FILES, NEGATIVE, NUMPY_EXPORT_FILES, POSITIVE, TINY_OVERRIDES, write_csv
 from sentiment_rnn.artifact.files import CONFIG_FILE, member_path
 from sentiment_rnn.cli import cli
 from sentiment_rnn.config import load_config, to_dict
@@ -170,14 +170,7 @@ def test_numpy_export_of_an_ensemble_predicts_the_same(ensemble, tmp_path):
     out = tmp_path / "bundle"
     result = run("export", "--model", ensemble, "--format", "numpy", "--out", out)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (out / "members" / "2").iterdir()) == [
-        "config.toml",
-        "engine.json",
-        "meta.json",
-        "metrics.json",
-        "vocabulary.json",
-        "weights.npz",
-    ]
+    assert sorted(p.name for p in (out / "members" / "2").iterdir()) == NUMPY_EXPORT_FILES
     np.testing.assert_array_equal(predict_proba(out, TEXTS), predict_proba(ensemble, TEXTS))
     described = json.loads(run("inspect", "--model", out, "--json").output)
     assert [layer["name"] for layer in described["layers"]][:3] == [

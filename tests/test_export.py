@@ -11,14 +11,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import ONE_LAYER_WEIGHT_NAMES, TINY_OVERRIDES
+from conftest import NUMPY_EXPORT_FILES, ONE_LAYER_WEIGHT_NAMES, TINY_OVERRIDES
 from sentiment_rnn.cli import cli
 from sentiment_rnn.export import export_model
 from sentiment_rnn.inference import keras_predict_proba
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS = ["I like this phone", "the battery is terrible", "No, this phone is good", "", "zebra unseen words"]
-BUNDLE_FILES = ["config.toml", "engine.json", "meta.json", "metrics.json", "vocabulary.json", "weights.npz"]
 
 
 def run(*args):
@@ -46,7 +45,7 @@ def test_numpy_bundle_holds_weights_vocabulary_and_config(tiny_run, tmp_path):
     out = tmp_path / "bundle"
     result = run("export", "--model", str(tiny_run.model_dir), "--format", "numpy", "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == BUNDLE_FILES
+    assert sorted(p.name for p in out.iterdir()) == NUMPY_EXPORT_FILES
     for name in ("config.toml", "vocabulary.json", "metrics.json", "engine.json", "weights.npz"):
         assert (out / name).read_bytes() == (tiny_run.model_dir / name).read_bytes()
     meta = json.loads((tiny_run.model_dir / "meta.json").read_text(encoding="utf-8"))
@@ -82,7 +81,7 @@ def test_numpy_export_copies_the_engine_files_when_the_model_has_them(tiny_run, 
     np.savez(model_dir / "weights.npz", marker=np.arange(3))
     (model_dir / "engine.json").write_text('{"engine": "test"}\n')
     export_model(model_dir, tmp_path / "bundle", "numpy")
-    assert sorted(p.name for p in (tmp_path / "bundle").iterdir()) == BUNDLE_FILES
+    assert sorted(p.name for p in (tmp_path / "bundle").iterdir()) == NUMPY_EXPORT_FILES
     assert (tmp_path / "bundle" / "weights.npz").read_bytes() == (model_dir / "weights.npz").read_bytes()
     assert (tmp_path / "bundle" / "engine.json").read_text() == '{"engine": "test"}\n'
 
@@ -284,7 +283,7 @@ def test_what_needs_the_keras_model_is_refused_for_a_bundle_in_one_line(bigru, t
     assert list(tmp_path.iterdir()) == []
     again = run("export", "--model", str(bundle), "--format", "numpy", "--out", str(tmp_path / "copy"))
     assert again.exit_code == 0, again.output
-    assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == BUNDLE_FILES
+    assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == NUMPY_EXPORT_FILES
 
 
 def test_a_bundle_from_an_older_version_says_to_export_again(bigru, tmp_path):

@@ -35,7 +35,7 @@ from sentiment_rnn.artifact.files import (
     read_json,
 )
 from sentiment_rnn.bundled import BUNDLED_MODELS, locate
-from sentiment_rnn.config import Config, load_config, toml_value
+from sentiment_rnn.config import Config, load_config, to_dict, toml_value
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.version import __version__
 
@@ -157,8 +157,6 @@ def open_members(path: Path, config: Config) -> tuple[ModelDirectory, ...]:
         SentimentError: a member missing, itself an ensemble, or with another
             tokenizer or model config than the ensemble's (an edited or mixed-up directory).
     """
-    from sentiment_rnn.config import to_dict
-
     members = []
     expected = to_dict(config)
     for number in range(1, config.train.ensemble + 1):

@@ -18,7 +18,6 @@ import numpy as np
 from sentiment_rnn import progress
 from sentiment_rnn.artifact.files import (
     CONFIG_FILE,
-    MEMBERS_DIR,
     META_FILE,
     METRICS_FILE,
     VOCABULARY_FILE,
@@ -98,7 +97,7 @@ def write_ensemble(
     if test is not None:
         test_metrics = {**ensemble_metrics(ensemble, test), "source": test_source(config)}
     write_json(staging / METRICS_FILE, metrics if test_metrics is None else {**metrics, "test": test_metrics})
-    first_plot = Path(MEMBERS_DIR, "1", members[0].plot) if members[0].plot else None
+    first_plot = member_path(Path(), 1) / members[0].plot if members[0].plot else None
     return Written(members[0].model, metrics, test_metrics, members[0].epochs_run, members[0].best_epoch, first_plot)
 
 
