@@ -41,14 +41,18 @@ from sentiment_rnn.data.checks import (
     check_has_rows,
     check_on_empty,
     check_readable_file,
-    empty_file_error,
-    json_lines_error,
-    parser_error,
+    pandas_read_errors,
     undecodable_error,
-    undecodable_file_error,
 )
 from sentiment_rnn.data.detect import resolve_format
-from sentiment_rnn.data.formats import column_names, csv_options, parse_labelled_line, reject_mapping, reject_split
+from sentiment_rnn.data.formats import (
+    GLUE_TEXT_COLUMNS,
+    column_names,
+    csv_options,
+    parse_labelled_line,
+    reject_mapping,
+    reject_split,
+)
 from sentiment_rnn.data.imdb import HTML_BREAK, imdb_member_pattern, no_reviews_error, review_label, tar_error
 from sentiment_rnn.data.labels import label_mapping, parse_label
 from sentiment_rnn.errors import SentimentError
@@ -199,9 +203,8 @@ def _label_place(where: str, source: str) -> tuple[int, str, str]:
 def _table_batches(path: Path, fmt: str, text_column: str, label_column: str | None, encoding: str, batch_rows: int):
     import pandas as pd
 
-    handle = path.open("rb")
     first_row = 1
-    try:
+    with path.open("rb") as handle, pandas_read_errors(path, fmt, encoding):
         if fmt == "jsonl":
             reader = pd.read_json(
                 io.TextIOWrapper(handle, encoding=encoding), lines=True, dtype=False, chunksize=batch_rows
@@ -213,25 +216,13 @@ def _table_batches(path: Path, fmt: str, text_column: str, label_column: str | N
                 frame.columns = columns = column_names(frame)
                 if first_row == 1:
                     if fmt == "glue":
-                        text_column = next((c for c in ("sentence", "text") if c in columns), text_column)
+                        text_column = next((c for c in GLUE_TEXT_COLUMNS if c in columns), text_column)
                     check_columns(path, columns, text_column, label_column or text_column)
                 texts = [v if type(v) is str else _as_text(v) for v in frame[text_column].tolist()]
                 raw_labels = list(frame[label_column]) if label_column else [None] * len(texts)
                 wheres = [f"row {first_row + i}" for i in range(len(texts))] if label_column else []
                 first_row += len(texts)
                 yield Batch(frame, texts, bytes_read=handle.tell()), raw_labels, wheres
-    except UnicodeDecodeError:
-        raise undecodable_file_error(path, encoding) from None
-    except pd.errors.EmptyDataError:
-        raise empty_file_error(path, fmt) from None
-    except pd.errors.ParserError as exc:
-        raise parser_error(path, fmt, exc) from None
-    except ValueError as exc:
-        if fmt != "jsonl":
-            raise
-        raise json_lines_error(path, encoding, exc) from None
-    finally:
-        handle.close()
     if first_row == 1:
         check_has_rows(path, 0)
 

@@ -10,6 +10,7 @@ it, for ``raise ... from None`` inside an ``except`` block.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -210,6 +211,29 @@ def parser_error(path: Path, fmt: str, exc: Exception) -> SentimentError:
     expected, line, seen = match.groups()
     hint = "put texts that contain commas in double quotes" if fmt == "csv" else "remove tabs from texts"
     return SentimentError(f"{path}, line {line}: expected {expected} fields, saw {seen}; {hint}, or fix the row.")
+
+
+@contextlib.contextmanager
+def pandas_read_errors(path: Path, fmt: str, encoding: str):
+    """Within it, what a pandas reader raises for a bad ``fmt`` file becomes the one-line error for it.
+
+    Undecodable bytes, an empty file, a malformed CSV/TSV row and (for JSON
+    Lines) a line that is not a JSON object; anything else passes through.
+    """
+    import pandas as pd
+
+    try:
+        yield
+    except UnicodeDecodeError:
+        raise undecodable_file_error(path, encoding) from None
+    except pd.errors.EmptyDataError:
+        raise empty_file_error(path, fmt) from None
+    except pd.errors.ParserError as exc:
+        raise parser_error(path, fmt, exc) from None
+    except ValueError as exc:
+        if fmt != "jsonl":
+            raise
+        raise json_lines_error(path, encoding, exc) from None
 
 
 def excerpt(line: str, limit: int = 40) -> str:

@@ -31,10 +31,8 @@ from sentiment_rnn.data.checks import (
     check_has_rows,
     check_on_empty,
     check_readable_file,
-    empty_file_error,
     excerpt,
-    json_lines_error,
-    parser_error,
+    pandas_read_errors,
     undecodable_file_error,
 )
 from sentiment_rnn.data.dataset import BUILTIN_CORPUS, Dataset, corpus_file
@@ -161,19 +159,11 @@ def _read_table(
 ) -> Dataset:
     import pandas as pd
 
-    try:
+    with pandas_read_errors(path, fmt, encoding):
         if fmt == "jsonl":
             frame = pd.read_json(path, lines=True, encoding=encoding, dtype=False)
         else:
             frame = pd.read_csv(path, **csv_options(fmt, encoding))
-    except UnicodeDecodeError:
-        raise undecodable_file_error(path, encoding) from None
-    except pd.errors.EmptyDataError:
-        raise empty_file_error(path, fmt) from None
-    except pd.errors.ParserError as exc:
-        raise parser_error(path, fmt, exc) from None
-    except ValueError as exc:
-        raise json_lines_error(path, encoding, exc) from None
     if fmt == "glue":
         text_column = next((c for c in GLUE_TEXT_COLUMNS if c in column_names(frame)), text_column)
     return frame_to_dataset(
