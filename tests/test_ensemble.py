@@ -15,7 +15,7 @@ from conftest import MODEL_DIRECTORY_FILES, NEGATIVE, NUMPY_EXPORT_FILES, POSITI
 from sentiment_rnn.artifact.files import CONFIG_FILE, member_path
 from sentiment_rnn.cli import cli
 from sentiment_rnn.config import load_config, to_dict
-from sentiment_rnn.inference import predict_per_token, predict_proba, predict_stream
+from sentiment_rnn.inference import predict, predict_per_token, predict_proba, predict_stream
 from sentiment_rnn.training.ensemble import member_seeds
 
 TEXTS = ["I like this phone", "the battery is terrible", "No, this phone is good", "", "zebra unseen words"]
@@ -178,6 +178,31 @@ def test_numpy_export_of_an_ensemble_predicts_the_same(ensemble, tmp_path):
         "member_1/recurrent_0",
         "member_1/head",
     ]
+
+
+@pytest.mark.parametrize("exported", [False, True], ids=["model-directory", "numpy-export"])
+def test_serve_answers_an_ensemble_as_predict_and_inspect_do(ensemble, tmp_path, exported):
+    pytest.importorskip("starlette", reason="the serve extra is not installed")
+    from starlette.testclient import TestClient
+
+    from sentiment_rnn.serve import create_app
+
+    model = ensemble
+    if exported:
+        model = tmp_path / "bundle"
+        assert run("export", "--model", ensemble, "--format", "numpy", "--out", model).exit_code == 0
+    client = TestClient(create_app(model))
+    response = client.post("/predict", json={"texts": TEXTS})
+    assert response.status_code == 200
+    assert response.json() == {"predictions": [p.to_dict() for p in predict(ensemble, TEXTS)]}
+    text = "No, this phone is good"
+    response = client.post("/predict", json={"texts": [text], "per_token": True})
+    assert response.status_code == 200
+    (view,) = response.json()["predictions"]
+    assert [token["token"] for token in view["tokens"]] == ["no", ",", "this", "phone", "is", "good"]
+    expected = [p for _, p in predict_per_token(ensemble, [text])[0].tokens]
+    np.testing.assert_allclose([token["probability"] for token in view["tokens"]], expected, rtol=0, atol=1e-12)
+    assert client.get("/model").json() == json.loads(run("inspect", "--model", model, "--json").output)
 
 
 def test_a_missing_member_is_an_incomplete_directory(ensemble, tmp_path):
