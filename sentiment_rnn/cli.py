@@ -433,10 +433,11 @@ def tune(config_path, overrides, trials, timeout_minutes, epochs, seed, out_path
 
     Each trial trains one config drawn by Optuna (cell, layers, units,
     bidirectional, pooling, embedding size, dropout, learning rate, batch
-    size, model.kind rnn or hybrid, and for hybrid ngrams and wide_scale) on
-    the same seeded split, scored by the validation accuracy of its best
-    epoch. One line per trial goes to stderr. Ctrl-C stops the search and
-    keeps the best trial so far. Needs optuna: pip install 'sentiment-rnn[tune]'.
+    size, weight averaging (train.ema), model.kind rnn or hybrid, and for
+    hybrid ngrams and wide_scale) on the same seeded split, scored by the
+    validation accuracy of its best epoch. One line per trial goes to stderr.
+    Ctrl-C stops the search and keeps the best trial so far. Needs optuna:
+    pip install 'sentiment-rnn[tune]'.
 
     Example usage:
 

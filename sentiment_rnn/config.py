@@ -120,6 +120,7 @@ class TrainConfig:
     calibrate: bool = True  # fit a temperature on the validation split after training (sentiment_rnn.calibration)
     calibration: str = "temperature"  # "temperature" (one T) or "platt" (a scale per branch and a bias)
     ensemble: int = 1  # models trained on the same split from different seeds; they answer with their mean probability
+    ema: float = 0.0  # momentum of a moving average of the weights (Adam use_ema), e.g. 0.999; 0 = off
 
 
 @dataclass(frozen=True)
@@ -335,6 +336,12 @@ def validate(config: Config) -> None:
         require(getattr(t, key) >= 1, f"train.{key}", "at least 1", getattr(t, key))
     require(t.learning_rate > 0, "train.learning_rate", "positive", t.learning_rate)
     require(t.clipnorm > 0, "train.clipnorm", "positive", t.clipnorm)
+    require(0.0 <= t.ema < 1.0, "train.ema", "in [0, 1)", t.ema)
+    if t.ema and t.distribute != "none":
+        raise SentimentError(
+            f'Config sets train.ema = {t.ema} with train.distribute = "{t.distribute}": the distributed loop '
+            'does not swap the averaged weights in. Set train.ema = 0 or train.distribute = "none".'
+        )
     require(0.0 < t.validation_split < 0.5, "train.validation_split", "in (0, 0.5)", t.validation_split)
     require(0.0 <= t.test_split < 0.5, "train.test_split", "in [0, 0.5)", t.test_split)
     require(t.calibration in CALIBRATIONS, "train.calibration", f"one of {', '.join(CALIBRATIONS)}", t.calibration)

@@ -396,7 +396,7 @@ def reset_states(model) -> None:
 
 
 def compile_model(model, config: Config, optimizer=None, steps_per_execution: int = 1) -> None:
-    """Binary cross-entropy, Adam with gradient clipping, accuracy and AUC.
+    """Binary cross-entropy, Adam with gradient clipping (and a moving average of the weights), accuracy and AUC.
 
     Args:
         optimizer: the optimizer of another model with the same weights (its token-id view), to share;
@@ -406,7 +406,12 @@ def compile_model(model, config: Config, optimizer=None, steps_per_execution: in
     import keras
 
     if optimizer is None:
-        optimizer = keras.optimizers.Adam(learning_rate=config.train.learning_rate, clipnorm=config.train.clipnorm)
+        optimizer = keras.optimizers.Adam(
+            learning_rate=config.train.learning_rate,
+            clipnorm=config.train.clipnorm,
+            use_ema=config.train.ema > 0,
+            ema_momentum=config.train.ema or 0.99,  # Keras's default when unused
+        )
     model.compile(
         optimizer=optimizer,
         loss="binary_crossentropy",

@@ -50,6 +50,7 @@ SPACE: dict[str, Choice | Span] = {
     "model.dropout": Span(0.0, 0.5),
     "train.learning_rate": Span(3e-4, 1e-2, log=True),
     "train.batch_size": Choice((32, 64, 128)),
+    "train.ema": Choice((0.0, 0.99, 0.999)),
 }
 HYBRID_SPACE: dict[str, Choice | Span] = {  # drawn only when the trial's model.kind is "hybrid"
     "model.ngrams": Choice((1, 2, 3)),

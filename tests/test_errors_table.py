@@ -221,6 +221,7 @@ SETUPS = {
     "test-split-and-file": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "test-data-missing": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "ensemble-streaming": lambda cwd: None,
+    "ema-distributed": lambda cwd: None,
     "resume-ensemble": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "ensemble-member-missing": _ensemble_missing_a_member,
 }

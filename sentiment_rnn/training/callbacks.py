@@ -1,4 +1,5 @@
-"""The Keras callbacks of training: early stopping, the divergence check, the history CSV and TensorBoard.
+"""The Keras callbacks of training: early stopping, weight averaging, the divergence check, the history CSV
+and TensorBoard.
 
 ``fit`` hands them to Keras ``fit``; the distributed loop, which cannot use
 ``fit``, drives the same callbacks by hand, so both stop, restore, diverge and
@@ -29,6 +30,24 @@ def early_stopping(config: Config):
     return import_keras().callbacks.EarlyStopping(
         monitor="val_loss", patience=config.train.patience, restore_best_weights=True
     )
+
+
+def weight_averaging(resumed: bool):
+    """Keras ``SwapEMAWeights``, swapping at every epoch's end: for ``train.ema``.
+
+    Validation, early stopping's best weights, the checkpoint and so the saved
+    model see the moving average of the weights; training steps go on from
+    the raw ones. Place it before early stopping.
+
+    Args:
+        resumed: the model's weights were just restored from a checkpoint, so
+            they are the averaged ones (the raw ones are in the optimizer).
+    """
+    from sentiment_rnn.tf_setup import import_keras
+
+    swap = import_keras().callbacks.SwapEMAWeights(swap_on_epoch=True)
+    swap._ema_weights_in_model = resumed  # Keras keeps this flag private; the next epoch's start swaps back
+    return swap
 
 
 def divergence_check():

@@ -18,7 +18,7 @@ from typing import Any
 from sentiment_rnn import progress
 from sentiment_rnn.config import Config
 from sentiment_rnn.models import build_training_model
-from sentiment_rnn.training.callbacks import divergence_check, early_stopping, history_logger
+from sentiment_rnn.training.callbacks import divergence_check, early_stopping, history_logger, weight_averaging
 from sentiment_rnn.training.checkpoint import epoch_checkpoint_class, latest_checkpoint
 from sentiment_rnn.training.pipeline import (
     Split,
@@ -52,9 +52,10 @@ def fit(
 
     Returns:
         (model, keras History). The model is the compiled end-to-end model (raw
-        strings in), holding the best weights by validation loss; callbacks saw
-        its token-id view (``models.token_id_model``). The History covers every
-        epoch, including those before a resume.
+        strings in), holding the best weights by validation loss (with
+        ``train.ema``, the best averaged weights); callbacks saw its token-id
+        view (``models.token_id_model``). The History covers every epoch,
+        including those before a resume.
 
     Raises:
         TrainingDiverged: when the loss becomes NaN.
@@ -86,6 +87,7 @@ def fit(
         if checkpoint.restored_state["stopped"]:
             first_epoch = config.train.epochs
     logged = [] if history_csv is None else [history_logger(history_csv, checkpoint.history)]
+    averaging = [weight_averaging(resumed=latest is not None)] if config.train.ema else []
     if first_epoch < config.train.epochs:
         batches, steps = training_input(config, split.train, first_epoch)
         with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
@@ -96,8 +98,9 @@ def fit(
                 initial_epoch=first_epoch,
                 shuffle=False,  # the batches are already shuffled
                 epochs=config.train.epochs,
-                # early stopping and the divergence check act on an epoch before the checkpoint saves it
-                callbacks=[stopping, divergence_check(), checkpoint, *logged, *callbacks],
+                # the averaged weights are swapped in before early stopping keeps them; early stopping and
+                # the divergence check act on an epoch before the checkpoint saves it
+                callbacks=[*averaging, stopping, divergence_check(), checkpoint, *logged, *callbacks],
                 verbose=verbose,
             )
     elif checkpoint.restored_best is not None:  # the backed-up run had finished: take its best weights

@@ -1,0 +1,83 @@
+"""train.ema: a moving average of the weights is what validation measures, early stopping keeps and train saves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import NEGATIVE, POSITIVE, TINY_OVERRIDES
+from sentiment_rnn.config import load_config
+from sentiment_rnn.data.dataset import Dataset
+from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.training.pipeline import split_dataset, validation_batches
+
+EPOCHS = 3
+
+
+def tiny_split():
+    texts = [*POSITIVE, *NEGATIVE] * 2
+    labels = np.array(([1] * len(POSITIVE) + [0] * len(NEGATIVE)) * 2)
+    return split_dataset(Dataset(texts, labels, "tiny"), 0.25, 42)
+
+
+def tiny_config(ema: float):
+    return load_config(overrides=[*TINY_OVERRIDES, f"train.epochs={EPOCHS}", "train.patience=5", f"train.ema={ema}"])
+
+
+def test_the_model_returned_holds_the_averaged_weights_validation_measured():
+    from sentiment_rnn.training.fit import fit
+
+    split = tiny_split()
+    model, history = fit(tiny_config(0.9), split, verbose=0)
+    val_losses = history.history["val_loss"]
+    measured = model.evaluate(validation_batches(tiny_config(0.9), split.validation), verbose=0, return_dict=True)
+    assert measured["loss"] == pytest.approx(min(val_losses), rel=1e-5)
+    plain, _ = fit(tiny_config(0.0), split, verbose=0)
+    assert not all(np.allclose(a, b) for a, b in zip(model.get_weights(), plain.get_weights()))
+    assert model.optimizer.use_ema and not plain.optimizer.use_ema
+
+
+class InterruptAt:
+    """A Keras callback raising KeyboardInterrupt as epoch ``epoch`` (0-based) begins, as Ctrl-C would."""
+
+    def __new__(cls, epoch: int):
+        import keras
+
+        class Interrupt(keras.callbacks.Callback):
+            def on_epoch_begin(self, current, logs=None):
+                if current == epoch:
+                    raise KeyboardInterrupt
+
+        return Interrupt()
+
+
+def test_a_resumed_run_ends_at_the_uninterrupted_averaged_weights(tmp_path):
+    from sentiment_rnn.training.fit import fit
+
+    split = tiny_split()
+    reference, uninterrupted = fit(tiny_config(0.9), split, verbose=0)
+    backup = tmp_path / "backup"
+    with pytest.raises(KeyboardInterrupt):
+        fit(tiny_config(0.9), split, verbose=0, backup=backup, callbacks=[InterruptAt(EPOCHS - 1)])
+    assert sorted(p.name for p in backup.iterdir()) == [f"epoch-{EPOCHS - 1:04d}"]
+    resumed, history = fit(tiny_config(0.9), split, verbose=0, backup=backup)
+    # the last epoch, trained after the resume, validates as it did without the interruption
+    np.testing.assert_allclose(history.history["val_loss"], uninterrupted.history["val_loss"], rtol=1e-6)
+    for got, want in zip(resumed.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize("ema", [-0.1, 1.0])
+def test_the_momentum_must_be_below_one(ema):
+    with pytest.raises(SentimentError) as info:
+        load_config(overrides=[f"train.ema={ema}"])
+    assert str(info.value) == f"Config key train.ema must be in [0, 1), got {ema}."
+
+
+def test_distributed_training_does_not_average():
+    with pytest.raises(SentimentError) as info:
+        load_config(overrides=["train.ema=0.999", "train.distribute='mirrored'"])
+    assert str(info.value) == (
+        'Config sets train.ema = 0.999 with train.distribute = "mirrored": the distributed loop does not swap '
+        'the averaged weights in. Set train.ema = 0 or train.distribute = "none".'
+    )
