@@ -16,6 +16,11 @@ can be run separately:
 
     python benchmarks/accuracy.py --datasets sst2,mr --seeds 1
     python benchmarks/accuracy.py --datasets imdb --seeds 1,2,3 --peers none
+    python benchmarks/accuracy.py --datasets sst2 --ours sst2 --peers none --set train.ema=0.999
+
+``--set`` changes a key of every config of ours in the run (a means measured
+without a new config file); the rows are named after the config and the keys,
+e.g. "ours: sst2.toml, train.ema=0.999".
 
 Peers need the bench extra: pip install -e '.[bench]'. Run from the repository root.
 """
@@ -145,13 +150,14 @@ def run_ours(
     test: Dataset,
     validation: Dataset | None = None,
     pairs: Pairs | None = None,
+    overrides: tuple[str, ...] = (),
 ) -> Outcome:
     from sentiment_rnn.artifact.model_directory import open_model_dir
     from sentiment_rnn.evaluation import evaluate
     from sentiment_rnn.inference import predict_proba
     from sentiment_rnn.training.run import train as train_model
 
-    config = load_config(ROOT / "configs" / f"{stem}.toml", [f"train.seed={seed}"])
+    config = load_config(ROOT / "configs" / f"{stem}.toml", [*overrides, f"train.seed={seed}"])
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         result = train_model(config, Path(tmp) / "model", dataset=train, verbose=0, validation=validation)
@@ -383,6 +389,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", default="1,2,3", help="comma-separated seeds for our models (peers: first seed)")
     parser.add_argument("--peers", default=",".join(PEERS), help=f"comma-separated: {', '.join(PEERS)}; or none")
     parser.add_argument("--ours", default="all", help="comma-separated config stems (e.g. sst2,default), all or none")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="config key for ours"
+    )
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--results", type=Path, default=RESULTS / "accuracy.json")
     args = parser.parse_args(argv)
@@ -422,8 +431,9 @@ def main(argv: list[str] | None = None) -> None:
             if args.ours != "all" and stem not in args.ours.split(","):
                 continue
             for seed in seeds:
-                outcome = run_ours(stem, seed, train, test, validation, pairs)
-                save({"dataset": dataset, "system": f"ours: {stem}.toml", "seed": seed, **outcome.__dict__})
+                outcome = run_ours(stem, seed, train, test, validation, pairs, tuple(args.overrides))
+                system = ", ".join([f"ours: {stem}.toml", *args.overrides])
+                save({"dataset": dataset, "system": system, "seed": seed, **outcome.__dict__})
 
 
 if __name__ == "__main__":
