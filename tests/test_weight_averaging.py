@@ -81,3 +81,21 @@ def test_distributed_training_does_not_average():
         'Config sets train.ema = 0.999 with train.distribute = "mirrored": the distributed loop does not swap '
         'the averaged weights in. Set train.ema = 0 or train.distribute = "none".'
     )
+
+
+def test_train_saves_the_averaged_model_both_engines_run(tiny_csv, tmp_path):
+    from click.testing import CliRunner
+
+    from sentiment_rnn.artifact.model_directory import open_model_dir
+    from sentiment_rnn.cli import cli
+    from sentiment_rnn.inference import predict_proba
+
+    out = tmp_path / "model"
+    options = [f"--set={override}" for override in (*TINY_OVERRIDES, "train.ema=0.9")]
+    result = CliRunner().invoke(cli, ["train", "--data", str(tiny_csv), *options, "-q", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert open_model_dir(out).config.train.ema == 0.9
+    texts = ["I like this phone", "No, this phone is good", ""]
+    np.testing.assert_allclose(
+        predict_proba(out, texts, engine="keras"), predict_proba(out, texts), rtol=1e-5, atol=1e-6
+    )
