@@ -410,7 +410,7 @@ def compile_model(model, config: Config, optimizer=None, steps_per_execution: in
             learning_rate=config.train.learning_rate,
             clipnorm=config.train.clipnorm,
             use_ema=config.train.ema > 0,
-            ema_momentum=config.train.ema or 0.99,  # Keras's default when unused
+            ema_momentum=config.train.ema,
         )
     model.compile(
         optimizer=optimizer,

@@ -19,7 +19,6 @@ from sentiment_rnn import progress
 from sentiment_rnn.artifact.files import (
     CONFIG_FILE,
     META_FILE,
-    METRICS_FILE,
     VOCABULARY_FILE,
     member_path,
     meta_for,
@@ -28,7 +27,7 @@ from sentiment_rnn.artifact.files import (
 from sentiment_rnn.config import Config, replace, to_toml
 from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.training.pipeline import Split
-from sentiment_rnn.training.write import Written, data_summary, fit_and_write, test_source
+from sentiment_rnn.training.write import Written, data_summary, fit_and_write, test_source, write_metrics
 
 KERAS_EPSILON = 1e-7  # keras.config.epsilon(): how far from 0 and 1 Keras's losses clip probabilities
 
@@ -96,7 +95,7 @@ def write_ensemble(
     test_metrics = None
     if test is not None:
         test_metrics = {**ensemble_metrics(ensemble, test), "source": test_source(config)}
-    write_json(staging / METRICS_FILE, metrics if test_metrics is None else {**metrics, "test": test_metrics})
+    write_metrics(staging, metrics, test_metrics)
     first_plot = member_path(Path(), 1) / members[0].plot if members[0].plot else None
     return Written(members[0].model, metrics, test_metrics, members[0].epochs_run, members[0].best_epoch, first_plot)
 

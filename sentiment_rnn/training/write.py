@@ -96,13 +96,18 @@ def fit_and_write(
     saved.save(staging / MODEL_FILE)
     (staging / CONFIG_FILE).write_text(to_toml(config), encoding="utf-8")
     write_vocabulary(staging / VOCABULARY_FILE, list(model.get_layer(TOKENIZER_LAYER).get_vocabulary()))
-    write_json(staging / METRICS_FILE, metrics if test_metrics is None else {**metrics, "test": test_metrics})
+    write_metrics(staging, metrics, test_metrics)
     write_engine_files(model, config, staging)
     write_json(
         staging / META_FILE, meta_for(config, data_summary(dataset, split, test, config, len(val_losses), best_epoch))
     )
     plotted = write_training_plot(staging / HISTORY_FILE, staging / PLOT_FILE, best_epoch)
     return Written(model, metrics, test_metrics, len(val_losses), best_epoch, Path(PLOT_FILE) if plotted else None)
+
+
+def write_metrics(staging: Path, metrics: dict[str, Any], test_metrics: dict[str, Any] | None) -> None:
+    """metrics.json: the validation metrics, and the test ones under ``test`` when there were test data."""
+    write_json(staging / METRICS_FILE, metrics if test_metrics is None else {**metrics, "test": test_metrics})
 
 
 def test_source(config: Config) -> str:
