@@ -75,6 +75,18 @@ TINY_OVERRIDES = [
 ]
 
 
+def tiny_split():
+    """POSITIVE and NEGATIVE twice over, split 3:1 with seed 42: a training.pipeline Split for fit()."""
+    import numpy as np
+
+    from sentiment_rnn.data.dataset import Dataset
+    from sentiment_rnn.training.pipeline import split_dataset
+
+    texts = [*POSITIVE, *NEGATIVE] * 2
+    labels = np.array(([1] * len(POSITIVE) + [0] * len(NEGATIVE)) * 2)
+    return split_dataset(Dataset(texts, labels, "tiny"), 0.25, 42)
+
+
 def write_csv(path: Path, rows: list[tuple], header: tuple = ("text", "label")) -> Path:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 from model_factory import VOCABULARY_TEXTS, randomized_model
 
-from conftest import NEGATIVE, POSITIVE, TINY_OVERRIDES
+from conftest import TINY_OVERRIDES, tiny_split
 from sentiment_rnn.config import load_config
-from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.training.pipeline import split_dataset, steps_per_epoch
+from sentiment_rnn.training.pipeline import steps_per_epoch
 
 
 @pytest.mark.parametrize("kind", ["rnn", "bow", "hybrid"])
@@ -36,13 +35,6 @@ def test_the_token_id_view_shares_the_weights_of_the_end_to_end_model():
     view = token_id_model(model)
     assert [id(v) for v in view.trainable_variables] == [id(v) for v in model.trainable_variables]
     assert view.input.dtype == "int64" and model.input.dtype == "string"
-
-
-def tiny_split():
-    texts = [*POSITIVE, *NEGATIVE] * 2
-    labels = np.array([1] * len(POSITIVE) + [0] * len(NEGATIVE))
-    labels = np.concatenate([labels, labels])
-    return split_dataset(Dataset(texts, labels, "tiny"), 0.25, 42)
 
 
 @pytest.mark.parametrize("per_execution", [1, 3])

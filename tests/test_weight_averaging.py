@@ -5,19 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import NEGATIVE, POSITIVE, TINY_OVERRIDES
+from conftest import TINY_OVERRIDES, tiny_split
 from sentiment_rnn.config import load_config
-from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.training.pipeline import split_dataset, validation_batches
+from sentiment_rnn.training.pipeline import validation_batches
 
 EPOCHS = 3
-
-
-def tiny_split():
-    texts = [*POSITIVE, *NEGATIVE] * 2
-    labels = np.array(([1] * len(POSITIVE) + [0] * len(NEGATIVE)) * 2)
-    return split_dataset(Dataset(texts, labels, "tiny"), 0.25, 42)
 
 
 def tiny_config(ema: float):
@@ -37,18 +30,15 @@ def test_the_model_returned_holds_the_averaged_weights_validation_measured():
     assert model.optimizer.use_ema and not plain.optimizer.use_ema
 
 
-class InterruptAt:
+def interrupt_at(epoch: int):
     """A Keras callback raising KeyboardInterrupt as epoch ``epoch`` (0-based) begins, as Ctrl-C would."""
+    import keras
 
-    def __new__(cls, epoch: int):
-        import keras
+    def on_epoch_begin(current, logs=None):
+        if current == epoch:
+            raise KeyboardInterrupt
 
-        class Interrupt(keras.callbacks.Callback):
-            def on_epoch_begin(self, current, logs=None):
-                if current == epoch:
-                    raise KeyboardInterrupt
-
-        return Interrupt()
+    return keras.callbacks.LambdaCallback(on_epoch_begin=on_epoch_begin)
 
 
 def test_a_resumed_run_ends_at_the_uninterrupted_averaged_weights(tmp_path):
@@ -58,7 +48,7 @@ def test_a_resumed_run_ends_at_the_uninterrupted_averaged_weights(tmp_path):
     reference, uninterrupted = fit(tiny_config(0.9), split, verbose=0)
     backup = tmp_path / "backup"
     with pytest.raises(KeyboardInterrupt):
-        fit(tiny_config(0.9), split, verbose=0, backup=backup, callbacks=[InterruptAt(EPOCHS - 1)])
+        fit(tiny_config(0.9), split, verbose=0, backup=backup, callbacks=[interrupt_at(EPOCHS - 1)])
     assert sorted(p.name for p in backup.iterdir()) == [f"epoch-{EPOCHS - 1:04d}"]
     resumed, history = fit(tiny_config(0.9), split, verbose=0, backup=backup)
     # the last epoch, trained after the resume, validates as it did without the interruption
