@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sentiment_rnn.config import load_config
@@ -73,6 +76,56 @@ TINY_OVERRIDES = [
     "train.batch_size=8",
     "train.validation_split=0.25",
 ]
+
+
+# Floats computed along two code paths (batched or one by one, chunked or whole, NumPy or Keras,
+# evaluate's accumulator or predict + binary_metrics) are compared to this absolute tolerance. The
+# engines compute in float32 (machine epsilon 1.2e-7), and a different batch shape, summation order
+# or BLAS kernel moves a probability by a few units in its last place; after the few dozen operations
+# of a tiny model that stays well under 1e-6, while any real bug moves it by far more.
+PATHS_ATOL = 1e-6
+
+
+def assert_close(actual, expected, atol: float = PATHS_ATOL, path: str = "") -> None:
+    """Assert nested dicts/lists/tuples are equal, floats to within ``atol``, everything else exactly.
+
+    For results of two code paths (see PATHS_ATOL): counts, labels, texts and the structure must
+    match exactly, only the floats may differ in their last digits.
+    """
+    where = path or "the value"
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict) and actual.keys() == expected.keys(), f"{where}: {actual!r} != {expected!r}"
+        for key in expected:
+            assert_close(actual[key], expected[key], atol, f"{path}[{key!r}]")
+    elif isinstance(expected, list | tuple):
+        assert isinstance(actual, list | tuple) and len(actual) == len(expected), f"{where}: {actual!r} != {expected!r}"
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            assert_close(a, e, atol, f"{path}[{i}]")
+    elif isinstance(expected, float | np.floating):
+        assert isinstance(actual, int | float | np.number) and not isinstance(actual, bool), f"{where}: {actual!r}"
+        assert math.isclose(actual, expected, rel_tol=0, abs_tol=atol), (
+            f"{where}: {actual!r} != {expected!r} (within {atol})"
+        )
+    else:
+        assert actual == expected, f"{where}: {actual!r} != {expected!r}"
+
+
+NUMBER = re.compile(r"-?\d+\.\d+")
+
+
+def assert_printed_close(printed: str, expected: str, atol: float = PATHS_ATOL) -> None:
+    """Assert two printed texts agree: equal once their decimal numbers are blanked, and each number close.
+
+    For output printed from floats of one code path, ``expected`` formatted from floats of another:
+    both round to the printed digits, so a number may differ by one unit in its last printed place
+    (a value of the two paths on either side of a rounding boundary) plus ``atol``. Every number must
+    keep its count of decimals.
+    """
+    assert NUMBER.sub("#", printed) == NUMBER.sub("#", expected), f"{printed!r} != {expected!r}"
+    for got, want in zip(NUMBER.findall(printed), NUMBER.findall(expected)):
+        decimals = len(want.split(".")[1])
+        assert len(got.split(".")[1]) == decimals, f"{got} != {want}"
+        assert abs(float(got) - float(want)) <= 10.0**-decimals + atol, f"{got} != {want} in {printed!r}"
 
 
 def tiny_split():
