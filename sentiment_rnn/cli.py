@@ -260,6 +260,12 @@ def cli():
     help="GloVe/word2vec text file to initialise the embedding (shortcut for --set model.embeddings=FILE).",
 )
 @click.option(
+    "--init-from",
+    type=click.Path(),
+    help="Start from this language model (`pretrain`, or reviews-lm): its vocabulary, embedding and recurrent "
+    "layers, fine-tuned on --data (shortcut for --set model.init_from=DIR).",
+)
+@click.option(
     "--out",
     "out_dir",
     default=DEFAULT_MODEL_DIR,
@@ -299,6 +305,7 @@ def train(
     test_split,
     test_data,
     embeddings,
+    init_from,
     out_dir,
     resume,
     tensorboard_dir,
@@ -329,6 +336,7 @@ def train(
         sentiment-rnn train --data reviews.csv --out my-model --resume
         sentiment-rnn train --data stars.csv --positive 4,5 --negative 1,2
         sentiment-rnn train --data reviews.csv --test-split 0.1 --epochs 10
+        sentiment-rnn train --data my.csv --config ft.toml --init-from my-lm
         sentiment-rnn train --tensorboard logs && tensorboard --logdir logs
         sentiment-rnn train --data big.csv --set data.streaming=true
         sentiment-rnn train --distribute multi-worker --workers h1:2222,h2:2222
@@ -346,6 +354,7 @@ def train(
         "train.ensemble": ensemble,
         "train.distribute": distribute,
         "model.embeddings": embeddings,
+        "model.init_from": init_from,
         "train.test_split": test_split,
         "data.test_path": test_data,
     }
@@ -398,6 +407,173 @@ def train(
             f"--model {out_dir} now means ./{out_dir}.",
             err=True,
         )
+
+
+@cli.command()
+@click.option(
+    "--data",
+    "data_paths",
+    type=click.Path(),
+    multiple=True,
+    required=True,
+    help="Text to learn from: one text a line (plain or .gz), or a file or IMDB layout `train` reads (labels "
+    "ignored). Repeatable.",
+)
+@click.option(
+    "--format",
+    "data_format",
+    type=click.Choice(FORMAT_CHOICES),
+    help="Read --data as this format of `train`'s (default: .csv/.tsv/.jsonl/IMDB by the path, else one text a line).",
+)
+@click.option("--text-column", default="text", show_default=True, help="Column holding the text, for tables.")
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of --data, e.g. cp1252.")
+@click.option(
+    "--config", "config_path", type=click.Path(), help='TOML config with model.kind = "lm" (default: the lm preset).'
+)
+@click.option(
+    "--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE", help="Override one config key; repeatable."
+)
+@click.option("--epochs", type=click.IntRange(min=1), help="Shortcut for --set train.epochs=N.")
+@click.option("--seed", type=click.IntRange(min=0), help="Shortcut for --set train.seed=N.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(),
+    help="Language model directory to write (replaced atomically).",
+)
+@click.option("--resume", is_flag=True, help="Continue the interrupted run into --out from its last finished epoch.")
+@click.option(
+    "--distribute",
+    type=click.Choice(["none", "mirrored"]),
+    help="Shortcut for --set train.distribute=...: mirrored spreads each step over this machine's devices.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr; print only the summary.")
+def pretrain(
+    data_paths,
+    data_format,
+    text_column,
+    encoding,
+    config_path,
+    overrides,
+    epochs,
+    seed,
+    out_dir,
+    resume,
+    distribute,
+    quiet,
+):
+    """Train a language model on text without labels: it learns to guess the next word.
+
+    Reads every --data as one stream of texts, holds out one text in 50
+    (train.validation_split) to measure perplexity, and trains a recurrent
+    network to predict each next token (truncated backpropagation through
+    time, a sampled softmax over tied embeddings). Writes a model directory
+    (model.keras, config.toml, vocabulary.json, weights.npz, metrics.json,
+    history.csv, training.png, meta.json) for `guess` and for
+    `train --init-from`. Progress (tokens/s, loss, perplexity) goes to stderr
+    on a terminal; Ctrl-C keeps the last finished epoch for --resume.
+
+    Example usage:
+
+    \b
+        sentiment-rnn pretrain --data unlabelled.txt.gz --out my-lm
+        sentiment-rnn pretrain --data a.txt --data b.csv --text-column t --out lm
+        sentiment-rnn pretrain --data unlabelled.txt.gz --out my-lm --resume
+        sentiment-rnn guess --model my-lm "The food was ___ and the service slow"
+        sentiment-rnn train --data my.csv --init-from my-lm --out my-model
+    """
+    from sentiment_rnn.config import load_config
+    from sentiment_rnn.presets import preset_path
+    from sentiment_rnn.training.language import TextFiles
+    from sentiment_rnn.training.language import pretrain as pretrain_model
+
+    shortcuts = {"train.epochs": epochs, "train.seed": seed, "train.distribute": distribute}
+    config = load_config(config_path or preset_path("lm"), list(overrides) + options_as_overrides(shortcuts))
+    files = TextFiles(tuple(data_paths), data_format or "auto", text_column, encoding)
+    try:
+        with _sigterm_as_interrupt():
+            result = pretrain_model(config, files, out_dir, verbose=progress.keras_verbose(quiet), resume=resume)
+    except KeyboardInterrupt:
+        click.echo(
+            f"Interrupted: {out_dir} was not changed; to continue from the last finished epoch, run the same "
+            "command with --resume.",
+            err=True,
+        )
+        sys.exit(130)
+    corpus, metrics = result.corpus, result.metrics
+    click.echo(
+        f"Saved language model to {result.out_dir}: held-out perplexity {metrics['perplexity']:.1f} on "
+        f"{metrics['tokens']:,} tokens of {metrics['texts']:,} texts (best epoch {result.best_epoch} of "
+        f"{result.epochs_run}; trained on {corpus.train_tokens:,} tokens, {len(corpus.vocabulary):,} words, "
+        f"{result.tokens_per_second:,.0f} tokens/s)."
+    )
+
+
+@cli.command()
+@click.argument("text")
+@click.option(
+    "--model",
+    "model_dir",
+    default="reviews-lm",
+    show_default=True,
+    type=click.Path(),
+    help="Language model directory written by `pretrain`, or reviews-lm, the bundled one.",
+)
+@click.option("-k", "--k", "k", type=click.IntRange(min=1), default=5, show_default=True, help="How many guesses.")
+@click.option(
+    "--bow",
+    is_flag=True,
+    help="Also guess on the text's words sorted: all a bag of words sees of it (order gone).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object (a list of two with --bow).")
+@click.option(
+    "--engine",
+    type=click.Choice(["numpy", "keras"]),
+    default="numpy",
+    show_default=True,
+    help="numpy runs without TensorFlow; keras runs model.keras (same probabilities).",
+)
+def guess(text, model_dir, k, bow, as_json, engine):
+    """Guess the missing word (___) of a sentence, or the next word, with a language model.
+
+    Each candidate for the blank is scored with the whole sentence, the words
+    after the blank too; the probabilities are shared among the 1,000 words
+    most probable after the words before it. Without a blank, the next word
+    is guessed. A bag of words cannot play this game: --bow shows the same
+    model on the words sorted, which is all a bag of words has.
+
+    Example usage:
+
+    \b
+        sentiment-rnn guess "In France the people speak the ___ language"
+        sentiment-rnn guess --bow "In France the people speak the ___ language"
+        sentiment-rnn guess --model my-lm --k 10 --json "It broke after a ___"
+        sentiment-rnn guess "The food was great and the service"
+    """
+    from sentiment_rnn.artifact.model_directory import open_model_dir
+    from sentiment_rnn.guessing import guess as guess_words
+    from sentiment_rnn.guessing import sorted_words
+
+    directory = open_model_dir(model_dir)
+    results = [guess_words(directory, text, k, engine)]
+    if bow:
+        results.append(guess_words(directory, sorted_words(text), k, engine))
+    if as_json:
+        payload = [result.to_dict() for result in results]
+        click.echo(json.dumps(payload if bow else payload[0], ensure_ascii=False))
+        return
+    for number, result in enumerate(results):
+        if number:
+            click.echo("\nThe same words sorted, as a bag of words has them:")
+        click.echo(result.text)
+        what = "the blank" if result.blank else "the next word"
+        for rank, choice in enumerate(result.guesses, start=1):
+            click.echo(f"{rank:>3}. {choice.word:<16} {choice.probability:.4f}")
+        if result.unknown:
+            click.echo(
+                f"    (outside the vocabulary, read as unknown: {', '.join(result.unknown)}; guesses are for {what})"
+            )
 
 
 @cli.command()

@@ -26,7 +26,7 @@ from sentiment_rnn.errors import SentimentError
 CELLS = ("simple", "gru", "lstm")
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 POOLINGS = ("last", "max", "mean")
-MODEL_KINDS = ("rnn", "bow", "hybrid")
+MODEL_KINDS = ("rnn", "bow", "hybrid", "lm")  # "lm": the language model sentiment-rnn pretrain trains
 DISTRIBUTE_CHOICES = ("none", "mirrored", "multi-worker")
 CALIBRATIONS = ("temperature", "platt")  # train.calibration: see sentiment_rnn.training.temperature
 MAX_ENSEMBLE = 32  # train.ensemble: more members cost as many trainings and add next to nothing
@@ -101,6 +101,7 @@ class ModelConfig:
     wide_max_tokens: int = 100000  # hybrid: n-gram vocabulary size of the wide branch, including [UNK]
     wide_alpha: float = 1.0  # hybrid: smoothing count of the log-count ratios (Wang & Manning 2012)
     wide_scale: float = 1.0  # hybrid: the wide weights start at wide_scale x the log-count ratios
+    init_from: str = ""  # a language model directory (sentiment-rnn pretrain) to start from; "" = random
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,8 @@ class TrainConfig:
     calibration: str = "temperature"  # "temperature" (one T) or "platt" (a scale per branch and a bias)
     ensemble: int = 1  # models trained on the same split from different seeds; they answer with their mean probability
     ema: float = 0.0  # momentum of a moving average of the weights (Adam use_ema), e.g. 0.999; 0 = off
+    bptt: int = 70  # language model: tokens per training window (truncated backpropagation through time)
+    sampled_softmax: int = 512  # language model: words sampled per step for the softmax; 0 = the full softmax
 
 
 @dataclass(frozen=True)
@@ -356,6 +359,25 @@ def validate(config: Config) -> None:
             "pass a separate test file with --test-data."
         )
     require(t.seed >= 0, "train.seed", "0 or more", t.seed)
+    require(t.bptt >= 2, "train.bptt", "at least 2", t.bptt)
+    require(
+        0 <= t.sampled_softmax < tok.max_tokens or m.kind != "lm" and t.sampled_softmax >= 0,
+        "train.sampled_softmax",
+        f"0 (the full softmax) or fewer than tokenizer.max_tokens = {tok.max_tokens}",
+        t.sampled_softmax,
+    )
+    if m.kind == "lm":
+        validate_language_model(config)
+    if m.init_from and m.kind not in ("rnn", "hybrid"):
+        raise SentimentError(
+            f'Config sets model.init_from with model.kind = "{m.kind}": only a recurrent classifier '
+            '(model.kind = "rnn" or "hybrid") starts from a language model. Drop model.init_from.'
+        )
+    if m.init_from and m.bidirectional:
+        raise SentimentError(
+            "Config sets model.init_from with model.bidirectional: the language model read forwards only, "
+            "so it has no backward layers to give. Set model.bidirectional = false."
+        )
     require(1 <= t.ensemble <= MAX_ENSEMBLE, "train.ensemble", f"from 1 to {MAX_ENSEMBLE}", t.ensemble)
     if t.ensemble > 1:
         validate_ensemble(config)
@@ -417,6 +439,30 @@ def validate_hybrid(config: Config) -> None:
         raise SentimentError(
             f'Config sets train.distribute = "{config.train.distribute}" with model.kind = "hybrid", which '
             'trains on one device only. Set train.distribute = "none" or model.kind = "rnn".'
+        )
+
+
+def validate_language_model(config: Config) -> None:
+    """Refuse what ``model.kind = "lm"`` cannot be: it reads forwards, one token stream, and predicts words."""
+    m = config.model
+    for key, on in (
+        ("model.bidirectional", m.bidirectional),
+        ("model.stateful", m.stateful),
+        ("model.return_sequences", m.return_sequences),
+        ("model.embeddings", bool(m.embeddings)),
+        ("train.ensemble", config.train.ensemble > 1),
+        ("train.ema", config.train.ema > 0),
+        ("data.streaming", config.data.streaming),
+    ):
+        if on:
+            raise SentimentError(
+                f'Config sets {key} with model.kind = "lm": a language model reads its text forwards as one '
+                f"stream (always streamed, never an ensemble) and guesses the next word. Drop {key}."
+            )
+    if m.pooling != "last":
+        raise SentimentError(
+            f'Config sets model.pooling = "{m.pooling}" with model.kind = "lm": a language model guesses after '
+            'every word and pools nothing. Set model.pooling = "last".'
         )
 
 

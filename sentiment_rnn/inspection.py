@@ -157,6 +157,10 @@ def architecture_summary(model: ModelConfig) -> str:
             f"{_plural(model.hidden_layers, 'layer')} of {model.hidden_units} units"
         )
     parts = [f"{KERAS_CELL_NAMES[model.cell]}, {model.layers} {_plural(model.layers, 'layer')} of {model.units} units"]
+    if model.kind == "lm":
+        parts.insert(0, "language model (the next word after every token)")
+        parts.append(f"embedding size {model.output_dim}, tied to the softmax over the vocabulary")
+        return ", ".join(parts)
     if model.bidirectional:
         parts.append(f"bidirectional (merge_mode {model.merge_mode})")
     if model.pooling != "last":
@@ -183,9 +187,7 @@ def format_description(description: dict[str, Any]) -> str:
         if key in versions
     )
     architecture = d["architecture"]
-    sequence = d["sequence_length"]
     data = d["data"]
-    labels = data.get("labels", {})
     metrics = d["metrics"]
     rows = [("Model directory", d["path"] + (" (a NumPy export: no model.keras)" if d.get("exported_as") else ""))]
     if d.get("bundled"):
@@ -214,7 +216,42 @@ def format_description(description: dict[str, Any]) -> str:
             "Vocabulary",
             f"{d['vocabulary_size']:,} tokens (tokenizer.max_tokens = {d['config']['tokenizer']['max_tokens']})",
         ),
+    ]
+    if d["config"]["model"]["kind"] == "lm":
+        rows += _language_model_rows(data, metrics)
+    else:
+        rows += _classifier_rows(d, data, metrics)
+    rows += _build_rows(d.get("build"))
+    width = max(len(label) for label, _ in rows)
+    lines = [f"{label:<{width}}  {value}" for label, value in rows]
+    table = [("name", "type", "output shape", "parameters")] + [
+        (
+            layer["name"],
+            layer["type"],
+            str(tuple(layer["output_shape"])),
+            f"{layer['parameters']:,}",
+        )
+        for layer in d["layers"]
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    lines += ["", "Layers"]
+    lines += [
+        f"  {name:<{widths[0]}}  {kind:<{widths[1]}}  {shape:<{widths[2]}}  {params:>{widths[3]}}"
+        for name, kind, shape, params in table
+    ]
+    lines += ["", "Config"]
+    lines += [f"  {line}" if line else "" for line in _config_toml(d["config"]).splitlines()]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _classifier_rows(d: dict[str, Any], data: dict[str, Any], metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    """A classifier's rows: its sequence length, training data, labels, split and validation (and test) metrics."""
+    sequence = d["sequence_length"]
+    labels = data.get("labels", {})
+    init_from = d["config"]["model"].get("init_from")
+    rows = [
         ("Sequence length", f"{sequence} tokens" if sequence else "no limit (each batch padded to its longest text)"),
+        *([("Started from", f"the language model {init_from} (model.init_from)")] if init_from else []),
         *_training_data_rows(data),
         ("Labels", _label_mapping_line(data)),
         (
@@ -244,27 +281,27 @@ def format_description(description: dict[str, Any]) -> str:
                 f"loss {test.get('loss', float('nan')):.4f} on {test.get('n', 0):,} held-out examples",
             )
         )
-    rows += _build_rows(d.get("build"))
-    width = max(len(label) for label, _ in rows)
-    lines = [f"{label:<{width}}  {value}" for label, value in rows]
-    table = [("name", "type", "output shape", "parameters")] + [
+    return rows
+
+
+def _language_model_rows(data: dict[str, Any], metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    """A language model's rows: the text it read and its held-out perplexity."""
+    sources = data.get("sources") if isinstance(data.get("sources"), list) else []
+    return [
+        ("Training text", ", ".join(map(str, sources)) or str(data.get("source", "unknown"))),
         (
-            layer["name"],
-            layer["type"],
-            str(tuple(layer["output_shape"])),
-            f"{layer['parameters']:,}",
-        )
-        for layer in d["layers"]
+            "Tokens",
+            f"{data.get('train_tokens', 0):,} in {data.get('train_texts', 0):,} texts "
+            f"({data.get('unknown_share', 0):.1%} outside the vocabulary); {_epochs_line(data)}, "
+            f"{data.get('tokens_per_second', 0):,.0f} tokens/s",
+        ),
+        (
+            "Held out",
+            f"perplexity {metrics.get('perplexity', float('nan')):.2f}, loss {metrics.get('loss', float('nan')):.4f} "
+            f"on {metrics.get('tokens', 0):,} tokens of {metrics.get('texts', 0):,} texts (one text in "
+            f"{data.get('heldout_every', '?')})",
+        ),
     ]
-    widths = [max(len(row[i]) for row in table) for i in range(4)]
-    lines += ["", "Layers"]
-    lines += [
-        f"  {name:<{widths[0]}}  {kind:<{widths[1]}}  {shape:<{widths[2]}}  {params:>{widths[3]}}"
-        for name, kind, shape, params in table
-    ]
-    lines += ["", "Config"]
-    lines += [f"  {line}" if line else "" for line in _config_toml(d["config"]).splitlines()]
-    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def _training_data_rows(data: dict[str, Any]) -> list[tuple[str, str]]:

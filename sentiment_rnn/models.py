@@ -32,6 +32,8 @@ HEAD_LAYER = "head"
 LOGIT_LAYER = "logit"  # hybrid: the sum of the recurrent head's and the wide branch's logits
 PROBABILITY_LAYER = "probability"  # hybrid: the sigmoid of that sum
 POOLING_LAYER = "pooling"
+PROJECTION_LAYER = "projection"  # language model: the top state mapped to the embedding's size
+TEXT_BOUNDARY_ID = 0  # language model: the id between two texts of its stream (the classifiers' padding id)
 KERAS_CELL_NAMES = {"simple": "SimpleRNN", "gru": "GRU", "lstm": "LSTM"}  # model.cell -> its keras.layers class
 
 
@@ -240,6 +242,85 @@ def register_keras_objects() -> None:
 
     register_tokenizer_objects()
     time_pooling_layer()
+    tied_embedding_layer()
+
+
+@functools.cache
+def tied_embedding_layer():
+    """The Keras layer class of a language model's embedding, which is also its output layer (tied weights).
+
+    ``TiedEmbedding(input_dim, output_dim)`` holds ``embeddings`` E (V, D) and
+    ``output_bias`` b (V,). Called on token ids (B, T) it looks their rows up,
+    (B, T, D); called with ``reverse=True`` on states h (B, T, D) it gives the
+    next word's logits ``h E^T + b`` (B, T, V). Tying the two (Press & Wolf
+    2017; Inan et al. 2017) halves the parameters of a large vocabulary and
+    lets every word's output vector learn from its input use too.
+    """
+    import keras
+
+    @keras.saving.register_keras_serializable(package="sentiment_rnn")
+    class TiedEmbedding(keras.layers.Embedding):
+        def build(self, input_shape=None):
+            super().build(input_shape)
+            self.output_bias = self.add_weight(shape=(self.input_dim,), initializer="zeros", name="output_bias")
+
+        def call(self, inputs, reverse=False):
+            if reverse:
+                return keras.ops.matmul(inputs, keras.ops.transpose(self.embeddings)) + self.output_bias
+            return super().call(inputs)
+
+        def compute_output_shape(self, input_shape, reverse=False):
+            if reverse:
+                return (*input_shape[:-1], self.input_dim)
+            return super().compute_output_shape(input_shape)
+
+        def compute_output_spec(self, inputs, reverse=False):
+            shape = self.compute_output_shape(inputs.shape, reverse=reverse)
+            return keras.KerasTensor(shape, dtype=self.compute_dtype)
+
+        @property
+        def variable_serialization_spec(self):  # what save/load_own_variables store, in order: add the bias
+            return {None: ["embeddings", "output_bias"]}
+
+    return TiedEmbedding
+
+
+def build_language_model(
+    model_config: ModelConfig, vocabulary_size: int, *, batch_size: int | None = None, stateful: bool = False
+):
+    """The recurrent language model: token ids in, the next word's logits after every token out.
+
+    Args:
+        model_config: the ``[model]`` section (``kind = "lm"``): ``output_dim``, ``cell``, ``layers``,
+            ``units``, ``dropout``, ``recurrent_dropout``.
+        vocabulary_size: V, the tokenizer's vocabulary (id 0 marks the boundary between texts, 1 ``[UNK]``).
+        batch_size: a fixed batch size (a stateful model needs one); None for any.
+        stateful: carry each recurrent layer's state from one call to the next (truncated
+            backpropagation through time over a token stream) until ``reset_states``.
+
+    Shapes: token ids (B, T) int32 -> embeddings (B, T, D) -> recurrent layers (B, T, units)
+    -> projection (B, T, D) -> logits (B, T, V), with the embedding's matrix as output weights.
+    The same recurrence as the classifier, ``s(t) = f(U x(t) + W s(t-1) + b)``, with a softmax over
+    the vocabulary for a head: the word-guessing game.
+    """
+    import keras
+
+    cell_class = getattr(keras.layers, KERAS_CELL_NAMES[model_config.cell])
+    ids = keras.Input(batch_shape=(batch_size, None), dtype="int32", name="token_ids")
+    embedding = tied_embedding_layer()(vocabulary_size, model_config.output_dim, name=EMBEDDING_LAYER)
+    x = embedding(ids)  # (B, T, D)
+    for index in range(model_config.layers):
+        x = cell_class(
+            model_config.units,
+            dropout=model_config.dropout,
+            recurrent_dropout=model_config.recurrent_dropout,
+            return_sequences=True,
+            stateful=stateful,
+            name=recurrent_layer_name(index),
+        )(x)  # (B, T, units)
+    x = keras.layers.Dense(model_config.output_dim, name=PROJECTION_LAYER)(x)  # (B, T, D)
+    logits = embedding(x, reverse=True)  # (B, T, V)
+    return keras.Model(ids, logits, name="sentiment_rnn_lm")
 
 
 def build_bow(model_config: ModelConfig, vectorizer):
@@ -312,7 +393,7 @@ def model_architecture(model) -> dict[str, Any]:
         if hidden:
             facts["model.hidden_units"] = hidden[0].units
         return facts
-    facts["model.kind"] = "hybrid" if WIDE_LAYER in layers else "rnn"
+    facts["model.kind"] = "hybrid" if WIDE_LAYER in layers else "lm" if PROJECTION_LAYER in layers else "rnn"
     facts["model.output_dim"] = layers[EMBEDDING_LAYER].output_dim
     stack = recurrent_stack(model)
     facts["model.layers"] = len(stack)
@@ -433,6 +514,9 @@ def make_tokenizer(config: Config):
 
 def build_training_model(config: Config, tokenizer, train=None):
     """The model to train on ``tokenizer``; its embedding starts from ``model.embeddings`` when that is set.
+
+    (With ``model.init_from``, training then sets the embedding and recurrent layers to the language
+    model's: ``pretrained.start_from_language_model``.)
 
     Args:
         train: the training split (a ``Dataset``); the hybrid model adapts its wide vectorizer and counts

@@ -52,7 +52,7 @@ def write_training_plot(history_csv: str | Path, png: str | Path, best_epoch: in
 
 
 def training_figure(history: dict[str, list[float]], best_epoch: int):
-    """Two panels, loss and accuracy per epoch, training and validation, best epoch marked.
+    """Two panels, loss and accuracy (a language model: perplexity) per epoch, training and validation, best epoch marked.
 
     Args:
         history: per-epoch values by Keras metric name (``loss``, ``val_loss``,
@@ -69,7 +69,8 @@ def training_figure(history: dict[str, list[float]], best_epoch: int):
     epochs = list(range(1, len(history.get("loss", [])) + 1))
     figure = Figure(figsize=(12, 4.5), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
-    for axes, metric, title in zip(figure.subplots(1, 2), ("loss", "accuracy"), ("Loss", "Accuracy")):
+    second = "perplexity" if "perplexity" in history else "accuracy"  # a language model's, or a classifier's
+    for axes, metric, title in zip(figure.subplots(1, 2), ("loss", second), ("Loss", second.capitalize())):
         for prefix, name, style in (("", "training", "-o"), ("val_", "validation", "-s")):
             if prefix + metric in history:
                 axes.plot(epochs, history[prefix + metric], style, markersize=4, label=name)

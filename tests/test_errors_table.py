@@ -224,12 +224,20 @@ SETUPS = {
     "ema-distributed": lambda cwd: None,
     "resume-ensemble": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "ensemble-member-missing": _ensemble_missing_a_member,
+    "pretrain-too-little-text": lambda cwd: (cwd / "few.txt").write_text("one text\n"),
+    "pretrain-too-short-for-a-batch": lambda cwd: (cwd / "short.txt").write_text("good phone\n" * 100),
+    "pretrain-not-lm": lambda cwd: (cwd / "few.txt").write_text("one text\n"),
+    "guess-not-lm": with_model(lambda cwd: None),
+    "init-from-classifier": with_model(lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS)),
+    "init-from-bow": lambda cwd: None,
+    "lm-bidirectional": lambda cwd: None,
 }
 NEEDS_REQUEST = {"newer-format", "corrupt-meta", "model-file-missing", "truncated-model", "config-mismatch"}
 NEEDS_REQUEST |= {"code-in-model", "no-text", "text-file-undecodable", "threshold-out-of-range"}
 NEEDS_REQUEST |= {"weights-missing", "truncated-weights", "config-mismatch-weights", "serve-bow-model-is-rnn"}
 NEEDS_REQUEST |= {"text-file-empty", "output-suffix", "output-directory-missing", "output-without-data"}
 NEEDS_REQUEST |= {"data-and-texts", "data-ragged", "vocabulary-not-a-list", "text-file-missing"}
+NEEDS_REQUEST |= {"guess-not-lm", "init-from-classifier"}
 NEEDS_REQUEST |= {"plot-no-history", "plot-not-png", "bundled-missing", "plot-bundled", "ensemble-member-missing"}
 ROWS = documented_rows()
 

@@ -15,6 +15,8 @@ from sentiment_rnn.cli import cli
 NOT_RUN = {
     "serve": "it listens until stopped (tests/test_serve.py runs the server)",
     "compare-bow": "it trains two models on the whole built-in corpus (tests/test_compare.py runs it small)",
+    "pretrain": "it trains a language model for minutes (tests/test_language_model.py runs it small)",
+    "guess": "it needs a language model (tests/test_language_model.py trains one small and guesses)",
 }
 
 

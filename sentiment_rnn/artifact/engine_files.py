@@ -36,6 +36,7 @@ from sentiment_rnn.artifact.npz_headers import read_arrays, read_headers
 from sentiment_rnn.config import Config, load_config
 from sentiment_rnn.engine.cells import CELL_CLASSES, RecurrentLayer
 from sentiment_rnn.engine.hybrid import NumpyHybridEngine, WideVocabulary
+from sentiment_rnn.engine.language import NumpyLanguageModel
 from sentiment_rnn.engine.models import NumpyBagOfWordsEngine, NumpyEngine, NumpyRecurrentEngine, Vocabulary
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.text import OOV_TOKEN, PADDING_TOKEN
@@ -58,6 +59,7 @@ RECORDED_KEYS = {
     "bow": ("model.ngrams", "model.hidden_layers"),
 }
 RECORDED_KEYS["hybrid"] = (*RECORDED_KEYS["rnn"], "model.ngrams")
+RECORDED_KEYS["lm"] = ("model.cell", "model.layers", "model.units")
 FORMAT_1_DEFAULTS = {"pooling": "last"}  # what engine format 1 left out, as it was read
 FIX = "retrain the model with `sentiment-rnn train`, or pass --engine keras"
 HOLDER = "the weights have"  # how a refusal names weights.npz's side
@@ -66,6 +68,8 @@ HOLDER = "the weights have"  # how a refusal names weights.npz's side
 EMBEDDING_WEIGHTS = "embedding"
 HEAD_WEIGHTS = "head"
 WIDE_WEIGHTS = "wide.kernel"  # hybrid: the wide branch's (V, 1) weights
+OUTPUT_BIAS_WEIGHTS = "output_bias"  # language model: the next word's bias (V,), beside the tied embedding
+PROJECTION_WEIGHTS = "projection"  # language model: the top state mapped to the embedding's size
 CELL_WEIGHTS = ("kernel", "recurrent_kernel", "bias")  # after a recurrent cell's prefix
 DENSE_WEIGHTS = ("kernel", "bias")  # after a dense layer's prefix
 
@@ -89,8 +93,15 @@ def weight_names(architecture: dict[str, Any]) -> list[str]:
     if architecture["kind"] == "bow":
         layers = [hidden_weights(i) for i in range(architecture["hidden_layers"])] + [HEAD_WEIGHTS]
         return [f"{layer}.{name}" for layer in layers for name in DENSE_WEIGHTS]
-    directions = ("forward", "backward") if architecture["bidirectional"] else ("forward",)
+    directions = ("forward", "backward") if architecture.get("bidirectional") else ("forward",)
     cells = [recurrent_weights(i, direction) for i in range(architecture["layers"]) for direction in directions]
+    if architecture["kind"] == "lm":
+        return [
+            EMBEDDING_WEIGHTS,
+            OUTPUT_BIAS_WEIGHTS,
+            *(f"{cell}.{name}" for cell in cells for name in CELL_WEIGHTS),
+            *(f"{PROJECTION_WEIGHTS}.{name}" for name in DENSE_WEIGHTS),
+        ]
     return [
         EMBEDDING_WEIGHTS,
         *(f"{cell}.{name}" for cell in cells for name in CELL_WEIGHTS),
@@ -133,7 +144,10 @@ def weights_of(model, model_config) -> dict[str, np.ndarray]:
         for index in range(model_config.hidden_layers):
             add(hidden_weights(index), model.get_layer(hidden_layer_name(index)))
     else:
-        arrays[EMBEDDING_WEIGHTS] = np.asarray(model.get_layer(EMBEDDING_LAYER).get_weights()[0], dtype=np.float32)
+        embedding = model.get_layer(EMBEDDING_LAYER).get_weights()
+        arrays[EMBEDDING_WEIGHTS] = np.asarray(embedding[0], dtype=np.float32)
+        if model_config.kind == "lm":
+            arrays[OUTPUT_BIAS_WEIGHTS] = np.asarray(embedding[1], dtype=np.float32)
         for index in range(model_config.layers):
             if model_config.bidirectional:
                 wrapper = model.get_layer(bidirectional_layer_name(index))
@@ -141,6 +155,11 @@ def weights_of(model, model_config) -> dict[str, np.ndarray]:
                 add(recurrent_weights(index, "backward"), wrapper.backward_layer)
             else:
                 add(recurrent_weights(index, "forward"), model.get_layer(recurrent_layer_name(index)))
+    if model_config.kind == "lm":
+        from sentiment_rnn.models import PROJECTION_LAYER
+
+        add(PROJECTION_WEIGHTS, model.get_layer(PROJECTION_LAYER))
+        return arrays
     add(HEAD_WEIGHTS, model.get_layer(HEAD_LAYER))
     if model_config.kind == "hybrid":
         from sentiment_rnn.wide import WIDE_LAYER
@@ -161,8 +180,10 @@ def write_weights(model, model_config, path: Path) -> None:
     np.savez(path, **weights_of(model, model_config))
 
 
-def write_engine_files(model, config: Config, directory: str | Path) -> None:
+def write_engine_files(model, config: Config, directory: str | Path, vocabulary: Sequence[str] | None = None) -> None:
     """Write ``weights.npz`` and ``engine.json`` (and a hybrid's ``wide_vocabulary.txt``) into ``directory``.
+
+    ``vocabulary`` is the model's (a language model has no tokenizer layer); None reads the tokenizer's.
 
     ``engine.json`` also records :func:`vocabulary_digest` of the model's
     vocabulary (and the SHA-256 of ``wide_vocabulary.txt``), so that an edited
@@ -173,7 +194,8 @@ def write_engine_files(model, config: Config, directory: str | Path) -> None:
 
     directory = Path(directory)
     write_weights(model, config.model, directory / WEIGHTS_FILE)
-    vocabulary = list(model.get_layer(TOKENIZER_LAYER).get_vocabulary())
+    if vocabulary is None:
+        vocabulary = list(model.get_layer(TOKENIZER_LAYER).get_vocabulary())
     recorded = {**architecture_of(config), VOCABULARY_DIGEST: vocabulary_digest(vocabulary)}
     if config.model.kind == "hybrid":
         lines = WideVocabulary.from_grams(wide_vocabulary_of(model)).lines
@@ -231,6 +253,15 @@ def build_engine(
         RecurrentLayer(cell(index, "forward"), cell(index, "backward") if m.bidirectional else None, m.merge_mode)
         for index in range(m.layers)
     ]
+    if m.kind == "lm":
+        return NumpyLanguageModel(
+            words,
+            arrays[EMBEDDING_WEIGHTS],
+            arrays[OUTPUT_BIAS_WEIGHTS],
+            layers,
+            arrays[f"{PROJECTION_WEIGHTS}.kernel"],
+            arrays[f"{PROJECTION_WEIGHTS}.bias"],
+        )
     recurrent = NumpyRecurrentEngine(
         words,
         arrays[EMBEDDING_WEIGHTS],
@@ -406,6 +437,7 @@ def expected_shapes(config: Config, vocabulary_size: int, wide_size: int = 0) ->
     layer i > 0 being the merged width of layer i - 1; ``head`` (width, 1), (1,).
     Bag of words: ``hidden_<i>`` (V or hidden_units, hidden_units); ``head`` (last width, 1), (1,).
     Hybrid: the recurrent arrays and ``wide.kernel`` (``wide_size`` n-grams, 1).
+    Language model: the recurrent arrays without ``head``; ``output_bias`` (V,), ``projection`` (units, output_dim), (output_dim,).
     """
     m = config.model
     shapes: dict[str, tuple[int, ...]] = {}
@@ -425,6 +457,11 @@ def expected_shapes(config: Config, vocabulary_size: int, wide_size: int = 0) ->
                 for name, shape in zip(CELL_WEIGHTS, cell):
                     shapes[f"{recurrent_weights(index, direction)}.{name}"] = shape
             width = m.units * (2 if m.bidirectional and m.merge_mode == "concat" else 1)
+    if m.kind == "lm":
+        shapes[OUTPUT_BIAS_WEIGHTS] = (vocabulary_size,)
+        shapes[f"{PROJECTION_WEIGHTS}.kernel"] = (width, m.output_dim)
+        shapes[f"{PROJECTION_WEIGHTS}.bias"] = (m.output_dim,)
+        return shapes
     shapes[f"{HEAD_WEIGHTS}.kernel"] = (width, 1)
     shapes[f"{HEAD_WEIGHTS}.bias"] = (1,)
     if m.kind == "hybrid":

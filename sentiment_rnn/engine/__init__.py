@@ -23,7 +23,8 @@ tokens (rows sorted by length, the loop at step t updates only the rows still
 running).
 
 The bag-of-words baseline has its NumPy twin too (:class:`NumpyBagOfWordsEngine`), and so
-has the hybrid model (:class:`NumpyHybridEngine`: the recurrent engine plus a wide n-gram branch).
+has the hybrid model (:class:`NumpyHybridEngine`: the recurrent engine plus a wide n-gram branch), and
+so has the language model (:class:`NumpyLanguageModel`: the same recurrence, a softmax over the vocabulary).
 Arrays are float32, as in Keras; probabilities are returned as float64. A call's
 batches and encoding chunks run on several threads (``engine.threads``), each
 writing its own rows, so the answers do not depend on the number of threads.
@@ -31,12 +32,14 @@ writing its own rows, so the answers do not depend on the number of threads.
 
 from sentiment_rnn.engine.cells import RecurrentLayer, recurrence
 from sentiment_rnn.engine.hybrid import NumpyHybridEngine
+from sentiment_rnn.engine.language import NumpyLanguageModel
 from sentiment_rnn.engine.models import NumpyBagOfWordsEngine, NumpyEngine, NumpyRecurrentEngine, Vocabulary
 
 __all__ = [
     "NumpyBagOfWordsEngine",
     "NumpyEngine",
     "NumpyHybridEngine",
+    "NumpyLanguageModel",
     "NumpyRecurrentEngine",
     "RecurrentLayer",
     "Vocabulary",

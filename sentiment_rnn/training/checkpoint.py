@@ -199,9 +199,18 @@ def data_digest(split: Split) -> str:
     return digest.hexdigest()
 
 
-def prepare_backup(backup: Path, config: Config, split: Split, resume: bool, out_dir: Path) -> None:
-    """Start a fresh backup, or check that the one to resume was made with the same config and data."""
-    run = {"config": to_dict(config), "data_sha256": data_digest(split)}
+# Keys a resumed run may change: how many epochs to run in all (more to go on, as many as are done to stop there).
+RESUMABLE_CHANGES = {("train", "epochs")}
+
+
+def prepare_backup(
+    backup: Path, config: Config, split: Split | None, resume: bool, out_dir: Path, digest: str | None = None
+) -> None:
+    """Start a fresh backup, or check that the one to resume was made with the same config and data.
+
+    The data are told by ``digest`` when given, else by :func:`data_digest` of ``split``.
+    """
+    run = {"config": to_dict(config), "data_sha256": digest or data_digest(split)}
     if not resume:
         shutil.rmtree(backup, ignore_errors=True)
         backup.mkdir()
@@ -224,6 +233,8 @@ def prepare_backup(backup: Path, config: Config, split: Split, resume: bool, out
         if section == "data":
             continue  # where the data comes from may be spelt differently; the digest checks its content
         for key, value in values.items():
+            if (section, key) in RESUMABLE_CHANGES:
+                continue
             before = previous["config"].get(section, {}).get(key)
             if before != value:
                 raise SentimentError(
@@ -238,8 +249,10 @@ def prepare_backup(backup: Path, config: Config, split: Split, resume: bool, out
 
 
 @contextlib.contextmanager
-def locked_backup(out_dir: Path, config: Config, split: Split, resume: bool) -> Iterator[Path]:
-    """Lock ``out_dir`` and yield its backup directory, fresh or checked for ``resume``.
+def locked_backup(
+    out_dir: Path, config: Config, split: Split | None, resume: bool, digest: str | None = None
+) -> Iterator[Path]:
+    """Lock ``out_dir`` and yield its backup directory, fresh or checked for ``resume`` (data as in :func:`prepare_backup`).
 
     The backup is removed when the body succeeds or diverges (a resumed
     diverged run would diverge again) and kept after any other failure or
@@ -248,7 +261,7 @@ def locked_backup(out_dir: Path, config: Config, split: Split, resume: bool) -> 
     backup = backup_path(out_dir)
     with target_lock(out_dir):
         check_replaceable(real_target(out_dir))  # before anything is written beside it
-        prepare_backup(backup, config, split, resume, out_dir)
+        prepare_backup(backup, config, split, resume, out_dir, digest)
         try:
             yield backup
         except TrainingDiverged as exc:

@@ -196,13 +196,15 @@ def fit_distributed(config: Config, split: Split, history_csv: Path | None = Non
             replicas cannot share.
     """
     from sentiment_rnn.models import build_training_model, compile_model, make_tokenizer, token_id_model
+    from sentiment_rnn.pretrained import start_from_language_model
 
     strategy = make_strategy(config.train.distribute)
     seed_everything(config.train.seed)
     tokenizer = make_tokenizer(config)
-    adapt_tokenizer(tokenizer, split.train)
+    adapt_tokenizer(tokenizer, split.train, config)
     with strategy.scope():
         model = build_training_model(config, tokenizer)
+        start_from_language_model(model, config)
         from_tokens = token_id_model(model)
         compile_model(from_tokens, config)
     return fit_replicated(strategy, config, split, tokenizer, from_tokens, history_csv, verbose)

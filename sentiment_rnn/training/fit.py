@@ -18,6 +18,7 @@ from typing import Any
 from sentiment_rnn import progress
 from sentiment_rnn.config import Config
 from sentiment_rnn.models import build_training_model
+from sentiment_rnn.pretrained import start_from_language_model
 from sentiment_rnn.training.callbacks import divergence_check, early_stopping, history_logger, weight_averaging
 from sentiment_rnn.training.checkpoint import epoch_checkpoint_class, latest_checkpoint
 from sentiment_rnn.training.pipeline import (
@@ -70,9 +71,11 @@ def fit(
     keras = import_keras()
     seed_everything(config.train.seed)
     tokenizer = make_tokenizer(config)
-    progress.note(f"Adapting the tokenizer on {len(split.train):,} texts", quiet=not verbose)
-    adapt_tokenizer(tokenizer, split.train)
+    if not config.model.init_from:
+        progress.note(f"Adapting the tokenizer on {len(split.train):,} texts", quiet=not verbose)
+    adapt_tokenizer(tokenizer, split.train, config)
     model = build_training_model(config, tokenizer, split.train)
+    start_from_language_model(model, config)
     trained = token_id_model(model)  # the same weights, token ids in: what fit trains and the callbacks see
     compile_model(trained, config, steps_per_execution=config.train.steps_per_execution)
     compile_model(model, config, optimizer=trained.optimizer)  # to evaluate on raw strings; one optimizer state

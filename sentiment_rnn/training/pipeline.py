@@ -176,9 +176,16 @@ def tokenized(batches, vectorizers):
     return batches.map(vectorize, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
-def adapt_tokenizer(tokenizer, train_data: LabelledTexts) -> None:
-    """Adapt the tokenizer's vocabulary on the training data (a streamed file was adapted while read)."""
-    if isinstance(train_data, StreamPart):
+def adapt_tokenizer(tokenizer, train_data: LabelledTexts, config: Config | None = None) -> None:
+    """Adapt the tokenizer's vocabulary on the training data (a streamed file was adapted while read).
+
+    With ``model.init_from``, the vocabulary is the language model's instead, so its embedding rows fit.
+    """
+    if config is not None and config.model.init_from:
+        from sentiment_rnn.pretrained import open_language_model
+
+        tokenizer.set_vocabulary(open_language_model(config).vocabulary.tokens)
+    elif isinstance(train_data, StreamPart):
         tokenizer.set_vocabulary(train_data.vocabulary)
     else:
         tokenizer.adapt(text_batches(train_data, 1024).map(lambda text, label: text))

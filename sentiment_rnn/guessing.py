@@ -1,0 +1,167 @@
+"""The word-guessing game, played by a language model (``sentiment-rnn guess``).
+
+With a blank (two or more underscores, ``___``) the model fills it in: every
+candidate word w is scored with the whole sentence, the words after the blank
+too, ``log P(w, after | before) = log P(w | before) + sum_j log P(after_j | before, w, after_<j)``
+(the text's end counts as one more word after the blank), and the
+probabilities are these scores' softmax over the candidates. The candidates
+are the :data:`CANDIDATES` words most probable after the words before the
+blank: a word the model gives less than that has no chance with the rest.
+Without a blank it guesses the next word, with the model's own probabilities.
+
+A bag of words cannot play: it sees the words, not their order. ``sorted_words``
+shows what it sees (the words sorted, the blank kept where it was), and the same
+model guessing on that text shows what is lost.
+
+Both engines give the same answers (to 1e-5): the NumPy engine
+(``engine.language.NumpyLanguageModel``) by default, Keras with ``engine="keras"``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.text import tokenize_py
+
+BLANK = re.compile(r"_{2,}")  # the blank to fill in: two or more underscores
+CANDIDATES = 1000  # words scored with the whole sentence
+BATCH_ROWS = 256  # candidate sentences per forward pass
+BOUNDARY_ID, UNKNOWN_ID = 0, 1  # the text boundary (before and after every text) and [UNK]: never guessed
+ENGINES = ("numpy", "keras")
+
+
+@dataclass
+class Guess:
+    word: str
+    probability: float
+
+
+@dataclass
+class Guesses:
+    """A language model's guesses for one text."""
+
+    text: str
+    blank: bool  # True: guesses for the blank; False: for the next word
+    guesses: list[Guess]
+    unknown: list[str] = field(default_factory=list)  # words of the text outside the model's vocabulary
+
+    def to_dict(self) -> dict:
+        return {
+            "text": self.text,
+            "blank": self.blank,
+            "guesses": [{"word": g.word, "probability": g.probability} for g in self.guesses],
+            "unknown_words": self.unknown,
+        }
+
+
+class KerasLanguageModel:
+    """The Keras model of a language model directory with the NumPy engine's two methods (see ``engine.language``)."""
+
+    def __init__(self, model):
+        from sentiment_rnn.models import EMBEDDING_LAYER, PROJECTION_LAYER
+        from sentiment_rnn.tf_setup import import_keras
+
+        keras = import_keras()
+        self.hidden_model = keras.Model(model.input, model.get_layer(PROJECTION_LAYER).output)
+        self.embedding = model.get_layer(EMBEDDING_LAYER)
+
+    def hidden(self, ids: np.ndarray) -> np.ndarray:
+        """ids (B, T) int -> the projected top states (B, T, D) float32."""
+        return np.asarray(self.hidden_model(np.asarray(ids, dtype=np.int32), training=False))
+
+    def log_probabilities(self, hidden: np.ndarray) -> np.ndarray:
+        """(..., D) -> the next word's log-probabilities (..., V) float64 (the softmax in NumPy, as the engine's)."""
+        from sentiment_rnn.engine.language import log_softmax
+
+        return log_softmax(np.asarray(self.embedding(hidden, reverse=True)))
+
+
+def language_model(model_dir, engine: str = "numpy"):
+    """(vocabulary tokens, engine) of a language model directory (or a bundled one's name).
+
+    Raises:
+        SentimentError: not a model directory, not a language model, an unknown engine.
+    """
+    from sentiment_rnn.artifact.model_directory import as_model_directory
+
+    if engine not in ENGINES:
+        raise SentimentError(f"Unknown engine {engine!r}: use one of {', '.join(ENGINES)}.")
+    directory = as_model_directory(model_dir)
+    if directory.config.model.kind != "lm":
+        raise SentimentError(
+            f"{directory.path} is a {directory.config.model.kind} classifier, not a language model: guess needs one "
+            "written by `sentiment-rnn pretrain` (or --model reviews-lm)."
+        )
+    if engine == "keras":
+        return directory.vocabulary(), KerasLanguageModel(directory.model)
+    runner = directory.numpy_engine
+    return runner.vocabulary.tokens, runner
+
+
+def continuation_scores(runner, rows: np.ndarray, start: int) -> np.ndarray:
+    """log P(row[start:] | row[:start]) of each row (n, L) int of equal length: (n,) float64."""
+    scores = np.empty(len(rows))
+    for first in range(0, len(rows), BATCH_ROWS):
+        batch = rows[first : first + BATCH_ROWS]
+        hidden = runner.hidden(batch[:, :-1])[:, start - 1 :]  # (B, S, D): the states before each scored token
+        log_probs = runner.log_probabilities(hidden)  # (B, S, V)
+        picked = np.take_along_axis(log_probs, batch[:, start:, None], axis=-1)  # (B, S, 1)
+        scores[first : first + len(batch)] = picked.sum(axis=(1, 2))
+    return scores
+
+
+def guess(model_dir, text: str, k: int = 5, engine: str = "numpy", candidates: int = CANDIDATES) -> Guesses:
+    """The ``k`` most probable words for the blank in ``text`` (or, without one, for the word after it).
+
+    Args:
+        model_dir: a language model directory (``sentiment-rnn pretrain``), a bundled one's name, or an
+            opened ``ModelDirectory``.
+        text: a sentence; a run of two or more underscores marks the blank (the first, if several).
+        k: how many guesses, most probable first.
+        engine: ``"numpy"`` (no TensorFlow) or ``"keras"``.
+        candidates: with a blank, how many words are scored with the whole sentence.
+
+    Raises:
+        SentimentError: an empty text, k below 1, a model that is not a language model.
+    """
+    if k < 1:
+        raise SentimentError(f"--k must be at least 1, got {k}.")
+    if not BLANK.search(text) and not tokenize_py(text):
+        raise SentimentError("The text is empty: give a sentence, with ___ where a word is missing.")
+    tokens, runner = language_model(model_dir, engine)
+    ids = {token: index for index, token in enumerate(tokens)}
+    parts = BLANK.split(text, maxsplit=1)
+    before, after = tokenize_py(parts[0]), tokenize_py(parts[1]) if len(parts) > 1 else []
+    unknown = sorted({token for token in before + after if token not in ids})
+    prefix = [BOUNDARY_ID, *(ids.get(token, UNKNOWN_ID) for token in before)]
+    first = runner.log_probabilities(runner.hidden(np.array([prefix]))[:, -1])[0]  # (V,) log P(w | before)
+    first[[BOUNDARY_ID, UNKNOWN_ID]] = -np.inf
+    if len(parts) == 1:
+        best = np.argsort(-first, kind="stable")[:k]
+        return Guesses(text, False, [Guess(tokens[i], float(np.exp(first[i]))) for i in best], unknown)
+    suffix = [*(ids.get(token, UNKNOWN_ID) for token in after), BOUNDARY_ID]
+    pool = np.argsort(-first, kind="stable")[: max(candidates, k)]
+    pool = pool[np.isfinite(first[pool])]
+    rows = np.array([[*prefix, word, *suffix] for word in pool], dtype=np.int64)
+    scores = continuation_scores(runner, rows, len(prefix))
+    probabilities = np.exp(scores - scores.max())
+    probabilities /= probabilities.sum()
+    best = np.argsort(-probabilities, kind="stable")[:k]
+    return Guesses(text, True, [Guess(tokens[pool[i]], float(probabilities[i])) for i in best], unknown)
+
+
+def sorted_words(text: str) -> str:
+    """What a bag of words sees of ``text``: its tokens sorted, the blank (if any) kept at its place among them.
+
+    "I like Thai food so it is ___" -> "food i is it like so thai ___".
+    """
+    parts = BLANK.split(text, maxsplit=1)
+    before, after = tokenize_py(parts[0]), tokenize_py(parts[1]) if len(parts) > 1 else []
+    words = sorted(before + after)
+    if len(parts) == 1:
+        return " ".join(words)
+    return " ".join([*words[: len(before)], "___", *words[len(before) :]])

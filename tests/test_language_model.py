@@ -1,0 +1,240 @@
+"""The language model: pretrain on text without labels, guess words, and start a classifier from it."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from sentiment_rnn.cli import cli
+from sentiment_rnn.config import load_config
+from sentiment_rnn.data.unlabelled import Corpus, TextFiles, count_corpus, windows
+from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.guessing import guess, sorted_words
+from sentiment_rnn.training.language import pretrain
+
+# Tiny sizes: a language model of a few dozen words trains in seconds.
+TINY_LM = [
+    "model.units=24",
+    "model.output_dim=12",
+    "tokenizer.max_tokens=64",
+    "train.batch_size=4",
+    "train.bptt=8",
+    "train.sampled_softmax=6",
+    "train.validation_split=0.1",
+    "train.learning_rate=0.01",
+]
+SUBJECTS = ["the phone", "this film", "the battery", "my camera", "the plot"]
+VERDICTS = ["is good", "was bad", "is great", "was awful"]
+# The notes' word-guessing sentence, the one word every text of the toy corpus puts in its blank.
+FRANCE = "i went to france , there the people speak the ___ language ."
+
+
+def toy_texts(count: int = 300) -> list[str]:
+    """Reviews that each end with the France sentence: enough for a tiny model to learn "french"."""
+    return [
+        f"{SUBJECTS[i % 5]} {VERDICTS[(i // 5) % 4]} . i went to france , there the people speak the french language ."
+        for i in range(count)
+    ]
+
+
+@pytest.fixture(scope="session")
+def toy_corpus(tmp_path_factory):
+    path = tmp_path_factory.mktemp("lm-data") / "texts.txt.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write("\n".join(toy_texts()) + "\n\n")  # a blank line is skipped
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_lm(toy_corpus, tmp_path_factory):
+    """A language model directory trained on the toy corpus (3 epochs, seconds)."""
+    out = tmp_path_factory.mktemp("lm") / "lm"
+    args = ["pretrain", "--data", str(toy_corpus), "--out", str(out), "--epochs", "3"]
+    result = CliRunner().invoke(cli, [*args, *(item for o in TINY_LM for item in ("--set", o))])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_pretrain_writes_a_language_model_directory_and_says_so(tiny_lm):
+    out, output = tiny_lm
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.toml",
+        "engine.json",
+        "history.csv",
+        "meta.json",
+        "metrics.json",
+        "model.keras",
+        "training.png",
+        "vocabulary.json",
+        "weights.npz",
+    ]
+    assert re.fullmatch(
+        rf"Saved language model to {re.escape(str(out))}: held-out perplexity \d+\.\d on 570 tokens of 30 texts "
+        r"\(best epoch [123] of 3; trained on 5,130 tokens, 27 words, [\d,]+ tokens/s\)\.\n",
+        output,
+    )
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (metrics["texts"], metrics["tokens"]) == (30, 570)  # one text in 10, of 18 tokens and a boundary each
+    assert metrics["perplexity"] == pytest.approx(np.exp(metrics["loss"]), rel=1e-5)
+    assert metrics["perplexity"] < 5  # 29 words; the toy texts are nearly all predictable
+    history = (out / "history.csv").read_text().splitlines()
+    assert history[0] == "epoch,loss,perplexity,val_loss,val_perplexity" and len(history) == 4
+    vocabulary = json.loads((out / "vocabulary.json").read_text())
+    assert vocabulary[:2] == ["", "[UNK]"] and "french" in vocabulary and len(vocabulary) == 27
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["model_kind"] == "lm"
+    assert {k: meta["data"][k] for k in ("train_texts", "heldout_texts", "heldout_every")} == {
+        "train_texts": 270,
+        "heldout_texts": 30,
+        "heldout_every": 10,
+    }
+
+
+def test_the_vocabulary_is_counted_on_training_texts_only_ties_by_token(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("held out only\nb a a\nc b\n", encoding="utf-8")  # text 0 is held out (every = 2)
+    corpus = count_corpus(TextFiles((str(path),)), max_tokens=4, every=2)
+    assert corpus == Corpus(["", "[UNK]", "a", "b"], 1, 4, 2, 7, 0.0, 4, 7)  # windows of 1 lane x 1 step
+    small = count_corpus(TextFiles((str(path),)), max_tokens=3, every=3)  # "a" and "b" twice each: "a" first
+    assert small.vocabulary == ["", "[UNK]", "a"] and small.unknown_share == pytest.approx(3 / 5)
+
+
+def test_windows_deal_texts_into_lanes_that_continue_from_batch_to_batch():
+    texts = [[5, 6, 7], [8, 9], [10, 11, 12, 13], [14]]
+    got = list(windows(texts, lanes=2, steps=3))
+    # each text goes to the shorter lane: lane 0 reads 0 5 6 7 0 14 0, lane 1 reads 0 8 9 0 10 11 12 13 0
+    assert [w.tolist() for w in got] == [[[0, 5, 6, 7], [0, 8, 9, 0]], [[7, 0, 14, 0], [0, 10, 11, 12]]]
+    assert all(w.dtype == np.int32 and w.shape == (2, 4) for w in got)
+
+
+def test_guess_fills_the_blank_in_both_engines_alike(tiny_lm):
+    out, _ = tiny_lm
+    numpy_guesses = guess(out, FRANCE, k=3)
+    keras_guesses = guess(out, FRANCE, k=3, engine="keras")
+    assert numpy_guesses.blank and numpy_guesses.guesses[0].word == "french"
+    assert [g.word for g in keras_guesses.guesses] == [g.word for g in numpy_guesses.guesses]
+    np.testing.assert_allclose(  # float32 products summed in another order: 1e-5, the engines' promise
+        [g.probability for g in keras_guesses.guesses], [g.probability for g in numpy_guesses.guesses], atol=1e-5
+    )
+    assert sum(g.probability for g in guess(out, FRANCE, k=27).guesses) == pytest.approx(1.0)
+    following = guess(out, "the people speak the french", k=2)
+    assert not following.blank and following.guesses[0].word == "language"
+    assert guess(out, "the zyzzyva speak the ___ language", k=1).unknown == ["zyzzyva"]
+
+
+def test_sorted_words_keep_the_blank_in_place():
+    assert sorted_words("I like Thai food so it is ___") == "food i is it like so thai ___"
+    assert sorted_words("speak the ___ language, please") == ", language ___ please speak the"
+    assert sorted_words("no blank here") == "blank here no"
+
+
+def test_guess_command_prints_json_and_the_bag_of_words_view(tiny_lm):
+    out, _ = tiny_lm
+    result = CliRunner().invoke(cli, ["guess", "--model", str(out), "--k", "2", "--bow", FRANCE])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == FRANCE and re.fullmatch(r"  1\. french +0\.\d{4}", lines[1])
+    assert lines[3:6] == ["", "The same words sorted, as a bag of words has them:", sorted_words(FRANCE)]
+    as_json = json.loads(CliRunner().invoke(cli, ["guess", "--model", str(out), "--json", "--k", "1", FRANCE]).output)
+    assert as_json["blank"] is True and as_json["guesses"][0]["word"] == "french"
+    assert as_json["unknown_words"] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["guess", "--model", "{lm}", "   "],
+            "Error: The text is empty: give a sentence, with ___ where a word is missing.\n",
+        ),
+        (["guess", "--model", "{clf}", "a ___"], None),
+    ],
+)
+def test_guess_refuses_with_one_line(args, message, tiny_lm, model_dir):
+    out, _ = tiny_lm
+    args = [a.format(lm=out, clf=model_dir) for a in args]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    expected = message or (
+        f"Error: {model_dir} is a rnn classifier, not a language model: guess needs one written by "
+        "`sentiment-rnn pretrain` (or --model reviews-lm).\n"
+    )
+    assert result.output == expected
+
+
+def test_pretrain_refuses_bad_input_in_one_line(tmp_path):
+    few = tmp_path / "few.txt"
+    few.write_text("one text\n", encoding="utf-8")
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"fine\n\xff broken\n")
+    runner = CliRunner()
+    base = ["pretrain", "--out", str(tmp_path / "lm"), *(item for o in TINY_LM for item in ("--set", o))]
+    result = runner.invoke(cli, [*base, "--data", str(few)])
+    assert (result.exit_code, result.output) == (
+        1,
+        f"Error: {few} holds 1 non-blank text(s): a language model needs at least 10 (one in 10 is held out to "
+        "measure it); pass more text.\n",
+    )
+    result = runner.invoke(cli, [*base, "--data", str(bad)])
+    assert result.exit_code == 1 and result.output.startswith(f"Error: {bad}, line 2 (byte 0xff): not valid utf-8;")
+    result = runner.invoke(cli, [*base, "--data", str(few), "--set", 'model.kind="rnn"'])
+    assert result.output == (
+        'Error: pretrain trains a language model, but the config says model.kind = "rnn": set model.kind = "lm" '
+        "(configs/lm.toml is one).\n"
+    )
+    assert not (tmp_path / "lm").exists()
+
+
+def test_pretrain_reads_tables_with_their_text_column(tmp_path):
+    table = tmp_path / "reviews.csv"
+    rows = ["body,stars"] + [f"{text},5" for text in toy_texts(40)]
+    table.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    config = load_config(overrides=[*TINY_LM, 'model.kind="lm"', "train.epochs=1"])
+    result = pretrain(config, TextFiles((str(table),), text_column="body"), tmp_path / "lm", verbose=0)
+    assert (result.corpus.train_texts, result.corpus.heldout_texts) == (36, 4)
+    with pytest.raises(SentimentError, match="text"):
+        pretrain(config, TextFiles((str(table),)), tmp_path / "lm2", verbose=0)
+
+
+def test_a_classifier_starts_from_the_language_model(tiny_lm, tmp_path):
+    from sentiment_rnn.artifact.model_directory import open_model_dir
+    from sentiment_rnn.models import EMBEDDING_LAYER, build_training_model, make_tokenizer, recurrent_layer_name
+    from sentiment_rnn.pretrained import start_from_language_model
+    from sentiment_rnn.training.pipeline import adapt_tokenizer
+
+    out, _ = tiny_lm
+    lm = open_model_dir(out).numpy_engine
+    overrides = ["model.cell=gru", "model.units=24", "model.output_dim=12", "tokenizer.max_tokens=64"]
+    config = load_config(overrides=[*overrides, f'model.init_from="{out}"'])
+    tokenizer = make_tokenizer(config)
+    adapt_tokenizer(tokenizer, None, config)
+    assert list(tokenizer.get_vocabulary()) == lm.vocabulary.tokens
+    model = build_training_model(config, tokenizer)
+    start_from_language_model(model, config)
+    np.testing.assert_array_equal(model.get_layer(EMBEDDING_LAYER).get_weights()[0], lm.embedding)
+    kernel, recurrent_kernel, bias = model.get_layer(recurrent_layer_name(0)).get_weights()
+    np.testing.assert_array_equal(recurrent_kernel, lm.layers[0].forward.recurrent_kernel)
+    trained = CliRunner().invoke(
+        cli,
+        ["train", "--init-from", str(out), "--out", str(tmp_path / "clf"), "--epochs", "1"]
+        + [item for o in overrides for item in ("--set", o)],
+    )
+    assert trained.exit_code == 0, trained.output
+    inspected = CliRunner().invoke(cli, ["inspect", "--model", str(tmp_path / "clf")])
+    assert f"Started from     the language model {out} (model.init_from)\n" in inspected.output
+
+
+def test_init_from_names_the_keys_to_set(tiny_lm, tmp_path):
+    out, _ = tiny_lm
+    result = CliRunner().invoke(cli, ["train", "--init-from", str(out), "--out", str(tmp_path / "clf")])
+    assert (result.exit_code, result.output) == (
+        1,
+        f"Error: The classifier's architecture differs from the language model in {out}: set "
+        'model.cell = "gru", model.units = 24, model.output_dim = 12 (--set), or use the finetune preset '
+        "(--config configs/finetune.toml).\n",
+    )
