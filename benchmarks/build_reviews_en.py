@@ -1,8 +1,12 @@
-"""Rebuild the bundled reviews-en model from the public datasets' training splits, and record the wall time.
+"""Rebuild a bundled model (reviews-en, or the language model reviews-lm) from the public datasets, record the wall time.
 
 Run from the repository root, with the datasets in ../shared/datasets (see configs/reviews-en.toml):
 
     nice -n 10 python benchmarks/build_reviews_en.py
+    python benchmarks/build_reviews_en.py --model reviews-lm
+
+reviews-lm is `sentiment-rnn pretrain` (configs/lm.toml) on the unlabelled text of
+../shared/datasets: IMDB's unsup.txt.gz and the five FDU-MTL .task.unlabel files.
 
 It trains configs/reviews-en.toml into sentiment_rnn/bundled/reviews-en (the directory the package ships),
 then packs it for shipping: drops what predicting does not need (history.csv, training.png), deflates the
@@ -30,10 +34,20 @@ sys.path.insert(0, str(ROOT))
 from sentiment_rnn.artifact.files import write_vocabulary  # noqa: E402
 from sentiment_rnn.inspection import size_on_disk  # noqa: E402
 
-CONFIG = "configs/reviews-en.toml"
-OUT = "sentiment_rnn/bundled/reviews-en"
-COMMAND = f"sentiment-rnn train --config {CONFIG} --out {OUT}"
-SIZE_LIMIT = 10_000_000  # bytes on disk, the whole directory
+DATASETS = "../shared/datasets"
+UNLABELLED = [f"{DATASETS}/imdb/unsup.txt.gz"] + [
+    f"{DATASETS}/fdu-mtl/{domain}.task.unlabel" for domain in ("books", "dvd", "video", "magazines", "music")
+]
+# What each bundled model is built with: its config, its directory, the arguments of its command, its size limit.
+RECIPES = {
+    "reviews-en": ("configs/reviews-en.toml", "sentiment_rnn/bundled/reviews-en", ["train"], 10_000_000),
+    "reviews-lm": (
+        "configs/lm.toml",
+        "sentiment_rnn/bundled/reviews-lm",
+        ["pretrain", *(argument for path in UNLABELLED for argument in ("--data", path))],
+        25_000_000,
+    ),
+}
 NOT_SHIPPED = ("history.csv", "training.png")
 
 
@@ -47,16 +61,23 @@ def deflate_assets(archive: Path) -> None:
     packed.replace(archive)
 
 
-def pack(out: Path, wall_seconds: float, load: tuple[float, ...], started: str) -> int:
+def command_of(name: str, out: str) -> list[str]:
+    """The sentiment-rnn arguments that build bundled model ``name`` into ``out``."""
+    config, _, arguments, _ = RECIPES[name]
+    return [*arguments, "--config", config, "--out", out]
+
+
+def pack(name: str, out: Path, wall_seconds: float, load: tuple[float, ...], started: str) -> int:
     """Make ``out`` ready to ship; return its size in bytes."""
     for name in NOT_SHIPPED:
         (out / name).unlink(missing_ok=True)
     vocabulary = out / "vocabulary.json"  # one line, as train writes it now: same tokens, same digest
     write_vocabulary(vocabulary, json.loads(vocabulary.read_text(encoding="utf-8")))
     deflate_assets(out / "model.keras")
+    config, directory, _, _ = RECIPES[name]
     build = {
-        "command": COMMAND,
-        "config": CONFIG,
+        "command": " ".join(["sentiment-rnn", *command_of(name, directory)]),
+        "config": config,
         "wall_seconds": round(wall_seconds, 1),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
         "load_average": [round(x, 2) for x in load],  # at the start; with --pack-only, as read during training
@@ -68,7 +89,8 @@ def pack(out: Path, wall_seconds: float, load: tuple[float, ...], started: str) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=OUT, help=f"model directory to write (default: {OUT})")
+    parser.add_argument("--model", choices=sorted(RECIPES), default="reviews-en", help="which bundled model to build")
+    parser.add_argument("--out", help="model directory to write (default: the bundled model's own)")
     parser.add_argument("--pack-only", type=Path, help="pack this already trained directory instead of training")
     parser.add_argument("--wall-seconds", type=float, help="with --pack-only: the training's measured wall time")
     parser.add_argument("--load", help="with --pack-only: load averages read during the training, e.g. 4.1,4.4,3.8")
@@ -83,13 +105,14 @@ def main() -> None:
         load = os.getloadavg()
         date = time.strftime("%Y-%m-%d", time.gmtime())
         started = time.perf_counter()
-        command = [sys.executable, "-m", "sentiment_rnn", "train", "--config", CONFIG, "--out", args.out]
+        command = [sys.executable, "-m", "sentiment_rnn", *command_of(args.model, args.out or RECIPES[args.model][1])]
         subprocess.run(command, cwd=ROOT, check=True)
         wall = time.perf_counter() - started
-        out = ROOT / args.out
-    size = pack(out, wall, load, date)
-    if size > SIZE_LIMIT:
-        raise SystemExit(f"{out} is {size:,} bytes, over the {SIZE_LIMIT:,} the package allows: shrink the config.")
+        out = ROOT / (args.out or RECIPES[args.model][1])
+    size = pack(args.model, out, wall, load, date)
+    limit = RECIPES[args.model][3]
+    if size > limit:
+        raise SystemExit(f"{out} is {size:,} bytes, over the {limit:,} the package allows: shrink the config.")
     print(f"Built {out} in {wall / 60:.1f} minutes: {size:,} bytes.")
 
 

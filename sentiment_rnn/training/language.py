@@ -162,7 +162,7 @@ def stream_callbacks_class():
             self.epochs = epochs
             self.tokens_per_epoch = tokens_per_epoch
             self.show = show
-            self.started = self.shown = 0.0
+            self.started = self.shown = self.last_batch = 0.0
             self.epoch = self.batches = 0
             self.rates: list[float] = []  # tokens/s of each finished epoch
 
@@ -181,7 +181,7 @@ def stream_callbacks_class():
 
         def on_train_batch_end(self, batch, logs=None):
             self.batches = batch + 1
-            now = time.perf_counter()
+            now = self.last_batch = time.perf_counter()
             if self.show and now - self.shown >= 1.0:
                 self.shown = now
                 tokens = (batch + 1) * self.tokens_per_batch
@@ -195,7 +195,7 @@ def stream_callbacks_class():
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
-            seconds = time.perf_counter() - self.started
+            seconds = self.last_batch - self.started  # the training steps only, not the held-out pass
             self.rates.append(self.batches * self.tokens_per_batch / max(seconds, 1e-9))
             if self.show:
                 sys.stderr.write(
