@@ -444,6 +444,12 @@ def train(
 )
 @click.option("--resume", is_flag=True, help="Continue the interrupted run into --out from its last finished epoch.")
 @click.option(
+    "--init-from",
+    type=click.Path(),
+    help="Go on training this language model (its vocabulary and weights), e.g. on your own domain's text "
+    "(shortcut for --set model.init_from=DIR).",
+)
+@click.option(
     "--distribute",
     type=click.Choice(["none", "mirrored"]),
     help="Shortcut for --set train.distribute=...: mirrored spreads each step over this machine's devices.",
@@ -460,6 +466,7 @@ def pretrain(
     seed,
     out_dir,
     resume,
+    init_from,
     distribute,
     quiet,
 ):
@@ -480,6 +487,7 @@ def pretrain(
         sentiment-rnn pretrain --data unlabelled.txt.gz --out my-lm
         sentiment-rnn pretrain --data a.txt --data b.csv --text-column t --out lm
         sentiment-rnn pretrain --data unlabelled.txt.gz --out my-lm --resume
+        sentiment-rnn pretrain --data my.csv --init-from reviews-lm --out my-lm
         sentiment-rnn guess --model my-lm "The food was ___ and the service slow"
         sentiment-rnn train --data my.csv --init-from my-lm --out my-model
     """
@@ -488,7 +496,12 @@ def pretrain(
     from sentiment_rnn.training.language import TextFiles
     from sentiment_rnn.training.language import pretrain as pretrain_model
 
-    shortcuts = {"train.epochs": epochs, "train.seed": seed, "train.distribute": distribute}
+    shortcuts = {
+        "train.epochs": epochs,
+        "train.seed": seed,
+        "train.distribute": distribute,
+        "model.init_from": init_from,
+    }
     config = load_config(config_path or preset_path("lm"), list(overrides) + options_as_overrides(shortcuts))
     files = TextFiles(tuple(data_paths), data_format or "auto", text_column, encoding)
     try:

@@ -368,10 +368,10 @@ def validate(config: Config) -> None:
     )
     if m.kind == "lm":
         validate_language_model(config)
-    if m.init_from and m.kind not in ("rnn", "hybrid"):
+    if m.init_from and m.kind == "bow":
         raise SentimentError(
-            f'Config sets model.init_from with model.kind = "{m.kind}": only a recurrent classifier '
-            '(model.kind = "rnn" or "hybrid") starts from a language model. Drop model.init_from.'
+            'Config sets model.init_from with model.kind = "bow": only a recurrent classifier (model.kind = "rnn" '
+            'or "hybrid") or a language model goes on from a language model. Drop model.init_from.'
         )
     if m.init_from and m.bidirectional:
         raise SentimentError(

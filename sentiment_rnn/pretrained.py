@@ -1,4 +1,5 @@
-"""A classifier's start from a language model (``model.init_from``, ``train --init-from DIR``).
+"""A classifier's start from a language model (``model.init_from``, ``train --init-from DIR``), and a language
+model's (``pretrain --init-from DIR``: it goes on learning, e.g. on the text of the task at hand).
 
 The classifier takes the language model's vocabulary (its tokenizer is set to
 it, not adapted), its embedding and its recurrent layers, bottom up; the
@@ -43,6 +44,11 @@ def open_language_model(config: Config):
             f"The classifier's architecture differs from the language model in {directory.path}: set "
             f"{', '.join(differing)} (--set), or use the finetune preset (--config configs/finetune.toml)."
         )
+    if ours.kind == "lm" and ours.layers != theirs.layers:
+        raise SentimentError(
+            f"model.layers = {ours.layers}, but the language model in {directory.path} has {theirs.layers}: a "
+            f"language model goes on with all of its layers; set model.layers = {theirs.layers}."
+        )
     if ours.layers > theirs.layers:
         raise SentimentError(
             f"model.layers = {ours.layers}, but the language model in {directory.path} has {theirs.layers}: "
@@ -74,3 +80,20 @@ def start_from_language_model(model, config: Config) -> None:
     for index in range(config.model.layers):
         cell = language_model.layers[index].forward
         model.get_layer(recurrent_layer_name(index)).set_weights([cell.kernel, cell.recurrent_kernel, cell.bias])
+
+
+def continue_language_model(network, config: Config) -> None:
+    """With ``model.init_from`` set, set a language model's every weight to the language model's it names.
+
+    ``network`` is built from ``config`` (``models.build_language_model``) over that model's vocabulary.
+    """
+    from sentiment_rnn.models import EMBEDDING_LAYER, PROJECTION_LAYER, recurrent_layer_name
+
+    if not config.model.init_from:
+        return
+    source = open_language_model(config)
+    network.get_layer(EMBEDDING_LAYER).set_weights([source.embedding, source.output_bias])
+    for index, layer in enumerate(source.layers):
+        cell = layer.forward
+        network.get_layer(recurrent_layer_name(index)).set_weights([cell.kernel, cell.recurrent_kernel, cell.bias])
+    network.get_layer(PROJECTION_LAYER).set_weights([source.projection_kernel, source.projection_bias])

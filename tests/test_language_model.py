@@ -238,3 +238,16 @@ def test_init_from_names_the_keys_to_set(tiny_lm, tmp_path):
         'model.cell = "gru", model.units = 24, model.output_dim = 12 (--set), or use the finetune preset '
         "(--config configs/finetune.toml).\n",
     )
+
+
+def test_pretrain_init_from_goes_on_training_the_language_model(tiny_lm, toy_corpus, tmp_path):
+    out, _ = tiny_lm
+    config = load_config(
+        overrides=[*TINY_LM, 'model.kind="lm"', "model.cell=gru", "train.epochs=1", f'model.init_from="{out}"']
+    )
+    result = pretrain(config, TextFiles((str(toy_corpus),)), tmp_path / "more", verbose=0)
+    assert json.loads((tmp_path / "more" / "vocabulary.json").read_text()) == json.loads(
+        (out / "vocabulary.json").read_text()
+    )
+    first_epoch = float((out / "history.csv").read_text().splitlines()[1].split(",")[-1])  # val_perplexity, epoch 1
+    assert result.metrics["perplexity"] < first_epoch  # it started where the first run ended, not from scratch

@@ -158,12 +158,19 @@ class Corpus:
 
 
 def count_corpus(
-    files: TextFiles, max_tokens: int, every: int, lanes: int = 1, steps: int = 1, quiet: bool = True
+    files: TextFiles,
+    max_tokens: int,
+    every: int,
+    lanes: int = 1,
+    steps: int = 1,
+    quiet: bool = True,
+    vocabulary: Sequence[str] | None = None,
 ) -> Corpus:
     """Read the input once: count the training texts' tokens and keep the ``max_tokens - 2`` most frequent.
 
     Ties in count are broken by the token, so the vocabulary is the same on any machine. The
     batches of ``lanes`` x ``steps`` tokens each part gives (see :func:`windows`) are counted too.
+    A given ``vocabulary`` (a language model's, to go on training it) is kept instead.
 
     Raises:
         SentimentError: no training or no held-out text.
@@ -188,11 +195,13 @@ def count_corpus(
             f"{' + '.join(files.paths)} holds {index} non-blank text(s): a language model needs at least "
             f"{every} (one in {every} is held out to measure it); pass more text."
         )
-    kept = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[: max_tokens - 2]
-    known = sum(count for _, count in kept)
+    if vocabulary is None:
+        kept = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[: max_tokens - 2]
+        vocabulary = [PADDING_TOKEN, OOV_TOKEN, *(token for token, _ in kept)]
+    known = sum(counts[token] for token in vocabulary[2:])
     words = sum(counts.values())
     return Corpus(
-        [PADDING_TOKEN, OOV_TOKEN, *(token for token, _ in kept)],
+        list(vocabulary),
         texts[0],
         tokens[0],
         texts[1],

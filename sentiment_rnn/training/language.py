@@ -264,7 +264,12 @@ def pretrain(
     quiet = not verbose or not progress.enabled()
     every = heldout_every(config)
     lanes, steps = config.train.batch_size, config.train.bptt
-    corpus = count_corpus(files, config.tokenizer.max_tokens, every, lanes, steps, quiet=not verbose)
+    vocabulary = None
+    if config.model.init_from:  # go on training that language model: its vocabulary, then its weights
+        from sentiment_rnn.pretrained import open_language_model
+
+        vocabulary = open_language_model(config).vocabulary.tokens
+    corpus = count_corpus(files, config.tokenizer.max_tokens, every, lanes, steps, not verbose, vocabulary)
     for part, count in (("training", corpus.train_windows), ("held-out", corpus.heldout_windows)):
         if not count:
             raise SentimentError(
@@ -284,6 +289,7 @@ def fit_language_model(config, files, corpus, every, staging, backup, quiet, cal
     """Build, compile and fit the trainer; return (the stateless model with the best weights, history, stream callback)."""
     from sentiment_rnn.artifact.files import HISTORY_FILE
     from sentiment_rnn.models import build_language_model
+    from sentiment_rnn.pretrained import continue_language_model
     from sentiment_rnn.tf_setup import import_keras
     from sentiment_rnn.training.callbacks import divergence_check, early_stopping, history_logger
     from sentiment_rnn.training.checkpoint import epoch_checkpoint_class, latest_checkpoint
@@ -296,6 +302,7 @@ def fit_language_model(config, files, corpus, every, staging, backup, quiet, cal
     strategy = make_strategy(config.train.distribute) if config.train.distribute != "none" else None
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         network = build_language_model(config.model, len(corpus.vocabulary), batch_size=lanes, stateful=True)
+        continue_language_model(network, config)
         trainer = language_model_trainer_class(config.train.seed)(
             network, config.train.sampled_softmax, name="lm_trainer"
         )
