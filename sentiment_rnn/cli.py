@@ -781,7 +781,7 @@ def predict(
     an argument, or for each line of --file, or of standard input when it is
     piped and no text is given (on many lines, a progress bar goes to stderr
     when it is a terminal). The NumPy engine (default) needs
-    no TensorFlow and gives the same probabilities as --engine keras.
+    no TensorFlow and gives the same probabilities as --engine keras (to 1e-5).
     Without --model, ./sentiment-model answers if it exists, else the
     bundled reviews-en (general English reviews), said once on stderr.
 

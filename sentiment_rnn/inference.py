@@ -1,7 +1,8 @@
 """Predict with a saved model directory, through the NumPy engine (default) or Keras.
 
 The NumPy engine (``sentiment_rnn.engine``) never imports TensorFlow; the
-Keras engine loads ``model.keras``. Both give the same probabilities.
+Keras engine loads ``model.keras``. Both give the same probabilities, to 1e-5
+(float32 arithmetic in another order).
 """
 
 from __future__ import annotations
@@ -260,9 +261,10 @@ def predict_stream(
 
     The hidden state is carried from chunk to chunk (through the NumPy engine,
     or a Keras ``stateful=True`` model with the same weights), so the result
-    equals reading the document in one go, while memory stays flat: the
-    document is never held whole. A tokenizer ``output_sequence_length``
-    stops the reading after that many tokens, as one-shot prediction truncates.
+    equals reading the document in one go (to float32 rounding), while memory
+    stays flat: the document is never held whole. A tokenizer
+    ``output_sequence_length`` stops the reading after that many tokens, as
+    one-shot prediction truncates.
 
     Args:
         source: a text file object, read with ``source.read(n)``.

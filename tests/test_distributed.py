@@ -127,7 +127,7 @@ def test_two_workers_train_on_their_shards_and_end_with_identical_weights(tmp_pa
         assert process.returncode == 0, output
     chief, worker = (np.load(tmp_path / f"w{i}.npz") for i in range(2))
     assert chief.files == worker.files and len(chief.files) > 0
-    for name in chief.files:
+    for name in chief.files:  # exactly: both apply the one all-reduced gradient to the same weights, step by step
         np.testing.assert_array_equal(chief[name], worker[name])
     assert [json.loads(output.strip().splitlines()[-1]) for output in outputs][0]["epochs"] == 2
     assert re.search(r"^Epoch 2/2 - 3 steps in \d+\.\d s - loss: \d\.\d{4} - accuracy: ", outputs[1], re.M), outputs[1]

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from model_factory import randomized_model
 
+from conftest import PATHS_ATOL
 from sentiment_rnn.artifact.engine_files import architecture_of, engine_from_keras, weight_names, weights_of
 from sentiment_rnn.demo import DEMO_B, DEMO_U, DEMO_V, DEMO_W, forward_demo
 from sentiment_rnn.engine.cells import SimpleRNNCell, recurrence, reverse_each
@@ -363,3 +364,25 @@ def test_encode_in_one_batch_equals_text_by_text(limit):
     assert flat.tolist() == [i for ids in expected for i in ids]
     with_newline, newline_lengths = engine.encode([*texts, "two\nlines"])  # the text-by-text path
     assert with_newline.tolist()[: len(flat)] == flat.tolist() and newline_lengths.tolist()[-1] == 2
+
+
+@pytest.mark.parametrize("hidden_layers", [0, 1])
+def test_bag_of_words_gives_equal_bags_bit_for_bit_equal_answers(hidden_layers):
+    """Words in any order are the same bag: the engine sums its kernel rows in one order and runs each bag once."""
+    from sentiment_rnn.engine.models import NumpyBagOfWordsEngine, Vocabulary
+
+    words = [f"w{i}" for i in range(200)]
+    rng = np.random.default_rng(0)
+    sizes = [(len(words) + 2, 16), (16, 1)][: hidden_layers + 1] if hidden_layers else [(len(words) + 2, 1)]
+    layers = [(rng.normal(0.0, 0.5, size).astype(np.float32), np.zeros(size[1], np.float32)) for size in sizes]
+    engine = NumpyBagOfWordsEngine(Vocabulary(["", "[UNK]", *words]), 1, layers)
+    # ids 2 apart by multiples of 32 and 8 share buckets of a small set: its order follows the insertion order
+    bag = ["w0", "w32", "w64", "w96", "w8", "w40", "w72", "w1", "w33"]
+    orders = [" ".join(rng.permutation(bag)) for _ in range(30)]
+    others = [" ".join(rng.choice(words, 5)) for _ in range(30)]
+    batch = [text for pair in zip(others, orders) for text in pair]
+    answers = engine.predict_proba(batch)[1::2]
+    alone = [engine.predict_proba([text])[0] for text in orders]
+    assert len(set(answers.tolist())) == 1 and len(set(alone)) == 1  # bit for bit, in one batch and alone
+    # a batch of 60 and a batch of 1 are two paths through the hidden layers' matrix products
+    np.testing.assert_allclose(alone, answers, rtol=0, atol=PATHS_ATOL)

@@ -11,7 +11,17 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import MODEL_DIRECTORY_FILES, NEGATIVE, NUMPY_EXPORT_FILES, POSITIVE, TINY_OVERRIDES, write_csv
+from conftest import (
+    MODEL_DIRECTORY_FILES,
+    NEGATIVE,
+    NUMPY_EXPORT_FILES,
+    PATHS_ATOL,
+    POSITIVE,
+    TINY_OVERRIDES,
+    assert_close,
+    assert_printed_close,
+    write_csv,
+)
 from sentiment_rnn.artifact.files import CONFIG_FILE, member_path
 from sentiment_rnn.cli import cli
 from sentiment_rnn.config import load_config, to_dict
@@ -110,7 +120,8 @@ def test_member_seeds_start_at_the_seed_and_nearby_seeds_share_none():
 
 def test_the_numpy_engine_answers_with_the_members_mean_probability(ensemble):
     members = [predict_proba(member_path(ensemble, n), TEXTS) for n in range(1, MEMBERS + 1)]
-    np.testing.assert_allclose(predict_proba(ensemble, TEXTS), np.mean(members, axis=0), rtol=0, atol=1e-12)
+    # the ensemble's engine and each member's own are two paths: PATHS_ATOL
+    np.testing.assert_allclose(predict_proba(ensemble, TEXTS), np.mean(members, axis=0), rtol=0, atol=PATHS_ATOL)
     assert np.ptp(members, axis=0).max() > 0  # the members differ: their seeds gave other weights
 
 
@@ -143,7 +154,8 @@ def test_predict_and_evaluate_through_the_cli(ensemble, data):
     result = run("predict", "--model", ensemble, *TEXTS[:2])
     assert result.exit_code == 0, result.output
     labels = ["positive" if p >= 0.5 else "negative" for p in probabilities]
-    assert result.output == "".join(f"{label:<8}  {p:.4f}  {t}\n" for label, p, t in zip(labels, probabilities, TEXTS))
+    expected = "".join(f"{label:<8}  {p:.4f}  {t}\n" for label, p, t in zip(labels, probabilities, TEXTS))
+    assert_printed_close(result.output, expected)  # the command and predict_proba: two paths
     evaluated = run("evaluate", "--model", ensemble, "--data", data, "--json")
     assert evaluated.exit_code == 0, evaluated.output
     assert json.loads(evaluated.output)["n"] == 12
@@ -171,7 +183,8 @@ def test_numpy_export_of_an_ensemble_predicts_the_same(ensemble, tmp_path):
     result = run("export", "--model", ensemble, "--format", "numpy", "--out", out)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (out / "members" / "2").iterdir()) == NUMPY_EXPORT_FILES
-    np.testing.assert_array_equal(predict_proba(out, TEXTS), predict_proba(ensemble, TEXTS))
+    # the export and its source: two paths (see PATHS_ATOL)
+    np.testing.assert_allclose(predict_proba(out, TEXTS), predict_proba(ensemble, TEXTS), rtol=0, atol=PATHS_ATOL)
     described = json.loads(run("inspect", "--model", out, "--json").output)
     assert [layer["name"] for layer in described["layers"]][:3] == [
         "member_1/embedding",
@@ -194,14 +207,15 @@ def test_serve_answers_an_ensemble_as_predict_and_inspect_do(ensemble, tmp_path,
     client = TestClient(create_app(model))
     response = client.post("/predict", json={"texts": TEXTS})
     assert response.status_code == 200
-    assert response.json() == {"predictions": [p.to_dict() for p in predict(ensemble, TEXTS)]}
+    # the server's model (maybe an export) and predict's: two paths (see PATHS_ATOL)
+    assert_close(response.json(), {"predictions": [p.to_dict() for p in predict(ensemble, TEXTS)]})
     text = "No, this phone is good"
     response = client.post("/predict", json={"texts": [text], "per_token": True})
     assert response.status_code == 200
     (view,) = response.json()["predictions"]
     assert [token["token"] for token in view["tokens"]] == ["no", ",", "this", "phone", "is", "good"]
     expected = [p for _, p in predict_per_token(ensemble, [text])[0].tokens]
-    np.testing.assert_allclose([token["probability"] for token in view["tokens"]], expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose([token["probability"] for token in view["tokens"]], expected, rtol=0, atol=PATHS_ATOL)
     assert client.get("/model").json() == json.loads(run("inspect", "--model", model, "--json").output)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import NUMPY_EXPORT_FILES, ONE_LAYER_WEIGHT_NAMES, TINY_OVERRIDES
+from conftest import NUMPY_EXPORT_FILES, ONE_LAYER_WEIGHT_NAMES, TINY_OVERRIDES, assert_close, assert_printed_close
 from sentiment_rnn.cli import cli
 from sentiment_rnn.export import export_model
 from sentiment_rnn.inference import keras_predict_proba
@@ -99,7 +99,12 @@ def test_numpy_export_writes_the_engine_files_of_a_model_directory_without_them(
     assert (tmp_path / "bundle" / "engine.json").read_bytes() == (tiny_run.model_dir / "engine.json").read_bytes()
     by_bundle = run("predict", "--model", str(tmp_path / "bundle"), "--json", *TEXTS)
     assert by_bundle.exit_code == 0, by_bundle.output
-    assert by_bundle.output == run("predict", "--model", str(tiny_run.model_dir), "--json", *TEXTS).output
+    by_source = run("predict", "--model", str(tiny_run.model_dir), "--json", *TEXTS)
+    # the export and its source: two paths (see PATHS_ATOL)
+    assert_close(
+        [json.loads(line) for line in by_bundle.output.splitlines()],
+        [json.loads(line) for line in by_source.output.splitlines()],
+    )
 
 
 def test_export_never_replaces_an_existing_directory(tiny_run, tmp_path):
@@ -216,13 +221,14 @@ def bigru(tmp_path_factory):
 def test_a_trained_bidirectional_gru_with_max_pooling_runs_from_its_bundle(bigru):
     model_dir, bundle = bigru / "model", bigru / "bundle"
     by_model_dir = predicted(model_dir, MORE_TEXTS)
-    assert predicted(bundle, MORE_TEXTS) == by_model_dir  # the same files, the same engine
+    assert_close(predicted(bundle, MORE_TEXTS), by_model_dir)  # the same files, the same engine: PATHS_ATOL
     predict_numpy = documented_numpy_forward_pass()
     by_documented_code = [predict_numpy(str(bundle), text) for text in MORE_TEXTS]
     np.testing.assert_allclose(by_documented_code, by_model_dir, rtol=1e-5, atol=1e-6)
     evaluated = run("evaluate", "--model", str(bundle), "--data", str(bigru / "tiny.csv"))
     assert evaluated.exit_code == 0, evaluated.output
-    assert evaluated.output == run("evaluate", "--model", str(model_dir), "--data", str(bigru / "tiny.csv")).output
+    of_model_dir = run("evaluate", "--model", str(model_dir), "--data", str(bigru / "tiny.csv")).output
+    assert_printed_close(evaluated.output, of_model_dir)  # the export and its source: two paths
 
 
 def test_inspect_describes_a_bundle_from_its_weights(bigru):

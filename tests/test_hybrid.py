@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from model_factory import randomized_model, write_model_dir
 
-from conftest import NEGATIVE, POSITIVE, TINY_OVERRIDES, write_csv
+from conftest import NEGATIVE, PATHS_ATOL, POSITIVE, TINY_OVERRIDES, write_csv
 from sentiment_rnn.artifact.engine_files import engine_from_keras, load_engine
 from sentiment_rnn.artifact.files import (
     CONFIG_FILE,
@@ -207,7 +207,8 @@ def test_train_predict_evaluate_inspect_export(tmp_path):
     assert run("export", "--model", out, "--format", "numpy", "--out", exported).exit_code == 0
     assert (exported / WIDE_VOCABULARY_FILE).is_file()
     bundle = load_engine(exported).predict_proba(texts)
-    np.testing.assert_allclose(bundle, [row["probability"] for row in numpy_rows], atol=1e-7)
+    # the export and its source: two paths (see PATHS_ATOL)
+    np.testing.assert_allclose(bundle, [row["probability"] for row in numpy_rows], rtol=0, atol=PATHS_ATOL)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""A NumPy forward pass of a trained model: the same probabilities as Keras, without TensorFlow.
+"""A NumPy forward pass of a trained model: the same probabilities as Keras (to 1e-5), without TensorFlow.
 
 Loading TensorFlow costs about 3 s; the forward pass of a trained recurrent
 model is a few matrix products per token. This module does that pass in NumPy
@@ -27,7 +27,8 @@ has the hybrid model (:class:`NumpyHybridEngine`: the recurrent engine plus a wi
 so has the language model (:class:`NumpyLanguageModel`: the same recurrence, a softmax over the vocabulary).
 Arrays are float32, as in Keras; probabilities are returned as float64. A call's
 batches and encoding chunks run on several threads (``engine.threads``), each
-writing its own rows, so the answers do not depend on the number of threads.
+writing its own rows of the same batches, so the answers do not depend on the
+number of threads (to float32 rounding).
 """
 
 from sentiment_rnn.engine.cells import RecurrentLayer, recurrence

@@ -282,7 +282,8 @@ class NumpyRecurrentEngine:
 
         Returns:
             (probability after the last token, number of tokens read). For a
-            unidirectional model this equals reading the text in one go.
+            unidirectional model this equals reading the text in one go (to
+            float32 rounding).
 
         Raises SentimentError for a bidirectional or pooled model.
         """
@@ -337,6 +338,10 @@ class NumpyBagOfWordsEngine:
 
     The multi-hot vector is never built: the first layer adds up the kernel
     rows of the distinct n-grams present (same result, far less memory).
+    Texts with the same bag get bit-for-bit the same answer within a call, and
+    alone in any two calls: the rows are added in ascending id order, and a
+    batch runs each distinct bag through the layers once. (In batches of other
+    sizes the hidden layers' matrix products may round differently: equal to 1e-6.)
     """
 
     kind = "bow"
@@ -363,11 +368,13 @@ class NumpyBagOfWordsEngine:
 
     def _predict_batch(self, texts: Sequence[str]) -> np.ndarray:
         (first_kernel, first_bias), *rest = self.dense_layers
-        x = multi_hot_product([self.grams(text) for text in texts], self.vocabulary, first_kernel)
+        bags = [tuple(sorted(set(self.vocabulary.encode(self.grams(text))))) for text in texts]
+        distinct = {bag: row for row, bag in enumerate(dict.fromkeys(bags))}
+        x = multi_hot_product(list(distinct), first_kernel)
         x += first_bias
         for kernel, bias in rest:
             x = dense(np.maximum(x, 0), kernel, bias)
-        return sigmoid(x[:, 0])
+        return sigmoid(x[:, 0])[[distinct[bag] for bag in bags]]
 
     def per_token(self, text: str):
         raise SentimentError(BOW_VIEW_ERROR)
@@ -379,15 +386,15 @@ class NumpyBagOfWordsEngine:
         raise SentimentError(BOW_VIEW_ERROR)
 
 
-def multi_hot_product(grams: Sequence[Sequence[str]], vocabulary: Vocabulary, kernel: np.ndarray) -> np.ndarray:
-    """The multi-hot vectors of B texts' n-grams (B, V) times ``kernel`` (V, k), without building them: (B, k) float32.
+def multi_hot_product(bags: Sequence[Sequence[int]], kernel: np.ndarray) -> np.ndarray:
+    """The multi-hot vectors of B bags of n-gram ids (B, V) times ``kernel`` (V, k), without building them: (B, k) float32.
 
-    Each text adds up the kernel rows of its distinct n-gram ids (unknown ones count once, as ``[UNK]``).
+    Each bag holds distinct ids (unknown n-grams once, as ``[UNK]``); its kernel rows are added one at
+    a time in the bag's order, so equal bags in the same order give bit-for-bit equal rows.
     """
-    id_sets = [set(vocabulary.encode(text_grams)) for text_grams in grams]
-    rows = np.repeat(np.arange(len(grams)), [len(ids) for ids in id_sets])
-    columns = np.fromiter((i for ids in id_sets for i in ids), dtype=np.int64, count=len(rows))
-    x = np.zeros((len(grams), kernel.shape[1]), np.float32)
+    rows = np.repeat(np.arange(len(bags)), [len(ids) for ids in bags])
+    columns = np.fromiter((i for ids in bags for i in ids), dtype=np.int64, count=len(rows))
+    x = np.zeros((len(bags), kernel.shape[1]), np.float32)
     np.add.at(x, rows, kernel[columns])
     return x
 

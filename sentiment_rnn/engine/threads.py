@@ -1,7 +1,10 @@
 """Independent pieces of the engine's work (batches of texts, chunks to encode) on several threads.
 
-Each piece writes its own part of the result, so the answers are the same,
-bit for bit, on any number of threads.
+The pieces are cut the same way whatever the number of threads, and each
+writes its own part of the result, so every text goes through the same
+operations on the same batch on any number of threads: the answers are the
+same to float32 rounding (in practice bit for bit, unless the BLAS library
+rounds a matrix product differently from one thread to another).
 """
 
 from __future__ import annotations
