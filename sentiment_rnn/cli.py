@@ -518,8 +518,8 @@ def pretrain(
     click.echo(
         f"Saved language model to {result.out_dir}: held-out perplexity {metrics['perplexity']:.1f} on "
         f"{metrics['tokens']:,} tokens of {metrics['texts']:,} texts (best epoch {result.best_epoch} of "
-        f"{result.epochs_run}; trained on {corpus.train_tokens:,} tokens, {len(corpus.vocabulary):,} words, "
-        f"{result.tokens_per_second:,.0f} tokens/s)."
+        f"{result.epochs_run}; trained on {corpus.train_tokens:,} tokens, {len(corpus.vocabulary):,} words"
+        + (f", {result.tokens_per_second:,.0f} tokens/s)." if result.tokens_per_second else ").")
     )
 
 

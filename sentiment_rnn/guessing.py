@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sentiment_rnn.engine.language import log_softmax, picked_log_probabilities
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.text import tokenize_py
 
@@ -59,7 +60,7 @@ class Guesses:
 
 
 class KerasLanguageModel:
-    """The Keras model of a language model directory with the NumPy engine's two methods (see ``engine.language``)."""
+    """The Keras model of a language model directory with the NumPy engine's ``hidden`` and ``logits``."""
 
     def __init__(self, model):
         from sentiment_rnn.models import EMBEDDING_LAYER, PROJECTION_LAYER
@@ -73,11 +74,9 @@ class KerasLanguageModel:
         """ids (B, T) int -> the projected top states (B, T, D) float32."""
         return np.asarray(self.hidden_model(np.asarray(ids, dtype=np.int32), training=False))
 
-    def log_probabilities(self, hidden: np.ndarray) -> np.ndarray:
-        """(..., D) -> the next word's log-probabilities (..., V) float64 (the softmax in NumPy, as the engine's)."""
-        from sentiment_rnn.engine.language import log_softmax
-
-        return log_softmax(np.asarray(self.embedding(hidden, reverse=True)))
+    def logits(self, hidden: np.ndarray) -> np.ndarray:
+        """(..., D) -> the next word's logits (..., V) float32 (the softmax is taken in NumPy, as the engine's)."""
+        return np.asarray(self.embedding(hidden, reverse=True))
 
 
 def language_model(model_dir, engine: str = "numpy"):
@@ -102,15 +101,24 @@ def language_model(model_dir, engine: str = "numpy"):
     return runner.vocabulary.tokens, runner
 
 
-def continuation_scores(runner, rows: np.ndarray, start: int) -> np.ndarray:
-    """log P(row[start:] | row[:start]) of each row (n, L) int of equal length: (n,) float64."""
-    scores = np.empty(len(rows))
-    for first in range(0, len(rows), BATCH_ROWS):
-        batch = rows[first : first + BATCH_ROWS]
-        hidden = runner.hidden(batch[:, :-1])[:, start - 1 :]  # (B, S, D): the states before each scored token
-        log_probs = runner.log_probabilities(hidden)  # (B, S, V)
-        picked = np.take_along_axis(log_probs, batch[:, start:, None], axis=-1)  # (B, S, 1)
-        scores[first : first + len(batch)] = picked.sum(axis=(1, 2))
+def continuation_scores(runner, prefix: list[int], continuations: np.ndarray) -> np.ndarray:
+    """log P(continuation | prefix) of each row of continuations (n, S) int: (n,) float64.
+
+    The NumPy engine reads the prefix once and every continuation from its state; the Keras model
+    (no state to start from) reads each prefix + continuation whole: the same products.
+    """
+    scores = np.empty(len(continuations))
+    if hasattr(runner, "run"):
+        before, state = runner.run(np.array([prefix]))
+    for first in range(0, len(continuations), BATCH_ROWS):
+        batch = continuations[first : first + BATCH_ROWS]
+        if hasattr(runner, "run"):
+            after, _ = runner.run(batch[:, :-1], state)
+            hidden = np.concatenate([np.repeat(before[:, -1:], len(batch), axis=0), after], axis=1)  # (B, S, D)
+        else:
+            rows = np.concatenate([np.repeat([prefix], len(batch), axis=0), batch[:, :-1]], axis=1)
+            hidden = runner.hidden(rows)[:, len(prefix) - 1 :]  # (B, S, D): the states before each scored token
+        scores[first : first + len(batch)] = picked_log_probabilities(runner.logits(hidden), batch).sum(axis=1)
     return scores
 
 
@@ -138,7 +146,7 @@ def guess(model_dir, text: str, k: int = 5, engine: str = "numpy", candidates: i
     before, after = tokenize_py(parts[0]), tokenize_py(parts[1]) if len(parts) > 1 else []
     unknown = sorted({token for token in before + after if token not in ids})
     prefix = [BOUNDARY_ID, *(ids.get(token, UNKNOWN_ID) for token in before)]
-    first = runner.log_probabilities(runner.hidden(np.array([prefix]))[:, -1])[0]  # (V,) log P(w | before)
+    first = log_softmax(runner.logits(runner.hidden(np.array([prefix]))[:, -1]))[0]  # (V,) log P(w | before)
     first[[BOUNDARY_ID, UNKNOWN_ID]] = -np.inf
     if len(parts) == 1:
         best = np.argsort(-first, kind="stable")[:k]
@@ -146,8 +154,8 @@ def guess(model_dir, text: str, k: int = 5, engine: str = "numpy", candidates: i
     suffix = [*(ids.get(token, UNKNOWN_ID) for token in after), BOUNDARY_ID]
     pool = np.argsort(-first, kind="stable")[: max(candidates, k)]
     pool = pool[np.isfinite(first[pool])]
-    rows = np.array([[*prefix, word, *suffix] for word in pool], dtype=np.int64)
-    scores = continuation_scores(runner, rows, len(prefix))
+    continuations = np.array([[word, *suffix] for word in pool], dtype=np.int64)
+    scores = continuation_scores(runner, prefix, continuations)
     probabilities = np.exp(scores - scores.max())
     probabilities /= probabilities.sum()
     best = np.argsort(-probabilities, kind="stable")[:k]

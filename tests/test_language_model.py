@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -83,7 +84,7 @@ def test_pretrain_writes_a_language_model_directory_and_says_so(tiny_lm):
     assert metrics["perplexity"] == pytest.approx(np.exp(metrics["loss"]), rel=1e-5)
     assert metrics["perplexity"] < 5  # 29 words; the toy texts are nearly all predictable
     history = (out / "history.csv").read_text().splitlines()
-    assert history[0] == "epoch,loss,perplexity,val_loss,val_perplexity" and len(history) == 4
+    assert history[0] == "epoch,loss,perplexity,tokens_per_second,val_loss,val_perplexity" and len(history) == 4
     vocabulary = json.loads((out / "vocabulary.json").read_text())
     assert vocabulary[:2] == ["", "[UNK]"] and "french" in vocabulary and len(vocabulary) == 27
     meta = json.loads((out / "meta.json").read_text())
@@ -251,3 +252,28 @@ def test_pretrain_init_from_goes_on_training_the_language_model(tiny_lm, toy_cor
     )
     first_epoch = float((out / "history.csv").read_text().splitlines()[1].split(",")[-1])  # val_perplexity, epoch 1
     assert result.metrics["perplexity"] < first_epoch  # it started where the first run ended, not from scratch
+
+
+REAL_LM = Path(__file__).resolve().parent.parent / "sentiment_rnn" / "bundled" / "reviews-lm"
+needs_the_real_language_model = pytest.mark.skipif(
+    not (REAL_LM / "meta.json").is_file(),
+    reason="sentiment_rnn/bundled/reviews-lm is absent: build it with benchmarks/build_reviews_en.py --model reviews-lm",
+)
+
+
+@needs_the_real_language_model
+def test_the_bundled_language_model_guesses_by_name_in_both_engines(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the name, not a path
+    numpy_guesses = guess("reviews-lm", "The battery died after a ___", k=5)
+    keras_guesses = guess("reviews-lm", "The battery died after a ___", k=5, engine="keras")
+    assert [g.word for g in keras_guesses.guesses] == [g.word for g in numpy_guesses.guesses]
+    np.testing.assert_allclose(  # the engines' promise (float32 products in another order)
+        [g.probability for g in keras_guesses.guesses], [g.probability for g in numpy_guesses.guesses], atol=1e-5
+    )
+    result = CliRunner().invoke(cli, ["inspect", "--model", "reviews-lm"])
+    assert result.exit_code == 0 and "language model (the next word after every token)" in result.output
+
+
+@needs_the_real_language_model
+def test_the_bundled_language_model_fits_in_the_wheel():
+    assert sum(p.stat().st_size for p in REAL_LM.rglob("*") if p.is_file()) <= 25_000_000

@@ -34,7 +34,7 @@ from sentiment_rnn.artifact.files import (
     member_path,
     read_json,
 )
-from sentiment_rnn.bundled import BUNDLED_MODELS, locate
+from sentiment_rnn.bundled import DEFAULT_BUNDLED_MODEL, locate
 from sentiment_rnn.config import Config, load_config, to_dict, toml_value
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.version import __version__
@@ -111,7 +111,7 @@ def open_model_dir(path: str | Path) -> ModelDirectory:
         SentimentError: missing or empty directory, missing files, a newer format.
     """
     path, bundled = locate(path)
-    names = " or ".join(f"--model {name}" for name in BUNDLED_MODELS)
+    names = f"--model {DEFAULT_BUNDLED_MODEL}"
     retrain = f"train one with `sentiment-rnn train --out DIR`, or pass --model DIR or {names} (the bundled model)"
     if not path.exists():
         raise SentimentError(f"Model directory {path} does not exist: {retrain}.")

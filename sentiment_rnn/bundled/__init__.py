@@ -1,7 +1,8 @@
 """The models shipped inside the package, by name, and what a ``--model`` value names.
 
 Each bundled model is an ordinary model directory in this package
-(``sentiment_rnn/bundled/reviews-en/``, rebuilt by ``benchmarks/build_reviews_en.py``),
+(``sentiment_rnn/bundled/reviews-en/``, and the language model ``reviews-lm/``, rebuilt by
+``benchmarks/build_reviews_en.py``),
 found beside this module (its own directory, a plain directory in every install). A ``--model`` value (or a ``model_dir``
 argument of the library) is read by one rule:
 
@@ -23,7 +24,10 @@ from sentiment_rnn.artifact.files import META_FILE
 from sentiment_rnn.errors import SentimentError
 
 # Every bundled model's name and what it was trained on, in a few words.
-BUNDLED_MODELS = {"reviews-en": "general English reviews"}
+BUNDLED_MODELS = {
+    "reviews-en": "general English reviews",
+    "reviews-lm": "a language model of English reviews, for guess and train --init-from",
+}
 DEFAULT_BUNDLED_MODEL = "reviews-en"  # what answers when there is no --model and no ./sentiment-model
 
 
@@ -62,8 +66,8 @@ def locate(value: str | os.PathLike) -> tuple[Path, str | None]:
     if not (directory / META_FILE).is_file():
         raise SentimentError(
             f"The bundled model {name} is not in this installation of sentiment-rnn (no sentiment_rnn/bundled/"
-            f"{name}/{META_FILE}): reinstall sentiment-rnn, rebuild it with `python benchmarks/build_reviews_en.py`, "
-            "or pass --model DIR."
+            f"{name}/{META_FILE}): reinstall sentiment-rnn, rebuild it with `python benchmarks/build_reviews_en.py"
+            f"{'' if name == DEFAULT_BUNDLED_MODEL else f' --model {name}'}`, or pass --model DIR."
         )
     return directory, name
 

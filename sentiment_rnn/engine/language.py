@@ -26,6 +26,17 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
+def picked_log_probabilities(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """log softmax(logits)[target] for each position: logits (..., V) float32, targets (...) int -> (...) float64.
+
+    The normalizer is summed in float64 from float32 exponentials: no (..., V) float64 array is made.
+    """
+    top = logits.max(axis=-1, keepdims=True)
+    normalizer = np.log(np.exp(logits - top).sum(axis=-1, dtype=np.float64))
+    picked = np.take_along_axis(logits, targets[..., None], axis=-1)[..., 0]
+    return (picked - top[..., 0]).astype(np.float64) - normalizer
+
+
 class NumpyLanguageModel:
     """A ``kind = "lm"`` model in NumPy: token ids (B, T) -> the next word's log-probabilities (B, T, V)."""
 
@@ -53,17 +64,37 @@ class NumpyLanguageModel:
 
         Every row has all T tokens (no padding): rows of one call are the same length.
         """
+        return self.run(ids)[0]
+
+    def run(self, ids: np.ndarray, state: list[list[State]] | None = None) -> tuple[np.ndarray, list[list[State]]]:
+        """:meth:`hidden` from ``state`` (per layer, as returned here; default zeros), and the state after the last token.
+
+        A state of one row is read by every row of ``ids`` (the same text before each of them).
+        """
         ids = np.asarray(ids, dtype=np.int64)
         lengths = np.full(len(ids), ids.shape[1])
+        if state is not None:
+            state = [
+                [tuple(np.repeat(s, len(ids), axis=0) if len(s) == 1 else s.copy() for s in cell) for cell in layer]
+                for layer in state
+            ]
+        else:
+            state = self.initial_state(len(ids))
+        final = []
         with single_threaded_blas(len(ids)):
             x = self.embedding[ids]
-            for layer in self.layers:
-                x, _ = layer.run(x, lengths, return_sequences=True)
-            return dense(x, self.projection_kernel, self.projection_bias)
+            for layer, layer_state in zip(self.layers, state):
+                x, after = layer.run(x, lengths, layer_state, return_sequences=True)
+                final.append(after)
+            return dense(x, self.projection_kernel, self.projection_bias), final
+
+    def logits(self, hidden: np.ndarray) -> np.ndarray:
+        """The next word's logits from projected states: (..., D) -> (..., V) float32."""
+        return hidden @ self.embedding.T + self.output_bias
 
     def log_probabilities(self, hidden: np.ndarray) -> np.ndarray:
         """The next word's log-probabilities from projected states: (..., D) -> (..., V) float64."""
-        return log_softmax(hidden @ self.embedding.T + self.output_bias)
+        return log_softmax(self.logits(hidden))
 
     def next_word_log_probabilities(self, ids: np.ndarray) -> np.ndarray:
         """After every token of each row: ids (B, T) -> (B, T, V) float64."""

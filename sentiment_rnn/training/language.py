@@ -197,6 +197,7 @@ def stream_callbacks_class():
             logs = logs or {}
             seconds = self.last_batch - self.started  # the training steps only, not the held-out pass
             self.rates.append(self.batches * self.tokens_per_batch / max(seconds, 1e-9))
+            logs["tokens_per_second"] = self.rates[-1]  # into history.csv and the checkpoint: a resume keeps it
             if self.show:
                 sys.stderr.write(
                     f"\rEpoch {epoch + 1}/{self.epochs}  {self.rates[-1]:,.0f} tokens/s  loss {logs.get('loss', 0):.3f}"
@@ -377,7 +378,8 @@ def write_language_model(config, files, corpus, model, history, stream, staging,
     write_vocabulary(staging / VOCABULARY_FILE, corpus.vocabulary)
     write_json(staging / METRICS_FILE, metrics)
     write_engine_files(model, config, staging, corpus.vocabulary)
-    rate = float(np.mean(stream.rates)) if stream.rates else 0.0
+    rates = history.get("tokens_per_second", [])
+    rate = float(np.mean(rates)) if rates else 0.0
     summary = {
         "source": " + ".join(files.paths),
         "sources": list(files.paths),
