@@ -277,3 +277,10 @@ def test_the_bundled_language_model_guesses_by_name_in_both_engines(tmp_path, mo
 @needs_the_real_language_model
 def test_the_bundled_language_model_fits_in_the_wheel():
     assert sum(p.stat().st_size for p in REAL_LM.rglob("*") if p.is_file()) <= 25_000_000
+
+
+def test_pretrain_runs_under_the_mirrored_strategy(toy_corpus, tmp_path):
+    config = load_config(overrides=[*TINY_LM, 'model.kind="lm"', "train.epochs=1", 'train.distribute="mirrored"'])
+    result = pretrain(config, TextFiles((str(toy_corpus),)), tmp_path / "lm", verbose=0)
+    assert result.epochs_run == 1 and np.isfinite(result.metrics["perplexity"])
+    assert json.loads((tmp_path / "lm" / "meta.json").read_text())["data"]["train_tokens"] == 5130
