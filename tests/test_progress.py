@@ -84,3 +84,21 @@ def test_predict_file_in_chunks_gives_the_same_predictions(tiny_run, tmp_path, m
     chunked = CliRunner().invoke(cli, args)
     assert whole.exit_code == chunked.exit_code == 0
     assert chunked.stdout == whole.stdout and len(whole.stdout.splitlines()) == len(lines)
+
+
+def test_library_train_draws_the_keras_bar_only_on_a_terminal_or_when_asked(tiny_csv, tmp_path):
+    import contextlib
+
+    from conftest import TINY_OVERRIDES
+    from sentiment_rnn.config import load_config
+    from sentiment_rnn.training.run import train
+
+    config = load_config(overrides=[*TINY_OVERRIDES, "train.epochs=1", f"data.path={str(tiny_csv)!r}"])
+    for number, (stderr, verbose, drawn) in enumerate(
+        ((io.StringIO(), None, False), (Terminal(), None, True), (io.StringIO(), 1, True))
+    ):
+        stdout = io.StringIO()
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            train(config, tmp_path / f"model-{number}", verbose=verbose)
+        assert stdout.getvalue() == ""
+        assert ("val_loss:" in stderr.getvalue()) is drawn, (verbose, stderr.getvalue())  # the bar of epoch 1

@@ -106,7 +106,7 @@ def train(
     config: Config,
     out_dir: str | Path,
     dataset: Dataset | None = None,
-    verbose: int | str = "auto",
+    verbose: int | None = None,
     resume: bool = False,
     callbacks: Sequence[Any] = (),
     tensorboard_dir: str | Path | None = None,
@@ -126,8 +126,9 @@ def train(
         config: the full config; ``config.data`` names the data unless ``dataset`` is given.
         out_dir: the model directory to create or replace.
         dataset: data to use instead of ``config.data``.
-        verbose: Keras ``fit`` verbosity (``"auto"``: a progress bar; 0: silent).
-            Progress and status lines go to stderr, and only when it is a terminal.
+        verbose: Keras ``fit`` verbosity: 1 a progress bar per epoch, 0 silent; None (the default)
+            follows the command line's rule, 1 when stderr is a terminal and 0 otherwise
+            (``progress.keras_verbose``). Progress and status lines go to stderr.
         resume: continue the interrupted run into ``out_dir`` (same config and data).
         callbacks: extra Keras callbacks for ``fit``.
         tensorboard_dir: also log for TensorBoard to this directory (needs the tensorboard package).
@@ -149,6 +150,7 @@ def train(
             resume, or a diverged run (``out_dir`` is then left as it was).
     """
     check_fits_in_memory(config)
+    verbose = progress.keras_verbose() if verbose is None else verbose
     if resume and config.train.ensemble > 1:
         raise SentimentError(
             f"--resume does not work with train.ensemble = {config.train.ensemble} (members are not backed up "
