@@ -60,8 +60,9 @@ def build_app(model_dir: str | Path, bow_model_dir: str | Path | None = None, li
         responses:
           200:
             description: >-
-              {"predictions": [{"text", "label", "probability", "tokens"?}], "bow"?: [...]},
-              one object per text, in order; tokens are {"token", "probability", "unknown"}.
+              {"predictions": [{"text", "label", "probability", "oov_rate", "tokens"?}], "bow"?: [...]},
+              one object per text, in order; oov_rate is the share of its words outside the vocabulary;
+              tokens are {"token", "probability", "unknown"}.
           400: {description: 'A malformed request: {"error": "..."}'}
           413: {description: 'Too many texts, bytes or characters: {"error": "..."}'}
         """
