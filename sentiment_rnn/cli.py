@@ -849,7 +849,14 @@ def forward_demo(text):
 @cli.command()
 @model_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-def inspect(model_dir, as_json):
+@click.option(
+    "--engine",
+    type=click.Choice(["numpy", "keras"]),
+    default="numpy",
+    show_default=True,
+    help="numpy: the layers of weights.npz, no TensorFlow (fast); keras: the Keras layers of model.keras.",
+)
+def inspect(model_dir, as_json, engine):
     """Show what a model directory holds and how it was made.
 
     Architecture and layers (type, output shape, parameters), size on disk,
@@ -857,6 +864,8 @@ def inspect(model_dir, as_json):
     balance), validation metrics (with ECE and Brier), the config, the format
     and library versions, and the date; with a build.json (as the bundled
     reviews-en has), the command that built the model and its wall time.
+    The layers are those of weights.npz, read without TensorFlow;
+    --engine keras loads model.keras and lists its Keras layers.
 
     Example usage:
 
@@ -864,10 +873,11 @@ def inspect(model_dir, as_json):
         sentiment-rnn inspect --model my-model
         sentiment-rnn inspect --model reviews-en
         sentiment-rnn inspect --model my-model --json > my-model.json
+        sentiment-rnn inspect --model my-model --engine keras
     """
     from sentiment_rnn.inspection import describe, format_description
 
-    description = describe(model_dir)
+    description = describe(model_dir, engine)
     if as_json:
         click.echo(json.dumps(description, indent=2, ensure_ascii=False))
     else:

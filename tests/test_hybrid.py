@@ -199,9 +199,9 @@ def test_train_predict_evaluate_inspect_export(tmp_path):
     assert json.loads((out / ENGINE_FILE).read_text())["kind"] == "hybrid"
     assert (out / WIDE_VOCABULARY_FILE).read_text().split("\n")[:1] == ["[UNK]"]
     texts = ["the battery is great", "the battery is terrible"]
-    numpy_rows = [json.loads(line) for line in run("predict", "--model", out, "--json", *texts).output.splitlines()]
+    numpy_rows = [json.loads(line) for line in run("predict", "--model", out, "--json", *texts).stdout.splitlines()]
     keras = run("predict", "--model", out, "--json", "--engine", "keras", *texts)
-    for mine, theirs in zip(numpy_rows, map(json.loads, keras.output.splitlines())):
+    for mine, theirs in zip(numpy_rows, map(json.loads, keras.stdout.splitlines())):
         assert abs(mine["probability"] - theirs["probability"]) < 1e-5
     evaluation = run("evaluate", "--model", out, "--data", data, "--json")
     assert evaluation.exit_code == 0, evaluation.output
@@ -209,7 +209,7 @@ def test_train_predict_evaluate_inspect_export(tmp_path):
     inspected = run("inspect", "--model", out)
     assert inspected.exit_code == 0, inspected.output
     assert "plus a wide branch of unigrams and bigrams (at most 100,000)" in inspected.output
-    assert "  wide               Dense" in inspected.output
+    assert "  wide         Dense" in inspected.output  # the layers of weights.npz
     exported = tmp_path / "bundle"
     assert run("export", "--model", out, "--format", "numpy", "--out", exported).exit_code == 0
     assert (exported / WIDE_VOCABULARY_FILE).is_file()
