@@ -165,9 +165,9 @@ def test_a_stateful_model_is_served_as_its_stateless_twin(tiny_csv, tmp_path):
 
 def predicted(model_dir, texts: list[str]) -> list[float]:
     """The probabilities `predict --json` prints for ``texts``."""
-    result = run("predict", "--model", str(model_dir), "--json", *texts)
+    result = run("predict", "--model", str(model_dir), "--json", "--file", "-", input=lines(*texts))
     assert result.exit_code == 0, result.output
-    return [json.loads(line)["probability"] for line in result.output.splitlines()]
+    return [json.loads(line)["probability"] for line in result.stdout.splitlines()]
 
 
 # Architectures the documented code must run: cells, layers, directions, merge modes, pooling, a length cap, kinds.
