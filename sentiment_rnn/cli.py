@@ -289,7 +289,7 @@ def cli():
 @click.option(
     "--worker-index", type=click.IntRange(min=0), default=0, show_default=True, help="This worker's place in --workers."
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr; print only the summary.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or warnings on stderr; print only the summary.")
 def train(
     config_path,
     overrides,
@@ -318,7 +318,8 @@ def train(
     vocabulary.json, metrics.json and meta.json). Progress goes to stderr when it is a
     terminal; stdout gets only the summary. The previous --out stays intact
     until the new one is complete; after an interruption (Ctrl-C, a kill), run
-    the same command with --resume.
+    the same command with --resume. A validation AUC under 0.6 (the model
+    learned little) ends with a warning on stderr saying what usually helps.
 
     Example usage:
 
@@ -338,6 +339,7 @@ def train(
     from sentiment_rnn.bundled import BUNDLED_MODELS
     from sentiment_rnn.config import load_config
     from sentiment_rnn.plots import MISSING_HINT
+    from sentiment_rnn.training.run import learned_little
     from sentiment_rnn.training.run import train as train_model
 
     shortcuts = {
@@ -392,6 +394,9 @@ def train(
     if result.test_metrics is not None:
         test = result.test_metrics
         click.echo(f"Test: accuracy {test['accuracy']:.3f}, AUC {test['auc']:.3f} on {test['n']} held-out examples.")
+    weak = learned_little(metrics)
+    if weak is not None:  # on stderr, after the summary
+        progress.warn(weak, quiet=quiet)
     if out_dir in BUNDLED_MODELS and not quiet:  # --out is a path: the bundled model is never written
         click.echo(
             f"Note: --out {out_dir} is the path ./{out_dir}, not the bundled model (read-only); from this directory, "

@@ -213,3 +213,25 @@ def test_train_data_errors_leave_nothing_on_disk(tmp_path):
         f"{wrong_column} has no text column 'text' (columns: review, label): name the right one with --text-column.",
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "col.csv", "one.csv"]
+
+
+def test_training_that_learned_little_ends_with_a_warning_saying_what_helps(tmp_path):
+    from sentiment_rnn.training.run import learned_little
+
+    same_words = write_csv(tmp_path / "same.csv", [("the phone", i % 2) for i in range(16)])  # nothing to learn
+    args = ["train", "--data", str(same_words), "--out", str(tmp_path / "model")]
+    for override in TINY_OVERRIDES:
+        args += ["--set", override]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Saved model to {tmp_path / 'model'}: validation accuracy ")
+    assert ", AUC 0.500, " in result.stdout  # one answer for every row: no order at all
+    assert result.stderr == (
+        "Warning: validation AUC 0.500 is under 0.6: this model learned little from the data. What usually helps: a "
+        "config made for real text (sentiment-rnn init-config --preset imdb-hybrid > real.toml, then train --config "
+        "real.toml), more epochs (--epochs 30), or starting from a pretrained language model (train --init-from).\n"
+    )
+    quiet = run(*args, "--quiet")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    assert learned_little({"auc": 0.6}) is None and learned_little({"auc": float("nan")}) is None
+    assert learned_little({"auc": 0.599}).startswith("Warning: validation AUC 0.599 is under 0.6: ")

@@ -68,6 +68,24 @@ def output_directories(
         yield backup, staging
 
 
+LOW_AUC = 0.6  # a validation AUC below it: the model learned little (0.5 is chance)
+REAL_TEXT_PRESET = "imdb-hybrid"  # the shipped config to suggest for real reviews (init-config --preset)
+
+
+def learned_little(metrics: dict[str, Any]) -> str | None:
+    """One line saying that a model learned little, and what usually helps, when its validation AUC is under
+    ``LOW_AUC``; None otherwise (and for a validation side of one class, whose AUC is not a number)."""
+    auc = metrics.get("auc")
+    if not isinstance(auc, int | float) or not auc < LOW_AUC:
+        return None
+    return (
+        f"Warning: validation AUC {auc:.3f} is under {LOW_AUC}: this model learned little from the data. What usually "
+        f"helps: a config made for real text (sentiment-rnn init-config --preset {REAL_TEXT_PRESET} > real.toml, then "
+        "train --config real.toml), more epochs (--epochs 30), or starting from a pretrained language model "
+        "(train --init-from)."
+    )
+
+
 TRAINING_BYTES_PER_PARAMETER = 16  # float32 weights, their gradients and Adam's two moments
 
 
