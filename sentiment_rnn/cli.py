@@ -1081,7 +1081,7 @@ def compare_bow(
     1. the bag-of-words table of "This phone is no good" and "No this phone
        is good": identical vectors, so identical baseline probabilities,
        while the RNN tells them apart;
-    2. both models' accuracy on held-out sentences;
+    2. both models' accuracy on held-out texts;
     3. sentence and pair accuracy on a contrast set (same words, opposite
        labels);
     4. with --ngrams 2 or more, which pairs the n-grams still cannot
