@@ -295,7 +295,7 @@ def cli():
 @click.option(
     "--worker-index", type=click.IntRange(min=0), default=0, show_default=True, help="This worker's place in --workers."
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr; print only the summary.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or warnings on stderr; print only the summary.")
 def train(
     config_path,
     overrides,
@@ -325,7 +325,8 @@ def train(
     vocabulary.json, metrics.json and meta.json). Progress goes to stderr when it is a
     terminal; stdout gets only the summary. The previous --out stays intact
     until the new one is complete; after an interruption (Ctrl-C, a kill), run
-    the same command with --resume.
+    the same command with --resume. A validation AUC under 0.6 (the model
+    learned little) ends with a warning on stderr saying what usually helps.
 
     Example usage:
 
@@ -346,6 +347,7 @@ def train(
     from sentiment_rnn.bundled import BUNDLED_MODELS
     from sentiment_rnn.config import load_config
     from sentiment_rnn.plots import MISSING_HINT
+    from sentiment_rnn.training.run import learned_little
     from sentiment_rnn.training.run import train as train_model
 
     shortcuts = {
@@ -401,6 +403,9 @@ def train(
     if result.test_metrics is not None:
         test = result.test_metrics
         click.echo(f"Test: accuracy {test['accuracy']:.3f}, AUC {test['auc']:.3f} on {test['n']} held-out examples.")
+    weak = learned_little(metrics)
+    if weak is not None:  # on stderr, after the summary
+        progress.warn(weak, quiet=quiet)
     if out_dir in BUNDLED_MODELS and not quiet:  # --out is a path: the bundled model is never written
         click.echo(
             f"Note: --out {out_dir} is the path ./{out_dir}, not the bundled model (read-only); from this directory, "
@@ -704,7 +709,12 @@ def _sigterm_as_interrupt():
     type=InputFile("r", encoding="utf-8"),
     help="Read one text per line from a file, or - for standard input.",
 )
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line: text, label, probability.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON object per line: text, label, probability, oov_rate (share of its words outside the vocabulary).",
+)
 @threshold_option
 @click.option(
     "--engine",
@@ -752,7 +762,7 @@ def _sigterm_as_interrupt():
 @click.option(
     "--oov",
     is_flag=True,
-    help="With --json: add each text's oov_rate and unknown_tokens (the tokens outside the model's vocabulary).",
+    help="With --json: add each text's unknown_tokens (its tokens outside the model's vocabulary).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar on stderr.")
 def predict(
@@ -790,10 +800,15 @@ def predict(
     --stream reads one long document piece by piece, never holding it whole,
     and prints its label, probability, token count and chunk count.
 
+    An empty text argument is refused: it has no sentiment. When most of a
+    text's words are outside the model's vocabulary, its answer says little:
+    one warning on stderr says how many texts, and --json gives each text's
+    oov_rate (the share of its words read as [UNK]).
+
     --data scores a table (any format train reads): every input column is
-    kept and label and probability are added (predicted_label and
-    predicted_probability if the input has such columns); rows with empty
-    text get an empty prediction and are counted. --output FILE writes CSV,
+    kept and label, probability and oov_rate are added (predicted_label,
+    predicted_probability and predicted_oov_rate if the input has such
+    columns); rows with empty text get an empty prediction and are counted. --output FILE writes CSV,
     TSV or JSON Lines by its suffix (or --output-format); the default, -,
     writes CSV to stdout. Files and tables are streamed a batch at a time,
     so memory stays flat however long they are.
@@ -809,14 +824,23 @@ def predict(
         sentiment-rnn predict --stream book.txt --chunk-tokens 500
     """
     from sentiment_rnn.artifact.model_directory import open_model_dir
-    from sentiment_rnn.inference import DEFAULT_CHUNK_TOKENS, check_threshold, predict_per_token, predict_stream
-    from sentiment_rnn.scoring import batches_of_lines, score_lines, score_table
+    from sentiment_rnn.inference import (
+        DEFAULT_CHUNK_TOKENS,
+        MOSTLY_UNKNOWN,
+        check_texts_given,
+        check_threshold,
+        mostly_unknown_warning,
+        predict_per_token,
+        predict_stream,
+    )
+    from sentiment_rnn.scoring import ADDED_COLUMNS, batches_of_lines, score_lines, score_table
 
     if data_path is not None:
         from sentiment_rnn.config import load_config
         from sentiment_rnn.data.batches import input_size
 
     check_threshold(threshold)
+    check_texts_given(texts)
     if stream is not None:
         if texts or file is not None or data_path is not None:
             raise SentimentError("--stream reads one document on its own: pass texts or --file, or --stream, not both.")
@@ -857,6 +881,8 @@ def predict(
             click.echo(f"Scored {summary.rows} rows into {summary.output}{empty}.", err=summary.output == "-")
         elif summary.empty:
             click.echo(f"{summary.empty} of {summary.rows} rows had empty text and got no prediction.", err=True)
+        shown_by = f"the {ADDED_COLUMNS[-1]} column gives each row's share"
+        _warn(mostly_unknown_warning(summary.mostly_unknown, summary.rows - summary.empty, shown_by))
         return
     if output is not None or output_format is not None:
         raise SentimentError("--output and --output-format apply to --data only: add --data FILE or drop them.")
@@ -868,7 +894,8 @@ def predict(
         raise SentimentError(no_text)
     if per_token:
         texts = [text for batch in batches_of_lines(texts, file) for text in batch]
-        for prediction in predict_per_token(model_dir, texts, threshold=threshold, engine=engine):
+        predictions = predict_per_token(model_dir, texts, threshold=threshold, engine=engine)
+        for prediction in predictions:
             if as_json:
                 click.echo(json.dumps(prediction.to_dict(), ensure_ascii=False))
                 continue
@@ -879,16 +906,24 @@ def predict(
                 click.echo(f"{mark} {token:<{width}}  {probability:.4f}  {probability_bar(probability)}".rstrip())
             if any(prediction.unknown):
                 click.echo("  (? = not in the vocabulary: read as [UNK])")
+        _warn(mostly_unknown_warning(sum(p.oov_rate > MOSTLY_UNKNOWN for p in predictions), len(predictions)))
         return
     if oov and not as_json:
         raise SentimentError("--oov adds keys to the JSON output: add --json.")
     directory = open_model_dir(model_dir)  # a missing model is refused before the bar is drawn
     with progress.reading(file, label="Predicting", quiet=quiet) as advance:
-        count = score_lines(
+        summary = score_lines(
             directory, texts, file, sys.stdout, as_json, threshold, engine, lambda _: advance(), with_oov=oov
         )
-    if count == 0:
+    if summary.texts == 0:
         raise SentimentError(no_text if piped else f"{file.name} holds no lines: give one text a line.")
+    _warn(mostly_unknown_warning(summary.mostly_unknown, summary.texts))
+
+
+def _warn(warning: str | None) -> None:
+    """Write a warning line to stderr (not silenced by --quiet, which silences progress); nothing for None."""
+    if warning is not None:
+        click.echo(warning, err=True)
 
 
 @cli.command()
@@ -1008,7 +1043,14 @@ def forward_demo(text):
 @cli.command()
 @model_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-def inspect(model_dir, as_json):
+@click.option(
+    "--engine",
+    type=click.Choice(["numpy", "keras"]),
+    default="numpy",
+    show_default=True,
+    help="numpy: the layers of weights.npz, no TensorFlow (fast); keras: the Keras layers of model.keras.",
+)
+def inspect(model_dir, as_json, engine):
     """Show what a model directory holds and how it was made.
 
     Architecture and layers (type, output shape, parameters), size on disk,
@@ -1016,6 +1058,8 @@ def inspect(model_dir, as_json):
     balance), validation metrics (with ECE and Brier), the config, the format
     and library versions, and the date; with a build.json (as the bundled
     reviews-en has), the command that built the model and its wall time.
+    The layers are those of weights.npz, read without TensorFlow;
+    --engine keras loads model.keras and lists its Keras layers.
 
     Example usage:
 
@@ -1023,10 +1067,11 @@ def inspect(model_dir, as_json):
         sentiment-rnn inspect --model my-model
         sentiment-rnn inspect --model reviews-en
         sentiment-rnn inspect --model my-model --json > my-model.json
+        sentiment-rnn inspect --model my-model --engine keras
     """
     from sentiment_rnn.inspection import describe, format_description
 
-    description = describe(model_dir)
+    description = describe(model_dir, engine)
     if as_json:
         click.echo(json.dumps(description, indent=2, ensure_ascii=False))
     else:
@@ -1225,7 +1270,7 @@ def compare_bow(
     1. the bag-of-words table of "This phone is no good" and "No this phone
        is good": identical vectors, so identical baseline probabilities,
        while the RNN tells them apart;
-    2. both models' accuracy on held-out sentences;
+    2. both models' accuracy on held-out texts;
     3. sentence and pair accuracy on a contrast set (same words, opposite
        labels);
     4. with --ngrams 2 or more, which pairs the n-grams still cannot

@@ -18,18 +18,27 @@ from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_di
 from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, label_for
 from sentiment_rnn.engine.models import DEFAULT_BATCH_SIZE
 from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.text import OOV_TOKEN, tokenize_py
+
+MOSTLY_UNKNOWN = 0.5  # a text with more than this share of its tokens outside the vocabulary: its answer says little
 
 
 @dataclass(frozen=True)
 class Prediction:
-    """One text's prediction: ``probability`` of positive in [0, 1] and the thresholded label."""
+    """One text's prediction: ``probability`` of positive in [0, 1] and the thresholded label.
+
+    ``oov_rate`` is the share of the text's tokens outside the model's vocabulary
+    (read as ``[UNK]``; 0.0 for a text without tokens), or None when not measured.
+    """
 
     text: str
     probability: float
     label: str
+    oov_rate: float | None = None
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "label": self.label, "probability": self.probability}
+        answer = {"text": self.text, "label": self.label, "probability": self.probability}
+        return answer if self.oov_rate is None else {**answer, "oov_rate": self.oov_rate}
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,56 @@ def unknown_words(model_dir: str | Path | ModelDirectory, texts: Iterable[str]) 
         unknown = [token for token, flag in zip(tokens, vocabulary.unknown(tokens)) if flag]
         results.append({"oov_rate": len(unknown) / len(tokens) if tokens else 0.0, "unknown_tokens": unknown})
     return results
+
+
+def oov_rates(model_dir: str | Path | ModelDirectory, texts: list[str], engine: str = "numpy") -> np.ndarray:
+    """The share of each text's tokens outside the model's vocabulary, (n,) float64 in [0, 1]; 0.0 for no tokens.
+
+    The tokens are those the model reads. The NumPy engine counts them with
+    array operations as it encodes; ``engine="keras"``, which needs no
+    ``weights.npz``, reads ``vocabulary.json`` and tokenizes with the pure-Python
+    twin of the Keras tokenizer (``text.tokenize_py``): the same counts.
+    """
+    directory = _open(model_dir)
+    if engine == "numpy":
+        unknown, tokens = directory.numpy_engine.unknown_counts(texts)
+    else:
+        known = set(directory.vocabulary()) - {OOV_TOKEN}
+        limit = directory.config.tokenizer.output_sequence_length if directory.config.model.kind != "bow" else 0
+        read = [tokenize_py(text)[: limit or None] for text in texts]
+        unknown = np.array([sum(token not in known for token in words) for words in read], dtype=np.int64)
+        tokens = np.array([len(words) for words in read], dtype=np.int64)
+    return np.divide(unknown, tokens, out=np.zeros(len(texts)), where=tokens > 0)
+
+
+def mostly_unknown_warning(count: int, total: int, shown_by: str = "--json gives each text's oov_rate") -> str | None:
+    """The one warning line for ``count`` of ``total`` texts with most tokens unknown (see ``MOSTLY_UNKNOWN``);
+    None when ``count`` is 0. ``shown_by`` says where each text's share is to be seen."""
+    if not count:
+        return None
+    if total == 1:
+        who, its, says = "The text has", "its", "its answer says"
+    elif count == 1:
+        who, its, says = f"1 of {total:,} texts has", "its", "its answer says"
+    else:
+        who, its, says = f"{count:,} of {total:,} texts have", "their", "their answers say"
+    return (
+        f"Warning: {who} most of {its} words outside the model's vocabulary (read as [UNK]), so {says} little "
+        f"({shown_by}); a model trained on such text (its language, its domain) would know them."
+    )
+
+
+def check_texts_given(texts: Iterable[str]) -> None:
+    """Refuse a text argument that is empty or blank: it has no words, so no sentiment.
+
+    Lines of a file and rows of a table are answered instead (an empty row gets an empty answer, counted).
+    """
+    for number, text in enumerate(texts, start=1):
+        if not text.strip():
+            raise SentimentError(
+                f"Text {number} of the arguments is {'empty' if not text else 'blank'}: it has no words, so no "
+                'sentiment to predict; pass some words, e.g. predict "great phone".'
+            )
 
 
 @dataclass(frozen=True)
@@ -135,7 +194,7 @@ def predict(
     engine: str = "numpy",
     on_progress: Callable[[int], None] | None = None,
 ) -> list[Prediction]:
-    """Label texts with the model in ``model_dir``.
+    """Label texts with the model in ``model_dir``; each prediction says its ``oov_rate`` too.
 
     Args:
         model_dir: a model directory (path or opened), or a bundled model's name
@@ -158,8 +217,10 @@ def predict(
     for start in range(0, len(texts), PREDICT_CHUNK):
         chunk = texts[start : start + PREDICT_CHUNK]
         probabilities = predict_proba(directory, chunk, batch_size, engine)
+        rates = oov_rates(directory, chunk, engine)
         predictions.extend(
-            Prediction(t, float(p), label_for(float(p), threshold)) for t, p in zip(chunk, probabilities)
+            Prediction(t, float(p), label_for(float(p), threshold), float(r))
+            for t, p, r in zip(chunk, probabilities, rates)
         )
         if on_progress is not None:
             on_progress(len(chunk))
@@ -200,7 +261,7 @@ def predict_per_token(
     directory = _open(model_dir)
     check_reads_order(directory.config.model.kind)
     texts = list(texts)
-    overall = [p.probability for p in predict(directory, texts, threshold, engine=engine)]
+    overall = predict(directory, texts, threshold, engine=engine)
     if engine == "numpy":
         views = [directory.numpy_engine.per_token(text) for text in texts]
     else:
@@ -211,12 +272,13 @@ def predict_per_token(
     return [
         TokenPrediction(
             text,
-            probability,
-            label_for(probability, threshold),
-            tuple((token, float(p)) for token, p in zip(tokens, probabilities)),
-            tuple(vocabulary.unknown(tokens)),
+            answer.probability,
+            answer.label,
+            answer.oov_rate,
+            tokens=tuple((token, float(p)) for token, p in zip(tokens, probabilities)),
+            unknown=tuple(vocabulary.unknown(tokens)),
         )
-        for text, probability, (tokens, probabilities) in zip(texts, overall, views)
+        for text, answer, (tokens, probabilities) in zip(texts, overall, views)
     ]
 
 

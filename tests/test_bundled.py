@@ -68,9 +68,9 @@ def answer(model: Path, *texts: str) -> str:
 
 
 def test_the_bundled_name_is_the_bundled_model(package):
-    result = invoke("predict", "--model", "reviews-en", "I like this phone", "This phone is no good")
+    result = invoke("predict", "--model", "reviews-en", "the battery is good", "This phone is no good")
     assert (result.exit_code, result.stderr) == (0, ""), result.output
-    assert result.stdout == answer(package / "reviews-en", "I like this phone", "This phone is no good")
+    assert result.stdout == answer(package / "reviews-en", "the battery is good", "This phone is no good")
 
 
 def test_an_existing_path_wins_over_the_bundled_name(package, other_model):
@@ -93,7 +93,7 @@ def test_quiet_drops_the_notice_and_json_keeps_its_keys(package):
     assert (quiet.exit_code, quiet.stderr) == (0, "")
     as_json = invoke("predict", "--json", "good")
     assert as_json.stderr == NOTICE + "\n"
-    assert list(json.loads(as_json.stdout)) == ["text", "label", "probability"]
+    assert list(json.loads(as_json.stdout)) == ["text", "label", "probability", "oov_rate"]
 
 
 def test_once_sentiment_model_exists_it_answers_silently(package, other_model):

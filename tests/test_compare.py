@@ -334,7 +334,7 @@ def test_report_text(directories, pairs_csv, tmp_path):
         r'of its own, so its bag also holds ",". Bag of words \d\.\d{4} (right|WRONG), RNN \d\.\d{4} (right|WRONG)\.',
         " ".join(lines[13:15]),
     )
-    assert lines[15:17] == ["", "2. Accuracy on held-out sentences (probability >= 0.5 counts as positive)"]
+    assert lines[15:17] == ["", "2. Accuracy on held-out texts (probability >= 0.5 counts as positive)"]
     prose = " ".join(lines)  # wrapped lines break at single spaces
     assert f"Models from {rnn} (RNN) and {bow} (bag of words)." in prose
     table = lines.index(" " * len("validation split (metrics.json)") + "       n  bag of words     RNN")
@@ -388,7 +388,7 @@ def test_trained_models_from_directories(directories, twice_csv, pairs_csv, tmp_
     assert [(a["source"], a["n"]) for a in report["heldout"]] == [(str(twice_csv), 24)]
     [note] = report["notes"]
     assert note.startswith("The two models were trained on different data or splits (RNN: validation accuracy ")
-    assert note.endswith("): pass --eval-data to compare them on the same sentences.")
+    assert note.endswith("): pass --eval-data to compare them on the same texts.")
     assert_user_error(
         run("compare-bow", "--rnn-model", bow, "--bow-model", rnn),
         f"{bow} holds a bow model, but --rnn-model needs a rnn model: "
@@ -434,7 +434,7 @@ def test_pos_neg_files_in_their_encoding_and_the_built_in_pairs_said_to_be_produ
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     prose = " ".join(lines)
-    assert "Both models trained on the same 19 sentences of mr.pos + mr.neg with seed 42." in prose
+    assert "Both models trained on the same 19 texts of mr.pos + mr.neg with seed 42." in prose
     table = lines.index("                       n  bag of words     RNN")
     assert re.fullmatch(r"validation split       6         \d\.\d{3}   \d\.\d{3}", lines[table + 1])
     assert not lines[table + 2].startswith("built-in")  # data/heldout.csv belongs to the built-in corpus only
@@ -444,7 +444,7 @@ def test_pos_neg_files_in_their_encoding_and_the_built_in_pairs_said_to_be_produ
     )
     assert lines[title + 1 : title + 4] == [
         "These are the built-in contrast pairs: product reviews (phones, laptops, cameras and the like)",
-        "written for this project, not sentences from mr.pos + mr.neg; pass --pairs FILE (columns",
+        "written for this project, not texts from mr.pos + mr.neg; pass --pairs FILE (columns",
         "pair_id,text,label) for pairs like your own data.",
     ]
     assert max(len(line) for line in lines) <= 100

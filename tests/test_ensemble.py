@@ -169,13 +169,18 @@ def test_inspect_names_the_ensemble_and_each_members_epochs(ensemble):
         "SimpleRNN, 1 layer of 8 units, embedding size 8; an ensemble of 3, mean probability"
     )
     assert [layer["name"] for layer in description["layers"]] == [
+        f"member_{number}/{name}" for number in range(1, MEMBERS + 1) for name in ("embedding", "recurrent_0", "head")
+    ]
+    assert len(description["data"]["members"]) == MEMBERS
+    keras = json.loads(run("inspect", "--model", ensemble, "--json", "--engine", "keras").output)
+    assert [layer["name"] for layer in keras["layers"]] == [
         "text",
         "member_1",
         "member_2",
         "member_3",
         "mean_probability",
     ]
-    assert len(description["data"]["members"]) == MEMBERS
+    assert keras["architecture"] == description["architecture"]
 
 
 def test_numpy_export_of_an_ensemble_predicts_the_same(ensemble, tmp_path):

@@ -35,8 +35,13 @@ ARCHITECTURES = {
 }
 
 
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
+def run(*args, input=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input)
+
+
+def lines(*texts: str) -> str:
+    """``texts`` as the lines of a file, for ``predict --file -`` (a text argument may not be empty; a line may)."""
+    return "".join(f"{text}\n" for text in texts)
 
 
 def assert_user_error(result, message: str):
@@ -85,9 +90,11 @@ def test_wide_weights_start_at_the_scaled_ratios_of_the_training_split():
 def test_numpy_engine_agrees_with_keras(models, name):
     rows = {}
     for engine in ("numpy", "keras"):
-        result = run("predict", "--model", models[name], "--json", "--engine", engine, *TEXTS)
+        result = run(
+            "predict", "--model", models[name], "--json", "--engine", engine, "--file", "-", input=lines(*TEXTS)
+        )
         assert result.exit_code == 0, result.output
-        rows[engine] = [json.loads(line) for line in result.output.splitlines()]
+        rows[engine] = [json.loads(line) for line in result.stdout.splitlines()]
     assert [row["text"] for row in rows["numpy"]] == TEXTS
     for mine, theirs in zip(rows["numpy"], rows["keras"]):
         assert abs(mine["probability"] - theirs["probability"]) < 1e-5
@@ -162,9 +169,9 @@ def test_a_directory_of_engine_format_2_reads_its_wide_vocabulary_json(models, t
     (old / WIDE_VOCABULARY_FILE).unlink()
     (old / LEGACY_WIDE_VOCABULARY_FILE).write_text(json.dumps(grams), encoding="utf-8")
     without_wide_digest(old, format_version=2)
-    expected = run("predict", "--model", models["gru"], "--json", *TEXTS)
+    expected = run("predict", "--model", models["gru"], "--json", "--file", "-", input=lines(*TEXTS))
     assert expected.exit_code == 0
-    assert run("predict", "--model", old, "--json", *TEXTS).output == expected.output
+    assert run("predict", "--model", old, "--json", "--file", "-", input=lines(*TEXTS)).output == expected.output
     for bad in (["good", "[UNK]"], ["[UNK]", "good", "good"], ["[UNK]", "a\nb"], {"[UNK]": 0}):
         (old / LEGACY_WIDE_VOCABULARY_FILE).write_text(json.dumps(bad))
         assert_user_error(
@@ -192,9 +199,9 @@ def test_train_predict_evaluate_inspect_export(tmp_path):
     assert json.loads((out / ENGINE_FILE).read_text())["kind"] == "hybrid"
     assert (out / WIDE_VOCABULARY_FILE).read_text().split("\n")[:1] == ["[UNK]"]
     texts = ["the battery is great", "the battery is terrible"]
-    numpy_rows = [json.loads(line) for line in run("predict", "--model", out, "--json", *texts).output.splitlines()]
+    numpy_rows = [json.loads(line) for line in run("predict", "--model", out, "--json", *texts).stdout.splitlines()]
     keras = run("predict", "--model", out, "--json", "--engine", "keras", *texts)
-    for mine, theirs in zip(numpy_rows, map(json.loads, keras.output.splitlines())):
+    for mine, theirs in zip(numpy_rows, map(json.loads, keras.stdout.splitlines())):
         assert abs(mine["probability"] - theirs["probability"]) < 1e-5
     evaluation = run("evaluate", "--model", out, "--data", data, "--json")
     assert evaluation.exit_code == 0, evaluation.output
@@ -202,7 +209,7 @@ def test_train_predict_evaluate_inspect_export(tmp_path):
     inspected = run("inspect", "--model", out)
     assert inspected.exit_code == 0, inspected.output
     assert "plus a wide branch of unigrams and bigrams (at most 100,000)" in inspected.output
-    assert "  wide               Dense" in inspected.output
+    assert "  wide         Dense" in inspected.output  # the layers of weights.npz
     exported = tmp_path / "bundle"
     assert run("export", "--model", out, "--format", "numpy", "--out", exported).exit_code == 0
     assert (exported / WIDE_VOCABULARY_FILE).is_file()

@@ -62,6 +62,7 @@ def test_predict_answers_what_predict_json_prints(client, model_dir):
     assert response.json() == {"predictions": expected(model_dir, SEED_PAIR + [""])}
     labels = [p["label"] for p in response.json()["predictions"][:2]]
     assert labels == ["negative", "positive"]
+    assert [p["oov_rate"] for p in response.json()["predictions"]] == [0.0, 0.0, 0.0]  # "" has no words
 
 
 def test_threshold_moves_the_decision(client, model_dir):
@@ -80,6 +81,7 @@ def test_per_token_gives_the_probability_after_each_token_and_marks_unknown_word
         token["unknown"] = token["token"] == "zorblaxian"
     assert response.json() == {"predictions": [body]}
     assert [t["token"] for t in body["tokens"]] == ["no", ",", "this", "phone", "is", "zorblaxian", "good"]
+    assert response.json()["predictions"][0]["oov_rate"] == pytest.approx(1 / 7)  # the share of unknown words
 
 
 def test_a_bag_of_words_model_answers_beside_the_rnn(model_dir, bow_dir):

@@ -33,6 +33,10 @@ class NumpyEnsembleEngine:
     def tokens(self, text: str) -> list[str]:
         return self.members[0].tokens(text)
 
+    def unknown_counts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Per text, its tokens outside the (shared) vocabulary and all its tokens: two int64 (n,)."""
+        return self.members[0].unknown_counts(texts)
+
     def predict_proba(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
         """The mean over the members of their probabilities of positive, (n,) float64."""
         texts = list(texts)

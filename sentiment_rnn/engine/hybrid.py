@@ -109,6 +109,10 @@ class NumpyHybridEngine:
         """The tokens the recurrent branch reads (see ``NumpyRecurrentEngine.tokens``)."""
         return self.recurrent.tokens(text)
 
+    def unknown_counts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Per text, the recurrent branch's tokens outside its vocabulary and all of them: two int64 (n,)."""
+        return self.recurrent.unknown_counts(texts)
+
     def grams(self, text: str) -> list[str]:
         """The text's 1- to ``ngrams``-grams, as the wide ``TextVectorization`` forms them."""
         return token_ngrams(tokenize_py(text), self.ngrams)

@@ -270,6 +270,14 @@ class NumpyRecurrentEngine:
             lengths.append(len(tokens))
         return np.frombuffer(flat, dtype=np.int64), np.frombuffer(lengths, dtype=np.int64)
 
+    def unknown_counts(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Per text, the tokens read that are outside the vocabulary and all tokens read: two int64 (n,).
+
+        The tokens are those :meth:`encode` gives (truncated to ``output_sequence_length`` if set).
+        """
+        flat, lengths = self.encode(texts)
+        return count_per_text(flat == self.vocabulary.oov_id, lengths), lengths
+
     def per_token(self, text: str) -> tuple[list[str], np.ndarray]:
         """The many-to-many view: the tokens read and the probability after each one, (n_tokens,) float64."""
         tokens = self.tokens(text)
@@ -360,6 +368,12 @@ class NumpyBagOfWordsEngine:
         """The text's 1- to ``ngrams``-grams, as the Keras baseline's ``TextVectorization`` forms them."""
         return token_ngrams(tokenize_py(text), self.ngrams)
 
+    def unknown_counts(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Per text, its words outside the vocabulary and all its words: two int64 (n,)."""
+        words = [self.tokens(text) for text in texts]
+        unknown = [sum(self.vocabulary.unknown(text_words)) for text_words in words]
+        return np.array(unknown, dtype=np.int64), np.array([len(w) for w in words], dtype=np.int64)
+
     def predict_proba(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
         """Probabilities of positive, (n,) float64."""
         with single_threaded_blas(len(texts)):
@@ -384,6 +398,12 @@ class NumpyBagOfWordsEngine:
 
     def stream_reader(self):
         raise SentimentError(BOW_VIEW_ERROR)
+
+
+def count_per_text(flags: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """How many of each text's entries are set: ``flags`` (total,) bool laid end to end, ``lengths`` (n,) -> (n,) int64."""
+    rows = np.repeat(np.arange(len(lengths)), lengths)
+    return np.bincount(rows[flags], minlength=len(lengths)).astype(np.int64)
 
 
 def multi_hot_product(bags: Sequence[Sequence[int]], kernel: np.ndarray) -> np.ndarray:

@@ -3,7 +3,8 @@
 ``POST /predict`` takes ``{"texts": [str, ...], "per_token": bool, "threshold": float}``
 (only ``texts`` is required) and answers ``{"predictions": [...]}``, one
 object per text with the keys ``predict --json`` prints (``text``, ``label``,
-``probability``; with ``per_token`` also ``tokens``, a list of ``{token,
+``probability``, ``oov_rate``: the share of the text's words outside the
+vocabulary; with ``per_token`` also ``tokens``, a list of ``{token,
 probability, unknown}``, where ``unknown`` marks a token outside the
 vocabulary, read as ``[UNK]``). With a bag-of-words model beside the
 recurrent one, ``"bow"`` holds its answers for the same texts.
