@@ -1,21 +1,25 @@
-"""Measure a saved model on labelled data: accuracy, precision, recall, F1, ROC AUC, confusion, calibration.
+"""Measure saved models on labelled data: accuracy, precision, recall, F1, ROC AUC, confusion, calibration.
 
 The metrics are computed here with NumPy from labels and probabilities, so
-they can be checked by hand on tiny inputs; no scikit-learn needed.
+they can be checked by hand on tiny inputs; no scikit-learn needed. Several
+models are measured on one pass over the data, and laid out side by side
+(:func:`format_evaluations`); ``sentiment_rnn.report`` draws them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from sentiment_rnn.calibration import ECE_BINS, calibration_bin_sums, ece_from_bin_sums
+from sentiment_rnn.calibration import ECE_BINS, calibration_bin_index, calibration_bin_sums, ece_from_bin_sums
 from sentiment_rnn.data.dataset import Dataset
-from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, is_positive
+from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, is_positive, label_name
 from sentiment_rnn.errors import SentimentError
+
+HISTOGRAM_BINS = 20  # equal-width bins of [0, 1] in the probability histogram by class
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,29 @@ class Mistake:
 
     def to_dict(self) -> dict:
         return {"text": self.text, "label": self.label, "probability": self.probability}
+
+
+@dataclass(frozen=True)
+class Curves:
+    """What the report's figures draw, counted over all the data seen (memory does not grow with it).
+
+    Attributes:
+        bin_counts: examples per calibration bin, shape (ECE_BINS,): the equal-width bins of the ECE
+            (``calibration.calibration_bin_index``).
+        bin_labels: per bin, the sum of the 0/1 labels (ECE_BINS,); over ``bin_counts``, the share positive.
+        bin_probabilities: per bin, the sum of the probabilities (ECE_BINS,); over ``bin_counts``, their mean.
+        histogram: shape (2, HISTOGRAM_BINS), how many probabilities of positive fall in each equal-width
+            bin of [0, 1] (the last bin holds 1.0): row 0 of the negative examples, row 1 of the positive.
+        roc: (false positive rate, true positive rate), two arrays (k + 1,) from (0, 0) to (1, 1), one point
+            per distinct score taken as the threshold, highest first (exact up to :class:`ScoreCounts`' limit);
+            None when the data holds one class only. The area under it is ``roc_auc``.
+    """
+
+    bin_counts: np.ndarray
+    bin_labels: np.ndarray
+    bin_probabilities: np.ndarray
+    histogram: np.ndarray
+    roc: tuple[np.ndarray, np.ndarray] | None
 
 
 @dataclass(frozen=True)
@@ -57,6 +84,7 @@ class Evaluation:
     ece: float = 0.0  # expected calibration error, 10 equal-width bins (sentiment_rnn.calibration)
     brier: float = 0.0  # mean squared error of the probabilities against the 0/1 labels
     oov_rate: float | None = None  # share of the tokens read that are outside the vocabulary; None: not measured
+    curves: Curves | None = field(default=None, compare=False, repr=False)  # for the figures of a report
 
     def to_dict(self, with_errors: bool = False) -> dict:
         result = {
@@ -161,6 +189,18 @@ class ScoreCounts:
         rank_sum = float((mean_rank * positives).sum())
         return float((rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
+    def roc(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The ROC curve of everything added: (false positive rates, true positive rates), see ``Curves.roc``."""
+        self._merge()
+        negatives, positives = self.counts[::-1, 0], self.counts[::-1, 1]  # highest score first
+        n_neg, n_pos = int(negatives.sum()), int(positives.sum())
+        if n_pos == 0 or n_neg == 0:
+            return None
+        return (
+            np.concatenate([[0.0], np.cumsum(negatives) / n_neg]),
+            np.concatenate([[0.0], np.cumsum(positives) / n_pos]),
+        )
+
 
 def binary_metrics(labels: np.ndarray, probabilities: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> Evaluation:
     """Metrics of probabilities (shape (n,), of positive) against 0/1 labels (shape (n,))."""
@@ -188,6 +228,8 @@ class MetricsAccumulator:
         self.mistakes: list[Mistake] = []
         self.bin_label_sums = np.zeros(ECE_BINS)  # calibration: per probability bin, labels and probabilities summed
         self.bin_probability_sums = np.zeros(ECE_BINS)
+        self.bin_counts = np.zeros(ECE_BINS, np.int64)
+        self.histogram = np.zeros((2, HISTOGRAM_BINS), np.int64)  # rows: true label 0, 1
         self.squared_error = 0.0  # the Brier score's numerator
         self.tokens: int | None = None  # tokens read and how many are outside the vocabulary; None: not counted
         self.unknown_tokens = 0
@@ -201,6 +243,8 @@ class MetricsAccumulator:
         label_sums, probability_sums = calibration_bin_sums(labels, probabilities)
         self.bin_label_sums += label_sums
         self.bin_probability_sums += probability_sums
+        self.bin_counts += np.bincount(calibration_bin_index(probabilities), minlength=ECE_BINS)
+        np.add.at(self.histogram, (labels, calibration_bin_index(probabilities, HISTOGRAM_BINS)), 1)
         self.squared_error += float(np.sum((np.asarray(probabilities, dtype=np.float64) - labels) ** 2))
         if self.errors and texts is not None:
             wrong = np.flatnonzero(predicted != labels)
@@ -234,6 +278,13 @@ class MetricsAccumulator:
             ece=ece_from_bin_sums(self.bin_label_sums, self.bin_probability_sums, n),
             brier=self.squared_error / n,
             oov_rate=None if self.tokens is None else self.unknown_tokens / self.tokens if self.tokens else 0.0,
+            curves=Curves(
+                bin_counts=self.bin_counts.copy(),
+                bin_labels=self.bin_label_sums.copy(),
+                bin_probabilities=self.bin_probability_sums.copy(),
+                histogram=self.histogram.copy(),
+                roc=self.scores.roc(),
+            ),
         )
 
 
@@ -291,23 +342,59 @@ def evaluate_data(
         on_progress: called with the bytes of input read since the last call
             (for a bar of length ``batches.input_size(data_config)``).
     """
+    (result,) = evaluate_models([model_dir], data_config, errors, threshold, on_progress).values()
+    return result
+
+
+def evaluate_models(
+    model_dirs: Sequence[str | Path],
+    data_config,
+    errors: int = 0,
+    threshold: float = DEFAULT_THRESHOLD,
+    on_progress: Callable[[int], None] | None = None,
+) -> dict[str, Evaluation]:
+    """Measure several models on the same data, read once: :func:`evaluate_data` for each.
+
+    Every batch of the data goes through each model in turn, so the data is
+    read (and its bytes reported to ``on_progress``) once, however many models.
+
+    Returns:
+        Each model's name (``str`` of its entry in ``model_dirs``) and its evaluation, in the order given.
+
+    Raises:
+        SentimentError: no data, no model, a model given twice, a bad model directory (before any data is read),
+            or the data's own errors.
+    """
     from sentiment_rnn import inference
     from sentiment_rnn.artifact.model_directory import open_model_dir
     from sentiment_rnn.data.batches import read_batches
 
     if not (data_config.path or data_config.pos or data_config.neg or data_config.sources):
         raise SentimentError("No data to evaluate: pass --data PATH, or --pos FILE and --neg FILE.")
-    directory = open_model_dir(model_dir)  # fail on a bad model directory before reading big data
-    metrics = MetricsAccumulator(threshold, errors)
+    check_model_names(model_dirs)
+    directories = [open_model_dir(model_dir) for model_dir in model_dirs]  # fail before reading big data
+    metrics = [MetricsAccumulator(threshold, errors) for _ in directories]
     done = 0
     for batch in read_batches(data_config, labelled=True):
         texts = [batch.texts[i] for i in batch.kept]
-        metrics.add(batch.labels, inference.predict_proba(directory, texts), texts)
-        metrics.add_tokens(*unknown_token_counts(directory.numpy_engine, texts))
+        for directory, accumulator in zip(directories, metrics):
+            accumulator.add(batch.labels, inference.predict_proba(directory, texts), texts)
+            accumulator.add_tokens(*unknown_token_counts(directory.numpy_engine, texts))
         if on_progress is not None:
             on_progress(batch.bytes_read - done)
         done = batch.bytes_read
-    return metrics.result()
+    return {str(model_dir): accumulator.result() for model_dir, accumulator in zip(model_dirs, metrics)}
+
+
+def check_model_names(model_dirs: Sequence[str | Path]) -> None:
+    """Refuse an empty list of models, or one model named twice (its columns could not be told apart)."""
+    if not model_dirs:
+        raise SentimentError("No model to evaluate: pass --model DIR (or several, each with --model).")
+    seen: set[str] = set()
+    for model_dir in model_dirs:
+        if str(model_dir) in seen:
+            raise SentimentError(f"--model {model_dir} is given twice: name each model once.")
+        seen.add(str(model_dir))
 
 
 def data_options_of_model(model_dir: str | Path, given: dict) -> list[str]:
@@ -331,6 +418,41 @@ def data_options_of_model(model_dir: str | Path, given: dict) -> list[str]:
     return options_as_overrides({f"data.{key}": getattr(trained, key) for key in inherited if given.get(key) is None})
 
 
+DATA_OPTION_NAMES = {
+    "encoding": "--encoding",
+    "text_column": "--text-column",
+    "label_column": "--label-column",
+    "on_empty": "--on-empty",
+    "format": "--format",
+    "positive": "--positive",
+    "negative": "--negative",
+}
+
+
+def data_options_of_models(model_dirs: Sequence[str | Path], given: dict) -> list[str]:
+    """:func:`data_options_of_model` for models read on the same data: the options they all inherit.
+
+    Raises:
+        SentimentError: two models were trained with different values of an option the user did not give,
+            naming the option to pass.
+    """
+    check_model_names(model_dirs)
+    first, *others = model_dirs
+    options = data_options_of_model(first, given)
+    for other in others:
+        theirs = data_options_of_model(other, given)
+        if theirs != options:
+            ours, differing = dict(o.split("=", 1) for o in options), dict(o.split("=", 1) for o in theirs)
+            key = next(k for k in [*ours, *differing] if ours.get(k) != differing.get(k))
+            option = DATA_OPTION_NAMES[key.removeprefix("data.")]
+            raise SentimentError(
+                f"--model {first} and --model {other} were trained on data read differently ({key} "
+                f"{ours.get(key, 'not set')} and {differing.get(key, 'not set')}): pass {option} to say how to "
+                "read the data."
+            )
+    return options
+
+
 def unknown_token_counts(engine, texts) -> tuple[int, int]:
     """(tokens outside the vocabulary, tokens read) of the NumPy ``engine`` over ``texts``."""
     unknown = total = 0
@@ -339,3 +461,66 @@ def unknown_token_counts(engine, texts) -> tuple[int, int]:
         unknown += sum(flags)
         total += len(flags)
     return unknown, total
+
+
+def metric_rows(result: Evaluation) -> list[tuple[str, str]]:
+    """The printed metrics of one evaluation as (name, value) pairs, e.g. ("accuracy", "0.9700"), in table order."""
+    (tn, fp), (fn, tp) = result.confusion
+    rows = [("n", str(result.n))]
+    rows += [(name, f"{getattr(result, name):.4f}") for name in ("accuracy", "precision", "recall", "f1")]
+    rows.append(("roc_auc", "n/a (one class only)" if result.roc_auc is None else f"{result.roc_auc:.4f}"))
+    rows += [(name, f"{getattr(result, name):.4f}") for name in ("ece", "brier")]
+    rows.append(("oov_rate", "n/a" if result.oov_rate is None else f"{result.oov_rate:.4f}"))
+    rows.append(("confusion", f"tn {tn}  fp {fp}  fn {fn}  tp {tp}"))
+    return rows
+
+
+def format_evaluations(results: Mapping[str, Evaluation], errors: int = 0) -> str:
+    """The metrics as the evaluate command prints them: one model as ``name value`` lines; several side by side.
+
+    Args:
+        results: each model's name (as given to --model) and its evaluation, in column order.
+        errors: how many of each model's surest mistakes to list after the table.
+
+    Returns:
+        Text ending in a newline. Several models get a header row ``model``
+        naming each column; every column is as wide as its longest cell.
+    """
+    names = list(results)
+    columns = [metric_rows(results[name]) for name in names]
+    labels = [label for label, _ in columns[0]]
+    if len(names) == 1:
+        lines = [f"{label:<10} {value}" for label, value in columns[0]]
+    else:
+        table = [["model", *names]] + [[label, *(column[i][1] for column in columns)] for i, label in enumerate(labels)]
+        widths = [max(len(row[k]) for row in table) for k in range(1, len(names) + 1)]
+        lines = [
+            (f"{row[0]:<10} " + "  ".join(f"{cell:<{width}}" for cell, width in zip(row[1:], widths))).rstrip()
+            for row in table
+        ]
+    if errors:
+        for name in names:
+            result = results[name]
+            of = "" if len(names) == 1 else f" of {name}"
+            lines.append(f"Most confidently wrong{of} ({len(result.errors[:errors])} of {result.wrong}):")
+            for mistake in result.errors[:errors]:
+                truth = label_name(mistake.label)
+                lines.append(f"  true {truth:<8}  p(positive) {mistake.probability:.4f}  {mistake.text}")
+    return "\n".join(lines) + "\n"
+
+
+def evaluations_as_json(results: Mapping[str, Evaluation], with_errors: bool = False) -> dict | list[dict]:
+    """What evaluate --json prints: one model's ``to_dict``; for several, a list of them, each with its ``model``."""
+    if len(results) == 1:
+        (result,) = results.values()
+        return result.to_dict(with_errors=with_errors)
+    return [{"model": name, **result.to_dict(with_errors=with_errors)} for name, result in results.items()]
+
+
+def data_name(data_config) -> str:
+    """The data a ``[data]`` section reads, in a few words: ``test.csv``, ``a.pos + a.neg``, ``aclImdb (test)``."""
+    if data_config.sources:
+        return " + ".join(data_name(source) for source in data_config.sources)
+    if data_config.pos or data_config.neg:
+        return f"{data_config.pos} + {data_config.neg}"
+    return f"{data_config.path} ({data_config.split})" if data_config.split else str(data_config.path)
