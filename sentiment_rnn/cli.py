@@ -945,7 +945,8 @@ def evaluate(model_dir, as_json, errors, report_dir, threshold, quiet, **data):
         sentiment-rnn evaluate --model my-model --data test.csv
         sentiment-rnn evaluate --model my-model --data test.csv --errors 5
         sentiment-rnn evaluate --model my-model --data aclImdb --split test
-        sentiment-rnn evaluate --model my-model --model reviews-en --data test.csv --report report
+        sentiment-rnn evaluate --model gru --model lstm --data test.csv
+        sentiment-rnn evaluate --model my-model --data test.csv --report report
     """
     from sentiment_rnn.config import load_config
     from sentiment_rnn.data.batches import input_size
@@ -966,7 +967,7 @@ def evaluate(model_dir, as_json, errors, report_dir, threshold, quiet, **data):
         if report_dir is None:
             results = evaluate_models(model_dirs, data_config, errors, threshold, bar.update)
         else:
-            from sentiment_rnn.report import REPORT_ERRORS, evaluate_to_report
+            from sentiment_rnn.evaluation import REPORT_ERRORS, evaluate_to_report
 
             kept = errors or REPORT_ERRORS
             results = evaluate_to_report(report_dir, model_dirs, data_config, kept, threshold, bar.update)
@@ -975,7 +976,7 @@ def evaluate(model_dir, as_json, errors, report_dir, threshold, quiet, **data):
     else:
         click.echo(format_evaluations(results, errors), nl=False)
     if report_dir is not None and not quiet:
-        from sentiment_rnn.report import INDEX_FILE
+        from sentiment_rnn.evaluation.report import INDEX_FILE
 
         click.echo(f"Report written to {os.path.join(report_dir, INDEX_FILE)}", err=True)
 

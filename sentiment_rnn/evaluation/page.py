@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from html import escape
 
 from sentiment_rnn.data.labels import label_name
-from sentiment_rnn.evaluation import Evaluation, metric_rows
+from sentiment_rnn.evaluation.metrics import Evaluation
+from sentiment_rnn.evaluation.table import metric_rows
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; padding: 0 1em; color: #222; }

@@ -18,7 +18,7 @@ import numpy as np
 
 from sentiment_rnn.calibration import ECE_BINS
 from sentiment_rnn.data.labels import label_name
-from sentiment_rnn.evaluation import HISTOGRAM_BINS, Evaluation
+from sentiment_rnn.evaluation.metrics import HISTOGRAM_BINS, Evaluation
 
 PANEL_INCHES = 4.5  # width and height of one panel
 PANELS_PER_ROW = 3

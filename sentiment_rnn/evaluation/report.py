@@ -19,10 +19,11 @@ from pathlib import Path
 
 from sentiment_rnn.artifact.atomic import DirectoryKind, check_target, staged_directory
 from sentiment_rnn.data.labels import DEFAULT_THRESHOLD
-from sentiment_rnn.evaluation import Evaluation, data_name, evaluate_models
+from sentiment_rnn.evaluation import figures
+from sentiment_rnn.evaluation.metrics import Evaluation
+from sentiment_rnn.evaluation.page import FIGURE_CAPTIONS, report_page
+from sentiment_rnn.evaluation.run import data_name, evaluate_models
 from sentiment_rnn.plots import require_matplotlib
-from sentiment_rnn.report import figures
-from sentiment_rnn.report.page import FIGURE_CAPTIONS, report_page
 from sentiment_rnn.version import __version__
 
 INDEX_FILE = "index.html"
