@@ -296,3 +296,37 @@ def test_several_models_read_the_data_alike_or_are_refused(tiny_model, tiny_csv,
     )
     assert run(*args, "--text-column", "text").exit_code == 0
     assert len(NEGATIVE + POSITIVE) == 12
+
+
+def test_figures_draw_each_model_and_say_when_there_is_no_curve():
+    from sentiment_rnn.evaluation.figures import confusion_figure, histogram_figure, reliability_figure, roc_figure
+
+    both = binary_metrics(np.array([0, 1, 1]), np.array([0.2, 0.4, 0.9]))
+    one_class = binary_metrics(np.array([1, 1]), np.array([0.2, 0.9]))
+    long_name = "/home/someone/experiments/2024/run-42/my-model"
+    results = {"both": both, long_name: one_class}
+    (axes,) = roc_figure(results).axes
+    assert [text.get_text() for text in axes.get_legend().get_texts()] == [
+        "chance",
+        "both (AUC 1.0000)",
+        "…xperiments/2024/run-42/my-model: one class only, no curve",  # long names keep their end
+    ]
+    fpr, tpr = axes.get_lines()[1].get_data()
+    assert (list(fpr), list(tpr)) == ([0, 0, 0, 1], [0, 0.5, 1, 1])  # 0.9 and 0.4 are positives, 0.2 the negative
+    top, _ = reliability_figure(results).axes
+    both_points = top.get_lines()[1]
+    assert list(both_points.get_xdata()) == pytest.approx([0.2, 0.4, 0.9])  # one text in each bin: its probability
+    assert list(both_points.get_ydata()) == [0, 1, 1]
+    assert [a.get_title() for a in confusion_figure(results).axes if a.get_visible()] == [
+        "both: accuracy 0.6667",
+        "…xperiments/2024/run-42/my-model: accuracy 0.5000",
+    ]
+    assert len([a for a in histogram_figure(results, 0.5).axes if a.get_visible()]) == 2
+
+
+def test_a_report_on_one_class_is_written(tiny_model, tmp_path):
+    data = write_csv(tmp_path / "positive.csv", [(text, 1) for text in POSITIVE])
+    result = run("evaluate", "--model", tiny_model, "--data", data, "--report", tmp_path / "report")
+    assert result.exit_code == 0, result.output
+    assert sorted(os.listdir(tmp_path / "report")) == REPORT_FILES
+    assert "<tr><th>roc_auc</th><td>n/a (one class only)</td></tr>" in (tmp_path / "report" / "index.html").read_text()

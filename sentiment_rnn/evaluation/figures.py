@@ -23,6 +23,12 @@ from sentiment_rnn.evaluation.metrics import HISTOGRAM_BINS, Evaluation
 PANEL_INCHES = 4.5  # width and height of one panel
 PANELS_PER_ROW = 3
 DPI = 100
+NAME_CHARACTERS = 32  # a longer model name is shown by its end, e.g. "…/runs/2024/my-model"
+
+
+def short(name: str) -> str:
+    """``name`` as a legend or a title shows it: whole up to :data:`NAME_CHARACTERS`, else "…" and its end."""
+    return name if len(name) <= NAME_CHARACTERS else "…" + name[-(NAME_CHARACTERS - 1) :]
 
 
 def new_figure(width: float, height: float):
@@ -67,9 +73,9 @@ def reliability_figure(results: Mapping[str, Evaluation]):
             curves.bin_labels[filled] / counts,
             "-o",
             markersize=4,
-            label=f"{name} (ECE {result.ece:.4f})",
+            label=f"{short(name)} (ECE {result.ece:.4f})",
         )
-        bottom.stairs(curves.bin_counts, edges, label=name)
+        bottom.stairs(curves.bin_counts, edges, label=short(name))
     top.set(xlim=(0, 1), ylim=(-0.02, 1.02), ylabel="share positive", title="Calibration (reliability diagram)")
     top.grid(alpha=0.3)
     top.legend(loc="upper left")
@@ -85,10 +91,10 @@ def roc_figure(results: Mapping[str, Evaluation]):
     axes.plot([0, 1], [0, 1], color="grey", linestyle="--", label="chance")
     for name, result in results.items():
         if result.curves.roc is None:
-            axes.plot([], [], " ", label=f"{name}: one class only, no curve")
+            axes.plot([], [], " ", label=f"{short(name)}: one class only, no curve")
             continue
         false_positive_rate, true_positive_rate = result.curves.roc
-        axes.plot(false_positive_rate, true_positive_rate, label=f"{name} (AUC {result.roc_auc:.4f})")
+        axes.plot(false_positive_rate, true_positive_rate, label=f"{short(name)} (AUC {result.roc_auc:.4f})")
     axes.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="false positive rate", ylabel="true positive rate", title="ROC curve")
     axes.grid(alpha=0.3)
     axes.legend(loc="lower right")
@@ -111,7 +117,7 @@ def confusion_figure(results: Mapping[str, Evaluation]):
                 axes.text(column, row, text, ha="center", va="center", color=color, fontsize=12)
         axes.set_xticks([0, 1], names)
         axes.set_yticks([0, 1], names)
-        axes.set(xlabel="predicted", ylabel="true", title=f"{name}: accuracy {result.accuracy:.4f}")
+        axes.set(xlabel="predicted", ylabel="true", title=f"{short(name)}: accuracy {result.accuracy:.4f}")
     figure.suptitle("Confusion matrix")
     return figure
 
@@ -130,7 +136,7 @@ def histogram_figure(results: Mapping[str, Evaluation], threshold: float):
         for label, color in ((0, "tab:red"), (1, "tab:blue")):
             axes.stairs(histogram[label], edges, fill=True, alpha=0.4, color=color, label=f"true {label_name(label)}")
         axes.axvline(threshold, color="grey", linestyle="--", label=f"threshold {threshold:g}")
-        axes.set(xlim=(0, 1), xlabel="predicted probability of positive", ylabel="examples", title=name)
+        axes.set(xlim=(0, 1), xlabel="predicted probability of positive", ylabel="examples", title=short(name))
         axes.grid(alpha=0.3)
         axes.legend(loc="best")
     figure.suptitle("Predicted probability by true class")
