@@ -30,6 +30,7 @@ from sentiment_rnn.presets import DEFAULT_PRESET, preset_names
 from sentiment_rnn.version import __version__
 
 DEFAULT_MODEL_DIR = "sentiment-model"
+MODEL_ENVIRONMENT_VARIABLE = "SENTIMENT_RNN_MODEL"
 MODEL_OPTION_HELP = (
     "Model directory written by `train`, or reviews-en, the bundled model; an existing path wins over the name. "
     "Default: $SENTIMENT_RNN_MODEL, else ./sentiment-model if it exists, else reviews-en (said on stderr)."
@@ -88,32 +89,43 @@ class InputFile(click.File):
             raise click.ClickException(f"Cannot read {name} {value}: {reason}; check the path.") from None
 
 
-def model_option(function):
+def model_option(function=None, *, multiple: bool = False):
     """The --model option; without it (and $SENTIMENT_RNN_MODEL), the default model of ``bundled.default_model``.
 
     The command receives ``model_dir`` as given (a path or a bundled name, resolved
-    when the model is opened). When the bundled model answers by default, one
-    line says so on stderr, unless the command's --quiet is given.
+    when the model is opened); with ``multiple``, a tuple of them, in the order
+    given (the environment variable is one path, as it is without ``multiple``).
+    When the bundled model answers by default, one line says so on stderr,
+    unless the command's --quiet is given.
     """
+    if function is None:
+        return lambda function: model_option(function, multiple=multiple)
+
+    def default(quiet: bool) -> str:
+        from sentiment_rnn.bundled import default_model
+
+        if multiple and os.environ.get(MODEL_ENVIRONMENT_VARIABLE):
+            return os.environ[MODEL_ENVIRONMENT_VARIABLE]
+        model_dir, notice = default_model(DEFAULT_MODEL_DIR)
+        if notice is not None and not quiet:
+            click.echo(notice, err=True)
+        return model_dir
 
     @functools.wraps(function)
     def with_default(*args, model_dir, **kwargs):
-        if model_dir is None:
-            from sentiment_rnn.bundled import default_model
-
-            model_dir, notice = default_model(DEFAULT_MODEL_DIR)
-            if notice is not None and not kwargs.get("quiet"):
-                click.echo(notice, err=True)
+        if not model_dir:
+            model_dir = (default(kwargs.get("quiet")),) if multiple else default(kwargs.get("quiet"))
         return function(*args, model_dir=model_dir, **kwargs)
 
     return click.option(
         "--model",
         "model_dir",
         default=None,
-        envvar="SENTIMENT_RNN_MODEL",
+        multiple=multiple,
+        envvar=None if multiple else MODEL_ENVIRONMENT_VARIABLE,  # click would split a multiple's value at ":"
         show_default=False,
         type=click.Path(file_okay=True, dir_okay=True),
-        help=MODEL_OPTION_HELP,
+        help=MODEL_OPTION_HELP + (" Repeat it to measure several models on the same data." if multiple else ""),
     )(with_default)
 
 
@@ -927,9 +939,9 @@ def _warn(warning: str | None) -> None:
 
 
 @cli.command()
-@model_option
+@model_option(multiple=True)
 @data_options(data_help="Labelled data to measure on: a file, IMDB directory or .tar.gz (or --pos and --neg).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: one object, or a list of them for several models.")
 @click.option(
     "--errors",
     "errors",
@@ -938,17 +950,29 @@ def _warn(warning: str | None) -> None:
     show_default=True,
     help="Also list the N most confidently wrong examples.",
 )
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(),
+    help="Also write a report into this directory: index.html with the metrics, the worst errors (--errors N, "
+    "else 10) and four PNG figures (calibration, ROC, confusion, probabilities by class). Needs matplotlib.",
+)
 @threshold_option
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar on stderr.")
-def evaluate(model_dir, as_json, errors, threshold, quiet, **data):
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or report line on stderr.")
+def evaluate(model_dir, as_json, errors, report_dir, threshold, quiet, **data):
     """Measure a model on labelled data: accuracy, precision, recall, F1, ROC AUC.
 
     Reads --data (any format `train` reads) and prints the example count,
-    the metrics and the confusion matrix [[tn, fp], [fn, tp]] (rows: true
-    label negative, positive; columns: predicted). The data is streamed
-    through the model a batch at a time (memory stays flat), with a progress
-    bar on stderr when it is a terminal. Encoding, format, columns and
-    --on-empty default to the ones the model was trained with.
+    the metrics (with calibration: ECE and Brier score; and the share of
+    unknown tokens) and the confusion matrix [[tn, fp], [fn, tp]] (rows: true
+    label negative, positive; columns: predicted). Several --model options
+    measure each model on the same data, read once, in one table with a
+    column per model. The data is streamed through the models a batch at a
+    time (memory stays flat), with a progress bar on stderr when it is a
+    terminal. Encoding, format, columns and --on-empty default to the ones the
+    model was trained with. --report DIR also draws the results: DIR is
+    written whole (an earlier report there is replaced; any other existing
+    directory is refused).
 
     Example usage:
 
@@ -956,36 +980,40 @@ def evaluate(model_dir, as_json, errors, threshold, quiet, **data):
         sentiment-rnn evaluate --model my-model --data test.csv
         sentiment-rnn evaluate --model my-model --data test.csv --errors 5
         sentiment-rnn evaluate --model my-model --data aclImdb --split test
+        sentiment-rnn evaluate --model gru --model lstm --data test.csv
+        sentiment-rnn evaluate --model my-model --data test.csv --report report
     """
     from sentiment_rnn.config import load_config
     from sentiment_rnn.data.batches import input_size
-    from sentiment_rnn.data.labels import label_name
-    from sentiment_rnn.evaluation import data_options_of_model, evaluate_data
+    from sentiment_rnn.evaluation import (
+        data_options_of_models,
+        evaluate_models,
+        evaluations_as_json,
+        format_evaluations,
+    )
     from sentiment_rnn.inference import check_threshold
 
     check_threshold(threshold)
-    inherited = data_options_of_model(model_dir, {key.removeprefix("data_"): value for key, value in data.items()})
+    model_dirs = list(model_dir)
+    given = {key.removeprefix("data_"): value for key, value in data.items()}
+    inherited = data_options_of_models(model_dirs, given)
     data_config = load_config(overrides=[*inherited, *data_overrides(**data)]).data
     with progress.bar(length=max(input_size(data_config), 1), label="Evaluating", quiet=quiet) as bar:
-        result = evaluate_data(model_dir, data_config, errors=errors, threshold=threshold, on_progress=bar.update)
+        if report_dir is None:
+            results = evaluate_models(model_dirs, data_config, errors, threshold, bar.update)
+        else:
+            from sentiment_rnn.evaluation import REPORT_ERRORS, evaluate_to_report
+
+            kept = errors or REPORT_ERRORS
+            results = evaluate_to_report(report_dir, model_dirs, data_config, kept, threshold, bar.update)
     if as_json:
-        click.echo(json.dumps(result.to_dict(with_errors=errors > 0), ensure_ascii=False))
-        return
-    auc = "n/a (one class only)" if result.roc_auc is None else f"{result.roc_auc:.4f}"
-    (tn, fp), (fn, tp) = result.confusion
-    click.echo(f"n          {result.n}")
-    for name in ("accuracy", "precision", "recall", "f1"):
-        click.echo(f"{name:<10} {getattr(result, name):.4f}")
-    click.echo(f"roc_auc    {auc}")
-    click.echo(f"ece        {result.ece:.4f}")
-    click.echo(f"brier      {result.brier:.4f}")
-    click.echo(f"oov_rate   {result.oov_rate:.4f}")
-    click.echo(f"confusion  tn {tn}  fp {fp}  fn {fn}  tp {tp}")
-    if errors:
-        click.echo(f"Most confidently wrong ({len(result.errors)} of {result.wrong}):")
-        for mistake in result.errors:
-            truth = label_name(mistake.label)
-            click.echo(f"  true {truth:<8}  p(positive) {mistake.probability:.4f}  {mistake.text}")
+        click.echo(json.dumps(evaluations_as_json(results, with_errors=errors > 0), ensure_ascii=False))
+    else:
+        click.echo(format_evaluations(results, errors), nl=False)
+    if report_dir is not None and not quiet:
+        from sentiment_rnn.evaluation.report import INDEX_FILE
+
+        click.echo(f"Report written to {os.path.join(report_dir, INDEX_FILE)}", err=True)
 
 
 BAR_WIDTH = 20
