@@ -3,6 +3,9 @@
 The NumPy engine (``sentiment_rnn.engine``) never imports TensorFlow; the
 Keras engine loads ``model.keras``. Both give the same probabilities, to 1e-5
 (float32 arithmetic in another order).
+
+Longer than 400 lines because every view (whole text, per token, stream) is written here once for
+both engines, with the share of unknown words each answer carries; split it by view if it grows.
 """
 
 from __future__ import annotations
