@@ -869,9 +869,13 @@ def predict(
         if as_json:
             click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         else:
+            terms = ""
+            if result.parts is not None:
+                recurrent, ngrams, bias = result.parts
+                terms = f"; log-odds: recurrent {recurrent:+.3f}, n-grams {ngrams:+.3f}, bias {bias:+.3f}"
             click.echo(
                 f"{result.label:<8}  {result.probability:.4f}  {result.source} "
-                f"({result.tokens} tokens in {result.chunks} chunks)"
+                f"({result.tokens} tokens in {result.chunks} chunks{terms})"
             )
         return
     if chunk_tokens is not None:
@@ -912,12 +916,8 @@ def predict(
                 click.echo(json.dumps(prediction.to_dict(), ensure_ascii=False))
                 continue
             click.echo(f"{prediction.label:<8}  {prediction.probability:.4f}  {prediction.text}")
-            width = max((len(token) for token, _ in prediction.tokens), default=0)
-            for (token, probability), unknown in zip(prediction.tokens, prediction.unknown):
-                mark = "?" if unknown else " "
-                click.echo(f"{mark} {token:<{width}}  {probability:.4f}  {probability_bar(probability)}".rstrip())
-            if any(prediction.unknown):
-                click.echo("  (? = not in the vocabulary: read as [UNK])")
+            for line in per_token_lines(prediction):
+                click.echo(line)
         _warn(mostly_unknown_warning(sum(p.oov_rate > MOSTLY_UNKNOWN for p in predictions), len(predictions)))
         return
     if oov and not as_json:
@@ -1017,6 +1017,32 @@ def evaluate(model_dir, as_json, errors, report_dir, threshold, quiet, **data):
 
 
 BAR_WIDTH = 20
+
+
+def per_token_lines(prediction) -> list[str]:
+    """The lines ``predict --per-token`` prints under a text: each token, the probability after it and a bar.
+
+    For a hybrid model two more columns give the terms of the logit (log-odds)
+    after each token, the recurrent branch's and the n-grams', and a last line
+    their sum with the bias.
+    """
+    width = max((len(token) for token, _ in prediction.tokens), default=0)
+    hybrid = prediction.bias is not None and prediction.tokens
+    lines = [f"  {'':<{width}}  {'':6}  {'':<{BAR_WIDTH}}  {'recurrent':>9}  {'n-grams':>9}"] if hybrid else []
+    for index, ((token, probability), unknown) in enumerate(zip(prediction.tokens, prediction.unknown)):
+        line = f"{'?' if unknown else ' '} {token:<{width}}  {probability:.4f}  {probability_bar(probability)}"
+        if hybrid:
+            terms = f"{prediction.recurrent[index]:+9.3f}  {prediction.ngrams[index]:+9.3f}"
+            line = f"{line:<{width + 12 + BAR_WIDTH}}  {terms}"
+        lines.append(line.rstrip())
+    if hybrid:
+        bias = f"{prediction.bias:+.3f}"
+        lines.append(
+            f"  (each branch's log-odds so far; probability = sigmoid(recurrent + n-grams + bias), bias {bias})"
+        )
+    if any(prediction.unknown):
+        lines.append("  (? = not in the vocabulary: read as [UNK])")
+    return lines
 
 
 def probability_bar(probability: float) -> str:
