@@ -808,9 +808,11 @@ def predict(
     bundled reviews-en (general English reviews), said once on stderr.
 
     --per-token adds a line per token: the probability after reading it (a
-    bidirectional model's per-token view also reads the text backwards).
-    --stream reads one long document piece by piece, never holding it whole,
-    and prints its label, probability, token count and chunk count.
+    bidirectional model's per-token view also reads the text backwards); for
+    a hybrid model, also the log-odds of its recurrent branch and of the
+    n-grams read so far. --stream reads one long document piece by piece,
+    never holding it whole, and prints its label, probability, token count
+    and chunk count. --json names the model that answered in a model field.
 
     An empty text argument is refused: it has no sentiment. When most of a
     text's words are outside the model's vocabulary, its answer says little:
@@ -1181,7 +1183,8 @@ def serve(model_dir, bow_model_dir, host, port, max_texts, max_bytes, max_chars)
     "threshold": 0.7) and answers one object per text with the keys of
     `predict --json`; GET /model gives what `inspect --json` prints, GET
     /healthz says it is up, /openapi.json describes the API. The page at / shows
-    the probability after each word as you type. Runs the NumPy engine (no
+    which model answers and the probability after each word as you type (for a
+    hybrid, with its recurrent and n-gram parts). Runs the NumPy engine (no
     TensorFlow); SIGTERM or Ctrl-C finishes the requests in flight and exits.
     Needs pip install 'sentiment-rnn[serve]'.
 

@@ -3,6 +3,10 @@
 The NumPy engine (``sentiment_rnn.engine``) never imports TensorFlow; the
 Keras engine loads ``model.keras``. Both give the same probabilities, to 1e-5
 (float32 arithmetic in another order).
+
+Longer than 400 lines because each of the three ways to read a text (whole,
+per token, streamed) is here for both engines, the Keras side of the per-token
+and streamed views of a hybrid model included; the NumPy side is in ``engine``.
 """
 
 from __future__ import annotations

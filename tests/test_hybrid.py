@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from model_factory import randomized_model, write_model_dir
+from model_factory import SMALL, randomized_model, write_model_dir
 
 from conftest import NEGATIVE, PATHS_ATOL, POSITIVE, TINY_OVERRIDES, write_csv
 from sentiment_rnn.artifact.engine_files import engine_from_keras, load_engine
@@ -18,15 +18,20 @@ from sentiment_rnn.artifact.files import (
     CONFIG_FILE,
     ENGINE_FILE,
     LEGACY_WIDE_VOCABULARY_FILE,
+    META_FILE,
+    VOCABULARY_FILE,
     WEIGHTS_FILE,
     WIDE_VOCABULARY_FILE,
+    member_path,
+    meta_for,
+    write_json,
 )
 from sentiment_rnn.cli import cli
-from sentiment_rnn.config import load_config
+from sentiment_rnn.config import load_config, to_toml
 from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.engine.hybrid import RunningNgrams
 from sentiment_rnn.engine.models import BIDIRECTIONAL_STREAM_ERROR
-from sentiment_rnn.inference import predict, predict_stream
+from sentiment_rnn.inference import predict, predict_per_token, predict_stream
 from sentiment_rnn.models import build_training_model, make_tokenizer, model_architecture
 from sentiment_rnn.text import tokenize_py
 from sentiment_rnn.wide import WIDE_LAYER, RunningWideLogit, adapted_wide_tokenizer, log_count_ratios
@@ -231,6 +236,38 @@ def test_a_bidirectional_hybrid_is_read_per_token_but_not_streamed(models, tmp_p
             run("predict", "--model", models["bidirectional-max"], "--stream", document, "--engine", engine),
             BIDIRECTIONAL_STREAM_ERROR,
         )
+
+
+@pytest.fixture(scope="module")
+def hybrid_ensemble(tmp_path_factory) -> Path:
+    """Two random hybrids of one vocabulary (seeds 0 and 1) laid out as `train --ensemble 2` writes them."""
+    root = tmp_path_factory.mktemp("hybrid-ensemble") / "ensemble"
+    for number in (1, 2):
+        member = write_model_dir(*randomized_model(*ARCHITECTURES["gru"], seed=number - 1), member_path(root, number))
+    config = load_config(overrides=[*SMALL, *ARCHITECTURES["gru"], "train.ensemble=2"])
+    (root / CONFIG_FILE).write_text(to_toml(config), encoding="utf-8")
+    shutil.copy(member / VOCABULARY_FILE, root / VOCABULARY_FILE)
+    write_json(root / META_FILE, meta_for(config, {}))
+    return root
+
+
+def test_an_ensemble_of_hybrids_reads_per_token_and_streams_as_its_members_mean(hybrid_ensemble):
+    text = "No, this phone is good, good good"
+    members = [predict_per_token(member_path(hybrid_ensemble, number), [text])[0] for number in (1, 2)]
+    document = "the battery is not bad at all, good good phone. " * 5
+    (whole,) = predict(hybrid_ensemble, [document])
+    for engine in ("numpy", "keras"):
+        (view,) = predict_per_token(hybrid_ensemble, [text], engine=engine)
+        assert view.model.members == 2 and view.model.kind == "hybrid"
+        assert [token for token, _ in view.tokens] == [token for token, _ in members[0].tokens]
+        mean = np.mean([[p for _, p in member.tokens] for member in members], axis=0)
+        np.testing.assert_allclose([p for _, p in view.tokens], mean, atol=1e-5)  # float32 along two paths
+        for name in ("recurrent", "ngrams"):
+            np.testing.assert_allclose(getattr(view, name), np.mean([getattr(m, name) for m in members], 0), atol=1e-5)
+        assert view.bias == pytest.approx(np.mean([m.bias for m in members]), abs=1e-6)
+        streamed = predict_stream(hybrid_ensemble, io.StringIO(document), chunk_tokens=3, engine=engine)
+        assert streamed.tokens == len(tokenize_py(document))
+        assert abs(streamed.probability - whole.probability) < 1e-5
 
 
 FIX = "retrain the model with `sentiment-rnn train`, or pass --engine keras."
