@@ -89,7 +89,10 @@ def build_model(config: Config, vectorizer, wide_vectorizer=None, **view):
         return build_bow(config.model, vectorizer)
     if config.model.kind == "hybrid":
         if any(view.values()):
-            raise SentimentError("The hybrid model has no stateful or per-token view: its wide branch reads no order.")
+            raise SentimentError(
+                "A hybrid model is built whole-text only: its per-token and streamed views are read through "
+                "recurrent_view and wide.RunningWideLogit (predict --per-token, --stream)."
+            )
         return build_hybrid(config.model, vectorizer, wide_vectorizer)
     return build_rnn(config.model, vectorizer, **view)
 
