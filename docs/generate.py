@@ -223,6 +223,7 @@ README_OUTPUTS = {
         streams=("stdout", "stderr"),
     ),
     "per-token": PastedOutput(("predict", "--model", "my-model", "--per-token", "No this phone is good")),
+    "per-token-hybrid": PastedOutput(("predict", "--model", "reviews-en", "--per-token", "No, this phone is good")),
     "inspect": PastedOutput(("inspect", "--model", "my-model"), excerpt=inspect_excerpt),
     "serve": PastedOutput(("serve", "--model", "my-model"), first_line=True),
 }

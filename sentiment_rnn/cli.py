@@ -808,9 +808,11 @@ def predict(
     bundled reviews-en (general English reviews), said once on stderr.
 
     --per-token adds a line per token: the probability after reading it (a
-    bidirectional model's per-token view also reads the text backwards).
-    --stream reads one long document piece by piece, never holding it whole,
-    and prints its label, probability, token count and chunk count.
+    bidirectional model's per-token view also reads the text backwards); for
+    a hybrid model, also the log-odds of its recurrent branch and of the
+    n-grams read so far. --stream reads one long document piece by piece,
+    never holding it whole, and prints its label, probability, token count
+    and chunk count. --json names the model that answered in a model field.
 
     An empty text argument is refused: it has no sentiment. When most of a
     text's words are outside the model's vocabulary, its answer says little:
@@ -869,9 +871,13 @@ def predict(
         if as_json:
             click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         else:
+            terms = ""
+            if result.parts is not None:
+                recurrent, ngrams, bias = result.parts
+                terms = f"; log-odds: recurrent {recurrent:+.3f}, n-grams {ngrams:+.3f}, bias {bias:+.3f}"
             click.echo(
                 f"{result.label:<8}  {result.probability:.4f}  {result.source} "
-                f"({result.tokens} tokens in {result.chunks} chunks)"
+                f"({result.tokens} tokens in {result.chunks} chunks{terms})"
             )
         return
     if chunk_tokens is not None:
@@ -912,12 +918,8 @@ def predict(
                 click.echo(json.dumps(prediction.to_dict(), ensure_ascii=False))
                 continue
             click.echo(f"{prediction.label:<8}  {prediction.probability:.4f}  {prediction.text}")
-            width = max((len(token) for token, _ in prediction.tokens), default=0)
-            for (token, probability), unknown in zip(prediction.tokens, prediction.unknown):
-                mark = "?" if unknown else " "
-                click.echo(f"{mark} {token:<{width}}  {probability:.4f}  {probability_bar(probability)}".rstrip())
-            if any(prediction.unknown):
-                click.echo("  (? = not in the vocabulary: read as [UNK])")
+            for line in per_token_lines(prediction):
+                click.echo(line)
         _warn(mostly_unknown_warning(sum(p.oov_rate > MOSTLY_UNKNOWN for p in predictions), len(predictions)))
         return
     if oov and not as_json:
@@ -1017,6 +1019,32 @@ def evaluate(model_dir, as_json, errors, report_dir, threshold, quiet, **data):
 
 
 BAR_WIDTH = 20
+
+
+def per_token_lines(prediction) -> list[str]:
+    """The lines ``predict --per-token`` prints under a text: each token, the probability after it and a bar.
+
+    For a hybrid model two more columns give the terms of the logit (log-odds)
+    after each token, the recurrent branch's and the n-grams', and a last line
+    their sum with the bias.
+    """
+    width = max((len(token) for token, _ in prediction.tokens), default=0)
+    hybrid = prediction.bias is not None and prediction.tokens
+    lines = [f"  {'':<{width}}  {'':6}  {'':<{BAR_WIDTH}}  {'recurrent':>9}  {'n-grams':>9}"] if hybrid else []
+    for index, ((token, probability), unknown) in enumerate(zip(prediction.tokens, prediction.unknown)):
+        line = f"{'?' if unknown else ' '} {token:<{width}}  {probability:.4f}  {probability_bar(probability)}"
+        if hybrid:
+            terms = f"{prediction.recurrent[index]:+9.3f}  {prediction.ngrams[index]:+9.3f}"
+            line = f"{line:<{width + 12 + BAR_WIDTH}}  {terms}"
+        lines.append(line.rstrip())
+    if hybrid:
+        bias = f"{prediction.bias:+.3f}"
+        lines.append(
+            f"  (each branch's log-odds so far; probability = sigmoid(recurrent + n-grams + bias), bias {bias})"
+        )
+    if any(prediction.unknown):
+        lines.append("  (? = not in the vocabulary: read as [UNK])")
+    return lines
 
 
 def probability_bar(probability: float) -> str:
@@ -1155,7 +1183,8 @@ def serve(model_dir, bow_model_dir, host, port, max_texts, max_bytes, max_chars)
     "threshold": 0.7) and answers one object per text with the keys of
     `predict --json`; GET /model gives what `inspect --json` prints, GET
     /healthz says it is up, /openapi.json describes the API. The page at / shows
-    the probability after each word as you type. Runs the NumPy engine (no
+    which model answers and the probability after each word as you type (for a
+    hybrid, with its recurrent and n-gram parts). Runs the NumPy engine (no
     TensorFlow); SIGTERM or Ctrl-C finishes the requests in flight and exits.
     Needs pip install 'sentiment-rnn[serve]'.
 

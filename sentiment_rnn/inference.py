@@ -4,21 +4,24 @@ The NumPy engine (``sentiment_rnn.engine``) never imports TensorFlow; the
 Keras engine loads ``model.keras``. Both give the same probabilities, to 1e-5
 (float32 arithmetic in another order).
 
-Longer than 400 lines because every view (whole text, per token, stream) is written here once for
-both engines, with the share of unknown words each answer carries; split it by view if it grows.
+Longer than 400 lines because each of the three ways to read a text (whole,
+per token, streamed) is here for both engines, the Keras side of the per-token
+and streamed views of a hybrid model included; the NumPy side is in ``engine``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 
-from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
+from sentiment_rnn.artifact.model_directory import ModelDirectory, ModelIdentity, open_model_dir
 from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, label_for
+from sentiment_rnn.engine.cells import sigmoid
+from sentiment_rnn.engine.hybrid import TokenParts
 from sentiment_rnn.engine.models import DEFAULT_BATCH_SIZE
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.text import OOV_TOKEN, tokenize_py
@@ -28,7 +31,7 @@ MOSTLY_UNKNOWN = 0.5  # a text with more than this share of its tokens outside t
 
 @dataclass(frozen=True)
 class Prediction:
-    """One text's prediction: ``probability`` of positive in [0, 1] and the thresholded label.
+    """One text's prediction: ``probability`` of positive in [0, 1], the thresholded label, the ``model`` answering.
 
     ``oov_rate`` is the share of the text's tokens outside the model's vocabulary
     (read as ``[UNK]``; 0.0 for a text without tokens), or None when not measured.
@@ -38,10 +41,13 @@ class Prediction:
     probability: float
     label: str
     oov_rate: float | None = None
+    model: ModelIdentity | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict:
         answer = {"text": self.text, "label": self.label, "probability": self.probability}
-        return answer if self.oov_rate is None else {**answer, "oov_rate": self.oov_rate}
+        if self.oov_rate is not None:
+            answer["oov_rate"] = self.oov_rate
+        return answer if self.model is None else {**answer, "model": self.model.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -51,20 +57,29 @@ class TokenPrediction(Prediction):
     ``probability`` is the model's answer for the whole text. For a
     unidirectional model it equals the probability after the last token; a
     bidirectional model's per-token view reads the rest of the text backwards,
-    so there the two differ.
+    so there the two differ (unless it pools over time).
+
+    A hybrid model's view also gives its terms (``engine.hybrid``): after token t,
+    probability = sigmoid(``recurrent[t]`` + ``ngrams[t]`` + ``bias``), in logit units;
+    for other kinds ``recurrent`` and ``ngrams`` are empty and ``bias`` None.
     """
 
     tokens: tuple[tuple[str, float], ...] = ()
     unknown: tuple[bool, ...] = ()  # for each token, whether it is outside the vocabulary (read as [UNK])
+    recurrent: tuple[float, ...] = ()  # hybrid: the recurrent branch's logit after each token, bias apart
+    ngrams: tuple[float, ...] = ()  # hybrid: the logit of the n-grams ending at or before each token
+    bias: float | None = None  # hybrid: the head's bias
 
     def to_dict(self) -> dict:
-        return {
-            **super().to_dict(),
-            "tokens": [
-                {"token": token, "probability": probability, "unknown": unknown}
-                for (token, probability), unknown in zip(self.tokens, self.unknown)
-            ],
-        }
+        tokens = [
+            {"token": token, "probability": probability, "unknown": unknown}
+            for (token, probability), unknown in zip(self.tokens, self.unknown)
+        ]
+        if self.bias is None:
+            return {**super().to_dict(), "tokens": tokens}
+        for token, recurrent, ngrams in zip(tokens, self.recurrent, self.ngrams):
+            token.update(recurrent=recurrent, ngrams=ngrams)
+        return {**super().to_dict(), "bias": self.bias, "tokens": tokens}
 
 
 def unknown_words(model_dir: str | Path | ModelDirectory, texts: Iterable[str]) -> list[dict]:
@@ -138,22 +153,31 @@ def check_texts_given(texts: Iterable[str]) -> None:
 
 @dataclass(frozen=True)
 class StreamPrediction:
-    """The prediction for one long document read in chunks: ``tokens`` read, in ``chunks`` pieces."""
+    """The prediction for one long document read in chunks: ``tokens`` read, in ``chunks`` pieces.
+
+    For a hybrid model, ``parts`` holds the terms of its logit at the end,
+    (recurrent, ngrams, bias) as in :class:`TokenPrediction`; None for other kinds.
+    """
 
     source: str
     probability: float
     label: str
     tokens: int
     chunks: int
+    model: ModelIdentity | None = field(default=None, compare=False)
+    parts: tuple[float, float, float] | None = None
 
     def to_dict(self) -> dict:
-        return {
+        found = {
             "source": self.source,
             "label": self.label,
             "probability": self.probability,
             "tokens": self.tokens,
             "chunks": self.chunks,
         }
+        if self.parts is not None:
+            found.update(zip(("recurrent", "ngrams", "bias"), self.parts))
+        return found if self.model is None else {**found, "model": self.model.to_dict()}
 
 
 ENGINES = ("numpy", "keras")
@@ -215,6 +239,7 @@ def predict(
     if batch_size is not None and batch_size < 1:
         raise SentimentError(f"Batch size {batch_size} is too small: pass 1 or more.")
     directory = _open(model_dir)
+    identity = directory.identity
     texts = list(texts)
     predictions: list[Prediction] = []
     for start in range(0, len(texts), PREDICT_CHUNK):
@@ -222,7 +247,7 @@ def predict(
         probabilities = predict_proba(directory, chunk, batch_size, engine)
         rates = oov_rates(directory, chunk, engine)
         predictions.extend(
-            Prediction(t, float(p), label_for(float(p), threshold), float(r))
+            Prediction(t, float(p), label_for(float(p), threshold), float(r), identity)
             for t, p, r in zip(chunk, probabilities, rates)
         )
         if on_progress is not None:
@@ -253,8 +278,10 @@ def predict_per_token(
 ) -> list[TokenPrediction]:
     """Label texts and give the probability after each token (the many-to-many view of the same weights).
 
-    The tokens are those the model reads (standardized, truncated to
-    ``tokenizer.output_sequence_length`` if set).
+    The tokens are those the model reads (standardized; a recurrent model's
+    truncated to ``tokenizer.output_sequence_length`` if set, while a hybrid's
+    wide branch reads them all). For a hybrid model each token also gets the
+    terms of its logit (see :class:`TokenPrediction`).
 
     Raises:
         SentimentError: for a bag-of-words model, which reads no order.
@@ -262,40 +289,57 @@ def predict_per_token(
     check_threshold(threshold)
     check_engine(engine)
     directory = _open(model_dir)
-    check_reads_order(directory.config.model.kind)
+    kind = directory.config.model.kind
+    check_reads_order(kind)
     texts = list(texts)
     overall = predict(directory, texts, threshold, engine=engine)
-    if engine == "numpy":
-        views = [directory.numpy_engine.per_token(text) for text in texts]
+    parts: list[TokenParts | None]
+    if kind == "hybrid":
+        if engine == "numpy":
+            parts = [directory.numpy_engine.per_token_parts(text) for text in texts]
+        else:
+            parts = keras_per_token_parts(directory, texts)
+        views = [(view.tokens, view.probabilities) for view in parts]
     else:
-        views = keras_per_token(directory, texts)
+        parts = [None] * len(texts)
+        if engine == "numpy":
+            views = [directory.numpy_engine.per_token(text) for text in texts]
+        else:
+            views = keras_per_token(directory, texts)
     from sentiment_rnn.engine.models import Vocabulary
 
     vocabulary = Vocabulary(directory.vocabulary())
-    return [
-        TokenPrediction(
-            text,
-            answer.probability,
-            answer.label,
-            answer.oov_rate,
-            tokens=tuple((token, float(p)) for token, p in zip(tokens, probabilities)),
-            unknown=tuple(vocabulary.unknown(tokens)),
+    predictions = []
+    for text, answer, (tokens, probabilities), view in zip(texts, overall, views, parts):
+        terms = {}
+        if view is not None:
+            terms = {"recurrent": tuple(map(float, view.recurrent)), "ngrams": tuple(map(float, view.ngrams))}
+            terms["bias"] = view.bias
+        predictions.append(
+            TokenPrediction(
+                text,
+                answer.probability,
+                answer.label,
+                answer.oov_rate,
+                answer.model,
+                tokens=tuple((token, float(p)) for token, p in zip(tokens, probabilities)),
+                unknown=tuple(vocabulary.unknown(tokens)),
+                **terms,
+            )
         )
-        for text, answer, (tokens, probabilities) in zip(texts, overall, views)
-    ]
+    return predictions
 
 
 def check_reads_order(kind: str) -> None:
-    """Refuse a model kind without a per-token or streaming view (bag of words, hybrid) with its reason."""
-    from sentiment_rnn.engine.hybrid import HYBRID_VIEW_ERROR
+    """Refuse a model kind without a per-token or streaming view (the bag of words) with its reason."""
     from sentiment_rnn.engine.models import BOW_VIEW_ERROR
 
-    if kind != "rnn":
-        raise SentimentError(HYBRID_VIEW_ERROR if kind == "hybrid" else BOW_VIEW_ERROR)
+    if kind == "bow":
+        raise SentimentError(BOW_VIEW_ERROR)
 
 
 def keras_per_token(directory: ModelDirectory, texts: list[str]) -> list[tuple[list[str], np.ndarray]]:
-    """The Keras per-token view: (tokens, probability after each, (n_tokens,)) per text."""
+    """The Keras per-token view of a recurrent model: (tokens, probability after each, (n_tokens,)) per text."""
     if directory.members:
         views = [keras_per_token(member, texts) for member in directory.members]
         return [(view[0], np.mean([member[i][1] for member in views], axis=0)) for i, view in enumerate(views[0])]
@@ -314,6 +358,39 @@ def keras_per_token(directory: ModelDirectory, texts: list[str]) -> list[tuple[l
     return views
 
 
+def keras_per_token_parts(directory: ModelDirectory, texts: list[str]) -> list[TokenParts]:
+    """The Keras per-token view of a hybrid model, term by term (the twin of ``NumpyHybridEngine.per_token_parts``).
+
+    The recurrent term comes from a per-token view of the recurrent branch
+    (``models.recurrent_view``) and the head's kernel, the n-gram term from the
+    model's own wide vectorizer and layer read in order (``wide.RunningWideLogit``).
+    """
+    if directory.members:
+        views = [keras_per_token_parts(member, texts) for member in directory.members]
+        return [TokenParts.mean([member[i] for member in views]) for i in range(len(texts))]
+    from sentiment_rnn.models import HEAD_LAYER, recurrent_view
+    from sentiment_rnn.text import tokenize_py
+    from sentiment_rnn.wide import RunningWideLogit
+
+    model = keras_model(directory)
+    model_config = directory.config.model
+    features = recurrent_view(model, model_config, return_sequences=True)
+    import tensorflow as tf  # after loading the model, which imports it quietly
+
+    kernel, bias = (np.asarray(w, dtype=np.float64) for w in model.get_layer(HEAD_LAYER).get_weights())
+    limit = directory.config.tokenizer.output_sequence_length
+    views = []
+    for text in texts:
+        tokens = tokenize_py(text)
+        read = len(tokens[: limit or None])
+        steps = np.asarray(features(tf.constant([text]), training=False), dtype=np.float64)[0, :read]  # (L, width)
+        recurrent = steps @ kernel[:, 0]
+        recurrent = np.concatenate([recurrent, np.full(len(tokens) - read, recurrent[-1] if read else 0.0)])
+        ngrams = RunningWideLogit(model, model_config.ngrams).read(tokens)
+        views.append(TokenParts(tokens, sigmoid(recurrent + ngrams + bias[0]), recurrent, ngrams, float(bias[0])))
+    return views
+
+
 def predict_stream(
     model_dir: str | Path | ModelDirectory,
     source: TextIO,
@@ -325,11 +402,12 @@ def predict_stream(
     """Label one long document, read incrementally in chunks of ``chunk_tokens`` tokens.
 
     The hidden state is carried from chunk to chunk (through the NumPy engine,
-    or a Keras ``stateful=True`` model with the same weights), so the result
-    equals reading the document in one go (to float32 rounding), while memory
-    stays flat: the document is never held whole. A tokenizer
-    ``output_sequence_length`` stops the reading after that many tokens, as
-    one-shot prediction truncates.
+    or a Keras ``stateful=True`` twin with the same weights), and for a hybrid
+    model the n-grams seen so far beside it, so the result equals reading the
+    document in one go (to float32 rounding), while memory stays flat: the
+    document is never held whole. A tokenizer ``output_sequence_length`` stops
+    a recurrent model's reading after that many tokens, as one-shot prediction
+    truncates (a hybrid's wide branch reads on to the end).
 
     Args:
         source: a text file object, read with ``source.read(n)``.
@@ -352,15 +430,17 @@ def predict_stream(
         raise SentimentError(BIDIRECTIONAL_STREAM_ERROR)
     if model_config.pooling != "last":
         raise SentimentError(POOLING_STREAM_ERROR)
-    chunks = token_chunks(stream_tokens(source), chunk_tokens, directory.config.tokenizer.output_sequence_length)
-    counted = _Counter(chunks)
-    if engine == "numpy":
-        vocabulary = directory.numpy_engine.vocabulary
-        probability, tokens = directory.numpy_engine.stream(vocabulary.encode(chunk) for chunk in counted)
-    else:
-        probability, tokens = keras_stream(directory, counted)
+    limit = directory.config.tokenizer.output_sequence_length if model_config.kind == "rnn" else 0
+    chunks = _Counter(token_chunks(stream_tokens(source), chunk_tokens, limit))
+    reader = directory.numpy_engine.stream_reader() if engine == "numpy" else keras_stream_reader(directory)
+    for chunk in chunks:
+        reader.read_tokens(chunk)
+    probability = reader.probability()
     name = name if name is not None else str(getattr(source, "name", "<stream>"))
-    return StreamPrediction(name, probability, label_for(probability, threshold), tokens, counted.count)
+    parts = reader.parts() if model_config.kind == "hybrid" else None
+    return StreamPrediction(
+        name, probability, label_for(probability, threshold), reader.tokens, chunks.count, directory.identity, parts
+    )
 
 
 class _Counter:
@@ -376,59 +456,87 @@ class _Counter:
             yield item
 
 
-def keras_stream(directory: ModelDirectory, chunks: Iterable[list[str]]) -> tuple[float, int]:
-    """Feed token chunks to a Keras ``stateful=True`` twin of the model; (last probability, tokens read).
+def keras_stream_reader(directory: ModelDirectory):
+    """A :class:`KerasStreamReader` of the model; for an ensemble, one per member in a ``MeanStreamReader``."""
+    if directory.members:
+        from sentiment_rnn.engine.ensemble import MeanStreamReader
 
-    An ensemble feeds each chunk to every member's twin and answers with their
-    mean probability.
+        return MeanStreamReader([KerasStreamReader(member) for member in directory.members])
+    return KerasStreamReader(directory)
+
+
+class KerasStreamReader:
+    """One text read in token chunks through a ``stateful=True`` twin of one model's recurrent branch, state reset.
+
+    The Keras twin of the NumPy engine's stream readers: ``read_tokens``,
+    ``probability``, ``tokens`` and, for a hybrid, ``parts``. Each chunk reaches
+    the twin's own tokenizer as its tokens joined by spaces, which it splits
+    back into the same tokens. The twin's layers run in one compiled
+    ``tf.function`` for a batch of exactly one text (calling the model eagerly
+    runs the recurrent loop op by op, about 100 times slower); the stateful
+    layers keep their state in variables between calls. The head is applied
+    to the twin's output; a hybrid's wide branch reads every token in order
+    (``wide.RunningWideLogit``), its recurrent branch at most
+    ``tokenizer.output_sequence_length`` tokens, if set.
     """
-    readers = [keras_chunk_reader(member) for member in directory.members or (directory,)]
-    probabilities, tokens = None, 0
-    for chunk in chunks:
-        probabilities = [read(chunk) for read in readers]
-        tokens += len(chunk)
-    if probabilities is None:
-        return float(keras_predict_proba(keras_model(directory), [""])[0]), 0
-    return float(np.mean(probabilities)), tokens
 
+    def __init__(self, directory: ModelDirectory):
+        from sentiment_rnn.models import (
+            EMBEDDING_LAYER,
+            HEAD_LAYER,
+            TOKENIZER_LAYER,
+            recurrent_layer_name,
+            recurrent_view,
+            reset_states,
+        )
+        from sentiment_rnn.wide import RunningWideLogit
 
-def keras_chunk_reader(directory: ModelDirectory) -> Callable[[list[str]], float]:
-    """A reader of one text in token chunks through a ``stateful=True`` twin of one model, its state reset.
+        model_config = directory.config.model
+        model = keras_model(directory)
+        stateful = recurrent_view(model, model_config, stateful=True, batch_size=1)
+        import tensorflow as tf  # after loading the model, which imports it quietly
 
-    The reader takes the next chunk's tokens and returns the probability after
-    them. Each chunk reaches the twin's own tokenizer as its tokens joined by
-    spaces, which it splits back into the same tokens. The twin's layers run
-    in one compiled ``tf.function`` for a batch of exactly one text (calling
-    the model eagerly runs the recurrent loop op by op, about 100 times
-    slower); the stateful layers keep their state in variables between calls.
-    """
-    from sentiment_rnn.models import (
-        EMBEDDING_LAYER,
-        HEAD_LAYER,
-        TOKENIZER_LAYER,
-        recurrent_layer_name,
-        reset_states,
-        with_view,
-    )
+        tokenizer, embedding = (stateful.get_layer(n) for n in (TOKENIZER_LAYER, EMBEDDING_LAYER))
+        recurrent = [stateful.get_layer(recurrent_layer_name(i)) for i in range(model_config.layers)]
 
-    model_config = directory.config.model
-    stateful = with_view(keras_model(directory), model_config, stateful=True, batch_size=1)
-    import tensorflow as tf  # after loading the model, which imports it quietly
+        @tf.function(input_signature=[tf.TensorSpec((1,), tf.string)])
+        def read_chunk(text):
+            ids = tf.ensure_shape(tokenizer(text), (1, None))  # (1, T): the stateful layers need the batch size
+            mask = tf.not_equal(ids, 0)  # padding up to tokenizer.output_sequence_length, if set
+            x = embedding(ids)
+            for layer in recurrent:
+                x = layer(x, mask=mask)
+            return x  # (1, units): what the head reads
 
-    tokenizer, embedding, head = (stateful.get_layer(n) for n in (TOKENIZER_LAYER, EMBEDDING_LAYER, HEAD_LAYER))
-    recurrent = [stateful.get_layer(recurrent_layer_name(i)) for i in range(model_config.layers)]
+        reset_states(stateful)
+        self._read_chunk = read_chunk
+        self._constant = tf.constant
+        kernel, bias = (np.asarray(w, dtype=np.float64) for w in model.get_layer(HEAD_LAYER).get_weights())
+        self.kernel, self.bias = kernel[:, 0], float(bias[0])
+        self.features = np.zeros(model_config.units)  # the initial state, what the head reads before any token
+        self.wide = RunningWideLogit(model, model_config.ngrams) if model_config.kind == "hybrid" else None
+        self.limit = directory.config.tokenizer.output_sequence_length
+        self.recurrent_tokens = 0  # tokens the recurrent branch read
+        self.tokens = 0  # tokens read
 
-    @tf.function(input_signature=[tf.TensorSpec((1,), tf.string)])
-    def read_chunk(text):
-        ids = tf.ensure_shape(tokenizer(text), (1, None))  # (1, T): the stateful layers need the batch size
-        mask = tf.not_equal(ids, 0)  # padding up to tokenizer.output_sequence_length, if set
-        x = embedding(ids)
-        for layer in recurrent:
-            x = layer(x, mask=mask)
-        return head(x)  # (1, 1)
+    def read_tokens(self, tokens: Sequence[str]) -> None:
+        """Read the next chunk of tokens."""
+        room = max(self.limit - self.recurrent_tokens, 0) if self.limit else len(tokens)
+        if tokens[:room]:
+            text = self._constant([" ".join(tokens[:room])])
+            self.features = np.asarray(self._read_chunk(text), dtype=np.float64)[0]
+            self.recurrent_tokens += len(tokens[:room])
+        if self.wide is not None:
+            self.wide.read(tokens)
+        self.tokens += len(tokens)
 
-    reset_states(stateful)
-    return lambda chunk: float(read_chunk(tf.constant([" ".join(chunk)]))[0, 0])
+    def parts(self) -> tuple[float, float, float]:
+        """(recurrent, ngrams, bias): the terms of the logit after the tokens read (ngrams 0 but for a hybrid)."""
+        return float(self.features @ self.kernel), self.wide.logit if self.wide is not None else 0.0, self.bias
+
+    def probability(self) -> float:
+        """The probability of positive after the tokens read so far."""
+        return float(sigmoid(np.float64(sum(self.parts()))))
 
 
 def keras_predict_proba(model, texts: list[str], batch_size: int = KERAS_BATCH_SIZE) -> np.ndarray:

@@ -27,6 +27,7 @@ from typing import TextIO
 
 import numpy as np
 
+from sentiment_rnn.artifact.model_directory import ModelIdentity
 from sentiment_rnn.data.labels import DEFAULT_THRESHOLD
 from sentiment_rnn.errors import SentimentError
 
@@ -77,21 +78,28 @@ def batches_of_lines(texts: Iterable[str], file: TextIO | None = None, size: int
 
 
 def format_lines(
-    texts: list[str], probabilities: np.ndarray, threshold: float, as_json: bool, oov_rates: np.ndarray | None = None
+    texts: list[str],
+    probabilities: np.ndarray,
+    threshold: float,
+    as_json: bool,
+    oov_rates: np.ndarray | None = None,
+    model: ModelIdentity | None = None,
 ) -> str:
     """The output of ``predict`` for a batch, every line ending in a newline.
 
     Text: ``label  probability  text`` (probability to 4 decimals); JSON: one
-    object per line with ``text``, ``label``, ``probability`` and ``oov_rate``
-    (``oov_rates`` (n,), required for JSON), as ``json.dumps`` of ``Prediction.to_dict()`` writes it.
+    object per line with ``text``, ``label``, ``probability``, ``oov_rate``
+    (``oov_rates`` (n,), required for JSON) and (given) the ``model`` answering,
+    as ``json.dumps`` of ``Prediction.to_dict()`` writes it.
     """
     labels = labels_of(probabilities, threshold).tolist()
     values = probabilities.tolist()
     if as_json:
         from json.encoder import encode_basestring  # the C escaper json.dumps(ensure_ascii=False) uses
 
+        end = "}\n" if model is None else f', "model": {json.dumps(model.to_dict(), ensure_ascii=False)}}}\n'
         lines = [
-            f'{{"text": {encode_basestring(t)}, "label": "{label}", "probability": {p!r}, "oov_rate": {r!r}}}\n'
+            f'{{"text": {encode_basestring(t)}, "label": "{label}", "probability": {p!r}, "oov_rate": {r!r}{end}'
             for t, label, p, r in zip(texts, labels, values, oov_rates.tolist())
         ]
     else:
@@ -119,19 +127,22 @@ def score_lines(
     Returns:
         how many texts were scored, and how many of them had most tokens outside the vocabulary.
     """
+    from sentiment_rnn.artifact.model_directory import as_model_directory
     from sentiment_rnn.inference import MOSTLY_UNKNOWN, Prediction, oov_rates, predict_proba, unknown_words
 
+    directory = as_model_directory(model_dir)
+    model = directory.identity
     count = mostly_unknown = 0
     for batch in batches_of_lines(texts, file):
-        probabilities = predict_proba(model_dir, batch, engine=engine)
-        rates = oov_rates(model_dir, batch, engine)
+        probabilities = predict_proba(directory, batch, engine=engine)
+        rates = oov_rates(directory, batch, engine)
         if with_oov:
             labels = labels_of(probabilities, threshold).tolist()
-            rows = zip(batch, probabilities.tolist(), labels, rates.tolist(), unknown_words(model_dir, batch))
+            rows = zip(batch, probabilities.tolist(), labels, rates.tolist(), unknown_words(directory, batch))
             out.write(
                 "".join(
                     json.dumps(
-                        {**Prediction(t, p, label, rate).to_dict(), "unknown_tokens": words["unknown_tokens"]},
+                        {**Prediction(t, p, label, rate, model).to_dict(), "unknown_tokens": words["unknown_tokens"]},
                         ensure_ascii=False,
                     )
                     + "\n"
@@ -139,7 +150,7 @@ def score_lines(
                 )
             )
         else:
-            out.write(format_lines(batch, probabilities, threshold, as_json, rates))
+            out.write(format_lines(batch, probabilities, threshold, as_json, rates, model))
         count += len(batch)
         mostly_unknown += int(np.sum(rates > MOSTLY_UNKNOWN))
         if on_batch is not None:

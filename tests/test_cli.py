@@ -61,7 +61,8 @@ def test_default_model_gets_the_lecture_sentences_right(model_dir):
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [row["text"] for row in rows] == list(README_SENTENCES)
     assert [row["label"] for row in rows] == list(README_SENTENCES.values())
-    assert all(set(row) == {"text", "label", "probability", "oov_rate"} for row in rows)
+    assert all(set(row) == {"text", "label", "probability", "oov_rate", "model"} for row in rows)
+    assert rows[0]["model"] == {"name": "default", "kind": "rnn", "bundled": False, "path": str(model_dir)}
     assert all(0.0 <= row["probability"] <= 1.0 and 0.0 <= row["oov_rate"] <= 0.5 for row in rows)
     assert result.stderr == ""  # most words known: no warning
 

@@ -212,8 +212,10 @@ def test_serve_answers_an_ensemble_as_predict_and_inspect_do(ensemble, tmp_path,
     client = TestClient(create_app(model))
     response = client.post("/predict", json={"texts": TEXTS})
     assert response.status_code == 200
-    # the server's model (maybe an export) and predict's: two paths (see PATHS_ATOL)
-    assert_close(response.json(), {"predictions": [p.to_dict() for p in predict(ensemble, TEXTS)]})
+    # the server's model (maybe an export) and predict's: two paths (see PATHS_ATOL); each names the directory served
+    identity = {"name": model.name, "kind": "rnn", "bundled": False, "path": str(model), "members": MEMBERS}
+    expected = [{**p.to_dict(), "model": identity} for p in predict(ensemble, TEXTS)]
+    assert_close(response.json(), {"predictions": expected})
     text = "No, this phone is good"
     response = client.post("/predict", json={"texts": [text], "per_token": True})
     assert response.status_code == 200

@@ -105,10 +105,11 @@ def test_numpy_export_writes_the_engine_files_of_a_model_directory_without_them(
     by_bundle = run("predict", "--model", str(tmp_path / "bundle"), "--json", "--file", "-", input=lines(*TEXTS))
     assert by_bundle.exit_code == 0, by_bundle.output
     by_source = run("predict", "--model", str(tiny_run.model_dir), "--json", "--file", "-", input=lines(*TEXTS))
-    # the export and its source: two paths (see PATHS_ATOL)
+    bundle = {"name": "bundle", "kind": "rnn", "bundled": False, "path": str(tmp_path / "bundle")}
+    # the export and its source: two paths (see PATHS_ATOL); each answer names its own directory
     assert_close(
         [json.loads(line) for line in by_bundle.stdout.splitlines()],
-        [json.loads(line) for line in by_source.stdout.splitlines()],
+        [{**json.loads(line), "model": bundle} for line in by_source.stdout.splitlines()],
     )
 
 

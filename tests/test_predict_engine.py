@@ -199,6 +199,7 @@ def test_stream_equals_one_shot_and_prints_one_line(models, tmp_path):
         "probability": row["probability"],
         "tokens": n_tokens,
         "chunks": 1,
+        "model": {"name": "gru", "kind": "rnn", "bundled": False, "path": str(models["gru"])},
     }
     assert abs(row["probability"] - one_shot) < 1e-6
 

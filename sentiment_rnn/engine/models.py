@@ -2,8 +2,9 @@
 
 Shapes are given per method; probabilities are float64 arrays of shape (n,).
 
-Longer than 400 lines because the vocabulary lookup, the batching by length and the stream reader
-live beside the two models that share them; move the vocabulary out first if it grows.
+Longer than 400 lines because the recurrent model's three views (whole texts in
+batches, per token, streamed) and the bag-of-words baseline share its vocabulary
+here; the baseline would be the first to move out.
 """
 
 from __future__ import annotations
@@ -140,6 +141,7 @@ class NumpyRecurrentEngine:
         state: list[list[State]] | None = None,
         return_sequences: bool = False,
         offsets: np.ndarray | None = None,
+        head: bool = True,
     ) -> tuple[np.ndarray, list[list[State]]]:
         """The forward pass on padded token ids (B, T), rows sorted longest first.
 
@@ -152,9 +154,11 @@ class NumpyRecurrentEngine:
                 instead of after each row's last token (B,).
             offsets: float32 (B,) added to each row's logit before the sigmoid
                 (the hybrid model's wide branch); None adds nothing.
+            head: False gives what the head reads instead of the probabilities:
+                (B, width), or with ``return_sequences`` (B, T, width).
 
         Returns:
-            (probabilities float32, final state).
+            (probabilities float32 (or the head's input), final state).
         """
         state = state if state is not None else self.initial_state(len(ids))
         x, projected = None, None
@@ -180,6 +184,8 @@ class NumpyRecurrentEngine:
             final_states.append(layer_state)
         if pooled:
             x = pool_over_time(x, lengths, self.pooling, running=return_sequences)
+        if not head:
+            return x, final_states
         if offsets is not None:
             return sigmoid(dense(x, self.head_kernel, self.head_bias)[..., 0] + offsets), final_states
         return dense(x, self.head_kernel, self.head_bias, "sigmoid")[..., 0], final_states
@@ -288,6 +294,20 @@ class NumpyRecurrentEngine:
         probabilities, _ = self.run(ids, np.array([len(tokens)]), return_sequences=True)
         return tokens, probabilities[0].astype(np.float64)
 
+    def step_logits(self, text: str) -> tuple[list[str], np.ndarray]:
+        """The tokens read and, after each, the head's logit without its bias: (n_tokens,) float64.
+
+        That is the head's kernel times what it reads after the token (the
+        state, or the pooling over the tokens so far), the recurrent branch's
+        share of a hybrid model's logit (see ``engine.hybrid``).
+        """
+        tokens = self.tokens(text)
+        if not tokens:
+            return tokens, np.zeros(0)
+        ids = np.array([self.vocabulary.encode(tokens)], dtype=np.int64)
+        features, _ = self.run(ids, np.array([len(tokens)]), return_sequences=True, head=False)  # (1, T, width)
+        return tokens, features[0].astype(np.float64) @ self.head_kernel[:, 0].astype(np.float64)
+
     def stream(self, id_chunks: Iterable[Sequence[int]]) -> tuple[float, int]:
         """Read one long text in chunks of token ids, carrying the state from chunk to chunk.
 
@@ -328,10 +348,17 @@ class StreamReader:
                 _, self.state = self.engine.run(ids, np.array([ids.shape[1]]), self.state)
             self.tokens += ids.shape[1]
 
+    def read_tokens(self, tokens: Sequence[str]) -> None:
+        """Read the next chunk of tokens (strings), as :meth:`read` reads their ids."""
+        self.read(self.engine.vocabulary.encode(tokens))
+
+    def features(self) -> np.ndarray:
+        """What the head reads after the tokens so far: the top layer's output state, (1, units) float32."""
+        return self.state[-1][0][0]  # top layer, forward cell, output state
+
     def probability(self) -> float:
         """The probability of positive after the tokens read so far."""
-        top = self.state[-1][0][0]  # top layer, forward cell, output state: (1, units)
-        return float(dense(top, self.engine.head_kernel, self.engine.head_bias, "sigmoid")[0, 0])
+        return float(dense(self.features(), self.engine.head_kernel, self.engine.head_bias, "sigmoid")[0, 0])
 
 
 POOLING_STREAM_ERROR = (
@@ -424,7 +451,7 @@ def multi_hot_product(bags: Sequence[Sequence[int]], kernel: np.ndarray) -> np.n
 
 BOW_VIEW_ERROR = (
     "The bag-of-words model reads no order, so it has no per-token or streaming view: "
-    'use a recurrent model (model.kind = "rnn").'
+    'use a recurrent or hybrid model (model.kind = "rnn" or "hybrid").'
 )
 
 NumpyEngine = NumpyRecurrentEngine | NumpyBagOfWordsEngine

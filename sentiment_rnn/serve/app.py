@@ -43,7 +43,7 @@ def build_app(model_dir: str | Path, bow_model_dir: str | Path | None = None, li
         return HTMLResponse(page)
 
     async def predict(request: Request) -> Response:
-        """Label texts; with per_token, the probability after each token.
+        """Label texts, naming the model that answers; with per_token, the probability after each token.
         ---
         summary: Predict
         requestBody:
@@ -59,9 +59,11 @@ def build_app(model_dir: str | Path, bow_model_dir: str | Path | None = None, li
         responses:
           200:
             description: >-
-              {"predictions": [{"text", "label", "probability", "oov_rate", "tokens"?}], "bow"?: [...]},
-              one object per text, in order; oov_rate is the share of its words outside the vocabulary;
-              tokens are {"token", "probability", "unknown"}.
+              {"predictions": [{"text", "label", "probability", "oov_rate", "model", "bias"?, "tokens"?}],
+              "bow"?: [...]}, one object per text, in order; oov_rate is the share of its words outside the
+              vocabulary; model is {"name", "kind", "bundled", "path", "members"?}; tokens are
+              {"token", "probability", "unknown"}, and for a hybrid model also {"recurrent", "ngrams"},
+              the terms of the logit sigmoid(recurrent + ngrams + bias).
           400: {description: 'A malformed request: {"error": "..."}'}
           413: {description: 'Too many texts, bytes or characters: {"error": "..."}'}
         """
