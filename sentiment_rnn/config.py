@@ -15,12 +15,15 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
+import os
 import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sentiment_rnn import safe_read
 from sentiment_rnn.errors import SentimentError
 
 CELLS = ("simple", "gru", "lstm")
@@ -29,6 +32,8 @@ POOLINGS = ("last", "max", "mean")
 MODEL_KINDS = ("rnn", "bow", "hybrid", "lm")  # "lm": the language model sentiment-rnn pretrain trains
 DISTRIBUTE_CHOICES = ("none", "mirrored", "multi-worker")
 CALIBRATIONS = ("temperature", "platt")  # train.calibration: see sentiment_rnn.training.temperature
+MAX_SEED = 2**32 - 1  # NumPy's and TensorFlow's seeds are 32-bit
+MAX_DEPTH = 64  # model.layers, model.hidden_layers, model.ngrams: more would take minutes just to build
 MAX_ENSEMBLE = 32  # train.ensemble: more members cost as many trainings and add next to nothing
 ON_EMPTY_CHOICES = ("skip", "error")
 TABLE_FORMATS = ("csv", "tsv", "jsonl", "glue")  # data.format values with a header row and columns
@@ -146,13 +151,17 @@ def section_types(section: str) -> dict[str, Any]:
     return typing.get_type_hints(SECTIONS[section])
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+def load_config(
+    path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = (), inside: str | Path | None = None
+) -> Config:
     """Read a TOML config (or the defaults), apply ``section.key=value`` overrides, validate.
 
     Args:
-        path: a TOML file, or None for the defaults.
+        path: a TOML file, or None for the defaults. It is read through ``safe_read``: a regular
+            file of at most 4 MiB (a FIFO, a device or a directory is refused, never waited on).
         overrides: strings such as ``"train.epochs=3"``; values are parsed as TOML
             values, so ``model.cell=gru`` and ``model.cell="gru"`` both work.
+        inside: the model directory holding ``path`` (no symlink is followed below it).
 
     Raises:
         SentimentError: unreadable file, bad TOML, unknown key, wrong type or value.
@@ -160,18 +169,16 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
     raw: dict[str, Any] = {}
     if path is not None:
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise SentimentError(f"Config file {path} does not exist: check the --config path.") from None
-        except IsADirectoryError:
-            raise SentimentError(f"Config path {path} is a directory: pass a .toml file to --config.") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SentimentError(f"Cannot read config file {path} ({exc}): pass a readable UTF-8 TOML file.") from None
+        if not os.path.lexists(path):
+            raise SentimentError(f"Config file {path} does not exist: check the --config path.")
+        fix = "pass a readable UTF-8 TOML file to --config" if inside is None else "restore it, or retrain the model"
+        text = safe_read.read_text(path, safe_read.CONFIG, fix, inside=inside)
         try:
             raw = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, ValueError) as exc:  # ValueError: an integer of over 4,300 digits
             raise SentimentError(f"Config file {path} is not valid TOML ({exc}): fix the syntax.") from None
+        except RecursionError:
+            raise SentimentError(f"Config file {path} is nested too deeply to be a config: fix the syntax.") from None
     for override in overrides:
         section, key, value = parse_override(override)
         if section not in SECTIONS:
@@ -203,7 +210,7 @@ def parse_override(override: str) -> tuple[str, str, Any]:
     value_text = value_text.strip()
     try:
         value = tomllib.loads(f"v = {value_text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError):  # ValueError: an integer of over 4,300 digits
         value = value_text  # a bare word such as gru is taken as a string
     return section, key, value
 
@@ -258,12 +265,22 @@ def _checked_sources(value: Any, source: str) -> tuple[DataConfig, ...]:
     return tuple(checked)
 
 
+MAX_INT = 2**63 - 1  # the largest integer a config key takes (64 bits); sizes are bounded further by validate()
+
+
 def _check_type(name: str, value: Any, expected: type, source: str) -> Any:
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        value = float(value) if abs(value) <= MAX_INT else math.inf
     if expected is not bool and isinstance(value, bool) or not isinstance(value, expected):
+        shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
         raise SentimentError(
-            f"Config key {name} in {source} must be of type {expected.__name__}, got {type(value).__name__} {value!r}."
+            f"Config key {name} in {source} must be of type {expected.__name__}, got {type(value).__name__} {shown}."
+        )
+    if expected is float and not math.isfinite(value):
+        raise SentimentError(f"Config key {name} in {source} must be a finite number, got {value!r}.")
+    if expected is int and not -MAX_INT <= value <= MAX_INT:
+        raise SentimentError(
+            f"Config key {name} in {source} must be an integer of at most 64 bits, got one of {value.bit_length():,} bits."
         )
     return value
 
@@ -309,6 +326,8 @@ def validate(config: Config) -> None:
     for key in ("output_dim", "layers", "units", "stateful_batch_size", "hidden_units", "ngrams", "wide_max_tokens"):
         require(getattr(m, key) >= 1, f"model.{key}", "at least 1", getattr(m, key))
     require(m.hidden_layers >= 0, "model.hidden_layers", "0 or more", m.hidden_layers)
+    for key in ("layers", "hidden_layers", "ngrams"):  # each one a layer (or an n-gram size) built in Python
+        require(getattr(m, key) <= MAX_DEPTH, f"model.{key}", f"at most {MAX_DEPTH}", getattr(m, key))
     for key in ("dropout", "recurrent_dropout"):
         require(0.0 <= getattr(m, key) < 1.0, f"model.{key}", "in [0, 1)", getattr(m, key))
     require(m.wide_alpha > 0, "model.wide_alpha", "positive", m.wide_alpha)
@@ -358,7 +377,7 @@ def validate(config: Config) -> None:
             "Config sets train.test_split with data.streaming: a streamed file cannot be held out in part; "
             "pass a separate test file with --test-data."
         )
-    require(t.seed >= 0, "train.seed", "0 or more", t.seed)
+    require(0 <= t.seed <= MAX_SEED, "train.seed", f"from 0 to {MAX_SEED}", t.seed)
     require(t.bptt >= 2, "train.bptt", "at least 2", t.bptt)
     require(
         0 <= t.sampled_softmax < tok.max_tokens or m.kind != "lm" and t.sampled_softmax >= 0,

@@ -18,6 +18,7 @@ Example::
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import weakref
@@ -185,13 +186,19 @@ class SentimentClassifier:
 
         ``path`` may also be a bundled model's name, ``"reviews-en"`` (an existing path wins over the name).
         """
+        from sentiment_rnn import jsondoc
         from sentiment_rnn.artifact.files import read_json
         from sentiment_rnn.artifact.model_directory import open_model_dir
 
         directory = open_model_dir(path)
         estimator = cls()
         classes_file = directory.path / CLASSES_FILE
-        estimator.classes_ = np.array(read_json(classes_file) if classes_file.is_file() else [0, 1])
+        classes = [0, 1]
+        if os.path.lexists(classes_file):
+            classes = read_json(classes_file, schema=jsondoc.ListOf(jsondoc.ANYTHING, max_items=2))
+            if len(classes) != 2 or not all(isinstance(c, str | int | float) for c in classes):
+                raise SentimentError(f"{classes_file} does not hold two labels: save the estimator again.")
+        estimator.classes_ = np.array(classes)
         estimator.model_dir_ = directory.path
         estimator._opened = directory
         return estimator

@@ -26,12 +26,18 @@ they are written from the Keras model in the same layout (see
 ``recurrent_0.forward.kernel``, ``head.bias``.
 
 The export directory is written atomically and never replaces an existing one.
+It ships only what it verified: the model directory is opened with the checks
+of ``predict`` (the NumPy engine loaded: shapes, digests, finite weights; the
+Keras model for a SavedModel), and every file copied is read through
+``safe_read`` (no symlink, no FIFO, a size cap) and written from those bytes.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from sentiment_rnn import safe_read
 from sentiment_rnn.artifact.files import (
     CONFIG_FILE,
     ENGINE_FILE,
@@ -100,14 +106,35 @@ def _export_savedmodel(directory: ModelDirectory, staging: Path) -> None:
         model.export(str(staging), format="tf_saved_model", verbose=False)
 
 
-def _export_numpy(directory: ModelDirectory, staging: Path) -> None:
-    import shutil  # here, not at the top: it imports bz2 and lzma, which predict does not need
+# How each copied file is read: its kind (size cap) in safe_read.
+COPIED_KINDS = {
+    VOCABULARY_FILE: safe_read.VOCABULARY,
+    CONFIG_FILE: safe_read.CONFIG,
+    METRICS_FILE: safe_read.MODEL_JSON,
+    WEIGHTS_FILE: safe_read.WEIGHTS,
+    ENGINE_FILE: safe_read.MODEL_JSON,
+    WIDE_VOCABULARY_FILE: safe_read.WIDE_VOCABULARY,
+    LEGACY_WIDE_VOCABULARY_FILE: safe_read.WIDE_VOCABULARY,
+}
+EXPORT_FIX = "retrain the model, then export it again"
 
+
+def copy_verified(source: Path, staging: Path, name: str) -> None:
+    """Copy ``source/name`` into ``staging``: read through ``safe_read`` (no link, no FIFO, a cap), written anew."""
+    data = safe_read.read_bytes(source / name, COPIED_KINDS[name], EXPORT_FIX, inside=source)
+    (staging / name).write_bytes(data)
+
+
+def _export_numpy(directory: ModelDirectory, staging: Path) -> None:
     engine_files = (WEIGHTS_FILE, ENGINE_FILE, WIDE_VOCABULARY_FILE, LEGACY_WIDE_VOCABULARY_FILE)
-    has_engine = all((directory.path / name).is_file() for name in (WEIGHTS_FILE, ENGINE_FILE))
+    has_engine = all(os.path.lexists(directory.path / name) for name in (WEIGHTS_FILE, ENGINE_FILE))
+    if has_engine or directory.members:
+        directory.numpy_engine  # noqa: B018 - verified as predict verifies it: every file, finite weights
+    if os.path.lexists(directory.path / METRICS_FILE):
+        directory.metrics()  # an object of numbers, as inspect and serve read it
     for name in (VOCABULARY_FILE, CONFIG_FILE, METRICS_FILE, *(engine_files if has_engine else ())):
-        if (directory.path / name).is_file():
-            shutil.copy2(directory.path / name, staging / name)
+        if os.path.lexists(directory.path / name):
+            copy_verified(directory.path, staging, name)
     if directory.members:  # an ensemble has no weights of its own: each member is exported into members/N
         for number, member in enumerate(directory.members, start=1):
             member_path(staging, number).mkdir(parents=True)

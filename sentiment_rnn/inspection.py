@@ -10,10 +10,12 @@ layers of ``model.keras`` instead); :func:`format_description` lays it out for a
 from __future__ import annotations
 
 import math
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
-from sentiment_rnn.artifact.files import BUILD_FILE, read_json
+from sentiment_rnn.artifact.files import BUILD_FILE, BUILD_SCHEMA, read_json
 from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
 from sentiment_rnn.bundled import BUNDLED_MODELS
 from sentiment_rnn.config import ModelConfig, to_dict, to_toml
@@ -61,7 +63,9 @@ def describe(model_dir: str | Path | ModelDirectory, engine: str = "numpy") -> d
             layers = engine_layers(directory)
         trainable = sum(layer["parameters"] for layer in layers)  # weights.npz holds the trainable weights only
     build_file = directory.path / BUILD_FILE
-    build = read_json(build_file, f"remove {BUILD_FILE} or rebuild the model") if build_file.is_file() else None
+    build = None
+    if os.path.lexists(build_file):
+        build = read_json(build_file, f"remove {BUILD_FILE} or rebuild the model", BUILD_SCHEMA)
     description = {
         "path": str(directory.path),
         "bundled": directory.bundled,
@@ -128,8 +132,13 @@ def engine_layers(directory: ModelDirectory) -> list[dict[str, Any]]:
 
 
 def size_on_disk(path: Path) -> dict[str, int]:
-    """``{"bytes": total size of the files under path, "files": their count}``."""
-    sizes = [file.stat().st_size for file in path.rglob("*") if file.is_file()]
+    """``{"bytes": total size of the regular files under path, "files": their count}``; links are not followed."""
+    sizes = []
+    for directory, _, files in os.walk(path, followlinks=False):
+        for name in files:
+            status = os.lstat(os.path.join(directory, name))
+            if stat.S_ISREG(status.st_mode):
+                sizes.append(status.st_size)
     return {"bytes": sum(sizes), "files": len(sizes)}
 
 

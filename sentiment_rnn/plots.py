@@ -11,6 +11,7 @@ so it never opens a window or changes the caller's matplotlib backend.
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 from sentiment_rnn.errors import SentimentError
@@ -31,10 +32,14 @@ def plotting_available() -> bool:
     return True
 
 
-def read_history(history_csv: str | Path) -> dict[str, list[float]]:
-    """Read a Keras ``CSVLogger`` file into {column: values per epoch}, epochs in file order."""
-    with Path(history_csv).open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+def read_history(history_csv: str | Path, text: str | None = None) -> dict[str, list[float]]:
+    """Read a Keras ``CSVLogger`` file (or its ``text``, already read) into {column: values per epoch}, epochs in
+    file order."""
+    import io
+
+    if text is None:
+        text = Path(history_csv).read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
     columns = rows[0].keys() if rows else []
     return {column: [float(row[column]) for row in rows] for column in columns}
 
@@ -119,10 +124,9 @@ def redraw_training_plot(model_dir: str | Path, png: str | Path | None = None) -
         SentimentError: no matplotlib, not a model directory, no or unreadable
             ``history.csv``, a bad ``png`` path, no ``png`` for a bundled (read-only) model.
     """
-    import os
-    import tempfile
-
-    from sentiment_rnn.artifact.atomic import current_umask
+    from sentiment_rnn import safe_read
+    from sentiment_rnn.artifact import ownership
+    from sentiment_rnn.artifact.atomic import replaced_file
     from sentiment_rnn.artifact.files import HISTORY_FILE
     from sentiment_rnn.artifact.model_directory import open_model_dir
 
@@ -132,32 +136,30 @@ def redraw_training_plot(model_dir: str | Path, png: str | Path | None = None) -
         raise SentimentError(
             f"{directory.bundled} is a bundled model, which is read-only: pass --out curve.png to draw it elsewhere."
         )
+    into_model = png is None
     png = check_plot_path(directory.path / PLOT_FILE if png is None else png, "--out", "curve.png")
     history_csv = directory.path / HISTORY_FILE
-    if not history_csv.is_file():
+    if not os.path.lexists(history_csv):
         raise SentimentError(
             f"{directory.path} has no {HISTORY_FILE} to draw from: it was not written by train; "
             "train the model again to get its curve."
         )
+    fix = "train the model again to get its curve"
+    text = safe_read.read_text(history_csv, safe_read.HISTORY, fix, inside=directory.path)
     try:
-        history = read_history(history_csv)
-    except (OSError, UnicodeDecodeError, ValueError, TypeError, csv.Error) as exc:
-        raise SentimentError(
-            f"{history_csv} is damaged ({type(exc).__name__}): train the model again to get its curve."
-        ) from None
+        history = read_history(history_csv, text)
+    except (ValueError, TypeError, csv.Error) as exc:
+        raise SentimentError(f"{history_csv} is damaged ({type(exc).__name__}): {fix}.") from None
     if not history.get("loss"):
         raise SentimentError(f"{history_csv} holds no epochs: train the model again to get its curve.")
     best_epoch = directory.meta.get("data", {}).get("best_epoch")
     if not isinstance(best_epoch, int):
         losses = history.get("val_loss") or history["loss"]
         best_epoch = losses.index(min(losses)) + 1
-    handle, partial = tempfile.mkstemp(prefix=f".{png.name}.", suffix=".png", dir=png.parent)
-    os.close(handle)
-    try:
-        training_figure(history, best_epoch).savefig(partial)
-        os.chmod(partial, 0o666 & ~current_umask())  # mkstemp makes 0600
-        os.replace(partial, png)
-    finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
+    if into_model:  # the model directory's own training.png: replaced only if it is the tool's
+        ownership.check_replaceable_file(directory.path, PLOT_FILE)
+    with replaced_file(png, binary=True) as handle:
+        training_figure(history, best_epoch).savefig(handle, format="png")
+    if into_model:
+        ownership.record_file(directory.path, PLOT_FILE)
     return png

@@ -18,7 +18,6 @@ place at the end, so a failed run leaves nothing half-written.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -272,15 +271,15 @@ def _write_frame(frame, out: TextIO, fmt: str, header: bool) -> None:
 
 
 class _output:
-    """The output stream: stdout, or a temporary file renamed to ``path`` once everything is written."""
+    """The output stream: stdout, or ``atomic.replaced_file`` of ``path`` (renamed into place once complete,
+    keeping an existing file's permissions, nothing left behind on a failure)."""
 
     def __init__(self, path: str):
         self.path = path
-        self.handle: TextIO | None = None
-        self.temporary: str | None = None
+        self.replaced = None
 
     def __enter__(self) -> TextIO:
-        import tempfile
+        from sentiment_rnn.artifact.atomic import replaced_file
 
         if self.path == STDOUT:
             return sys.stdout
@@ -291,29 +290,11 @@ class _output:
             raise SentimentError(
                 f"Cannot write {target}: the directory {target.parent} does not exist; create it first."
             )
-        try:
-            descriptor, self.temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        except OSError as exc:
-            raise SentimentError(
-                f"Cannot write {target} ({exc.strerror}): check the directory's permissions."
-            ) from None
-        self.handle = os.fdopen(descriptor, "w", encoding="utf-8", newline="")
-        return self.handle
+        self.replaced = replaced_file(target, option="--output", newline="")
+        return self.replaced.__enter__()
 
-    def __exit__(self, exc_type, exc, traceback) -> None:
+    def __exit__(self, exc_type, exc, traceback):
         if self.path == STDOUT:
             sys.stdout.flush()
-            return
-        self.handle.close()
-        if exc_type is not None:
-            os.unlink(self.temporary)
-            return
-        mode = 0o666 & ~_umask()
-        os.chmod(self.temporary, mode)
-        os.replace(self.temporary, self.path)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+            return None
+        return self.replaced.__exit__(exc_type, exc, traceback)

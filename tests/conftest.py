@@ -48,6 +48,7 @@ MODEL_DIRECTORY_FILES = [
     "config.toml",
     "engine.json",
     "history.csv",
+    "manifest.json",
     "meta.json",
     "metrics.json",
     "model.keras",
@@ -57,7 +58,15 @@ MODEL_DIRECTORY_FILES = [
 ]
 
 # Every file a NumPy export (export --format numpy) of one model holds, sorted.
-NUMPY_EXPORT_FILES = ["config.toml", "engine.json", "meta.json", "metrics.json", "vocabulary.json", "weights.npz"]
+NUMPY_EXPORT_FILES = [
+    "config.toml",
+    "engine.json",
+    "manifest.json",
+    "meta.json",
+    "metrics.json",
+    "vocabulary.json",
+    "weights.npz",
+]
 
 # The arrays weights.npz holds for a one-layer, unidirectional recurrent model, sorted.
 ONE_LAYER_WEIGHT_NAMES = [

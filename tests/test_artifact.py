@@ -43,7 +43,7 @@ def test_successful_save_replaces_the_directory(tmp_path):
     (target / "history.csv").write_text("old")
     with staged_directory(target) as staging:
         (staging / "meta.json").write_text("new")
-    assert sorted(p.name for p in target.iterdir()) == ["meta.json"]
+    assert sorted(p.name for p in target.iterdir()) == ["manifest.json", "meta.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
 

@@ -85,6 +85,7 @@ def test_train_prints_the_ensembles_metrics_and_each_members_best_epoch(trained)
 def test_the_directory_holds_one_complete_model_directory_per_member(ensemble):
     assert sorted(p.name for p in ensemble.iterdir()) == [
         "config.toml",
+        "manifest.json",
         "members",
         "meta.json",
         "metrics.json",

@@ -83,12 +83,56 @@ def test_the_documented_numpy_forward_pass_gives_the_models_probabilities(tiny_r
 def test_numpy_export_copies_the_engine_files_when_the_model_has_them(tiny_run, tmp_path):
     model_dir = tmp_path / "model"
     shutil.copytree(tiny_run.model_dir, model_dir)
-    np.savez(model_dir / "weights.npz", marker=np.arange(3))
-    (model_dir / "engine.json").write_text('{"engine": "test"}\n')
+    with np.load(model_dir / "weights.npz") as saved:
+        arrays = {name: saved[name] for name in saved.files}
+    np.savez_compressed(model_dir / "weights.npz", **arrays)  # other bytes, the same weights: copied as they are
     export_model(model_dir, tmp_path / "bundle", "numpy")
     assert sorted(p.name for p in (tmp_path / "bundle").iterdir()) == NUMPY_EXPORT_FILES
     assert (tmp_path / "bundle" / "weights.npz").read_bytes() == (model_dir / "weights.npz").read_bytes()
-    assert (tmp_path / "bundle" / "engine.json").read_text() == '{"engine": "test"}\n'
+    assert (tmp_path / "bundle" / "engine.json").read_bytes() == (model_dir / "engine.json").read_bytes()
+
+
+@pytest.mark.parametrize("export_format", ["numpy", "savedmodel"])
+def test_export_refuses_weights_that_are_not_finite_and_writes_nothing(tiny_run, tmp_path, export_format):
+    model_dir = shutil.copytree(tiny_run.model_dir, tmp_path / "model")
+    with np.load(model_dir / "weights.npz") as saved:
+        arrays = {name: saved[name] for name in saved.files}
+    arrays["head.bias"] = np.array([np.nan], dtype=np.float32)
+    np.savez(model_dir / "weights.npz", **arrays)
+    if export_format == "savedmodel":  # the Keras model's weights: damaged the same way
+        from sentiment_rnn.artifact.model_directory import load_keras_model
+
+        model = load_keras_model(model_dir)
+        model.get_layer("head").set_weights([w * np.nan for w in model.get_layer("head").get_weights()])
+        model.save(model_dir / "model.keras")
+    result = run("export", "--model", str(model_dir), "--format", export_format, "--out", str(tmp_path / "bundle"))
+    damaged = model_dir / ("weights.npz" if export_format == "numpy" else "model.keras")
+    assert (result.exit_code, result.output) == (
+        1,
+        f"Error: {damaged} holds a value that is not finite (NaN or infinity) in "
+        f"{'head.bias' if export_format == 'numpy' else 'head/kernel'!r}: the weights are damaged; "
+        + (
+            "retrain the model with `sentiment-rnn train`, or pass --engine keras.\n"
+            if export_format == "numpy"
+            else "retrain it with `sentiment-rnn train`.\n"
+        ),
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_export_ships_no_symlinked_file(tiny_run, tmp_path):
+    """A metrics.json linked to another JSON file is refused, never copied into the export."""
+    model_dir = shutil.copytree(tiny_run.model_dir, tmp_path / "model")
+    (tmp_path / "secret.json").write_text('{"accuracy": 0.5, "password": "hunter2"}')
+    (model_dir / "metrics.json").unlink()
+    (model_dir / "metrics.json").symlink_to(tmp_path / "secret.json")
+    result = run("export", "--model", str(model_dir), "--format", "numpy", "--out", str(tmp_path / "bundle"))
+    assert (result.exit_code, result.output) == (
+        1,
+        f"Error: {model_dir / 'metrics.json'} is a symlink, and no link is followed inside a model directory: "
+        "the directory is corrupt; retrain the model.\n",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "secret.json"]
 
 
 def test_numpy_export_writes_the_engine_files_of_a_model_directory_without_them(tiny_run, tmp_path):

@@ -24,12 +24,13 @@ from click.testing import CliRunner
 
 from conftest import assert_printed_close, write_csv
 from sentiment_rnn.artifact import atomic
-from sentiment_rnn.artifact.atomic import backup_path, staged_directory, target_lock
+from sentiment_rnn.artifact.atomic import staged_directory
+from sentiment_rnn.artifact.lock import backup_path, target_lock
 from sentiment_rnn.artifact.model_directory import open_model_dir
 from sentiment_rnn.cli import cli
 from sentiment_rnn.config import load_config
 from sentiment_rnn.errors import SentimentError
-from sentiment_rnn.training.checkpoint import prepare_backup
+from sentiment_rnn.training.backup import prepare_backup
 from sentiment_rnn.training.pipeline import load_training_data, split_dataset
 from sentiment_rnn.training.run import train
 
@@ -126,7 +127,7 @@ def test_interrupt_kill_and_resume_end_at_the_uninterrupted_weights(tmp_path):
     assert stderr.endswith("Interrupted: out was not changed; to continue, run the same command with --resume.\n")
     assert snapshot(out) == previous
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.backup", "d.csv", "out", "reference"]
-    assert sorted(p.name for p in (tmp_path / ".out.backup").iterdir()) == ["epoch-0001", "run.json"]
+    assert sorted(p.name for p in (tmp_path / ".out.backup").iterdir()) == ["epoch-0001", "manifest.json", "run.json"]
 
     # Resumed, then killed (SIGKILL) in the middle of epoch 3; meanwhile a second run is refused.
     run = start_training(tmp_path, "--resume", pause_at="2:1")
@@ -143,7 +144,7 @@ def test_interrupt_kill_and_resume_end_at_the_uninterrupted_weights(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(weights_of(out), reference.model.get_weights()))
     leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out.tmp-"))
     assert len(leftovers) == 1  # a kill -9 cannot clean up: the next run does
-    assert sorted(p.name for p in (tmp_path / ".out.backup").iterdir()) == ["epoch-0002", "run.json"]
+    assert sorted(p.name for p in (tmp_path / ".out.backup").iterdir()) == ["epoch-0002", "manifest.json", "run.json"]
 
     # Resumed to the end: the weights and history of the uninterrupted run, nothing left over.
     run = start_training(tmp_path, "--resume")
@@ -261,17 +262,25 @@ def test_a_held_lock_refuses_a_second_writer_naming_its_pid(tmp_path):
 
 
 def test_the_next_writer_cleans_up_after_a_killed_one(tmp_path):
-    """A kill between the two renames of a save strands the old directory in .NAME.old-*: it is put back."""
+    """A kill between the two renames of a save strands the old directory in .NAME.old-*: it is put back.
+
+    The killed writer's lock file records what it was creating; exactly that is removed, and a directory
+    of the user's that merely looks alike is kept.
+    """
     target = tmp_path / "model"
-    stranded = tmp_path / ".model.old-x1y2" / "model"
+    stranded = tmp_path / ".model.old-0a1b2c3d" / "model"
     stranded.mkdir(parents=True)
     (stranded / "meta.json").write_text("old")
-    (tmp_path / ".model.tmp-abc").mkdir()
-    (tmp_path / ".model.tmp-abc" / "model.keras").write_text("half written")
+    (tmp_path / ".model.tmp-12345678").mkdir()
+    (tmp_path / ".model.tmp-12345678" / "model.keras").write_text("half written")
+    (tmp_path / ".model.tmp-mine").mkdir()
+    (tmp_path / ".model.tmp-mine" / "notes.txt").write_text("mine")
+    (tmp_path / ".model.lock").write_text("999999999\n.model.tmp-12345678\n.model.old-0a1b2c3d\n")  # a dead pid
     with target_lock(target):
         assert (target / "meta.json").read_text() == "old"
-        assert sorted(p.name for p in tmp_path.iterdir()) == [".model.lock", "model"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".model.lock", ".model.tmp-mine", "model"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".model.tmp-mine", "model"]
+    assert (tmp_path / ".model.tmp-mine" / "notes.txt").read_text() == "mine"
 
 
 @pytest.mark.parametrize("atomic_exchange", [True, False])
@@ -284,7 +293,8 @@ def test_replacing_a_directory_with_and_without_atomic_exchange(tmp_path, monkey
     (target / "config.toml").write_text("")
     with staged_directory(target) as staging:
         (staging / "meta.json").write_text("new")
-    assert snapshot(tmp_path) == {"model/meta.json": b"new"}
+    assert sorted(snapshot(tmp_path)) == ["model/manifest.json", "model/meta.json"]
+    assert snapshot(tmp_path)["model/meta.json"] == b"new"
 
 
 def test_sigterm_interrupts_training_like_ctrl_c_and_the_handler_is_restored():

@@ -44,7 +44,7 @@ def test_inspect_prints_the_whole_story(fixed_model_dir):
         "Libraries        Python 3.11.7, TensorFlow 2.21.0, Keras 3.15.1, NumPy 2.4.6",
         "Architecture     SimpleRNN, 1 layer of 8 units, embedding size 8",
         "Parameters       337 (337 trainable)",
-        f"Size on disk     {size:,} bytes ({size / 1e6:.1f} MB) in 9 files",
+        f"Size on disk     {size:,} bytes ({size / 1e6:.1f} MB) in 10 files",
         "Vocabulary       24 tokens (tokenizer.max_tokens = 20000)",
         "Sequence length  no limit (each batch padded to its longest text)",
         "Training data    reviews.csv",

@@ -1,14 +1,14 @@
-"""Model directories on disk: atomic writes and locks (``atomic``), the format (``model_directory``),
-and the NumPy engine's files in it (``engine_files``)."""
+"""Model directories on disk: atomic writes (``atomic``) and locks (``lock``), which files are the tool's
+(``ownership``), the format (``model_directory``), and the NumPy engine's files in it (``engine_files``)."""
 
 from sentiment_rnn.lazy import lazy_exports
 
 __getattr__, __dir__ = lazy_exports(  # imported on first use: predict needs no locks or staging
     __name__,
     {
-        "backup_path": "sentiment_rnn.artifact.atomic",
+        "backup_path": "sentiment_rnn.artifact.lock",
         "staged_directory": "sentiment_rnn.artifact.atomic",
-        "target_lock": "sentiment_rnn.artifact.atomic",
+        "target_lock": "sentiment_rnn.artifact.lock",
         "CONFIG_FILE": "sentiment_rnn.artifact.files",
         "ENGINE_FILE": "sentiment_rnn.artifact.files",
         "HISTORY_FILE": "sentiment_rnn.artifact.files",

@@ -1,19 +1,21 @@
-"""Atomic directory writes and their locks, for any directory a command replaces.
+"""Atomic directory and file writes, for anything a command replaces.
 
-Saving writes everything to a temporary directory beside the target and
+Saving writes everything to a staging directory beside the target and
 renames it into place only when complete, so an interrupted or failed run
-never leaves a half-written directory and never damages the one that was there.
-While a run writes ``NAME``, it holds an exclusive lock on ``.NAME.lock``
-beside it, so a second run into the same directory is refused; whoever takes
-the lock first removes what killed runs left behind (``.NAME.tmp-*``) and puts
-back a directory a kill caught in the middle of the final swap.
+never leaves a half-written directory and never damages the one that was
+there; the target's lock (``lock``) is held throughout, and records the
+staging directory before it is created.
 
-Only a directory this tool wrote is ever replaced: an empty one, or one of
-the kind being written (a :class:`DirectoryKind`: a model directory, with its
-marker ``meta.json``, or an evaluation report) that holds nothing but the files
-that kind holds. Any other existing directory is refused before anything is
-written. A symlink as the target stands for the directory it points to: one
-lock, and the link stays a link.
+What may be replaced or removed follows ``ownership``: an existing ``NAME``
+only when everything in its tree is the tool's (its manifest, or for older
+directories without one, the names a :class:`DirectoryKind` held: a model
+directory, with its marker ``meta.json``, or an evaluation report); the
+staging directory gets a manifest of what it holds before it is swapped in. A single file
+(``predict --output``, ``tune --out``, a redrawn plot) is written to a new
+temporary file beside it and renamed over it, keeping its permissions.
+
+A symlink as the target stands for the directory it points to: one lock, and
+the link stays a link.
 """
 
 from __future__ import annotations
@@ -21,70 +23,67 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-import glob
 import os
 import shutil
-import tempfile
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from sentiment_rnn.artifact import ownership
 from sentiment_rnn.artifact.files import MODEL_DIRECTORY_FILES, is_model_directory
+from sentiment_rnn.artifact.lock import Lock, check_target_path, parent_of, real_target, target_lock
 from sentiment_rnn.errors import SentimentError
-
-try:
-    import fcntl
-except ImportError:  # Windows: no flock
-    fcntl = None
 
 
 @dataclass(frozen=True)
 class DirectoryKind:
-    """A kind of directory written whole and replaced whole: how to know one, what it may hold, who names it."""
+    """A kind of directory written whole and replaced whole: how to know one, what it held before manifests,
+    who names it."""
 
     name: str  # for messages: "sentiment-rnn model directory"
-    files: frozenset[str]  # every name it may hold; anything else in it is the user's
+    files: frozenset[str]  # every name one written before manifests may hold (see ownership.legacy_foreign_entries)
     is_ours: Callable[[Path], bool]  # its marker: whether a directory was written as this kind
     option: str = "--out"  # the option that names it, for messages
 
 
-MODEL_DIRECTORY = DirectoryKind("sentiment-rnn model directory", MODEL_DIRECTORY_FILES, is_model_directory)
+MODEL_DIRECTORY = DirectoryKind(
+    "sentiment-rnn model directory", MODEL_DIRECTORY_FILES | ownership.LEGACY_FILES, is_model_directory
+)
 
 
 @contextlib.contextmanager
 def staged_directory(target: str | Path, kind: DirectoryKind = MODEL_DIRECTORY) -> Iterator[Path]:
-    """Yield a fresh temporary directory that replaces ``target`` on success.
+    """Yield a fresh staging directory that replaces ``target`` on success, with a manifest of what it holds.
 
-    On any exception (including KeyboardInterrupt) the temporary directory is
+    On any exception (including KeyboardInterrupt) the staging directory is
     removed and ``target`` is left as it was. The target's lock is held
     throughout (see :func:`target_lock`).
 
     Raises:
-        SentimentError: ``target`` is a directory this tool did not write as ``kind``
-            (see :func:`check_replaceable`).
+        SentimentError: ``target`` holds anything that is not the tool's as ``kind`` (see :func:`check_replaceable`).
     """
     target = real_target(target)
-    with target_lock(target, kind.option):
+    with target_lock(target, kind.option) as lock:
         check_replaceable(target, kind)
         try:
-            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=_parent(target)))
-            umask = os.umask(0o022)
-            os.umask(umask)
-            os.chmod(staging, 0o777 & ~umask)  # mkdtemp's 0700 would hide the model from other users
+            staging = ownership.create_directory(parent_of(target), f".{target.name}.tmp-", record=lock.track)
         except OSError as exc:
             raise write_error(exc, target, kind.option) from None
         try:
-            os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes 0700; a directory mkdir makes follows the umask
+            os.chmod(staging, 0o777 & ~current_umask())  # a directory mkdir makes follows the umask
             yield staging
-            _replace_directory(staging, target)
+            ownership.write_manifests(staging)
+            _replace_directory(staging, target, lock)
         except SentimentError:
             raise
         except Exception as exc:
-            if is_disk_full(exc, _parent(target)):
+            if is_disk_full(exc, parent_of(target)):
                 raise write_error(exc, target, kind.option) from None
             raise
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            ownership.remove_tree(staging)  # ours: created above (after a swap it holds the replaced directory)
+            lock.untrack(staging.name)
 
 
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
@@ -103,9 +102,8 @@ def is_disk_full(exc: BaseException, directory: Path) -> bool:
 
 
 def write_error(exc: BaseException, target: Path, option: str = "--out") -> SentimentError:
-    """The one-line refusal of a write into ``target`` (named by ``option``) that failed for a full disk or another
-    OS error."""
-    if is_disk_full(exc, _parent(target)):
+    """The one-line refusal of a write into ``target`` that failed for a full disk or another OS error."""
+    if is_disk_full(exc, parent_of(target)):
         what = "the disk is full (no space left on device)"
         fix = f"free some space or choose another {option}"
     else:
@@ -129,21 +127,22 @@ def current_umask() -> int:
     return mask
 
 
-def _replace_directory(staging: Path, target: Path) -> None:
-    """Move ``staging`` to ``target``; an existing target is swapped out, then removed.
+def _replace_directory(staging: Path, target: Path, lock: Lock) -> None:
+    """Move ``staging`` to ``target``; an existing target is swapped out, to be removed with ``staging``.
 
     On Linux the two directories are exchanged in one atomic ``renameat2``
-    call. Elsewhere the old one is first renamed to ``.NAME.old-*``; a kill
-    between the two renames leaves it there, and the next run that takes the
-    lock puts it back (see :func:`_recover_and_clean`).
+    call. Elsewhere the old one is first renamed into a new ``.NAME.old-*``;
+    a kill between the two renames leaves it there, and the next run that
+    takes the lock puts it back (see :func:`_recover`).
     """
     if target.exists() and _exchange(staging, target):
-        shutil.rmtree(staging, ignore_errors=True)  # now holds the old directory
-    elif target.exists():
-        retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        return  # staging now holds the old directory
+    if target.exists():
+        retired = ownership.create_directory(target.parent, f".{target.name}.old-", record=lock.track)
         os.rename(target, retired / target.name)
         os.rename(staging, target)
-        shutil.rmtree(retired, ignore_errors=True)
+        ownership.remove_tree(retired)
+        lock.untrack(retired.name)
     else:
         os.rename(staging, target)
 
@@ -160,96 +159,37 @@ def _exchange(first: Path, second: Path) -> bool:
     return result == 0
 
 
-def real_target(target: str | Path) -> Path:
-    """``target``, or where it points when it is a symlink: writes replace the real directory, never the link."""
-    target = Path(target)
-    return Path(os.path.realpath(target)) if target.is_symlink() else target
-
-
 def check_replaceable(target: Path, kind: DirectoryKind = MODEL_DIRECTORY) -> None:
-    """Refuse to replace an existing ``target`` that is not empty and not a directory of ``kind`` holding its files only.
+    """Refuse to replace an existing ``target`` unless it is empty or everything in its tree is the tool's.
+
+    See ``ownership``: a tree with a manifest must match it, file by file and
+    digest by digest, at any depth; an older directory of ``kind`` without one
+    may hold only the files that kind held. A read-only directory is kept too.
 
     Raises:
-        SentimentError: naming the directory (and the first foreign files) and saying to pass a new path.
+        SentimentError: naming the directory (and the first foreign entries) and saying to pass a new path.
     """
-    if not target.is_dir():
+    if not ownership.is_real_directory(target):
         return
-    names = sorted(entry.name for entry in os.scandir(target))
-    if not names:
-        return
-    if not kind.is_ours(target):
+    with os.scandir(target) as entries:
+        if next(entries, None) is None:
+            return
+    foreign = ownership.foreign_entries(target, kind.files, kind.is_ours)
+    if foreign is None:
         raise SentimentError(
             f"{target} already exists and is not a {kind.name}: "
             f"pass a new path to {kind.option} (nothing in it was changed)."
         )
-    foreign = [name for name in names if name not in kind.files]
     if foreign:
-        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
         raise SentimentError(
-            f"{target} holds files sentiment-rnn did not write ({shown}): "
+            f"{target} holds files sentiment-rnn did not write ({ownership.shown(foreign)}): "
             f"move them out or pass a new path to {kind.option} (nothing was changed)."
         )
-
-
-def _parent(target: Path) -> Path:
-    return target.parent if str(target.parent) else Path(".")
-
-
-def lock_path(target: str | Path) -> Path:
-    """The lock file of a model directory: ``.NAME.lock`` beside it (beside the real one, for a symlink)."""
-    target = real_target(target)
-    return _parent(target) / f".{target.name}.lock"
-
-
-def backup_path(target: str | Path) -> Path:
-    """Where training keeps its per-epoch backup for ``--resume``: ``.NAME.backup`` beside the (real) target."""
-    target = real_target(target)
-    return _parent(target) / f".{target.name}.backup"
-
-
-_held_locks: dict[Path, int] = {}
-
-
-@contextlib.contextmanager
-def target_lock(target: str | Path, option: str = "--out") -> Iterator[None]:
-    """Hold the exclusive lock of ``target`` (``flock`` on ``.NAME.lock``), re-entrant in one process.
-
-    ``target`` must be a directory or not exist; ``option`` names it in
-    messages. The lock file holds the owner's pid and is removed on release;
-    the kernel releases the lock of a killed process, so a stale file never
-    blocks. Where ``fcntl`` is missing (Windows), nothing is locked.
-
-    Raises:
-        SentimentError: another process holds the lock, the parent directory cannot be created, or
-            ``target`` is the working directory or holds it.
-    """
-    given = Path(target)
-    target = real_target(given)
-    parent = _parent(target)
-    _check_target_path(given, target, option)
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SentimentError(f"Cannot create {parent} ({exc.strerror}): choose another {option}.") from None
-    path = lock_path(target)
-    key = path.resolve()
-    if key in _held_locks:
-        _held_locks[key] += 1
-        try:
-            yield
-        finally:
-            _held_locks[key] -= 1
-        return
-    descriptor = _acquire(path, target, option)
-    _held_locks[key] = 1
-    try:
-        _recover_and_clean(target)
-        yield
-    finally:
-        del _held_locks[key]
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-        os.close(descriptor)
+    if not os.stat(target).st_mode & 0o222:
+        raise SentimentError(
+            f"{target} is read-only: make it writable (chmod u+w) to replace it, or pass a new path to {kind.option} "
+            "(nothing was changed)."
+        )
 
 
 def check_target(target: str | Path, kind: DirectoryKind = MODEL_DIRECTORY) -> Path:
@@ -263,85 +203,66 @@ def check_target(target: str | Path, kind: DirectoryKind = MODEL_DIRECTORY) -> P
     """
     given = Path(target)
     target = real_target(given)
-    _check_target_path(given, target, kind.option)
+    check_target_path(given, target, kind.option)
     check_replaceable(target, kind)
     return target
 
 
-def _check_target_path(given: Path, target: Path, option: str) -> None:
-    """Refuse a target that names no directory, holds the working directory, or is a file."""
-    if target.name in ("", ".", ".."):
-        raise SentimentError(f"Output path {given} names no directory: pass a new directory name to {option}.")
-    with contextlib.suppress(OSError):
-        if target.is_dir() and Path.cwd().resolve().is_relative_to(target.resolve()):
-            raise SentimentError(
-                f"Output path {given} is the working directory or holds it: pass a new directory name to {option}."
-            )
-    if target.exists() and not target.is_dir():
-        raise SentimentError(f"Output path {target} exists and is not a directory: choose another {option}.")
+@contextlib.contextmanager
+def replaced_file(path: str | Path, binary: bool = False, option: str = "--out", newline: str | None = None):
+    """Yield a handle to a new temporary file that replaces ``path`` once it is completely written.
 
+    The temporary file is created exclusively beside ``path`` (never an
+    existing path); on any failure it is removed and ``path`` is left as it
+    was. A symlink ``path`` is written through: the file it points to is
+    replaced, the link stays. The new file keeps an existing file's
+    permissions; a new one gets ``0666`` less the umask, as ``open`` would.
 
-def _acquire(path: Path, target: Path, option: str) -> int:
-    """Open and flock ``path``; retry if a finishing owner unlinked it between our open and flock."""
-    while True:
-        try:
-            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise SentimentError(
-                f"Cannot create the lock file {path} ({exc.strerror}): choose another {option}."
-            ) from None
-        if fcntl is None:
-            return descriptor
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            owner = os.read(descriptor, 32).decode("ascii", "replace").strip() or "unknown"
-            os.close(descriptor)
-            raise SentimentError(
-                f"Another sentiment-rnn run (pid {owner}) is writing {target}: "
-                f"wait for it to finish or choose another {option}."
-            ) from None
-        try:
-            current = os.stat(path).st_ino
-        except FileNotFoundError:
-            current = None
-        if current == os.fstat(descriptor).st_ino:
-            os.ftruncate(descriptor, 0)
-            os.write(descriptor, f"{os.getpid()}\n".encode("ascii"))
-            return descriptor
-        os.close(descriptor)
-
-
-def _recover_and_clean(target: Path) -> None:
-    """Under the lock: put back a directory stranded mid-swap, remove staging left by killed runs."""
-    pattern = f".{glob.escape(target.name)}"
-    parent = _parent(target)
-    retired = sorted(parent.glob(pattern + ".old-*"))
-    if not target.exists():
-        for directory in retired:
-            if (directory / target.name).is_dir():
-                os.rename(directory / target.name, target)
-                break
-    for stale in [*parent.glob(pattern + ".tmp-*"), *retired]:
-        shutil.rmtree(stale, ignore_errors=True)
-
-
-def write_file_atomically(path: str | Path, text: str) -> None:
-    """Write a UTF-8 text file through a temporary file beside it and a rename: never half-written.
+    Args:
+        binary: yield a binary handle; else UTF-8 text (with ``newline``).
+        option: the option that named ``path``, for the message of a failed write.
 
     Raises:
-        SentimentError: ``path`` is a directory, or its directory does not exist.
+        SentimentError: ``path`` is a directory or not a regular file, its directory does not exist, or
+            the write failed (a full disk, no permission): one line, nothing left behind.
     """
-    path = Path(path)
-    check_file_target(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    target = real_target(path)
+    check_file_target(target)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        existing = os.stat(target)
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        raise SentimentError(f"Output path {path} is not a regular file: pass a file name for {option}.")
+    mode = stat.S_IMODE(existing.st_mode) if existing is not None else 0o666 & ~current_umask()
+    temporary = target.parent / ownership.fresh_name(f".{target.name}.tmp-")
+    try:
+        descriptor = ownership.create_file(temporary, 0o600)
+    except OSError as exc:
+        raise write_error(exc, target, option) from None
+    try:
+        with os.fdopen(
+            descriptor, "wb" if binary else "w", encoding=None if binary else "utf-8", newline=newline
+        ) as handle:
+            yield handle
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise write_error(exc, target, option) from None
         raise
+
+
+def write_file_atomically(path: str | Path, text: str, option: str = "--out") -> None:
+    """Write a UTF-8 text file through :func:`replaced_file`: never half-written.
+
+    Raises:
+        SentimentError: ``path`` is a directory, or its directory does not exist, or the write failed.
+    """
+    with replaced_file(path, option=option) as handle:
+        handle.write(text)
 
 
 def check_file_target(path: str | Path) -> None:

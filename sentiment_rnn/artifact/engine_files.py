@@ -13,12 +13,14 @@ Longer than 400 lines because it writes, reads and checks the arrays of every mo
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sentiment_rnn import safe_read
 from sentiment_rnn.artifact.files import (
     CONFIG_FILE,
     ENGINE_FILE,
@@ -306,9 +308,9 @@ def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEng
     directory = Path(directory)
     needed = (ENGINE_FILE, WEIGHTS_FILE, VOCABULARY_FILE) + (() if config is not None else (CONFIG_FILE,))
     for name in needed:
-        if not (directory / name).is_file():
+        if not os.path.lexists(directory / name):
             raise SentimentError(f"{directory} has no {name}, which the NumPy engine needs: {FIX}.")
-    config = config if config is not None else load_config(directory / CONFIG_FILE)
+    config = config if config is not None else load_config(directory / CONFIG_FILE, inside=directory)
     engine_file, weights_file = directory / ENGINE_FILE, directory / WEIGHTS_FILE
     recorded = read_json(engine_file, FIX)
     check_format_version(
@@ -348,7 +350,11 @@ def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEng
     extra = sorted(set(headers) - set(expected))
     if extra:
         raise SentimentError(f"{weights_file} holds an array {extra[0]!r} this model does not have: {FIX}.")
-    return build_engine(config, read_arrays(weights_file, FIX), vocabulary, wide_vocabulary)
+    arrays = read_arrays(weights_file, FIX)
+    from sentiment_rnn.finite import check_finite
+
+    check_finite(arrays, weights_file, FIX)
+    return build_engine(config, arrays, vocabulary, wide_vocabulary)
 
 
 def checked_wide_vocabulary(directory: Path, config: Config, digest: str | None = None) -> WideVocabulary | None:
@@ -366,19 +372,16 @@ def checked_wide_vocabulary(directory: Path, config: Config, digest: str | None 
     if config.model.kind != "hybrid":
         return None
     file = directory / WIDE_VOCABULARY_FILE
-    if not file.is_file() and (directory / LEGACY_WIDE_VOCABULARY_FILE).is_file():
+    if not os.path.lexists(file) and os.path.lexists(directory / LEGACY_WIDE_VOCABULARY_FILE):
         file = directory / LEGACY_WIDE_VOCABULARY_FILE
-        grams = read_json(file, FIX)
+        grams = read_json(file, FIX, kind=safe_read.WIDE_VOCABULARY)
         distinct = isinstance(grams, list) and set(map(type, grams)) <= {str} and len(set(grams)) == len(grams)
         if not distinct or grams[:1] != [OOV_TOKEN] or any("\n" in gram for gram in grams):
             raise SentimentError(f"{file} is not a list of distinct n-grams starting with '[UNK]': {FIX}.")
         return WideVocabulary.from_grams(grams)
-    try:
-        lines = file.read_bytes()
-    except FileNotFoundError:
-        raise SentimentError(f"{directory} is missing {file.name}: retrain the model.") from None
-    except OSError as exc:
-        raise SentimentError(f"{file} is unreadable ({exc}): {FIX}.") from None
+    if not os.path.lexists(file):
+        raise SentimentError(f"{directory} is missing {file.name}: retrain the model.")
+    lines = safe_read.read_bytes(file, safe_read.WIDE_VOCABULARY, FIX, inside=directory)
     if digest is not None and digest != wide_vocabulary_digest(lines):
         raise SentimentError(
             f"{file} is not the n-grams the model was trained with (its digest differs from {ENGINE_FILE}'s): "
@@ -408,7 +411,7 @@ def checked_vocabulary(file: Path, config: Config, digest: str | None = None) ->
     Raises:
         SentimentError: anything else (a dict, numbers, duplicates, a wrong start, another digest).
     """
-    vocabulary = read_json(file, FIX)
+    vocabulary = read_json(file, FIX, kind=safe_read.VOCABULARY)
     start = [OOV_TOKEN] if config.model.kind == "bow" else [PADDING_TOKEN, OOV_TOKEN]
     problem, recorded = None, False
     if not isinstance(vocabulary, list) or not set(map(type, vocabulary)) <= {str}:

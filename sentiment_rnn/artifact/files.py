@@ -22,10 +22,12 @@ A model directory holds:
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sentiment_rnn import jsondoc, safe_read
 from sentiment_rnn.config import Config
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.version import __version__
@@ -63,6 +65,63 @@ MODEL_DIRECTORY_FILES = frozenset(
         LEGACY_WIDE_VOCABULARY_FILE,
         MEMBERS_DIR,
         BUILD_FILE,  # a rebuild replaces a built model directory; the recipe writes build.json again
+    }
+)
+
+# What the JSON files of a model directory may hold, checked before any field is used (keys not named
+# here are not read). meta.json's format_version is checked by check_format_version.
+_LABELS = jsondoc.Object({"positive": jsondoc.INTEGER, "negative": jsondoc.INTEGER})
+_SOURCE = jsondoc.Object(
+    {"source": jsondoc.STRING, "rows": jsondoc.INTEGER, "skipped": jsondoc.INTEGER, "labels": _LABELS}
+)
+_EPOCHS = jsondoc.Object({"epochs_run": jsondoc.INTEGER, "best_epoch": jsondoc.INTEGER})
+META_SCHEMA = jsondoc.Object(
+    {
+        "package_version": jsondoc.STRING,
+        "created": jsondoc.STRING,
+        "model_kind": jsondoc.STRING,
+        "exported_as": jsondoc.STRING,
+        "versions": jsondoc.Object(values=jsondoc.STRING),
+        "data": jsondoc.Object(
+            {
+                "source": jsondoc.STRING,
+                "rows": jsondoc.INTEGER,
+                "skipped": jsondoc.INTEGER,
+                "other_labels": jsondoc.INTEGER,
+                "label_mapping": jsondoc.Nullable(
+                    jsondoc.Object(
+                        {"positive": jsondoc.STRING, "negative": jsondoc.STRING}, required=("positive", "negative")
+                    )
+                ),
+                "labels": _LABELS,
+                "train_rows": jsondoc.INTEGER,
+                "validation_rows": jsondoc.INTEGER,
+                "test_rows": jsondoc.INTEGER,
+                "epochs_run": jsondoc.INTEGER,
+                "best_epoch": jsondoc.INTEGER,
+                "sources": jsondoc.ListOf(_SOURCE),
+                "members": jsondoc.ListOf(_EPOCHS),
+            }
+        ),
+    }
+)
+_MEASURED = {
+    name: jsondoc.ANY_NUMBER for name in ("loss", "accuracy", "auc", "ece", "brier", "ece_before", "brier_before")
+}
+METRICS_SCHEMA = jsondoc.Object(
+    {
+        **_MEASURED,
+        "n": jsondoc.INTEGER,
+        "member_accuracy": jsondoc.ListOf(jsondoc.ANY_NUMBER),
+        "test": jsondoc.Object({**_MEASURED, "n": jsondoc.INTEGER, "source": jsondoc.STRING}),
+    }
+)
+BUILD_SCHEMA = jsondoc.Object(
+    {
+        "command": jsondoc.STRING,
+        "wall_seconds": jsondoc.NUMBER,
+        "machine": jsondoc.STRING,
+        "date": jsondoc.STRING,
     }
 )
 
@@ -138,36 +197,42 @@ def check_architecture_matches_config(
 CORRUPT_DIRECTORY_FIX = "the directory is corrupt; retrain the model"
 
 
-def read_json(file: Path, fix: str = CORRUPT_DIRECTORY_FIX) -> Any:
-    """The parsed JSON of a file of a model directory.
+def read_json(
+    file: Path,
+    fix: str = CORRUPT_DIRECTORY_FIX,
+    schema: jsondoc.Schema | None = None,
+    kind: safe_read.Kind = safe_read.MODEL_JSON,
+) -> Any:
+    """The parsed JSON of a file of a model directory, read through ``safe_read`` (no link, caps, ``schema``).
 
     Args:
         file: the file, inside its model directory.
         fix: how to fix a damaged file: the end of the message.
+        schema: what the document must be; None checks nothing but that it is JSON.
 
     Raises:
-        SentimentError: the file is missing (its directory is named), unreadable or not JSON.
+        SentimentError: the file is missing (its directory is named), not a regular file, a symlink,
+            too large, unreadable, not JSON, or not what ``schema`` accepts.
     """
-    try:
-        return json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SentimentError(f"{file.parent} is missing {file.name}: retrain the model.") from None
-    except (OSError, ValueError) as exc:
-        raise SentimentError(f"{file} is unreadable ({exc}): {fix}.") from None
+    if not os.path.lexists(file):
+        raise SentimentError(f"{file.parent} is missing {file.name}: retrain the model.")
+    return safe_read.read_json(file, kind, fix, schema, inside=file.parent)
 
 
 def is_model_directory(directory: Path) -> bool:
     """Whether ``directory`` was written by ``train``: its marker ``meta.json`` is an object with an int
-    ``format_version`` and a ``package_version``, beside a ``config.toml``."""
+    ``format_version`` and a ``package_version``, beside a ``config.toml`` (both regular files, no links)."""
     try:
-        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        meta = safe_read.read_json(directory / META_FILE, safe_read.MODEL_JSON, "", inside=directory)
+    except SentimentError:
         return False
+    config = directory / CONFIG_FILE
     return (
         isinstance(meta, dict)
         and isinstance(meta.get("format_version"), int)
         and "package_version" in meta
-        and (directory / CONFIG_FILE).is_file()
+        and config.is_file()
+        and not config.is_symlink()
     )
 
 

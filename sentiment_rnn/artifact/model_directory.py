@@ -12,11 +12,13 @@ engine runs, and asking for the Keras model is a one-line error.
 
 from __future__ import annotations
 
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sentiment_rnn import jsondoc, safe_read
 from sentiment_rnn.artifact.files import (
     CONFIG_FILE,
     CORRUPT_DIRECTORY_FIX,
@@ -24,7 +26,9 @@ from sentiment_rnn.artifact.files import (
     FORMAT_VERSION,
     MEMBERS_DIR,
     META_FILE,
+    META_SCHEMA,
     METRICS_FILE,
+    METRICS_SCHEMA,
     MODEL_FILE,
     NUMPY_EXPORT,
     VOCABULARY_FILE,
@@ -122,10 +126,12 @@ class ModelDirectory:
         return ModelIdentity(name, self.config.model.kind, str(self.path), self.bundled is not None, len(self.members))
 
     def metrics(self) -> dict[str, Any]:
-        return read_json(self.path / METRICS_FILE)
+        """``metrics.json``, checked (an object, numbers where numbers are read)."""
+        return read_json(self.path / METRICS_FILE, schema=METRICS_SCHEMA)
 
     def vocabulary(self) -> list[str]:
-        return read_json(self.path / VOCABULARY_FILE)
+        """``vocabulary.json``: a list of strings."""
+        return read_json(self.path / VOCABULARY_FILE, schema=jsondoc.ListOf(jsondoc.STRING), kind=safe_read.VOCABULARY)
 
 
 def open_model_dir(path: str | Path) -> ModelDirectory:
@@ -146,7 +152,7 @@ def open_model_dir(path: str | Path) -> ModelDirectory:
     if not path.is_dir():
         raise SentimentError(f"Model path {path} is not a directory: {retrain}.")
     meta_path = path / META_FILE
-    if not meta_path.exists():
+    if not os.path.lexists(meta_path):
         if (path / WEIGHTS_FILE).is_file() and (path / CONFIG_FILE).is_file():
             raise SentimentError(
                 f"{path} looks like a NumPy export written by an older sentiment-rnn (no {META_FILE}): "
@@ -164,12 +170,15 @@ def open_model_dir(path: str | Path) -> ModelDirectory:
             f"but this sentiment-rnn {__version__} reads format {FORMAT_VERSION} at most: upgrade sentiment-rnn."
         ),
     )
-    if not (path / CONFIG_FILE).is_file():
+    problem = META_SCHEMA.problem(meta)
+    if problem is not None:
+        raise SentimentError(f"{meta_path} is damaged ({problem}): {CORRUPT_DIRECTORY_FIX}.")
+    if not os.path.lexists(path / CONFIG_FILE):
         raise incomplete_error(path, CONFIG_FILE)
-    config = load_config(path / CONFIG_FILE)
+    config = load_config(path / CONFIG_FILE, inside=path)
     if config.train.ensemble > 1:
         return ModelDirectory(path, config, meta, bundled, open_members(path, config))
-    if not exported_for_numpy(meta) and not (path / MODEL_FILE).is_file():
+    if not exported_for_numpy(meta) and not os.path.lexists(path / MODEL_FILE):
         raise incomplete_error(path, MODEL_FILE)
     return ModelDirectory(path, config, meta, bundled)
 
@@ -189,7 +198,13 @@ def open_members(path: Path, config: Config) -> tuple[ModelDirectory, ...]:
     expected = to_dict(config)
     for number in range(1, config.train.ensemble + 1):
         where = member_path(path, number)
-        if not (where / META_FILE).is_file():
+        for directory in (path / MEMBERS_DIR, where):
+            if os.path.islink(directory):
+                raise SentimentError(
+                    f"{directory} is a symlink, and no link is followed inside a model directory: "
+                    f"{CORRUPT_DIRECTORY_FIX}."
+                )
+        if not os.path.lexists(where / META_FILE):
             raise incomplete_error(path, f"{MEMBERS_DIR}/{number}")
         member = open_model_dir(where)
         found = to_dict(member.config)
@@ -234,7 +249,7 @@ def load_keras_model(path: Path, config: Config | None = None):
 
     keras = import_keras()
     register_keras_objects()
-    _check_archive(path / MODEL_FILE)
+    _check_archive(path / MODEL_FILE, path, config)
     try:
         model = keras.saving.load_model(path / MODEL_FILE, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a damaged archive
@@ -246,18 +261,61 @@ def load_keras_model(path: Path, config: Config | None = None):
         raise damaged_model_error(path / MODEL_FILE) from None
     if config is not None:
         check_model_matches_config(model, config, path)
+    from sentiment_rnn.finite import check_finite
+
+    check_finite({variable.path: variable.numpy() for variable in model.weights}, path / MODEL_FILE, KERAS_FIX)
     return model
 
 
-def _check_archive(file: Path) -> None:
-    """Refuse a ``.keras`` file that is not a complete zip archive or fails its CRC checks."""
-    try:
-        with zipfile.ZipFile(file) as archive:
-            damaged = archive.testzip()
-    except (OSError, zipfile.BadZipFile, EOFError):
-        damaged = "the archive"
+KERAS_FIX = "retrain it with `sentiment-rnn train`"
+KERAS_CONFIG_BYTES = 16 * safe_read.MiB  # a model.keras's config.json is a few KB
+# The sizes in a Keras layer's config that allocate memory, and the config.toml key bounding each.
+SIZED_KEYS = ("units", "output_dim", "input_dim", "output_sequence_length", "max_tokens")
+
+
+def _check_archive(file: Path, path: Path, config: Config | None = None) -> None:
+    """Refuse a ``.keras`` file that is not a regular file, not a complete zip archive, fails its CRC checks,
+    or whose layers' sizes exceed what ``config`` (the directory's config.toml) allows: before Keras builds a layer."""
+    with safe_read.open_file(file, safe_read.WEIGHTS, KERAS_FIX, inside=path) as handle:
+        try:
+            with zipfile.ZipFile(handle) as archive:
+                damaged = archive.testzip()
+                info = archive.getinfo("config.json")
+                if info.file_size > KERAS_CONFIG_BYTES:
+                    raise ValueError("config.json is too large")
+                layers = jsondoc.loads(archive.read(info))
+        except (OSError, zipfile.BadZipFile, EOFError, KeyError, ValueError):
+            damaged = "the archive"
     if damaged is not None:
         raise damaged_model_error(file)
+    if config is not None:
+        check_layer_sizes(layers, config, file)
+
+
+def check_layer_sizes(document, config: Config, file: Path) -> None:
+    """Refuse a model.keras whose layers claim a size (units, sequence length, vocabulary) above config.toml's."""
+    m, tokenizer = config.model, config.tokenizer
+    bounds = {
+        "units": max(m.units, m.hidden_units, 1),
+        "output_dim": m.output_dim,
+        "input_dim": max(tokenizer.max_tokens, m.wide_max_tokens),
+        "output_sequence_length": tokenizer.output_sequence_length or None,
+        "max_tokens": max(tokenizer.max_tokens, m.wide_max_tokens),
+    }
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                bound = bounds.get(key, -1)
+                if key in bounds and isinstance(value, int) and (bound is None or value > bound):
+                    raise SentimentError(
+                        f"{file} does not match {file.parent / CONFIG_FILE}: a layer has {key} = {value:,}, more than "
+                        f"config.toml allows; restore the model.keras it was trained with, or retrain the model."
+                    )
+                stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def damaged_model_error(file: Path) -> SentimentError:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sentiment_rnn import safe_read
 from sentiment_rnn.errors import SentimentError
 
 MAX_HEADER_BYTES = 10_000  # an .npy header is about 128 bytes; a longer one is refused unread
@@ -36,7 +37,7 @@ def read_headers(weights_file: Path, fix: str) -> dict[str, tuple[tuple[int, ...
     """
     headers = {}
     try:
-        with zipfile.ZipFile(weights_file) as archive:
+        with _opened(weights_file, fix) as handle, zipfile.ZipFile(handle) as archive:
             for member in archive.infolist():
                 if not member.filename.endswith(".npy"):
                     raise ValueError(f"{member.filename} is not an .npy array")
@@ -71,6 +72,11 @@ def _npy_header(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[tupl
         return shape, fortran_order, dtype, handle.tell()
 
 
+def _opened(weights_file: Path, fix: str):
+    """``weights_file`` opened through ``safe_read``: a regular file in its directory, no link, a size cap."""
+    return safe_read.open_file(weights_file, safe_read.WEIGHTS, fix, inside=Path(weights_file).parent)
+
+
 # What reading a damaged .npz raises; a ValueError's or a BadZipFile's message says what is wrong.
 _DAMAGE = (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError, struct.error)
 
@@ -98,10 +104,11 @@ def read_arrays(weights_file: Path, fix: str) -> dict[str, np.ndarray]:
     """
     arrays = {}
     try:
-        with open(weights_file, "rb") as handle, zipfile.ZipFile(handle) as archive:
+        with _opened(weights_file, fix) as handle, zipfile.ZipFile(handle) as archive:
             members = archive.infolist()
             if any(member.compress_type != zipfile.ZIP_STORED for member in members):
-                with np.load(weights_file, allow_pickle=False) as compressed:
+                handle.seek(0)
+                with np.load(handle, allow_pickle=False) as compressed:
                     return {name: compressed[name] for name in compressed.files}
             with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
                 for member in members:

@@ -1,25 +1,30 @@
-"""Checkpoints and resume: the whole training state saved after every epoch, and checked before resuming."""
+"""Checkpoints and resume: the whole training state saved after every epoch, and checked before resuming.
+
+The backup ``.NAME.backup`` is a tree the tool owns by its manifest (see
+``artifact.ownership``): it is created exclusively, each epoch is staged
+under a name the manifest records first, and it is removed only when
+everything in it is the tool's. Everything read back (``run.json``,
+``state.json``, the weights) is read through ``safe_read`` and checked
+(types, ranges, finite numbers) before a value is used.
+"""
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import functools
-import hashlib
-import json
+import io
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sentiment_rnn.artifact.atomic import backup_path, check_replaceable, real_target, target_lock
+from sentiment_rnn import jsondoc, safe_read
+from sentiment_rnn.artifact import ownership
 from sentiment_rnn.artifact.files import write_json
-from sentiment_rnn.config import Config, to_dict
-from sentiment_rnn.data.stream import StreamPart
-from sentiment_rnn.errors import SentimentError, TrainingDiverged
-from sentiment_rnn.training.pipeline import Split
+from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.finite import check_finite
 
 CHECKPOINT_WEIGHTS = "state.weights.h5"  # model weights and optimizer state (Keras save_weights)
 CHECKPOINT_BEST = "best_weights.npz"  # early stopping's best weights so far
@@ -29,8 +34,15 @@ CHECKPOINT_RUN = "run.json"  # what the run was started with: config and a diges
 
 def latest_checkpoint(backup: Path) -> Path | None:
     """The newest complete ``epoch-NNNN`` directory in ``backup``, or None."""
-    complete = [d for d in backup.glob("epoch-*") if (d / CHECKPOINT_STATE).is_file()]
+    complete = [
+        d for d in backup.glob("epoch-*") if ownership.is_real_directory(d) and os.path.lexists(d / CHECKPOINT_STATE)
+    ]
     return max(complete, key=lambda d: d.name) if complete else None
+
+
+def read_checkpoint_json(file: Path, backup: Path, schema: jsondoc.Schema) -> Any:
+    """A JSON file of the backup, read through ``safe_read`` (no link, a size cap, a depth cap) and checked."""
+    return safe_read.read_json(file, safe_read.MODEL_JSON, RESUME_FIX, schema, inside=backup)
 
 
 def _seed_states(model) -> list:
@@ -64,8 +76,10 @@ def epoch_checkpoint_class():
             self.restored_state: dict[str, Any] | None = None
             self.restored_best: list[np.ndarray] | None = None
 
-        def restore(self, checkpoint: Path) -> int:
+        def restore(self, checkpoint: Path, epochs: int) -> int:
             """Load the model, optimizer and RNG state of ``checkpoint``; return the epochs it completed.
+
+            ``epochs`` is the run's ``train.epochs``: a state claiming more is damaged.
 
             Raises:
                 SentimentError: any of its files is damaged, truncated or of the wrong shape.
@@ -73,22 +87,33 @@ def epoch_checkpoint_class():
             model = self.model
             if not model.optimizer.built:
                 model.optimizer.build(model.trainable_variables)
+            backup = checkpoint.parent
+            state = checked_state(read_checkpoint_json(checkpoint / CHECKPOINT_STATE, backup, STATE_SCHEMA), epochs)
             try:
-                state = checked_state(json.loads((checkpoint / CHECKPOINT_STATE).read_text(encoding="utf-8")))
                 best = None
-                if (checkpoint / CHECKPOINT_BEST).is_file():
-                    with np.load(checkpoint / CHECKPOINT_BEST, allow_pickle=False) as arrays:
+                if os.path.lexists(checkpoint / CHECKPOINT_BEST):
+                    data = safe_read.read_bytes(checkpoint / CHECKPOINT_BEST, safe_read.WEIGHTS, RESUME_FIX, backup)
+                    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
                         best = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
                     expected = [tuple(v.shape) for v in model.weights]
                     if [tuple(a.shape) for a in best] != expected:
                         raise ValueError("the best weights do not fit the model")
+                    check_finite(dict(enumerate(best)), checkpoint / CHECKPOINT_BEST, RESUME_FIX)
                 seeds = _seed_states(model)
                 if len(state["seed_states"]) != len(seeds):
                     raise ValueError("the dropout states do not fit the model")
+                safe_read.open_file(checkpoint / CHECKPOINT_WEIGHTS, safe_read.WEIGHTS, RESUME_FIX, backup).close()
                 model.load_weights(checkpoint / CHECKPOINT_WEIGHTS)
+                check_finite(
+                    {v.path: np.asarray(v) for v in model.trainable_variables},
+                    checkpoint / CHECKPOINT_WEIGHTS,
+                    RESUME_FIX,
+                )
                 for variable, value in zip(seeds, state["seed_states"]):
                     variable.assign(np.asarray(value, dtype=variable.dtype).reshape(variable.shape))
-            except Exception as exc:  # h5py, NumPy, JSON and Keras raise many types for a damaged file
+            except SentimentError:
+                raise
+            except Exception as exc:  # h5py, NumPy and Keras raise many types for a damaged file
                 raise damaged_progress(checkpoint, exc) from None
             self.restored_best = best
             self.history = state["history"]
@@ -109,15 +134,17 @@ def epoch_checkpoint_class():
                 self.save(epoch + 1)
 
         def save(self, epochs_done: int) -> None:
-            """Write the state after ``epochs_done`` finished epochs to ``backup/epoch-NNNN``, then drop older ones."""
+            """Write the state after ``epochs_done`` finished epochs to ``backup/epoch-NNNN``, then drop older ones.
+
+            The epoch is staged under a fresh name, which the backup's manifest
+            records (with the final name) before anything is created, renamed
+            into place, and recorded with its digests once complete.
+            """
             stopping = self.early_stopping
-            final = self.backup / f"epoch-{epochs_done:04d}"
-            staging = self.backup / f".epoch-{epochs_done:04d}.tmp"
-            shutil.rmtree(staging, ignore_errors=True)
-            staging.mkdir(parents=True)
-            self.model.save_weights(staging / CHECKPOINT_WEIGHTS)
-            if stopping.best_weights is not None:
-                np.savez(staging / CHECKPOINT_BEST, *stopping.best_weights)
+            backup = self.backup
+            final = f"epoch-{epochs_done:04d}"
+            staging = backup / ownership.fresh_name(f".{final}.tmp-")
+            older = [d for d in backup.glob("epoch-*") if d.name != final]
             state = {
                 "epochs_done": epochs_done,
                 "stopped": bool(self.model.stop_training),
@@ -128,48 +155,64 @@ def epoch_checkpoint_class():
                 "seed_states": [np.asarray(v).tolist() for v in _seed_states(self.model)],
                 "history": self.history,
             }
-            write_json(staging / CHECKPOINT_STATE, state)
-            shutil.rmtree(final, ignore_errors=True)
-            os.rename(staging, final)
-            for older in self.backup.glob("epoch-*"):
-                if older != final:
-                    shutil.rmtree(older, ignore_errors=True)
+            try:
+                check_space_for_progress(backup, self.model, epochs_done)
+                ownership.write_manifest(backup, pending=(staging.name, final))
+                staging.mkdir()
+                self.model.save_weights(staging / CHECKPOINT_WEIGHTS)
+                if stopping.best_weights is not None:
+                    np.savez(staging / CHECKPOINT_BEST, *stopping.best_weights)
+                write_json(staging / CHECKPOINT_STATE, state)
+                ownership.remove_tree(backup / final)  # the manifest named it: a kill after a rename left it
+                os.rename(staging, backup / final)
+                for directory in older:
+                    ownership.remove_tree(directory)
+                ownership.write_manifest(backup, paths=[final])
+            except OSError as exc:
+                ownership.remove_tree(staging)
+                if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+                    raise no_space_for_progress(backup, epochs_done) from None
+                raise
 
     return EpochCheckpoint
 
 
-STATE_TYPES = {  # what state.json holds: key -> the types its value may have
-    "epochs_done": int,
-    "stopped": bool,
-    "wait": int,
-    "best": (float, int, type(None)),
-    "best_epoch": int,
-    "stopped_epoch": int,
-    "seed_states": list,
-    "history": list,
-}
+RESUME_FIX = "train again without --resume to start over"
+STATE_SCHEMA = jsondoc.Object(  # what state.json holds
+    {
+        "epochs_done": jsondoc.Scalar("integer", 1, 2**31 - 1),
+        "stopped": jsondoc.BOOLEAN,
+        "wait": jsondoc.INTEGER,
+        "best": jsondoc.Nullable(jsondoc.NUMBER),
+        "best_epoch": jsondoc.INTEGER,
+        "stopped_epoch": jsondoc.INTEGER,
+        "seed_states": jsondoc.ListOf(jsondoc.ANYTHING),
+        "history": jsondoc.ListOf(jsondoc.Object(values=jsondoc.NUMBER)),
+    },
+    required=("epochs_done", "stopped", "wait", "best", "best_epoch", "stopped_epoch", "seed_states", "history"),
+)
 
 
-def checked_state(state: Any) -> dict[str, Any]:
-    """``state`` (the parsed state.json) if it has every key of :data:`STATE_TYPES` with its type.
+def checked_state(state: dict[str, Any], epochs: int) -> dict[str, Any]:
+    """``state`` (a state.json :data:`STATE_SCHEMA` accepted) if its counts fit a run of ``epochs`` epochs.
 
     Raises:
-        ValueError: a missing key, a wrong type, or a history whose length is not ``epochs_done``.
+        SentimentError: more epochs done than the run has, a history whose length is not ``epochs_done``,
+            an empty history row, or counters beyond the epochs done.
     """
-    if not isinstance(state, dict):
-        raise ValueError(f"{CHECKPOINT_STATE} is not an object")
-    for key, types in STATE_TYPES.items():
-        if not isinstance(state.get(key), types):
-            raise ValueError(f"{CHECKPOINT_STATE} has no valid {key}")
-    history = state["history"]
-    if (
-        state["epochs_done"] < 1
-        or len(history) != state["epochs_done"]
-        or not all(
-            isinstance(row, dict) and row and all(isinstance(v, (int, float)) for v in row.values()) for row in history
+    done = state["epochs_done"]
+    problem = None
+    if done > epochs:
+        raise SentimentError(
+            f"The saved progress {CHECKPOINT_STATE} is damaged or of a longer run ({done} epochs done, train.epochs "
+            f"= {epochs}): resume with --epochs {done} or more, or {RESUME_FIX}."
         )
-    ):
-        raise ValueError(f"{CHECKPOINT_STATE} has a history that does not match its epochs")
+    if len(state["history"]) != done or not all(state["history"]):
+        problem = "a history that does not match its epochs"
+    elif not (state["wait"] <= done and state["best_epoch"] <= done and state["stopped_epoch"] <= done):
+        problem = "early-stopping counters beyond the epochs done"
+    if problem is not None:
+        raise SentimentError(f"The saved progress {CHECKPOINT_STATE} is damaged ({problem}): {RESUME_FIX}.")
     return state
 
 
@@ -181,95 +224,33 @@ def damaged_progress(where: Path, exc: Exception) -> SentimentError:
     )
 
 
-def data_digest(split: Split) -> str:
-    """A SHA-256 of the split's texts and labels, to check a resumed run reads the same data.
+def check_space_for_progress(backup: Path, model, epochs_done: int) -> None:
+    """Refuse to save an epoch's progress that the free space of ``backup``'s disk cannot hold.
 
-    For a streamed file, of its path, size and modification time (reading it again would take a pass).
+    The weights are written by HDF5, which can crash the process on a full
+    disk instead of raising: the space is checked before, from the number of
+    weights (each saved with Adam's two moments, and once more as the best
+    weights), with a margin.
+
+    Raises:
+        SentimentError: not enough space (see :func:`no_space_for_progress`).
     """
-    digest = hashlib.sha256()
-    if isinstance(split.train, StreamPart):  # the file as it is on disk, not read again
-        source = split.train.source.path
-        stat = source.stat()
-        digest.update(f"{source.resolve()}\t{stat.st_size}\t{stat.st_mtime_ns}".encode("utf-8", "surrogatepass"))
-        return digest.hexdigest()
-    for part in (split.train, split.validation):
-        for text, label in zip(part.texts, part.labels):
-            digest.update(f"{int(label)}\t{len(text)}\t{text}\n".encode("utf-8", "surrogatepass"))
-        digest.update(b"--\n")
-    return digest.hexdigest()
-
-
-# Keys a resumed run may change: how many epochs to run in all (more to go on, as many as are done to stop there).
-RESUMABLE_CHANGES = {("train", "epochs")}
-
-
-def prepare_backup(
-    backup: Path, config: Config, split: Split | None, resume: bool, out_dir: Path, digest: str | None = None
-) -> None:
-    """Start a fresh backup, or check that the one to resume was made with the same config and data.
-
-    The data are told by ``digest`` when given, else by :func:`data_digest` of ``split``.
-    """
-    run = {"config": to_dict(config), "data_sha256": digest or data_digest(split)}
-    if not resume:
-        shutil.rmtree(backup, ignore_errors=True)
-        backup.mkdir()
-        write_json(backup / CHECKPOINT_RUN, run)
-        return
-    if not (backup / CHECKPOINT_RUN).is_file():
-        raise SentimentError(
-            f"Nothing to resume for {out_dir}: no interrupted run was found ({backup} does not exist); "
-            "train without --resume."
-        )
+    weights = sum(int(np.prod(v.shape)) for v in model.weights)
+    needed = weights * 4 * PROGRESS_COPIES + PROGRESS_MARGIN
     try:
-        previous = json.loads((backup / CHECKPOINT_RUN).read_text(encoding="utf-8"))
-        if not (isinstance(previous.get("config"), dict) and isinstance(previous.get("data_sha256"), str)):
-            raise ValueError(f"{CHECKPOINT_RUN} has no config and data digest")
-        if not all(isinstance(values, dict) for values in previous["config"].values()):
-            raise ValueError(f"{CHECKPOINT_RUN} has a malformed config")
-    except (OSError, ValueError, AttributeError) as exc:
-        raise damaged_progress(backup, exc) from None
-    for section, values in run["config"].items():
-        if section == "data":
-            continue  # where the data comes from may be spelt differently; the digest checks its content
-        for key, value in values.items():
-            if (section, key) in RESUMABLE_CHANGES:
-                continue
-            before = previous["config"].get(section, {}).get(key)
-            if before != value:
-                raise SentimentError(
-                    f"Cannot resume {out_dir}: the interrupted run had {section}.{key} = {before!r}, this one "
-                    f"{value!r}; resume with the same config and data, or train without --resume."
-                )
-    if previous["data_sha256"] != run["data_sha256"]:
-        raise SentimentError(
-            f"Cannot resume {out_dir}: the training data changed since the interrupted run; "
-            "resume with the same data, or train without --resume."
-        )
+        free = shutil.disk_usage(backup).free
+    except OSError:
+        return
+    if free < needed:
+        raise no_space_for_progress(backup, epochs_done)
 
 
-@contextlib.contextmanager
-def locked_backup(
-    out_dir: Path, config: Config, split: Split | None, resume: bool, digest: str | None = None
-) -> Iterator[Path]:
-    """Lock ``out_dir`` and yield its backup directory, fresh or checked for ``resume`` (data as in :func:`prepare_backup`).
+PROGRESS_COPIES = 5  # float32 copies of the weights in an epoch's progress: weights, 2 moments, best, slack
+PROGRESS_MARGIN = 1 << 20
 
-    The backup is removed when the body succeeds or diverges (a resumed
-    diverged run would diverge again) and kept after any other failure or
-    interruption, for ``--resume``.
-    """
-    backup = backup_path(out_dir)
-    with target_lock(out_dir):
-        check_replaceable(real_target(out_dir))  # before anything is written beside it
-        prepare_backup(backup, config, split, resume, out_dir, digest)
-        try:
-            yield backup
-        except TrainingDiverged as exc:
-            shutil.rmtree(backup, ignore_errors=True)
-            kept = f"the model in {out_dir} is unchanged" if out_dir.exists() else f"nothing was written to {out_dir}"
-            raise SentimentError(f"{str(exc)[:-1]}; {kept}.") from None
-        except Exception:  # a failure before the first epoch finished leaves nothing to resume
-            if latest_checkpoint(backup) is None:
-                shutil.rmtree(backup, ignore_errors=True)
-            raise
-        shutil.rmtree(backup, ignore_errors=True)
+
+def no_space_for_progress(backup: Path, epochs_done: int) -> SentimentError:
+    return SentimentError(
+        f"Cannot save the progress of epoch {epochs_done} in {backup}: the disk is full (no space left on device); "
+        "the model directory was not changed; free some space and train again."
+    )

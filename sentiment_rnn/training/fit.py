@@ -87,7 +87,7 @@ def fit(
     first_epoch = 0
     latest = latest_checkpoint(backup) if backup is not None else None
     if latest is not None:
-        first_epoch = checkpoint.restore(latest)
+        first_epoch = checkpoint.restore(latest, config.train.epochs)
         if checkpoint.restored_state["stopped"]:
             first_epoch = config.train.epochs
     logged = [] if history_csv is None else [history_logger(history_csv, checkpoint.history)]

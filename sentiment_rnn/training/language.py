@@ -250,7 +250,7 @@ def pretrain(
             writing ``out_dir``, nothing to resume, a diverged run.
     """
     from sentiment_rnn.artifact.atomic import staged_directory
-    from sentiment_rnn.training.checkpoint import locked_backup
+    from sentiment_rnn.training.backup import locked_backup
 
     if config.model.kind != "lm":
         raise SentimentError(
@@ -318,7 +318,7 @@ def fit_language_model(config, files, corpus, every, staging, backup, quiet, cal
     first_epoch = 0
     latest = latest_checkpoint(backup)
     if latest is not None:
-        first_epoch = checkpoint.restore(latest)
+        first_epoch = checkpoint.restore(latest, config.train.epochs)
         if checkpoint.restored_state["stopped"]:
             first_epoch = config.train.epochs
     stream = stream_callbacks_class()(network, lanes * steps, config.train.epochs, corpus.train_tokens, show=not quiet)

@@ -14,8 +14,8 @@ from sentiment_rnn.artifact.atomic import staged_directory
 from sentiment_rnn.config import Config
 from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.training.backup import locked_backup
 from sentiment_rnn.training.callbacks import tensorboard_callback
-from sentiment_rnn.training.checkpoint import locked_backup
 from sentiment_rnn.training.distributed import join_cluster, make_strategy
 from sentiment_rnn.training.ensemble import train_members, write_ensemble
 from sentiment_rnn.training.pipeline import (
@@ -84,6 +84,19 @@ def learned_little(metrics: dict[str, Any]) -> str | None:
         "train --config real.toml), more epochs (--epochs 30), or starting from a pretrained language model "
         "(train --init-from)."
     )
+
+
+def check_logs_outside(log_dir: str | Path, out_dir: str | Path) -> None:
+    """Refuse a ``--tensorboard`` directory inside ``--out``: the model directory is replaced as a whole, and
+    whatever else is in it would go with it (or keep it from being replaced)."""
+    import os
+
+    logs, out = Path(os.path.realpath(log_dir)), Path(os.path.realpath(out_dir))
+    if logs == out or logs.is_relative_to(out):
+        raise SentimentError(
+            f"--tensorboard {log_dir} is inside --out {out_dir}, which is replaced when the model is written: "
+            "pass a directory outside it, e.g. --tensorboard logs."
+        )
 
 
 TRAINING_BYTES_PER_PARAMETER = 16  # float32 weights, their gradients and Adam's two moments
@@ -169,6 +182,8 @@ def train(
     """
     check_fits_in_memory(config)
     verbose = progress.keras_verbose() if verbose is None else verbose
+    if tensorboard_dir:
+        check_logs_outside(tensorboard_dir, out_dir)
     if resume and config.train.ensemble > 1:
         raise SentimentError(
             f"--resume does not work with train.ensemble = {config.train.ensemble} (members are not backed up "
