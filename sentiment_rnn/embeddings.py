@@ -9,10 +9,13 @@ costs reading time but little memory.
 
 from __future__ import annotations
 
+import io
+import os
 from pathlib import Path
 
 import numpy as np
 
+from sentiment_rnn import safe_read
 from sentiment_rnn.errors import SentimentError
 
 
@@ -36,13 +39,10 @@ def read_vectors(path: str | Path, vocabulary: list[str], dimension: int) -> tup
     index = {word: i for i, word in enumerate(vocabulary) if word}
     vectors = np.zeros((len(vocabulary), dimension), dtype=np.float32)
     found = np.zeros(len(vocabulary), dtype=bool)
-    try:
-        handle = path.open("r", encoding="utf-8", errors="strict")
-    except FileNotFoundError:
-        raise SentimentError(f"Embeddings file {path} does not exist: check the --embeddings path.") from None
-    except OSError as exc:
-        raise SentimentError(f"Cannot read embeddings file {path} ({exc.strerror}): check the path.") from None
-    with handle:
+    if not os.path.lexists(path):
+        raise SentimentError(f"Embeddings file {path} does not exist: check the --embeddings path.")
+    raw = safe_read.open_file(path, safe_read.EMBEDDINGS, "pass a GloVe or word2vec text file to --embeddings")
+    with io.TextIOWrapper(raw, encoding="utf-8", errors="strict") as handle:
         try:
             for number, line in enumerate(handle, start=1):
                 parts = line.rstrip().split(" ")

@@ -328,6 +328,7 @@ def _training_data_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
         return [("Training data", data.get("source", "unknown"))]
     rows = [("Training data", f"{len(sources)} {_plural(len(sources), 'source')}")]
     for part in sources:
+        part = part if isinstance(part, dict) else {"source": part}
         labels = part.get("labels", {})
         rows.append(
             (

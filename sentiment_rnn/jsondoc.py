@@ -137,6 +137,17 @@ class Nullable(Schema):
 
 
 @dataclass(frozen=True)
+class OneOf(Schema):
+    """What one of ``schemas`` accepts (the first one's complaint when none does)."""
+
+    schemas: tuple[Schema, ...]
+
+    def problem(self, value: Any, where: str = "the document") -> str | None:
+        problems = [schema.problem(value, where) for schema in self.schemas]
+        return None if None in problems else problems[0]
+
+
+@dataclass(frozen=True)
 class Anything(Schema):
     def problem(self, value: Any, where: str = "the document") -> str | None:
         return None

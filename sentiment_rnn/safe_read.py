@@ -68,7 +68,8 @@ CONFIG = Kind("config file", 4 * MiB)
 MAX_DATA_LINE = 16 * MiB  # one line (a CSV row, a JSON Lines record, a text) of data read from a file
 DATA = Kind("data file", None, MAX_DATA_LINE)
 EMBEDDINGS = Kind("embeddings file", None, MAX_DATA_LINE)
-REVIEW = Kind("review file", 16 * MiB)  # one review file of the IMDB layout (and a member of its tarball)
+REVIEW = Kind("review", 16 * MiB)  # one review file of the IMDB layout (and a member of its tarball)
+ARCHIVE = Kind("archive", None)  # a tarball or gzip file: its members (or lines) are capped as they are read
 
 
 def file_type(mode: int) -> str | None:
@@ -161,7 +162,13 @@ def open_file(path: str | Path, kind: Kind, fix: str, inside: str | Path | None 
         raise
     if kind.max_line is None:
         return io.BufferedReader(raw)  # seekable (zip archives need it); read_bytes caps what it reads
-    return io.BufferedReader(CappedReader(raw, path, kind, fix), buffer_size=64 * KiB)
+    return capped(raw, path, kind, fix)
+
+
+def capped(stream, path: Path | str, kind: Kind, fix: str) -> BinaryIO:
+    """A buffered reader of the binary ``stream`` (a file, or what a gzip file decompresses) refusing a line over
+    ``kind.max_line`` bytes as it is read."""
+    return io.BufferedReader(CappedReader(stream, Path(path), kind, fix), buffer_size=64 * KiB)
 
 
 def too_large(path: Path, kind: Kind, fix: str) -> SentimentError:
@@ -179,7 +186,7 @@ def size_name(size: int) -> str:
 class CappedReader(io.RawIOBase):
     """A raw reader refusing, as it reads, a file over ``kind.max_bytes`` or a line over ``kind.max_line``."""
 
-    def __init__(self, raw: io.RawIOBase, path: Path, kind: Kind, fix: str):
+    def __init__(self, raw, path: Path, kind: Kind, fix: str):
         self.raw, self.path, self.kind, self.fix = raw, path, kind, fix
         self.total = 0  # bytes read
         self.line = 0  # bytes since the last newline
@@ -190,6 +197,9 @@ class CappedReader(io.RawIOBase):
 
     def fileno(self) -> int:
         return self.raw.fileno()
+
+    def tell(self) -> int:
+        return self.total
 
     def close(self) -> None:
         self.raw.close()
@@ -220,11 +230,9 @@ class CappedReader(io.RawIOBase):
                 self.line = len(chunk) - chunk.rfind(b"\n") - 1
                 return
         if self.line > self.kind.max_line:
-            raise refusal(
-                self.path,
-                f"has a line longer than {size_name(self.kind.max_line)} (line {self.lines:,}), the most a line of a "
-                f"{self.kind.name} may hold",
-                self.fix,
+            raise SentimentError(
+                f"{self.path}, line {self.lines:,} is longer than {size_name(self.kind.max_line)}, the most one line "
+                f"of a {self.kind.name} may hold: shorten it, or check that this is the file you meant."
             )
 
 

@@ -67,6 +67,7 @@ def test_pretrain_writes_a_language_model_directory_and_says_so(tiny_lm):
         "config.toml",
         "engine.json",
         "history.csv",
+        "manifest.json",
         "meta.json",
         "metrics.json",
         "model.keras",

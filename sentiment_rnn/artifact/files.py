@@ -71,8 +71,13 @@ MODEL_DIRECTORY_FILES = frozenset(
 # What the JSON files of a model directory may hold, checked before any field is used (keys not named
 # here are not read). meta.json's format_version is checked by check_format_version.
 _LABELS = jsondoc.Object({"positive": jsondoc.INTEGER, "negative": jsondoc.INTEGER})
-_SOURCE = jsondoc.Object(
-    {"source": jsondoc.STRING, "rows": jsondoc.INTEGER, "skipped": jsondoc.INTEGER, "labels": _LABELS}
+_SOURCE = jsondoc.OneOf(  # a classifier's: what each source gave; a language model's: each file's path
+    (
+        jsondoc.Object(
+            {"source": jsondoc.STRING, "rows": jsondoc.INTEGER, "skipped": jsondoc.INTEGER, "labels": _LABELS}
+        ),
+        jsondoc.STRING,
+    )
 )
 _EPOCHS = jsondoc.Object({"epochs_run": jsondoc.INTEGER, "best_epoch": jsondoc.INTEGER})
 META_SCHEMA = jsondoc.Object(
@@ -101,17 +106,26 @@ META_SCHEMA = jsondoc.Object(
                 "best_epoch": jsondoc.INTEGER,
                 "sources": jsondoc.ListOf(_SOURCE),
                 "members": jsondoc.ListOf(_EPOCHS),
+                **dict.fromkeys(
+                    ("train_texts", "train_tokens", "heldout_texts", "heldout_tokens", "heldout_every"),
+                    jsondoc.INTEGER,
+                ),
+                "unknown_share": jsondoc.NUMBER,
+                "tokens_per_second": jsondoc.NUMBER,
             }
         ),
     }
 )
 _MEASURED = {
-    name: jsondoc.ANY_NUMBER for name in ("loss", "accuracy", "auc", "ece", "brier", "ece_before", "brier_before")
+    name: jsondoc.ANY_NUMBER
+    for name in ("loss", "accuracy", "auc", "ece", "brier", "ece_before", "brier_before", "perplexity")
 }
 METRICS_SCHEMA = jsondoc.Object(
     {
         **_MEASURED,
         "n": jsondoc.INTEGER,
+        "texts": jsondoc.INTEGER,  # a language model's held-out texts and tokens
+        "tokens": jsondoc.INTEGER,
         "member_accuracy": jsondoc.ListOf(jsondoc.ANY_NUMBER),
         "test": jsondoc.Object({**_MEASURED, "n": jsondoc.INTEGER, "source": jsondoc.STRING}),
     }

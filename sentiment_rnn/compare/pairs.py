@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from sentiment_rnn import safe_read
 from sentiment_rnn.data.labels import label_name, parse_label
 from sentiment_rnn.errors import SentimentError
 
@@ -36,11 +38,13 @@ def read_pairs(path: str | Path, encoding: str = "utf-8") -> list[ContrastPair]:
     import pandas as pd
 
     path = Path(path)
-    if not path.is_file():
+    fix = "pass a CSV with columns pair_id,text,label to --pairs"
+    if path.is_dir() or not os.path.lexists(path):
         what = "is a directory" if path.is_dir() else "does not exist"
-        raise SentimentError(f"Pairs file {path} {what}: pass a CSV with columns pair_id,text,label to --pairs.")
+        raise SentimentError(f"Pairs file {path} {what}: {fix}.")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
+        with safe_read.open_file(path, safe_read.DATA, fix) as handle:
+            frame = pd.read_csv(handle, dtype=str, keep_default_na=False, encoding=encoding)
     except UnicodeDecodeError:
         raise SentimentError(f"{path} is not valid {encoding}: save the pairs file as UTF-8.") from None
     except pd.errors.EmptyDataError:

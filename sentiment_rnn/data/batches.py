@@ -21,10 +21,8 @@ over its files), for a progress bar whose length is :func:`input_size`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import io
-import tarfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +39,8 @@ from sentiment_rnn.data.checks import (
     check_has_rows,
     check_on_empty,
     check_readable_file,
+    json_records,
+    open_data_file,
     pandas_read_errors,
     undecodable_error,
 )
@@ -53,7 +53,7 @@ from sentiment_rnn.data.formats import (
     reject_mapping,
     reject_split,
 )
-from sentiment_rnn.data.imdb import HTML_BREAK, imdb_member_pattern, no_reviews_error, review_label, tar_error
+from sentiment_rnn.data.imdb import HTML_BREAK, directory_reviews, imdb_member_pattern, no_reviews_error, tar_reviews
 from sentiment_rnn.data.labels import label_mapping, parse_label
 from sentiment_rnn.errors import SentimentError
 
@@ -204,14 +204,12 @@ def _table_batches(path: Path, fmt: str, text_column: str, label_column: str | N
     import pandas as pd
 
     first_row = 1
-    with path.open("rb") as handle, pandas_read_errors(path, fmt, encoding):
+    with open_data_file(path) as handle, pandas_read_errors(path, fmt, encoding):
         if fmt == "jsonl":
-            reader = pd.read_json(
-                io.TextIOWrapper(handle, encoding=encoding), lines=True, dtype=False, chunksize=batch_rows
-            )
+            reader = contextlib.nullcontext(_json_lines_frames(handle, path, encoding, batch_rows))
         else:
             reader = pd.read_csv(handle, chunksize=batch_rows, **csv_options(fmt, encoding))
-        with reader:
+        with reader as reader:
             for frame in reader:
                 frame.columns = columns = column_names(frame)
                 if first_row == 1:
@@ -227,6 +225,20 @@ def _table_batches(path: Path, fmt: str, text_column: str, label_column: str | N
         check_has_rows(path, 0)
 
 
+def _json_lines_frames(handle, path: Path, encoding: str, batch_rows: int):
+    """DataFrames of up to ``batch_rows`` JSON Lines records each (see ``checks.json_records``)."""
+    import pandas as pd
+
+    records = []
+    for _, record in json_records(handle, path, encoding):
+        records.append(record)
+        if len(records) == batch_rows:
+            yield pd.DataFrame.from_records(records)
+            records = []
+    if records:
+        yield pd.DataFrame.from_records(records)
+
+
 def _as_text(value) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
@@ -235,7 +247,7 @@ def _as_text(value) -> str:
 
 def _numbered_lines(path: Path, encoding: str, offset: int = 0) -> Iterator[tuple[int, str, int]]:
     """(line number from 1, line without its ending, bytes read so far); lines end at \\n only."""
-    with path.open("rb") as handle:
+    with open_data_file(path) as handle:
         number = 0
         for number, raw in enumerate(handle, start=1):
             try:
@@ -297,7 +309,7 @@ def _imdb_batches(path: Path, split: str | None, encoding: str, batch_rows: int)
     def batch(done: int) -> Batch:
         return Batch(pd.DataFrame({"file": names, "label": labels, "text": texts}), texts, bytes_read=done)
 
-    members = _directory_members(path, pattern) if path.is_dir() else _tar_members(path, pattern)
+    members = directory_reviews(path, pattern) if path.is_dir() else tar_reviews(path, pattern)
     for name, label, raw, done in members:
         try:
             text = raw.decode(encoding)
@@ -314,26 +326,3 @@ def _imdb_batches(path: Path, split: str | None, encoding: str, batch_rows: int)
         yield batch(done), labels, names
     if count == 0:
         raise no_reviews_error(path, split)
-
-
-def _directory_members(path: Path, pattern) -> Iterator[tuple[str, int, bytes, int]]:
-    """(path inside the layout, label, bytes, bytes read so far) of each review file, in sorted order."""
-    done = 0
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        done += file.stat().st_size
-        name = file.relative_to(path).as_posix()
-        label = review_label(pattern, name)
-        if label is not None:
-            yield name, label, file.read_bytes(), done
-
-
-def _tar_members(path: Path, pattern) -> Iterator[tuple[str, int, bytes, int]]:
-    """(member name, label, bytes, compressed bytes read so far) of each review, in one pass (no seeking)."""
-    try:
-        with path.open("rb") as handle, tarfile.open(fileobj=handle, mode="r|*") as archive:
-            for member in archive:
-                label = review_label(pattern, member.name)
-                if label is not None and member.isfile():
-                    yield member.name, label, archive.extractfile(member).read(), handle.tell()
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        raise tar_error(path, exc) from None

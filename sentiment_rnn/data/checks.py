@@ -12,11 +12,14 @@ from __future__ import annotations
 import codecs
 import contextlib
 import json
+import os
 import re
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
+from sentiment_rnn import jsondoc, safe_read
 from sentiment_rnn.config import ON_EMPTY_CHOICES, TABLE_FORMATS
 from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.errors import SentimentError
@@ -24,11 +27,21 @@ from sentiment_rnn.errors import SentimentError
 ENCODING_FIX = "pass the file's encoding, e.g. --encoding cp1252."
 
 
+DATA_FIX = "pass a data file"
+ASCII_PROBE = 'text,label\t\r\n 0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ {}[]":'
+
+
 def check_encoding(encoding: str) -> None:
-    """Refuse a name that is no codec, or a codec that does not turn bytes into text (rot13, base64, zlib)."""
+    """Refuse a name that is no codec, a codec that does not turn bytes into text (rot13, base64, zlib,
+    ``undefined``), or one that does not write ASCII as ASCII (UTF-16 and UTF-32, punycode, idna).
+
+    Every reader splits lines at the byte ``\n`` and finds columns by ASCII separators before decoding a
+    field, so the encoding must keep ASCII bytes as they are: every character set in use for text files
+    (UTF-8, cp1252, Latin-1, Shift JIS, GB18030, ...) does; a UTF-16 file is converted first.
+    """
     try:
-        codecs.lookup(encoding)
-    except (LookupError, ValueError):
+        info = codecs.lookup(encoding)
+    except (LookupError, ValueError, TypeError):
         raise SentimentError(
             f"Unknown encoding {encoding!r}: use a Python codec name such as utf-8 or cp1252."
         ) from None
@@ -39,6 +52,24 @@ def check_encoding(encoding: str) -> None:
             f"{encoding!r} is not a text encoding (it is a transform such as rot13 or base64, not a character set): "
             "use a text codec such as utf-8 or cp1252."
         ) from None
+    except UnicodeError:
+        pass  # "undefined" refuses any text: below
+    try:
+        ascii_as_ascii = ASCII_PROBE.encode(encoding) == ASCII_PROBE.encode("ascii")
+        ascii_as_ascii = ascii_as_ascii and b"abc\n".decode(encoding) == "abc\n"
+    except (UnicodeError, LookupError, ValueError, TypeError):
+        ascii_as_ascii = False
+    if not ascii_as_ascii:
+        raise SentimentError(
+            f"{encoding!r} ({info.name}) does not keep ASCII text as ASCII bytes, which the readers need to find lines "
+            "and columns: convert the file to UTF-8 (e.g. iconv -f utf-16 -t utf-8) and pass --encoding utf-8."
+        )
+
+
+def open_data_file(path: Path, kind: safe_read.Kind = safe_read.DATA) -> BinaryIO:
+    """A data file opened through ``safe_read``: a regular file (a FIFO or device is refused, never waited on),
+    its lines capped at ``safe_read.MAX_DATA_LINE`` bytes as they are read."""
+    return safe_read.open_file(path, kind, DATA_FIX)
 
 
 def check_on_empty(on_empty: str) -> None:
@@ -56,12 +87,17 @@ def check_exists(path: Path) -> None:
 
 
 def check_readable_file(path: Path, fmt: str) -> None:
-    """``path`` is a file (not a directory) with at least one byte; ``fmt`` says what it should hold."""
-    if path.is_dir():
+    """``path`` is a regular file (not a directory, FIFO or device) with at least one byte; ``fmt`` says what it
+    should hold."""
+    status = os.stat(path)
+    what = safe_read.file_type(status.st_mode)
+    if what == "a directory":
         raise SentimentError(
             f"Data path {path} is a directory: pass a {fmt} file, or --format imdb for the IMDB layout."
         )
-    if path.stat().st_size == 0:
+    if what is not None:
+        raise SentimentError(f"Data path {path} is {what}, not a regular file: pass a {fmt} file.")
+    if status.st_size == 0:
         raise empty_file_error(path, fmt)
 
 
@@ -153,7 +189,7 @@ def undecodable_file_error(path: Path, encoding: str) -> SentimentError:
 
     A file that starts with a UTF-16 or UTF-32 byte-order mark is named as such, with the encoding to pass.
     """
-    with path.open("rb") as handle:
+    with open_data_file(path) as handle:
         start = handle.read(4)
     for bom, name in (
         (codecs.BOM_UTF32_LE, "utf-32"),
@@ -163,14 +199,15 @@ def undecodable_file_error(path: Path, encoding: str) -> SentimentError:
     ):
         if start.startswith(bom) and name != codecs.lookup(encoding).name:
             return SentimentError(
-                f"{path} starts with a {name.upper()} byte-order mark, so it is not {encoding}: pass --encoding {name}."
+                f"{path} starts with a {name.upper()} byte-order mark, so it is not {encoding}: convert it to UTF-8 "
+                f"(e.g. iconv -f {name} -t utf-8) and pass --encoding utf-8."
             )
     return undecodable_error(path, encoding, _first_undecodable_line(path, encoding))
 
 
 def _first_undecodable_line(path: Path, encoding: str) -> str:
     """Where the first undecodable bytes are, as "line N (byte 0xXX)"."""
-    with path.open("rb") as handle:
+    with open_data_file(path) as handle:
         for number, raw in enumerate(handle, start=1):
             try:
                 raw.decode(encoding)
@@ -184,23 +221,34 @@ def streamed_json_lines_error(source: str | Path, line: int) -> SentimentError:
     return SentimentError(f"{source}, line {line} is not valid JSON Lines: one JSON object per line.")
 
 
-def json_lines_error(path: Path, encoding: str, exc: Exception) -> SentimentError:
-    """Naming the first line of ``path`` that is not a JSON object (the in-memory reader's message)."""
-    with path.open(encoding=encoding) as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except ValueError as error:
-                return SentimentError(
-                    f"{path}, line {number}: not valid JSON ({error.msg}); write one JSON object per line."
-                )
-            if not isinstance(value, dict):
-                return SentimentError(f"{path}, line {number}: not a JSON object; write one JSON object per line.")
-    return SentimentError(
-        f"{path} is not valid JSON Lines ({first_message_line(exc)}): write one JSON object per line."
-    )
+def json_line_error(source: str | Path, number: int, exc: Exception | None) -> SentimentError:
+    """Line ``number`` of a JSON Lines file is not JSON (``exc``, the parser's error), or not an object (None)."""
+    if exc is None:
+        return SentimentError(f"{source}, line {number}: not a JSON object; write one JSON object per line.")
+    reason = exc.msg if isinstance(exc, json.JSONDecodeError) else jsondoc.reason(exc)
+    return SentimentError(f"{source}, line {number}: not valid JSON ({reason}); write one JSON object per line.")
+
+
+def json_records(handle: BinaryIO, path: Path, encoding: str):
+    """(line number from 1, object) of each non-blank line of a JSON Lines file, parsed by ``jsondoc.loads``.
+
+    Raises:
+        SentimentError: a line that does not decode, is not JSON (or nested too deeply), or is not an object.
+    """
+    for number, raw in enumerate(handle, start=1):
+        if not raw.strip():
+            continue
+        try:
+            line = raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise undecodable_error(path, encoding, f"line {number} (byte 0x{raw[exc.start]:02x})") from None
+        try:
+            record = jsondoc.loads(line)
+        except ValueError as exc:
+            raise json_line_error(path, number, exc) from None
+        if not isinstance(record, dict):
+            raise json_line_error(path, number, None)
+        yield number, record
 
 
 def parser_error(path: Path, fmt: str, exc: Exception) -> SentimentError:
@@ -217,8 +265,7 @@ def parser_error(path: Path, fmt: str, exc: Exception) -> SentimentError:
 def pandas_read_errors(path: Path, fmt: str, encoding: str):
     """Within it, what a pandas reader raises for a bad ``fmt`` file becomes the one-line error for it.
 
-    Undecodable bytes, an empty file, a malformed CSV/TSV row and (for JSON
-    Lines) a line that is not a JSON object; anything else passes through.
+    Undecodable bytes, an empty file and a malformed CSV/TSV row; anything else passes through.
     """
     import pandas as pd
 
@@ -230,10 +277,6 @@ def pandas_read_errors(path: Path, fmt: str, encoding: str):
         raise empty_file_error(path, fmt) from None
     except pd.errors.ParserError as exc:
         raise parser_error(path, fmt, exc) from None
-    except ValueError as exc:
-        if fmt != "jsonl":
-            raise
-        raise json_lines_error(path, encoding, exc) from None
 
 
 def excerpt(line: str, limit: int = 40) -> str:

@@ -58,9 +58,16 @@ def _looks_like_imdb(path: Path) -> bool:
 
 
 def _first_line(path: Path, encoding: str) -> str:
-    """The file's first line, decoded leniently (only to guess the format); "" when it is blank."""
-    if not path.is_file():
+    """The file's first line (at most 64 KiB of it), decoded leniently (only to guess the format); "" when it is
+    blank or the file cannot be read (the reader says why)."""
+    from sentiment_rnn import safe_read
+
+    try:
+        with safe_read.open_file(path, safe_read.DATA, "pass a data file") as handle:
+            line = handle.readline(FIRST_LINE_BYTES).decode(encoding, errors="replace")
+    except SentimentError:
         return ""
-    with path.open("rb") as handle:
-        line = handle.readline().decode(encoding, errors="replace")
     return line if line.strip() else ""
+
+
+FIRST_LINE_BYTES = 64 * 1024

@@ -32,6 +32,8 @@ from sentiment_rnn.data.checks import (
     check_on_empty,
     check_readable_file,
     excerpt,
+    json_records,
+    open_data_file,
     pandas_read_errors,
     undecodable_file_error,
 )
@@ -159,16 +161,27 @@ def _read_table(
 ) -> Dataset:
     import pandas as pd
 
-    with pandas_read_errors(path, fmt, encoding):
+    with open_data_file(path) as handle, pandas_read_errors(path, fmt, encoding):
         if fmt == "jsonl":
-            frame = pd.read_json(path, lines=True, encoding=encoding, dtype=False)
+            frame = json_lines_frame(handle, path, encoding)
         else:
-            frame = pd.read_csv(path, **csv_options(fmt, encoding))
+            frame = pd.read_csv(handle, **csv_options(fmt, encoding))
     if fmt == "glue":
         text_column = next((c for c in GLUE_TEXT_COLUMNS if c in column_names(frame)), text_column)
     return frame_to_dataset(
         frame, str(path), text_column, label_column, require_both_classes=False, on_empty=on_empty, labels=labels
     )
+
+
+def json_lines_frame(lines, path: Path, encoding: str):
+    """A DataFrame of JSON Lines records (``checks.json_records`` of ``lines``), one row each, columns in
+    first-seen order; a key a record lacks is NaN, as pandas' reader leaves it. Raises on an empty file."""
+    import pandas as pd
+
+    records = [record for _, record in json_records(lines, path, encoding)]
+    if not records:
+        raise pd.errors.EmptyDataError(f"{path} holds no JSON object")
+    return pd.DataFrame.from_records(records)
 
 
 def csv_options(fmt: str, encoding: str) -> dict:
@@ -217,12 +230,12 @@ def column_names(frame) -> list[str]:
 
 def _read_lines(path: Path, encoding: str) -> list[str]:
     """The file's lines without line endings (split on \\n only); a decoding error names the line."""
+    with open_data_file(path) as handle:
+        data = handle.read()
     try:
-        text = path.read_bytes().decode(encoding)
+        text = data.decode(encoding)
     except UnicodeDecodeError:
         raise undecodable_file_error(path, encoding) from None
-    except OSError as exc:
-        raise SentimentError(f"Cannot read {path} ({exc.strerror}): check the path and its permissions.") from None
     lines = [line.removesuffix("\r") for line in text.split("\n")]
     return lines[:-1] if lines and not lines[-1] else lines
 

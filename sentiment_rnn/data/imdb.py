@@ -7,8 +7,10 @@ import re
 import stat
 import tarfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
+from sentiment_rnn import safe_read
 from sentiment_rnn.config import IMDB_SPLITS
 from sentiment_rnn.data.checks import (
     ExampleCollector,
@@ -28,7 +30,8 @@ def read_imdb(path: Path, split: str | None, encoding: str, on_empty: str = "ski
     tarball of the same files give the same dataset.
     """
     pattern = imdb_member_pattern(path, split)
-    members = imdb_directory_members(path, pattern) if path.is_dir() else imdb_tar_members(path, pattern)
+    reviews = directory_reviews(path, pattern) if path.is_dir() else tar_reviews(path, pattern)
+    members = [(name, label, raw) for name, label, raw, _ in reviews]
     source = f"{path} ({split})"
     if not members:
         raise no_reviews_error(path, split)
@@ -73,34 +76,50 @@ def review_label(pattern: re.Pattern, name: str) -> int | None:
     return None if match is None else int(match[1] == "pos")
 
 
-def imdb_directory_members(path: Path, pattern: re.Pattern) -> list[tuple[str, int, bytes]]:
-    """The reviews under a directory, as (path inside it, label, bytes).
+def directory_reviews(path: Path, pattern: re.Pattern) -> Iterator[tuple[str, int, bytes, int]]:
+    """(path inside the layout, label, bytes, bytes read so far) of each review under a directory, sorted by path.
 
     Only regular files inside the tree are read, as from a tarball: symlinks
     (which may lead outside the dataset) and FIFOs or devices (which would
-    block or never end) are skipped, and symlinked directories are not entered.
+    block or never end) are skipped, and symlinked directories are not
+    entered. Each review is read through ``safe_read``, at most
+    ``safe_read.REVIEW.max_bytes`` bytes.
     """
-    members = []
+    found = []
     for directory, _, files in os.walk(path, followlinks=False):
         for file_name in files:
             file = Path(directory) / file_name
             name = file.relative_to(path).as_posix()
             label = review_label(pattern, name)
             if label is not None and stat.S_ISREG(os.lstat(file).st_mode):
-                members.append((name, label, file.read_bytes()))
-    members.sort(key=lambda member: member[0])
-    return members
+                found.append((name, label, file))
+    done = 0
+    for name, label, file in sorted(found):
+        raw = safe_read.read_bytes(file, safe_read.REVIEW, "remove it or cut it, and train again")
+        done += len(raw)
+        yield name, label, raw, done
 
 
-def imdb_tar_members(path: Path, pattern: re.Pattern) -> list[tuple[str, int, bytes]]:
-    """The reviews in a tar archive, as (member name, label, bytes), read in one pass (no unpacking, no seeking)."""
-    members = []
+def tar_reviews(path: Path, pattern: re.Pattern) -> Iterator[tuple[str, int, bytes, int]]:
+    """(member name, label, bytes, compressed bytes read so far) of each review in a tar archive, in archive order.
+
+    One pass, no unpacking and no seeking. A review member's size is checked
+    against ``safe_read.REVIEW.max_bytes`` from its header, before a byte of
+    it is read (a 5 MB ``.tar.gz`` may hold a 1 GiB member).
+    """
+    cap = safe_read.REVIEW.max_bytes
     try:
-        with tarfile.open(path, mode="r|*") as archive:
-            for member in archive:
-                label = review_label(pattern, member.name)
-                if label is not None and member.isfile():
-                    members.append((member.name, label, archive.extractfile(member).read()))
+        with safe_read.open_file(path, safe_read.ARCHIVE, "pass an intact .tar.gz") as handle:
+            with tarfile.open(fileobj=handle, mode="r|*") as archive:
+                for member in archive:
+                    label = review_label(pattern, member.name)
+                    if label is None or not member.isfile():
+                        continue
+                    if member.size > cap:
+                        raise SentimentError(
+                            f"{path}: {member.name} is {member.size:,} bytes, more than the "
+                            f"{safe_read.size_name(cap)} a review may hold: remove it from the archive."
+                        )
+                    yield member.name, label, archive.extractfile(member).read(cap + 1), handle.tell()
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise tar_error(path, exc) from None
-    return members

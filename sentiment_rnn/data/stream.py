@@ -40,6 +40,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from sentiment_rnn import jsondoc
 from sentiment_rnn.config import Config
 from sentiment_rnn.data.checks import (
     check_columns,
@@ -50,6 +51,7 @@ from sentiment_rnn.data.checks import (
     check_has_rows,
     check_readable_file,
     first_message_line,
+    open_data_file,
     streamed_json_lines_error,
     undecodable_error,
     undecodable_header_error,
@@ -129,8 +131,8 @@ class RowSource:
             texts, labels, ok = [], [], []
             for raw in raw_lines.numpy():
                 try:
-                    record = json.loads(raw.decode(self.encoding))
-                except ValueError:
+                    record = jsondoc.loads(raw.decode(self.encoding))
+                except ValueError:  # not JSON, nested too deeply, or undecodable
                     record = None
                 if not isinstance(record, dict):
                     texts.append(b"")
@@ -138,8 +140,8 @@ class RowSource:
                     ok.append(False)
                     continue
                 text = record.get(self.text_column)
-                texts.append(b"" if text is None else str(text).encode("utf-8"))
-                labels.append(str(record.get(self.label_column)).encode("utf-8"))
+                texts.append(b"" if text is None else field_text(text).encode("utf-8", "surrogatepass"))
+                labels.append(field_text(record.get(self.label_column)).encode("utf-8", "surrogatepass"))
                 ok.append(True)
             return texts, labels, ok
 
@@ -217,6 +219,16 @@ class StreamPart:
         return examples
 
 
+def field_text(value) -> str:
+    """A JSON value as the text of a field: a string as it is, null as "", a number or boolean as Python writes
+    it (as the in-memory reader reads it), a list or object as its JSON."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return str(value) if isinstance(value, int | float) else json.dumps(value)
+
+
 def label_ids(labels, mapping: dict[str, int] | None = None):
     """Raw labels (B,) string -> (B,) int32: 1 positive, 0 negative, -1 not a label; as ``parse_label``.
 
@@ -263,7 +275,7 @@ def vocabulary_sample_fraction(path: Path, sample_rows: int, probe_lines: int = 
     """The fraction of rows to adapt the vocabulary on: about ``sample_rows`` of the file's rows (0 = all)."""
     if sample_rows == 0:
         return 1.0
-    with path.open("rb") as handle:
+    with open_data_file(path) as handle:
         probe = [len(line) for _, line in zip(range(probe_lines + 1), handle)][1:]
     estimated_rows = path.stat().st_size / max(1.0, sum(probe) / max(1, len(probe)))
     return min(1.0, sample_rows / estimated_rows)
@@ -288,15 +300,18 @@ def row_source(config: Config) -> RowSource:
         )
     check_readable_file(path, fmt)
     try:
-        with path.open("rb") as handle:
+        with open_data_file(path) as handle:
             first = next((line for line in handle if line.strip()), b"").decode(data.encoding)
     except UnicodeDecodeError:
         raise undecodable_header_error(path, data.encoding) from None
     if fmt == "jsonl":
         try:
-            columns = list(json.loads(first))
-        except (ValueError, TypeError):
-            raise streamed_json_lines_error(path, 1) from None
+            header = jsondoc.loads(first)
+        except ValueError:
+            header = None
+        if not isinstance(header, dict):
+            raise streamed_json_lines_error(path, 1)
+        columns = list(header)
     else:
         header = next(csv.reader([first.rstrip("\r\n")], delimiter=FIELD_DELIMITERS[fmt]), [])
         columns = [column.strip() for column in header]

@@ -13,6 +13,7 @@ becomes a space, as the IMDB reader does.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import zlib
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment_rnn import progress
+from sentiment_rnn import progress, safe_read
 from sentiment_rnn.config import DataConfig
 from sentiment_rnn.data.checks import check_encoding, check_exists, undecodable_error
 from sentiment_rnn.data.detect import FORMATS_BY_SUFFIX, TARBALL_SUFFIXES
@@ -62,10 +63,15 @@ def read_texts(
     if path.is_dir():
         raise SentimentError(f"{path} is a directory: pass a text file (one text a line) or a data file.")
     compressed = path.name.lower().endswith(".gz")
-    opener = gzip.open if compressed else open
+    fix = "pass one text a line, plain or gzip-compressed"
     number = 0
     try:
-        with opener(path, "rb") as handle:
+        with contextlib.ExitStack() as stack:
+            handle = stack.enter_context(
+                safe_read.open_file(path, safe_read.ARCHIVE if compressed else safe_read.DATA, fix)
+            )
+            if compressed:  # lines capped as they are decompressed: a small .gz may hold one endless line
+                handle = stack.enter_context(safe_read.capped(gzip.GzipFile(fileobj=handle), path, safe_read.DATA, fix))
             for number, raw in enumerate(handle, start=1):
                 try:
                     line = raw.decode(encoding)

@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sentiment_rnn import jsondoc
 from sentiment_rnn.config import Config
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.training.callbacks import divergence_check, early_stopping, history_logger
@@ -99,7 +100,7 @@ def cluster_spec() -> dict:
             f"{example}) or pass --workers host:port,... --worker-index N."
         )
     try:
-        spec = json.loads(raw)
+        spec = jsondoc.loads(raw)
         task_type, task_index = spec["task"]["type"], int(spec["task"]["index"])
         addresses = spec["cluster"][task_type]
         if not 0 <= task_index < len(addresses):
