@@ -27,6 +27,7 @@ from sentiment_rnn.config import FORMATS, options_as_overrides, toml_value
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.export import EXPORT_FORMATS
 from sentiment_rnn.presets import DEFAULT_PRESET, preset_names
+from sentiment_rnn.safe_read import file_type
 from sentiment_rnn.version import __version__
 
 DEFAULT_MODEL_DIR = "sentiment-model"
@@ -81,12 +82,23 @@ class InputFile(click.File):
     """
 
     def convert(self, value, param, ctx):
+        name = param.opts[0] if param is not None else "the path"
         try:
-            return super().convert(value, param, ctx)
+            handle = super().convert(value, param, ctx)
         except click.BadParameter as exc:
-            name = param.opts[0] if param is not None else "the path"
             reason = exc.message.rstrip(".").split(": ", 1)[-1]
             raise click.ClickException(f"Cannot read {name} {value}: {reason}; check the path.") from None
+        try:
+            descriptor = handle.fileno()
+            what = None if os.isatty(descriptor) else file_type(os.fstat(descriptor).st_mode)
+        except (AttributeError, OSError, ValueError):  # not a real file (a test's stream)
+            what = None
+        if what in ("a device", "a directory"):  # /dev/zero never ends; a FIFO or pipe is read as a stream
+            handle.close()
+            raise click.ClickException(
+                f"Cannot read {name} {value}: it is {what}, not a file of texts; pass a file, or - for standard input."
+            )
+        return handle
 
 
 def model_option(function=None, *, multiple: bool = False):
@@ -382,6 +394,7 @@ def train(
                 verbose=progress.keras_verbose(quiet),
                 resume=resume,
                 tensorboard_dir=tensorboard_dir,
+                quiet=quiet,
                 workers=workers,
                 worker_index=worker_index,
             )
@@ -1176,7 +1189,14 @@ def plot(model_dir, out_path):
     "--max-bytes", type=click.IntRange(min=1), default=1_000_000, show_default=True, help="Bytes of request body."
 )
 @click.option("--max-chars", type=click.IntRange(min=1), default=10_000, show_default=True, help="Characters per text.")
-def serve(model_dir, bow_model_dir, host, port, max_texts, max_bytes, max_chars):
+@click.option(
+    "--max-tokens",
+    type=click.IntRange(min=1),
+    default=250_000,
+    show_default=True,
+    help="Tokens per request, all texts together (with per_token, each counts 8 times).",
+)
+def serve(model_dir, bow_model_dir, host, port, max_texts, max_bytes, max_chars, max_tokens):
     """Serve a model over HTTP: a JSON API and a page that shows it reading.
 
     POST /predict takes {"texts": [...]} (and "per_token": true,
@@ -1202,7 +1222,7 @@ def serve(model_dir, bow_model_dir, host, port, max_texts, max_bytes, max_chars)
         click.echo(f"Serving {model_dir} at {url} (Ctrl-C to stop)")
         sys.stdout.flush()
 
-    limits = Limits(max_texts=max_texts, max_bytes=max_bytes, max_chars=max_chars)
+    limits = Limits(max_texts=max_texts, max_bytes=max_bytes, max_chars=max_chars, max_tokens=max_tokens)
     run_server(model_dir, bow_model_dir, host=host, port=port, limits=limits, on_ready=ready)
     click.echo("Stopped.")
 

@@ -19,6 +19,7 @@ from typing import TextIO
 import numpy as np
 
 from sentiment_rnn.artifact.model_directory import ModelDirectory, ModelIdentity, open_model_dir
+from sentiment_rnn.budget import KERAS_BATCH_SIZE
 from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, label_for
 from sentiment_rnn.engine.cells import sigmoid
 from sentiment_rnn.engine.hybrid import TokenParts
@@ -181,7 +182,6 @@ class StreamPrediction:
 
 
 ENGINES = ("numpy", "keras")
-KERAS_BATCH_SIZE = 256  # texts per forward pass of the Keras model
 DEFAULT_CHUNK_TOKENS = 1000
 
 

@@ -27,6 +27,7 @@ from typing import TextIO
 import numpy as np
 
 from sentiment_rnn.artifact.model_directory import ModelIdentity
+from sentiment_rnn.budget import MAX_TEXT_CHARS
 from sentiment_rnn.data.labels import DEFAULT_THRESHOLD
 from sentiment_rnn.errors import SentimentError
 
@@ -54,6 +55,7 @@ def batches_of_lines(texts: Iterable[str], file: TextIO | None = None, size: int
     size = size or LINE_BATCH
     pending = list(texts)
     rest = ""
+    line = 0  # lines of the file read so far
     while file is not None:
         try:
             block = file.read(READ_CHARS)
@@ -65,6 +67,12 @@ def batches_of_lines(texts: Iterable[str], file: TextIO | None = None, size: int
             break
         lines = (rest + block).split("\n")
         rest = lines.pop()
+        line += len(lines)
+        if len(rest) > MAX_TEXT_CHARS:  # a line that never ends (a file of one huge line) is refused as it grows
+            raise SentimentError(
+                f"{file.name}, line {line + 1:,} is longer than {MAX_TEXT_CHARS:,} characters: predict reads one "
+                "text a line; split it, or read one long document with --stream."
+            )
         if "\r" in block:
             lines = [line.removesuffix("\r") for line in lines]
         pending += lines

@@ -29,6 +29,7 @@ LEADING_APOSTROPHES = r"(^| )'+"
 TRAILING_APOSTROPHES = r"'+( |$)"
 SEPARATOR_CATEGORIES = frozenset({"Cc", "Zs", "Zl", "Zp"})
 
+MAX_TOKEN_CHARS = 1024 * 1024  # characters of one token (a run without a separator) read from a stream
 PADDING_TOKEN = ""  # id 0, masked
 OOV_TOKEN = "[UNK]"  # id 1
 
@@ -224,7 +225,10 @@ def text_blocks(source, block_chars: int = 1 << 16) -> Iterator[str]:
     ``block_chars`` is only ever held when the text has no separator for that
     long (one giant token).
     """
+    from sentiment_rnn.errors import SentimentError
+
     carry: list[str] = []  # text read since the last separator
+    carried = 0  # its characters
     while True:
         block = source.read(block_chars)
         if not block:
@@ -232,9 +236,17 @@ def text_blocks(source, block_chars: int = 1 << 16) -> Iterator[str]:
         cut = last_separator(block) + 1
         if cut == 0:
             carry.append(block)
+            carried += len(block)
+            if carried > MAX_TOKEN_CHARS:  # one token that never ends: nothing to read but memory to fill
+                name = getattr(source, "name", "the document")
+                raise SentimentError(
+                    f"{name} holds a run of over {MAX_TOKEN_CHARS:,} characters without a space or punctuation: "
+                    "that is no text to read; check that it is the file you meant."
+                )
             continue
         yield "".join(carry) + block[:cut]
         carry = [block[cut:]]
+        carried = len(carry[0])
     if any(carry):
         yield "".join(carry)
 

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from conftest import TINY_OVERRIDES, write_csv
 from sentiment_rnn.cli import cli
+from sentiment_rnn.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ["--quiet", "--epochs", "1", *(arg for o in TINY_OVERRIDES for arg in ("--set", o))]
@@ -153,15 +154,151 @@ def test_imdb_directories_read_regular_files_inside_the_tree_only(tmp_path):
     assert sorted(dataset.texts) == ["a great film", "an awful film"]
 
 
-def test_one_very_long_text_is_warned_about_with_the_cap_to_set():
-    from sentiment_rnn.config import load_config
-    from sentiment_rnn.training.pipeline import long_text_warning
-
-    texts = ["a fine phone"] * 200 + ["word " * 200_000]
-    assert long_text_warning(texts, load_config()) == (
-        "Warning: the longest text has about 200,001 words, 66,667 times the median (3); every batch holding it "
-        "is padded to its length, which makes training very slow: cap texts with --set "
-        "tokenizer.output_sequence_length=100."
+def test_a_very_long_text_is_cut_for_training_and_the_warning_shows_without_a_terminal(tmp_path):
+    rows = [("a fine phone", 1), ("an awful phone", 0)] * 6 + [("good " * 200_000, 1)]  # a 1 MB text
+    data = write_csv(tmp_path / "long.csv", rows)
+    args = ["train", "--data", str(data), "--out", str(tmp_path / "m"), "--epochs", "1", "--set", "model.units=4"]
+    result = CliRunner().invoke(cli, [*args, "--set", "model.output_dim=4"])  # stderr is no terminal here
+    assert result.exit_code == 0, result.output
+    warning, saved = result.output.splitlines()
+    assert warning == (
+        "Warning: 1 text is longer than 10,000 tokens (the longest has 200,000, the median text about 3 words): "
+        "training reads the first 10,000 tokens of each, and every batch holding one is padded to that length, "
+        "which is slow; choose the cap with --set tokenizer.output_sequence_length=100."
     )
-    assert long_text_warning(texts, load_config(overrides=["tokenizer.output_sequence_length=200"])) is None
-    assert long_text_warning(["a fine phone"] * 200, load_config()) is None
+    assert saved.startswith(f"Saved model to {tmp_path / 'm'}: ")
+    quiet = CliRunner().invoke(cli, [*args, "--set", "model.output_dim=4", "--quiet", "--out", str(tmp_path / "q")])
+    assert quiet.exit_code == 0 and quiet.output.startswith(f"Saved model to {tmp_path / 'q'}: "), quiet.output
+
+
+def test_training_texts_are_cut_to_the_cap_in_tokens():
+    from sentiment_rnn.budget import cap_training_texts
+    from sentiment_rnn.text import tokenize_py
+
+    texts = ["short text", "a,b;c " * 10, "x" * 50]
+    capped, cut, longest = cap_training_texts(texts, 8)
+    assert (cut, longest) == (1, 50)
+    assert capped[0] == "short text" and capped[2] == "x" * 50  # one token of 50 characters: not cut
+    assert tokenize_py(capped[1]) == tokenize_py(texts[1])[:8]
+
+
+def one_line_error(result) -> str:
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("name", ["meta.json", "metrics.json", "vocabulary.json", "config.toml"])
+def test_a_fifo_in_a_model_directory_is_refused_never_waited_on(tiny_run, tmp_path, name):
+    import shutil
+
+    model = shutil.copytree(tiny_run.model_dir, tmp_path / "model")
+    (model / name).unlink()
+    os.mkfifo(model / name)
+    commands = [["inspect", "--model", str(model)]]
+    if name != "metrics.json":  # predict does not read metrics.json
+        commands.append(["predict", "--model", str(model), "good"])
+    for args in commands:
+        output = one_line_error(CliRunner().invoke(cli, args))
+        assert output.startswith(f"Error: {model / name} is a FIFO (named pipe), not a regular file: "), output
+
+
+@pytest.mark.parametrize("device", ["/dev/urandom", "/dev/zero"])
+def test_a_device_linked_into_a_model_directory_is_refused(tiny_run, tmp_path, device):
+    import shutil
+
+    model = shutil.copytree(tiny_run.model_dir, tmp_path / "model")
+    (model / "meta.json").unlink()
+    (model / "meta.json").symlink_to(device)
+    output = one_line_error(CliRunner().invoke(cli, ["predict", "--model", str(model), "good"]))
+    assert output == (
+        f"Error: {model / 'meta.json'} is a symlink, and no link is followed inside a model directory: "
+        "the directory is corrupt; retrain the model.\n"
+    )
+
+
+def test_a_fifo_or_device_as_config_or_data_is_named_for_what_it_is(tmp_path, data):
+    os.mkfifo(tmp_path / "config.toml")
+    output = one_line_error(CliRunner().invoke(cli, ["train", "--config", str(tmp_path / "config.toml")]))
+    assert output == (
+        f"Error: {tmp_path / 'config.toml'} is a FIFO (named pipe), not a regular file: pass a readable UTF-8 "
+        "TOML file to --config.\n"
+    )
+    output = one_line_error(CliRunner().invoke(cli, ["train", "--config", "/dev/urandom"]))
+    assert (
+        output == "Error: /dev/urandom is a device, not a regular file: pass a readable UTF-8 TOML file to --config.\n"
+    )
+    os.mkfifo(tmp_path / "fifo.csv")
+    output = one_line_error(CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "fifo.csv")]))
+    assert (
+        output
+        == f"Error: Data path {tmp_path / 'fifo.csv'} is a FIFO (named pipe), not a regular file: pass a csv file.\n"
+    )
+    output = one_line_error(CliRunner().invoke(cli, ["train", "--data", "/dev/zero", "--format", "csv"]))
+    assert output == "Error: Data path /dev/zero is a device, not a regular file: pass a csv file.\n"
+
+
+def test_predict_file_refuses_a_device_and_a_line_that_never_ends(tiny_run, tmp_path):
+    model = str(tiny_run.model_dir)
+    output = one_line_error(CliRunner().invoke(cli, ["predict", "--model", model, "--file", "/dev/zero"]))
+    assert output == (
+        "Error: Cannot read --file /dev/zero: it is a device, not a file of texts; pass a file, or - for standard "
+        "input.\n"
+    )
+    endless = tmp_path / "endless.txt"
+    endless.write_bytes(b"good phone\n" + b"a" * (16 * 1024 * 1024 + 10))
+    output = one_line_error(CliRunner().invoke(cli, ["predict", "--model", model, "--file", str(endless)]))
+    assert output == (
+        f"Error: {endless}, line 2 is longer than 16,777,216 characters: predict reads one text a line; split it, "
+        "or read one long document with --stream.\n"
+    )
+
+
+def test_a_tar_member_too_large_is_refused_from_its_header(tmp_path):
+    import gzip
+    import io
+    import tarfile
+
+    from sentiment_rnn.errors import SentimentError
+    from sentiment_rnn.training.pipeline import load_training_data
+
+    info = tarfile.TarInfo("aclImdb/train/pos/0_9.txt")
+    info.size = 1 << 30  # claims 1 GiB; the data is never read
+    buffer = io.BytesIO()
+    buffer.write(info.tobuf(format=tarfile.GNU_FORMAT))
+    (tmp_path / "imdb.tar.gz").write_bytes(gzip.compress(buffer.getvalue() + b"\0" * 4096))
+    config = load_config(overrides=[f"data.path={str(tmp_path / 'imdb.tar.gz')!r}", "data.split='train'"])
+    with pytest.raises(SentimentError) as refused:
+        load_training_data(config)
+    assert str(refused.value) == (
+        f"{tmp_path / 'imdb.tar.gz'}: aclImdb/train/pos/0_9.txt is 1,073,741,824 bytes, more than the 16 MiB a "
+        "review may hold: remove it from the archive."
+    )
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("model.layers=100000", "Config key model.layers must be at most 64, got 100000."),
+        ("train.seed=4294967296", "Config key train.seed must be from 0 to 4294967295, got 4294967296."),
+        ("train.learning_rate=inf", "Config key train.learning_rate in --set must be a finite number, got inf."),
+    ],
+)
+def test_config_values_that_cost_memory_or_overflow_are_refused_with_one_line(data, tmp_path, override, message):
+    args = ["train", "--data", str(data), "--out", str(tmp_path / "m"), "--set", override]
+    assert one_line_error(CliRunner().invoke(cli, args)) == f"Error: {message}\n"
+    assert one_line_error(CliRunner().invoke(cli, ["train", "--seed", "4294967296", "--out", str(tmp_path / "m")]))
+
+
+def test_a_sequence_length_that_does_not_fit_is_refused_before_building(data, tmp_path, monkeypatch):
+    pages = {"SC_AVPHYS_PAGES": 262_144, "SC_PAGE_SIZE": 4096}  # 1 GiB free
+    monkeypatch.setattr(os, "sysconf", lambda name: pages[name])
+    args = ["train", "--data", str(data), "--out", str(tmp_path / "m"), "--quiet"]
+    result = CliRunner().invoke(cli, [*args, "--set", "tokenizer.output_sequence_length=1000000000"])
+    assert one_line_error(result) == (
+        "Error: This config needs 1,288,321 parameters (model.units = 64, model.output_dim = 64, model.layers = 1, "
+        "tokenizer.max_tokens = 20000) and batches of 32 texts of 1,000,000,000 tokens (train.batch_size, "
+        "tokenizer.output_sequence_length): about 45,776.4 GiB to train, but 1.0 GiB of memory is free; lower those "
+        "keys.\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]

@@ -230,7 +230,7 @@ BAD_BODIES = [
         "nested-deeply",
         b"[" * 100_000,
         400,
-        'The body is not valid JSON (nested too deeply): send e.g. {"texts": ["great phone"]}.',
+        'The body is not valid JSON (nested deeper than 64 levels): send e.g. {"texts": ["great phone"]}.',
     ),
     (
         "too-many-texts",
@@ -419,3 +419,88 @@ def test_a_stop_signal_finishes_the_request_in_flight_and_exits_0(model_dir, sto
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_a_5_mb_body_gets_its_413_answer_and_one_log_line(model_dir):
+    """The body is read to its end and dropped before the answer: the client reads a 413, not a reset."""
+    process, port = start_server(model_dir)
+    try:
+        body = b'{"texts": ["' + b"a" * 5_000_000 + b'"]}'
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+            head = f"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            response = http_exchange(sock, head + body)
+        head, _, answer = response.partition(b"\r\n\r\n")
+        message = (
+            f"The body has {len(body):,} bytes, more than the server's limit of 1,000,000 (--max-bytes): "
+            "send fewer or shorter texts per request."
+        )
+        assert head.startswith(b"HTTP/1.1 413 ") and json.loads(answer) == {"error": message}
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+        assert (process.returncode, stderr) == (0, f"sentiment-rnn serve: POST /predict 413: {message}\n")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_a_request_over_the_token_limit_is_refused_before_the_model_runs(model_dir):
+    client = TestClient(create_app(model_dir, limits=Limits(max_tokens=9)))
+    assert client.post("/predict", json={"texts": ["good phone, bad screen"]}).status_code == 200  # 5 tokens
+    response = client.post("/predict", json={"texts": ["good phone, bad screen"] * 2})
+    assert (response.status_code, response.json()) == (
+        413,
+        {
+            "error": '"texts" hold 10 tokens, more than the server\'s limit of 9 (--max-tokens): send fewer or '
+            "shorter texts per request."
+        },
+    )
+    response = client.post("/predict", json={"texts": ["good phone"], "per_token": True})
+    assert response.status_code == 413
+    assert response.json()["error"].startswith('"texts" hold 2 tokens (with per_token, each costs 8), more than')
+
+
+def test_healthz_answers_while_a_prediction_runs(model_dir, monkeypatch):
+    """The models run in a worker thread: the event loop answers /healthz meanwhile."""
+    import threading
+
+    from sentiment_rnn.serve.api import Models
+
+    healthy, waited = threading.Event(), []
+    answer = Models.answer
+
+    def slow_answer(self, request):
+        waited.append(healthy.wait(timeout=120))  # True only if /healthz was answered meanwhile
+        return answer(self, request)
+
+    monkeypatch.setattr(Models, "answer", slow_answer)
+    client = TestClient(create_app(model_dir))
+    with client:
+        predicting = threading.Thread(target=lambda: client.post("/predict", json={"texts": ["good"]}))
+        predicting.start()
+        assert client.get("/healthz").status_code == 200
+        healthy.set()
+        predicting.join(timeout=120)
+    assert waited == [True]
+
+
+def test_each_failed_request_is_one_log_line_and_no_traceback(model_dir, monkeypatch, capsys):
+    from sentiment_rnn.serve.api import Models
+
+    client = TestClient(create_app(model_dir))
+    assert client.post("/predict", json={"texts": []}).status_code == 400
+    assert client.get("/healthz").status_code == 200  # a success is not logged
+
+    def fail(self, request):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Models, "answer", fail)
+    response = client.post("/predict", json={"texts": ["good"]})
+    assert (response.status_code, response.json()) == (
+        500,
+        {"error": "The server failed on this request; the error is in its log. Other requests are unaffected."},
+    )
+    assert capsys.readouterr().err == (
+        'sentiment-rnn serve: POST /predict 400: "texts" is empty: send at least one text.\n'
+        "sentiment-rnn serve: POST /predict failed: RuntimeError: boom\n"
+    )

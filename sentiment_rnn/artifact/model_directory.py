@@ -250,6 +250,10 @@ def load_keras_model(path: Path, config: Config | None = None):
     keras = import_keras()
     register_keras_objects()
     _check_archive(path / MODEL_FILE, path, config)
+    if config is not None:
+        from sentiment_rnn.budget import KERAS_BATCH_SIZE, check_prediction_fits
+
+        check_prediction_fits(config, KERAS_BATCH_SIZE, path / MODEL_FILE)
     try:
         model = keras.saving.load_model(path / MODEL_FILE, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a damaged archive

@@ -229,6 +229,25 @@ def json_line_error(source: str | Path, number: int, exc: Exception | None) -> S
     return SentimentError(f"{source}, line {number}: not valid JSON ({reason}); write one JSON object per line.")
 
 
+def field_text(value) -> str:
+    """A JSON value as the text of a field: a string as it is, null as "", a number or boolean as Python writes
+    it (as the in-memory reader reads it), a list or object as its JSON."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return str(value) if isinstance(value, int | float) else json.dumps(value)
+
+
+def json_object(raw: bytes | str, encoding: str = "utf-8") -> dict | None:
+    """The object a JSON Lines record holds, or None when it holds none (not JSON, nested too deeply, undecodable)."""
+    try:
+        value = jsondoc.loads(raw.decode(encoding) if isinstance(raw, bytes) else raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def json_records(handle: BinaryIO, path: Path, encoding: str):
     """(line number from 1, object) of each non-blank line of a JSON Lines file, parsed by ``jsondoc.loads``.
 

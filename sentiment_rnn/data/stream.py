@@ -36,11 +36,9 @@ from __future__ import annotations
 
 import codecs
 import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sentiment_rnn import jsondoc
 from sentiment_rnn.config import Config
 from sentiment_rnn.data.checks import (
     check_columns,
@@ -50,7 +48,9 @@ from sentiment_rnn.data.checks import (
     check_exists,
     check_has_rows,
     check_readable_file,
+    field_text,
     first_message_line,
+    json_object,
     open_data_file,
     streamed_json_lines_error,
     undecodable_error,
@@ -130,11 +130,8 @@ class RowSource:
         def parse(raw_lines):
             texts, labels, ok = [], [], []
             for raw in raw_lines.numpy():
-                try:
-                    record = jsondoc.loads(raw.decode(self.encoding))
-                except ValueError:  # not JSON, nested too deeply, or undecodable
-                    record = None
-                if not isinstance(record, dict):
+                record = json_object(raw, self.encoding)
+                if record is None:
                     texts.append(b"")
                     labels.append(b"")
                     ok.append(False)
@@ -219,16 +216,6 @@ class StreamPart:
         return examples
 
 
-def field_text(value) -> str:
-    """A JSON value as the text of a field: a string as it is, null as "", a number or boolean as Python writes
-    it (as the in-memory reader reads it), a list or object as its JSON."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    return str(value) if isinstance(value, int | float) else json.dumps(value)
-
-
 def label_ids(labels, mapping: dict[str, int] | None = None):
     """Raw labels (B,) string -> (B,) int32: 1 positive, 0 negative, -1 not a label; as ``parse_label``.
 
@@ -305,13 +292,9 @@ def row_source(config: Config) -> RowSource:
     except UnicodeDecodeError:
         raise undecodable_header_error(path, data.encoding) from None
     if fmt == "jsonl":
-        try:
-            header = jsondoc.loads(first)
-        except ValueError:
-            header = None
-        if not isinstance(header, dict):
+        if json_object(first) is None:
             raise streamed_json_lines_error(path, 1)
-        columns = list(header)
+        columns = list(json_object(first))
     else:
         header = next(csv.reader([first.rstrip("\r\n")], delimiter=FIELD_DELIMITERS[fmt]), [])
         columns = [column.strip() for column in header]

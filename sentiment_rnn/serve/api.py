@@ -24,7 +24,9 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from sentiment_rnn import jsondoc
 from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
+from sentiment_rnn.budget import request_tokens
 from sentiment_rnn.data.labels import DEFAULT_THRESHOLD
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.inference import predict, predict_per_token
@@ -32,16 +34,22 @@ from sentiment_rnn.inference import predict, predict_per_token
 PREDICT_KEYS = ("texts", "per_token", "threshold")
 
 
+PER_TOKEN_COST = 8  # a token answered with its own probability (per_token) costs as much as this many read
+
+
 @dataclass(frozen=True)
 class Limits:
-    """What one request may hold: ``max_texts`` texts, ``max_bytes`` bytes of body, ``max_chars`` characters a text."""
+    """What one request may hold: ``max_texts`` texts, ``max_bytes`` bytes of body, ``max_chars`` characters a
+    text, and ``max_tokens`` tokens of work in all (``budget.request_tokens``; with per_token, each counts
+    :data:`PER_TOKEN_COST` times): one request never holds the model for long."""
 
     max_texts: int = 1000
     max_bytes: int = 1_000_000
     max_chars: int = 10_000
+    max_tokens: int = 250_000
 
     def __post_init__(self):
-        for name in ("max_texts", "max_bytes", "max_chars"):
+        for name in ("max_texts", "max_bytes", "max_chars", "max_tokens"):
             if getattr(self, name) < 1:
                 raise SentimentError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}.")
 
@@ -80,13 +88,13 @@ def read_predict_request(body: bytes, limits: Limits) -> PredictRequest:
     if len(body) > limits.max_bytes:
         raise too_large(len(body), limits)
     try:
-        document = json.loads(body.decode("utf-8"))
+        document = jsondoc.loads(body.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise RequestError(
             400, f"The body is not valid UTF-8 (byte {exc.start}): send JSON encoded as UTF-8."
         ) from None
-    except (ValueError, RecursionError) as exc:
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+    except ValueError as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else jsondoc.reason(exc)
         raise RequestError(
             400, f'The body is not valid JSON ({reason}): send e.g. {{"texts": ["great phone"]}}.'
         ) from None
@@ -118,6 +126,15 @@ def read_predict_request(body: bytes, limits: Limits) -> PredictRequest:
         raise RequestError(400, f'"threshold" is a JSON {json_type(threshold)}: send a number in [0, 1].')
     if not (math.isfinite(threshold) and 0.0 <= threshold <= 1.0):
         raise RequestError(400, f'"threshold" is {threshold}, outside [0, 1]: send e.g. 0.5.')
+    tokens = request_tokens(texts)
+    cost = tokens * (PER_TOKEN_COST if per_token else 1)
+    if cost > limits.max_tokens:
+        each = f" (with per_token, each costs {PER_TOKEN_COST})" if per_token else ""
+        raise RequestError(
+            413,
+            f'"texts" hold {tokens:,} tokens{each}, more than the server\'s limit of {limits.max_tokens:,} '
+            "(--max-tokens): send fewer or shorter texts per request.",
+        )
     return PredictRequest(texts, per_token, float(threshold))
 
 

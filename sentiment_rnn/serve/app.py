@@ -4,15 +4,28 @@ Routes: ``GET /`` (the page), ``GET /static/...`` (its script and style, from
 this package only), ``POST /predict``, ``GET /model`` (what ``inspect --json``
 prints; ``/model/bow`` for the baseline), ``GET /healthz`` and
 ``GET /openapi.json``. Every error, including 404 and 405, is JSON
-``{"error": "..."}``; no traceback reaches a client.
+``{"error": "..."}``; no traceback reaches a client, and none is logged:
+:class:`FailureLog` writes one line on stderr per request that fails (a 4xx or
+5xx answer, or a client that went away), and nothing for the others.
+
+The models run in a worker thread, one request at a time, so the event loop
+stays free: ``/healthz`` answers while a long prediction runs. A body over
+``--max-bytes`` is read to its end (up to :data:`DRAIN_BYTES`) and discarded
+before the 413 answer, so the client reads the answer instead of a reset
+connection.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import sys
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -20,6 +33,7 @@ from starlette.routing import Mount, Route
 from starlette.schemas import SchemaGenerator
 from starlette.staticfiles import StaticFiles
 
+from sentiment_rnn import finite
 from sentiment_rnn.artifact.model_directory import ModelDirectory
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.inspection import describe
@@ -27,16 +41,27 @@ from sentiment_rnn.serve.api import Limits, Models, RequestError, read_predict_r
 
 STATIC = Path(__file__).resolve().parent / "static"
 ROUTES_HELP = "the server has GET /, /healthz, /model, /model/bow, /openapi.json and POST /predict"
+SERVER_ERROR = "The server failed on this request; the error is in its log. Other requests are unaffected."
+DRAIN_BYTES = 64 * 1024 * 1024  # of a body over the limit, read and dropped before answering 413; then the line closes
 
 
-def build_app(model_dir: str | Path, bow_model_dir: str | Path | None = None, limits: Limits = Limits()) -> Starlette:
-    """The ASGI app serving ``model_dir`` (and ``bow_model_dir`` beside it), models loaded once, now.
+class JSONResponse(JSONResponse):
+    """Starlette's JSON response, rendered by ``finite.dumps``: RFC 8259 JSON whatever the numbers (NaN as null)."""
+
+    def render(self, content: Any) -> bytes:
+        return finite.dumps(content, separators=(",", ":")).encode("utf-8")
+
+
+def build_app(model_dir: str | Path, bow_model_dir: str | Path | None = None, limits: Limits = Limits()) -> FailureLog:
+    """The ASGI app serving ``model_dir`` (and ``bow_model_dir`` beside it), models loaded once, now: the
+    Starlette app inside :class:`FailureLog`.
 
     Raises:
         SentimentError: a model directory is missing or corrupt.
     """
     models = Models(model_dir, bow_model_dir)
     descriptions = {"rnn": Description(models.rnn), "bow": Description(models.bow) if models.bow else None}
+    model_lock = asyncio.Lock()  # one prediction at a time, in a worker thread
     page = (STATIC / "index.html").read_bytes()
 
     async def index(request: Request) -> Response:
@@ -65,11 +90,13 @@ def build_app(model_dir: str | Path, bow_model_dir: str | Path | None = None, li
               {"token", "probability", "unknown"}, and for a hybrid model also {"recurrent", "ngrams"},
               the terms of the logit sigmoid(recurrent + ngrams + bias).
           400: {description: 'A malformed request: {"error": "..."}'}
-          413: {description: 'Too many texts, bytes or characters: {"error": "..."}'}
+          413: {description: 'Too many texts, bytes, characters or tokens: {"error": "..."}'}
         """
         try:
             body = await read_body(request, limits)
-            return JSONResponse(models.answer(read_predict_request(body, limits)))
+            checked = read_predict_request(body, limits)
+            async with model_lock:
+                return JSONResponse(await run_in_threadpool(models.answer, checked))
         except RequestError as exc:
             return error(exc.status, exc.message)
 
@@ -117,7 +144,7 @@ def build_app(model_dir: str | Path, bow_model_dir: str | Path | None = None, li
         return error(exc.status_code, f"{exc.detail}.")
 
     async def server_error(request: Request, exc: Exception) -> Response:
-        return error(500, "The server failed on this request; the error is in its log. Other requests are unaffected.")
+        return error(500, SERVER_ERROR)
 
     app = Starlette(
         routes=[
@@ -132,7 +159,7 @@ def build_app(model_dir: str | Path, bow_model_dir: str | Path | None = None, li
         exception_handlers={HTTPException: http_error, Exception: server_error},
     )
     app.state.models = models
-    return app
+    return FailureLog(app)
 
 
 def error(status: int, message: str, headers=None) -> JSONResponse:
@@ -140,17 +167,73 @@ def error(status: int, message: str, headers=None) -> JSONResponse:
 
 
 async def read_body(request: Request, limits: Limits) -> bytes:
-    """The request body, refused (413) as soon as it is known to exceed ``limits.max_bytes``."""
+    """The request body, refused (413) when it exceeds ``limits.max_bytes``.
+
+    A body over the limit is not kept: it is read on to its end and dropped
+    (at most :data:`DRAIN_BYTES` of it), so that the client, still sending,
+    reads the 413 answer instead of a connection reset under it.
+    """
     length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limits.max_bytes:
-        raise too_large(int(length), limits)
+    declared = int(length) if length.isdigit() and len(length) < 19 else 0
     chunks, size = [], 0
+    over = declared > limits.max_bytes
     async for chunk in request.stream():
         size += len(chunk)
-        if size > limits.max_bytes:
-            raise too_large(size, limits)
-        chunks.append(chunk)
+        over = over or size > limits.max_bytes
+        if over and size > DRAIN_BYTES:
+            break
+        if not over:
+            chunks.append(chunk)
+    if over:
+        raise too_large(max(size, declared), limits)
     return b"".join(chunks)
+
+
+class FailureLog:
+    """ASGI middleware: one line on stderr per failed request, never a traceback.
+
+    A 4xx or 5xx answer is logged with its message (``POST /predict 413: The body has ...``);
+    an exception in the app (after its JSON 500 answer, if one could be sent) and a
+    client that went away mid-request are logged in one line each; nothing else is.
+    """
+
+    def __init__(self, app, stream=None):
+        self.app = app
+        self.stream = stream  # None: sys.stderr as it is when a line is written
+
+    def log(self, scope, what: str) -> None:
+        line = f"sentiment-rnn serve: {scope.get('method', '?')} {scope.get('path', '?')} {what}"
+        print(" ".join(line.split()), file=self.stream or sys.stderr, flush=True)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        answer = {"status": 0, "body": b""}
+
+        async def logged_send(message):
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+            elif message["type"] == "http.response.body" and answer["status"] >= 400:
+                answer["body"] += message.get("body", b"")[:4096]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, logged_send)
+        except Exception as exc:  # the app failed, or the client went away: say so in one line
+            gone = type(exc).__name__ in ("ClientDisconnect", "ClientDisconnected", "BrokenResourceError")
+            gone = gone or isinstance(exc, ConnectionError)
+            self.log(scope, "failed: the client went away" if gone else f"failed: {type(exc).__name__}: {exc}")
+            if not answer["status"] and not gone:
+                with contextlib.suppress(Exception):
+                    await error(500, SERVER_ERROR)(scope, receive, send)
+            return
+        if answer["status"] >= 400:
+            try:
+                message = json.loads(answer["body"]).get("error", "")
+            except (ValueError, AttributeError):
+                message = ""
+            self.log(scope, f"{answer['status']}: {message}")
 
 
 class Description:

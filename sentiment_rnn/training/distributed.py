@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from sentiment_rnn import jsondoc
+from sentiment_rnn.budget import MAX_TRAINING_TOKENS
 from sentiment_rnn.config import Config
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.training.callbacks import divergence_check, early_stopping, history_logger
@@ -269,7 +270,8 @@ def fit_replicated(
     steps = train.steps_per_epoch or steps_per_epoch(len(split.train), train.batch_size)
 
     def worker_batches(context):
-        return tokenized(shard_batches(config, split.train, context), [tokenizer])
+        cap = None if config.tokenizer.output_sequence_length else MAX_TRAINING_TOKENS
+        return tokenized(shard_batches(config, split.train, context), [tokenizer], cap)
 
     iterator = iter(strategy.distribute_datasets_from_function(worker_batches))
     optimizer = from_tokens.optimizer

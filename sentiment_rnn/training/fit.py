@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sentiment_rnn import progress
+from sentiment_rnn.budget import MAX_TRAINING_TOKENS
 from sentiment_rnn.config import Config
 from sentiment_rnn.models import build_training_model
 from sentiment_rnn.pretrained import start_from_language_model
@@ -94,11 +95,12 @@ def fit(
     averaging = [weight_averaging(resumed=latest is not None)] if config.train.ema else []
     if first_epoch < config.train.epochs:
         batches, steps = training_input(config, split.train, first_epoch)
+        cap = None if config.tokenizer.output_sequence_length else MAX_TRAINING_TOKENS
         with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
             trained.fit(
-                tokenized(batches, vectorizers),
+                tokenized(batches, vectorizers, cap),
                 steps_per_epoch=steps,
-                validation_data=tokenized(validation_batches(config, split.validation), vectorizers),
+                validation_data=tokenized(validation_batches(config, split.validation), vectorizers, cap),
                 initial_epoch=first_epoch,
                 shuffle=False,  # the batches are already shuffled
                 epochs=config.train.epochs,

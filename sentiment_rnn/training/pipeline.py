@@ -47,31 +47,6 @@ def load_training_data(config: Config) -> Dataset:
     return dataset_from_config(config.data)
 
 
-LONG_TEXT_WORDS = 10_000  # a text this long (in words) ...
-LONG_TEXT_FACTOR = 50  # ... and this many times the median is warned about
-
-
-def long_text_warning(texts: list[str], config: Config) -> str | None:
-    """A warning when one text is far longer than the rest and nothing caps it, else None.
-
-    Batches are padded to their longest text, so one 1 MB review among short
-    ones makes a batch of 200,000 time steps. ``tokenizer.output_sequence_length``
-    caps every text; the warning says so, with a cap of 20 times the median.
-    """
-    if config.tokenizer.output_sequence_length or not texts:
-        return None
-    words = np.fromiter((text.count(" ") + 1 for text in texts), dtype=np.int64, count=len(texts))
-    longest, median = int(words.max()), max(1.0, float(np.median(words)))
-    if longest < LONG_TEXT_WORDS or longest < LONG_TEXT_FACTOR * median:
-        return None
-    cap = max(100, round(20 * median))
-    return (
-        f"Warning: the longest text has about {longest:,} words, {longest / median:,.0f} times the median "
-        f"({median:,.0f}); every batch holding it is padded to its length, which makes training very slow: "
-        f"cap texts with --set tokenizer.output_sequence_length={cap}."
-    )
-
-
 def read_test_data(config: Config) -> Dataset:
     """The test file ``data.test_path`` names, read with the data options of the training data (both classes not required)."""
     import dataclasses
@@ -158,7 +133,7 @@ def text_batches(
     return batches.prefetch(tf.data.AUTOTUNE)
 
 
-def tokenized(batches, vectorizers):
+def tokenized(batches, vectorizers, cap: int | None = None):
     """Map (text (B,) string, label (B,)) batches to (what the vectorizers output, label (B,)).
 
     The tokenizing that the end-to-end model does in its first layers, done in the
@@ -166,11 +141,15 @@ def tokenized(batches, vectorizers):
     token-id view (``models.token_id_model``). With one vectorizer the input is
     its output, token ids (B, T) int64 (bag of words: multi-hot (B, V)); with
     several (hybrid), the tuple of their outputs in ``models.vectorizer_layers`` order.
+    ``cap``: token ids beyond the first ``cap`` of each text are dropped (a stream's
+    texts, which are not cut in memory; see ``budget.MAX_TRAINING_TOKENS``).
     """
     import tensorflow as tf
 
     def vectorize(text, label):
         outputs = tuple(vectorizer(text) for vectorizer in vectorizers)
+        if cap is not None:
+            outputs = tuple(out[:, :cap] if out.dtype == tf.int64 else out for out in outputs)
         return (outputs if len(outputs) > 1 else outputs[0]), label
 
     return batches.map(vectorize, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

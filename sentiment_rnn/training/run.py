@@ -11,6 +11,12 @@ from typing import Any
 
 from sentiment_rnn import progress
 from sentiment_rnn.artifact.atomic import staged_directory
+from sentiment_rnn.budget import (
+    cap_training_texts,
+    cap_warning,
+    check_fits_in_memory,
+    training_token_cap,
+)
 from sentiment_rnn.config import Config
 from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.errors import SentimentError
@@ -22,7 +28,6 @@ from sentiment_rnn.training.pipeline import (
     Split,
     hold_out_test,
     load_training_data,
-    long_text_warning,
     read_test_data,
     split_dataset,
 )
@@ -99,38 +104,25 @@ def check_logs_outside(log_dir: str | Path, out_dir: str | Path) -> None:
         )
 
 
-TRAINING_BYTES_PER_PARAMETER = 16  # float32 weights, their gradients and Adam's two moments
+def capped_texts(dataset: Dataset, config: Config, quiet: bool) -> Dataset:
+    """``dataset`` with every text cut to ``budget.training_token_cap`` tokens; a warning on stderr if any was."""
+    import dataclasses
+
+    import numpy as np
+
+    cap = training_token_cap(config)
+    texts, cut, longest = cap_training_texts(dataset.texts, cap)
+    if not cut:
+        return dataset
+    median = float(np.median([text.count(" ") + 1 for text in dataset.texts]))
+    progress.warn(cap_warning(cut, longest, cap, median), quiet=quiet)
+    return dataclasses.replace(dataset, texts=texts)
 
 
-def check_fits_in_memory(config: Config) -> None:
-    """Refuse, before building anything, a model whose parameters alone would not fit in the free memory.
-
-    The parameters are counted from the shapes the config gives (with a full
-    vocabulary of ``tokenizer.max_tokens``); training holds each about
-    :data:`TRAINING_BYTES_PER_PARAMETER` times, before any activation.
-
-    Raises:
-        SentimentError: naming the count, the bytes needed and the bytes free.
-    """
-    import math
-    import os
-
-    from sentiment_rnn.artifact.engine_files import expected_shapes
-
-    parameters = sum(math.prod(shape) for shape in expected_shapes(config, config.tokenizer.max_tokens).values())
-    needed = parameters * TRAINING_BYTES_PER_PARAMETER
-    try:
-        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # no sysconf (Windows): only absurd sizes are refused
-        free = 1 << 50
-    if needed > free:
-        m = config.model
-        raise SentimentError(
-            f"This config needs {parameters:,} parameters (model.units = {m.units}, model.output_dim = "
-            f"{m.output_dim}, model.layers = {m.layers}, tokenizer.max_tokens = {config.tokenizer.max_tokens}): "
-            f"about {needed / 2**30:,.1f} GiB to train, but {free / 2**30:,.1f} GiB of memory is free; "
-            "lower those keys."
-        )
+def longest_tokens(dataset: Dataset, cap: int) -> int:
+    """An upper bound of the tokens of the longest text in ``dataset`` (what a batch is padded to): its
+    characters, at most ``cap``."""
+    return min(cap, max((len(text) for text in dataset.texts), default=0))
 
 
 def train(
@@ -144,6 +136,7 @@ def train(
     workers: str | None = None,
     worker_index: int = 0,
     validation: Dataset | None = None,
+    quiet: bool = False,
 ) -> TrainResult:
     """Train the configured model and write its model directory atomically.
 
@@ -168,6 +161,8 @@ def train(
             without ``workers``, ``TF_CONFIG`` describes it.
         validation: a validation set of its own (e.g. a benchmark's dev split) for early stopping and
             the metrics; ``dataset`` is then all training data, not split. Needs ``dataset``.
+        quiet: no warnings on stderr (a text cut to ``budget.MAX_TRAINING_TOKENS`` tokens); without it they
+            are shown whether or not stderr is a terminal.
 
     Returns:
         A TrainResult with the validation metrics of the restored best weights;
@@ -229,9 +224,9 @@ def train(
             what = f"{len(data.sources)} sources" if data.sources else what
             progress.note(f"Reading {what}", quiet=not verbose)
             dataset = load_training_data(config)
-            warning = long_text_warning(dataset.texts, config)
-            if warning:
-                progress.warn(warning, quiet=not verbose)
+        dataset = capped_texts(dataset, config, quiet)
+        validation = capped_texts(validation, config, quiet) if validation is not None else None
+        check_fits_in_memory(config, longest_tokens(dataset, training_token_cap(config)))
         rest = dataset
         if config.train.test_split:
             rest, test = hold_out_test(dataset, config.train.test_split, config.train.seed)
@@ -240,7 +235,7 @@ def train(
         else:
             split = split_dataset(rest, config.train.validation_split, config.train.seed)
     if config.data.test_path:
-        test = read_test_data(config)
+        test = capped_texts(read_test_data(config), config, quiet)
     out_dir = Path(out_dir)
     with output_directories(out_dir, config, split, resume, writes_model_dir) as (backup, staging):
         if config.train.ensemble > 1:
