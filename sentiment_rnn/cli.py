@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
-import json
 import os
 import shlex
 import signal
@@ -26,6 +25,7 @@ from sentiment_rnn import progress
 from sentiment_rnn.config import FORMATS, options_as_overrides, toml_value
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.export import EXPORT_FORMATS
+from sentiment_rnn.finite import json_text
 from sentiment_rnn.presets import DEFAULT_PRESET, preset_names
 from sentiment_rnn.safe_read import file_type
 from sentiment_rnn.version import __version__
@@ -43,11 +43,16 @@ class SentimentGroup(click.Group):
 
     It is also the one place for faults of the process itself: an argument
     holding a NUL byte is refused before parsing, output that cannot be
-    written (a full disk) is one ``Error:`` line and exit 1, and a closed pipe
-    (``predict ... | head -1``) ends quietly with exit 1, as click does.
+    written (a full disk) is one ``Error:`` line and exit 1, a closed pipe
+    (``predict ... | head -1``) ends quietly with exit 1, as click does, and a
+    character stdout's encoding cannot carry is written as a backslash escape
+    (``--json`` output escapes it in JSON's own way: ``finite.json_text``).
     """
 
     def main(self, args=None, *rest, **extra):
+        for stream in (sys.stdout, sys.stderr):  # a character the output cannot carry is escaped, never a traceback
+            with contextlib.suppress(AttributeError, ValueError, OSError):
+                stream.reconfigure(errors="backslashreplace")
         arguments = sys.argv[1:] if args is None else list(args)
         if any("\0" in str(argument) for argument in arguments):
             click.echo("Error: An argument holds a NUL byte (\\0), which no path or option can: remove it.", err=True)
@@ -604,7 +609,7 @@ def guess(text, model_dir, k, bow, as_json, engine):
         results.append(guess_words(directory, sorted_words(text), k, engine))
     if as_json:
         payload = [result.to_dict() for result in results]
-        click.echo(json.dumps(payload if bow else payload[0], ensure_ascii=False))
+        click.echo(json_text(payload if bow else payload[0]))
         return
     for number, result in enumerate(results):
         if number:
@@ -882,7 +887,7 @@ def predict(
         except UnicodeDecodeError:
             raise SentimentError(f"{stream.name} is not valid UTF-8: convert it to UTF-8 first.") from None
         if as_json:
-            click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+            click.echo(json_text(result.to_dict()))
         else:
             terms = ""
             if result.parts is not None:
@@ -928,7 +933,7 @@ def predict(
         predictions = predict_per_token(model_dir, texts, threshold=threshold, engine=engine)
         for prediction in predictions:
             if as_json:
-                click.echo(json.dumps(prediction.to_dict(), ensure_ascii=False))
+                click.echo(json_text(prediction.to_dict()))
                 continue
             click.echo(f"{prediction.label:<8}  {prediction.probability:.4f}  {prediction.text}")
             for line in per_token_lines(prediction):
@@ -1022,7 +1027,7 @@ def evaluate(model_dir, as_json, errors, report_dir, threshold, quiet, **data):
             kept = errors or REPORT_ERRORS
             results = evaluate_to_report(report_dir, model_dirs, data_config, kept, threshold, bar.update)
     if as_json:
-        click.echo(json.dumps(evaluations_as_json(results, with_errors=errors > 0), ensure_ascii=False))
+        click.echo(json_text(evaluations_as_json(results, with_errors=errors > 0)))
     else:
         click.echo(format_evaluations(results, errors), nl=False)
     if report_dir is not None and not quiet:
@@ -1142,7 +1147,7 @@ def inspect(model_dir, as_json, engine):
 
     description = describe(model_dir, engine)
     if as_json:
-        click.echo(json.dumps(description, indent=2, ensure_ascii=False))
+        click.echo(json_text(description, indent=2))
     else:
         click.echo(format_description(description), nl=False)
 
@@ -1411,7 +1416,7 @@ def compare_bow(
     if plot_path is not None:
         write_contrast_plot(comparison, plot_path)
     if as_json:
-        click.echo(json.dumps(comparison.to_dict(), ensure_ascii=False))
+        click.echo(json_text(comparison.to_dict()))
     else:
         click.echo(render(comparison))
         if plot_path is not None:

@@ -22,13 +22,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-import numpy as np
-
 from sentiment_rnn.errors import SentimentError
 
 
-def check_finite(arrays: Mapping[Any, np.ndarray], file: Path | str, fix: str) -> None:
+def check_finite(arrays: Mapping[Any, Any], file: Path | str, fix: str) -> None:
     """Refuse weights holding NaN or an infinity: ``FILE holds a value that is not finite in 'NAME': FIX.``"""
+    import numpy as np
+
     for name, array in arrays.items():
         values = np.asarray(array)
         if values.dtype.kind in "fc" and not np.isfinite(values).all():
@@ -38,11 +38,14 @@ def check_finite(arrays: Mapping[Any, np.ndarray], file: Path | str, fix: str) -
             )
 
 
-def check_probabilities(probabilities: np.ndarray, file: Path | str, fix: str) -> np.ndarray:
-    """``probabilities`` if every one is a number in [0, 1]; else refuse naming the weights ``file`` and the text.
+def check_probabilities(probabilities, file: Path | str, fix: str):
+    """``probabilities`` (an array) if every one is a number in [0, 1]; else refuse naming the weights ``file``
+    and the text.
 
     Finite weights can still overflow to infinity and give NaN; such an answer is never printed.
     """
+    import numpy as np
+
     probabilities = np.asarray(probabilities)
     bad = ~np.isfinite(probabilities) | (probabilities < 0) | (probabilities > 1)
     if bad.any():
@@ -56,10 +59,10 @@ def check_probabilities(probabilities: np.ndarray, file: Path | str, fix: str) -
 
 def json_ready(value: Any) -> Any:
     """``value`` with every non-finite float replaced by None and NumPy scalars made Python values."""
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer | np.bool_):
-        return value.item()
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     if isinstance(value, dict):
         return {key: json_ready(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -82,5 +85,13 @@ def is_unicode_stream(stream: TextIO | None = None) -> bool:
 
 
 def json_text(value: Any, stream: TextIO | None = None, **options) -> str:
-    """:func:`dumps` for printing on ``stream`` (default stdout): ASCII escapes unless it is UTF-encoded."""
-    return dumps(value, ascii=not is_unicode_stream(stream), **options)
+    """:func:`dumps` for printing on ``stream`` (default stdout): ASCII escapes unless it is UTF-encoded and the
+    text encodes (a lone surrogate from undecodable input is escaped as ``\\udcff``, which JSON allows)."""
+    if is_unicode_stream(stream):
+        text = dumps(value, **options)
+        try:
+            text.encode("utf-8")
+            return text
+        except UnicodeEncodeError:
+            pass
+    return dumps(value, ascii=True, **options)

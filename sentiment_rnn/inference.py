@@ -265,9 +265,20 @@ def predict_proba(
     """
     directory = _open(model_dir)
     if engine == "numpy":
-        return directory.numpy_engine.predict_proba(texts, batch_size=batch_size or DEFAULT_BATCH_SIZE)
-    check_engine(engine)
-    return keras_predict_proba(keras_model(directory), texts, batch_size=batch_size or KERAS_BATCH_SIZE)
+        probabilities = directory.numpy_engine.predict_proba(texts, batch_size=batch_size or DEFAULT_BATCH_SIZE)
+    else:
+        check_engine(engine)
+        probabilities = keras_predict_proba(keras_model(directory), texts, batch_size=batch_size or KERAS_BATCH_SIZE)
+    return checked(probabilities, directory, engine)
+
+
+def checked(probabilities, directory: ModelDirectory, engine: str) -> np.ndarray:
+    """``probabilities`` of ``directory``'s model if all are numbers in [0, 1]; else one line naming its weights."""
+    from sentiment_rnn.artifact.files import MODEL_FILE, WEIGHTS_FILE
+    from sentiment_rnn.finite import check_probabilities
+
+    file = directory.path / (WEIGHTS_FILE if engine == "numpy" else MODEL_FILE)
+    return check_probabilities(probabilities, file, "retrain the model with `sentiment-rnn train`")
 
 
 def predict_per_token(
@@ -306,6 +317,7 @@ def predict_per_token(
             views = [directory.numpy_engine.per_token(text) for text in texts]
         else:
             views = keras_per_token(directory, texts)
+    views = [(tokens, checked(probabilities, directory, engine)) for tokens, probabilities in views]
     from sentiment_rnn.engine.models import Vocabulary
 
     vocabulary = Vocabulary(directory.vocabulary())
@@ -437,6 +449,7 @@ def predict_stream(
         reader.read_tokens(chunk)
     probability = reader.probability()
     name = name if name is not None else str(getattr(source, "name", "<stream>"))
+    probability = float(checked(np.array([probability]), directory, engine)[0])
     parts = reader.parts() if model_config.kind == "hybrid" else None
     return StreamPrediction(
         name, probability, label_for(probability, threshold), reader.tokens, chunks.count, directory.identity, parts

@@ -17,7 +17,6 @@ place at the end, so a failed run leaves nothing half-written.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -91,22 +90,28 @@ def format_lines(
     as_json: bool,
     oov_rates: np.ndarray | None = None,
     model: ModelIdentity | None = None,
+    ascii: bool = False,
 ) -> str:
     """The output of ``predict`` for a batch, every line ending in a newline.
 
     Text: ``label  probability  text`` (probability to 4 decimals); JSON: one
     object per line with ``text``, ``label``, ``probability``, ``oov_rate``
     (``oov_rates`` (n,), required for JSON) and (given) the ``model`` answering,
-    as ``json.dumps`` of ``Prediction.to_dict()`` writes it.
+    as ``finite.dumps`` of ``Prediction.to_dict()`` writes it (``ascii``: non-ASCII
+    characters escaped, for an output that cannot carry them). The probabilities
+    are numbers in [0, 1] (``inference.predict_proba`` refuses any other).
     """
     labels = labels_of(probabilities, threshold).tolist()
     values = probabilities.tolist()
     if as_json:
-        from json.encoder import encode_basestring  # the C escaper json.dumps(ensure_ascii=False) uses
+        from json.encoder import encode_basestring, encode_basestring_ascii  # the C escapers of json.dumps
 
-        end = "}\n" if model is None else f', "model": {json.dumps(model.to_dict(), ensure_ascii=False)}}}\n'
+        from sentiment_rnn.finite import dumps
+
+        escape = encode_basestring_ascii if ascii else encode_basestring
+        end = "}\n" if model is None else f', "model": {dumps(model.to_dict(), ascii=ascii)}}}\n'
         lines = [
-            f'{{"text": {encode_basestring(t)}, "label": "{label}", "probability": {p!r}, "oov_rate": {r!r}{end}'
+            f'{{"text": {escape(t)}, "label": "{label}", "probability": {p!r}, "oov_rate": {r!r}{end}'
             for t, label, p, r in zip(texts, labels, values, oov_rates.tolist())
         ]
     else:
@@ -135,8 +140,10 @@ def score_lines(
         how many texts were scored, and how many of them had most tokens outside the vocabulary.
     """
     from sentiment_rnn.artifact.model_directory import as_model_directory
+    from sentiment_rnn.finite import dumps, is_unicode_stream
     from sentiment_rnn.inference import MOSTLY_UNKNOWN, Prediction, oov_rates, predict_proba, unknown_words
 
+    ascii = not is_unicode_stream(out)
     directory = as_model_directory(model_dir)
     model = directory.identity
     count = mostly_unknown = 0
@@ -148,16 +155,16 @@ def score_lines(
             rows = zip(batch, probabilities.tolist(), labels, rates.tolist(), unknown_words(directory, batch))
             out.write(
                 "".join(
-                    json.dumps(
+                    dumps(
                         {**Prediction(t, p, label, rate, model).to_dict(), "unknown_tokens": words["unknown_tokens"]},
-                        ensure_ascii=False,
+                        ascii=ascii,
                     )
                     + "\n"
                     for t, p, label, rate, words in rows
                 )
             )
         else:
-            out.write(format_lines(batch, probabilities, threshold, as_json, rates, model))
+            out.write(format_lines(batch, probabilities, threshold, as_json, rates, model, ascii))
         count += len(batch)
         mostly_unknown += int(np.sum(rates > MOSTLY_UNKNOWN))
         if on_batch is not None:

@@ -306,3 +306,105 @@ def test_sigterm_interrupts_training_like_ctrl_c_and_the_handler_is_restored():
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(10)  # interrupted at once by the handler
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+@pytest.fixture(scope="module")
+def interrupted_run(tmp_path_factory):
+    """(data, root): a run into root/out stopped by Ctrl-C after its first epoch; its backup holds epoch 1."""
+    from sentiment_rnn.tf_setup import import_keras
+
+    keras = import_keras()
+    root = tmp_path_factory.mktemp("interrupted")
+    data = synthetic_csv(root / "d.csv", rows=20)
+    config = load_config(overrides=[*OVERRIDES, f"data.path={str(data)!r}"])
+    stop = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        train(config, root / "out", verbose=0, callbacks=[stop])
+    return data, root
+
+
+def resume_args(data: Path, out: Path) -> list[str]:
+    return ["train", "--data", str(data), "--out", str(out), "--resume", *(a for o in OVERRIDES for a in ("--set", o))]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            {"best": float("nan")},  # Python writes NaN for a float NaN; JSON has none
+            "{state} is damaged (best is nan, expected a finite number): train again without --resume to start over.",
+        ),
+        (
+            {"epochs_done": 99, "history": [{"loss": 0.5}] * 99},
+            "The saved progress state.json is damaged or of a longer run (99 epochs done, train.epochs = 4): "
+            "resume with --epochs 99 or more, or train again without --resume to start over.",
+        ),
+        (
+            {"wait": 7},
+            "The saved progress state.json is damaged (early-stopping counters beyond the epochs done): train again "
+            "without --resume to start over.",
+        ),
+    ],
+    ids=["best-nan", "epochs-beyond", "counter-beyond"],
+)
+def test_tampered_resume_state_is_refused(interrupted_run, tmp_path, change, message):
+    import hashlib
+    import json
+
+    data, root = interrupted_run
+    backup = shutil.copytree(root / ".out.backup", tmp_path / ".out.backup")
+    state_file = backup / "epoch-0001" / "state.json"
+    state_file.write_text(json.dumps({**json.loads(state_file.read_text()), **change}))
+    manifest = json.loads(
+        (backup / "manifest.json").read_text()
+    )  # as the tool would record it: only the content is wrong
+    manifest["entries"]["epoch-0001/state.json"].update(
+        size=state_file.stat().st_size, sha256=hashlib.sha256(state_file.read_bytes()).hexdigest()
+    )
+    (backup / "manifest.json").write_text(json.dumps(manifest))
+    result = CliRunner().invoke(cli, resume_args(data, tmp_path / "out"))
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert (result.exit_code, result.output) == (1, "Error: " + message.format(state=state_file) + "\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_users_file_in_the_backup_is_neither_resumed_from_nor_deleted(interrupted_run, tmp_path):
+    data, root = interrupted_run
+    backup = shutil.copytree(root / ".out.backup", tmp_path / ".out.backup")
+    (backup / "notes.txt").write_text("mine")
+    result = CliRunner().invoke(cli, resume_args(data, tmp_path / "out"))
+    assert result.output == (
+        f"Error: {backup} holds files sentiment-rnn did not write (notes.txt): they are not saved progress; move them "
+        "out, or train again without --resume to start over.\n"
+    )
+    fresh = [arg for arg in resume_args(data, tmp_path / "out") if arg != "--resume"]
+    result = CliRunner().invoke(cli, fresh)
+    assert result.output == (
+        f"Error: {backup} holds files sentiment-rnn did not write (notes.txt): move them out or remove it, then "
+        "train again (nothing was changed).\n"
+    )
+    assert (backup / "notes.txt").read_text() == "mine"
+
+
+def test_a_full_disk_before_an_epochs_progress_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    """HDF5 can crash on a full disk: the space is checked before each epoch's progress is written."""
+    import collections
+
+    import sentiment_rnn.training.checkpoint as checkpoint
+
+    data = synthetic_csv(tmp_path / "d.csv", rows=20)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "meta.json").write_text(PREVIOUS_META)
+    (out / "config.toml").write_text("")
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(checkpoint.shutil, "disk_usage", lambda path: usage(1 << 30, 1 << 30, 1000))
+    args = ["train", "--data", str(data), "--out", str(out), "--quiet", *(a for o in OVERRIDES for a in ("--set", o))]
+    result = CliRunner().invoke(cli, args)
+    assert (result.exit_code, result.output) == (
+        1,
+        f"Error: Cannot save the progress of epoch 1 in {tmp_path / '.out.backup'}: the disk is full (no space left "
+        "on device); the model directory was not changed; free some space and train again.\n",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "out"]  # no staging, lock or backup left
+    assert snapshot(out) == {"config.toml": b"", "meta.json": PREVIOUS_META.encode()}

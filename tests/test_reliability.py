@@ -302,3 +302,108 @@ def test_a_sequence_length_that_does_not_fit_is_refused_before_building(data, tm
         "keys.\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]
+
+
+def strict_json(line: str):
+    """``json.loads`` as RFC 8259 has it: NaN and Infinity are not JSON."""
+    import json
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(line, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252", "ascii"])
+def test_json_is_valid_and_text_is_printed_whatever_the_input_bytes_and_stdout_encoding(tiny_run, encoding):
+    texts = [b"good phone", "\U0001f600 caf\u00e9 \u4e2d\u6587".encode(), b"bad \xff\xfe screen", b""]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": encoding}
+    base = [sys.executable, "-m", "sentiment_rnn", "predict", "--model", str(tiny_run.model_dir)]
+    for extra in (["--json"], ["--json", "--oov"], []):
+        run = subprocess.run([*base, *extra, *texts], capture_output=True, env=env, timeout=120)
+        assert (run.returncode, run.stderr) == (0, b""), run.stderr
+        lines = run.stdout.decode(encoding).splitlines()
+        assert len(lines) == len(texts)
+        if extra:
+            answers = [strict_json(line) for line in lines]
+            assert [a["label"] in ("positive", "negative") for a in answers] == [True] * len(texts)
+            assert answers[1]["text"] == "\U0001f600 caf\u00e9 \u4e2d\u6587"
+            assert answers[2]["text"] == "bad \udcff\udcfe screen"  # undecodable bytes, escaped as JSON allows
+
+
+def test_inspect_json_holds_no_nan_even_when_a_metric_is_not_a_number(tiny_run, tmp_path):
+    import json
+    import shutil
+
+    model = shutil.copytree(tiny_run.model_dir, tmp_path / "model")
+    metrics = json.loads((model / "metrics.json").read_text())
+    (model / "metrics.json").write_text(json.dumps({**metrics, "auc": float("nan")}))  # as Python writes NaN
+    result = CliRunner().invoke(cli, ["inspect", "--model", str(model), "--json"])
+    assert result.exit_code == 0, result.output
+    assert strict_json(result.output)["metrics"]["auc"] is None
+
+
+@pytest.mark.parametrize(
+    "name, content, problem",
+    [
+        ("meta.json", "[" * 100_000 + "]" * 100_000, "is unreadable (nested deeper than 64 levels)"),
+        (
+            "meta.json",
+            '{"format_version": 1, "package_version": "0.1", "data": {"rows": "many"}}',
+            "is damaged (data.rows is a string, expected an integer)",
+        ),
+        ("metrics.json", '{"accuracy": "high"}', "is damaged (accuracy is a string, expected a number)"),
+        ("metrics.json", "[1, 2]", "is damaged (the document is a list, expected an object)"),
+        ("build.json", '{"wall_seconds": [1]}', "is damaged (wall_seconds is a list, expected a number)"),
+    ],
+    ids=["deep-meta", "meta-type", "metrics-type", "metrics-list", "build-type"],
+)
+def test_wrong_json_in_a_model_directory_is_one_line_under_inspect(tiny_run, tmp_path, name, content, problem):
+    import shutil
+
+    model = shutil.copytree(tiny_run.model_dir, tmp_path / "model")
+    (model / name).write_text(content)
+    output = one_line_error(CliRunner().invoke(cli, ["inspect", "--model", str(model)]))
+    assert output.startswith(f"Error: {model / name} {problem}: "), output
+
+
+@pytest.mark.parametrize("streaming", [False, True], ids=["in-memory", "streaming"])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('[["a"], 1]', "line 3: not a JSON object; write one JSON object per line."),
+        (
+            '{"text": ' + "[" * 5000 + "]" * 5000 + ', "label": 1}',
+            "line 3: not valid JSON (nested deeper than 64 levels); write one JSON object per line.",
+        ),
+        (
+            '{"text": "fine", "label": ' + "1" * 5000 + "}",
+            "line 3: not valid JSON (a number of over 4,300 digits); write one JSON object per line.",
+        ),
+    ],
+    ids=["array", "deep", "long-number"],
+)
+def test_json_lines_that_are_no_records_are_one_line(tmp_path, streaming, line, message):
+    path = tmp_path / "d.jsonl"
+    good = '{"text": "good phone", "label": 1}\n{"text": "bad phone", "label": 0}\n'
+    path.write_text(good + line + "\n" + good * 3)
+    args = ["train", "--data", str(path), "--out", str(tmp_path / "m"), "--quiet"]
+    if streaming:
+        args += ["--set", "data.streaming=true"]
+    output = one_line_error(CliRunner().invoke(cli, args))
+    if streaming:  # the stream names the line, as the in-memory reader does, in its own words
+        assert output == f"Error: {path}, line 3 is not valid JSON Lines: one JSON object per line.\n"
+    else:
+        assert output == f"Error: {path}, {message}\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32", "punycode", "undefined", "idna"])
+def test_encodings_that_do_not_keep_ascii_are_refused_with_one_line(data, tmp_path, encoding):
+    import codecs
+
+    args = ["train", "--data", str(data), "--out", str(tmp_path / "m"), "--encoding", encoding]
+    assert one_line_error(CliRunner().invoke(cli, args)) == (
+        f"Error: {encoding!r} ({codecs.lookup(encoding).name}) does not keep ASCII text as ASCII bytes, which the "
+        "readers need to find lines and columns: convert the file to UTF-8 (e.g. iconv -f utf-16 -t utf-8) and "
+        "pass --encoding utf-8.\n"
+    )

@@ -171,3 +171,67 @@ def test_a_compressed_weights_file_gives_the_same_answers(copy):
     with zipfile.ZipFile(path) as archive:
         assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}
     assert predict(copy).output == expected
+
+
+def with_nan(directory, name: str = "head.bias") -> None:
+    """Rewrite weights.npz with one NaN in the array ``name`` (a finite-looking file otherwise)."""
+    with np.load(directory / "weights.npz") as saved:
+        arrays = {key: saved[key] for key in saved.files}
+    arrays[name] = arrays[name].copy()
+    arrays[name].flat[0] = np.nan
+    np.savez(directory / "weights.npz", **arrays)
+
+
+NAN_MESSAGE = "holds a value that is not finite (NaN or infinity) in 'head.bias': the weights are damaged; " + FIX
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["predict", "good phone"], ["predict", "--per-token", "good phone"], ["predict", "--json", "good phone"]],
+    ids=["predict", "per-token", "json"],
+)
+def test_weights_that_are_not_finite_are_refused_when_loaded_never_printed_as_nan(copy, args):
+    with_nan(copy)
+    result = CliRunner().invoke(cli, [args[0], "--model", str(copy), *args[1:]])
+    assert_refused(result, f"{copy / 'weights.npz'} {NAN_MESSAGE}")
+    assert "nan" not in result.output.replace("NaN", "")
+
+
+def test_evaluate_and_serve_refuse_weights_that_are_not_finite(copy, tmp_path):
+    from conftest import NEGATIVE, POSITIVE, write_csv
+
+    with_nan(copy)
+    data = write_csv(tmp_path / "test.csv", [(t, 1) for t in POSITIVE] + [(t, 0) for t in NEGATIVE])
+    result = CliRunner().invoke(cli, ["evaluate", "--model", str(copy), "--data", str(data), "--json"])
+    assert_refused(result, f"{copy / 'weights.npz'} {NAN_MESSAGE}")
+    pytest.importorskip("starlette")
+    result = CliRunner().invoke(cli, ["serve", "--model", str(copy), "--port", "0"])
+    assert_refused(result, f"{copy / 'weights.npz'} {NAN_MESSAGE}")
+
+
+def test_a_keras_model_with_weights_that_are_not_finite_is_refused(copy):
+    from sentiment_rnn.artifact.model_directory import load_keras_model
+
+    model = load_keras_model(copy)
+    head = model.get_layer("head")
+    head.set_weights([np.full_like(w, np.nan) for w in head.get_weights()])
+    model.save(copy / "model.keras")
+    assert_refused(
+        predict(copy, "keras"),
+        f"{copy / 'model.keras'} holds a value that is not finite (NaN or infinity) in 'head/kernel': the weights "
+        "are damaged; retrain it with `sentiment-rnn train`.",
+    )
+
+
+def test_a_probability_that_is_not_a_number_is_never_printed(copy, monkeypatch):
+    """Finite weights can still overflow; whatever the engine answers is checked before it is printed."""
+    from sentiment_rnn.engine.models import NumpyRecurrentEngine
+
+    monkeypatch.setattr(
+        NumpyRecurrentEngine, "predict_proba", lambda self, texts, batch_size=0: np.array([0.3, np.nan])
+    )
+    assert_refused(
+        CliRunner().invoke(cli, ["predict", "--model", str(copy), "--json", "good", "bad"]),
+        f"{copy / 'weights.npz'} gives a probability that is not a number for text 2: its weights are damaged or "
+        "out of range; retrain the model with `sentiment-rnn train`.",
+    )
