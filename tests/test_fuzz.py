@@ -9,6 +9,7 @@ whole module stays within about a minute on two cores.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -148,7 +149,11 @@ def test_damaged_resume_state_is_an_answer_or_one_error(interrupted, labelled, t
 texts = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\n\r"), max_size=30)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", 60)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(path=texts, encoding=texts, value=texts, threshold=texts)
 def test_arbitrary_option_values_are_an_answer_or_one_error(tiny_run, tmp_path, path, encoding, value, threshold):
     model = str(tiny_run.model_dir)
@@ -164,3 +169,182 @@ def test_arbitrary_option_values_are_an_answer_or_one_error(tiny_run, tmp_path, 
     for args in runs:
         result = CliRunner().invoke(cli, args)
         assert_answer_or_one_error(result, usage=True)
+
+
+# ---------------------------------------------------------------- property-based fuzz (hypothesis)
+# Over what a hostile user controls: a model directory's files (their type, size, kind and JSON shape),
+# data lines, and server requests. Each runs a few dozen examples (seconds), in CI.
+
+SECRET = "hunter2-secret"  # in a file outside the model directory: it must never be shown
+json_leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
+JSON_KEYS = ["format_version", "package_version", "data", "rows", "labels", "positive", "sources", "accuracy"]
+JSON_KEYS += ["auc", "n", "test", "kind", "cell", "layers", "units", "vocabulary_sha256", "entries", "command"]
+json_values = st.recursive(
+    json_leaves,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(JSON_KEYS) | st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=16,
+)
+FUZZED_FILES = ["meta.json", "metrics.json", "engine.json", "vocabulary.json", "config.toml", "build.json"]
+FUZZED_FILES += ["manifest.json", "weights.npz", "model.keras", "history.csv"]
+file_changes = st.one_of(
+    st.tuples(st.just("json"), json_values),  # a whole document of any shape
+    st.tuples(st.just("patch"), st.sampled_from(JSON_KEYS), json_values),  # one key of the real document
+    st.tuples(st.just("deep"), st.integers(65, 20_000)),  # nested deeper than the cap
+    st.tuples(st.just("bytes"), st.binary(max_size=120)),
+    st.tuples(st.just("large")),  # one byte over its kind's cap (a sparse file)
+    st.tuples(st.sampled_from(["fifo", "directory", "symlink", "device", "missing"])),
+)
+
+
+def change_file(path: Path, change: tuple, outside: Path) -> None:
+    """Make ``path`` (a file of a model directory) what ``change`` says."""
+    from sentiment_rnn import safe_read
+
+    kind = change[0]
+    original = path.read_bytes() if path.is_file() else b"{}"
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+    if kind == "json":
+        path.write_text(json.dumps(change[1]))
+    elif kind == "patch":
+        try:
+            document = json.loads(original)
+        except ValueError:
+            document = {}
+        if isinstance(document, dict):
+            document[change[1]] = change[2]
+        path.write_text(json.dumps(document))
+    elif kind == "deep":
+        path.write_text("[" * change[1] + "]" * change[1])
+    elif kind == "bytes":
+        path.write_bytes(change[1])
+    elif kind == "large":
+        with path.open("wb") as handle:
+            handle.truncate(safe_read.MODEL_JSON.max_bytes + 1)
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+        (path / "notes.txt").write_text(SECRET)
+    elif kind == "symlink":
+        path.symlink_to(outside)
+    elif kind == "device":
+        path.symlink_to("/dev/zero")
+
+
+@settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", 40)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(name=st.sampled_from(FUZZED_FILES), change=file_changes)
+def test_fuzz_model_directory_files(tiny_run, tmp_path_factory, name, change):
+    root = tmp_path_factory.mktemp("fuzz-model")
+    model = shutil.copytree(tiny_run.model_dir, root / "model")
+    outside = root / "secret.json"
+    outside.write_text(json.dumps({"accuracy": 0.5, "command": SECRET, "format_version": 1}))
+    change_file(model / name, change, outside)
+    for args in (["predict", "--model", str(model), "good phone"], ["inspect", "--model", str(model), "--json"]):
+        result = CliRunner().invoke(cli, args)
+        assert_answer_or_one_error(result)
+        assert SECRET not in result.output
+        if result.exit_code == 0 and args[0] == "inspect":
+            json.loads(result.output, parse_constant=lambda constant: pytest.fail(f"{constant} in --json"))
+
+
+data_lines = st.lists(
+    st.one_of(
+        st.text(st.characters(exclude_categories=("Cs",)), max_size=30),
+        st.sampled_from(
+            [
+                "text,label",
+                "text\tlabel",
+                '"a, b",1',
+                '"never closed,1',
+                '{"text": "good", "label": 1}',
+                '{"text": ["x"], "label": {"y": 2}}',
+                "[1, 2]",
+                "[" * 70 + "]" * 70,
+                "__label__1 good",
+                "__label__0 __label__1 two labels",
+                "1 good",
+                "x" * 5000,
+                '{"text": "ok", "label": ' + "9" * 5000 + "}",
+            ]
+        ),
+        json_values.map(json.dumps),
+    ),
+    max_size=8,
+)
+
+
+@settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", 60)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    lines=data_lines,
+    tail=st.binary(max_size=12),
+    fmt=st.sampled_from(["csv", "tsv", "jsonl", "fasttext", "label-text", "glue"]),
+    encoding=st.sampled_from(["utf-8", "cp1252", "latin-1"]),
+)
+def test_fuzz_data_lines(tmp_path_factory, lines, tail, fmt, encoding):
+    from sentiment_rnn.config import DataConfig
+    from sentiment_rnn.data import read_dataset
+    from sentiment_rnn.data.batches import read_batches
+    from sentiment_rnn.errors import SentimentError
+
+    path = tmp_path_factory.mktemp("fuzz-data") / f"data.{fmt}"
+    path.write_bytes("\n".join(lines).encode("utf-8", "surrogatepass") + tail)
+    readers = [
+        lambda: read_dataset(path, format=fmt, encoding=encoding),
+        lambda: list(read_batches(DataConfig(path=str(path), format=fmt, encoding=encoding), labelled=True)),
+        lambda: list(read_batches(DataConfig(path=str(path), format=fmt, encoding=encoding), labelled=False)),
+    ]
+    for read in readers:
+        try:
+            read()
+        except SentimentError as exc:
+            assert "\n" not in str(exc) and str(exc).endswith("."), str(exc)
+
+
+@pytest.fixture(scope="module")
+def served(tiny_run):
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from sentiment_rnn.serve import create_app
+    from sentiment_rnn.serve.api import Limits
+
+    return TestClient(create_app(tiny_run.model_dir, limits=Limits(max_texts=5, max_bytes=20_000, max_tokens=300)))
+
+
+request_bodies = st.one_of(
+    st.binary(max_size=100),
+    json_values.map(lambda value: json.dumps(value).encode()),
+    st.fixed_dictionaries(
+        {"texts": st.lists(st.text(max_size=200), max_size=7)},
+        optional={"per_token": json_leaves, "threshold": json_leaves, "extra": json_leaves},
+    ).map(lambda body: json.dumps(body).encode("utf-8", "surrogatepass")),
+)
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 60)), deadline=None)
+@given(body=request_bodies)
+def test_fuzz_server_requests(served, body):
+    response = served.post("/predict", content=body, headers={"content-type": "application/json"})
+    assert response.status_code in (200, 400, 413), response.text
+    answer = json.loads(response.text, parse_constant=lambda constant: pytest.fail(f"{constant} in a response"))
+    if response.status_code == 200:
+        texts = json.loads(body)["texts"]
+        assert len(answer["predictions"]) == len(texts)
+        assert all(0.0 <= p["probability"] <= 1.0 for p in answer["predictions"])
+    else:
+        assert list(answer) == ["error"] and "\n" not in answer["error"]
+    assert served.get("/healthz").status_code == 200

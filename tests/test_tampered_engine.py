@@ -235,3 +235,65 @@ def test_a_probability_that_is_not_a_number_is_never_printed(copy, monkeypatch):
         f"{copy / 'weights.npz'} gives a probability that is not a number for text 2: its weights are damaged or "
         "out of range; retrain the model with `sentiment-rnn train`.",
     )
+
+
+@pytest.mark.parametrize("name", ["metrics.json", "build.json"])
+def test_a_file_linked_out_of_the_model_directory_is_never_shown_or_served(copy, tmp_path, name):
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"accuracy": 0.5, "command": "the password is hunter2"}')
+    (copy / name).unlink(missing_ok=True)
+    (copy / name).symlink_to(secret)
+    refusal = f"{copy / name} is a symlink, and no link is followed inside a model directory: " + (
+        "the directory is corrupt; retrain the model."
+        if name == "metrics.json"
+        else f"remove {name} or rebuild the model."
+    )
+    for args in (["inspect", "--model", str(copy)], ["inspect", "--model", str(copy), "--json"]):
+        assert_refused(CliRunner().invoke(cli, args), refusal)
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from sentiment_rnn.serve import create_app
+
+    response = TestClient(create_app(copy)).get("/model")
+    assert (response.status_code, response.json()) == (500, {"error": refusal})
+    assert "hunter2" not in response.text
+
+
+def test_a_crafted_model_keras_with_a_huge_sequence_length_is_refused_before_keras_builds_it(copy):
+    path = copy / "model.keras"
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    config = json.loads(members["config.json"])
+    text = json.dumps(config).replace('"output_sequence_length": null', '"output_sequence_length": 1000000000', 1)
+    assert text != json.dumps(config)
+    members["config.json"] = text.encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    assert_refused(
+        predict(copy, "keras"),
+        f"{path} does not match {copy / 'config.toml'}: a layer has output_sequence_length = 1,000,000,000, more than "
+        "config.toml allows; restore the model.keras it was trained with, or retrain the model.",
+    )
+
+
+def test_a_file_that_cannot_be_read_is_called_unreadable_not_damaged(copy, monkeypatch):
+    """A permission error names the permissions, not damage (run as any user: os.open is made to refuse)."""
+    import errno
+    import os
+
+    from sentiment_rnn import safe_read
+
+    real_open = os.open
+
+    def refusing(path, flags, *args, **kwargs):
+        if str(path).endswith("vocabulary.json"):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(safe_read.os, "open", refusing)
+    assert_refused(
+        predict(copy),
+        f"{copy / 'vocabulary.json'} is not readable (Permission denied): check its permissions.",
+    )

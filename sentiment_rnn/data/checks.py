@@ -121,9 +121,16 @@ def _short_column_list(columns: list[str], width: int = 30, count: int = 10) -> 
     """Column names for a message: each cut to ``width`` characters, at most ``count`` of them."""
     if not columns:
         return "none"
-    names = [name if len(name) <= width else name[: width - 1] + "\u2026" for name in columns[:count]]
+    names = [printable(name) for name in columns[:count]]
+    names = [name if len(name) <= width else name[: width - 1] + "\u2026" for name in names]
     more = f", and {len(columns) - count} more" if len(columns) > count else ""
     return ", ".join(names) + more
+
+
+def printable(text: str) -> str:
+    """``text`` with the characters that break a line or control a terminal written as escapes (``\\n``), so
+    that a message quoting it stays one line."""
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
 
 
 def check_has_rows(source: str | Path, rows: int) -> None:
