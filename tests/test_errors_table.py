@@ -9,6 +9,7 @@ cannot drift from the code.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -264,7 +265,104 @@ SETUPS = {
     "evaluate-model-twice": with_model(lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS)),
     "evaluate-models-read-differently": with_model(_model_reading_reviews),
 }
-NEEDS_REQUEST = {"newer-format", "corrupt-meta", "model-file-missing", "truncated-model", "config-mismatch"}
+def _nan_weights(directory: Path) -> None:
+    import numpy as np
+
+    with np.load(directory / "weights.npz") as saved:
+        arrays = {name: saved[name] for name in saved.files}
+    arrays["head.bias"] = np.array([np.nan], dtype=np.float32)
+    np.savez(directory / "weights.npz", **arrays)
+
+
+def _huge_tar_member(cwd: Path) -> None:
+    import gzip
+    import io
+    import tarfile
+
+    info = tarfile.TarInfo("aclImdb/train/pos/0_9.txt")
+    info.size = 1 << 30  # claims 1 GiB; refused from the header, the data is never read
+    header = io.BytesIO(info.tobuf(format=tarfile.GNU_FORMAT)).getvalue()
+    (cwd / "imdb.tar.gz").write_bytes(gzip.compress(header + b"\0" * 4096))
+
+
+def _symlink_out(name: str):
+    def change(directory: Path) -> None:
+        (directory.parent / "secret.json").write_text('{"accuracy": 0.5}')
+        (directory / name).unlink(missing_ok=True)
+        (directory / name).symlink_to(directory.parent / "secret.json")
+
+    return change
+
+
+def _fifo(name: str):
+    def change(directory: Path) -> None:
+        (directory / name).unlink()
+        os.mkfifo(directory / name)
+
+    return change
+
+
+def _with_user_directory(cwd: Path, request) -> None:
+    write_csv(cwd / "good.csv", GOOD_ROWS)
+    shutil.copytree(request.getfixturevalue("model_dir"), cwd / "model")
+    (cwd / "model" / "logs").mkdir()
+    (cwd / "model" / "logs" / "notes.txt").write_text("mine")
+
+
+def _read_only_model(cwd: Path, request) -> None:
+    write_csv(cwd / "good.csv", GOOD_ROWS)
+    shutil.copytree(request.getfixturevalue("model_dir"), cwd / "model")
+    (cwd / "model").chmod(0o555)
+    request.addfinalizer(lambda: (cwd / "model").chmod(0o755))
+
+
+def _model_and_data(cwd: Path, request) -> None:
+    write_csv(cwd / "good.csv", GOOD_ROWS)
+    shutil.copytree(request.getfixturevalue("model_dir"), cwd / "model")
+
+
+SETUPS.update(
+    {
+        "out-holds-a-users-directory": _with_user_directory,
+        "out-read-only": _read_only_model,
+        "tensorboard-inside-out": _model_and_data,
+        "lock-is-a-symlink": lambda cwd: (
+            write_csv(cwd / "good.csv", GOOD_ROWS),
+            (cwd / "victim.txt").write_text("mine"),
+            (cwd / ".sentiment-model.lock").symlink_to("victim.txt"),
+        ),
+        "backup-not-the-tools": lambda cwd: (
+            write_csv(cwd / "good.csv", GOOD_ROWS),
+            (cwd / ".sentiment-model.backup").mkdir(),
+            (cwd / ".sentiment-model.backup" / "notes.txt").write_text("mine"),
+        ),
+        "config-is-a-fifo": lambda cwd: os.mkfifo(cwd / "config.toml"),
+        "data-is-a-fifo": lambda cwd: os.mkfifo(cwd / "fifo.csv"),
+        "data-line-not-an-object": lambda cwd: (cwd / "array.jsonl").write_text(
+            '{"text": "good", "label": 1}\n["bad", 0]\n'
+        ),
+        "data-line-too-deep": lambda cwd: (cwd / "deep.jsonl").write_text(
+            '{"text": "good", "label": 1}\n{"text": ' + "[" * 100 + "]" * 100 + "}\n"
+        ),
+        "encoding-not-ascii": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+        "seed-too-large": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+        "layers-too-many": lambda cwd: None,
+        "tar-member-too-large": _huge_tar_member,
+        "model-file-is-a-symlink": copy_model("linked")(_symlink_out("metrics.json")),
+        "model-file-is-a-fifo": copy_model("piped")(_fifo("meta.json")),
+        "meta-wrong-type": copy_model("typed")(
+            lambda d: (d / "meta.json").write_text('{"format_version": 1, "package_version": "0.1", "data": []}')
+        ),
+        "meta-too-deep": copy_model("deep")(lambda d: (d / "meta.json").write_text("[" * 1000 + "]" * 1000)),
+        "weights-not-finite": copy_model("nan")(_nan_weights),
+        "export-weights-not-finite": copy_model("nan")(_nan_weights),
+        "file-is-a-device": with_model(lambda cwd: None),
+    }
+)
+NEEDS_REQUEST = {"out-holds-a-users-directory", "out-read-only", "tensorboard-inside-out", "model-file-is-a-symlink"}
+NEEDS_REQUEST |= {"model-file-is-a-fifo", "meta-wrong-type", "meta-too-deep", "weights-not-finite"}
+NEEDS_REQUEST |= {"export-weights-not-finite", "file-is-a-device"}
+NEEDS_REQUEST |= {"newer-format", "corrupt-meta", "model-file-missing", "truncated-model", "config-mismatch"}
 NEEDS_REQUEST |= {"code-in-model", "no-text", "text-file-undecodable", "threshold-out-of-range"}
 NEEDS_REQUEST |= {"weights-missing", "truncated-weights", "config-mismatch-weights", "serve-bow-model-is-rnn"}
 NEEDS_REQUEST |= {"text-file-empty", "output-suffix", "output-directory-missing", "output-without-data"}
