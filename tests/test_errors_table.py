@@ -265,6 +265,8 @@ SETUPS = {
     "evaluate-model-twice": with_model(lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS)),
     "evaluate-models-read-differently": with_model(_model_reading_reviews),
 }
+
+
 def _nan_weights(directory: Path) -> None:
     import numpy as np
 
