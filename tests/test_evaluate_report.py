@@ -330,3 +330,20 @@ def test_a_report_on_one_class_is_written(tiny_model, tmp_path):
     assert result.exit_code == 0, result.output
     assert sorted(os.listdir(tmp_path / "report")) == REPORT_FILES
     assert "<tr><th>roc_auc</th><td>n/a (one class only)</td></tr>" in (tmp_path / "report" / "index.html").read_text()
+
+
+def test_a_report_json_that_is_a_fifo_or_a_link_does_not_make_a_report_directory(tmp_path):
+    from sentiment_rnn.evaluation.report import is_report_directory
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "report.json").write_text('{"report_format": 1}', encoding="utf-8")
+    assert is_report_directory(real)
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "report.json").symlink_to(real / "report.json")  # a valid report elsewhere: not this directory's
+    assert not is_report_directory(linked)
+    fifo = tmp_path / "fifo"
+    fifo.mkdir()
+    os.mkfifo(fifo / "report.json")  # read with open() this would block forever
+    assert not is_report_directory(fifo)

@@ -17,8 +17,10 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from sentiment_rnn import safe_read
 from sentiment_rnn.artifact.atomic import DirectoryKind, check_target, staged_directory
 from sentiment_rnn.data.labels import DEFAULT_THRESHOLD
+from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.evaluation import figures
 from sentiment_rnn.evaluation.metrics import Evaluation
 from sentiment_rnn.evaluation.page import FIGURE_CAPTIONS, report_page
@@ -37,8 +39,8 @@ def is_report_directory(directory: Path) -> bool:
     """Whether ``directory`` was written by ``evaluate --report``: its ``report.json`` is an object with an int
     ``report_format``."""
     try:
-        report = json.loads((directory / REPORT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        report = safe_read.read_json(directory / REPORT_FILE, safe_read.MODEL_JSON, "", inside=directory)
+    except SentimentError:
         return False
     return isinstance(report, dict) and isinstance(report.get("report_format"), int)
 
