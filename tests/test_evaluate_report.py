@@ -21,7 +21,7 @@ from sentiment_rnn.cli import cli
 from sentiment_rnn.evaluation import binary_metrics, evaluate_models, metric_rows, roc_auc
 
 FIGURES = ["confusion.png", "histogram.png", "reliability.png", "roc.png"]
-REPORT_FILES = sorted(["index.html", "report.json", *FIGURES])
+REPORT_FILES = sorted(["index.html", "manifest.json", "report.json", *FIGURES])  # manifest: what the tool wrote
 
 
 def run(*args, **kwargs):

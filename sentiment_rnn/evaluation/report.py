@@ -1,8 +1,8 @@
 """The report directory: what it holds, how it is recognised, and writing it whole.
 
-A report directory holds ``index.html``, the four figures and
+A report directory holds ``index.html``, the four figures,
 ``report.json`` (the numbers for programs, and the marker that says this
-tool wrote the directory). It is written like a model directory
+tool wrote the directory) and ``manifest.json`` (``artifact.ownership``). It is written like a model directory
 (``artifact.atomic.staged_directory``): into a temporary directory beside
 it, renamed into place when complete, so a failure leaves nothing
 half-written and an older report as it was. An existing directory is
