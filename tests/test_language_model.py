@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -252,6 +254,38 @@ def test_pretrain_init_from_goes_on_training_the_language_model(tiny_lm, toy_cor
     )
     first_epoch = float((out / "history.csv").read_text().splitlines()[1].split(",")[-1])  # val_perplexity, epoch 1
     assert result.metrics["perplexity"] < first_epoch  # it started where the first run ended, not from scratch
+
+
+def interrupt_at(epoch: int):
+    """A Keras callback that presses Ctrl-C as epoch ``epoch`` (0-based) begins."""
+    import keras
+
+    def on_epoch_begin(number, logs=None):
+        if number == epoch:
+            raise KeyboardInterrupt
+
+    return keras.callbacks.LambdaCallback(on_epoch_begin=on_epoch_begin)
+
+
+def test_pretrain_resumes_after_ctrl_c_even_when_the_corpus_was_copied_again(toy_corpus, tmp_path):
+    corpus = Path(shutil.copy(toy_corpus, tmp_path / "texts.txt.gz"))
+    config = load_config(overrides=[*TINY_LM, 'model.kind="lm"', "model.cell=gru", "train.epochs=2"])
+    out = tmp_path / "lm"
+    with pytest.raises(KeyboardInterrupt):
+        pretrain(config, TextFiles((str(corpus),)), out, verbose=0, callbacks=[interrupt_at(1)])
+    assert not out.exists()  # nothing half-written; epoch 1 waits in the backup
+    moved = tmp_path / "elsewhere.txt.gz"
+    corpus.rename(moved)  # a new session: the same bytes, copied again (a new path, a new modification time)
+    os.utime(moved, (1, 1))
+    result = pretrain(config, TextFiles((str(moved),)), out, verbose=0, resume=True)
+    assert [line.split(",")[0] for line in (out / "history.csv").read_text().splitlines()[1:]] == ["0", "1"]
+    assert result.metrics["perplexity"] > 0
+    other = tmp_path / "other.txt.gz"
+    other.write_bytes(gzip.compress("".join(f"{text} again\n" for text in toy_texts()).encode()))
+    with pytest.raises(KeyboardInterrupt):
+        pretrain(config, TextFiles((str(other),)), tmp_path / "again", verbose=0, callbacks=[interrupt_at(1)])
+    with pytest.raises(SentimentError, match="the training data changed since the interrupted run"):
+        pretrain(config, TextFiles((str(moved),)), tmp_path / "again", verbose=0, resume=True)  # other bytes
 
 
 REAL_LM = Path(__file__).resolve().parent.parent / "sentiment_rnn" / "bundled" / "reviews-lm"
