@@ -1,8 +1,7 @@
 """Predict with a saved model directory, through the NumPy engine (default) or Keras.
 
 The NumPy engine (``sentiment_rnn.engine``) never imports TensorFlow; the
-Keras engine loads ``model.keras``. Both give the same probabilities, to 1e-5
-(float32 arithmetic in another order).
+Keras engine loads ``model.keras``. Both give the same probabilities, to 1e-5.
 """
 
 from __future__ import annotations
@@ -262,9 +261,8 @@ def predict_stream(
     The hidden state is carried from chunk to chunk (through the NumPy engine,
     or a Keras ``stateful=True`` model with the same weights), so the result
     equals reading the document in one go (to float32 rounding), while memory
-    stays flat: the document is never held whole. A tokenizer
-    ``output_sequence_length`` stops the reading after that many tokens, as
-    one-shot prediction truncates.
+    stays flat. A tokenizer ``output_sequence_length`` stops the reading after
+    that many tokens, as one-shot prediction truncates.
 
     Args:
         source: a text file object, read with ``source.read(n)``.

@@ -282,8 +282,7 @@ class NumpyRecurrentEngine:
 
         Returns:
             (probability after the last token, number of tokens read). For a
-            unidirectional model this equals reading the text in one go (to
-            float32 rounding).
+            unidirectional model this equals reading the text in one go (to float32 rounding).
 
         Raises SentimentError for a bidirectional or pooled model.
         """
@@ -336,12 +335,9 @@ BIDIRECTIONAL_STREAM_ERROR = (
 class NumpyBagOfWordsEngine:
     """The ``kind = "bow"`` baseline in NumPy: multi-hot (B, vocabulary) -> relu layers -> sigmoid (B,).
 
-    The multi-hot vector is never built: the first layer adds up the kernel
-    rows of the distinct n-grams present (same result, far less memory).
-    Texts with the same bag get bit-for-bit the same answer within a call, and
-    alone in any two calls: the rows are added in ascending id order, and a
-    batch runs each distinct bag through the layers once. (In batches of other
-    sizes the hidden layers' matrix products may round differently: equal to 1e-6.)
+    The multi-hot vector is never built: the first layer adds up the kernel rows of the distinct n-grams
+    present (same result, far less memory), in ascending id order, once for each distinct bag of a batch:
+    equal bags get bit for bit one answer within a call, and alone in any call.
     """
 
     kind = "bow"
@@ -370,8 +366,7 @@ class NumpyBagOfWordsEngine:
         (first_kernel, first_bias), *rest = self.dense_layers
         bags = [tuple(sorted(set(self.vocabulary.encode(self.grams(text))))) for text in texts]
         distinct = {bag: row for row, bag in enumerate(dict.fromkeys(bags))}
-        x = multi_hot_product(list(distinct), first_kernel)
-        x += first_bias
+        x = multi_hot_product(list(distinct), first_kernel) + first_bias
         for kernel, bias in rest:
             x = dense(np.maximum(x, 0), kernel, bias)
         return sigmoid(x[:, 0])[[distinct[bag] for bag in bags]]
@@ -387,11 +382,9 @@ class NumpyBagOfWordsEngine:
 
 
 def multi_hot_product(bags: Sequence[Sequence[int]], kernel: np.ndarray) -> np.ndarray:
-    """The multi-hot vectors of B bags of n-gram ids (B, V) times ``kernel`` (V, k), without building them: (B, k) float32.
+    """Multi-hot vectors (B, V) of B bags of distinct n-gram ids, times ``kernel`` (V, k), not built: (B, k) float32.
 
-    Each bag holds distinct ids (unknown n-grams once, as ``[UNK]``); its kernel rows are added one at
-    a time in the bag's order, so equal bags in the same order give bit-for-bit equal rows.
-    """
+    Each bag's kernel rows are added in the bag's order (unknown n-grams once, as ``[UNK]``)."""
     rows = np.repeat(np.arange(len(bags)), [len(ids) for ids in bags])
     columns = np.fromiter((i for ids in bags for i in ids), dtype=np.int64, count=len(rows))
     x = np.zeros((len(bags), kernel.shape[1]), np.float32)
