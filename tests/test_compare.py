@@ -530,14 +530,14 @@ def test_shipped_contrast_pairs_have_the_same_words_and_are_not_in_training():
     assert different_tokens == [], f"{len(different_tokens)} of {len(pairs)} pairs differ in tokens"
 
 
-def test_default_model_against_the_unigram_baseline_on_the_shipped_contrast_set(trained, tmp_path):
+def test_default_model_against_the_unigram_baseline_on_the_shipped_contrast_set(model_dir, tmp_path):
     """The session's default RNN against a baseline trained on the same split: identical bags, identical outputs."""
     from sentiment_rnn.compare.experiment import bow_config
     from sentiment_rnn.training.run import train
 
     # Two epochs are enough: identical bags give identical outputs whatever the weights.
     train(bow_config(load_config(overrides=["train.epochs=2"])), tmp_path / "bow", verbose=0)
-    comparison = compare_bow(load_config(), rnn_dir=trained.out_dir, bow_dir=tmp_path / "bow")
+    comparison = compare_bow(load_config(), rnn_dir=model_dir, bow_dir=tmp_path / "bow")
     assert [a.source for a in comparison.heldout] == [
         "validation split (metrics.json)",
         str(corpus_file("heldout.csv")),
