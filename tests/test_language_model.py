@@ -326,3 +326,144 @@ def test_pretrain_runs_under_the_mirrored_strategy(toy_corpus, tmp_path):
     result = pretrain(config, TextFiles((str(toy_corpus),)), tmp_path / "lm", verbose=0)
     assert result.epochs_run == 1 and np.isfinite(result.metrics["perplexity"])
     assert json.loads((tmp_path / "lm" / "meta.json").read_text())["data"]["train_tokens"] == 5130
+
+
+# ---------------------------------------------------------------- issue 29: the language model's files read and
+# written as a classifier's are (safe_read, manifests, the lock)
+
+PRETRAIN = ["pretrain", *(item for o in TINY_LM for item in ("--set", o))]
+
+
+def one_line(result) -> str:
+    """The output of a refused command: one line, exit code 1, no traceback."""
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+    return result.output
+
+
+def test_pretrain_reads_regular_files_only_and_caps_their_lines(tmp_path):
+    out = tmp_path / "lm"
+    fifo = tmp_path / "texts.txt"
+    os.mkfifo(fifo)  # opened as open() does, this would wait for a writer forever
+    fix = "pass one text a line, plain or gzip-compressed"
+    assert one_line(CliRunner().invoke(cli, [*PRETRAIN, "--data", str(fifo), "--out", str(out)])) == (
+        f"Error: {fifo} is a FIFO (named pipe), not a regular file: {fix}.\n"
+    )
+    assert one_line(CliRunner().invoke(cli, [*PRETRAIN, "--data", "/dev/zero", "--out", str(out)])) == (
+        f"Error: /dev/zero is a device, not a regular file: {fix}.\n"
+    )
+    endless = tmp_path / "endless.txt.gz"  # 16 KB on disk: one line of 16 MiB and 10 bytes once decompressed
+    endless.write_bytes(gzip.compress(b"a short text\n" + b"a" * (16 * 1024 * 1024 + 10)))
+    assert one_line(CliRunner().invoke(cli, [*PRETRAIN, "--data", str(endless), "--out", str(out)])) == (
+        f"Error: {endless}, line 2 is longer than 16 MiB, the most one line of a data file may hold: shorten it, "
+        "or check that this is the file you meant.\n"
+    )
+    assert sorted(os.listdir(tmp_path)) == ["endless.txt.gz", "texts.txt"]  # no lock, backup or staging left
+
+
+def test_the_resume_digest_reads_what_the_readers_read_and_never_waits_on_a_fifo(tmp_path):
+    corpus = tmp_path / "corpus"
+    (corpus / "train" / "unsup").mkdir(parents=True)
+    (corpus / "train" / "unsup" / "0_0.txt").write_text("a text without a label", encoding="utf-8")
+    before = TextFiles((str(corpus),)).digest()
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not in the dataset", encoding="utf-8")
+    (corpus / "train" / "unsup" / "1_0.txt").symlink_to(outside)  # the IMDB reader skips links: so does the digest
+    os.mkfifo(corpus / "train" / "unsup" / "2_0.txt")  # and FIFOs
+    assert TextFiles((str(corpus),)).digest() == before
+    (corpus / "train" / "unsup" / "0_0.txt").write_text("another text", encoding="utf-8")
+    assert TextFiles((str(corpus),)).digest() != before  # the bytes count
+    fifo = tmp_path / "texts.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(SentimentError, match=re.escape(f"{fifo} is a FIFO (named pipe), not a regular file: ")):
+        TextFiles((str(fifo),)).digest()
+
+
+@pytest.mark.parametrize("name", ["engine.json", "weights.npz", "vocabulary.json"])
+def test_a_fifo_or_a_link_in_a_language_model_directory_is_refused_never_waited_on(tiny_lm, toy_corpus, tmp_path, name):
+    out, _ = tiny_lm
+    model = shutil.copytree(out, tmp_path / "lm")
+    commands = [  # guess reads the NumPy engine; pretrain --init-from takes its vocabulary and weights
+        ["guess", "--model", str(model), FRANCE],
+        [*PRETRAIN, "--data", str(toy_corpus), "--init-from", str(model), "--out", str(tmp_path / "more")],
+    ]
+    (model / name).unlink()
+    os.mkfifo(model / name)
+    for args in commands:
+        output = one_line(CliRunner().invoke(cli, args))
+        assert output.startswith(f"Error: {model / name} is a FIFO (named pipe), not a regular file: "), output
+    (model / name).unlink()
+    (model / name).symlink_to(out / name)  # the same bytes, through a link: not this directory's file
+    for args in commands:
+        output = one_line(CliRunner().invoke(cli, args))
+        assert output.startswith(
+            f"Error: {model / name} is a symlink, and no link is followed inside a model directory: "
+        ), output
+    assert sorted(os.listdir(tmp_path)) == ["lm"]  # pretrain wrote nothing
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def test_pretrain_replaces_only_what_its_manifest_lists_and_refuses_before_reading(tiny_lm, toy_corpus, tmp_path):
+    import hashlib
+
+    out, _ = tiny_lm
+    manifest = json.loads((out / "manifest.json").read_text())
+    files = {p.name: p.read_bytes() for p in out.iterdir() if p.name != "manifest.json"}
+    assert {name: entry["sha256"] for name, entry in manifest["entries"].items()} == {
+        name: hashlib.sha256(data).hexdigest() for name, data in files.items()
+    }
+    fifo = tmp_path / "texts.txt"
+    os.mkfifo(fifo)  # were the corpus read before --out is checked, this would be the error
+    mine = tmp_path / "mydata"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("my notes, not a model\n")
+    copy = shutil.copytree(out, tmp_path / "lm")
+    (copy / "notes.txt").write_text("my notes, not a model\n")
+    before = snapshot(tmp_path)
+    assert one_line(CliRunner().invoke(cli, [*PRETRAIN, "--data", str(fifo), "--out", str(mine)])) == (
+        f"Error: {mine} already exists and is not a sentiment-rnn model directory: pass a new path to --out "
+        "(nothing in it was changed).\n"
+    )
+    assert one_line(CliRunner().invoke(cli, [*PRETRAIN, "--data", str(fifo), "--out", str(copy)])) == (
+        f"Error: {copy} holds files sentiment-rnn did not write (notes.txt): move them out or pass a new path to "
+        "--out (nothing was changed).\n"
+    )
+    assert snapshot(tmp_path) == before and sorted(os.listdir(tmp_path)) == ["lm", "mydata", "texts.txt"]
+    (copy / "notes.txt").unlink()  # now all of it is the tool's: a new run replaces it
+    result = CliRunner().invoke(cli, [*PRETRAIN, "--data", str(toy_corpus), "--out", str(copy), "--epochs", "1"])
+    assert result.exit_code == 0, result.output
+    assert sorted(os.listdir(tmp_path)) == ["lm", "mydata", "texts.txt"]  # no lock, backup or staging left
+    assert len((copy / "history.csv").read_text().splitlines()) == 2  # the new run's one epoch
+    assert sorted(json.loads((copy / "manifest.json").read_text())["entries"]) == sorted(files)
+
+
+def test_a_second_pretrain_into_a_locked_out_is_refused_naming_the_pid(toy_corpus, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "lm"
+    code = (
+        "import sys\nfrom sentiment_rnn.artifact import target_lock\n"
+        "with target_lock(sys.argv[1]):\n    print('locked', flush=True)\n    sys.stdin.read()\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(out)],
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        result = CliRunner().invoke(cli, [*PRETRAIN, "--data", str(toy_corpus), "--out", str(out)])
+        assert one_line(result) == (
+            f"Error: Another sentiment-rnn run (pid {holder.pid}) is writing {out}: "
+            "wait for it to finish or choose another --out.\n"
+        )
+    finally:
+        holder.communicate("", timeout=30)
+    assert sorted(os.listdir(tmp_path)) == []  # the holder's lock is gone with it; pretrain left nothing

@@ -16,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import os
+import stat
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -123,12 +125,25 @@ class TextFiles:
         """
         digest = hashlib.sha256(f"{self.format}\t{self.text_column}\t{self.encoding}\n".encode())
         for path in map(Path, self.paths):
-            members = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-            for member in members:  # a directory in the IMDB layout: each file's name inside it, then its bytes
+            inside = path if path.is_dir() else None
+            for member in regular_files(path) if inside else [path]:  # the IMDB layout: each name, then its bytes
                 digest.update(f"{member.relative_to(path)}\n".encode("utf-8", "surrogatepass"))
-                with member.open("rb") as stream:
+                with safe_read.open_file(member, HASHED, "pass regular files to --data", inside) as stream:
                     digest.update(hashlib.file_digest(stream, "sha256").digest())
         return digest.hexdigest()
+
+
+HASHED = safe_read.Kind("data file", None)  # read whole for TextFiles.digest, not by lines: no cap on lines
+
+
+def regular_files(directory: Path) -> list[Path]:
+    """The regular files under ``directory``, sorted, as the IMDB reader finds them: no symlink followed."""
+    return sorted(
+        Path(parent) / name
+        for parent, _, names in os.walk(directory, followlinks=False)
+        for name in names
+        if stat.S_ISREG(os.lstat(Path(parent) / name).st_mode)
+    )
 
 
 def tokens_of(texts: list[str]) -> list[list[str]]:

@@ -231,13 +231,15 @@ def pretrain(
 ) -> PretrainResult:
     """Train the language model ``config`` describes (``model.kind = "lm"``) on ``files`` and write its directory.
 
-    As ``train`` does: ``out_dir`` is locked while the run writes it, every
-    finished epoch is backed up beside it (``--resume`` continues after the last
-    one; Ctrl-C keeps it), early stopping on held-out loss restores the best
-    epoch, and the directory is written atomically: ``model.keras`` (token ids
+    As ``train`` does: ``out_dir`` is replaced only when everything in it is
+    the tool's (``artifact.ownership``; anything else is refused before the
+    corpus is read), it is locked while the run writes it, every finished epoch
+    is backed up beside it (``--resume`` continues after the last one; Ctrl-C
+    keeps it), early stopping on held-out loss restores the best epoch, and the
+    directory is written atomically: ``model.keras`` (token ids
     in, logits out), ``config.toml``, ``vocabulary.json``, ``weights.npz`` and
     ``engine.json`` (the NumPy engine), ``metrics.json`` (held-out perplexity),
-    ``history.csv``, ``meta.json`` and ``training.png``.
+    ``history.csv``, ``meta.json``, ``training.png`` and ``manifest.json``.
 
     Args:
         config: a config with ``model.kind = "lm"``.
@@ -249,7 +251,7 @@ def pretrain(
         SentimentError: not a language model config, unreadable input, too little text, another run
             writing ``out_dir``, nothing to resume, a diverged run.
     """
-    from sentiment_rnn.artifact.atomic import staged_directory
+    from sentiment_rnn.artifact.atomic import check_target, staged_directory
     from sentiment_rnn.training.backup import locked_backup
 
     if config.model.kind != "lm":
@@ -262,6 +264,8 @@ def pretrain(
             'pretrain runs on one machine (train.distribute = "none" or "mirrored"); Keras fit does not run '
             'under the multi-worker strategy (keras-team/keras#20585). Set train.distribute = "mirrored".'
         )
+    out_dir = Path(out_dir)
+    check_target(out_dir)  # a directory of the user's is refused before a pass over the corpus, not after it
     quiet = not verbose or not progress.enabled()
     every = heldout_every(config)
     lanes, steps = config.train.batch_size, config.train.bptt
@@ -277,7 +281,6 @@ def pretrain(
                 f"The {part} text of {' + '.join(files.paths)} is too short for one batch of train.batch_size = "
                 f"{lanes} lanes of train.bptt = {steps} tokens each: pass more text, or lower those keys."
             )
-    out_dir = Path(out_dir)
     with (
         locked_backup(out_dir, config, None, resume, digest=files.digest()) as backup,
         staged_directory(out_dir) as staging,
