@@ -50,14 +50,16 @@ def interrupt_at(epoch: int):
 
 
 def test_a_resumed_run_ends_at_the_uninterrupted_averaged_weights(averaged, tmp_path):
+    from sentiment_rnn.training.backup import prepare_backup
     from sentiment_rnn.training.fit import fit
 
     split = tiny_split()
     reference, uninterrupted = averaged
-    backup = tmp_path / "backup"
+    backup = tmp_path / ".model.backup"
+    prepare_backup(backup, tiny_config(0.9), split, resume=False, out_dir=tmp_path / "model")  # as train makes it
     with pytest.raises(KeyboardInterrupt):
         fit(tiny_config(0.9), split, verbose=0, backup=backup, callbacks=[interrupt_at(EPOCHS - 1)])
-    assert sorted(p.name for p in backup.iterdir()) == [f"epoch-{EPOCHS - 1:04d}"]
+    assert [p.name for p in backup.glob("epoch-*")] == [f"epoch-{EPOCHS - 1:04d}"]
     resumed, history = fit(tiny_config(0.9), split, verbose=0, backup=backup)
     # the last epoch, trained after the resume, validates as it did without the interruption
     np.testing.assert_allclose(history.history["val_loss"], uninterrupted.history["val_loss"], rtol=1e-6)

@@ -48,7 +48,8 @@ def fit(
             stdout carries only results. None: a bar only when stderr is a terminal.
         callbacks: extra Keras callbacks (e.g. ``TensorBoard``), run after the
             built-in early stopping, divergence check, checkpoint and history CSV.
-        backup: a directory for per-epoch checkpoints. If it already holds one,
+        backup: a directory for per-epoch checkpoints, made by ``training.backup.prepare_backup`` (it holds
+            the manifest that lets the tool replace what it wrote there). If it already holds one,
             training resumes after its last completed epoch, with the model,
             optimizer, early stopping and history as they were.
 

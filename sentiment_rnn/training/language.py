@@ -231,15 +231,13 @@ def pretrain(
 ) -> PretrainResult:
     """Train the language model ``config`` describes (``model.kind = "lm"``) on ``files`` and write its directory.
 
-    As ``train`` does: ``out_dir`` is replaced only when everything in it is
-    the tool's (``artifact.ownership``; anything else is refused before the
-    corpus is read), it is locked while the run writes it, every finished epoch
-    is backed up beside it (``--resume`` continues after the last one; Ctrl-C
-    keeps it), early stopping on held-out loss restores the best epoch, and the
-    directory is written atomically: ``model.keras`` (token ids
-    in, logits out), ``config.toml``, ``vocabulary.json``, ``weights.npz`` and
-    ``engine.json`` (the NumPy engine), ``metrics.json`` (held-out perplexity),
-    ``history.csv``, ``meta.json``, ``training.png`` and ``manifest.json``.
+    As ``train`` does: ``out_dir`` is replaced only when everything in it is the tool's (``artifact.ownership``;
+    anything else is refused before the corpus is read), it is locked while the run writes it, every finished
+    epoch is backed up beside it (``--resume`` continues after the last one; Ctrl-C keeps it), early stopping on
+    held-out loss restores the best epoch, and the directory is written atomically: ``model.keras`` (token ids
+    in, logits out), ``config.toml``, ``vocabulary.json``, ``weights.npz`` and ``engine.json`` (the NumPy
+    engine), ``metrics.json`` (held-out perplexity), ``history.csv``, ``meta.json``, ``training.png`` and
+    ``manifest.json``.
 
     Args:
         config: a config with ``model.kind = "lm"``.
@@ -248,8 +246,8 @@ def pretrain(
         callbacks: extra Keras callbacks for ``fit``.
 
     Raises:
-        SentimentError: not a language model config, unreadable input, too little text, another run
-            writing ``out_dir``, nothing to resume, a diverged run.
+        SentimentError: not a language model config, an ``out_dir`` not the tool's, unreadable input, too little
+            text, another run writing ``out_dir``, nothing to resume, a diverged run.
     """
     from sentiment_rnn.artifact.atomic import check_target, staged_directory
     from sentiment_rnn.training.backup import locked_backup
