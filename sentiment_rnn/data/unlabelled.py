@@ -25,7 +25,7 @@ import numpy as np
 
 from sentiment_rnn import progress
 from sentiment_rnn.config import DataConfig
-from sentiment_rnn.data.checks import check_encoding, check_exists, undecodable_error
+from sentiment_rnn.data.checks import check_encoding, check_exists, hash_contents, undecodable_error
 from sentiment_rnn.data.detect import FORMATS_BY_SUFFIX, TARBALL_SUFFIXES
 from sentiment_rnn.data.imdb import HTML_BREAK
 from sentiment_rnn.errors import SentimentError
@@ -110,18 +110,10 @@ class TextFiles:
             yield tokens_of(block)
 
     def digest(self) -> str:
-        """A SHA-256 of the files' bytes, in order, and of how they are read, for ``--resume``.
-
-        Of the contents, not of paths or modification times: a run resumes in the next session after the
-        corpus was copied again or moved (hashing reads about 1 GB/s, a small part of one epoch).
-        """
+        """A SHA-256 of the files' contents, in order (``data.checks.hash_contents``), and of how they are read."""
         digest = hashlib.sha256(f"{self.format}\t{self.text_column}\t{self.encoding}\n".encode())
         for path in map(Path, self.paths):
-            members = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-            for member in members:  # a directory in the IMDB layout: each file's name inside it, then its bytes
-                digest.update(f"{member.relative_to(path)}\n".encode("utf-8", "surrogatepass"))
-                with member.open("rb") as stream:
-                    digest.update(hashlib.file_digest(stream, "sha256").digest())
+            hash_contents(digest, path)
         return digest.hexdigest()
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from sentiment_rnn.artifact.atomic import backup_path, check_replaceable, real_target, target_lock
 from sentiment_rnn.artifact.files import write_json
 from sentiment_rnn.config import Config, to_dict
+from sentiment_rnn.data.checks import hash_contents
 from sentiment_rnn.data.stream import StreamPart
 from sentiment_rnn.errors import SentimentError, TrainingDiverged
 from sentiment_rnn.training.pipeline import Split
@@ -184,13 +185,11 @@ def damaged_progress(where: Path, exc: Exception) -> SentimentError:
 def data_digest(split: Split) -> str:
     """A SHA-256 of the split's texts and labels, to check a resumed run reads the same data.
 
-    For a streamed file, of its path, size and modification time (reading it again would take a pass).
+    For a streamed file, of its bytes as they are on disk (``data.checks.hash_contents``), not parsed again.
     """
     digest = hashlib.sha256()
-    if isinstance(split.train, StreamPart):  # the file as it is on disk, not read again
-        source = split.train.source.path
-        stat = source.stat()
-        digest.update(f"{source.resolve()}\t{stat.st_size}\t{stat.st_mtime_ns}".encode("utf-8", "surrogatepass"))
+    if isinstance(split.train, StreamPart):
+        hash_contents(digest, split.train.source.path)
         return digest.hexdigest()
     for part in (split.train, split.validation):
         for text, label in zip(part.texts, part.labels):
@@ -229,13 +228,14 @@ def prepare_backup(
             raise ValueError(f"{CHECKPOINT_RUN} has a malformed config")
     except (OSError, ValueError, AttributeError) as exc:
         raise damaged_progress(backup, exc) from None
+    defaults = to_dict(Config())  # a key an older version did not write: that run had its default
     for section, values in run["config"].items():
         if section == "data":
             continue  # where the data comes from may be spelt differently; the digest checks its content
         for key, value in values.items():
             if (section, key) in RESUMABLE_CHANGES:
                 continue
-            before = previous["config"].get(section, {}).get(key)
+            before = previous["config"].get(section, {}).get(key, defaults[section][key])
             if before != value:
                 raise SentimentError(
                     f"Cannot resume {out_dir}: the interrupted run had {section}.{key} = {before!r}, this one "
