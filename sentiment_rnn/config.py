@@ -28,7 +28,8 @@ from sentiment_rnn.errors import SentimentError
 
 CELLS = ("simple", "gru", "lstm")
 MERGE_MODES = ("concat", "sum", "mul", "ave")
-POOLINGS = ("last", "max", "mean")
+POOLINGS = ("last", "max", "mean", "concat")
+SCHEDULES = ("constant", "one-cycle")
 MODEL_KINDS = ("rnn", "bow", "hybrid", "lm")  # "lm": the language model sentiment-rnn pretrain trains
 DISTRIBUTE_CHOICES = ("none", "mirrored", "multi-worker")
 CALIBRATIONS = ("temperature", "platt")  # train.calibration: see sentiment_rnn.training.temperature
@@ -96,7 +97,7 @@ class ModelConfig:
     recurrent_dropout: float = 0.0  # dropout on the recurrent state
     bidirectional: bool = False  # read the text forwards and backwards
     merge_mode: str = "concat"  # how the two directions combine: concat, sum, mul, ave
-    pooling: str = "last"  # what the head reads: "last" state, or the "max" or "mean" of the top layer over time
+    pooling: str = "last"  # what the head reads: "last" state, the "max" or "mean" of the top layer over time, or "concat" (all three)
     stateful: bool = False  # save a fixed-batch model that carries state across calls
     stateful_batch_size: int = 1  # the fixed batch size of a stateful model
     return_sequences: bool = False  # save the many-to-many view: a probability after every token
@@ -127,6 +128,9 @@ class TrainConfig:
     calibration: str = "temperature"  # "temperature" (one T) or "platt" (a scale per branch and a bias)
     ensemble: int = 1  # models trained on the same split from different seeds; they answer with their mean probability
     ema: float = 0.0  # momentum of a moving average of the weights (Adam use_ema), e.g. 0.999; 0 = off
+    schedule: str = "constant"  # learning rate: "constant", or "one-cycle" (10% warm-up, then a cosine down)
+    discriminative: float = 1.0  # each layer group below the head learns this many times slower (ULMFiT: 2.6)
+    gradual_unfreezing: bool = False  # epoch 1 trains the head only, each next epoch one layer group more
     bptt: int = 70  # language model: tokens per training window (truncated backpropagation through time)
     sampled_softmax: int = 512  # language model: words sampled per step for the softmax; 0 = the full softmax
 
@@ -359,6 +363,13 @@ def validate(config: Config) -> None:
     require(t.learning_rate > 0, "train.learning_rate", "positive", t.learning_rate)
     require(t.clipnorm > 0, "train.clipnorm", "positive", t.clipnorm)
     require(0.0 <= t.ema < 1.0, "train.ema", "in [0, 1)", t.ema)
+    require(t.schedule in SCHEDULES, "train.schedule", f"one of {', '.join(SCHEDULES)}", t.schedule)
+    require(t.discriminative >= 1.0, "train.discriminative", "at least 1", t.discriminative)
+    if t.gradual_unfreezing and t.distribute != "none":
+        raise SentimentError(
+            f'Config sets train.gradual_unfreezing with train.distribute = "{t.distribute}": the distributed '
+            'loop does not thaw layers epoch by epoch. Set train.gradual_unfreezing = false or train.distribute = "none".'
+        )
     if t.ema and t.distribute != "none":
         raise SentimentError(
             f'Config sets train.ema = {t.ema} with train.distribute = "{t.distribute}": the distributed loop '
@@ -472,6 +483,8 @@ def validate_language_model(config: Config) -> None:
         ("model.embeddings", bool(m.embeddings)),
         ("train.ensemble", config.train.ensemble > 1),
         ("train.ema", config.train.ema > 0),
+        ("train.discriminative", config.train.discriminative != 1.0),
+        ("train.gradual_unfreezing", config.train.gradual_unfreezing),
         ("data.streaming", config.data.streaming),
     ):
         if on:

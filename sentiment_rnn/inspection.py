@@ -180,7 +180,9 @@ def architecture_summary(model: ModelConfig) -> str:
         return ", ".join(parts)
     if model.bidirectional:
         parts.append(f"bidirectional (merge_mode {model.merge_mode})")
-    if model.pooling != "last":
+    if model.pooling == "concat":
+        parts.append("concat pooling over time (last output, max and mean)")
+    elif model.pooling != "last":
         parts.append(f"{model.pooling} pooling over time")
     parts.append(f"embedding size {model.output_dim}")
     if model.kind == "hybrid":

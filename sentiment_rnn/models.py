@@ -8,7 +8,8 @@ Shapes, for a batch of B texts padded to T tokens:
     text (B,) string -> token ids (B, T) -> embeddings (B, T, output_dim)
     -> recurrent stack -> state (B, units) -> probability (B, 1)
 With ``model.pooling = "max"`` or ``"mean"``, the top layer returns every step
-(B, T, units) and a masked pooling over time gives the (B, units) the head reads.
+(B, T, units) and a masked pooling over time gives the (B, units) the head reads
+(``"concat"``: the last step's output, the maximum and the mean, (B, 3 units)).
 With ``return_sequences`` on the top layer, the stack returns (B, T, units)
 and the head gives (B, T, 1): the probability after every token (for a pooled
 model, of the pooling over the tokens so far).
@@ -152,7 +153,8 @@ def text_input(batch_size: int | None = None):
 def recurrent_features(model_config: ModelConfig, vectorizer, inputs, *, stateful=False, return_sequences=False):
     """The recurrent branch on ``inputs`` (B,) string: what the head reads, (B, width) (or (B, T, width) per token).
 
-    ``width`` is ``units``, or ``2 * units`` for a bidirectional ``concat``.
+    ``width`` is ``units``, or ``2 * units`` for a bidirectional ``concat``; three times that with
+    ``pooling = "concat"``.
     """
     import keras
 
@@ -197,11 +199,13 @@ def time_pooling_layer():
     """The Keras layer class that pools recurrent outputs over the unmasked time steps.
 
     ``TimePooling(mode, running)`` takes x (B, T, W) and its mask (B, T):
-    ``mode`` is ``"max"`` (element-wise maximum) or ``"mean"``. It returns
-    (B, W), or with ``running`` (B, T, W), the pooling over steps 0..t at each
-    step t (padding steps repeat the value of the last real one). A text with
-    no unmasked step pools to zeros. Keras's GlobalMaxPooling1D ignores the
-    mask, so padding would change the maximum.
+    ``mode`` is ``"max"`` (element-wise maximum), ``"mean"``, or ``"concat"``
+    (ULMFiT's concat pooling: the output at the last token, the maximum and the
+    mean side by side, width 3W). It returns (B, W) (or (B, 3W)), or with
+    ``running`` (B, T, W), the pooling over steps 0..t at each step t (padding
+    steps repeat the value of the last real one). A text with no unmasked step
+    pools to zeros. Keras's GlobalMaxPooling1D ignores the mask, so padding
+    would change the maximum.
     """
     import keras
 
@@ -216,10 +220,24 @@ def time_pooling_layer():
         def call(self, x, mask=None):
             import tensorflow as tf
 
-            steps = tf.shape(x)[1]
             valid = tf.ones(tf.shape(x)[:2], dtype=tf.bool) if mask is None else tf.cast(mask, tf.bool)
+            if self.mode == "concat":
+                return tf.concat([self.pool(x, valid, mode) for mode in ("last", "max", "mean")], axis=-1)
+            return self.pool(x, valid, self.mode)
+
+        def pool(self, x, valid, mode: str):
+            import tensorflow as tf
+
+            steps = tf.shape(x)[1]
             weights = tf.cast(valid, x.dtype)[..., None]  # (B, T, 1)
-            if self.mode == "mean":
+            if mode == "last":  # the output at the last unmasked step (the mask is a prefix: padding at the end)
+                lengths = tf.reduce_sum(tf.cast(valid, tf.int32), axis=1)  # (B,)
+                last = tf.maximum(lengths - 1, 0)[:, None]  # (B, 1)
+                index = tf.minimum(tf.range(steps)[None, :], last) if self.running else last  # (B, T) or (B, 1)
+                picked = tf.gather(x, index, batch_dims=1)  # (B, T, W) or (B, 1, W)
+                present = tf.cast(lengths > 0, x.dtype)[:, None, None]  # a text of no step pools to zeros
+                return picked * present if self.running else (picked * present)[:, 0]
+            if mode == "mean":
                 if self.running:
                     return tf.math.cumsum(x * weights, axis=1) / tf.maximum(tf.math.cumsum(weights, axis=1), 1.0)
                 return tf.reduce_sum(x * weights, axis=1) / tf.maximum(tf.reduce_sum(weights, axis=1), 1.0)
@@ -236,7 +254,8 @@ def time_pooling_layer():
             return mask if self.running else None
 
         def compute_output_shape(self, input_shape):
-            return input_shape if self.running else (input_shape[0], input_shape[2])
+            width = input_shape[2] * (3 if self.mode == "concat" else 1)
+            return (*input_shape[:2], width) if self.running else (input_shape[0], width)
 
         def get_config(self):
             return {**super().get_config(), "mode": self.mode, "running": self.running}
@@ -509,23 +528,16 @@ def reset_states(model) -> None:
             layer.reset_state()
 
 
-def compile_model(model, config: Config, optimizer=None, steps_per_execution: int = 1) -> None:
-    """Binary cross-entropy, Adam with gradient clipping (and a moving average of the weights), accuracy and AUC.
+def compile_model(model, config: Config, optimizer, steps_per_execution: int = 1) -> None:
+    """Binary cross-entropy, the given optimizer, accuracy and AUC.
 
     Args:
-        optimizer: the optimizer of another model with the same weights (its token-id view), to share;
-            None makes the configured Adam.
+        optimizer: ``training.optimizer.make_optimizer(config, ...)``, or the optimizer of another model with
+            the same weights (its token-id view), to share.
         steps_per_execution: batches per call of the compiled step (Keras ``compile``).
     """
     import keras
 
-    if optimizer is None:
-        optimizer = keras.optimizers.Adam(
-            learning_rate=config.train.learning_rate,
-            clipnorm=config.train.clipnorm,
-            use_ema=config.train.ema > 0,
-            ema_momentum=config.train.ema,
-        )
     model.compile(
         optimizer=optimizer,
         loss="binary_crossentropy",

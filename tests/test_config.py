@@ -59,7 +59,7 @@ def test_round_trip_through_toml(tmp_path):
             ["model.stateful=true", "model.bidirectional=true"],
             "Config sets both model.stateful and model.bidirectional",
         ),
-        (["model.pooling=sum"], "Config key model.pooling must be one of last, max, mean, got 'sum'."),
+        (["model.pooling=sum"], "Config key model.pooling must be one of last, max, mean, concat, got 'sum'."),
         (
             ["model.stateful=true", "model.pooling=max"],
             "Config sets model.stateful with model.pooling = 'max': a stateful model carries only the recurrent "

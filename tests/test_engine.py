@@ -126,6 +126,8 @@ RECURRENT = [
     ("model.cell=gru", "model.pooling=max"),
     ("model.cell=simple", "model.layers=2", "model.bidirectional=true", "model.pooling=max"),
     ("model.cell=lstm", "model.pooling=mean", "tokenizer.output_sequence_length=5"),
+    ("model.cell=gru", "model.pooling=concat"),
+    ("model.cell=lstm", "model.bidirectional=true", "model.pooling=concat", "tokenizer.output_sequence_length=5"),
 ]
 BAG_OF_WORDS = [
     ("model.kind=bow", "model.ngrams=2", "model.hidden_layers=2"),

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from conftest import tiny_split
 from sentiment_rnn.cli import cli
 from sentiment_rnn.config import load_config
 from sentiment_rnn.data.unlabelled import Corpus, TextFiles, count_corpus, windows
@@ -467,3 +468,103 @@ def test_a_second_pretrain_into_a_locked_out_is_refused_naming_the_pid(toy_corpu
     finally:
         holder.communicate("", timeout=30)
     assert sorted(os.listdir(tmp_path)) == []  # the holder's lock is gone with it; pretrain left nothing
+
+
+FINETUNE = ["model.cell=gru", "model.units=24", "model.output_dim=12", "tokenizer.max_tokens=64", "train.patience=5"]
+
+
+def weights_after_each_epoch(config, split) -> list[dict[str, list[np.ndarray]]]:
+    """Fit ``config`` on ``split``; the head's, recurrent layer's and embedding's weights as each epoch ended."""
+    import keras
+
+    from sentiment_rnn.models import EMBEDDING_LAYER, HEAD_LAYER, recurrent_layer_name
+    from sentiment_rnn.training.fit import fit
+
+    layers = {"head": HEAD_LAYER, "recurrent": recurrent_layer_name(0), "embedding": EMBEDDING_LAYER}
+    seen = []
+
+    class Recorder(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):  # self.model: the token-id model fit trains
+            seen.append(
+                {key: [w.copy() for w in self.model.get_layer(name).get_weights()] for key, name in layers.items()}
+            )
+
+    fit(config, split, verbose=0, callbacks=[Recorder()])
+    return seen
+
+
+def changed(before: list[np.ndarray], after: list[np.ndarray]) -> bool:
+    return any(not np.array_equal(a, b) for a, b in zip(before, after))
+
+
+def test_gradual_unfreezing_thaws_one_layer_group_per_epoch_from_the_top(tiny_lm):
+    from sentiment_rnn.artifact.model_directory import open_model_dir
+
+    out, _ = tiny_lm
+    lm = open_model_dir(out).numpy_engine
+    config = load_config(
+        overrides=[*FINETUNE, f'model.init_from="{out}"', "train.gradual_unfreezing=true", "train.epochs=3"]
+    )
+    first, second, third = weights_after_each_epoch(config, tiny_split())
+    pretrained_recurrent = [lm.layers[0].forward.kernel, lm.layers[0].forward.recurrent_kernel]
+    # epoch 1: the head alone learned; the language model's layers are exactly as it left them
+    np.testing.assert_array_equal(first["embedding"][0], lm.embedding)
+    np.testing.assert_array_equal(first["recurrent"][0], pretrained_recurrent[0])
+    np.testing.assert_array_equal(first["recurrent"][1], pretrained_recurrent[1])
+    # epoch 2: the recurrent layer thawed too, the embedding not yet; epoch 3: everything learns
+    assert changed(first["head"], second["head"]) and changed(first["recurrent"], second["recurrent"])
+    np.testing.assert_array_equal(second["embedding"][0], lm.embedding)
+    assert changed(second["embedding"], third["embedding"])
+
+
+def test_discriminative_rates_move_the_lower_layers_less(tiny_lm):
+    from sentiment_rnn.artifact.model_directory import open_model_dir
+
+    out, _ = tiny_lm
+    base = [*FINETUNE, f'model.init_from="{out}"', "train.epochs=1"]
+    [plain] = weights_after_each_epoch(load_config(overrides=base), tiny_split())
+    [slowed] = weights_after_each_epoch(load_config(overrides=[*base, "train.discriminative=1000"]), tiny_split())
+    lm = open_model_dir(out).numpy_engine
+
+    def moved(weights):
+        return float(np.abs(weights["embedding"][0] - lm.embedding).max())
+
+    # Adam steps about learning_rate per weight whatever the gradient's size: the embedding, two groups
+    # below the head, steps a millionth of that with the factor 1000
+    assert moved(plain) > 1e-3
+    assert moved(slowed) < moved(plain) * 1e-4
+    head = [w for w in plain["head"]]  # the head, the top group, is not slowed: it moves as far either way
+    assert np.abs(slowed["head"][0]).max() == pytest.approx(np.abs(head[0]).max(), rel=0.5)
+
+
+def test_the_one_cycle_schedule_warms_up_then_falls():
+    from sentiment_rnn.training.optimizer import learning_rate, make_optimizer
+
+    config = load_config(overrides=["train.schedule=one-cycle", "train.learning_rate=0.01", "train.epochs=10"])
+    schedule = learning_rate(config, steps_per_epoch=100)  # 1,000 steps, 100 warming up
+    rates = [float(schedule(step)) for step in (0, 50, 100, 550, 1000)]
+    np.testing.assert_allclose(rates, [0.0004, 0.0052, 0.01, 0.00505, 0.0001], rtol=1e-5)
+    assert float(make_optimizer(load_config()).learning_rate) == pytest.approx(0.003)  # constant by default
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["train.schedule=linear"], "Config key train.schedule must be one of constant, one-cycle, got 'linear'."),
+        (["train.discriminative=0.5"], "Config key train.discriminative must be at least 1, got 0.5."),
+        (
+            ["train.gradual_unfreezing=true", "train.distribute=mirrored"],
+            'Config sets train.gradual_unfreezing with train.distribute = "mirrored": the distributed loop does '
+            'not thaw layers epoch by epoch. Set train.gradual_unfreezing = false or train.distribute = "none".',
+        ),
+        (
+            ['model.kind="lm"', "train.discriminative=2.6"],
+            'Config sets train.discriminative with model.kind = "lm": a language model reads its text forwards '
+            "as one stream (always streamed, never an ensemble) and guesses the next word. Drop train.discriminative.",
+        ),
+    ],
+)
+def test_fine_tuning_keys_are_checked(overrides, message):
+    with pytest.raises(SentimentError) as info:
+        load_config(overrides=overrides)
+    assert str(info.value) == message

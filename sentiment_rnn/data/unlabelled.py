@@ -16,8 +16,6 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
-import os
-import stat
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -28,7 +26,7 @@ import numpy as np
 
 from sentiment_rnn import progress, safe_read
 from sentiment_rnn.config import DataConfig
-from sentiment_rnn.data.checks import check_encoding, check_exists, undecodable_error
+from sentiment_rnn.data.checks import check_encoding, check_exists, hash_contents, undecodable_error
 from sentiment_rnn.data.detect import FORMATS_BY_SUFFIX, TARBALL_SUFFIXES
 from sentiment_rnn.data.imdb import HTML_BREAK
 from sentiment_rnn.errors import SentimentError
@@ -118,32 +116,11 @@ class TextFiles:
             yield tokens_of(block)
 
     def digest(self) -> str:
-        """A SHA-256 of the files' bytes, in order, and of how they are read, for ``--resume``.
-
-        Of the contents, not of paths or modification times: a run resumes in the next session after the
-        corpus was copied again or moved (hashing reads about 1 GB/s, a small part of one epoch).
-        """
+        """A SHA-256 of the files' contents, in order (``data.checks.hash_contents``), and of how they are read."""
         digest = hashlib.sha256(f"{self.format}\t{self.text_column}\t{self.encoding}\n".encode())
         for path in map(Path, self.paths):
-            inside = path if path.is_dir() else None
-            for member in regular_files(path) if inside else [path]:  # the IMDB layout: each name, then its bytes
-                digest.update(f"{member.relative_to(path)}\n".encode("utf-8", "surrogatepass"))
-                with safe_read.open_file(member, HASHED, "pass regular files to --data", inside) as stream:
-                    digest.update(hashlib.file_digest(stream, "sha256").digest())
+            hash_contents(digest, path)
         return digest.hexdigest()
-
-
-HASHED = safe_read.Kind("data file", None)  # read whole for TextFiles.digest, not by lines: no cap on lines
-
-
-def regular_files(directory: Path) -> list[Path]:
-    """The regular files under ``directory``, sorted, as the IMDB reader finds them: no symlink followed."""
-    return sorted(
-        Path(parent) / name
-        for parent, _, names in os.walk(directory, followlinks=False)
-        for name in names
-        if stat.S_ISREG(os.lstat(Path(parent) / name).st_mode)
-    )
 
 
 def tokens_of(texts: list[str]) -> list[list[str]]:

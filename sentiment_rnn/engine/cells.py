@@ -260,11 +260,22 @@ def reverse_each(x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 def pool_over_time(x: np.ndarray, lengths: np.ndarray, mode: str, running: bool = False) -> np.ndarray:
     """Pool x (B, T, W) over each row's first ``lengths[i]`` steps: (B, W), or with ``running`` (B, T, W).
 
-    ``mode`` is "max" or "mean". The running pooling at step t covers steps 0..t
-    (padding steps repeat the last real step's value). A row of length 0 pools
-    to zeros. Matches ``models.time_pooling_layer``.
+    ``mode`` is "max", "mean", or "concat": the output at the last step, the
+    maximum and the mean side by side, (B, 3W) (or (B, T, 3W)). The running
+    pooling at step t covers steps 0..t (padding steps repeat the last real
+    step's value). A row of length 0 pools to zeros. Matches
+    ``models.time_pooling_layer``.
     """
+    if mode == "concat":
+        return np.concatenate([pool_over_time(x, lengths, part, running) for part in ("last", "max", "mean")], axis=-1)
     valid = np.arange(x.shape[1])[None, :] < lengths[:, None]  # (B, T)
+    if mode == "last":
+        if x.shape[1] == 0:  # no step at all: every row pools to zeros
+            return np.zeros(x.shape if running else (x.shape[0], x.shape[2]), np.float32)
+        last = np.maximum(lengths - 1, 0)[:, None]  # (B, 1)
+        index = np.minimum(np.arange(x.shape[1])[None, :], last) if running else last
+        picked = np.take_along_axis(x, index[..., None], axis=1) * (lengths > 0)[:, None, None]
+        return (picked if running else picked[:, 0]).astype(np.float32)
     if mode == "mean":
         weights = valid[..., None].astype(np.float32)
         if running:

@@ -21,6 +21,7 @@ from sentiment_rnn.artifact.atomic import check_replaceable
 from sentiment_rnn.artifact.files import write_json
 from sentiment_rnn.artifact.lock import Lock, backup_path, real_target, target_lock
 from sentiment_rnn.config import Config, to_dict
+from sentiment_rnn.data.checks import hash_contents
 from sentiment_rnn.data.stream import StreamPart
 from sentiment_rnn.errors import SentimentError, TrainingDiverged
 from sentiment_rnn.training.checkpoint import (
@@ -43,13 +44,11 @@ RUN_SCHEMA = jsondoc.Object(  # what run.json holds
 def data_digest(split: Split) -> str:
     """A SHA-256 of the split's texts and labels, to check a resumed run reads the same data.
 
-    For a streamed file, of its path, size and modification time (reading it again would take a pass).
+    For a streamed file, of its bytes as they are on disk (``data.checks.hash_contents``), not parsed again.
     """
     digest = hashlib.sha256()
-    if isinstance(split.train, StreamPart):  # the file as it is on disk, not read again
-        source = split.train.source.path
-        stat = source.stat()
-        digest.update(f"{source.resolve()}\t{stat.st_size}\t{stat.st_mtime_ns}".encode("utf-8", "surrogatepass"))
+    if isinstance(split.train, StreamPart):
+        hash_contents(digest, split.train.source.path)
         return digest.hexdigest()
     for part in (split.train, split.validation):
         for text, label in zip(part.texts, part.labels):
@@ -152,13 +151,14 @@ def prepare_backup(
             f"they are not saved progress; move them out, or {RESUME_FIX}."
         )
     previous = read_checkpoint_json(backup / CHECKPOINT_RUN, backup, RUN_SCHEMA)
+    defaults = to_dict(Config())  # a key an older version did not write: that run had its default
     for section, values in run["config"].items():
         if section == "data":
             continue  # where the data comes from may be spelt differently; the digest checks its content
         for key, value in values.items():
             if (section, key) in RESUMABLE_CHANGES:
                 continue
-            before = previous["config"].get(section, {}).get(key)
+            before = previous["config"].get(section, {}).get(key, defaults[section][key])
             if before != value:
                 raise SentimentError(
                     f"Cannot resume {out_dir}: the interrupted run had {section}.{key} = {before!r}, this one "

@@ -169,10 +169,11 @@ def end_to_end_copy(config: Config, tokenizer, trained):
     ``trained`` is the token-id model (``models.token_id_model``); weights are matched by layer name.
     """
     from sentiment_rnn.models import TOKENIZER_LAYER, build_model, compile_model
+    from sentiment_rnn.training.optimizer import make_optimizer
 
     copy = build_model(config, tokenizer, stateful=False, return_sequences=False)
     copy_weights(trained, copy, skip=TOKENIZER_LAYER)
-    compile_model(copy, config)
+    compile_model(copy, config, make_optimizer(config))
     copy.optimizer.build(copy.trainable_variables)  # saved with its slots, as a trained model's optimizer is
     return copy
 
@@ -199,6 +200,7 @@ def fit_distributed(config: Config, split: Split, history_csv: Path | None = Non
     """
     from sentiment_rnn.models import build_training_model, compile_model, make_tokenizer, token_id_model
     from sentiment_rnn.pretrained import start_from_language_model
+    from sentiment_rnn.training.optimizer import make_optimizer
 
     strategy = make_strategy(config.train.distribute)
     seed_everything(config.train.seed)
@@ -208,8 +210,13 @@ def fit_distributed(config: Config, split: Split, history_csv: Path | None = Non
         model = build_training_model(config, tokenizer)
         start_from_language_model(model, config)
         from_tokens = token_id_model(model)
-        compile_model(from_tokens, config)
+        compile_model(from_tokens, config, make_optimizer(config, replicated_steps(config, split)))
     return fit_replicated(strategy, config, split, tokenizer, from_tokens, history_csv, verbose)
+
+
+def replicated_steps(config: Config, split: Split) -> int:
+    """Global batches in one epoch of the replicated loop: ``train.steps_per_epoch``, or one pass (no buckets)."""
+    return config.train.steps_per_epoch or steps_per_epoch(len(split.train), config.train.batch_size)
 
 
 def shard_batches(config: Config, train_data: LabelledTexts, context):
@@ -267,7 +274,7 @@ def fit_replicated(
             f"train.batch_size {train.batch_size} cannot be shared by {replicas} replicas: "
             f"use a multiple of {replicas}."
         )
-    steps = train.steps_per_epoch or steps_per_epoch(len(split.train), train.batch_size)
+    steps = replicated_steps(config, split)
 
     def worker_batches(context):
         cap = None if config.tokenizer.output_sequence_length else MAX_TRAINING_TOKENS

@@ -25,6 +25,7 @@ from sentiment_rnn.training.checkpoint import epoch_checkpoint_class, latest_che
 from sentiment_rnn.training.pipeline import (
     Split,
     adapt_tokenizer,
+    epoch_steps,
     seed_everything,
     tokenized,
     training_input,
@@ -65,6 +66,7 @@ def fit(
     """
     from sentiment_rnn.models import compile_model, make_tokenizer, token_id_model, vectorizer_layers
     from sentiment_rnn.tf_setup import import_keras
+    from sentiment_rnn.training.optimizer import gradual_unfreezing_callback, make_optimizer
 
     verbose = progress.keras_verbose() if verbose is None else verbose
     if config.train.distribute != "none":
@@ -80,8 +82,9 @@ def fit(
     model = build_training_model(config, tokenizer, split.train)
     start_from_language_model(model, config)
     trained = token_id_model(model)  # the same weights, token ids in: what fit trains and the callbacks see
-    compile_model(trained, config, steps_per_execution=config.train.steps_per_execution)
-    compile_model(model, config, optimizer=trained.optimizer)  # to evaluate on raw strings; one optimizer state
+    optimizer = make_optimizer(config, epoch_steps(config, split.train))
+    compile_model(trained, config, optimizer, steps_per_execution=config.train.steps_per_execution)
+    compile_model(model, config, trained.optimizer)  # to evaluate on raw strings; one optimizer state
     vectorizers = vectorizer_layers(model)
     stopping = early_stopping(config)
     checkpoint = epoch_checkpoint_class()(backup, stopping)
@@ -94,6 +97,7 @@ def fit(
             first_epoch = config.train.epochs
     logged = [] if history_csv is None else [history_logger(history_csv, checkpoint.history)]
     averaging = [weight_averaging(resumed=latest is not None)] if config.train.ema else []
+    thawing = [gradual_unfreezing_callback(trained)] if config.train.gradual_unfreezing else []
     if first_epoch < config.train.epochs:
         batches, steps = training_input(config, split.train, first_epoch)
         cap = None if config.tokenizer.output_sequence_length else MAX_TRAINING_TOKENS
@@ -107,7 +111,7 @@ def fit(
                 epochs=config.train.epochs,
                 # the averaged weights are swapped in before early stopping keeps them; early stopping and
                 # the divergence check act on an epoch before the checkpoint saves it
-                callbacks=[*averaging, stopping, divergence_check(), checkpoint, *logged, *callbacks],
+                callbacks=[*thawing, *averaging, stopping, divergence_check(), checkpoint, *logged, *callbacks],
                 verbose=verbose,
             )
     elif checkpoint.restored_best is not None:  # the backed-up run had finished: take its best weights

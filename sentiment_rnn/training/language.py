@@ -296,9 +296,10 @@ def fit_language_model(config, files, corpus, every, staging, backup, quiet, cal
     from sentiment_rnn.training.callbacks import divergence_check, early_stopping, history_logger
     from sentiment_rnn.training.checkpoint import epoch_checkpoint_class, latest_checkpoint
     from sentiment_rnn.training.distributed import make_strategy
+    from sentiment_rnn.training.optimizer import make_optimizer
     from sentiment_rnn.training.pipeline import seed_everything
 
-    keras = import_keras()
+    import_keras()
     seed_everything(config.train.seed)
     lanes, steps = config.train.batch_size, config.train.bptt
     strategy = make_strategy(config.train.distribute) if config.train.distribute != "none" else None
@@ -309,7 +310,7 @@ def fit_language_model(config, files, corpus, every, staging, backup, quiet, cal
             network, config.train.sampled_softmax, name="lm_trainer"
         )
         trainer.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=config.train.learning_rate, clipnorm=config.train.clipnorm),
+            optimizer=make_optimizer(config, corpus.train_windows),
             jit_compile=False,
         )
         trainer(np.zeros((lanes, steps), np.int32))  # builds every weight before a checkpoint is restored

@@ -202,6 +202,12 @@ def training_input(config: Config, train_data: LabelledTexts, first_epoch: int):
     return training_batches(config, train_data), train.steps_per_epoch or None
 
 
+def epoch_steps(config: Config, train_data: LabelledTexts) -> int:
+    """Batches in one training epoch: ``train.steps_per_epoch``, or one pass over ``train_data`` (:func:`batch_count`)."""
+    train = config.train
+    return train.steps_per_epoch or batch_count(train_data, train.batch_size, train.bucket_by_length)
+
+
 def batch_count(dataset: LabelledTexts, batch_size: int, bucket_by_length: bool = False) -> int:
     """Batches in one pass over ``dataset`` as :func:`text_batches` makes them.
 
