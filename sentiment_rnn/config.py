@@ -41,7 +41,7 @@ IMDB_SPLITS = ("train", "test")
 class DataConfig:
     path: str = ""  # data file, directory or tarball; "" means the built-in corpus
     text_column: str = "text"  # column holding the text
-    label_column: str = "label"  # column holding 0/1, true/false, pos/neg, positive/negative
+    label_column: str = "label"  # column holding the labels (0/1, pos/neg, stars, negative/neutral/positive, ...)
     encoding: str = "utf-8"  # text encoding of the file, e.g. "cp1252"
     format: str = "auto"  # one of FORMATS, or "auto" to guess from the path
     split: str = ""  # IMDB layout only: "train" or "test"
@@ -55,6 +55,8 @@ class DataConfig:
     sources: tuple[DataConfig, ...] = ()  # several datasets in one run ([[data.sources]] tables), instead of path
     positive: str = ""  # labels that mean positive, comma-separated, e.g. "4,5"; "" = the built-in labels
     negative: str = ""  # labels that mean negative, e.g. "1,2"; rows with other labels are skipped and counted
+    labels: str = ""  # the classes in order, e.g. "negative,neutral,positive"; "" = learned from the data
+    label_map: str = ""  # labels grouped into classes, e.g. "1,2=negative;3=neutral;4,5=positive"; others skipped
     test_path: str = ""  # a held-out test file (same format and columns as path), measured once after training
 
 
@@ -298,6 +300,7 @@ def validate(config: Config) -> None:
             "Config sets data.path (or data.pos/neg) and data.sources: name the data once, as one path "
             "or as a list of [[data.sources]]."
         )
+    validate_labels(d)
     if d.sources and d.streaming:
         raise SentimentError(
             "Config sets data.streaming with data.sources: streaming reads one file; set data.streaming = false."
@@ -402,6 +405,31 @@ def validate(config: Config) -> None:
         )
 
 
+def validate_labels(data: DataConfig) -> None:
+    """Check ``data.labels``, ``data.label_map`` and ``data.positive``/``negative`` and that they agree."""
+    from sentiment_rnn.data.labels import DEFAULT_CLASSES, label_scheme, parse_classes, parse_label_map
+
+    if (data.positive or data.negative) and data.label_map:
+        raise SentimentError(
+            "Config sets data.positive/negative and data.label_map: both group labels into classes; "
+            "use --label-map alone (e.g. '1,2=negative;4,5=positive')."
+        )
+    classes = parse_classes(data.labels) if data.labels else None
+    if (data.positive or data.negative) and classes not in (None, DEFAULT_CLASSES):
+        raise SentimentError(
+            f"Config sets data.positive/negative with data.labels = {data.labels!r}: --positive and --negative "
+            "make the classes negative and positive; for other classes use --label-map."
+        )
+    if data.label_map and classes is not None:
+        named = parse_label_map(data.label_map)[1]
+        if set(named) != set(classes):
+            raise SentimentError(
+                f"--label-map {data.label_map!r} makes the classes {', '.join(named)}, but --labels names "
+                f"{', '.join(classes)}: name the same classes in both (--labels only orders them)."
+            )
+    label_scheme(data)  # the maps themselves
+
+
 def validate_ensemble(config: Config) -> None:
     """Refuse what ``train.ensemble`` above 1 cannot do: saved stateful or per-token views, streams, distribution."""
     m, t = config.model, config.train
@@ -464,6 +492,16 @@ def validate_language_model(config: Config) -> None:
             f'Config sets model.pooling = "{m.pooling}" with model.kind = "lm": a language model guesses after '
             'every word and pools nothing. Set model.pooling = "last".'
         )
+
+
+def with_classes(config: Config, classes: tuple[str, ...]) -> Config:
+    """``config`` once its data is read: the classes found written into ``data.labels``, so the saved config
+    rebuilds the model (its head's width); the default negative/positive stay unnamed, as before."""
+    from sentiment_rnn.data.labels import DEFAULT_CLASSES, classes_of
+
+    names = ",".join(classes)
+    unnamed = not config.data.labels and tuple(classes) == DEFAULT_CLASSES == classes_of(config.data)
+    return config if unnamed or config.data.labels == names else replace(config, data={"labels": names})
 
 
 def replace(config: Config, **sections: dict[str, Any]) -> Config:
