@@ -4,7 +4,7 @@ Averaging the members' probabilities (not their logits) is the usual deep
 ensemble (Lakshminarayanan et al. 2017): each member is calibrated on its own
 at training time, and the mean of calibrated probabilities stays a probability
 of the same scale. Every probability here is float64 of shape (n,), as each
-member's engine gives it.
+member's engine gives it (or (n, N) for N classes).
 """
 
 from __future__ import annotations
@@ -56,4 +56,5 @@ class NumpyEnsembleEngine:
         for chunk in id_chunks:
             for reader in readers:
                 reader.read(chunk)
-        return float(np.mean([reader.probability() for reader in readers])), readers[0].tokens
+        mean = np.mean([reader.probability() for reader in readers], axis=0)
+        return (float(mean) if np.ndim(mean) == 0 else mean), readers[0].tokens

@@ -2,7 +2,8 @@
 
 Shapes, for n texts: wide logits (n,) = multi-hot n-grams (n, V) @ wide kernel (V, 1),
 computed without building the multi-hot vectors; the recurrent engine adds them to its
-head's logits before the sigmoid: probability (n,) float64.
+head's logits before the sigmoid: probability (n,) float64. With N > 2 classes the
+kernel is (V, N), the logits (n, N), and a softmax gives (n, N).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ class NumpyHybridEngine:
             wide logit before its sigmoid).
         wide_vocabulary: the wide vectorizer's n-grams, index = column of the multi-hot vector.
         ngrams: the longest n-gram (``model.ngrams``).
-        wide_kernel: (V, 1) float32, one weight per n-gram.
+        wide_kernel: (V, 1) float32, one weight per n-gram (with N > 2 classes (V, N), one per n-gram and class).
     """
 
     kind = "hybrid"
@@ -119,7 +120,8 @@ class NumpyHybridEngine:
         return NgramTable.build(self.wide_vocabulary.vocabulary.tokens, self.ngrams, self.wide_vocabulary.oov_id)
 
     def wide_logits(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
-        """The wide branch's logit of every text, (n,) float32: the kernel rows of its distinct n-grams, summed.
+        """The wide branch's logit of every text, (n,) float32 ((n, N) for N classes): the kernel rows of its
+        distinct n-grams, summed.
 
         From ``NGRAM_TABLE_FROM_TEXTS`` texts on, the n-grams' columns come from
         ``ngram_table`` (array operations, a chunk of texts at a time); fewer
@@ -135,11 +137,13 @@ class NumpyHybridEngine:
             pairs = table.columns(texts)
         else:
             pairs = self._searched_columns(texts) or self._dict_columns(texts, batch_size)
-        logits = np.zeros(len(texts), np.float32)
+        units = self.wide_kernel.shape[1]
+        logits = np.zeros((len(texts), units), np.float32)
         for start, stop, rows, columns in pairs:
-            weights = self.wide_kernel[columns, 0].astype(np.float64)
-            logits[start:stop] = np.bincount(rows, weights=weights, minlength=stop - start)
-        return logits
+            weights = self.wide_kernel[columns].astype(np.float64)  # (m, units)
+            for unit in range(units):
+                logits[start:stop, unit] = np.bincount(rows, weights=weights[:, unit], minlength=stop - start)
+        return logits[:, 0] if units == 1 else logits
 
     def _dict_columns(self, texts: list[str], batch_size: int) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
         """What ``NgramTable.columns`` yields, from ``token_ngrams`` strings and the dict, ``batch_size`` texts at a time."""
@@ -160,7 +164,7 @@ class NumpyHybridEngine:
         return [(0, *_pairs([self.wide_vocabulary.search(text_grams) for text_grams in grams], 0))]
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
-        """Probabilities of positive, (n,) float64."""
+        """Probabilities of positive, (n,) float64 (with N classes, of each class: (n, N))."""
         texts = list(texts)
         flat, lengths = self.recurrent.encode(texts)
         return self.recurrent.predict_ids(flat, lengths, batch_size, offsets=self.wide_logits(texts, batch_size))

@@ -11,8 +11,9 @@ from typing import Any
 
 from sentiment_rnn import progress
 from sentiment_rnn.artifact.atomic import staged_directory
-from sentiment_rnn.config import Config
+from sentiment_rnn.config import Config, with_classes
 from sentiment_rnn.data.dataset import Dataset
+from sentiment_rnn.data.labels import DEFAULT_CLASSES, POSITIVE_NEGATIVE, classes_of, label_scheme
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.training.callbacks import tensorboard_callback
 from sentiment_rnn.training.checkpoint import locked_backup
@@ -47,6 +48,9 @@ class TrainResult:
     # An ensemble's (best epoch, epochs run) of each member, in order; empty for one model. ``epochs_run``
     # and ``best_epoch`` above are then the first member's, ``model`` the first member's Keras model.
     member_epochs: list[tuple[int, int]] = field(default_factory=list)
+    classes: tuple[str, ...] = DEFAULT_CLASSES  # the model's classes (data.labels of the saved config)
+    class_counts: dict[str, int] = field(default_factory=dict)  # the data's examples of each class
+    label_map_option: str = POSITIVE_NEGATIVE  # the options of the label map, for a message about other labels
 
 
 @contextlib.contextmanager
@@ -102,6 +106,17 @@ def check_fits_in_memory(config: Config) -> None:
         )
 
 
+def classes_config(config: Config, classes: tuple[str, ...]) -> Config:
+    """:func:`~sentiment_rnn.config.with_classes`, refusing what more than two classes cannot do."""
+    config = with_classes(config, classes)
+    if len(classes) > 2 and config.train.calibrate and config.train.calibration == "platt":
+        raise SentimentError(
+            f'train.calibration = "platt" fits a two-class logit, but the data has {len(classes)} classes '
+            f'({", ".join(classes)}): set train.calibration = "temperature".'
+        )
+    return config
+
+
 def train(
     config: Config,
     out_dir: str | Path,
@@ -136,6 +151,9 @@ def train(
             without ``workers``, ``TF_CONFIG`` describes it.
         validation: a validation set of its own (e.g. a benchmark's dev split) for early stopping and
             the metrics; ``dataset`` is then all training data, not split. Needs ``dataset``.
+
+    The classes are the data's (``Dataset.classes``): two give a sigmoid head, more a softmax
+    head; the saved config names them in ``data.labels`` (unless they are negative/positive).
 
     Returns:
         A TrainResult with the validation metrics of the restored best weights;
@@ -187,6 +205,7 @@ def train(
         progress.note(f"Streaming {config.data.path or 'the built-in corpus'}", quiet=not verbose)
         dataset, train_part, validation_part = open_stream(config, make_tokenizer(config))
         split = Split(train=train_part, validation=validation_part)
+        config = classes_config(config, dataset.classes)
     else:
         if dataset is None:
             data = config.data
@@ -197,6 +216,9 @@ def train(
             warning = long_text_warning(dataset.texts, config)
             if warning:
                 progress.warn(warning, quiet=not verbose)
+        config = classes_config(config, dataset.classes)
+        if validation is not None:
+            validation = validation.with_classes(dataset.classes)
         rest = dataset
         if config.train.test_split:
             rest, test = hold_out_test(dataset, config.train.test_split, config.train.seed)
@@ -227,4 +249,7 @@ def train(
         out_dir / written.plot if written.plot else None,
         writes_model_dir,
         [(member.best_epoch, member.epochs_run) for member in members],
+        classes_of(config.data),
+        dataset.label_counts(),
+        label_scheme(config.data).option,
     )
