@@ -166,6 +166,18 @@ def data_options(function=None, *, data_help="Data file, IMDB directory or .tar.
         ),
         click.option("--negative", metavar="LABELS", help="Labels that mean negative, e.g. 1,2 (with --positive)."),
         click.option(
+            "--labels",
+            metavar="CLASSES",
+            help="The classes, in order, e.g. negative,neutral,positive (default: learned from the data; "
+            "numbers keep their numeric order). More than two give a softmax model.",
+        ),
+        click.option(
+            "--label-map",
+            metavar="MAP",
+            help="Group labels into classes, e.g. '1,2=negative;3=neutral;4,5=positive' (rows with other labels "
+            "are skipped).",
+        ),
+        click.option(
             "--on-empty",
             type=click.Choice(["skip", "error"]),
             help="Rows with missing or blank text: skip and count them (default) or stop with an error.",
@@ -177,7 +189,19 @@ def data_options(function=None, *, data_help="Data file, IMDB directory or .tar.
 
 
 def data_overrides(
-    data_path, data_format, pos, neg, split, text_column, label_column, encoding, on_empty, positive, negative
+    data_path,
+    data_format,
+    pos,
+    neg,
+    split,
+    text_column,
+    label_column,
+    encoding,
+    on_empty,
+    positive,
+    negative,
+    labels=None,
+    label_map=None,
 ) -> list[str]:
     """The data options given on the command line, as ``data.KEY=VALUE`` config overrides.
 
@@ -200,7 +224,7 @@ def data_overrides(
             tables.append({"pos": pos or "", "neg": neg or "", **given})
         inline = ", ".join("{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in t.items()) + "}" for t in tables)
         return [f"data.sources=[{inline}]"] + options_as_overrides(
-            {"data.positive": positive, "data.negative": negative}
+            {"data.positive": positive, "data.negative": negative, "data.labels": labels, "data.label_map": label_map}
         )
     values = {
         "data.path": paths[0] if paths else None,
@@ -214,6 +238,8 @@ def data_overrides(
         "data.on_empty": on_empty,
         "data.positive": positive,
         "data.negative": negative,
+        "data.labels": labels,
+        "data.label_map": label_map,
     }
     return options_as_overrides(values)
 
@@ -345,6 +371,7 @@ def train(
     """
     from sentiment_rnn.bundled import BUNDLED_MODELS
     from sentiment_rnn.config import load_config
+    from sentiment_rnn.data.labels import DEFAULT_CLASSES
     from sentiment_rnn.plots import MISSING_HINT
     from sentiment_rnn.training.run import train as train_model
 
@@ -383,7 +410,8 @@ def train(
         click.echo(f"Skipped {result.skipped} {rows} with empty text (--on-empty error refuses them).")
     if result.other_labels:
         rows = "row" if result.other_labels == 1 else "rows"
-        click.echo(f"Skipped {result.other_labels} {rows} with labels outside --positive and --negative.")
+        outside = result.label_map_option.replace(" or ", " and ")
+        click.echo(f"Skipped {result.other_labels} {rows} with labels outside {outside}.")
     metrics = result.metrics
     if not result.wrote_model_dir:
         click.echo(f"Worker done: validation accuracy {metrics['accuracy']:.3f}; the chief writes {out_dir}.")
@@ -393,14 +421,19 @@ def train(
         epochs_note = f"an ensemble of {len(result.member_epochs)}; best epochs {best}"
     else:
         epochs_note = f"best epoch {result.best_epoch} of {result.epochs_run}"
+    auc = f"AUC {metrics['auc']:.3f}, " if "auc" in metrics else ""
     click.echo(
         f"Saved model to {result.out_dir}: validation accuracy {metrics['accuracy']:.3f}, "
-        f"AUC {metrics['auc']:.3f}, ECE {metrics['ece']:.3f}, Brier {metrics['brier']:.3f} on {metrics['n']} examples "
+        f"{auc}ECE {metrics['ece']:.3f}, Brier {metrics['brier']:.3f} on {metrics['n']} examples "
         f"({epochs_note})."
     )
+    if result.classes != DEFAULT_CLASSES:
+        counts = ", ".join(f"{name} {count:,}" for name, count in result.class_counts.items())
+        click.echo(f"Classes: {counts} (--labels or --label-map names them).")
     if result.test_metrics is not None:
         test = result.test_metrics
-        click.echo(f"Test: accuracy {test['accuracy']:.3f}, AUC {test['auc']:.3f} on {test['n']} held-out examples.")
+        auc = f", AUC {test['auc']:.3f}" if "auc" in test else ""
+        click.echo(f"Test: accuracy {test['accuracy']:.3f}{auc} on {test['n']} held-out examples.")
     if out_dir in BUNDLED_MODELS and not quiet:  # --out is a path: the bundled model is never written
         click.echo(
             f"Note: --out {out_dir} is the path ./{out_dir}, not the bundled model (read-only); from this directory, "
@@ -786,7 +819,13 @@ def predict(
     bundled reviews-en (general English reviews), said once on stderr.
 
     --per-token adds a line per token: the probability after reading it (a
-    bidirectional model's per-token view also reads the text backwards).
+    bidirectional model's per-token view also reads the text backwards; a
+    model of more than two classes shows the most probable class after each
+    token and its probability).
+
+    A model of more than two classes prints the most probable class and its
+    probability; --json adds every class's probability, --data a column per
+    class, and --threshold is refused.
     --stream reads one long document piece by piece, never holding it whole,
     and prints its label, probability, token count and chunk count.
 
@@ -874,9 +913,12 @@ def predict(
                 continue
             click.echo(f"{prediction.label:<8}  {prediction.probability:.4f}  {prediction.text}")
             width = max((len(token) for token, _ in prediction.tokens), default=0)
-            for (token, probability), unknown in zip(prediction.tokens, prediction.unknown):
+            labels = prediction.token_labels or ("",) * len(prediction.tokens)  # N > 2 classes: the top one
+            label_width = max((len(label) for label in labels), default=0)
+            for (token, probability), unknown, label in zip(prediction.tokens, prediction.unknown, labels):
                 mark = "?" if unknown else " "
-                click.echo(f"{mark} {token:<{width}}  {probability:.4f}  {probability_bar(probability)}".rstrip())
+                step = f"{label:<{label_width}}  " if label_width else ""
+                click.echo(f"{mark} {token:<{width}}  {step}{probability:.4f}  {probability_bar(probability)}".rstrip())
             if any(prediction.unknown):
                 click.echo("  (? = not in the vocabulary: read as [UNK])")
         return
@@ -910,7 +952,10 @@ def evaluate(model_dir, as_json, errors, threshold, quiet, **data):
 
     Reads --data (any format `train` reads) and prints the example count,
     the metrics and the confusion matrix [[tn, fp], [fn, tp]] (rows: true
-    label negative, positive; columns: predicted). The data is streamed
+    label negative, positive; columns: predicted). A model of more than two
+    classes gets accuracy, average recall, macro F1, each class's precision,
+    recall and F1, the N x N confusion and, for numeric classes such as
+    stars, the mean absolute error. The data is streamed
     through the model a batch at a time (memory stays flat), with a progress
     bar on stderr when it is a terminal. Encoding, format, columns and
     --on-empty default to the ones the model was trained with.
@@ -922,6 +967,7 @@ def evaluate(model_dir, as_json, errors, threshold, quiet, **data):
         sentiment-rnn evaluate --model my-model --data test.csv --errors 5
         sentiment-rnn evaluate --model my-model --data aclImdb --split test
     """
+    from sentiment_rnn.class_metrics import ClassEvaluation, class_report
     from sentiment_rnn.config import load_config
     from sentiment_rnn.data.batches import input_size
     from sentiment_rnn.data.labels import label_name
@@ -935,6 +981,9 @@ def evaluate(model_dir, as_json, errors, threshold, quiet, **data):
         result = evaluate_data(model_dir, data_config, errors=errors, threshold=threshold, on_progress=bar.update)
     if as_json:
         click.echo(json.dumps(result.to_dict(with_errors=errors > 0), ensure_ascii=False))
+        return
+    if isinstance(result, ClassEvaluation):
+        click.echo(class_report(result, errors))
         return
     auc = "n/a (one class only)" if result.roc_auc is None else f"{result.roc_auc:.4f}"
     (tn, fp), (fn, tp) = result.confusion

@@ -1,7 +1,9 @@
 """Measure a saved model on labelled data: accuracy, precision, recall, F1, ROC AUC, confusion, calibration.
 
 The metrics are computed here with NumPy from labels and probabilities, so
-they can be checked by hand on tiny inputs; no scikit-learn needed.
+they can be checked by hand on tiny inputs; no scikit-learn needed. A model
+of more than two classes is measured by ``sentiment_rnn.class_metrics``
+(macro and per-class figures, an N x N confusion, average recall, MAE).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from sentiment_rnn.calibration import ECE_BINS, calibration_bin_sums, ece_from_bin_sums
+from sentiment_rnn.class_metrics import ClassEvaluation, ClassMetricsAccumulator
 from sentiment_rnn.data.dataset import Dataset
-from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, is_positive
+from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, classes_of, is_positive
 from sentiment_rnn.errors import SentimentError
 
 
@@ -248,14 +251,29 @@ def most_confident_mistakes(
     return mistakes[:count]
 
 
-def evaluate(model_dir, dataset: Dataset, errors: int = 0, threshold: float = DEFAULT_THRESHOLD) -> Evaluation:
+def accumulator_for(classes: tuple[str, ...], threshold: float, errors: int):
+    """The metrics of a model with ``classes``: two-class (:class:`MetricsAccumulator`) or N-class."""
+    from sentiment_rnn.inference import check_threshold
+
+    check_threshold(threshold, classes)
+    if len(classes) > 2:
+        return ClassMetricsAccumulator(classes, errors)
+    return MetricsAccumulator(threshold, errors)
+
+
+def evaluate(
+    model_dir, dataset: Dataset, errors: int = 0, threshold: float = DEFAULT_THRESHOLD
+) -> Evaluation | ClassEvaluation:
     """Predict every text of ``dataset`` with the model in ``model_dir`` and measure the result.
 
     Args:
         model_dir: a model directory (path or opened ``ModelDirectory``).
-        dataset: the labelled texts.
+        dataset: the labelled texts; its classes are matched to the model's by name.
         errors: how many of the most confidently wrong examples to keep in ``errors``.
-        threshold: probabilities at or above it count as positive.
+        threshold: probabilities at or above it count as positive (two-class models only).
+
+    Returns:
+        :class:`Evaluation` for a two-class model, ``class_metrics.ClassEvaluation`` for more classes.
     """
     from sentiment_rnn import inference
     from sentiment_rnn.artifact.model_directory import as_model_directory
@@ -263,7 +281,8 @@ def evaluate(model_dir, dataset: Dataset, errors: int = 0, threshold: float = DE
     if errors < 0:
         raise SentimentError(f"--errors must be 0 or more, got {errors}.")
     directory = as_model_directory(model_dir)
-    metrics = MetricsAccumulator(threshold, errors)
+    dataset = dataset.with_classes(directory.classes)
+    metrics = accumulator_for(directory.classes, threshold, errors)
     for start in range(0, len(dataset), EVALUATE_BATCH):
         texts = dataset.texts[start : start + EVALUATE_BATCH]
         metrics.add(dataset.labels[start : start + EVALUATE_BATCH], inference.predict_proba(directory, texts), texts)
@@ -280,12 +299,13 @@ def evaluate_data(
     errors: int = 0,
     threshold: float = DEFAULT_THRESHOLD,
     on_progress: Callable[[int], None] | None = None,
-) -> Evaluation:
+) -> Evaluation | ClassEvaluation:
     """Stream the data a ``[data]`` config section names through the model and measure it.
 
     The data is read, predicted and counted a batch at a time
     (``sentiment_rnn.data.batches``), so memory stays flat however large it
-    is. One class only is allowed here (ROC AUC is then None).
+    is. One class only is allowed here (ROC AUC is then None). Labels are read
+    as the model's classes (a section naming other classes is refused).
 
     Args:
         on_progress: called with the bytes of input read since the last call
@@ -298,9 +318,15 @@ def evaluate_data(
     if not (data_config.path or data_config.pos or data_config.neg or data_config.sources):
         raise SentimentError("No data to evaluate: pass --data PATH, or --pos FILE and --neg FILE.")
     directory = open_model_dir(model_dir)  # fail on a bad model directory before reading big data
-    metrics = MetricsAccumulator(threshold, errors)
+    named = classes_of(data_config)
+    if (data_config.labels or data_config.label_map) and named != directory.classes:
+        raise SentimentError(
+            f"The data's classes ({', '.join(named)}) are not the model's ({', '.join(directory.classes)}): "
+            "name the model's classes, in its order, with --labels (or drop --labels and --label-map)."
+        )
+    metrics = accumulator_for(directory.classes, threshold, errors)
     done = 0
-    for batch in read_batches(data_config, labelled=True):
+    for batch in read_batches(data_config, labelled=True, classes=directory.classes):
         texts = [batch.texts[i] for i in batch.kept]
         metrics.add(batch.labels, inference.predict_proba(directory, texts), texts)
         metrics.add_tokens(*unknown_token_counts(directory.numpy_engine, texts))
@@ -314,20 +340,20 @@ def data_options_of_model(model_dir: str | Path, given: dict) -> list[str]:
     """Config overrides for the data options the user did not give, taken from the model's own ``[data]``.
 
     ``given`` maps ``data.<key>`` to what the user passed (None when not
-    given). The model's encoding, columns, empty-text rule and label mapping
-    (--positive/--negative, unless either is given) are used unless given, and
-    its format too unless --pos/--neg are given (they read lines, whatever the
-    training format was).
+    given). The model's encoding, columns, empty-text rule, classes (--labels)
+    and label map (--positive/--negative or --label-map, unless one of them is
+    given) are used unless given, and its format too unless --pos/--neg are
+    given (they read lines, whatever the training format was).
     """
     from sentiment_rnn.artifact.model_directory import open_model_dir
     from sentiment_rnn.config import options_as_overrides
 
     trained = open_model_dir(model_dir).config.data
-    inherited = ["encoding", "text_column", "label_column", "on_empty"]
+    inherited = ["encoding", "text_column", "label_column", "on_empty", "labels"]
     if not (given.get("pos") or given.get("neg")):
         inherited.append("format")
-        if given.get("positive") is None and given.get("negative") is None:
-            inherited += ["positive", "negative"]
+        if all(given.get(key) is None for key in ("positive", "negative", "label_map")):
+            inherited += ["positive", "negative", "label_map"]
     return options_as_overrides({f"data.{key}": getattr(trained, key) for key in inherited if given.get(key) is None})
 
 

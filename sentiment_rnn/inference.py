@@ -2,7 +2,12 @@
 
 The NumPy engine (``sentiment_rnn.engine``) never imports TensorFlow; the
 Keras engine loads ``model.keras``. Both give the same probabilities, to 1e-5
-(float32 arithmetic in another order).
+(float32 arithmetic in another order): of positive (class 1), shape (n,), for a
+two-class model; of every class, shape (n, N), for a model of N > 2 classes,
+whose label is the most probable class.
+
+Longer than 400 lines because every view (one text, per token, streamed) is answered here
+for both engines and both kinds of head, so that a caller never picks an engine itself.
 """
 
 from __future__ import annotations
@@ -15,21 +20,44 @@ from typing import TextIO
 import numpy as np
 
 from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
-from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, label_for
+from sentiment_rnn.data.labels import DEFAULT_CLASSES, DEFAULT_THRESHOLD, label_for
 from sentiment_rnn.engine.models import DEFAULT_BATCH_SIZE
 from sentiment_rnn.errors import SentimentError
 
 
 @dataclass(frozen=True)
 class Prediction:
-    """One text's prediction: ``probability`` of positive in [0, 1] and the thresholded label."""
+    """One text's prediction: ``probability`` of positive in [0, 1] and the thresholded label.
+
+    For a model of N > 2 classes, ``label`` is the most probable class, ``probability``
+    its probability and ``probabilities`` every class's, by name (None for two classes).
+    """
 
     text: str
     probability: float
     label: str
+    probabilities: dict[str, float] | None = None
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "label": self.label, "probability": self.probability}
+        answer = {"text": self.text, "label": self.label, "probability": self.probability}
+        return answer if self.probabilities is None else {**answer, "probabilities": self.probabilities}
+
+
+def labelled(probabilities, classes: tuple[str, ...], threshold: float = DEFAULT_THRESHOLD):
+    """(label, probability, every class's probability or None) of one answer: a probability of class 1
+    (two classes, against ``threshold``) or an (N,) array (the most probable class)."""
+    if np.ndim(probabilities) == 0:
+        probability = float(probabilities)
+        return label_for(probability, threshold, classes), probability, None
+    values = [float(p) for p in probabilities]
+    top = int(np.argmax(probabilities))
+    return classes[top], values[top], dict(zip(classes, values))
+
+
+def prediction_of(text: str, probabilities, classes: tuple[str, ...], threshold: float = DEFAULT_THRESHOLD):
+    """The :class:`Prediction` of one text from the model's answer (see :func:`labelled`)."""
+    label, probability, every = labelled(probabilities, classes, threshold)
+    return Prediction(text, probability, label, every)
 
 
 @dataclass(frozen=True)
@@ -44,15 +72,25 @@ class TokenPrediction(Prediction):
 
     tokens: tuple[tuple[str, float], ...] = ()
     unknown: tuple[bool, ...] = ()  # for each token, whether it is outside the vocabulary (read as [UNK])
+    # N > 2 classes: after each token, the most probable class (its probability is the token's in ``tokens``)
+    # and every class's probability; empty for two classes, whose token probabilities are of positive.
+    token_labels: tuple[str, ...] = ()
+    token_probabilities: tuple[dict[str, float], ...] = ()
 
     def to_dict(self) -> dict:
-        return {
-            **super().to_dict(),
-            "tokens": [
+        if self.token_labels:  # N > 2 classes: the top class after each token, and every class's probability
+            steps = [
+                {"token": token, "label": label, "probability": p, "probabilities": every, "unknown": unknown}
+                for (token, p), unknown, label, every in zip(
+                    self.tokens, self.unknown, self.token_labels, self.token_probabilities
+                )
+            ]
+        else:
+            steps = [
                 {"token": token, "probability": probability, "unknown": unknown}
                 for (token, probability), unknown in zip(self.tokens, self.unknown)
-            ],
-        }
+            ]
+        return {**super().to_dict(), "tokens": steps}
 
 
 def unknown_words(model_dir: str | Path | ModelDirectory, texts: Iterable[str]) -> list[dict]:
@@ -83,15 +121,12 @@ class StreamPrediction:
     label: str
     tokens: int
     chunks: int
+    probabilities: dict[str, float] | None = None  # N > 2 classes: every class's probability
 
     def to_dict(self) -> dict:
-        return {
-            "source": self.source,
-            "label": self.label,
-            "probability": self.probability,
-            "tokens": self.tokens,
-            "chunks": self.chunks,
-        }
+        answer = {"source": self.source, "label": self.label, "probability": self.probability}
+        answer.update(tokens=self.tokens, chunks=self.chunks)
+        return answer if self.probabilities is None else {**answer, "probabilities": self.probabilities}
 
 
 ENGINES = ("numpy", "keras")
@@ -99,9 +134,15 @@ KERAS_BATCH_SIZE = 256  # texts per forward pass of the Keras model
 DEFAULT_CHUNK_TOKENS = 1000
 
 
-def check_threshold(threshold: float) -> None:
+def check_threshold(threshold: float, classes: tuple[str, ...] = DEFAULT_CLASSES) -> None:
+    """Refuse a threshold outside [0, 1], or any but the default for a model of more than two classes."""
     if not 0.0 <= threshold <= 1.0:
         raise SentimentError(f"Threshold {threshold} is outside [0, 1]: pass e.g. --threshold 0.5.")
+    if len(classes) > 2 and threshold != DEFAULT_THRESHOLD:
+        raise SentimentError(
+            f"--threshold applies to two-class models; this one has {len(classes)} classes "
+            f"({', '.join(classes)}) and answers with the most probable: drop --threshold."
+        )
 
 
 def check_engine(engine: str) -> None:
@@ -153,14 +194,14 @@ def predict(
     if batch_size is not None and batch_size < 1:
         raise SentimentError(f"Batch size {batch_size} is too small: pass 1 or more.")
     directory = _open(model_dir)
+    classes = directory.classes
+    check_threshold(threshold, classes)
     texts = list(texts)
     predictions: list[Prediction] = []
     for start in range(0, len(texts), PREDICT_CHUNK):
         chunk = texts[start : start + PREDICT_CHUNK]
         probabilities = predict_proba(directory, chunk, batch_size, engine)
-        predictions.extend(
-            Prediction(t, float(p), label_for(float(p), threshold)) for t, p in zip(chunk, probabilities)
-        )
+        predictions.extend(prediction_of(t, p, classes, threshold) for t, p in zip(chunk, probabilities))
         if on_progress is not None:
             on_progress(len(chunk))
     return predictions
@@ -170,6 +211,8 @@ def predict_proba(
     model_dir: str | Path | ModelDirectory, texts: list[str], batch_size: int | None = None, engine: str = "numpy"
 ) -> np.ndarray:
     """Probabilities of positive, (n,) float64, for a list of texts (any strings), through either engine.
+
+    For a model of N > 2 classes, every class's probability: (n, N), columns in ``ModelDirectory.classes`` order.
 
     ``batch_size`` texts per forward pass at most; None takes the engine's own
     (1024 for the NumPy engine, 256 for Keras).
@@ -195,12 +238,13 @@ def predict_per_token(
     Raises:
         SentimentError: for a bag-of-words model, which reads no order.
     """
-    check_threshold(threshold)
     check_engine(engine)
     directory = _open(model_dir)
+    classes = directory.classes
+    check_threshold(threshold, classes)
     check_reads_order(directory.config.model.kind)
     texts = list(texts)
-    overall = [p.probability for p in predict(directory, texts, threshold, engine=engine)]
+    overall = predict(directory, texts, threshold, engine=engine)
     if engine == "numpy":
         views = [directory.numpy_engine.per_token(text) for text in texts]
     else:
@@ -208,16 +252,23 @@ def predict_per_token(
     from sentiment_rnn.engine.models import Vocabulary
 
     vocabulary = Vocabulary(directory.vocabulary())
-    return [
-        TokenPrediction(
-            text,
-            probability,
-            label_for(probability, threshold),
-            tuple((token, float(p)) for token, p in zip(tokens, probabilities)),
-            tuple(vocabulary.unknown(tokens)),
+    answers = []
+    for whole, (tokens, probabilities) in zip(overall, views):
+        steps = [labelled(step, classes, threshold) for step in probabilities]
+        many = len(classes) > 2  # each step's label and every class's probability
+        answers.append(
+            TokenPrediction(
+                whole.text,
+                whole.probability,
+                whole.label,
+                whole.probabilities,
+                tuple((token, probability) for token, (_, probability, _) in zip(tokens, steps)),
+                tuple(vocabulary.unknown(tokens)),
+                tuple(label for label, _, _ in steps) if many else (),
+                tuple(every for _, _, every in steps) if many else (),
+            )
         )
-        for text, probability, (tokens, probabilities) in zip(texts, overall, views)
-    ]
+    return answers
 
 
 def check_reads_order(kind: str) -> None:
@@ -230,7 +281,7 @@ def check_reads_order(kind: str) -> None:
 
 
 def keras_per_token(directory: ModelDirectory, texts: list[str]) -> list[tuple[list[str], np.ndarray]]:
-    """The Keras per-token view: (tokens, probability after each, (n_tokens,)) per text."""
+    """The Keras per-token view: (tokens, probability after each, (n_tokens,) or (n_tokens, N)) per text."""
     if directory.members:
         views = [keras_per_token(member, texts) for member in directory.members]
         return [(view[0], np.mean([member[i][1] for member in views], axis=0)) for i, view in enumerate(views[0])]
@@ -244,7 +295,8 @@ def keras_per_token(directory: ModelDirectory, texts: list[str]) -> list[tuple[l
     views = []
     for text in texts:
         tokens = tokenize_py(text)[: limit or None]
-        steps = np.asarray(per_token(tf.constant([text]), training=False))[0, :, 0]
+        steps = np.asarray(per_token(tf.constant([text]), training=False))[0]  # (T, K)
+        steps = steps[:, 0] if steps.shape[-1] == 1 else steps
         views.append((tokens, steps[: len(tokens)].astype(np.float64)))
     return views
 
@@ -281,6 +333,7 @@ def predict_stream(
     if chunk_tokens < 1:
         raise SentimentError(f"Chunk size {chunk_tokens} is too small: pass --chunk-tokens 1 or more.")
     directory = _open(model_dir)
+    check_threshold(threshold, directory.classes)
     model_config = directory.config.model
     check_reads_order(model_config.kind)
     if model_config.bidirectional:
@@ -295,7 +348,8 @@ def predict_stream(
     else:
         probability, tokens = keras_stream(directory, counted)
     name = name if name is not None else str(getattr(source, "name", "<stream>"))
-    return StreamPrediction(name, probability, label_for(probability, threshold), tokens, counted.count)
+    label, top, every = labelled(probability, directory.classes, threshold)
+    return StreamPrediction(name, top, label, tokens, counted.count, every)
 
 
 class _Counter:
@@ -311,8 +365,10 @@ class _Counter:
             yield item
 
 
-def keras_stream(directory: ModelDirectory, chunks: Iterable[list[str]]) -> tuple[float, int]:
+def keras_stream(directory: ModelDirectory, chunks: Iterable[list[str]]) -> tuple[float | np.ndarray, int]:
     """Feed token chunks to a Keras ``stateful=True`` twin of the model; (last probability, tokens read).
+
+    The probability is of positive (a float), or for N > 2 classes of each, (N,).
 
     An ensemble feeds each chunk to every member's twin and answers with their
     mean probability.
@@ -323,15 +379,17 @@ def keras_stream(directory: ModelDirectory, chunks: Iterable[list[str]]) -> tupl
         probabilities = [read(chunk) for read in readers]
         tokens += len(chunk)
     if probabilities is None:
-        return float(keras_predict_proba(keras_model(directory), [""])[0]), 0
-    return float(np.mean(probabilities)), tokens
+        empty = keras_predict_proba(keras_model(directory), [""])[0]
+        return (float(empty) if np.ndim(empty) == 0 else empty), 0
+    mean = np.mean(probabilities, axis=0)
+    return (float(mean) if np.ndim(mean) == 0 else mean), tokens
 
 
-def keras_chunk_reader(directory: ModelDirectory) -> Callable[[list[str]], float]:
+def keras_chunk_reader(directory: ModelDirectory) -> Callable[[list[str]], float | np.ndarray]:
     """A reader of one text in token chunks through a ``stateful=True`` twin of one model, its state reset.
 
     The reader takes the next chunk's tokens and returns the probability after
-    them. Each chunk reaches the twin's own tokenizer as its tokens joined by
+    them (of positive, or for N > 2 classes of each, (N,)). Each chunk reaches the twin's own tokenizer as its tokens joined by
     spaces, which it splits back into the same tokens. The twin's layers run
     in one compiled ``tf.function`` for a batch of exactly one text (calling
     the model eagerly runs the recurrent loop op by op, about 100 times
@@ -360,32 +418,39 @@ def keras_chunk_reader(directory: ModelDirectory) -> Callable[[list[str]], float
         x = embedding(ids)
         for layer in recurrent:
             x = layer(x, mask=mask)
-        return head(x)  # (1, 1)
+        return head(x)  # (1, K)
 
     reset_states(stateful)
-    return lambda chunk: float(read_chunk(tf.constant([" ".join(chunk)]))[0, 0])
+
+    def read(chunk: list[str]) -> float | np.ndarray:
+        answer = np.asarray(read_chunk(tf.constant([" ".join(chunk)]))[0], dtype=np.float64)  # (K,)
+        return float(answer[0]) if len(answer) == 1 else answer
+
+    return read
 
 
 def keras_predict_proba(model, texts: list[str], batch_size: int = KERAS_BATCH_SIZE) -> np.ndarray:
-    """Probabilities of positive, shape (n,) float64, for any view of a trained model.
+    """Probabilities of positive, shape (n,) float64, for any view of a trained model (N classes: (n, N)).
 
     Texts are grouped by length to save padding; padding is masked, so the
     grouping does not change any probability. Batches go through Keras's
     compiled predict function (``predict_on_batch``), many times faster than
     eager calls. A stateful model (fixed batch) is called eagerly, with its
-    state reset before each batch; a per-token model (output (B, T, 1)) is
+    state reset before each batch; a per-token model (output (B, T, K)) is
     read at its last step, which masking makes the last real token.
     """
     import tensorflow as tf
 
     from sentiment_rnn.models import reset_states
 
+    units = model.output.shape[-1]
+    shape = (len(texts),) if units == 1 else (len(texts), units)
     if not texts:
-        return np.zeros(0)
+        return np.zeros(shape)
     fixed_batch = model.inputs[0].shape[0]
     batch_size = fixed_batch or batch_size
     order = np.argsort([len(t) for t in texts], kind="stable")
-    result = np.empty(len(texts))
+    result = np.empty(shape)
     for start in range(0, len(texts), batch_size):
         indices = order[start : start + batch_size]
         batch = [texts[i] for i in indices]
@@ -396,7 +461,7 @@ def keras_predict_proba(model, texts: list[str], batch_size: int = KERAS_BATCH_S
             output = np.asarray(model(tf.constant(batch, dtype=tf.string), training=False))
         else:
             output = np.asarray(model.predict_on_batch(tf.constant(batch, dtype=tf.string)))
-        if output.ndim == 3:  # per-token view: (B, T, 1)
+        if output.ndim == 3:  # per-token view: (B, T, K)
             output = output[:, -1, :]
-        result[indices] = output[: len(indices), 0]
+        result[indices] = output[: len(indices), 0] if units == 1 else output[: len(indices)]
     return result

@@ -7,7 +7,9 @@ output appears as it is computed.
 ``predict --data`` keeps every input column and adds ``label`` (positive,
 negative, or empty for an empty text) and ``probability`` (of positive; empty
 for an empty text); when the input already has a column of that name the
-added one is called ``predicted_label`` / ``predicted_probability``. Output is
+added one is called ``predicted_label`` / ``predicted_probability``. For a
+model of N > 2 classes, ``label`` is the most probable class, ``probability``
+its probability, and a column ``probability_CLASS`` per class follows. Output is
 CSV, TSV or JSON Lines, chosen by the output file's suffix or
 ``output_format``. A file is written next to its final name and renamed into
 place at the end, so a failed run leaves nothing half-written.
@@ -25,7 +27,7 @@ from typing import TextIO
 
 import numpy as np
 
-from sentiment_rnn.data.labels import DEFAULT_THRESHOLD
+from sentiment_rnn.data.labels import DEFAULT_CLASSES, DEFAULT_THRESHOLD, predicted_classes, top_probability
 from sentiment_rnn.errors import SentimentError
 
 OUTPUT_FORMATS = ("csv", "tsv", "jsonl")
@@ -35,9 +37,10 @@ READ_CHARS = 1 << 20  # characters of --file read at once
 STDOUT = "-"
 
 
-def labels_of(probabilities: np.ndarray, threshold: float) -> np.ndarray:
-    """ "positive" where a probability (n,) is at or above ``threshold``, else "negative": (n,) str."""
-    return np.where(probabilities >= threshold, "positive", "negative")
+def labels_of(probabilities: np.ndarray, threshold: float, classes: tuple[str, ...] = DEFAULT_CLASSES) -> np.ndarray:
+    """The label of each answer, (n,) str: "positive" where a probability (n,) is at or above ``threshold``,
+    else "negative" (``classes[1]``, ``classes[0]``); of probabilities (n, N), the most probable class."""
+    return np.array(classes, dtype=object)[predicted_classes(probabilities, threshold)].astype(str)
 
 
 def batches_of_lines(texts: Iterable[str], file: TextIO | None = None, size: int | None = None) -> Iterator[list[str]]:
@@ -74,20 +77,33 @@ def batches_of_lines(texts: Iterable[str], file: TextIO | None = None, size: int
         del pending[:size]
 
 
-def format_lines(texts: list[str], probabilities: np.ndarray, threshold: float, as_json: bool) -> str:
+def format_lines(
+    texts: list[str],
+    probabilities: np.ndarray,
+    threshold: float,
+    as_json: bool,
+    classes: tuple[str, ...] = DEFAULT_CLASSES,
+) -> str:
     """The output of ``predict`` for a batch, every line ending in a newline.
 
     Text: ``label  probability  text`` (probability to 4 decimals); JSON: one
-    object per line with ``text``, ``label`` and ``probability``, as
-    ``json.dumps`` of ``Prediction.to_dict()`` writes it.
+    object per line with ``text``, ``label`` and ``probability`` (and for N > 2
+    classes ``probabilities``), as ``json.dumps`` of ``Prediction.to_dict()`` writes it.
     """
-    labels = labels_of(probabilities, threshold).tolist()
-    values = probabilities.tolist()
-    if as_json:
+    labels = labels_of(probabilities, threshold, classes).tolist()
+    values = top_probability(probabilities).tolist()
+    if as_json and np.ndim(probabilities) == 2:
+        from sentiment_rnn.inference import prediction_of
+
+        lines = [
+            json.dumps(prediction_of(t, p, classes).to_dict(), ensure_ascii=False) + "\n"
+            for t, p in zip(texts, probabilities)
+        ]
+    elif as_json:
         from json.encoder import encode_basestring  # the C escaper json.dumps(ensure_ascii=False) uses
 
         lines = [
-            f'{{"text": {encode_basestring(t)}, "label": "{label}", "probability": {p!r}}}\n'
+            f'{{"text": {encode_basestring(t)}, "label": {encode_basestring(label)}, "probability": {p!r}}}\n'
             for t, label, p in zip(texts, labels, values)
         ]
     else:
@@ -115,22 +131,26 @@ def score_lines(
     Returns:
         the number of texts scored.
     """
-    from sentiment_rnn.inference import Prediction, predict_proba, unknown_words
+    from sentiment_rnn.artifact.model_directory import as_model_directory
+    from sentiment_rnn.inference import check_threshold, predict_proba, prediction_of, unknown_words
 
+    directory = as_model_directory(model_dir)
+    classes = directory.classes
+    check_threshold(threshold, classes)
     count = 0
     for batch in batches_of_lines(texts, file):
-        probabilities = predict_proba(model_dir, batch, engine=engine)
+        probabilities = predict_proba(directory, batch, engine=engine)
         if with_oov:
-            labels = labels_of(probabilities, threshold).tolist()
-            rows = zip(batch, probabilities.tolist(), labels, unknown_words(model_dir, batch))
+            rows = zip(batch, probabilities, unknown_words(directory, batch))
             out.write(
                 "".join(
-                    json.dumps({**Prediction(t, p, label).to_dict(), **words}, ensure_ascii=False) + "\n"
-                    for t, p, label, words in rows
+                    json.dumps({**prediction_of(t, p, classes, threshold).to_dict(), **words}, ensure_ascii=False)
+                    + "\n"
+                    for t, p, words in rows
                 )
             )
         else:
-            out.write(format_lines(batch, probabilities, threshold, as_json))
+            out.write(format_lines(batch, probabilities, threshold, as_json, classes))
         count += len(batch)
         if on_batch is not None:
             on_batch(len(batch))
@@ -189,21 +209,28 @@ def score_table(
     from sentiment_rnn.data.batches import read_batches
     from sentiment_rnn.inference import check_engine, check_threshold, predict_proba
 
-    check_threshold(threshold)
     check_engine(engine)
     fmt = output_format_for(output, output_format)
     directory = open_model_dir(model_dir)
+    classes = directory.classes
+    check_threshold(threshold, classes)
     rows = empty = done = 0
     with _output(output) as out:
         for number, batch in enumerate(read_batches(data_config, labelled=False)):
             frame = batch.frame
             has_text = np.array([bool(t.strip()) for t in batch.texts], dtype=bool)
-            probabilities = np.full(len(batch.texts), np.nan)
+            probabilities = np.full(
+                (len(batch.texts),) if len(classes) == 2 else (len(batch.texts), len(classes)), np.nan
+            )
             texts = [t for t, keep in zip(batch.texts, has_text) if keep]
             probabilities[has_text] = predict_proba(directory, texts, engine=engine)
             label_column, probability_column = _added_columns(list(frame.columns))
-            frame[label_column] = np.where(has_text, labels_of(probabilities, threshold), "")
-            frame[probability_column] = probabilities.round(6)
+            labels = labels_of(np.nan_to_num(probabilities), threshold, classes)
+            frame[label_column] = np.where(has_text, labels, "")
+            frame[probability_column] = top_probability(probabilities).round(6)
+            if len(classes) > 2:
+                for index, name in enumerate(classes):
+                    frame[f"{probability_column}_{name}"] = probabilities[:, index].round(6)
             _write_frame(frame, out, fmt, header=number == 0)
             rows += len(frame)
             empty += int((~has_text).sum())

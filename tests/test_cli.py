@@ -152,7 +152,7 @@ def test_train_config_errors(args, message, tmp_path):
 
 def test_train_data_errors_leave_nothing_on_disk(tmp_path):
     bad_labels = write_csv(tmp_path / "bad.csv", [("a", 1), ("b", "maybe")])
-    result = run("train", "--data", str(bad_labels), "--out", str(tmp_path / "m"))
+    result = run("train", "--data", str(bad_labels), "--labels", "negative,positive", "--out", str(tmp_path / "m"))
     assert_user_error(
         result,
         f"{bad_labels}, row 2: label 'maybe' is not binary; use 0/1, true/false, pos/neg or positive/negative, or map labels with --positive and --negative (e.g. --positive 4,5 --negative 1,2).",

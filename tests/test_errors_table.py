@@ -122,6 +122,16 @@ def _ensemble_missing_a_member(cwd: Path, request) -> None:
     (cwd / "ensemble" / "config.toml").write_text(config.replace("\nensemble = 1\n", "\nensemble = 2\n"))
 
 
+THREE_ROWS = [("good", "positive"), ("bad", "negative"), ("ok", "neutral")] * 2
+
+
+def _three_class_model(cwd: Path) -> None:
+    """A model of the classes negative, neutral, positive (random weights) in ``three``."""
+    from model_factory import randomized_model, write_model_dir
+
+    write_model_dir(*randomized_model('data.labels="negative,neutral,positive"'), cwd / "three")
+
+
 def _lambda_model(directory: Path) -> None:
     from sentiment_rnn.tf_setup import import_keras
 
@@ -231,6 +241,20 @@ SETUPS = {
     "init-from-classifier": with_model(lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS)),
     "init-from-bow": lambda cwd: None,
     "lm-bidirectional": lambda cwd: None,
+    "labels-empty-class": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "labels-twice": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "label-map-malformed": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "label-map-overlap": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "labels-disagree-with-map": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "label-map-and-positive": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "label-not-a-class": lambda cwd: write_csv(
+        cwd / "mixed.csv", [("good phone", "positive"), ("bad phone", "negative"), ("ok phone", "mixed")]
+    ),
+    "class-without-examples": lambda cwd: write_csv(cwd / "two.csv", [("good", "positive"), ("bad", "negative")]),
+    "one-learned-class": lambda cwd: write_csv(cwd / "neutral.csv", [("ok", "neutral"), ("fine", "neutral")]),
+    "platt-many-classes": lambda cwd: write_csv(cwd / "three.csv", THREE_ROWS),
+    "threshold-many-classes": lambda cwd: _three_class_model(cwd),
+    "evaluate-other-classes": lambda cwd: (_three_class_model(cwd), write_csv(cwd / "three.csv", THREE_ROWS)),
 }
 NEEDS_REQUEST = {"newer-format", "corrupt-meta", "model-file-missing", "truncated-model", "config-mismatch"}
 NEEDS_REQUEST |= {"code-in-model", "no-text", "text-file-undecodable", "threshold-out-of-range"}
