@@ -6,7 +6,10 @@ object per text with the keys ``predict --json`` prints (``text``, ``label``,
 ``probability``; with ``per_token`` also ``tokens``, a list of ``{token,
 probability, unknown}``, where ``unknown`` marks a token outside the
 vocabulary, read as ``[UNK]``). With a bag-of-words model beside the
-recurrent one, ``"bow"`` holds its answers for the same texts.
+recurrent one, ``"bow"`` holds its answers for the same texts. A model of
+more than two classes answers as ``predict --json`` does for it: the most
+probable class, its probability and ``probabilities`` of every class (per
+token too, with each token's ``label``); ``threshold`` is refused for it.
 
 Every problem with a request raises :class:`RequestError`: an HTTP status
 (400 for a malformed body, 413 for one over the limits) and one sentence
@@ -176,6 +179,14 @@ class Models:
         """The ``POST /predict`` response for a checked request, as a JSON-ready dict."""
         if request.per_token and self.rnn.config.model.kind != "rnn":
             raise RequestError(400, '"per_token" needs a recurrent model; this one is a bag of words: drop per_token.')
+        for directory in (self.rnn, self.bow):
+            classes = directory.classes if directory is not None else ()
+            if len(classes) > 2 and request.threshold != DEFAULT_THRESHOLD:
+                raise RequestError(
+                    400,
+                    f'"threshold" applies to two-class models; {directory.path} has {len(classes)} classes '
+                    f"({', '.join(classes)}) and answers with the most probable: drop threshold.",
+                )
         response = {"predictions": self.predictions(self.rnn, request)}
         if self.bow is not None:
             response["bow"] = [p.to_dict() for p in predict(self.bow, request.texts, request.threshold)]

@@ -60,8 +60,9 @@ def build_app(model_dir: str | Path, bow_model_dir: str | Path | None = None, li
         responses:
           200:
             description: >-
-              {"predictions": [{"text", "label", "probability", "tokens"?}], "bow"?: [...]},
-              one object per text, in order; tokens are {"token", "probability", "unknown"}.
+              {"predictions": [{"text", "label", "probability", "probabilities"?, "tokens"?}], "bow"?: [...]},
+              one object per text, in order; tokens are {"token", "label"?, "probability", "probabilities"?,
+              "unknown"}; "probabilities" (every class's) and a token's "label" for models of more than two classes.
           400: {description: 'A malformed request: {"error": "..."}'}
           413: {description: 'Too many texts, bytes or characters: {"error": "..."}'}
         """
