@@ -250,6 +250,8 @@ def check_model_matches_config(model, config: Config, path: Path) -> None:
     from sentiment_rnn.models import HEAD_LAYER, head_units, model_architecture
 
     check_architecture_matches_config(model_architecture(model), config, path, MODEL_FILE, "the model has")
+    if config.model.kind == "lm":  # a language model's head is its tied embedding, over the vocabulary
+        return
     units, expected = model.get_layer(HEAD_LAYER).units, head_units(config)
     if units != expected:
         classes = classes_of(config.data)
