@@ -226,7 +226,7 @@ def class_names(classes: np.ndarray) -> tuple[str, ...]:
     names = tuple(label_key(_plain(c)) for c in classes)
     if len(set(names)) < len(names) or any("," in name or not name for name in names):
         raise SentimentError(
-            f"y's labels {', '.join(map(repr, classes[:5]))}... cannot name classes: they must differ in more "
+            f"y's labels {', '.join(repr(_plain(c)) for c in classes[:5])}... cannot name classes: they must differ in more "
             "than case and spacing, be non-empty and hold no comma."
         )
     return names

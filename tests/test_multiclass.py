@@ -437,3 +437,123 @@ def test_star_ratings_are_ordinal_and_evaluate_gives_their_mae(tmp_path):
     assert measured.mae == pytest.approx(float((np.array(measured.confusion) * wrong_by).sum()) / len(rows))
     shown = run("evaluate", "--model", result.out_dir, "--data", path).output.splitlines()
     assert any(line.startswith("mae             ") for line in shown)
+
+
+# ---------------------------------------------------------------- every other door
+
+
+def test_per_token_and_stream_name_a_class_at_every_step(toy_model, tmp_path):
+    model = toy_model.out_dir
+    result = run("predict", "--model", model, "--per-token", "--json", "it arrived on tuesday")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert [step["token"] for step in answer["tokens"]] == ["it", "arrived", "on", "tuesday"]
+    for step in answer["tokens"]:
+        assert list(step) == ["token", "label", "probability", "probabilities", "unknown"]
+        assert step["probability"] == max(step["probabilities"].values())
+        assert step["label"] == max(step["probabilities"], key=step["probabilities"].get)
+    assert answer["tokens"][-1]["probabilities"] == pytest.approx(answer["probabilities"], abs=1e-6)
+    shown = run("predict", "--model", model, "--per-token", "it arrived on tuesday").output.splitlines()
+    assert shown[0].startswith("neutral   ") and shown[-1].startswith(f"  tuesday  {answer['tokens'][-1]['label']}")
+    document = tmp_path / "doc.txt"
+    document.write_text("the battery is terrible, " * 40)
+    streamed = [
+        json.loads(run("predict", "--model", model, "--stream", document, "--json", "--engine", engine).output)
+        for engine in ("numpy", "keras")
+    ]
+    whole = json.loads(run("predict", "--model", model, "--json", document.read_text()).output)
+    for answer in streamed:
+        assert answer["label"] == whole["label"] == "negative"
+        for name in THREE:  # chunks carried through both engines = one reading of the whole (1e-5)
+            assert answer["probabilities"][name] == pytest.approx(whole["probabilities"][name], abs=1e-5)
+
+
+def test_serve_answers_every_class_and_refuses_a_threshold(toy_model):
+    pytest.importorskip("starlette", reason="the serve extra is not installed")
+    from starlette.testclient import TestClient
+
+    from sentiment_rnn.serve import create_app
+
+    client = TestClient(create_app(toy_model.out_dir))
+    response = client.post("/predict", json={"texts": ["I love this phone"], "per_token": True})
+    assert response.status_code == 200
+    (answer,) = response.json()["predictions"]
+    expected = json.loads(
+        run("predict", "--model", toy_model.out_dir, "--json", "--per-token", "I love this phone").output
+    )
+    assert answer == expected
+    refused = client.post("/predict", json={"texts": ["good"], "threshold": 0.7})
+    assert refused.status_code == 400
+    assert refused.json()["error"] == (
+        f'"threshold" applies to two-class models; {toy_model.out_dir} has 3 classes (negative, neutral, positive) '
+        "and answers with the most probable: drop threshold."
+    )
+    assert client.get("/model").json()["classes"] == list(THREE)
+
+
+def test_the_estimator_fits_any_number_of_classes(tmp_path):
+    from sentiment_rnn import SentimentClassifier
+
+    rows = toy_rows(lambda name, index: {"negative": -1, "neutral": 0, "positive": 1}[name])
+    texts, labels = [text for text, _ in rows], np.array([label for _, label in rows])
+    overrides = [override for override in FAST if not override.startswith("train.epochs")]
+    clf = SentimentClassifier(overrides=overrides, epochs=40, seed=1).fit(texts, labels)
+    assert clf.classes_.tolist() == [-1, 0, 1]
+    proba = clf.predict_proba(["I love this phone", "it arrived on tuesday"])
+    assert proba.shape == (2, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+    assert clf.predict(["I love this phone", "it arrived on tuesday", "I hate this phone"]).tolist() == [1, 0, -1]
+    assert clf.score(texts, labels) == 1.0
+    clf.save(tmp_path / "saved")
+    loaded = SentimentClassifier.load(tmp_path / "saved")
+    assert loaded.classes_.tolist() == [-1, 0, 1]
+    np.testing.assert_allclose(loaded.predict_proba(["I love this phone"]), proba[:1], atol=1e-12)
+    with pytest.raises(SentimentError) as error:
+        SentimentClassifier().fit(["a", "b", "c"], ["x", "X", "y"])
+    assert str(error.value).startswith("y's labels 'X', 'x', 'y'... cannot name classes")
+
+
+def test_both_exports_answer_for_every_class(toy_model, tmp_path):
+    import tensorflow as tf
+
+    from sentiment_rnn.inference import keras_predict_proba, predict_proba
+
+    texts = ["I love this phone", "it has a screen", "awful screen and slow", ""]
+    expected = keras_predict_proba(toy_model.model, texts)
+    assert run("export", "--model", toy_model.out_dir, "--out", tmp_path / "served").exit_code == 0
+    served = tf.saved_model.load(str(tmp_path / "served"))
+    np.testing.assert_allclose(served.serve(tf.constant(texts)).numpy(), expected, rtol=1e-5, atol=1e-6)
+    assert run("export", "--model", toy_model.out_dir, "--format", "numpy", "--out", tmp_path / "bundle").exit_code == 0
+    np.testing.assert_allclose(predict_proba(tmp_path / "bundle", texts), expected, rtol=0, atol=1e-5)
+    from test_export import documented_numpy_forward_pass
+
+    documented = documented_numpy_forward_pass()
+    by_documented_code = [documented(str(tmp_path / "bundle"), text) for text in texts]
+    assert [list(answer) for answer in by_documented_code] == [list(THREE)] * len(texts)
+    np.testing.assert_allclose([list(a.values()) for a in by_documented_code], expected, rtol=0, atol=1e-5)
+
+
+def test_inspect_names_the_classes(toy_model):
+    shown = run("inspect", "--model", toy_model.out_dir).output
+    assert "a softmax head over 3 classes" in shown
+    assert "\nLabels           negative, neutral, positive (3 classes)\n" in shown
+    assert "\nRows             72 (24 negative, 24 neutral, 24 positive), 0 skipped\n" in shown
+    assert "AUC" not in shown
+    description = json.loads(run("inspect", "--model", toy_model.out_dir, "--json").output)
+    assert description["classes"] == list(THREE)
+    head = next(layer for layer in description["layers"] if layer["name"] == "head")
+    assert head["output_shape"] == [None, 3]
+
+
+def test_compare_bow_trains_both_models_with_every_class(toy_csv):
+    args = ["compare-bow", "--data", toy_csv, "--json"]
+    for override in [*TINY_OVERRIDES, "train.epochs=3"]:
+        args += ["--set", override]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["classes"] == list(THREE)
+    (validation,) = report["heldout"]
+    assert validation["n"] == 18 and 0.0 <= validation["rnn"] <= 1.0
+    seed = report["seed_example"]
+    assert seed["bags_equal"] and seed["bow_difference"] == 0.0  # the same bag, the same place among the classes
