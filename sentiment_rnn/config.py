@@ -29,6 +29,7 @@ POOLINGS = ("last", "max", "mean")
 MODEL_KINDS = ("rnn", "bow", "hybrid", "lm")  # "lm": the language model sentiment-rnn pretrain trains
 DISTRIBUTE_CHOICES = ("none", "mirrored", "multi-worker")
 CALIBRATIONS = ("temperature", "platt")  # train.calibration: see sentiment_rnn.training.temperature
+CLASS_WEIGHTS = ("none", "balanced")  # train.class_weight: see sentiment_rnn.training.fit.class_weights
 MAX_ENSEMBLE = 32  # train.ensemble: more members cost as many trainings and add next to nothing
 ON_EMPTY_CHOICES = ("skip", "error")
 TABLE_FORMATS = ("csv", "tsv", "jsonl", "glue")  # data.format values with a header row and columns
@@ -124,6 +125,7 @@ class TrainConfig:
     calibration: str = "temperature"  # "temperature" (one T) or "platt" (a scale per branch and a bias)
     ensemble: int = 1  # models trained on the same split from different seeds; they answer with their mean probability
     ema: float = 0.0  # momentum of a moving average of the weights (Adam use_ema), e.g. 0.999; 0 = off
+    class_weight: str = "none"  # "balanced": each class's examples weigh n / (classes x its count) in the loss
     bptt: int = 70  # language model: tokens per training window (truncated backpropagation through time)
     sampled_softmax: int = 512  # language model: words sampled per step for the softmax; 0 = the full softmax
 
@@ -351,6 +353,13 @@ def validate(config: Config) -> None:
     require(0.0 < t.validation_split < 0.5, "train.validation_split", "in (0, 0.5)", t.validation_split)
     require(0.0 <= t.test_split < 0.5, "train.test_split", "in [0, 0.5)", t.test_split)
     require(t.calibration in CALIBRATIONS, "train.calibration", f"one of {', '.join(CALIBRATIONS)}", t.calibration)
+    require(t.class_weight in CLASS_WEIGHTS, "train.class_weight", f"one of {', '.join(CLASS_WEIGHTS)}", t.class_weight)
+    if t.class_weight != "none" and (d.streaming or t.distribute != "none"):
+        key, value = ("data.streaming", "true") if d.streaming else ("train.distribute", f'"{t.distribute}"')
+        raise SentimentError(
+            f'Config sets train.class_weight = "{t.class_weight}" with {key} = {value}: the classes are weighed '
+            f'by their counts in an in-memory training split on one device. Set train.class_weight = "none".'
+        )
     if t.test_split and d.test_path:
         raise SentimentError(
             "Config sets both train.test_split and data.test_path: hold out a part of the data "

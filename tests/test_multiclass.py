@@ -429,7 +429,8 @@ def test_star_ratings_are_ordinal_and_evaluate_gives_their_mae(tmp_path):
     rows = [(text, star) for _ in range(4) for star, texts in stars.items() for text in texts]
     path = write_csv(tmp_path / "stars.csv", rows, header=("review", "stars"))
     keys = [f"data.path={json.dumps(str(path))}", "data.text_column='review'", "data.label_column='stars'"]
-    result = train(load_config(overrides=[*keys, *FAST]), tmp_path / "stars-model", verbose=0)
+    balanced = [*keys, *FAST, 'train.class_weight="balanced"']  # the loss weighs the five classes alike
+    result = train(load_config(overrides=balanced), tmp_path / "stars-model", verbose=0)
     assert result.classes == ("1", "2", "3", "4", "5") and result.model.output.shape[-1] == 5
     measured = evaluate(result.out_dir, dataset_from_config(load_config(overrides=keys).data))
     assert measured.classes == result.classes and measured.n == len(rows)
@@ -557,3 +558,19 @@ def test_compare_bow_trains_both_models_with_every_class(toy_csv):
     assert validation["n"] == 18 and 0.0 <= validation["rnn"] <= 1.0
     seed = report["seed_example"]
     assert seed["bags_equal"] and seed["bow_difference"] == 0.0  # the same bag, the same place among the classes
+
+
+def test_balanced_class_weights_make_every_class_weigh_the_same():
+    from sentiment_rnn.data.dataset import Dataset
+    from sentiment_rnn.training.fit import class_weights
+
+    config = load_config(overrides=[LABELS, 'train.class_weight="balanced"'])
+    train = Dataset(["a"] * 6, np.array([0, 0, 0, 1, 2, 2]), "counts", classes=THREE)
+    assert class_weights(config, train) == pytest.approx({0: 6 / 9, 1: 2.0, 2: 1.0})
+    assert class_weights(load_config(overrides=[LABELS]), train) is None
+    with pytest.raises(SentimentError) as error:
+        load_config(overrides=['train.class_weight="balanced"', "data.streaming=true"])
+    assert str(error.value) == (
+        'Config sets train.class_weight = "balanced" with data.streaming = true: the classes are weighed by their '
+        'counts in an in-memory training split on one device. Set train.class_weight = "none".'
+    )
