@@ -299,6 +299,11 @@ def compare_bow(
     if evaluation is None and both.builtin_corpus:
         evaluation = read_dataset(corpus_file(HELDOUT_FILE))
     classes = both.classes
+    if evaluation is not None and eval_data is not None and evaluation.classes != classes:
+        import dataclasses
+
+        named = dataclasses.replace(config.data, labels=",".join(classes))  # read as the models' classes
+        evaluation = read_eval_data(named, eval_data)
     heldout = list(both.heldout)
     if evaluation is not None:
         heldout.append(evaluate_both(both.rnn, both.bow, evaluation.with_classes(classes)))
