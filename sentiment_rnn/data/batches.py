@@ -93,7 +93,7 @@ def input_size(data_config) -> int:
 
 
 def read_batches(
-    data_config, labelled: bool, batch_rows: int = BATCH_ROWS, classes: tuple[str, ...] = DEFAULT_CLASSES
+    data_config, labelled: bool, batch_rows: int = BATCH_ROWS, *, classes: tuple[str, ...] = DEFAULT_CLASSES
 ) -> Iterator[Batch]:
     """Read the data a ``[data]`` section names, ``batch_rows`` rows at a time.
 
