@@ -52,11 +52,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sentiment_rnn.class_metrics import class_metrics  # noqa: E402
 from sentiment_rnn.config import load_config  # noqa: E402
 from sentiment_rnn.data.dataset import Dataset  # noqa: E402
 from sentiment_rnn.data.formats import read_dataset  # noqa: E402
 from sentiment_rnn.data.labels import predicted_classes  # noqa: E402
+from sentiment_rnn.evaluation.class_metrics import class_metrics  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets"
 RESULTS = ROOT / "benchmarks" / "results"

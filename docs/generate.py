@@ -6,13 +6,33 @@ type and default from the dataclasses in ``sentiment_rnn/config.py``, meaning
 from the comments in ``configs/default.toml``). ``tests/test_docs_pages.py``
 regenerates them in memory and fails when the committed files differ, so after
 changing a command or a config key, run this script and commit its output.
+
+``python docs/generate.py --outputs`` also runs the commands whose output the
+README shows (:data:`README_OUTPUTS`: each ```text block after a line
+``<!-- output: NAME -->``) in a scratch directory holding the built-in corpus
+as ``reviews.csv`` and ``data/heldout.csv`` as ``test.csv``, and pastes what
+they print into README.md. It trains models (a few minutes on 2 cores) and
+starts ``serve`` on port 8000 for a moment. Numbers differ from machine to
+machine; ``tests/test_readme_outputs.py`` checks that the pasted outputs have
+the lines and the format the commands print, and every line that does not
+depend on training (the bundled model's ``inspect``, the notices).
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -145,7 +165,143 @@ def generated_files() -> dict[Path, str]:
     return files
 
 
+class PastedOutput(NamedTuple):
+    """A ```text block of the README: what ``sentiment-rnn ARGS`` prints, run in the scratch directory."""
+
+    args: tuple[str, ...]
+    streams: tuple[str, ...] = ("stdout",)  # what the block shows, one after the other
+    excerpt: Callable[[str], str] = lambda text: text  # the part of the output the README shows
+    first_line: bool = False  # a server: its first line, then it is stopped
+
+
+def bundled_excerpt(text: str) -> str:
+    """The rows of ``inspect --model reviews-en`` that say where it is, what it is, what it saw and how it was built.
+
+    The installed path is shown as ``.../site-packages/sentiment_rnn/...``, where ``pip install`` puts it.
+    """
+    keep = [f"{label:<16} " for label in BUNDLED_ROWS]
+    rows = [line for line in text.splitlines() if any(line.startswith(label) for label in keep)]
+    rows = [
+        re.sub(r"^(Model directory\s+)\S*?(sentiment_rnn/bundled/)", r"\1.../site-packages/\2", row) for row in rows
+    ]
+    return "\n".join(["$ sentiment-rnn inspect --model reviews-en     (excerpt)", *rows]) + "\n"
+
+
+BUNDLED_ROWS = [
+    "Model directory",
+    "Bundled model",
+    "Architecture",
+    "Parameters",
+    "Size on disk",
+    "Training data",
+    "Rows",
+    "Split",
+    "Validation",
+    "Built with",
+    "Build time",
+]
+
+
+def inspect_excerpt(text: str) -> str:
+    """``inspect`` up to the first five keys of its config, then ``...``."""
+    lines = text.splitlines()
+    config = lines.index("Config")
+    return "\n".join([*lines[: config + 7], "  ..."]) + "\n"
+
+
+# The README's pasted outputs by the name in their <!-- output: NAME --> line, in the order they are run.
+README_OUTPUTS = {
+    "train": PastedOutput(("train", "--data", "reviews.csv", "--out", "my-model")),
+    "predict": PastedOutput(
+        ("predict", "--model", "my-model", "This phone is no good", "No, this phone is good", "I like this phone")
+    ),
+    "bundled-notice": PastedOutput(("predict", "The battery died within a day"), streams=("stderr",)),
+    "inspect-reviews-en": PastedOutput(("inspect", "--model", "reviews-en"), excerpt=bundled_excerpt),
+    "evaluate": PastedOutput(("evaluate", "--model", "my-model", "--data", "test.csv", "--errors", "3")),
+    "evaluate-several": PastedOutput(
+        ("evaluate", "--model", "my-model", "--model", "reviews-en", "--data", "test.csv", "--report", "report"),
+        streams=("stdout", "stderr"),
+    ),
+    "per-token": PastedOutput(("predict", "--model", "my-model", "--per-token", "No this phone is good")),
+    "per-token-hybrid": PastedOutput(("predict", "--model", "reviews-en", "--per-token", "No, this phone is good")),
+    "inspect": PastedOutput(("inspect", "--model", "my-model"), excerpt=inspect_excerpt),
+    "serve": PastedOutput(("serve", "--model", "my-model"), first_line=True),
+}
+OUTPUT_MARK = re.compile(r"^<!-- output: ([a-z0-9-]+) -->\n```text\n(.*?)^```\n", re.M | re.S)
+NARRATIVE_MARK = re.compile(r"^<!-- output: compare-bow -->\n(.*?)\n\n", re.M | re.S)
+COMPARE_BOW_ARGS = ("compare-bow", "--json")
+COMPARE_BOW_NARRATIVE = (
+    "In one run on the built-in corpus (default config, seed 42) the report read: {seed_vectors}\n"
+    "seed vectors, baseline difference {bow_difference}, the RNN at {rnn_first:.3f} and {rnn_second:.3f};\n"
+    "validation accuracy {bow_validation:.3f} (bag of words) against {rnn_validation:.3f} (RNN); and on the\n"
+    "{n_pairs} contrast pairs a pair accuracy of {bow_pairs:.3f} against {rnn_pairs:.3f}."
+)
+
+
+def pasted_outputs(readme: str) -> dict[str, str]:
+    """{name: the text of its block} of every ``<!-- output: NAME -->`` block, and ``compare-bow``'s paragraph."""
+    found = dict(OUTPUT_MARK.findall(readme))
+    for paragraph in NARRATIVE_MARK.findall(readme):
+        found["compare-bow"] = paragraph
+    return found
+
+
+def paste_outputs(readme: str, outputs: dict[str, str]) -> str:
+    """The README with each marked block (and the compare-bow paragraph) replaced by ``outputs[name]``."""
+    readme = OUTPUT_MARK.sub(lambda m: f"<!-- output: {m[1]} -->\n```text\n{outputs[m[1]]}```\n", readme)
+    return NARRATIVE_MARK.sub(lambda m: f"<!-- output: compare-bow -->\n{outputs['compare-bow']}\n\n", readme)
+
+
+def compare_bow_narrative(report: dict) -> str:
+    """The README's sentence about one compare-bow run, from its ``--json`` report."""
+    seed = report["seed_example"]
+    validation = next(a for a in report["heldout"] if a["source"] == "validation split")
+    difference = seed["bow_difference"]
+    return COMPARE_BOW_NARRATIVE.format(
+        seed_vectors="identical" if seed["bags_equal"] else "different",
+        bow_difference="exactly 0.0" if difference == 0 else f"{difference:.3f}",
+        rnn_first=seed["sentences"][0]["rnn"],
+        rnn_second=seed["sentences"][1]["rnn"],
+        bow_validation=validation["bow"],
+        rnn_validation=validation["rnn"],
+        n_pairs=report["contrast"]["n_pairs"],
+        bow_pairs=report["contrast"]["bow"]["pair_accuracy"],
+        rnn_pairs=report["contrast"]["rnn"]["pair_accuracy"],
+    )
+
+
+def run_outputs(scratch: Path) -> dict[str, str]:
+    """Run every command of :data:`README_OUTPUTS` and compare-bow in ``scratch``; {name: what the README shows}."""
+    shutil.copy(ROOT / "data" / "reviews.csv", scratch / "reviews.csv")
+    shutil.copy(ROOT / "data" / "heldout.csv", scratch / "test.csv")
+    env = {key: value for key, value in os.environ.items() if key != "SENTIMENT_RNN_MODEL"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    command = [sys.executable, "-m", "sentiment_rnn"]
+    outputs = {}
+    for name, output in README_OUTPUTS.items():
+        print(f"running sentiment-rnn {' '.join(output.args)}", file=sys.stderr)
+        if output.first_line:
+            server = subprocess.Popen([*command, *output.args], cwd=scratch, env=env, stdout=subprocess.PIPE, text=True)
+            outputs[name] = server.stdout.readline()
+            server.send_signal(signal.SIGTERM)
+            server.communicate(timeout=60)
+            continue
+        done = subprocess.run([*command, *output.args], cwd=scratch, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"sentiment-rnn {' '.join(output.args)} failed:\n{done.stderr}")
+        outputs[name] = output.excerpt("".join(getattr(done, stream) for stream in output.streams))
+    print(f"running sentiment-rnn {' '.join(COMPARE_BOW_ARGS)}", file=sys.stderr)
+    done = subprocess.run([*command, *COMPARE_BOW_ARGS], cwd=scratch, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"sentiment-rnn compare-bow failed:\n{done.stderr}")
+    outputs["compare-bow"] = compare_bow_narrative(json.loads(done.stdout))
+    return outputs
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--outputs", action="store_true", help="also run the README's commands and paste their output")
+    arguments = parser.parse_args()
     files = generated_files()
     (DOCS / "commands").mkdir(exist_ok=True)
     for stale in (DOCS / "commands").glob("*.md"):
@@ -157,6 +313,17 @@ def main() -> None:
         if not path.exists() or path.read_text(encoding="utf-8") != content:
             path.write_text(content, encoding="utf-8")
             print(f"wrote docs/{relative}")
+    if arguments.outputs:
+        with tempfile.TemporaryDirectory(prefix="readme-outputs-") as scratch:
+            outputs = run_outputs(Path(scratch))
+        readme = (ROOT / "README.md").read_text(encoding="utf-8")
+        missing = (set(README_OUTPUTS) | {"compare-bow"}) - set(pasted_outputs(readme))
+        if missing:
+            raise SystemExit(f"README.md has no <!-- output: NAME --> block for {', '.join(sorted(missing))}")
+        pasted = paste_outputs(readme, outputs)
+        if pasted != readme:
+            (ROOT / "README.md").write_text(pasted, encoding="utf-8")
+            print("wrote README.md")
 
 
 if __name__ == "__main__":

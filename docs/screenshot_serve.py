@@ -3,7 +3,9 @@
 Starts ``sentiment-rnn serve`` on a free loopback port, types each sentence of
 the seed pair into the page in headless chromium (Debian's ``chromium`` and
 ``chromium-driver``, through Selenium) and writes ``docs/serve-no-good.png``
-and ``docs/serve-good.png``, which the README shows.
+and ``docs/serve-good.png``, which the README shows; with ``--prefix
+serve-hybrid --model reviews-en``, ``docs/serve-hybrid-no-good.png`` and
+``docs/serve-hybrid-good.png``, the bundled hybrid model's page.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
-SHOTS = {"This phone is no good": "serve-no-good.png", "No, this phone is good": "serve-good.png"}
+SHOTS = {"This phone is no good": "no-good.png", "No, this phone is good": "good.png"}  # after PREFIX-
 
 
 def main() -> None:
@@ -26,6 +28,7 @@ def main() -> None:
     parser.add_argument("--bow-model", help="a bag-of-words model directory, shown beside it")
     parser.add_argument("--width", type=int, default=900)
     parser.add_argument("--height", type=int, default=760)
+    parser.add_argument("--prefix", default="serve", help="the files are docs/PREFIX-no-good.png and PREFIX-good.png")
     args = parser.parse_args()
 
     from selenium import webdriver
@@ -63,8 +66,8 @@ def main() -> None:
                         == text
                     )
                 )
-                browser.save_screenshot(str(DOCS / name))
-                print(f"wrote {DOCS / name}")
+                browser.save_screenshot(str(DOCS / f"{args.prefix}-{name}"))
+                print(f"wrote {DOCS / f'{args.prefix}-{name}'}")
         finally:
             browser.quit()
     finally:

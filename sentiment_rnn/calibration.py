@@ -42,11 +42,17 @@ def calibration_bin_sums(labels, probabilities, bins: int = ECE_BINS) -> tuple[n
     """
     labels = np.asarray(labels, dtype=np.float64)
     probabilities = np.asarray(probabilities, dtype=np.float64)
-    index = np.minimum((probabilities * bins).astype(np.int64), bins - 1)
+    index = calibration_bin_index(probabilities, bins)
     return (
         np.bincount(index, weights=labels, minlength=bins),
         np.bincount(index, weights=probabilities, minlength=bins),
     )
+
+
+def calibration_bin_index(probabilities, bins: int = ECE_BINS) -> np.ndarray:
+    """The bin of each probability (n,) in [0, 1]: b for [b / bins, (b + 1) / bins), the last bin for 1.0; int64 (n,)."""
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    return np.minimum((probabilities * bins).astype(np.int64), bins - 1)
 
 
 def ece_from_bin_sums(label_sums: np.ndarray, probability_sums: np.ndarray, n: int) -> float:

@@ -30,6 +30,7 @@ from sentiment_rnn.presets import DEFAULT_PRESET, preset_names
 from sentiment_rnn.version import __version__
 
 DEFAULT_MODEL_DIR = "sentiment-model"
+MODEL_ENVIRONMENT_VARIABLE = "SENTIMENT_RNN_MODEL"
 MODEL_OPTION_HELP = (
     "Model directory written by `train`, or reviews-en, the bundled model; an existing path wins over the name. "
     "Default: $SENTIMENT_RNN_MODEL, else ./sentiment-model if it exists, else reviews-en (said on stderr)."
@@ -88,32 +89,43 @@ class InputFile(click.File):
             raise click.ClickException(f"Cannot read {name} {value}: {reason}; check the path.") from None
 
 
-def model_option(function):
+def model_option(function=None, *, multiple: bool = False):
     """The --model option; without it (and $SENTIMENT_RNN_MODEL), the default model of ``bundled.default_model``.
 
     The command receives ``model_dir`` as given (a path or a bundled name, resolved
-    when the model is opened). When the bundled model answers by default, one
-    line says so on stderr, unless the command's --quiet is given.
+    when the model is opened); with ``multiple``, a tuple of them, in the order
+    given (the environment variable is one path, as it is without ``multiple``).
+    When the bundled model answers by default, one line says so on stderr,
+    unless the command's --quiet is given.
     """
+    if function is None:
+        return lambda function: model_option(function, multiple=multiple)
+
+    def default(quiet: bool) -> str:
+        from sentiment_rnn.bundled import default_model
+
+        if multiple and os.environ.get(MODEL_ENVIRONMENT_VARIABLE):
+            return os.environ[MODEL_ENVIRONMENT_VARIABLE]
+        model_dir, notice = default_model(DEFAULT_MODEL_DIR)
+        if notice is not None and not quiet:
+            click.echo(notice, err=True)
+        return model_dir
 
     @functools.wraps(function)
     def with_default(*args, model_dir, **kwargs):
-        if model_dir is None:
-            from sentiment_rnn.bundled import default_model
-
-            model_dir, notice = default_model(DEFAULT_MODEL_DIR)
-            if notice is not None and not kwargs.get("quiet"):
-                click.echo(notice, err=True)
+        if not model_dir:
+            model_dir = (default(kwargs.get("quiet")),) if multiple else default(kwargs.get("quiet"))
         return function(*args, model_dir=model_dir, **kwargs)
 
     return click.option(
         "--model",
         "model_dir",
         default=None,
-        envvar="SENTIMENT_RNN_MODEL",
+        multiple=multiple,
+        envvar=None if multiple else MODEL_ENVIRONMENT_VARIABLE,  # click would split a multiple's value at ":"
         show_default=False,
         type=click.Path(file_okay=True, dir_okay=True),
-        help=MODEL_OPTION_HELP,
+        help=MODEL_OPTION_HELP + (" Repeat it to measure several models on the same data." if multiple else ""),
     )(with_default)
 
 
@@ -321,7 +333,7 @@ def cli():
 @click.option(
     "--worker-index", type=click.IntRange(min=0), default=0, show_default=True, help="This worker's place in --workers."
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr; print only the summary.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or warnings on stderr; print only the summary.")
 def train(
     config_path,
     overrides,
@@ -351,7 +363,8 @@ def train(
     vocabulary.json, metrics.json and meta.json). Progress goes to stderr when it is a
     terminal; stdout gets only the summary. The previous --out stays intact
     until the new one is complete; after an interruption (Ctrl-C, a kill), run
-    the same command with --resume.
+    the same command with --resume. A validation AUC under 0.6 (the model
+    learned little) ends with a warning on stderr saying what usually helps.
 
     Example usage:
 
@@ -373,6 +386,7 @@ def train(
     from sentiment_rnn.config import load_config
     from sentiment_rnn.data.labels import DEFAULT_CLASSES
     from sentiment_rnn.plots import MISSING_HINT
+    from sentiment_rnn.training.run import learned_little
     from sentiment_rnn.training.run import train as train_model
 
     shortcuts = {
@@ -434,6 +448,9 @@ def train(
         test = result.test_metrics
         auc = f", AUC {test['auc']:.3f}" if "auc" in test else ""
         click.echo(f"Test: accuracy {test['accuracy']:.3f}{auc} on {test['n']} held-out examples.")
+    weak = learned_little(metrics)
+    if weak is not None:  # on stderr, after the summary
+        progress.warn(weak, quiet=quiet)
     if out_dir in BUNDLED_MODELS and not quiet:  # --out is a path: the bundled model is never written
         click.echo(
             f"Note: --out {out_dir} is the path ./{out_dir}, not the bundled model (read-only); from this directory, "
@@ -737,7 +754,12 @@ def _sigterm_as_interrupt():
     type=InputFile("r", encoding="utf-8"),
     help="Read one text per line from a file, or - for standard input.",
 )
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line: text, label, probability.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON object per line: text, label, probability, oov_rate (share of its words outside the vocabulary).",
+)
 @threshold_option
 @click.option(
     "--engine",
@@ -785,7 +807,7 @@ def _sigterm_as_interrupt():
 @click.option(
     "--oov",
     is_flag=True,
-    help="With --json: add each text's oov_rate and unknown_tokens (the tokens outside the model's vocabulary).",
+    help="With --json: add each text's unknown_tokens (its tokens outside the model's vocabulary).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar on stderr.")
 def predict(
@@ -819,20 +841,27 @@ def predict(
     bundled reviews-en (general English reviews), said once on stderr.
 
     --per-token adds a line per token: the probability after reading it (a
-    bidirectional model's per-token view also reads the text backwards; a
-    model of more than two classes shows the most probable class after each
-    token and its probability).
+    bidirectional model's per-token view also reads the text backwards); for
+    a two-class hybrid model, also the log-odds of its recurrent branch and
+    of the n-grams read so far; a model of more than two classes shows the
+    most probable class after each token and its probability. --stream reads
+    one long document piece by piece, never holding it whole, and prints its
+    label, probability, token count and chunk count. --json names the model
+    that answered in a model field.
 
     A model of more than two classes prints the most probable class and its
     probability; --json adds every class's probability, --data a column per
     class, and --threshold is refused.
-    --stream reads one long document piece by piece, never holding it whole,
-    and prints its label, probability, token count and chunk count.
+
+    An empty text argument is refused: it has no sentiment. When most of a
+    text's words are outside the model's vocabulary, its answer says little:
+    one warning on stderr says how many texts, and --json gives each text's
+    oov_rate (the share of its words read as [UNK]).
 
     --data scores a table (any format train reads): every input column is
-    kept and label and probability are added (predicted_label and
-    predicted_probability if the input has such columns); rows with empty
-    text get an empty prediction and are counted. --output FILE writes CSV,
+    kept and label, probability and oov_rate are added (predicted_label,
+    predicted_probability and predicted_oov_rate if the input has such
+    columns); rows with empty text get an empty prediction and are counted. --output FILE writes CSV,
     TSV or JSON Lines by its suffix (or --output-format); the default, -,
     writes CSV to stdout. Files and tables are streamed a batch at a time,
     so memory stays flat however long they are.
@@ -848,14 +877,23 @@ def predict(
         sentiment-rnn predict --stream book.txt --chunk-tokens 500
     """
     from sentiment_rnn.artifact.model_directory import open_model_dir
-    from sentiment_rnn.inference import DEFAULT_CHUNK_TOKENS, check_threshold, predict_per_token, predict_stream
-    from sentiment_rnn.scoring import batches_of_lines, score_lines, score_table
+    from sentiment_rnn.inference import (
+        DEFAULT_CHUNK_TOKENS,
+        MOSTLY_UNKNOWN,
+        check_texts_given,
+        check_threshold,
+        mostly_unknown_warning,
+        predict_per_token,
+        predict_stream,
+    )
+    from sentiment_rnn.scoring import ADDED_COLUMNS, batches_of_lines, score_lines, score_table
 
     if data_path is not None:
         from sentiment_rnn.config import load_config
         from sentiment_rnn.data.batches import input_size
 
     check_threshold(threshold)
+    check_texts_given(texts)
     if stream is not None:
         if texts or file is not None or data_path is not None:
             raise SentimentError("--stream reads one document on its own: pass texts or --file, or --stream, not both.")
@@ -872,9 +910,13 @@ def predict(
         if as_json:
             click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         else:
+            terms = ""
+            if result.parts is not None:
+                recurrent, ngrams, bias = result.parts
+                terms = f"; log-odds: recurrent {recurrent:+.3f}, n-grams {ngrams:+.3f}, bias {bias:+.3f}"
             click.echo(
                 f"{result.label:<8}  {result.probability:.4f}  {result.source} "
-                f"({result.tokens} tokens in {result.chunks} chunks)"
+                f"({result.tokens} tokens in {result.chunks} chunks{terms})"
             )
         return
     if chunk_tokens is not None:
@@ -896,6 +938,8 @@ def predict(
             click.echo(f"Scored {summary.rows} rows into {summary.output}{empty}.", err=summary.output == "-")
         elif summary.empty:
             click.echo(f"{summary.empty} of {summary.rows} rows had empty text and got no prediction.", err=True)
+        shown_by = f"the {ADDED_COLUMNS[-1]} column gives each row's share"
+        _warn(mostly_unknown_warning(summary.mostly_unknown, summary.rows - summary.empty, shown_by))
         return
     if output is not None or output_format is not None:
         raise SentimentError("--output and --output-format apply to --data only: add --data FILE or drop them.")
@@ -907,36 +951,38 @@ def predict(
         raise SentimentError(no_text)
     if per_token:
         texts = [text for batch in batches_of_lines(texts, file) for text in batch]
-        for prediction in predict_per_token(model_dir, texts, threshold=threshold, engine=engine):
+        predictions = predict_per_token(model_dir, texts, threshold=threshold, engine=engine)
+        for prediction in predictions:
             if as_json:
                 click.echo(json.dumps(prediction.to_dict(), ensure_ascii=False))
                 continue
             click.echo(f"{prediction.label:<8}  {prediction.probability:.4f}  {prediction.text}")
-            width = max((len(token) for token, _ in prediction.tokens), default=0)
-            labels = prediction.token_labels or ("",) * len(prediction.tokens)  # N > 2 classes: the top one
-            label_width = max((len(label) for label in labels), default=0)
-            for (token, probability), unknown, label in zip(prediction.tokens, prediction.unknown, labels):
-                mark = "?" if unknown else " "
-                step = f"{label:<{label_width}}  " if label_width else ""
-                click.echo(f"{mark} {token:<{width}}  {step}{probability:.4f}  {probability_bar(probability)}".rstrip())
-            if any(prediction.unknown):
-                click.echo("  (? = not in the vocabulary: read as [UNK])")
+            for line in per_token_lines(prediction):
+                click.echo(line)
+        _warn(mostly_unknown_warning(sum(p.oov_rate > MOSTLY_UNKNOWN for p in predictions), len(predictions)))
         return
     if oov and not as_json:
         raise SentimentError("--oov adds keys to the JSON output: add --json.")
     directory = open_model_dir(model_dir)  # a missing model is refused before the bar is drawn
     with progress.reading(file, label="Predicting", quiet=quiet) as advance:
-        count = score_lines(
+        summary = score_lines(
             directory, texts, file, sys.stdout, as_json, threshold, engine, lambda _: advance(), with_oov=oov
         )
-    if count == 0:
+    if summary.texts == 0:
         raise SentimentError(no_text if piped else f"{file.name} holds no lines: give one text a line.")
+    _warn(mostly_unknown_warning(summary.mostly_unknown, summary.texts))
+
+
+def _warn(warning: str | None) -> None:
+    """Write a warning line to stderr (not silenced by --quiet, which silences progress); nothing for None."""
+    if warning is not None:
+        click.echo(warning, err=True)
 
 
 @cli.command()
-@model_option
+@model_option(multiple=True)
 @data_options(data_help="Labelled data to measure on: a file, IMDB directory or .tar.gz (or --pos and --neg).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: one object, or a list of them for several models.")
 @click.option(
     "--errors",
     "errors",
@@ -945,20 +991,32 @@ def predict(
     show_default=True,
     help="Also list the N most confidently wrong examples.",
 )
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(),
+    help="Also write a report into this directory: index.html with the metrics, the worst errors (--errors N, "
+    "else 10) and four PNG figures (calibration, ROC, confusion, probabilities by class). Needs matplotlib.",
+)
 @threshold_option
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar on stderr.")
-def evaluate(model_dir, as_json, errors, threshold, quiet, **data):
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or report line on stderr.")
+def evaluate(model_dir, as_json, errors, report_dir, threshold, quiet, **data):
     """Measure a model on labelled data: accuracy, precision, recall, F1, ROC AUC.
 
     Reads --data (any format `train` reads) and prints the example count,
-    the metrics and the confusion matrix [[tn, fp], [fn, tp]] (rows: true
+    the metrics (with calibration: ECE and Brier score; and the share of
+    unknown tokens) and the confusion matrix [[tn, fp], [fn, tp]] (rows: true
     label negative, positive; columns: predicted). A model of more than two
     classes gets accuracy, average recall, macro F1, each class's precision,
     recall and F1, the N x N confusion and, for numeric classes such as
-    stars, the mean absolute error. The data is streamed
-    through the model a batch at a time (memory stays flat), with a progress
-    bar on stderr when it is a terminal. Encoding, format, columns and
-    --on-empty default to the ones the model was trained with.
+    stars, the mean absolute error. Several --model options
+    measure each model on the same data, read once, in one table with a
+    column per model. The data is streamed through the models a batch at a
+    time (memory stays flat), with a progress bar on stderr when it is a
+    terminal. Encoding, format, columns and --on-empty default to the ones the
+    model was trained with. --report DIR also draws the results (two-class
+    models only): DIR is written whole (an earlier report there is replaced;
+    any other existing directory is refused).
 
     Example usage:
 
@@ -966,43 +1024,74 @@ def evaluate(model_dir, as_json, errors, threshold, quiet, **data):
         sentiment-rnn evaluate --model my-model --data test.csv
         sentiment-rnn evaluate --model my-model --data test.csv --errors 5
         sentiment-rnn evaluate --model my-model --data aclImdb --split test
+        sentiment-rnn evaluate --model gru --model lstm --data test.csv
+        sentiment-rnn evaluate --model my-model --data test.csv --report report
     """
-    from sentiment_rnn.class_metrics import ClassEvaluation, class_report
     from sentiment_rnn.config import load_config
     from sentiment_rnn.data.batches import input_size
-    from sentiment_rnn.data.labels import label_name
-    from sentiment_rnn.evaluation import data_options_of_model, evaluate_data
+    from sentiment_rnn.evaluation import (
+        data_options_of_models,
+        evaluate_models,
+        evaluations_as_json,
+        format_evaluations,
+    )
     from sentiment_rnn.inference import check_threshold
 
     check_threshold(threshold)
-    inherited = data_options_of_model(model_dir, {key.removeprefix("data_"): value for key, value in data.items()})
+    model_dirs = list(model_dir)
+    given = {key.removeprefix("data_"): value for key, value in data.items()}
+    inherited = data_options_of_models(model_dirs, given)
     data_config = load_config(overrides=[*inherited, *data_overrides(**data)]).data
     with progress.bar(length=max(input_size(data_config), 1), label="Evaluating", quiet=quiet) as bar:
-        result = evaluate_data(model_dir, data_config, errors=errors, threshold=threshold, on_progress=bar.update)
+        if report_dir is None:
+            results = evaluate_models(model_dirs, data_config, errors, threshold, bar.update)
+        else:
+            from sentiment_rnn.evaluation import REPORT_ERRORS, evaluate_to_report
+
+            kept = errors or REPORT_ERRORS
+            results = evaluate_to_report(report_dir, model_dirs, data_config, kept, threshold, bar.update)
     if as_json:
-        click.echo(json.dumps(result.to_dict(with_errors=errors > 0), ensure_ascii=False))
-        return
-    if isinstance(result, ClassEvaluation):
-        click.echo(class_report(result, errors))
-        return
-    auc = "n/a (one class only)" if result.roc_auc is None else f"{result.roc_auc:.4f}"
-    (tn, fp), (fn, tp) = result.confusion
-    click.echo(f"n          {result.n}")
-    for name in ("accuracy", "precision", "recall", "f1"):
-        click.echo(f"{name:<10} {getattr(result, name):.4f}")
-    click.echo(f"roc_auc    {auc}")
-    click.echo(f"ece        {result.ece:.4f}")
-    click.echo(f"brier      {result.brier:.4f}")
-    click.echo(f"oov_rate   {result.oov_rate:.4f}")
-    click.echo(f"confusion  tn {tn}  fp {fp}  fn {fn}  tp {tp}")
-    if errors:
-        click.echo(f"Most confidently wrong ({len(result.errors)} of {result.wrong}):")
-        for mistake in result.errors:
-            truth = label_name(mistake.label)
-            click.echo(f"  true {truth:<8}  p(positive) {mistake.probability:.4f}  {mistake.text}")
+        click.echo(json.dumps(evaluations_as_json(results, with_errors=errors > 0), ensure_ascii=False))
+    else:
+        click.echo(format_evaluations(results, errors), nl=False)
+    if report_dir is not None and not quiet:
+        from sentiment_rnn.evaluation.report import INDEX_FILE
+
+        click.echo(f"Report written to {os.path.join(report_dir, INDEX_FILE)}", err=True)
 
 
 BAR_WIDTH = 20
+
+
+def per_token_lines(prediction) -> list[str]:
+    """The lines ``predict --per-token`` prints under a text: each token, the probability after it and a bar.
+
+    For a model of more than two classes, the most probable class after each
+    token comes before its probability. For a two-class hybrid model two more
+    columns give the terms of the logit (log-odds) after each token, the
+    recurrent branch's and the n-grams', and a last line their sum with the bias.
+    """
+    width = max((len(token) for token, _ in prediction.tokens), default=0)
+    hybrid = prediction.bias is not None and prediction.tokens
+    lines = [f"  {'':<{width}}  {'':6}  {'':<{BAR_WIDTH}}  {'recurrent':>9}  {'n-grams':>9}"] if hybrid else []
+    labels = prediction.token_labels or ("",) * len(prediction.tokens)  # N > 2 classes: the top one after each
+    label_width = max((len(label) for label in labels), default=0)
+    steps = zip(prediction.tokens, prediction.unknown, labels)
+    for index, ((token, probability), unknown, label) in enumerate(steps):
+        top = f"{label:<{label_width}}  " if label_width else ""
+        line = f"{'?' if unknown else ' '} {token:<{width}}  {top}{probability:.4f}  {probability_bar(probability)}"
+        if hybrid:
+            terms = f"{prediction.recurrent[index]:+9.3f}  {prediction.ngrams[index]:+9.3f}"
+            line = f"{line:<{width + 12 + BAR_WIDTH}}  {terms}"
+        lines.append(line.rstrip())
+    if hybrid:
+        bias = f"{prediction.bias:+.3f}"
+        lines.append(
+            f"  (each branch's log-odds so far; probability = sigmoid(recurrent + n-grams + bias), bias {bias})"
+        )
+    if any(prediction.unknown):
+        lines.append("  (? = not in the vocabulary: read as [UNK])")
+    return lines
 
 
 def probability_bar(probability: float) -> str:
@@ -1057,7 +1146,14 @@ def forward_demo(text):
 @cli.command()
 @model_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-def inspect(model_dir, as_json):
+@click.option(
+    "--engine",
+    type=click.Choice(["numpy", "keras"]),
+    default="numpy",
+    show_default=True,
+    help="numpy: the layers of weights.npz, no TensorFlow (fast); keras: the Keras layers of model.keras.",
+)
+def inspect(model_dir, as_json, engine):
     """Show what a model directory holds and how it was made.
 
     Architecture and layers (type, output shape, parameters), size on disk,
@@ -1065,6 +1161,8 @@ def inspect(model_dir, as_json):
     balance), validation metrics (with ECE and Brier), the config, the format
     and library versions, and the date; with a build.json (as the bundled
     reviews-en has), the command that built the model and its wall time.
+    The layers are those of weights.npz, read without TensorFlow;
+    --engine keras loads model.keras and lists its Keras layers.
 
     Example usage:
 
@@ -1072,10 +1170,11 @@ def inspect(model_dir, as_json):
         sentiment-rnn inspect --model my-model
         sentiment-rnn inspect --model reviews-en
         sentiment-rnn inspect --model my-model --json > my-model.json
+        sentiment-rnn inspect --model my-model --engine keras
     """
     from sentiment_rnn.inspection import describe, format_description
 
-    description = describe(model_dir)
+    description = describe(model_dir, engine)
     if as_json:
         click.echo(json.dumps(description, indent=2, ensure_ascii=False))
     else:
@@ -1131,7 +1230,8 @@ def serve(model_dir, bow_model_dir, host, port, max_texts, max_bytes, max_chars)
     "threshold": 0.7) and answers one object per text with the keys of
     `predict --json`; GET /model gives what `inspect --json` prints, GET
     /healthz says it is up, /openapi.json describes the API. The page at / shows
-    the probability after each word as you type. Runs the NumPy engine (no
+    which model answers and the probability after each word as you type (for a
+    hybrid, with its recurrent and n-gram parts). Runs the NumPy engine (no
     TensorFlow); SIGTERM or Ctrl-C finishes the requests in flight and exits.
     Needs pip install 'sentiment-rnn[serve]'.
 
@@ -1274,7 +1374,7 @@ def compare_bow(
     1. the bag-of-words table of "This phone is no good" and "No this phone
        is good": identical vectors, so identical baseline probabilities,
        while the RNN tells them apart;
-    2. both models' accuracy on held-out sentences;
+    2. both models' accuracy on held-out texts;
     3. sentence and pair accuracy on a contrast set (same words, opposite
        labels);
     4. with --ngrams 2 or more, which pairs the n-grams still cannot

@@ -459,13 +459,14 @@ def validate_ensemble(config: Config) -> None:
 
 
 def validate_hybrid(config: Config) -> None:
-    """Refuse what ``model.kind = "hybrid"`` cannot do: views that read order step by step, streams, distribution."""
+    """Refuse what ``model.kind = "hybrid"`` cannot do: saved stateful or per-token views, streamed data, distribution."""
     m = config.model
     for key, on in (("model.stateful", m.stateful), ("model.return_sequences", m.return_sequences)):
         if on:
             raise SentimentError(
-                f'Config sets {key} with model.kind = "hybrid": its wide n-gram branch reads the whole text at '
-                f'once, so it has no stateful or per-token view. Set {key} = false or model.kind = "rnn".'
+                f'Config sets {key} with model.kind = "hybrid": a hybrid is saved as its whole-text model only '
+                "(predict --per-token and --stream give its views, carrying the n-grams seen beside the state). "
+                f'Set {key} = false or model.kind = "rnn".'
             )
     if config.data.streaming:
         raise SentimentError(

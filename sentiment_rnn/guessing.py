@@ -13,7 +13,8 @@ A bag of words cannot play: it sees the words, not their order. ``sorted_words``
 shows what it sees (the words sorted, the blank kept where it was), and the same
 model guessing on that text shows what is lost.
 
-Both engines give the same answers (to 1e-5): the NumPy engine
+Both engines give the same probabilities (to 1e-5; so the same words in the same
+order, but for two words that tie to that precision): the NumPy engine
 (``engine.language.NumpyLanguageModel``) by default, Keras with ``engine="keras"``.
 """
 

@@ -2,8 +2,9 @@
 
 :func:`describe` gathers everything into one JSON-ready dict, read from
 ``meta.json``, ``config.toml``, ``metrics.json``, ``vocabulary.json`` and the
-layers of ``model.keras`` (of ``weights.npz`` for a NumPy export, read without
-TensorFlow); :func:`format_description` lays it out for a person.
+layers of ``weights.npz`` (shapes and parameter counts from its array headers
+and ``config.toml``, without TensorFlow; ``engine="keras"`` lists the Keras
+layers of ``model.keras`` instead); :func:`format_description` lays it out for a person.
 """
 
 from __future__ import annotations
@@ -17,45 +18,50 @@ from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_di
 from sentiment_rnn.bundled import BUNDLED_MODELS
 from sentiment_rnn.config import ModelConfig, to_dict, to_toml
 from sentiment_rnn.data.labels import DEFAULT_CLASSES, is_ordinal, output_units
+from sentiment_rnn.inference import check_engine, keras_model
 from sentiment_rnn.models import KERAS_CELL_NAMES
 from sentiment_rnn.text import ngram_name
 
 
-def describe(model_dir: str | Path | ModelDirectory) -> dict[str, Any]:
+def describe(model_dir: str | Path | ModelDirectory, engine: str = "numpy") -> dict[str, Any]:
     """Everything known about a model directory, as a JSON-ready dict.
 
     Keys: ``path``, ``bundled`` (the bundled model's name, or None),
     ``format_version``, ``created``, ``versions`` (package and library
     versions that wrote it), ``size`` (``bytes`` on disk and ``files``),
     ``architecture`` (a one-line summary and parameter counts), ``layers``
-    (name, type, output shape, parameters per Keras layer),
+    (name, type, output shape, parameters: per group of arrays of
+    ``weights.npz`` (see :func:`engine_layers`), read without TensorFlow; with
+    ``engine="keras"``, per Keras layer of ``model.keras``),
     ``vocabulary_size``, ``sequence_length`` (0 = no limit), ``data``
     (training data source, or ``sources`` one by one, rows, label balance,
     split, epochs), ``metrics`` (validation metrics of the restored weights),
     ``build`` (the ``build.json`` a build recipe wrote: command, wall time,
     machine, date; None without one), ``classes`` (the model's classes in
     order: more than two is a softmax head) and ``config``; for a NumPy export also
-    ``exported_as`` (``"numpy"``), its layers being those of ``weights.npz``.
+    ``exported_as`` (``"numpy"``).
 
     Raises:
-        SentimentError: the directory is missing, incomplete or unreadable.
+        SentimentError: the directory is missing, incomplete or unreadable;
+            ``engine="keras"`` for a NumPy export, which has no ``model.keras``.
     """
+    check_engine(engine)
     directory = model_dir if isinstance(model_dir, ModelDirectory) else open_model_dir(model_dir)
     meta = directory.meta
-    if directory.numpy_export and directory.members:  # each member's layers, named member_N/...
-        layers = [
-            {**layer, "name": f"member_{number}/{layer['name']}"}
-            for number, member in enumerate(directory.members, start=1)
-            for layer in engine_layers(member)
-        ]
-        trainable = sum(layer["parameters"] for layer in layers)
-    elif directory.numpy_export:
-        layers = engine_layers(directory)
-        trainable = sum(layer["parameters"] for layer in layers)  # a NumPy export holds trainable weights only
-    else:
-        model = directory.model
+    if engine == "keras":
+        model = keras_model(directory)
         layers = [layer_summary(layer) for layer in model.layers]
         trainable = sum(math.prod(variable.shape) for variable in model.trainable_weights)
+    else:
+        if directory.members:  # each member's layers, named member_N/...
+            layers = [
+                {**layer, "name": f"member_{number}/{layer['name']}"}
+                for number, member in enumerate(directory.members, start=1)
+                for layer in engine_layers(member)
+            ]
+        else:
+            layers = engine_layers(directory)
+        trainable = sum(layer["parameters"] for layer in layers)  # weights.npz holds the trainable weights only
     build_file = directory.path / BUILD_FILE
     build = read_json(build_file, f"remove {BUILD_FILE} or rebuild the model") if build_file.is_file() else None
     description = {
@@ -87,11 +93,13 @@ def describe(model_dir: str | Path | ModelDirectory) -> dict[str, Any]:
 
 
 def engine_layers(directory: ModelDirectory) -> list[dict[str, Any]]:
-    """The layers of a NumPy export, as :func:`layer_summary` gives them, from ``weights.npz`` and ``config.toml``.
+    """The layers of one model, as :func:`layer_summary` gives them, from ``weights.npz`` and ``config.toml``.
 
     One row per group of arrays (``embedding``, ``recurrent_<i>``,
-    ``hidden_<i>``, ``head``, ``wide``), in that order; the NumPy engine is
-    loaded first, so every file is checked before anything is shown.
+    ``hidden_<i>``, ``head``, ``wide``), in that order, with the output shape
+    the config gives and the parameters the array headers count (the arrays
+    themselves are not read). The NumPy engine is loaded first, so every file
+    is checked before anything is shown. No TensorFlow.
     """
     from sentiment_rnn.artifact.engine_files import FIX
     from sentiment_rnn.artifact.files import WEIGHTS_FILE

@@ -103,7 +103,10 @@ def build_model(config: Config, vectorizer, wide_vectorizer=None, **view):
         return build_bow(config.model, vectorizer, units)
     if config.model.kind == "hybrid":
         if any(view.values()):
-            raise SentimentError("The hybrid model has no stateful or per-token view: its wide branch reads no order.")
+            raise SentimentError(
+                "A hybrid model is built whole-text only: its per-token and streamed views are read through "
+                "recurrent_view and wide.RunningWideLogit (predict --per-token, --stream)."
+            )
         return build_hybrid(config.model, vectorizer, wide_vectorizer, units=units)
     return build_rnn(config.model, vectorizer, units=units, **view)
 
@@ -147,14 +150,19 @@ def build_rnn(
         )
     if stateful and model_config.pooling != "last":
         raise SentimentError(STATEFUL_POOLING_ERROR)
-    if stateful:
-        batch_size = batch_size or model_config.stateful_batch_size
-        inputs = keras.Input(batch_shape=(batch_size,), dtype="string", name="text")
-    else:
-        inputs = keras.Input(shape=(), dtype="string", name="text")
+    inputs = text_input(batch_size or model_config.stateful_batch_size if stateful else None)
     x = recurrent_features(model_config, vectorizer, inputs, stateful=stateful, return_sequences=return_sequences)
     outputs = keras.layers.Dense(units, activation=head_activation(units), name=HEAD_LAYER)(x)
     return keras.Model(inputs, outputs, name="sentiment_rnn")
+
+
+def text_input(batch_size: int | None = None):
+    """The models' input: a batch of strings (B,), of exactly ``batch_size`` texts if given (a stateful model)."""
+    import keras
+
+    if batch_size:
+        return keras.Input(batch_shape=(batch_size,), dtype="string", name="text")
+    return keras.Input(shape=(), dtype="string", name="text")
 
 
 def recurrent_features(model_config: ModelConfig, vectorizer, inputs, *, stateful=False, return_sequences=False):
@@ -455,7 +463,32 @@ def with_view(model, model_config: ModelConfig, **view):
     view.setdefault("stateful", False)
     view.setdefault("return_sequences", False)
     units = model.get_layer(HEAD_LAYER).units
-    twin = build_rnn(model_config, model.get_layer(TOKENIZER_LAYER), units=units, **view)
+    return _with_weights_of(model, build_rnn(model_config, model.get_layer(TOKENIZER_LAYER), units=units, **view))
+
+
+def recurrent_view(
+    model, model_config: ModelConfig, *, stateful: bool = False, batch_size: int = 1, return_sequences: bool = False
+):
+    """The recurrent branch of a recurrent or hybrid model, rebuilt with another view and the same weights.
+
+    Its output is what the head reads: (B, width), or with ``return_sequences`` (B, T, width)
+    after every token; the caller applies the head (and, for a hybrid, adds the wide
+    branch's logit, see ``wide.RunningWideLogit``). A stateful view takes exactly
+    ``batch_size`` texts and carries its state across calls until ``reset_states``;
+    it is for unidirectional, last-state models (``inference.predict_stream`` refuses the others).
+    """
+    import keras
+
+    inputs = text_input(batch_size if stateful else None)
+    vectorizer = model.get_layer(TOKENIZER_LAYER)
+    features = recurrent_features(
+        model_config, vectorizer, inputs, stateful=stateful, return_sequences=return_sequences
+    )
+    return _with_weights_of(model, keras.Model(inputs, features, name="recurrent_branch"))
+
+
+def _with_weights_of(model, twin):
+    """``twin`` with the weights of ``model``'s layers of the same names (the shared tokenizer apart)."""
     for layer in twin.layers:
         if layer.weights and layer.name != TOKENIZER_LAYER:
             layer.set_weights(model.get_layer(layer.name).get_weights())

@@ -5,11 +5,13 @@ Both read a batch of texts, predict it, and write its lines at once (one
 output appears as it is computed.
 
 ``predict --data`` keeps every input column and adds ``label`` (positive,
-negative, or empty for an empty text) and ``probability`` (of positive; empty
-for an empty text); when the input already has a column of that name the
-added one is called ``predicted_label`` / ``predicted_probability``. For a
-model of N > 2 classes, ``label`` is the most probable class, ``probability``
-its probability, and a column ``probability_CLASS`` per class follows. Output is
+negative, or empty for an empty text), ``probability`` (of positive; empty
+for an empty text) and ``oov_rate`` (the share of the text's tokens outside
+the vocabulary; empty for an empty text); when the input already has a column
+of one of those names, the added ones are called ``predicted_label``,
+``predicted_probability`` and ``predicted_oov_rate``. For a model of N > 2
+classes, ``label`` is the most probable class, ``probability`` its
+probability, and a column ``probability_CLASS`` per class follows it. Output is
 CSV, TSV or JSON Lines, chosen by the output file's suffix or
 ``output_format``. A file is written next to its final name and renamed into
 place at the end, so a failed run leaves nothing half-written.
@@ -27,6 +29,7 @@ from typing import TextIO
 
 import numpy as np
 
+from sentiment_rnn.artifact.model_directory import ModelIdentity
 from sentiment_rnn.data.labels import DEFAULT_CLASSES, DEFAULT_THRESHOLD, predicted_classes, top_probability
 from sentiment_rnn.errors import SentimentError
 
@@ -82,29 +85,35 @@ def format_lines(
     probabilities: np.ndarray,
     threshold: float,
     as_json: bool,
+    oov_rates: np.ndarray | None = None,
+    model: ModelIdentity | None = None,
     classes: tuple[str, ...] = DEFAULT_CLASSES,
 ) -> str:
     """The output of ``predict`` for a batch, every line ending in a newline.
 
     Text: ``label  probability  text`` (probability to 4 decimals); JSON: one
-    object per line with ``text``, ``label`` and ``probability`` (and for N > 2
-    classes ``probabilities``), as ``json.dumps`` of ``Prediction.to_dict()`` writes it.
+    object per line with ``text``, ``label``, ``probability`` (for N > 2 classes,
+    ``probabilities`` too), ``oov_rate`` (``oov_rates`` (n,), required for JSON)
+    and (given) the ``model`` answering, as ``json.dumps`` of ``Prediction.to_dict()`` writes it.
     """
     labels = labels_of(probabilities, threshold, classes).tolist()
     values = top_probability(probabilities).tolist()
-    if as_json and np.ndim(probabilities) == 2:
-        from sentiment_rnn.inference import prediction_of
+    if as_json and np.ndim(probabilities) == 2:  # N > 2 classes: every class's probability, by name
+        from sentiment_rnn.inference import Prediction, labelled
 
-        lines = [
-            json.dumps(prediction_of(t, p, classes).to_dict(), ensure_ascii=False) + "\n"
-            for t, p in zip(texts, probabilities)
-        ]
+        lines = []
+        for t, p, r in zip(texts, probabilities, oov_rates.tolist()):
+            label, probability, every = labelled(p, classes)
+            answer = Prediction(t, probability, label, r, model, every).to_dict()
+            lines.append(json.dumps(answer, ensure_ascii=False) + "\n")
     elif as_json:
         from json.encoder import encode_basestring  # the C escaper json.dumps(ensure_ascii=False) uses
 
+        end = "}\n" if model is None else f', "model": {json.dumps(model.to_dict(), ensure_ascii=False)}}}\n'
         lines = [
-            f'{{"text": {encode_basestring(t)}, "label": {encode_basestring(label)}, "probability": {p!r}}}\n'
-            for t, label, p in zip(texts, labels, values)
+            f'{{"text": {encode_basestring(t)}, "label": {encode_basestring(label)}, "probability": {p!r}, '
+            f'"oov_rate": {r!r}{end}'
+            for t, label, p, r in zip(texts, labels, values, oov_rates.tolist())
         ]
     else:
         lines = [f"{label:<8}  {p:.4f}  {t}\n" for t, label, p in zip(texts, labels, values)]
@@ -121,50 +130,78 @@ def score_lines(
     engine: str = "numpy",
     on_batch: Callable[[int], None] | None = None,
     with_oov: bool = False,
-) -> int:
+) -> LinesSummary:
     """Predict ``texts`` and then each line of ``file`` (one text a line), writing the results to ``out`` as they come.
 
     Args:
         on_batch: called with the number of lines after each batch is written.
-        with_oov: (JSON only) add each text's ``oov_rate`` and ``unknown_tokens`` (see ``inference.unknown_words``).
+        with_oov: (JSON only) add each text's ``unknown_tokens`` (see ``inference.unknown_words``).
 
     Returns:
-        the number of texts scored.
+        how many texts were scored, and how many of them had most tokens outside the vocabulary.
     """
     from sentiment_rnn.artifact.model_directory import as_model_directory
-    from sentiment_rnn.inference import check_threshold, predict_proba, prediction_of, unknown_words
+    from sentiment_rnn.inference import (
+        MOSTLY_UNKNOWN,
+        Prediction,
+        check_threshold,
+        labelled,
+        oov_rates,
+        predict_proba,
+        unknown_words,
+    )
 
     directory = as_model_directory(model_dir)
+    model = directory.identity
     classes = directory.classes
     check_threshold(threshold, classes)
-    count = 0
+    count = mostly_unknown = 0
     for batch in batches_of_lines(texts, file):
         probabilities = predict_proba(directory, batch, engine=engine)
+        rates = oov_rates(directory, batch, engine)
         if with_oov:
-            rows = zip(batch, probabilities, unknown_words(directory, batch))
+            answers = [labelled(p, classes, threshold) for p in probabilities]
+            rows = zip(batch, answers, rates.tolist(), unknown_words(directory, batch))
             out.write(
                 "".join(
-                    json.dumps({**prediction_of(t, p, classes, threshold).to_dict(), **words}, ensure_ascii=False)
+                    json.dumps(
+                        {
+                            **Prediction(t, p, label, rate, model, every).to_dict(),
+                            "unknown_tokens": words["unknown_tokens"],
+                        },
+                        ensure_ascii=False,
+                    )
                     + "\n"
-                    for t, p, words in rows
+                    for t, (label, p, every), rate, words in rows
                 )
             )
         else:
-            out.write(format_lines(batch, probabilities, threshold, as_json, classes))
+            out.write(format_lines(batch, probabilities, threshold, as_json, rates, model, classes))
         count += len(batch)
+        mostly_unknown += int(np.sum(rates > MOSTLY_UNKNOWN))
         if on_batch is not None:
             on_batch(len(batch))
     out.flush()
-    return count
+    return LinesSummary(count, mostly_unknown)
+
+
+@dataclass(frozen=True)
+class LinesSummary:
+    """What ``score_lines`` did: ``texts`` scored, ``mostly_unknown`` of them with most tokens unknown."""
+
+    texts: int
+    mostly_unknown: int = 0
 
 
 @dataclass(frozen=True)
 class ScoreSummary:
-    """What ``score_table`` did: ``rows`` scored, ``empty`` of them with no text, written to ``output``."""
+    """What ``score_table`` did: ``rows`` scored, ``empty`` of them with no text, written to ``output``;
+    ``mostly_unknown`` rows had most tokens outside the vocabulary."""
 
     rows: int
     empty: int
     output: str
+    mostly_unknown: int = 0
 
 
 def output_format_for(output: str, output_format: str | None) -> str:
@@ -207,42 +244,49 @@ def score_table(
     """
     from sentiment_rnn.artifact.model_directory import open_model_dir
     from sentiment_rnn.data.batches import read_batches
-    from sentiment_rnn.inference import check_engine, check_threshold, predict_proba
+    from sentiment_rnn.inference import MOSTLY_UNKNOWN, check_engine, check_threshold, oov_rates, predict_proba
 
     check_engine(engine)
     fmt = output_format_for(output, output_format)
     directory = open_model_dir(model_dir)
     classes = directory.classes
     check_threshold(threshold, classes)
-    rows = empty = done = 0
+    rows = empty = done = mostly_unknown = 0
     with _output(output) as out:
         for number, batch in enumerate(read_batches(data_config, labelled=False)):
             frame = batch.frame
             has_text = np.array([bool(t.strip()) for t in batch.texts], dtype=bool)
-            probabilities = np.full(
-                (len(batch.texts),) if len(classes) == 2 else (len(batch.texts), len(classes)), np.nan
-            )
+            shape = (len(batch.texts),) if len(classes) == 2 else (len(batch.texts), len(classes))
+            probabilities, rates = np.full(shape, np.nan), np.full(len(batch.texts), np.nan)
             texts = [t for t, keep in zip(batch.texts, has_text) if keep]
             probabilities[has_text] = predict_proba(directory, texts, engine=engine)
-            label_column, probability_column = _added_columns(list(frame.columns))
+            rates[has_text] = oov_rates(directory, texts, engine)
+            label_column, probability_column, oov_column = _added_columns(list(frame.columns))
             labels = labels_of(np.nan_to_num(probabilities), threshold, classes)
             frame[label_column] = np.where(has_text, labels, "")
             frame[probability_column] = top_probability(probabilities).round(6)
-            if len(classes) > 2:
+            if len(classes) > 2:  # every class's probability, after the top one's
                 for index, name in enumerate(classes):
                     frame[f"{probability_column}_{name}"] = probabilities[:, index].round(6)
+            frame[oov_column] = rates.round(6)
             _write_frame(frame, out, fmt, header=number == 0)
             rows += len(frame)
             empty += int((~has_text).sum())
+            mostly_unknown += int(np.sum(rates[has_text] > MOSTLY_UNKNOWN))
             if on_progress is not None:
                 on_progress(batch.bytes_read - done)
             done = batch.bytes_read
-    return ScoreSummary(rows, empty, output)
+    return ScoreSummary(rows, empty, output, mostly_unknown)
 
 
-def _added_columns(columns: list[str]) -> tuple[str, str]:
-    taken = "label" in columns or "probability" in columns
-    return ("predicted_label", "predicted_probability") if taken else ("label", "probability")
+ADDED_COLUMNS = ("label", "probability", "oov_rate")
+
+
+def _added_columns(columns: list[str]) -> tuple[str, str, str]:
+    """The names of the columns ``score_table`` adds: ``ADDED_COLUMNS``, each prefixed ``predicted_`` when one
+    of them is already an input column."""
+    taken = any(name in columns for name in ADDED_COLUMNS)
+    return tuple(f"predicted_{name}" if taken else name for name in ADDED_COLUMNS)
 
 
 def _write_frame(frame, out: TextIO, fmt: str, header: bool) -> None:

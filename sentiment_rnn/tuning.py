@@ -204,12 +204,20 @@ def best_of(trials: list[Trial]) -> Trial | None:
 
 
 def describe(params: dict[str, Any]) -> str:
-    """Drawn keys as ``cell=gru units=64 learning_rate=0.0031`` (floats to 2 significant digits)."""
+    """Drawn keys as ``cell=gru units=64 learning_rate=0.0031 ema=0.999``.
 
-    def show(value: Any) -> str:
-        return f"{value:.2g}" if isinstance(value, float) else toml_value(value).strip('"')
+    A float drawn from a :class:`Span` is shown to 2 significant digits; one of a
+    :class:`Choice` in full (``ema=0.999``, never rounded to ``1``), so the values
+    a search chose between stay told apart.
+    """
+    specs = {**SPACE, **HYBRID_SPACE}
 
-    return " ".join(f"{name.split('.')[1]}={show(value)}" for name, value in params.items())
+    def show(name: str, value: Any) -> str:
+        if not isinstance(value, float):
+            return toml_value(value).strip('"')
+        return f"{value:.2g}" if isinstance(specs.get(name), Span) else f"{value:g}"
+
+    return " ".join(f"{name.split('.')[1]}={show(name, value)}" for name, value in params.items())
 
 
 def tuned_toml(result: TuneResult, command: str) -> str:

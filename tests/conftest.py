@@ -165,21 +165,41 @@ def tiny_config():
     return load_config(overrides=TINY_OVERRIDES)
 
 
-@pytest.fixture(scope="session")
-def trained(tmp_path_factory):
-    """The default architecture trained on the built-in corpus, once per session.
+def once_per_run(tmp_path_factory, name: str, make) -> Path:
+    """A directory ``name`` that ``make(path)`` fills once per test run, shared by the pytest-xdist workers.
 
-    Returns the TrainResult; its ``out_dir`` is a complete model directory.
+    The first worker to ask fills it while holding a lock; the others wait for the lock and find
+    it filled. Without xdist (``-p no:xdist``, ``-n 0``) it is a fresh temporary directory.
     """
+    import fcntl
+    import os
+    import shutil
+
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        path = tmp_path_factory.mktemp(name)
+        make(path)
+        return path
+    root = tmp_path_factory.getbasetemp().parent  # the run's directory, above each worker's own
+    path, done = root / name, root / f"{name}.done"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(path, ignore_errors=True)  # left by a worker whose make() failed
+            path.mkdir()
+            make(path)
+            done.touch()
+    return path
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory) -> Path:
+    """The default architecture trained on the built-in corpus: a complete model directory, once per test run."""
     from sentiment_rnn.training.run import train
 
-    out = tmp_path_factory.mktemp("models") / "default"
-    return train(load_config(), out, verbose=0)
-
-
-@pytest.fixture(scope="session")
-def model_dir(trained) -> Path:
-    return trained.out_dir
+    return (
+        once_per_run(tmp_path_factory, "default-model", lambda path: train(load_config(), path / "model", verbose=0))
+        / "model"
+    )
 
 
 @dataclass

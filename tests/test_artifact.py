@@ -66,9 +66,10 @@ def test_trained_model_directory_is_readable_by_others(model_dir):
     assert stat.S_IMODE(model_dir.stat().st_mode) == expected
 
 
-def test_round_trip_in_a_fresh_process(model_dir, trained):
+def test_round_trip_in_a_fresh_process(tiny_run):
+    model_dir = tiny_run.model_dir
     in_process = [p.probability for p in predict(model_dir, TEXTS)]
-    fitted = trained.model.predict(__import__("tensorflow").constant(TEXTS), verbose=0)[:, 0]
+    fitted = tiny_run.result.model.predict(__import__("tensorflow").constant(TEXTS), verbose=0)[:, 0]
     assert max(abs(a - b) for a, b in zip(in_process, fitted)) < 1e-6
     code = (
         "import json, sys\nfrom sentiment_rnn.inference import predict\n"

@@ -68,9 +68,9 @@ def answer(model: Path, *texts: str) -> str:
 
 
 def test_the_bundled_name_is_the_bundled_model(package):
-    result = invoke("predict", "--model", "reviews-en", "I like this phone", "This phone is no good")
+    result = invoke("predict", "--model", "reviews-en", "the battery is good", "This phone is no good")
     assert (result.exit_code, result.stderr) == (0, ""), result.output
-    assert result.stdout == answer(package / "reviews-en", "I like this phone", "This phone is no good")
+    assert result.stdout == answer(package / "reviews-en", "the battery is good", "This phone is no good")
 
 
 def test_an_existing_path_wins_over_the_bundled_name(package, other_model):
@@ -93,7 +93,13 @@ def test_quiet_drops_the_notice_and_json_keeps_its_keys(package):
     assert (quiet.exit_code, quiet.stderr) == (0, "")
     as_json = invoke("predict", "--json", "good")
     assert as_json.stderr == NOTICE + "\n"
-    assert list(json.loads(as_json.stdout)) == ["text", "label", "probability"]
+    assert list(json.loads(as_json.stdout)) == ["text", "label", "probability", "oov_rate", "model"]
+    assert json.loads(as_json.stdout)["model"] == {
+        "name": "reviews-en",
+        "kind": "rnn",
+        "bundled": True,
+        "path": str(package / "reviews-en"),
+    }
 
 
 def test_once_sentiment_model_exists_it_answers_silently(package, other_model):
@@ -279,3 +285,20 @@ def test_the_real_bundled_model_gets_the_readme_sentences_right(tmp_path, monkey
 @needs_the_real_model
 def test_the_real_bundled_model_is_at_most_10_mb():
     assert sum(p.stat().st_size for p in REAL.rglob("*") if p.is_file()) <= SIZE_LIMIT
+
+
+@needs_the_real_model
+def test_the_issues_example_reads_per_token_with_the_real_bundled_hybrid_in_a_fresh_directory(tmp_path, monkeypatch):
+    from sentiment_rnn import predict
+
+    monkeypatch.chdir(tmp_path)  # no ./sentiment-model: the bundled reviews-en answers, a hybrid
+    text = "No, this phone is good"
+    result = invoke("predict", "--per-token", text)
+    assert (result.exit_code, result.stderr) == (0, NOTICE + "\n"), result.output
+    (whole,) = predict("reviews-en", [text])
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"positive  {whole.probability:.4f}  {text}"
+    assert [line.split()[0] for line in lines[2:8]] == ["no", ",", "this", "phone", "is", "good"]
+    row = json.loads(invoke("predict", "--per-token", "--json", text).stdout)
+    assert row["model"] == {"name": "reviews-en", "kind": "hybrid", "bundled": True, "path": str(REAL)}
+    assert abs(row["tokens"][-1]["probability"] - whole.probability) < 1e-6  # pooled: the last step is the answer

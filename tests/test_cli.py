@@ -61,7 +61,53 @@ def test_default_model_gets_the_lecture_sentences_right(model_dir):
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [row["text"] for row in rows] == list(README_SENTENCES)
     assert [row["label"] for row in rows] == list(README_SENTENCES.values())
-    assert all(set(row) == {"text", "label", "probability"} and 0.0 <= row["probability"] <= 1.0 for row in rows)
+    assert all(set(row) == {"text", "label", "probability", "oov_rate", "model"} for row in rows)
+    assert rows[0]["model"] == {"name": model_dir.name, "kind": "rnn", "bundled": False, "path": str(model_dir)}
+    assert all(0.0 <= row["probability"] <= 1.0 and 0.0 <= row["oov_rate"] <= 0.5 for row in rows)
+    assert result.stderr == ""  # most words known: no warning
+
+
+def test_predict_refuses_an_empty_text_argument_but_answers_empty_lines(model_dir):
+    for args, number, what in ((["", "good"], 1, "empty"), (["good", "  "], 2, "blank")):
+        assert_user_error(
+            run("predict", "--model", str(model_dir), *args),
+            f"Text {number} of the arguments is {what}: it has no words, so no sentiment to predict; pass some "
+            'words, e.g. predict "great phone".',
+        )
+    assert run("predict", "--model", str(model_dir), "--per-token", "").exit_code == 1
+    lines = run("predict", "--model", str(model_dir), "--file", "-", input="good\n\n")
+    assert lines.exit_code == 0 and len(lines.stdout.splitlines()) == 2  # a file's empty line is answered
+
+
+def test_predict_warns_once_when_most_words_of_texts_are_unknown(model_dir):
+    texts = ["Ce produit est excellent", "I like this phone", "zut alors"]
+    result = run("predict", "--model", str(model_dir), "--json", *texts)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [row["oov_rate"] for row in rows] == [0.75, 0.0, 1.0]  # "excellent" is a known word
+    warning = (
+        "Warning: 2 of 3 texts have most of their words outside the model's vocabulary (read as [UNK]), so their "
+        "answers say little (--json gives each text's oov_rate); a model trained on such text (its language, its "
+        "domain) would know them.\n"
+    )
+    assert result.stderr == warning
+    plain = run("predict", "--model", str(model_dir), "--quiet", *texts)
+    assert plain.stderr == warning and len(plain.stdout.splitlines()) == 3
+    per_token = run("predict", "--model", str(model_dir), "--per-token", texts[0])
+    assert per_token.stderr == (
+        "Warning: The text has most of its words outside the model's vocabulary (read as [UNK]), so its answer "
+        "says little (--json gives each text's oov_rate); a model trained on such text (its language, its domain) "
+        "would know them.\n"
+    )
+    one = run("predict", "--model", str(model_dir), *texts[:2])
+    assert one.stderr.startswith("Warning: 1 of 2 texts has most of its words outside")
+    keras = run("predict", "--model", str(model_dir), "--engine", "keras", "--json", *texts)
+    assert [json.loads(line)["oov_rate"] for line in keras.stdout.splitlines()] == [
+        0.75,
+        0.0,
+        1.0,
+    ]  # "excellent" is a known word
+    assert keras.stderr == warning
 
 
 def test_predict_file_and_stdin_and_threshold(model_dir, tmp_path):
@@ -73,7 +119,7 @@ def test_predict_file_and_stdin_and_threshold(model_dir, tmp_path):
     assert from_file.exit_code == 0 and from_file.output == from_stdin.output == piped.output
     rows = [json.loads(line) for line in from_file.output.splitlines()]
     assert [row["text"] for row in rows] == texts
-    everything_positive = run("predict", "--model", str(model_dir), "--json", "--threshold", "0", *texts)
+    everything_positive = run("predict", "--model", str(model_dir), "--json", "--threshold", "0", texts[0], texts[2])
     assert {json.loads(line)["label"] for line in everything_positive.output.splitlines()} == {"positive"}
 
 
@@ -168,3 +214,25 @@ def test_train_data_errors_leave_nothing_on_disk(tmp_path):
         f"{wrong_column} has no text column 'text' (columns: review, label): name the right one with --text-column.",
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "col.csv", "one.csv"]
+
+
+def test_training_that_learned_little_ends_with_a_warning_saying_what_helps(tmp_path):
+    from sentiment_rnn.training.run import learned_little
+
+    same_words = write_csv(tmp_path / "same.csv", [("the phone", i % 2) for i in range(16)])  # nothing to learn
+    args = ["train", "--data", str(same_words), "--out", str(tmp_path / "model")]
+    for override in TINY_OVERRIDES:
+        args += ["--set", override]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Saved model to {tmp_path / 'model'}: validation accuracy ")
+    assert ", AUC 0.500, " in result.stdout  # one answer for every row: no order at all
+    assert result.stderr == (
+        "Warning: validation AUC 0.500 is under 0.6: this model learned little from the data. What usually helps: a "
+        "config made for real text (sentiment-rnn init-config --preset imdb-hybrid > real.toml, then train --config "
+        "real.toml), more epochs (--epochs 30), or starting from a pretrained language model (train --init-from).\n"
+    )
+    quiet = run(*args, "--quiet")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    assert learned_little({"auc": 0.6}) is None and learned_little({"auc": float("nan")}) is None
+    assert learned_little({"auc": 0.599}).startswith("Warning: validation AUC 0.599 is under 0.6: ")

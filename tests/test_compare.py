@@ -263,7 +263,7 @@ def test_json_shape(twice_csv, pairs_csv):
     result = run(*args)
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert set(report) == {"ngrams", "models", "training", "seed_example", "heldout", "contrast", "notes"}
+    assert set(report) == {"classes", "ngrams", "models", "training", "seed_example", "heldout", "contrast", "notes"}
     assert report["ngrams"] == 1 and report["notes"] == []
     assert report["models"] == {"rnn": "trained here", "bow": "trained here"}
     assert report["training"] == {
@@ -334,7 +334,7 @@ def test_report_text(directories, pairs_csv, tmp_path):
         r'of its own, so its bag also holds ",". Bag of words \d\.\d{4} (right|WRONG), RNN \d\.\d{4} (right|WRONG)\.',
         " ".join(lines[13:15]),
     )
-    assert lines[15:17] == ["", "2. Accuracy on held-out sentences (probability >= 0.5 counts as positive)"]
+    assert lines[15:17] == ["", "2. Accuracy on held-out texts (probability >= 0.5 counts as positive)"]
     prose = " ".join(lines)  # wrapped lines break at single spaces
     assert f"Models from {rnn} (RNN) and {bow} (bag of words)." in prose
     table = lines.index(" " * len("validation split (metrics.json)") + "       n  bag of words     RNN")
@@ -388,7 +388,7 @@ def test_trained_models_from_directories(directories, twice_csv, pairs_csv, tmp_
     assert [(a["source"], a["n"]) for a in report["heldout"]] == [(str(twice_csv), 24)]
     [note] = report["notes"]
     assert note.startswith("The two models were trained on different data or splits (RNN: validation accuracy ")
-    assert note.endswith("): pass --eval-data to compare them on the same sentences.")
+    assert note.endswith("): pass --eval-data to compare them on the same texts.")
     assert_user_error(
         run("compare-bow", "--rnn-model", bow, "--bow-model", rnn),
         f"{bow} holds a bow model, but --rnn-model needs a rnn model: "
@@ -434,7 +434,7 @@ def test_pos_neg_files_in_their_encoding_and_the_built_in_pairs_said_to_be_produ
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     prose = " ".join(lines)
-    assert "Both models trained on the same 19 sentences of mr.pos + mr.neg with seed 42." in prose
+    assert "Both models trained on the same 19 texts of mr.pos + mr.neg with seed 42." in prose
     table = lines.index("                       n  bag of words     RNN")
     assert re.fullmatch(r"validation split       6         \d\.\d{3}   \d\.\d{3}", lines[table + 1])
     assert not lines[table + 2].startswith("built-in")  # data/heldout.csv belongs to the built-in corpus only
@@ -444,7 +444,7 @@ def test_pos_neg_files_in_their_encoding_and_the_built_in_pairs_said_to_be_produ
     )
     assert lines[title + 1 : title + 4] == [
         "These are the built-in contrast pairs: product reviews (phones, laptops, cameras and the like)",
-        "written for this project, not sentences from mr.pos + mr.neg; pass --pairs FILE (columns",
+        "written for this project, not texts from mr.pos + mr.neg; pass --pairs FILE (columns",
         "pair_id,text,label) for pairs like your own data.",
     ]
     assert max(len(line) for line in lines) <= 100
@@ -530,14 +530,14 @@ def test_shipped_contrast_pairs_have_the_same_words_and_are_not_in_training():
     assert different_tokens == [], f"{len(different_tokens)} of {len(pairs)} pairs differ in tokens"
 
 
-def test_default_model_against_the_unigram_baseline_on_the_shipped_contrast_set(trained, tmp_path):
+def test_default_model_against_the_unigram_baseline_on_the_shipped_contrast_set(model_dir, tmp_path):
     """The session's default RNN against a baseline trained on the same split: identical bags, identical outputs."""
     from sentiment_rnn.compare.experiment import bow_config
     from sentiment_rnn.training.run import train
 
     # Two epochs are enough: identical bags give identical outputs whatever the weights.
     train(bow_config(load_config(overrides=["train.epochs=2"])), tmp_path / "bow", verbose=0)
-    comparison = compare_bow(load_config(), rnn_dir=trained.out_dir, bow_dir=tmp_path / "bow")
+    comparison = compare_bow(load_config(), rnn_dir=model_dir, bow_dir=tmp_path / "bow")
     assert [a.source for a in comparison.heldout] == [
         "validation split (metrics.json)",
         str(corpus_file("heldout.csv")),

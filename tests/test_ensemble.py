@@ -169,13 +169,18 @@ def test_inspect_names_the_ensemble_and_each_members_epochs(ensemble):
         "SimpleRNN, 1 layer of 8 units, embedding size 8; an ensemble of 3, mean probability"
     )
     assert [layer["name"] for layer in description["layers"]] == [
+        f"member_{number}/{name}" for number in range(1, MEMBERS + 1) for name in ("embedding", "recurrent_0", "head")
+    ]
+    assert len(description["data"]["members"]) == MEMBERS
+    keras = json.loads(run("inspect", "--model", ensemble, "--json", "--engine", "keras").output)
+    assert [layer["name"] for layer in keras["layers"]] == [
         "text",
         "member_1",
         "member_2",
         "member_3",
         "mean_probability",
     ]
-    assert len(description["data"]["members"]) == MEMBERS
+    assert keras["architecture"] == description["architecture"]
 
 
 def test_numpy_export_of_an_ensemble_predicts_the_same(ensemble, tmp_path):
@@ -207,8 +212,10 @@ def test_serve_answers_an_ensemble_as_predict_and_inspect_do(ensemble, tmp_path,
     client = TestClient(create_app(model))
     response = client.post("/predict", json={"texts": TEXTS})
     assert response.status_code == 200
-    # the server's model (maybe an export) and predict's: two paths (see PATHS_ATOL)
-    assert_close(response.json(), {"predictions": [p.to_dict() for p in predict(ensemble, TEXTS)]})
+    # the server's model (maybe an export) and predict's: two paths (see PATHS_ATOL); each names the directory served
+    identity = {"name": model.name, "kind": "rnn", "bundled": False, "path": str(model), "members": MEMBERS}
+    expected = [{**p.to_dict(), "model": identity} for p in predict(ensemble, TEXTS)]
+    assert_close(response.json(), {"predictions": expected})
     text = "No, this phone is good"
     response = client.post("/predict", json={"texts": [text], "per_token": True})
     assert response.status_code == 200

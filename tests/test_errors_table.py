@@ -132,6 +132,24 @@ def _three_class_model(cwd: Path) -> None:
     write_model_dir(*randomized_model('data.labels="negative,neutral,positive"'), cwd / "three")
 
 
+def _report_with_a_foreign_file(cwd: Path) -> None:
+    """``report/``: an earlier report's marker and page, and a file of the user's."""
+    write_csv(cwd / "good.csv", GOOD_ROWS)
+    (cwd / "report").mkdir()
+    (cwd / "report" / "report.json").write_text('{"report_format": 1}')
+    (cwd / "report" / "index.html").write_text("<!DOCTYPE html>")
+    (cwd / "report" / "notes.txt").write_text("mine")
+
+
+def _model_reading_reviews(cwd: Path) -> None:
+    """``review-model``: the session's model, as if trained on a file whose text column is ``review``."""
+    write_csv(cwd / "good.csv", GOOD_ROWS)
+    shutil.copytree(cwd / "model", cwd / "review-model")
+    config = (cwd / "review-model" / "config.toml").read_text()
+    assert 'text_column = "text"' in config
+    (cwd / "review-model" / "config.toml").write_text(config.replace('text_column = "text"', 'text_column = "review"'))
+
+
 def _lambda_model(directory: Path) -> None:
     from sentiment_rnn.tf_setup import import_keras
 
@@ -255,6 +273,24 @@ SETUPS = {
     "platt-many-classes": lambda cwd: write_csv(cwd / "three.csv", THREE_ROWS),
     "threshold-many-classes": lambda cwd: _three_class_model(cwd),
     "evaluate-other-classes": lambda cwd: (_three_class_model(cwd), write_csv(cwd / "three.csv", THREE_ROWS)),
+    "evaluate-models-other-classes": with_model(
+        lambda cwd: (_three_class_model(cwd), write_csv(cwd / "good.csv", GOOD_ROWS))
+    ),
+    "report-many-classes": lambda cwd: (_three_class_model(cwd), write_csv(cwd / "three.csv", THREE_ROWS)),
+    "report-not-ours": with_model(
+        lambda cwd: (
+            write_csv(cwd / "good.csv", GOOD_ROWS),
+            (cwd / "mydata").mkdir(),
+            (cwd / "mydata" / "notes.txt").write_text("mine"),
+        )
+    ),
+    "report-foreign-files": with_model(_report_with_a_foreign_file),
+    "report-is-a-file": with_model(
+        lambda cwd: (write_csv(cwd / "good.csv", GOOD_ROWS), (cwd / "notes.txt").write_text("x"))
+    ),
+    "report-is-cwd": with_model(lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS)),
+    "evaluate-model-twice": with_model(lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS)),
+    "evaluate-models-read-differently": with_model(_model_reading_reviews),
 }
 NEEDS_REQUEST = {"newer-format", "corrupt-meta", "model-file-missing", "truncated-model", "config-mismatch"}
 NEEDS_REQUEST |= {"code-in-model", "no-text", "text-file-undecodable", "threshold-out-of-range"}
@@ -263,6 +299,8 @@ NEEDS_REQUEST |= {"text-file-empty", "output-suffix", "output-directory-missing"
 NEEDS_REQUEST |= {"data-and-texts", "data-ragged", "vocabulary-not-a-list", "text-file-missing"}
 NEEDS_REQUEST |= {"guess-not-lm", "init-from-classifier"}
 NEEDS_REQUEST |= {"plot-no-history", "plot-not-png", "bundled-missing", "plot-bundled", "ensemble-member-missing"}
+NEEDS_REQUEST |= {"report-not-ours", "report-foreign-files", "report-is-a-file", "report-is-cwd"}
+NEEDS_REQUEST |= {"evaluate-model-twice", "evaluate-models-read-differently", "evaluate-models-other-classes"}
 ROWS = documented_rows()
 
 

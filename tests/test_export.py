@@ -20,8 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 TEXTS = ["I like this phone", "the battery is terrible", "No, this phone is good", "", "zebra unseen words"]
 
 
-def run(*args):
-    return CliRunner().invoke(cli, list(args))
+def run(*args, input=None):
+    return CliRunner().invoke(cli, list(args), input=input)
+
+
+def lines(*texts: str) -> str:
+    """``texts`` as the lines of a file, for ``predict --file -`` (a text argument may not be empty; a line may)."""
+    return "".join(f"{text}\n" for text in texts)
 
 
 def test_savedmodel_serves_the_models_probabilities(tiny_run, tmp_path):
@@ -97,13 +102,14 @@ def test_numpy_export_writes_the_engine_files_of_a_model_directory_without_them(
         for name in ONE_LAYER_WEIGHT_NAMES:
             np.testing.assert_array_equal(written[name], saved[name])
     assert (tmp_path / "bundle" / "engine.json").read_bytes() == (tiny_run.model_dir / "engine.json").read_bytes()
-    by_bundle = run("predict", "--model", str(tmp_path / "bundle"), "--json", *TEXTS)
+    by_bundle = run("predict", "--model", str(tmp_path / "bundle"), "--json", "--file", "-", input=lines(*TEXTS))
     assert by_bundle.exit_code == 0, by_bundle.output
-    by_source = run("predict", "--model", str(tiny_run.model_dir), "--json", *TEXTS)
-    # the export and its source: two paths (see PATHS_ATOL)
+    by_source = run("predict", "--model", str(tiny_run.model_dir), "--json", "--file", "-", input=lines(*TEXTS))
+    bundle = {"name": "bundle", "kind": "rnn", "bundled": False, "path": str(tmp_path / "bundle")}
+    # the export and its source: two paths (see PATHS_ATOL); each answer names its own directory
     assert_close(
-        [json.loads(line) for line in by_bundle.output.splitlines()],
-        [json.loads(line) for line in by_source.output.splitlines()],
+        [json.loads(line) for line in by_bundle.stdout.splitlines()],
+        [{**json.loads(line), "model": bundle} for line in by_source.stdout.splitlines()],
     )
 
 
@@ -164,9 +170,9 @@ def test_a_stateful_model_is_served_as_its_stateless_twin(tiny_csv, tmp_path):
 
 def predicted(model_dir, texts: list[str]) -> list[float]:
     """The probabilities `predict --json` prints for ``texts``."""
-    result = run("predict", "--model", str(model_dir), "--json", *texts)
+    result = run("predict", "--model", str(model_dir), "--json", "--file", "-", input=lines(*texts))
     assert result.exit_code == 0, result.output
-    return [json.loads(line)["probability"] for line in result.output.splitlines()]
+    return [json.loads(line)["probability"] for line in result.stdout.splitlines()]
 
 
 # Architectures the documented code must run: cells, layers, directions, merge modes, pooling, a length cap, kinds.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from model_factory import randomized_model, write_model_dir
+from model_factory import SMALL, randomized_model, write_model_dir
 
 from conftest import NEGATIVE, PATHS_ATOL, POSITIVE, TINY_OVERRIDES, write_csv
 from sentiment_rnn.artifact.engine_files import engine_from_keras, load_engine
@@ -17,15 +18,23 @@ from sentiment_rnn.artifact.files import (
     CONFIG_FILE,
     ENGINE_FILE,
     LEGACY_WIDE_VOCABULARY_FILE,
+    META_FILE,
+    VOCABULARY_FILE,
     WEIGHTS_FILE,
     WIDE_VOCABULARY_FILE,
+    member_path,
+    meta_for,
+    write_json,
 )
 from sentiment_rnn.cli import cli
-from sentiment_rnn.config import load_config
+from sentiment_rnn.config import load_config, to_toml
 from sentiment_rnn.data.dataset import Dataset
-from sentiment_rnn.engine.hybrid import HYBRID_VIEW_ERROR
+from sentiment_rnn.engine.hybrid import RunningNgrams
+from sentiment_rnn.engine.models import BIDIRECTIONAL_STREAM_ERROR
+from sentiment_rnn.inference import predict, predict_per_token, predict_stream
 from sentiment_rnn.models import build_training_model, make_tokenizer, model_architecture
-from sentiment_rnn.wide import WIDE_LAYER, adapted_wide_tokenizer, log_count_ratios
+from sentiment_rnn.text import tokenize_py
+from sentiment_rnn.wide import WIDE_LAYER, RunningWideLogit, adapted_wide_tokenizer, log_count_ratios
 
 TEXTS = ["No, this phone is good", "This phone is no good", "", "🙂 unknownword", "the battery is not bad at all"]
 ARCHITECTURES = {
@@ -35,8 +44,13 @@ ARCHITECTURES = {
 }
 
 
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
+def run(*args, input=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input)
+
+
+def lines(*texts: str) -> str:
+    """``texts`` as the lines of a file, for ``predict --file -`` (a text argument may not be empty; a line may)."""
+    return "".join(f"{text}\n" for text in texts)
 
 
 def assert_user_error(result, message: str):
@@ -85,9 +99,11 @@ def test_wide_weights_start_at_the_scaled_ratios_of_the_training_split():
 def test_numpy_engine_agrees_with_keras(models, name):
     rows = {}
     for engine in ("numpy", "keras"):
-        result = run("predict", "--model", models[name], "--json", "--engine", engine, *TEXTS)
+        result = run(
+            "predict", "--model", models[name], "--json", "--engine", engine, "--file", "-", input=lines(*TEXTS)
+        )
         assert result.exit_code == 0, result.output
-        rows[engine] = [json.loads(line) for line in result.output.splitlines()]
+        rows[engine] = [json.loads(line) for line in result.stdout.splitlines()]
     assert [row["text"] for row in rows["numpy"]] == TEXTS
     for mine, theirs in zip(rows["numpy"], rows["keras"]):
         assert abs(mine["probability"] - theirs["probability"]) < 1e-5
@@ -105,16 +121,153 @@ def test_the_wide_branch_counts_each_ngram_once_and_unknown_ones_as_unk(models):
     assert logit == pytest.approx(expected, abs=1e-6)
 
 
-def test_views_are_refused(models, tmp_path):
+def json_rows(result) -> list[dict]:
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines()]  # stderr may warn of unknown words
+
+
+VIEW_TEXTS = ["No, this phone is good", "good good zzz good", "the battery is not bad at all, not bad", ""]
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_per_token_terms_agree_between_engines_and_end_at_the_answer(models, name):
+    rows = {
+        engine: json_rows(
+            run(
+                "predict",
+                "--model",
+                models[name],
+                "--per-token",
+                "--json",
+                "--engine",
+                engine,
+                "--file",
+                "-",
+                input=lines(*VIEW_TEXTS),
+            )
+        )
+        for engine in ("numpy", "keras")
+    }
+    for mine, theirs in zip(rows["numpy"], rows["keras"], strict=True):
+        assert [t["token"] for t in mine["tokens"]] == [t["token"] for t in theirs["tokens"]]
+        assert [t["token"] for t in mine["tokens"]] == tokenize_py(mine["text"])  # the wide branch reads them all
+        assert mine["bias"] == pytest.approx(theirs["bias"], abs=1e-6)  # the same float32 weight, read twice
+        for key in ("probability", "recurrent", "ngrams"):  # two code paths in float32: 1e-5
+            np.testing.assert_allclose([t[key] for t in mine["tokens"]], [t[key] for t in theirs["tokens"]], atol=1e-5)
+        for row in (mine, theirs):
+            terms = np.array([[t["recurrent"] + t["ngrams"] + row["bias"], t["probability"]] for t in row["tokens"]])
+            if len(terms):  # the terms add up to each step's logit, and the last step is the whole text's answer
+                np.testing.assert_allclose(1 / (1 + np.exp(-terms[:, 0])), terms[:, 1], atol=1e-12)
+                assert abs(terms[-1, 1] - row["probability"]) < 1e-5
+        assert mine["model"] == {"name": name, "kind": "hybrid", "bundled": False, "path": str(models[name])}
+
+
+def test_the_running_ngrams_are_each_prefixs_multi_hot_logit(models):
+    model, config = randomized_model(*ARCHITECTURES["simple-trigrams"])
+    engine = engine_from_keras(model, config)
+    text = "no , this phone is good , good good zzz this phone is good yyy zzz"
+    tokens = text.split()
+    prefixes = [" ".join(tokens[: end + 1]) for end in range(len(tokens))]
+    # the whole-text wide branch (NgramTable or dict) of every prefix: 1e-6 for its float32 result
+    expected = engine.wide_logits(prefixes)
+    np.testing.assert_allclose(RunningNgrams(engine).read(tokens), expected, atol=1e-6)
+    for chunk in (1, 2, 5):  # read in pieces: the n-grams across a cut are found, none counted twice
+        running = RunningNgrams(engine)
+        pieces = [running.read(tokens[start : start + chunk]) for start in range(0, len(tokens), chunk)]
+        np.testing.assert_allclose(np.concatenate(pieces), expected, atol=1e-6)
+    keras_running = RunningWideLogit(model, config.model.ngrams)
+    pieces = [keras_running.read(tokens[start : start + 4]) for start in range(0, len(tokens), 4)]
+    np.testing.assert_allclose(np.concatenate(pieces), expected, atol=1e-5)
+
+
+def test_each_ngram_counts_the_first_time_it_appears(models):
+    model, config = randomized_model(*ARCHITECTURES["gru"])
+    engine = engine_from_keras(model, config)
+    vocabulary = engine.wide_vocabulary.vocabulary.tokens
+    kernel = engine.wide_kernel[:, 0].astype(np.float64)
+    good, unknown = kernel[vocabulary.index("good")], kernel[vocabulary.index("[UNK]")]
+    assert "good good" not in vocabulary
+    # good; then "good good" (unknown: [UNK] once); then "zzz" and "good zzz" (unknown, [UNK] already counted)
+    np.testing.assert_allclose(
+        engine.per_token_parts("good good zzz").ngrams, [good, good + unknown, good + unknown], atol=1e-12
+    )
+
+
+def test_per_token_prints_the_terms_of_each_step(models):
+    engine = load_engine(models["gru"])
+    result = run("predict", "--model", models["gru"], "--per-token", "No, this phone is good")
+    assert result.exit_code == 0, result.output
+    parts = engine.per_token_parts("No, this phone is good")
+    (whole,) = engine.predict_proba(["No, this phone is good"])
+    label = "positive" if whole >= 0.5 else "negative"
+    assert result.output.splitlines() == [
+        f"{label:<8}  {whole:.4f}  No, this phone is good",
+        f"  {'':<5}  {'':6}  {'':20}  {'recurrent':>9}  {'n-grams':>9}",
+        *(
+            f"  {token:<5}  {p:.4f}  {'#' * round(p * 20):<20}  {r:+9.3f}  {n:+9.3f}"
+            for token, p, r, n in zip(parts.tokens, parts.probabilities, parts.recurrent, parts.ngrams)
+        ),
+        f"  (each branch's log-odds so far; probability = sigmoid(recurrent + n-grams + bias), bias {parts.bias:+.3f})",
+    ]
+
+
+@pytest.mark.parametrize("name", ["gru", "simple-trigrams"])
+def test_stream_carries_the_ngrams_beside_the_state_in_both_engines(models, name):
+    document = "".join(f"The battery is not bad at all, {i % 3}; good good phone. " for i in range(6))
+    (whole,) = predict(models[name], [document])
+    parts = {}
+    for engine in ("numpy", "keras"):
+        streamed = predict_stream(models[name], io.StringIO(document), chunk_tokens=4, engine=engine)
+        assert (streamed.tokens, streamed.chunks) == (len(tokenize_py(document)), -(-len(tokenize_py(document)) // 4))
+        assert abs(streamed.probability - whole.probability) < 1e-5  # float32 along two paths
+        recurrent, ngrams, bias = streamed.parts
+        assert 1 / (1 + np.exp(-(recurrent + ngrams + bias))) == pytest.approx(streamed.probability, abs=1e-12)
+        parts[engine] = streamed.parts
+    np.testing.assert_allclose(parts["numpy"], parts["keras"], atol=1e-5)
+    row = json_rows(run("predict", "--model", models[name], "--stream", "-", "--json", input=document))[0]
+    assert list(row) == ["source", "label", "probability", "tokens", "chunks", "recurrent", "ngrams", "bias", "model"]
+
+
+def test_a_bidirectional_hybrid_is_read_per_token_but_not_streamed(models, tmp_path):
     document = tmp_path / "document.txt"
     document.write_text("this phone is good " * 20, encoding="utf-8")
     for engine in ("numpy", "keras"):
         assert_user_error(
-            run("predict", "--model", models["gru"], "--per-token", "--engine", engine, "good"), HYBRID_VIEW_ERROR
+            run("predict", "--model", models["bidirectional-max"], "--stream", document, "--engine", engine),
+            BIDIRECTIONAL_STREAM_ERROR,
         )
-        assert_user_error(
-            run("predict", "--model", models["gru"], "--stream", document, "--engine", engine), HYBRID_VIEW_ERROR
-        )
+
+
+@pytest.fixture(scope="module")
+def hybrid_ensemble(tmp_path_factory) -> Path:
+    """Two random hybrids of one vocabulary (seeds 0 and 1) laid out as `train --ensemble 2` writes them."""
+    root = tmp_path_factory.mktemp("hybrid-ensemble") / "ensemble"
+    for number in (1, 2):
+        member = write_model_dir(*randomized_model(*ARCHITECTURES["gru"], seed=number - 1), member_path(root, number))
+    config = load_config(overrides=[*SMALL, *ARCHITECTURES["gru"], "train.ensemble=2"])
+    (root / CONFIG_FILE).write_text(to_toml(config), encoding="utf-8")
+    shutil.copy(member / VOCABULARY_FILE, root / VOCABULARY_FILE)
+    write_json(root / META_FILE, meta_for(config, {}))
+    return root
+
+
+def test_an_ensemble_of_hybrids_reads_per_token_and_streams_as_its_members_mean(hybrid_ensemble):
+    text = "No, this phone is good, good good"
+    members = [predict_per_token(member_path(hybrid_ensemble, number), [text])[0] for number in (1, 2)]
+    document = "the battery is not bad at all, good good phone. " * 5
+    (whole,) = predict(hybrid_ensemble, [document])
+    for engine in ("numpy", "keras"):
+        (view,) = predict_per_token(hybrid_ensemble, [text], engine=engine)
+        assert view.model.members == 2 and view.model.kind == "hybrid"
+        assert [token for token, _ in view.tokens] == [token for token, _ in members[0].tokens]
+        mean = np.mean([[p for _, p in member.tokens] for member in members], axis=0)
+        np.testing.assert_allclose([p for _, p in view.tokens], mean, atol=1e-5)  # float32 along two paths
+        for name in ("recurrent", "ngrams"):
+            np.testing.assert_allclose(getattr(view, name), np.mean([getattr(m, name) for m in members], 0), atol=1e-5)
+        assert view.bias == pytest.approx(np.mean([m.bias for m in members]), abs=1e-6)
+        streamed = predict_stream(hybrid_ensemble, io.StringIO(document), chunk_tokens=3, engine=engine)
+        assert streamed.tokens == len(tokenize_py(document))
+        assert abs(streamed.probability - whole.probability) < 1e-5
 
 
 FIX = "retrain the model with `sentiment-rnn train`, or pass --engine keras."
@@ -162,9 +315,12 @@ def test_a_directory_of_engine_format_2_reads_its_wide_vocabulary_json(models, t
     (old / WIDE_VOCABULARY_FILE).unlink()
     (old / LEGACY_WIDE_VOCABULARY_FILE).write_text(json.dumps(grams), encoding="utf-8")
     without_wide_digest(old, format_version=2)
-    expected = run("predict", "--model", models["gru"], "--json", *TEXTS)
+    expected = run("predict", "--model", models["gru"], "--json", "--file", "-", input=lines(*TEXTS))
     assert expected.exit_code == 0
-    assert run("predict", "--model", old, "--json", *TEXTS).output == expected.output
+    assert [{**row, "model": None} for row in json_rows(expected)] == [
+        {**row, "model": None}
+        for row in json_rows(run("predict", "--model", old, "--json", "--file", "-", input=lines(*TEXTS)))
+    ]
     for bad in (["good", "[UNK]"], ["[UNK]", "good", "good"], ["[UNK]", "a\nb"], {"[UNK]": 0}):
         (old / LEGACY_WIDE_VOCABULARY_FILE).write_text(json.dumps(bad))
         assert_user_error(
@@ -192,9 +348,9 @@ def test_train_predict_evaluate_inspect_export(tmp_path):
     assert json.loads((out / ENGINE_FILE).read_text())["kind"] == "hybrid"
     assert (out / WIDE_VOCABULARY_FILE).read_text().split("\n")[:1] == ["[UNK]"]
     texts = ["the battery is great", "the battery is terrible"]
-    numpy_rows = [json.loads(line) for line in run("predict", "--model", out, "--json", *texts).output.splitlines()]
+    numpy_rows = [json.loads(line) for line in run("predict", "--model", out, "--json", *texts).stdout.splitlines()]
     keras = run("predict", "--model", out, "--json", "--engine", "keras", *texts)
-    for mine, theirs in zip(numpy_rows, map(json.loads, keras.output.splitlines())):
+    for mine, theirs in zip(numpy_rows, map(json.loads, keras.stdout.splitlines())):
         assert abs(mine["probability"] - theirs["probability"]) < 1e-5
     evaluation = run("evaluate", "--model", out, "--data", data, "--json")
     assert evaluation.exit_code == 0, evaluation.output
@@ -202,7 +358,7 @@ def test_train_predict_evaluate_inspect_export(tmp_path):
     inspected = run("inspect", "--model", out)
     assert inspected.exit_code == 0, inspected.output
     assert "plus a wide branch of unigrams and bigrams (at most 100,000)" in inspected.output
-    assert "  wide               Dense" in inspected.output
+    assert "  wide         Dense" in inspected.output  # the layers of weights.npz
     exported = tmp_path / "bundle"
     assert run("export", "--model", out, "--format", "numpy", "--out", exported).exit_code == 0
     assert (exported / WIDE_VOCABULARY_FILE).is_file()
@@ -216,8 +372,9 @@ def test_train_predict_evaluate_inspect_export(tmp_path):
     [
         (
             "model.stateful=true",
-            'Config sets model.stateful with model.kind = "hybrid": its wide n-gram branch reads the whole text at '
-            'once, so it has no stateful or per-token view. Set model.stateful = false or model.kind = "rnn".',
+            'Config sets model.stateful with model.kind = "hybrid": a hybrid is saved as its whole-text model only '
+            "(predict --per-token and --stream give its views, carrying the n-grams seen beside the state). "
+            'Set model.stateful = false or model.kind = "rnn".',
         ),
         (
             "data.streaming=true",

@@ -54,6 +54,18 @@ def test_inspect_prints_the_whole_story(fixed_model_dir):
         "Validation       accuracy 0.6667, AUC 0.7500, loss 0.6543 on 3 examples",
         "",
         "Layers",
+        "  name         type       output shape     parameters",
+        "  embedding    Embedding  (None, None, 8)         192",
+        "  recurrent_0  SimpleRNN  (None, 8)               136",
+        "  head         Dense      (None, 1)                 9",
+        "",
+        "Config",
+        *config_lines,
+    ]
+    assert result.output == "\n".join(expected) + "\n"
+    keras = CliRunner().invoke(cli, ["inspect", "--model", str(fixed_model_dir), "--engine", "keras"])
+    assert keras.exit_code == 0, keras.output
+    keras_table = [
         "  name               type               output shape     parameters",
         "  text               InputLayer         (None,)                   0",
         "  tokenizer          TextVectorization  (None, None)              0",
@@ -61,11 +73,9 @@ def test_inspect_prints_the_whole_story(fixed_model_dir):
         "  embedding          Embedding          (None, None, 8)         192",
         "  recurrent_0        SimpleRNN          (None, 8)               136",
         "  head               Dense              (None, 1)                 9",
-        "",
-        "Config",
-        *config_lines,
     ]
-    assert result.output == "\n".join(expected) + "\n"
+    table = expected.index("Layers") + 1
+    assert keras.output == "\n".join([*expected[:table], *keras_table, *expected[table + 4 :]]) + "\n"
 
 
 def test_inspect_json_is_the_description(fixed_model_dir):
@@ -74,7 +84,7 @@ def test_inspect_json_is_the_description(fixed_model_dir):
     description = json.loads(result.output)
     assert description == json.loads(json.dumps(describe(fixed_model_dir)))
     assert description["versions"] == {"sentiment_rnn": "0.1.0", **FIXED_META["versions"]}
-    assert description["layers"][3:] == [
+    assert description["layers"] == [
         {"name": "embedding", "type": "Embedding", "output_shape": [None, None, 8], "parameters": 192},
         {"name": "recurrent_0", "type": "SimpleRNN", "output_shape": [None, 8], "parameters": 136},
         {"name": "head", "type": "Dense", "output_shape": [None, 1], "parameters": 9},
@@ -144,3 +154,46 @@ def test_inspect_a_model_written_before_versions_were_recorded(fixed_model_dir):
     result = CliRunner().invoke(cli, ["inspect", "--model", str(fixed_model_dir)])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[2] == "Libraries        unknown (written before versions were recorded)"
+
+
+def test_inspect_reads_the_layers_without_tensorflow(fixed_model_dir):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom sentiment_rnn.cli import cli\n"
+        "try:\n    cli(sys.argv[1:])\nexcept SystemExit as exit:\n    assert exit.code in (0, None), exit.code\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
+    )
+    for args in (["inspect"], ["inspect", "--json"]):
+        out = subprocess.run(
+            [sys.executable, "-c", code, *args, "--model", str(fixed_model_dir)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert out.splitlines()[-1] == "[]"
+        assert "recurrent_0" in out
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ("model.cell=gru", "model.layers=2", "model.bidirectional=true", "model.merge_mode=concat"),
+        ("model.cell=lstm", "model.pooling=mean"),
+        ("model.kind=bow", "model.ngrams=2", "model.hidden_layers=2"),
+        ("model.kind=hybrid", "model.cell=gru", "model.ngrams=2"),
+    ],
+    ids=["stacked-bigru", "pooled-lstm", "bow", "hybrid"],
+)
+def test_the_layers_of_weights_npz_count_the_parameters_of_model_keras(overrides, tmp_path):
+    from model_factory import randomized_model, write_model_dir
+
+    directory = write_model_dir(*randomized_model(*overrides), tmp_path / "model")
+    (directory / "metrics.json").write_text(json.dumps(FIXED_METRICS))
+    mine, theirs = describe(directory), describe(directory, engine="keras")
+    assert mine["architecture"] == theirs["architecture"]  # the summary and both parameter counts
+    # the same layers with weights, in order (Keras names a bidirectional layer bidirectional_<i>, not recurrent_<i>)
+    assert [(layer["type"], layer["output_shape"], layer["parameters"]) for layer in mine["layers"]] == [
+        (layer["type"], layer["output_shape"], layer["parameters"]) for layer in theirs["layers"] if layer["parameters"]
+    ]

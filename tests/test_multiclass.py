@@ -245,6 +245,30 @@ def test_per_token_view_matches_keras_for_every_class(overrides):
         np.testing.assert_allclose(probabilities, row[: len(tokens)], atol=1e-5, rtol=0)
 
 
+def test_a_hybrid_of_many_classes_reads_per_token_and_streams_in_both_engines(tmp_path):
+    from sentiment_rnn.artifact.model_directory import open_model_dir
+    from sentiment_rnn.engine.hybrid import answer_of
+    from sentiment_rnn.inference import predict, predict_per_token, predict_stream
+
+    write_model_dir(*randomized_model("model.kind=hybrid", "model.cell=gru", "model.ngrams=2", LABELS), tmp_path / "m")
+    directory = open_model_dir(tmp_path / "m")
+    texts = ["no, this phone is good", "the battery is not bad at all, great sound " * 4]
+    whole = predict(directory, texts)
+    parts = directory.numpy_engine.per_token_parts(texts[1])  # every term a vector of the classes' logits
+    assert parts.recurrent.shape == parts.ngrams.shape == (len(parts.tokens), 3) and parts.bias.shape == (3,)
+    np.testing.assert_allclose(answer_of(parts.recurrent + parts.ngrams + parts.bias, 3), parts.probabilities)
+    for engine in ("numpy", "keras"):
+        for view, answer in zip(predict_per_token(directory, texts, engine=engine), whole):
+            assert view.bias is None and view.recurrent == ()  # the logit terms are shown for two classes only
+            assert view.token_labels[-1] == answer.label
+            for name in THREE:  # the last token's answer is the whole text's (1e-5 across engines)
+                assert view.token_probabilities[-1][name] == pytest.approx(answer.probabilities[name], abs=1e-5)
+        streamed = predict_stream(directory, io.StringIO(texts[1]), chunk_tokens=3, engine=engine)
+        assert streamed.parts is None and streamed.label == whole[1].label and streamed.chunks > 3
+        for name in THREE:  # chunks carried, the n-grams seen included = one reading of the whole
+            assert streamed.probabilities[name] == pytest.approx(whole[1].probabilities[name], abs=1e-5)
+
+
 def test_numpy_stream_equals_one_shot_for_every_class():
     model, config = randomized_model("model.cell=lstm", "model.layers=2", LABELS)
     engine = engine_from_keras(model, config)
@@ -309,7 +333,7 @@ def test_predict_gives_the_top_class_and_every_probability_in_both_engines(toy_m
     numpy_json = [json.loads(line) for line in run("predict", "--model", model, "--json", *texts).output.splitlines()]
     keras_json = run("predict", "--model", model, "--json", "--engine", "keras", *texts).output.splitlines()
     for mine, theirs in zip(numpy_json, map(json.loads, keras_json)):
-        assert list(mine) == ["text", "label", "probability", "probabilities"]
+        assert list(mine) == ["text", "label", "probability", "probabilities", "oov_rate", "model"]
         assert list(mine["probabilities"]) == list(THREE)
         assert mine["probability"] == max(mine["probabilities"].values())
         assert sum(mine["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
@@ -336,7 +360,8 @@ def test_predict_data_adds_a_probability_column_per_class(toy_model, toy_csv, tm
 
     scored = pd.read_csv(out)
     columns = ["text", "label", "predicted_label", "predicted_probability"]
-    assert list(scored.columns) == columns + [f"predicted_probability_{name}" for name in THREE]
+    every = [f"predicted_probability_{name}" for name in THREE]
+    assert list(scored.columns) == [*columns, *every, "predicted_oov_rate"]
     assert (scored["predicted_label"] == scored["label"]).all()
     np.testing.assert_allclose(scored[[f"predicted_probability_{n}" for n in THREE]].sum(axis=1), 1.0, atol=1e-5)
 
@@ -382,7 +407,7 @@ def test_evaluate_reads_labels_as_the_model_does_and_refuses_other_classes(toy_m
 
 
 def test_class_metrics_by_hand():
-    from sentiment_rnn.class_metrics import class_metrics
+    from sentiment_rnn.evaluation.class_metrics import class_metrics
 
     labels = np.array([0, 0, 1, 2, 2, 2])
     probabilities = np.array(

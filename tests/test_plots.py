@@ -56,7 +56,8 @@ def test_without_matplotlib_training_works_and_says_once_how_to_get_the_plot(tin
         args += ["--set", override]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert result.stderr == MISSING_HINT + "\n"
+    # the tiny model may also be told it learned little (validation AUC under 0.6): that line is another test's
+    assert [line for line in result.stderr.splitlines() if not line.startswith("Warning: ")] == [MISSING_HINT]
     assert result.stdout.startswith(f"Saved model to {out}: validation accuracy ")
     assert not (out / "training.png").exists() and (out / "history.csv").is_file()
     # TensorBoard got per-epoch logs for both splits

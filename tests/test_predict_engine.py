@@ -56,18 +56,28 @@ def models(tmp_path_factory) -> dict[str, Path]:
 
 def json_rows(result) -> list[dict]:
     assert result.exit_code == 0, result.output
-    return [json.loads(line) for line in result.output.splitlines()]
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def lines(*texts: str) -> str:
+    """``texts`` as the lines of a file, for ``predict --file -`` (a text argument may not be empty; a line may)."""
+    return "".join(f"{text}\n" for text in texts)
 
 
 @pytest.mark.parametrize("name", ["gru", "bidirectional", "bow", "truncating", "pooled"])
 def test_numpy_is_the_default_and_agrees_with_keras(models, name):
-    numpy_rows = json_rows(run("predict", "--model", models[name], "--json", *TEXTS))
-    keras_rows = json_rows(run("predict", "--model", models[name], "--json", "--engine", "keras", *TEXTS))
+    numpy_rows = json_rows(run("predict", "--model", models[name], "--json", "--file", "-", input=lines(*TEXTS)))
+    keras_rows = json_rows(
+        run("predict", "--model", models[name], "--json", "--engine", "keras", "--file", "-", input=lines(*TEXTS))
+    )
     assert [row["text"] for row in numpy_rows] == TEXTS
     for mine, theirs in zip(numpy_rows, keras_rows):
         assert abs(mine["probability"] - theirs["probability"]) < 1e-5
-    plain = run("predict", "--model", models[name], *TEXTS)
-    assert plain.output == "".join(f"{r['label']:<8}  {r['probability']:.4f}  {r['text']}\n" for r in numpy_rows)
+        # shares of the same token counts, counted by the vectorized encoder and by the pure-Python tokenizer
+        assert mine["oov_rate"] == pytest.approx(theirs["oov_rate"], abs=1e-12)
+    assert numpy_rows[2]["oov_rate"] == 0.0 and numpy_rows[3]["oov_rate"] == 1.0  # "" has no tokens; both unknown
+    plain = run("predict", "--model", models[name], "--file", "-", input=lines(*TEXTS))
+    assert plain.stdout == "".join(f"{r['label']:<8}  {r['probability']:.4f}  {r['text']}\n" for r in numpy_rows)
 
 
 def test_trained_model_directory_holds_the_engine_files(model_dir, tmp_path):
@@ -102,7 +112,7 @@ def test_trained_model_directory_holds_the_engine_files(model_dir, tmp_path):
 @pytest.mark.parametrize(
     "args",
     [
-        ["No, this phone is good", ""],
+        ["No, this phone is good", "--file", "LINES"],
         ["--per-token", "--json", "No, this phone is good"],
         ["--stream", "DOCUMENT", "--chunk-tokens", "5"],
     ],
@@ -111,7 +121,8 @@ def test_trained_model_directory_holds_the_engine_files(model_dir, tmp_path):
 def test_numpy_engine_never_imports_tensorflow(models, tmp_path, args):
     document = tmp_path / "document.txt"
     document.write_text(DOCUMENT, encoding="utf-8")
-    args = [str(document) if a == "DOCUMENT" else a for a in args]
+    (tmp_path / "lines.txt").write_text(lines("This phone is no good", "", "🙂 unknownword"), encoding="utf-8")
+    args = [{"DOCUMENT": str(document), "LINES": str(tmp_path / "lines.txt")}.get(a, a) for a in args]
     code = (
         "import sys\nfrom sentiment_rnn.cli import cli\n"
         "try:\n    cli(sys.argv[1:])\nexcept SystemExit as exit:\n    assert exit.code in (0, None), exit.code\n"
@@ -130,7 +141,9 @@ def test_numpy_engine_never_imports_tensorflow(models, tmp_path, args):
 
 def test_per_token_prints_each_token_with_its_probability_and_a_bar(models):
     engine = load_engine(models["gru"])
-    result = run("predict", "--model", models["gru"], "--per-token", "No, this phone is good", "")
+    result = run(
+        "predict", "--model", models["gru"], "--per-token", "--file", "-", input=lines("No, this phone is good", "")
+    )
     assert result.exit_code == 0, result.output
     tokens, probabilities = engine.per_token("No, this phone is good")
     assert tokens == ["no", ",", "this", "phone", "is", "good"]
@@ -140,7 +153,7 @@ def test_per_token_prints_each_token_with_its_probability_and_a_bar(models):
     expected = [f"{label:<8}  {overall[0]:.4f}  No, this phone is good"]
     expected += [f"  {t:<5}  {p:.4f}  {'#' * round(p * 20)}".rstrip() for t, p in zip(tokens, probabilities)]
     expected += [f"{empty_label:<8}  {overall[1]:.4f}  "]
-    assert result.output.splitlines() == expected
+    assert result.stdout.splitlines() == expected
     assert abs(probabilities[-1] - overall[0]) < 1e-6  # a unidirectional model ends on its answer
 
 
@@ -186,6 +199,7 @@ def test_stream_equals_one_shot_and_prints_one_line(models, tmp_path):
         "probability": row["probability"],
         "tokens": n_tokens,
         "chunks": 1,
+        "model": {"name": "gru", "kind": "rnn", "bundled": False, "path": str(models["gru"])},
     }
     assert abs(row["probability"] - one_shot) < 1e-6
 
@@ -386,7 +400,18 @@ def test_per_token_marks_the_tokens_outside_the_vocabulary(models):
 
 
 def test_predict_json_oov_gives_each_texts_unknown_tokens(models):
-    rows = json_rows(run("predict", "--model", models["gru"], "--json", "--oov", "zyzzyva phone quux", "good", ""))
+    rows = json_rows(
+        run(
+            "predict",
+            "--model",
+            models["gru"],
+            "--json",
+            "--oov",
+            "--file",
+            "-",
+            input=lines("zyzzyva phone quux", "good", ""),
+        )
+    )
     assert [(row["oov_rate"], row["unknown_tokens"]) for row in rows] == [
         (2 / 3, ["zyzzyva", "quux"]),
         (0.0, []),

@@ -59,7 +59,8 @@ def test_keras_progress_goes_to_stderr_not_stdout(tiny_run):
 
 
 def test_predict_file_shows_a_bar_on_stderr_and_only_results_on_stdout(tiny_run, tmp_path, monkeypatch):
-    (tmp_path / "in.txt").write_text("I like this phone\nthe battery is terrible\n", encoding="utf-8")
+    known = " ".join(json.loads((tiny_run.model_dir / "vocabulary.json").read_text())[2:6])  # no unknown-word warning
+    (tmp_path / "in.txt").write_text(f"{known}\nthe battery is terrible {known}\n", encoding="utf-8")
     args = ["predict", "--model", str(tiny_run.model_dir), "--file", str(tmp_path / "in.txt")]
     piped = CliRunner().invoke(cli, args)
     assert piped.exit_code == 0 and piped.stderr == ""
@@ -68,7 +69,7 @@ def test_predict_file_shows_a_bar_on_stderr_and_only_results_on_stdout(tiny_run,
     watched = CliRunner().invoke(cli, args)
     assert watched.exit_code == 0
     assert watched.stdout == piped.stdout
-    assert [line[18:] for line in watched.stdout.splitlines()] == ["I like this phone", "the battery is terrible"]
+    assert [line[18:] for line in watched.stdout.splitlines()] == [known, f"the battery is terrible {known}"]
     assert watched.stderr == "Predicting\n"  # click draws the bar once, as text, when the stream is no terminal
 
     quiet = CliRunner().invoke(cli, [*args, "--quiet"])
@@ -91,3 +92,21 @@ def test_predict_file_in_chunks_gives_the_same_predictions(tiny_run, tmp_path, m
         [json.loads(line) for line in whole.stdout.splitlines()],
     )
     assert len(whole.stdout.splitlines()) == len(lines)
+
+
+def test_library_train_draws_the_keras_bar_only_on_a_terminal_or_when_asked(tiny_csv, tmp_path):
+    import contextlib
+
+    from conftest import TINY_OVERRIDES
+    from sentiment_rnn.config import load_config
+    from sentiment_rnn.training.run import train
+
+    config = load_config(overrides=[*TINY_OVERRIDES, "train.epochs=1", f"data.path={str(tiny_csv)!r}"])
+    for number, (stderr, verbose, drawn) in enumerate(
+        ((io.StringIO(), None, False), (Terminal(), None, True), (io.StringIO(), 1, True))
+    ):
+        stdout = io.StringIO()
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            train(config, tmp_path / f"model-{number}", verbose=verbose)
+        assert stdout.getvalue() == ""
+        assert ("val_loss:" in stderr.getvalue()) is drawn, (verbose, stderr.getvalue())  # the bar of epoch 1

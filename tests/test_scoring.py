@@ -38,10 +38,10 @@ def test_predict_data_keeps_columns_and_adds_label_and_probability(model_dir, re
     # the table's probabilities (rounded to 6 decimals) and predict's are two paths: see assert_printed_close
     assert_printed_close(
         out.read_text(encoding="utf-8"),
-        "body,id,label,probability\n"
-        f"I like this phone,a,{first.label},{round(first.probability, 6)}\n"
-        ",b,,\n"
-        f'"the battery is terrible, awful",c,{third.label},{round(third.probability, 6)}\n',
+        "body,id,label,probability,oov_rate\n"
+        f"I like this phone,a,{first.label},{round(first.probability, 6)},{round(first.oov_rate, 6)}\n"
+        ",b,,,\n"
+        f'"the battery is terrible, awful",c,{third.label},{round(third.probability, 6)},{round(third.oov_rate, 6)}\n',
         fixed=False,
     )
     assert [p.name for p in tmp_path.iterdir()] == sorted(p.name for p in tmp_path.iterdir())  # no temporary left
@@ -57,14 +57,21 @@ def test_predict_data_jsonl_and_tsv_by_suffix_and_stdout(model_dir, reviews, tmp
     assert records[0]["probability"] == round(records[0]["probability"], 6)
     assert_close(
         records[0],
-        {"body": ROWS[0][0], "id": "a", "label": first.label, "probability": first.probability},
+        {
+            "body": ROWS[0][0],
+            "id": "a",
+            "label": first.label,
+            "probability": first.probability,
+            "oov_rate": round(first.oov_rate, 6),
+        },
         atol=PATHS_ATOL + 5e-7,
     )
-    assert records[1] == {"body": "", "id": "b", "label": "", "probability": None}
+    assert records[1] == {"body": "", "id": "b", "label": "", "probability": None, "oov_rate": None}
     CliRunner().invoke(cli, [*base, "--output", str(tmp_path / "s.tsv")])
     assert_printed_close(
         "\n".join((tmp_path / "s.tsv").read_text(encoding="utf-8").splitlines()[:3]),
-        f"body\tid\tlabel\tprobability\nI like this phone\ta\t{first.label}\t{round(first.probability, 6)}\n\tb\t\t",
+        f"body\tid\tlabel\tprobability\toov_rate\nI like this phone\ta\t{first.label}\t{round(first.probability, 6)}"
+        f"\t{round(first.oov_rate, 6)}\n\tb\t\t\t",
         fixed=False,
     )
     piped = CliRunner().invoke(cli, [*base, "--output-format", "jsonl"])
@@ -76,7 +83,7 @@ def test_predict_data_jsonl_and_tsv_by_suffix_and_stdout(model_dir, reviews, tmp
 def test_predict_data_names_its_columns_apart_from_a_label_column(model_dir, tmp_path):
     data = write_csv(tmp_path / "labelled.csv", [("I like this phone", 1)])
     result = CliRunner().invoke(cli, ["predict", "--model", str(model_dir), "--data", str(data)])
-    assert result.stdout.splitlines()[0] == "text,label,predicted_label,predicted_probability"
+    assert result.stdout.splitlines()[0] == "text,label,predicted_label,predicted_probability,predicted_oov_rate"
 
 
 def test_predict_data_streams_in_batches_with_the_same_result(model_dir, reviews, tmp_path, monkeypatch):
@@ -139,10 +146,11 @@ def test_output_without_data_is_refused(model_dir):
 def test_format_lines_matches_json_dumps_and_the_text_layout():
     texts = ['say "hi"\tthen é \\ 👍', "plain"]
     probabilities = np.array([0.5, 0.12345678901234], dtype=np.float64)
-    as_json = scoring.format_lines(texts, probabilities, 0.5, as_json=True).splitlines()
+    rates = np.array([2 / 3, 0.0])
+    as_json = scoring.format_lines(texts, probabilities, 0.5, as_json=True, oov_rates=rates).splitlines()
     assert as_json == [
-        json.dumps({"text": t, "label": label, "probability": float(p)}, ensure_ascii=False)
-        for t, label, p in zip(texts, ["positive", "negative"], probabilities)
+        json.dumps({"text": t, "label": label, "probability": float(p), "oov_rate": float(r)}, ensure_ascii=False)
+        for t, label, p, r in zip(texts, ["positive", "negative"], probabilities, rates)
     ]
     assert scoring.format_lines(texts, probabilities, 0.5, as_json=False) == (
         f"positive  0.5000  {texts[0]}\nnegative  0.1235  plain\n"
@@ -169,3 +177,17 @@ def test_empty_file_is_refused(model_dir, tmp_path):
     result = CliRunner().invoke(cli, ["predict", "--model", str(model_dir), "--file", str(tmp_path / "empty.txt")])
     assert result.exit_code == 1
     assert result.output == f"Error: {tmp_path / 'empty.txt'} holds no lines: give one text a line.\n"
+
+
+def test_predict_data_warns_once_about_rows_whose_words_are_mostly_unknown(model_dir, tmp_path):
+    rows = [("I like this phone", 1), ("zut alors quelle horreur", 2), ("", 3), ("Ce produit est excellent", 4)]
+    data = write_csv(tmp_path / "mixed.csv", rows, header=("text", "id"))
+    result = CliRunner().invoke(cli, ["predict", "--model", str(model_dir), "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    assert [line.rsplit(",", 1)[1] for line in result.stdout.splitlines()] == ["oov_rate", "0.0", "1.0", "", "0.75"]
+    assert result.stderr == (
+        "1 of 4 rows had empty text and got no prediction.\n"
+        "Warning: 2 of 3 texts have most of their words outside the model's vocabulary (read as [UNK]), so their "
+        "answers say little (the oov_rate column gives each row's share); a model trained on such text (its "
+        "language, its domain) would know them.\n"
+    )

@@ -8,6 +8,7 @@ Expected bodies are computed with the library (``inference.predict``,
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import socket
@@ -62,6 +63,36 @@ def test_predict_answers_what_predict_json_prints(client, model_dir):
     assert response.json() == {"predictions": expected(model_dir, SEED_PAIR + [""])}
     labels = [p["label"] for p in response.json()["predictions"][:2]]
     assert labels == ["negative", "positive"]
+    assert [p["oov_rate"] for p in response.json()["predictions"]] == [0.0, 0.0, 0.0]  # "" has no words
+    model = {"name": model_dir.name, "kind": "rnn", "bundled": False, "path": str(model_dir)}
+    assert [p["model"] for p in response.json()["predictions"]] == [model] * 3  # each answer names its model
+
+
+@pytest.fixture(scope="module")
+def hybrid_dir(tmp_path_factory) -> Path:
+    model, config = randomized_model("model.kind=hybrid", "model.ngrams=2", "model.cell=gru")
+    return write_model_dir(model, config, tmp_path_factory.mktemp("serve") / "hybrid")
+
+
+def test_per_token_on_a_hybrid_gives_each_steps_recurrent_and_ngram_terms(hybrid_dir):
+    client = TestClient(create_app(hybrid_dir))
+    response = client.post("/predict", json={"texts": SEED_PAIR, "per_token": True})
+    assert response.status_code == 200
+    assert response.json() == {"predictions": [p.to_dict() for p in predict_per_token(hybrid_dir, SEED_PAIR)]}
+    answer = response.json()["predictions"][1]
+    assert answer["model"] == {"name": "hybrid", "kind": "hybrid", "bundled": False, "path": str(hybrid_dir)}
+    assert [list(token) for token in answer["tokens"][:1]] == [
+        ["token", "probability", "unknown", "recurrent", "ngrams"]
+    ]
+    last = answer["tokens"][-1]
+    assert 1 / (1 + math.exp(-(last["recurrent"] + last["ngrams"] + answer["bias"]))) == pytest.approx(
+        answer["probability"],
+        abs=1e-6,  # the last step is the whole text's answer, in float32
+    )
+    assert client.get("/healthz").json() == {
+        "status": "ok",
+        "models": {"rnn": {"path": str(hybrid_dir), "kind": "hybrid"}},
+    }
 
 
 def test_threshold_moves_the_decision(client, model_dir):
@@ -80,6 +111,7 @@ def test_per_token_gives_the_probability_after_each_token_and_marks_unknown_word
         token["unknown"] = token["token"] == "zorblaxian"
     assert response.json() == {"predictions": [body]}
     assert [t["token"] for t in body["tokens"]] == ["no", ",", "this", "phone", "is", "zorblaxian", "good"]
+    assert response.json()["predictions"][0]["oov_rate"] == pytest.approx(1 / 7)  # the share of unknown words
 
 
 def test_a_bag_of_words_model_answers_beside_the_rnn(model_dir, bow_dir):
@@ -317,18 +349,24 @@ def test_a_port_in_use_is_refused(model_dir):
     )
 
 
-def start_server(model_dir, *options: str) -> tuple[subprocess.Popen, int]:
-    """``sentiment-rnn serve --port 0 [options]`` in a child process; (process, port) once it listens."""
+def start_server(model_dir, *options: str, cwd=None) -> tuple[subprocess.Popen, int]:
+    """``sentiment-rnn serve --port 0 [options]`` in a child process; (process, port) once it listens.
+
+    ``model_dir`` None serves without ``--model``: the default model (in an empty ``cwd``, the bundled one).
+    """
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    model = [] if model_dir is None else ["--model", str(model_dir)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "sentiment_rnn", "serve", "--model", str(model_dir), "--port", "0", *options],
+        [sys.executable, "-m", "sentiment_rnn", "serve", *model, "--port", "0", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        cwd=cwd,
     )
     line = process.stdout.readline()
-    assert line.startswith(f"Serving {model_dir} at http://127.0.0.1:"), line + process.stderr.read()
+    served = "reviews-en" if model_dir is None else model_dir
+    assert line.startswith(f"Serving {served} at http://127.0.0.1:"), line + process.stderr.read()
     port = int(line.split("http://127.0.0.1:", 1)[1].split("/", 1)[0])
     return process, port
 

@@ -2,12 +2,16 @@
 
 Typing the seed pair into the page must render the label, the probability
 and one cell per token, the numbers those of ``inference.predict`` and
-``predict_per_token``. Skipped, saying why, where no browser is installed.
+``predict_per_token``; served in an empty directory (the bundled reviews-en, a
+hybrid), also each word's recurrent and n-gram terms and the model's name; a
+bag of words as the main model gets its label and no cells. Skipped, saying
+why, where no browser is installed.
 """
 
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from model_factory import randomized_model, write_model_dir
@@ -121,3 +125,73 @@ def test_the_seed_buttons_and_unknown_words(server, browser, model_dir):
         '"zorblaxian" is not in the vocabulary: read as [UNK]'
     )
     assert browser.find_element(By.ID, "error").is_displayed() is False
+
+
+REAL = Path(__file__).resolve().parent.parent / "sentiment_rnn" / "bundled" / "reviews-en"
+
+
+@pytest.fixture(scope="module")
+def default_server(tmp_path_factory):
+    """``sentiment-rnn serve`` without --model in an empty directory: the bundled reviews-en answers."""
+    if not (REAL / "meta.json").is_file():
+        pytest.skip("sentiment_rnn/bundled/reviews-en is absent: build it with benchmarks/build_reviews_en.py")
+    process, port = start_server(None, cwd=tmp_path_factory.mktemp("fresh"))
+    yield f"http://127.0.0.1:{port}/"
+    process.terminate()
+    process.wait(timeout=60)
+
+
+def type_into(browser, text: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    box = browser.find_element(By.ID, "text")
+    box.clear()
+    box.send_keys(text)
+
+
+def test_the_default_hybrid_model_shows_a_label_each_words_terms_and_its_name(default_server, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(default_server)
+    for text, label in (("This phone is no good", "negative"), ("No, this phone is good", "positive")):
+        type_into(browser, text)
+        view = rendered(browser, text)
+        (expected,) = predict_per_token("reviews-en", [text])
+        assert (view["label"], view["probability"]) == (label, f"{expected.probability:.4f}")
+        assert view["cells"] == [(token, f"{p:.3f}", False) for token, p in expected.tokens]
+        terms = [
+            [cell.find_element(By.CSS_SELECTOR, f".term.{name} .value").text for name in ("recurrent", "ngrams")]
+            for cell in browser.find_elements(By.CSS_SELECTOR, "#tokens .cell")
+        ]
+        assert terms == [[f"{r:+.2f}", f"{n:+.2f}"] for r, n in zip(expected.recurrent, expected.ngrams)]
+    assert browser.find_element(By.ID, "model").text == (
+        "Answering: reviews-en, a hybrid of a recurrent network and n-grams, bundled with sentiment-rnn"
+    )
+    assert browser.find_element(By.ID, "rnn-title").text == "Hybrid: recurrent network + n-grams"
+    assert browser.find_element(By.ID, "bias").text == f"{expected.bias:+.2f}"
+    assert browser.find_element(By.ID, "terms-note").is_displayed()
+    assert not browser.find_element(By.ID, "error").is_displayed()
+
+
+def test_a_bag_of_words_as_the_main_model_still_shows_its_label(server, browser):
+    from selenium.webdriver.common.by import By
+
+    _, bow_dir = server
+    process, port = start_server(bow_dir)
+    try:
+        browser.get(f"http://127.0.0.1:{port}/")
+        type_into(browser, "No, this phone is good")
+        view = rendered(browser, "No, this phone is good")
+        (expected,) = predict(bow_dir, ["No, this phone is good"])
+        assert (view["label"], view["probability"], view["cells"]) == (
+            expected.label,
+            f"{expected.probability:.4f}",
+            [],
+        )
+        assert browser.find_element(By.ID, "no-order").is_displayed()
+        assert browser.find_element(By.ID, "rnn-title").text == "Bag of words"
+        assert browser.find_element(By.ID, "model").text == f"Answering: bow, a bag of words, from {bow_dir}"
+        assert not browser.find_element(By.ID, "error").is_displayed()
+    finally:
+        process.terminate()
+        process.wait(timeout=60)

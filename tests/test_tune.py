@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from conftest import NEGATIVE, POSITIVE, write_csv
 from sentiment_rnn.cli import cli
 from sentiment_rnn.config import load_config
-from sentiment_rnn.tuning import HYBRID_SPACE, OPTUNA_MISSING, SPACE, searched_keys, with_params
+from sentiment_rnn.tuning import HYBRID_SPACE, OPTUNA_MISSING, SPACE, Choice, describe, searched_keys, with_params
 
 SMALL = [
     "--set",
@@ -131,3 +131,23 @@ def test_every_point_of_the_space_is_a_valid_config():
     assert searched_keys(["model.cell", "model.ngrams"]) == [
         key for key in (*SPACE, *HYBRID_SPACE) if key not in ("model.cell", "model.ngrams")
     ]
+
+
+def test_a_trial_line_shows_the_digits_that_tell_searched_values_apart():
+    drawn = {
+        "model.cell": "gru",
+        "model.bidirectional": True,
+        "model.dropout": 0.123456,
+        "train.learning_rate": 0.0031234,
+        "train.ema": 0.999,
+        "model.wide_scale": 0.05,
+    }
+    assert describe(drawn) == (
+        "cell=gru bidirectional=true dropout=0.12 learning_rate=0.0031 ema=0.999 wide_scale=0.05"
+    )
+    assert describe({"train.ema": 0.99}) == "ema=0.99"
+    assert describe({"train.ema": 0.0}) == "ema=0"
+    for name, spec in SPACE.items():  # every choice a search draws from prints as a value of its own
+        if isinstance(spec, Choice):
+            shown = {describe({name: value}) for value in spec.values}
+            assert len(shown) == len(spec.values), name

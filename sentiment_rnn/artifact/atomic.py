@@ -8,11 +8,12 @@ beside it, so a second run into the same directory is refused; whoever takes
 the lock first removes what killed runs left behind (``.NAME.tmp-*``) and puts
 back a directory a kill caught in the middle of the final swap.
 
-Only a directory this tool wrote is ever replaced: an empty one, or a model
-directory (its marker ``meta.json``, see ``files.is_model_directory``) that
-holds nothing but the files ``train`` writes. Any other existing directory is
-refused before anything is written. A symlink as the target stands for the
-directory it points to: one lock, and the link stays a link.
+Only a directory this tool wrote is ever replaced: an empty one, or one of
+the kind being written (a :class:`DirectoryKind`: a model directory, with its
+marker ``meta.json``, or an evaluation report) that holds nothing but the files
+that kind holds. Any other existing directory is refused before anything is
+written. A symlink as the target stands for the directory it points to: one
+lock, and the link stays a link.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import glob
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from sentiment_rnn.artifact.files import MODEL_DIRECTORY_FILES, is_model_directory
@@ -36,8 +38,21 @@ except ImportError:  # Windows: no flock
     fcntl = None
 
 
+@dataclass(frozen=True)
+class DirectoryKind:
+    """A kind of directory written whole and replaced whole: how to know one, what it may hold, who names it."""
+
+    name: str  # for messages: "sentiment-rnn model directory"
+    files: frozenset[str]  # every name it may hold; anything else in it is the user's
+    is_ours: Callable[[Path], bool]  # its marker: whether a directory was written as this kind
+    option: str = "--out"  # the option that names it, for messages
+
+
+MODEL_DIRECTORY = DirectoryKind("sentiment-rnn model directory", MODEL_DIRECTORY_FILES, is_model_directory)
+
+
 @contextlib.contextmanager
-def staged_directory(target: str | Path) -> Iterator[Path]:
+def staged_directory(target: str | Path, kind: DirectoryKind = MODEL_DIRECTORY) -> Iterator[Path]:
     """Yield a fresh temporary directory that replaces ``target`` on success.
 
     On any exception (including KeyboardInterrupt) the temporary directory is
@@ -45,18 +60,19 @@ def staged_directory(target: str | Path) -> Iterator[Path]:
     throughout (see :func:`target_lock`).
 
     Raises:
-        SentimentError: ``target`` is a directory this tool did not write (see :func:`check_replaceable`).
+        SentimentError: ``target`` is a directory this tool did not write as ``kind``
+            (see :func:`check_replaceable`).
     """
     target = real_target(target)
-    with target_lock(target):
-        check_replaceable(target)
+    with target_lock(target, kind.option):
+        check_replaceable(target, kind)
         try:
             staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=_parent(target)))
             umask = os.umask(0o022)
             os.umask(umask)
             os.chmod(staging, 0o777 & ~umask)  # mkdtemp's 0700 would hide the model from other users
         except OSError as exc:
-            raise write_error(exc, target) from None
+            raise write_error(exc, target, kind.option) from None
         try:
             os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes 0700; a directory mkdir makes follows the umask
             yield staging
@@ -65,7 +81,7 @@ def staged_directory(target: str | Path) -> Iterator[Path]:
             raise
         except Exception as exc:
             if is_disk_full(exc, _parent(target)):
-                raise write_error(exc, target) from None
+                raise write_error(exc, target, kind.option) from None
             raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -86,14 +102,15 @@ def is_disk_full(exc: BaseException, directory: Path) -> bool:
         return False
 
 
-def write_error(exc: BaseException, target: Path) -> SentimentError:
-    """The one-line refusal of a write into ``target`` that failed for a full disk or another OS error."""
+def write_error(exc: BaseException, target: Path, option: str = "--out") -> SentimentError:
+    """The one-line refusal of a write into ``target`` (named by ``option``) that failed for a full disk or another
+    OS error."""
     if is_disk_full(exc, _parent(target)):
         what = "the disk is full (no space left on device)"
-        fix = "free some space or choose another --out"
+        fix = f"free some space or choose another {option}"
     else:
         what = getattr(exc, "strerror", None) or str(exc)
-        fix = "check the permissions or choose another --out"
+        fix = f"check the permissions or choose another {option}"
     kept = "was not changed" if target.exists() else "was not written"
     return SentimentError(f"Cannot write {target}: {what}; {target} {kept}; {fix}.")
 
@@ -149,8 +166,8 @@ def real_target(target: str | Path) -> Path:
     return Path(os.path.realpath(target)) if target.is_symlink() else target
 
 
-def check_replaceable(target: Path) -> None:
-    """Refuse to replace an existing ``target`` that is not empty and not a model directory of train's files only.
+def check_replaceable(target: Path, kind: DirectoryKind = MODEL_DIRECTORY) -> None:
+    """Refuse to replace an existing ``target`` that is not empty and not a directory of ``kind`` holding its files only.
 
     Raises:
         SentimentError: naming the directory (and the first foreign files) and saying to pass a new path.
@@ -160,17 +177,17 @@ def check_replaceable(target: Path) -> None:
     names = sorted(entry.name for entry in os.scandir(target))
     if not names:
         return
-    if not is_model_directory(target):
+    if not kind.is_ours(target):
         raise SentimentError(
-            f"{target} already exists and is not a sentiment-rnn model directory: "
-            "pass a new path to --out (nothing in it was changed)."
+            f"{target} already exists and is not a {kind.name}: "
+            f"pass a new path to {kind.option} (nothing in it was changed)."
         )
-    foreign = [name for name in names if name not in MODEL_DIRECTORY_FILES]
+    foreign = [name for name in names if name not in kind.files]
     if foreign:
         shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
         raise SentimentError(
             f"{target} holds files sentiment-rnn did not write ({shown}): "
-            "move them out or pass a new path to --out (nothing was changed)."
+            f"move them out or pass a new path to {kind.option} (nothing was changed)."
         )
 
 
@@ -194,13 +211,13 @@ _held_locks: dict[Path, int] = {}
 
 
 @contextlib.contextmanager
-def target_lock(target: str | Path) -> Iterator[None]:
+def target_lock(target: str | Path, option: str = "--out") -> Iterator[None]:
     """Hold the exclusive lock of ``target`` (``flock`` on ``.NAME.lock``), re-entrant in one process.
 
-    ``target`` must be a directory or not exist. The lock file holds the
-    owner's pid and is removed on release; the kernel releases the lock of a
-    killed process, so a stale file never blocks. Where ``fcntl`` is missing
-    (Windows), nothing is locked.
+    ``target`` must be a directory or not exist; ``option`` names it in
+    messages. The lock file holds the owner's pid and is removed on release;
+    the kernel releases the lock of a killed process, so a stale file never
+    blocks. Where ``fcntl`` is missing (Windows), nothing is locked.
 
     Raises:
         SentimentError: another process holds the lock, the parent directory cannot be created, or
@@ -209,19 +226,11 @@ def target_lock(target: str | Path) -> Iterator[None]:
     given = Path(target)
     target = real_target(given)
     parent = _parent(target)
-    if target.name in ("", ".", ".."):
-        raise SentimentError(f"Output path {given} names no directory: pass a new directory name to --out.")
-    with contextlib.suppress(OSError):
-        if target.is_dir() and Path.cwd().resolve().is_relative_to(target.resolve()):
-            raise SentimentError(
-                f"Output path {given} is the working directory or holds it: pass a new directory name to --out."
-            )
-    if target.exists() and not target.is_dir():
-        raise SentimentError(f"Output path {target} exists and is not a directory: choose another --out.")
+    _check_target_path(given, target, option)
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise SentimentError(f"Cannot create {parent} ({exc.strerror}): choose another --out.") from None
+        raise SentimentError(f"Cannot create {parent} ({exc.strerror}): choose another {option}.") from None
     path = lock_path(target)
     key = path.resolve()
     if key in _held_locks:
@@ -231,7 +240,7 @@ def target_lock(target: str | Path) -> Iterator[None]:
         finally:
             _held_locks[key] -= 1
         return
-    descriptor = _acquire(path, target)
+    descriptor = _acquire(path, target, option)
     _held_locks[key] = 1
     try:
         _recover_and_clean(target)
@@ -243,14 +252,43 @@ def target_lock(target: str | Path) -> Iterator[None]:
         os.close(descriptor)
 
 
-def _acquire(path: Path, target: Path) -> int:
+def check_target(target: str | Path, kind: DirectoryKind = MODEL_DIRECTORY) -> Path:
+    """Refuse, before any work is done and without writing anything, a ``target`` :func:`staged_directory` would refuse.
+
+    Returns:
+        The real target (see :func:`real_target`).
+
+    Raises:
+        SentimentError: as :func:`target_lock` and :func:`check_replaceable` (except for another run's lock).
+    """
+    given = Path(target)
+    target = real_target(given)
+    _check_target_path(given, target, kind.option)
+    check_replaceable(target, kind)
+    return target
+
+
+def _check_target_path(given: Path, target: Path, option: str) -> None:
+    """Refuse a target that names no directory, holds the working directory, or is a file."""
+    if target.name in ("", ".", ".."):
+        raise SentimentError(f"Output path {given} names no directory: pass a new directory name to {option}.")
+    with contextlib.suppress(OSError):
+        if target.is_dir() and Path.cwd().resolve().is_relative_to(target.resolve()):
+            raise SentimentError(
+                f"Output path {given} is the working directory or holds it: pass a new directory name to {option}."
+            )
+    if target.exists() and not target.is_dir():
+        raise SentimentError(f"Output path {target} exists and is not a directory: choose another {option}.")
+
+
+def _acquire(path: Path, target: Path, option: str) -> int:
     """Open and flock ``path``; retry if a finishing owner unlinked it between our open and flock."""
     while True:
         try:
             descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise SentimentError(
-                f"Cannot create the lock file {path} ({exc.strerror}): choose another --out."
+                f"Cannot create the lock file {path} ({exc.strerror}): choose another {option}."
             ) from None
         if fcntl is None:
             return descriptor
@@ -261,7 +299,7 @@ def _acquire(path: Path, target: Path) -> int:
             os.close(descriptor)
             raise SentimentError(
                 f"Another sentiment-rnn run (pid {owner}) is writing {target}: "
-                "wait for it to finish or choose another --out."
+                f"wait for it to finish or choose another {option}."
             ) from None
         try:
             current = os.stat(path).st_ino

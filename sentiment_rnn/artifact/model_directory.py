@@ -41,6 +41,28 @@ from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.version import __version__
 
 
+@dataclass(frozen=True)
+class ModelIdentity:
+    """Which model answers, as every answer names it (``predict --json``'s ``model``, the API, the page).
+
+    ``name`` is the bundled model's name or the directory's; ``kind`` is
+    ``model.kind`` (``rnn``, ``hybrid`` or ``bow``); ``path`` the directory as
+    opened; ``bundled`` whether it is a model shipped inside the package;
+    ``members`` the number of an ensemble's members (0 for one model).
+    """
+
+    name: str
+    kind: str
+    path: str
+    bundled: bool
+    members: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"name", "kind", "bundled", "path"}``, and ``"members"`` for an ensemble."""
+        found = {"name": self.name, "kind": self.kind, "bundled": self.bundled, "path": self.path}
+        return {**found, "members": self.members} if self.members else found
+
+
 @dataclass
 class ModelDirectory:
     """What a model directory holds, read and checked; ``model`` and ``numpy_engine`` are loaded on demand.
@@ -98,6 +120,12 @@ class ModelDirectory:
     def classes(self) -> tuple[str, ...]:
         """The model's classes, index = class (``("negative", "positive")`` unless ``data.labels`` names others)."""
         return classes_of(self.config.data)
+
+    @property
+    def identity(self) -> ModelIdentity:
+        """Which model this is (see :class:`ModelIdentity`)."""
+        name = self.bundled or self.path.resolve().name
+        return ModelIdentity(name, self.config.model.kind, str(self.path), self.bundled is not None, len(self.members))
 
     def metrics(self) -> dict[str, Any]:
         return read_json(self.path / METRICS_FILE)

@@ -85,9 +85,7 @@ def train_both(
     rnn_config = replace(config, model={"kind": "rnn"})
     baseline_config = bow_config(config)
     split = split_dataset(dataset, config.train.validation_split, config.train.seed)
-    where = (
-        f"{len(split.train)} sentences of {dataset.source} ({len(split.validation)} held out, seed {config.train.seed})"
-    )
+    where = f"{len(split.train)} texts of {dataset.source} ({len(split.validation)} held out, seed {config.train.seed})"
     progress(f"Training the RNN on {where}...")
     rnn, _ = fit(rnn_config, split, verbose=verbose)
     progress(f"Training the bag-of-words baseline ({ngram_name(baseline_config.model.ngrams)}) on the same split...")
@@ -158,7 +156,7 @@ def load_both(rnn_dir: str | Path, bow_dir: str | Path) -> TrainedPair:
         notes.append(
             f"The two models were trained on different data or splits (RNN: validation accuracy "
             f"{rnn_metrics['accuracy']:.3f} on {rnn_metrics['n']}; baseline: {bow_metrics['accuracy']:.3f} on "
-            f"{bow_metrics['n']}): pass --eval-data to compare them on the same sentences."
+            f"{bow_metrics['n']}): pass --eval-data to compare them on the same texts."
         )
     return TrainedPair(
         rnn.model,

@@ -22,7 +22,7 @@ SOURCE_WIDTH = 40  # a data source's name in a table row, at most
 
 BUILTIN_PAIRS_NOTE = (
     "These are the built-in contrast pairs: product reviews (phones, laptops, cameras and the like) "
-    "written for this project, not sentences from {data}; pass --pairs FILE (columns pair_id,text,label) "
+    "written for this project, not texts from {data}; pass --pairs FILE (columns pair_id,text,label) "
     "for pairs like your own data."
 )
 
@@ -134,12 +134,12 @@ def render(comparison: Comparison, max_listed: int = 10) -> str:
     lines.append("")
 
     if len(c.classes) > 2:
-        lines.append(f"2. Accuracy on held-out sentences (the most probable of the classes {', '.join(c.classes)})")
+        lines.append(f"2. Accuracy on held-out texts (the most probable of the classes {', '.join(c.classes)})")
     else:
-        lines.append(f"2. Accuracy on held-out sentences (probability >= {DEFAULT_THRESHOLD} counts as positive)")
+        lines.append(f"2. Accuracy on held-out texts (probability >= {DEFAULT_THRESHOLD} counts as positive)")
     if c.training is not None:
         lines += _wrapped(
-            f"Both models trained on the same {c.training['train_rows']} sentences of "
+            f"Both models trained on the same {c.training['train_rows']} texts of "
             f"{source_name(c.training['source'])} with seed {c.training['seed']}."
         )
     else:

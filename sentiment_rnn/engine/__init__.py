@@ -23,7 +23,8 @@ tokens (rows sorted by length, the loop at step t updates only the rows still
 running).
 
 The bag-of-words baseline has its NumPy twin too (:class:`NumpyBagOfWordsEngine`), and so
-has the hybrid model (:class:`NumpyHybridEngine`: the recurrent engine plus a wide n-gram branch), and
+has the hybrid model (:class:`NumpyHybridEngine`: the recurrent engine plus a wide n-gram branch, read
+whole, per token or streamed with the n-grams seen carried beside the state), and
 so has the language model (:class:`NumpyLanguageModel`: the same recurrence, a softmax over the vocabulary).
 Arrays are float32, as in Keras; probabilities are returned as float64. A call's
 batches and encoding chunks run on several threads (``engine.threads``), each

@@ -4,8 +4,9 @@ Shapes are given per method; probabilities are float64 arrays of shape (n,)
 (of class 1, for a two-class model's sigmoid head) or (n, N) (every class, for
 a softmax head over N > 2 classes).
 
-Longer than 400 lines because it holds both NumPy models with their batching by length,
-the encoding of texts to ids and the stream reader; the cells and the loop are in ``cells``.
+Longer than 400 lines because the recurrent model's three views (whole texts in
+batches, per token, streamed) and the bag-of-words baseline share its vocabulary
+here, for both kinds of head; the baseline would be the first to move out.
 """
 
 from __future__ import annotations
@@ -148,6 +149,7 @@ class NumpyRecurrentEngine:
         state: list[list[State]] | None = None,
         return_sequences: bool = False,
         offsets: np.ndarray | None = None,
+        head: bool = True,
     ) -> tuple[np.ndarray, list[list[State]]]:
         """The forward pass on padded token ids (B, T), rows sorted longest first.
 
@@ -160,9 +162,11 @@ class NumpyRecurrentEngine:
                 instead of after each row's last token (B,) (with N classes: (B, T, N), (B, N)).
             offsets: float32 (B,) (or (B, N)) added to each row's logits before the sigmoid
                 (or softmax): the hybrid model's wide branch; None adds nothing.
+            head: False gives what the head reads instead of the probabilities:
+                (B, width), or with ``return_sequences`` (B, T, width).
 
         Returns:
-            (probabilities float32, final state).
+            (probabilities float32 (or the head's input), final state).
         """
         state = state if state is not None else self.initial_state(len(ids))
         x, projected = None, None
@@ -188,6 +192,8 @@ class NumpyRecurrentEngine:
             final_states.append(layer_state)
         if pooled:
             x = pool_over_time(x, lengths, self.pooling, running=return_sequences)
+        if not head:
+            return x, final_states
         logits = dense(x, self.head_kernel, self.head_bias)  # (B, K), or (B, T, K)
         if offsets is not None:
             logits = logits + offsets.reshape(len(offsets), -1)
@@ -282,12 +288,38 @@ class NumpyRecurrentEngine:
             lengths.append(len(tokens))
         return np.frombuffer(flat, dtype=np.int64), np.frombuffer(lengths, dtype=np.int64)
 
+    def unknown_counts(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Per text, the tokens read that are outside the vocabulary and all tokens read: two int64 (n,).
+
+        The tokens are those :meth:`encode` gives (truncated to ``output_sequence_length`` if set).
+        """
+        flat, lengths = self.encode(texts)
+        return count_per_text(flat == self.vocabulary.oov_id, lengths), lengths
+
     def per_token(self, text: str) -> tuple[list[str], np.ndarray]:
         """The many-to-many view: the tokens read and the probability after each one, (n_tokens,) (or (n_tokens, N))."""
         tokens = self.tokens(text)
         ids = np.array([self.vocabulary.encode(tokens)], dtype=np.int64).reshape(1, len(tokens))
         probabilities, _ = self.run(ids, np.array([len(tokens)]), return_sequences=True)
         return tokens, probabilities[0].astype(np.float64)
+
+    def step_logits(self, text: str) -> tuple[list[str], np.ndarray]:
+        """The tokens read and, after each, the head's logit without its bias: (n_tokens,) float64
+        (with N classes, each class's: (n_tokens, N)).
+
+        That is the head's kernel times what it reads after the token (the
+        state, or the pooling over the tokens so far), the recurrent branch's
+        share of a hybrid model's logit (see ``engine.hybrid``).
+        """
+        tokens = self.tokens(text)
+        kernel = self.head_kernel.astype(np.float64)  # (width, K)
+        if tokens:
+            ids = np.array([self.vocabulary.encode(tokens)], dtype=np.int64)
+            features, _ = self.run(ids, np.array([len(tokens)]), return_sequences=True, head=False)  # (1, T, width)
+            logits = features[0].astype(np.float64) @ kernel  # (T, K)
+        else:
+            logits = np.zeros((0, kernel.shape[1]))
+        return tokens, logits[:, 0] if self.head_units == 1 else logits
 
     def stream(self, id_chunks: Iterable[Sequence[int]]) -> tuple[float, int]:
         """Read one long text in chunks of token ids, carrying the state from chunk to chunk.
@@ -328,10 +360,17 @@ class StreamReader:
                 _, self.state = self.engine.run(ids, np.array([ids.shape[1]]), self.state)
             self.tokens += ids.shape[1]
 
+    def read_tokens(self, tokens: Sequence[str]) -> None:
+        """Read the next chunk of tokens (strings), as :meth:`read` reads their ids."""
+        self.read(self.engine.vocabulary.encode(tokens))
+
+    def features(self) -> np.ndarray:
+        """What the head reads after the tokens so far: the top layer's output state, (1, units) float32."""
+        return self.state[-1][0][0]  # top layer, forward cell, output state
+
     def probability(self) -> float | np.ndarray:
         """The probability of positive after the tokens read so far (with N classes, of each: (N,) float64)."""
-        top = self.state[-1][0][0]  # top layer, forward cell, output state: (1, units)
-        probabilities = head_probabilities(dense(top, self.engine.head_kernel, self.engine.head_bias))[0]
+        probabilities = head_probabilities(dense(self.features(), self.engine.head_kernel, self.engine.head_bias))[0]
         return float(probabilities) if np.ndim(probabilities) == 0 else probabilities.astype(np.float64)
 
 
@@ -372,6 +411,12 @@ class NumpyBagOfWordsEngine:
         """The text's 1- to ``ngrams``-grams, as the Keras baseline's ``TextVectorization`` forms them."""
         return token_ngrams(tokenize_py(text), self.ngrams)
 
+    def unknown_counts(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Per text, its words outside the vocabulary and all its words: two int64 (n,)."""
+        words = [self.tokens(text) for text in texts]
+        unknown = [sum(self.vocabulary.unknown(text_words)) for text_words in words]
+        return np.array(unknown, dtype=np.int64), np.array([len(w) for w in words], dtype=np.int64)
+
     def predict_proba(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
         """Probabilities of positive, (n,) float64 (with N classes, of each class: (n, N))."""
         with single_threaded_blas(len(texts)):
@@ -400,6 +445,12 @@ class NumpyBagOfWordsEngine:
         raise SentimentError(BOW_VIEW_ERROR)
 
 
+def count_per_text(flags: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """How many of each text's entries are set: ``flags`` (total,) bool laid end to end, ``lengths`` (n,) -> (n,) int64."""
+    rows = np.repeat(np.arange(len(lengths)), lengths)
+    return np.bincount(rows[flags], minlength=len(lengths)).astype(np.int64)
+
+
 def multi_hot_product(bags: Sequence[Sequence[int]], kernel: np.ndarray) -> np.ndarray:
     """The multi-hot vectors of B bags of n-gram ids (B, V) times ``kernel`` (V, k), without building them: (B, k) float32.
 
@@ -415,7 +466,7 @@ def multi_hot_product(bags: Sequence[Sequence[int]], kernel: np.ndarray) -> np.n
 
 BOW_VIEW_ERROR = (
     "The bag-of-words model reads no order, so it has no per-token or streaming view: "
-    'use a recurrent model (model.kind = "rnn").'
+    'use a recurrent or hybrid model (model.kind = "rnn" or "hybrid").'
 )
 
 NumpyEngine = NumpyRecurrentEngine | NumpyBagOfWordsEngine

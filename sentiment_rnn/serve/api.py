@@ -3,13 +3,17 @@
 ``POST /predict`` takes ``{"texts": [str, ...], "per_token": bool, "threshold": float}``
 (only ``texts`` is required) and answers ``{"predictions": [...]}``, one
 object per text with the keys ``predict --json`` prints (``text``, ``label``,
-``probability``; with ``per_token`` also ``tokens``, a list of ``{token,
-probability, unknown}``, where ``unknown`` marks a token outside the
-vocabulary, read as ``[UNK]``). With a bag-of-words model beside the
-recurrent one, ``"bow"`` holds its answers for the same texts. A model of
-more than two classes answers as ``predict --json`` does for it: the most
-probable class, its probability and ``probabilities`` of every class (per
-token too, with each token's ``label``); ``threshold`` is refused for it.
+``probability``, ``oov_rate``: the share of the text's words outside the
+vocabulary, ``model``: which model answered, its name, kind, path and
+whether it is bundled; with ``per_token`` also ``tokens``, a list of
+``{token, probability, unknown}``, where ``unknown`` marks a token outside the
+vocabulary, read as ``[UNK]``, and for a hybrid model ``bias`` and each
+token's ``recurrent`` and ``ngrams``, the terms of its logit). With a
+bag-of-words model beside the main one, ``"bow"`` holds its answers for the
+same texts. A model of more than two classes answers as ``predict --json``
+does for it: the most probable class, its probability and ``probabilities`` of
+every class (per token too, with each token's ``label``, and no logit terms);
+``threshold`` is refused for it.
 
 Every problem with a request raises :class:`RequestError`: an HTTP status
 (400 for a malformed body, 413 for one over the limits) and one sentence
@@ -155,7 +159,7 @@ def json_type(value) -> str:
 
 
 class Models:
-    """The recurrent model and, optionally, the bag-of-words baseline, opened and loaded once.
+    """The model (recurrent, hybrid or other) and, optionally, the bag-of-words baseline, opened and loaded once.
 
     Both run in the NumPy engine, so TensorFlow is never imported.
 
@@ -177,7 +181,7 @@ class Models:
 
     def answer(self, request: PredictRequest) -> dict:
         """The ``POST /predict`` response for a checked request, as a JSON-ready dict."""
-        if request.per_token and self.rnn.config.model.kind != "rnn":
+        if request.per_token and self.rnn.config.model.kind == "bow":
             raise RequestError(400, '"per_token" needs a recurrent model; this one is a bag of words: drop per_token.')
         for directory in (self.rnn, self.bow):
             classes = directory.classes if directory is not None else ()

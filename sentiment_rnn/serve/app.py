@@ -10,8 +10,6 @@ prints; ``/model/bow`` for the baseline), ``GET /healthz`` and
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -23,10 +21,11 @@ from starlette.schemas import SchemaGenerator
 from starlette.staticfiles import StaticFiles
 
 from sentiment_rnn.artifact.model_directory import ModelDirectory
+from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.inspection import describe
 from sentiment_rnn.serve.api import Limits, Models, RequestError, read_predict_request, too_large
 
 STATIC = Path(__file__).resolve().parent / "static"
-DESCRIBE_TIMEOUT = 300  # seconds for the child process that runs `inspect --json`
 ROUTES_HELP = "the server has GET /, /healthz, /model, /model/bow, /openapi.json and POST /predict"
 
 
@@ -44,7 +43,7 @@ def build_app(model_dir: str | Path, bow_model_dir: str | Path | None = None, li
         return HTMLResponse(page)
 
     async def predict(request: Request) -> Response:
-        """Label texts; with per_token, the probability after each token.
+        """Label texts, naming the model that answers; with per_token, the probability after each token.
         ---
         summary: Predict
         requestBody:
@@ -60,9 +59,12 @@ def build_app(model_dir: str | Path, bow_model_dir: str | Path | None = None, li
         responses:
           200:
             description: >-
-              {"predictions": [{"text", "label", "probability", "probabilities"?, "tokens"?}], "bow"?: [...]},
-              one object per text, in order; tokens are {"token", "label"?, "probability", "probabilities"?,
-              "unknown"}; "probabilities" (every class's) and a token's "label" for models of more than two classes.
+              {"predictions": [{"text", "label", "probability", "probabilities"?, "oov_rate", "model", "bias"?,
+              "tokens"?}], "bow"?: [...]}, one object per text, in order; oov_rate is the share of its words
+              outside the vocabulary; model is {"name", "kind", "bundled", "path", "members"?}; tokens are
+              {"token", "label"?, "probability", "probabilities"?, "unknown"}, and for a two-class hybrid model
+              also {"recurrent", "ngrams"}, the terms of the logit sigmoid(recurrent + ngrams + bias);
+              "probabilities" (every class's) and a token's "label" for models of more than two classes.
           400: {description: 'A malformed request: {"error": "..."}'}
           413: {description: 'Too many texts, bytes or characters: {"error": "..."}'}
         """
@@ -153,11 +155,10 @@ async def read_body(request: Request, limits: Limits) -> bytes:
 
 
 class Description:
-    """``inspect --json`` for one model directory, computed once, on first request, in a child process.
+    """``inspect --json`` for one model directory, computed once, on first request.
 
-    The description lists model.keras's Keras layers, which needs TensorFlow;
-    running it in a child process keeps TensorFlow out of the server (and its
-    start-up time and memory).
+    The layer table comes from ``weights.npz`` and ``config.toml`` (no
+    TensorFlow), in a worker thread, so the server answers other requests meanwhile.
     """
 
     def __init__(self, directory: ModelDirectory):
@@ -167,24 +168,9 @@ class Description:
 
     async def response(self) -> Response:
         async with self.lock:
-            if self.cached is not None:
-                return self.cached
-            response = await self.run()
-            if response.status_code == 200:  # a failure is not kept: the next request tries again
-                self.cached = response
-            return response
-
-    async def run(self) -> Response:
-        command = [sys.executable, "-m", "sentiment_rnn", "inspect", "--json", "--model", str(self.directory.path)]
-        process = await asyncio.create_subprocess_exec(
-            *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-        )
-        try:
-            stdout, stderr = await asyncio.wait_for(process.communicate(), DESCRIBE_TIMEOUT)
-        except TimeoutError:
-            process.kill()
-            return error(500, f"Describing the model took over {DESCRIBE_TIMEOUT} s: try again later.")
-        if process.returncode != 0:
-            lines = stderr.decode("utf-8", "replace").strip().splitlines() or ["Error: inspect failed."]
-            return error(500, lines[-1].removeprefix("Error: "))
-        return JSONResponse(json.loads(stdout))
+            if self.cached is None:  # a failure is not kept: the next request tries again
+                try:
+                    self.cached = JSONResponse(await asyncio.to_thread(describe, self.directory))
+                except SentimentError as exc:
+                    return error(500, str(exc))
+            return self.cached

@@ -110,7 +110,7 @@ def ensemble_metrics(ensemble, data) -> dict[str, Any]:
 
     probabilities = predict_proba(ensemble, list(data.texts))
     if probabilities.ndim == 2:
-        from sentiment_rnn.class_metrics import class_metrics
+        from sentiment_rnn.evaluation.class_metrics import class_metrics
 
         classes = np.asarray(data.labels, dtype=np.int64)
         measured = class_metrics(classes, probabilities, ensemble.classes)

@@ -49,7 +49,7 @@ def fit(
     config: Config,
     split: Split,
     history_csv: Path | None = None,
-    verbose: int | str = "auto",
+    verbose: int | None = None,
     backup: Path | None = None,
     callbacks: Sequence[Any] = (),
 ):
@@ -58,7 +58,7 @@ def fit(
     Args:
         history_csv: where to write every epoch's metrics (Keras ``CSVLogger``).
         verbose: Keras ``fit`` verbosity; its progress bar goes to stderr, so
-            stdout carries only results.
+            stdout carries only results. None: a bar only when stderr is a terminal.
         callbacks: extra Keras callbacks (e.g. ``TensorBoard``), run after the
             built-in early stopping, divergence check, checkpoint and history CSV.
         backup: a directory for per-epoch checkpoints. If it already holds one,
@@ -78,6 +78,7 @@ def fit(
     from sentiment_rnn.models import compile_model, make_tokenizer, token_id_model, vectorizer_layers
     from sentiment_rnn.tf_setup import import_keras
 
+    verbose = progress.keras_verbose() if verbose is None else verbose
     if config.train.distribute != "none":
         from sentiment_rnn.training.distributed import fit_distributed
 

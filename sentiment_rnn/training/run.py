@@ -72,6 +72,24 @@ def output_directories(
         yield backup, staging
 
 
+LOW_AUC = 0.6  # a validation AUC below it: the model learned little (0.5 is chance)
+REAL_TEXT_PRESET = "imdb-hybrid"  # the shipped config to suggest for real reviews (init-config --preset)
+
+
+def learned_little(metrics: dict[str, Any]) -> str | None:
+    """One line saying that a model learned little, and what usually helps, when its validation AUC is under
+    ``LOW_AUC``; None otherwise (and for a validation side of one class, whose AUC is not a number)."""
+    auc = metrics.get("auc")
+    if not isinstance(auc, int | float) or not auc < LOW_AUC:
+        return None
+    return (
+        f"Warning: validation AUC {auc:.3f} is under {LOW_AUC}: this model learned little from the data. What usually "
+        f"helps: a config made for real text (sentiment-rnn init-config --preset {REAL_TEXT_PRESET} > real.toml, then "
+        "train --config real.toml), more epochs (--epochs 30), or starting from a pretrained language model "
+        "(train --init-from)."
+    )
+
+
 TRAINING_BYTES_PER_PARAMETER = 16  # float32 weights, their gradients and Adam's two moments
 
 
@@ -121,7 +139,7 @@ def train(
     config: Config,
     out_dir: str | Path,
     dataset: Dataset | None = None,
-    verbose: int | str = "auto",
+    verbose: int | None = None,
     resume: bool = False,
     callbacks: Sequence[Any] = (),
     tensorboard_dir: str | Path | None = None,
@@ -141,8 +159,9 @@ def train(
         config: the full config; ``config.data`` names the data unless ``dataset`` is given.
         out_dir: the model directory to create or replace.
         dataset: data to use instead of ``config.data``.
-        verbose: Keras ``fit`` verbosity (``"auto"``: a progress bar; 0: silent).
-            Progress and status lines go to stderr, and only when it is a terminal.
+        verbose: Keras ``fit`` verbosity: 1 a progress bar per epoch, 0 silent; None (the default)
+            follows the command line's rule, 1 when stderr is a terminal and 0 otherwise
+            (``progress.keras_verbose``). Progress and status lines go to stderr.
         resume: continue the interrupted run into ``out_dir`` (same config and data).
         callbacks: extra Keras callbacks for ``fit``.
         tensorboard_dir: also log for TensorBoard to this directory (needs the tensorboard package).
@@ -167,6 +186,7 @@ def train(
             resume, or a diverged run (``out_dir`` is then left as it was).
     """
     check_fits_in_memory(config)
+    verbose = progress.keras_verbose() if verbose is None else verbose
     if resume and config.train.ensemble > 1:
         raise SentimentError(
             f"--resume does not work with train.ensemble = {config.train.ensemble} (members are not backed up "

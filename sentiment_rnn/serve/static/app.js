@@ -3,11 +3,24 @@
 "use strict";
 
 const DEBOUNCE_MS = 150;
+const TERM_BAR_REM = 0.6; // width of a term's bar per unit of log-odds, up to TERM_BAR_MAX
+const TERM_BAR_MAX = 5;
+const KINDS = {
+  rnn: "a recurrent network",
+  hybrid: "a hybrid of a recurrent network and n-grams",
+  bow: "a bag of words",
+};
+const TITLES = { rnn: "Recurrent network", hybrid: "Hybrid: recurrent network + n-grams", bow: "Bag of words" };
+const TERMS = {
+  recurrent: ["r", "the recurrent network's log-odds after this word"],
+  ngrams: ["n", "the log-odds of the n-grams met so far"],
+};
 const text = document.getElementById("text");
 const tokens = document.getElementById("tokens");
 const errorLine = document.getElementById("error");
 let timer = null;
 let sent = 0; // the number of the latest request: older answers are dropped
+let perToken = true; // false for a model that reads no order (a bag of words), as /healthz tells
 
 // Red (0) through pale yellow (0.5) to green (1), as a CSS colour.
 function colour(p) {
@@ -22,11 +35,42 @@ function place(t) {
   return classes.length > 1 ? classes.indexOf(t.label) / (classes.length - 1) : 0.5;
 }
 
+// A number of log-odds with its sign, two decimals: +1.25, -0.40.
+function signed(value) {
+  return (value >= 0 ? "+" : "") + value.toFixed(2);
+}
+
+// "Answering: reviews-en, a hybrid of ..., bundled with sentiment-rnn" from an answer's "model".
+function describeModel(model) {
+  const members = model.members ? `, an ensemble of ${model.members}` : "";
+  const where = model.bundled ? "bundled with sentiment-rnn" : `from ${model.path}`;
+  return `Answering: ${model.name}, ${KINDS[model.kind] || model.kind}${members}, ${where}`;
+}
+
 function showAnswer(prefix, answer) {
   const label = document.getElementById(`${prefix}-label`);
   label.textContent = answer.label;
   label.className = `label ${answer.label}`;
   document.getElementById(`${prefix}-probability`).textContent = answer.probability.toFixed(4);
+}
+
+// One term of a hybrid's logit under a word: its letter, a bar as long as its size, its value.
+function term(name, value) {
+  const [letter, meaning] = TERMS[name];
+  const row = document.createElement("span");
+  row.className = `term ${name} ${value >= 0 ? "up" : "down"}`;
+  row.title = `${meaning}: ${signed(value)}`;
+  const key = document.createElement("span");
+  key.className = "name";
+  key.textContent = letter;
+  const bar = document.createElement("span");
+  bar.className = "bar";
+  bar.style.width = `${(Math.min(Math.abs(value), TERM_BAR_MAX) * TERM_BAR_REM).toFixed(2)}rem`;
+  const number = document.createElement("span");
+  number.className = "value";
+  number.textContent = signed(value);
+  row.append(key, bar, number);
+  return row;
 }
 
 function showTokens(list) {
@@ -45,6 +89,7 @@ function showTokens(list) {
       p.className = "p";
       p.textContent = many ? `${t.label} ${t.probability.toFixed(2)}` : t.probability.toFixed(3);
       cell.append(word, p);
+      if (t.recurrent !== undefined) cell.append(term("recurrent", t.recurrent), term("ngrams", t.ngrams));
       return cell;
     }),
   );
@@ -56,15 +101,19 @@ async function update() {
     const response = await fetch("/predict", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ texts: [text.value], per_token: true }),
+      body: JSON.stringify({ texts: [text.value], per_token: perToken }),
     });
     const body = await response.json();
     if (number !== sent) return;
     if (!response.ok) throw new Error(body.error);
     errorLine.hidden = true;
-    showAnswer("rnn", body.predictions[0]);
-    document.getElementById("rnn").dataset.text = body.predictions[0].text;
-    showTokens(body.predictions[0].tokens);
+    const answer = body.predictions[0];
+    showAnswer("rnn", answer);
+    document.getElementById("rnn").dataset.text = answer.text;
+    document.getElementById("model").textContent = describeModel(answer.model);
+    showTokens(answer.tokens || []);
+    document.getElementById("terms-note").hidden = answer.bias === undefined;
+    if (answer.bias !== undefined) document.getElementById("bias").textContent = signed(answer.bias);
     const bow = document.getElementById("bow");
     bow.hidden = !body.bow;
     if (body.bow) showAnswer("bow", body.bow[0]);
@@ -83,6 +132,19 @@ function schedule() {
   timer = setTimeout(update, DEBOUNCE_MS);
 }
 
+// Ask /healthz what kind of model answers (a bag of words has no view after each word), then answer.
+async function start() {
+  try {
+    const kind = (await (await fetch("/healthz")).json()).models.rnn.kind;
+    perToken = kind !== "bow";
+    document.getElementById("rnn-title").textContent = TITLES[kind] || "The model";
+    document.getElementById("no-order").hidden = perToken;
+  } catch (err) {
+    // keep asking per token: if that is wrong, the answer's error says so
+  }
+  await update();
+}
+
 text.addEventListener("input", schedule);
 for (const button of document.querySelectorAll("button.seed")) {
   button.addEventListener("click", () => {
@@ -90,4 +152,4 @@ for (const button of document.querySelectorAll("button.seed")) {
     schedule();
   });
 }
-update();
+start();

@@ -1,24 +1,25 @@
-"""Measure a saved model on labelled data: accuracy, precision, recall, F1, ROC AUC, confusion, calibration.
+"""The metrics of probabilities against labels: accuracy, precision, recall, F1, ROC AUC, confusion, calibration.
 
-The metrics are computed here with NumPy from labels and probabilities, so
-they can be checked by hand on tiny inputs; no scikit-learn needed. A model
-of more than two classes is measured by ``sentiment_rnn.class_metrics``
-(macro and per-class figures, an N x N confusion, average recall, MAE).
+They are computed here with NumPy from labels and probabilities, so they can
+be checked by hand on tiny inputs; no scikit-learn needed. The accumulator
+counts data seen batch by batch, with memory that does not grow with it,
+including what the report's figures draw (:class:`Curves`). A model of more than two
+classes is measured by ``evaluation.class_metrics`` (macro and per-class
+figures, an N x N confusion, average recall, MAE).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from sentiment_rnn.calibration import ECE_BINS, calibration_bin_sums, ece_from_bin_sums
-from sentiment_rnn.class_metrics import ClassEvaluation, ClassMetricsAccumulator
+from sentiment_rnn.calibration import ECE_BINS, calibration_bin_index, calibration_bin_sums, ece_from_bin_sums
 from sentiment_rnn.data.dataset import Dataset
-from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, classes_of, is_positive
+from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, is_positive
 from sentiment_rnn.errors import SentimentError
+
+HISTOGRAM_BINS = 20  # equal-width bins of [0, 1] in the probability histogram by class
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,29 @@ class Mistake:
 
     def to_dict(self) -> dict:
         return {"text": self.text, "label": self.label, "probability": self.probability}
+
+
+@dataclass(frozen=True)
+class Curves:
+    """What the report's figures draw, counted over all the data seen (memory does not grow with it).
+
+    Attributes:
+        bin_counts: examples per calibration bin, shape (ECE_BINS,): the equal-width bins of the ECE
+            (``calibration.calibration_bin_index``).
+        bin_labels: per bin, the sum of the 0/1 labels (ECE_BINS,); over ``bin_counts``, the share positive.
+        bin_probabilities: per bin, the sum of the probabilities (ECE_BINS,); over ``bin_counts``, their mean.
+        histogram: shape (2, HISTOGRAM_BINS), how many probabilities of positive fall in each equal-width
+            bin of [0, 1] (the last bin holds 1.0): row 0 of the negative examples, row 1 of the positive.
+        roc: (false positive rate, true positive rate), two arrays (k + 1,) from (0, 0) to (1, 1), one point
+            per distinct score taken as the threshold, highest first (exact up to :class:`ScoreCounts`' limit);
+            None when the data holds one class only. The area under it is ``roc_auc``.
+    """
+
+    bin_counts: np.ndarray
+    bin_labels: np.ndarray
+    bin_probabilities: np.ndarray
+    histogram: np.ndarray
+    roc: tuple[np.ndarray, np.ndarray] | None
 
 
 @dataclass(frozen=True)
@@ -60,6 +84,7 @@ class Evaluation:
     ece: float = 0.0  # expected calibration error, 10 equal-width bins (sentiment_rnn.calibration)
     brier: float = 0.0  # mean squared error of the probabilities against the 0/1 labels
     oov_rate: float | None = None  # share of the tokens read that are outside the vocabulary; None: not measured
+    curves: Curves | None = field(default=None, compare=False, repr=False)  # for the figures of a report
 
     def to_dict(self, with_errors: bool = False) -> dict:
         result = {
@@ -164,6 +189,18 @@ class ScoreCounts:
         rank_sum = float((mean_rank * positives).sum())
         return float((rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
+    def roc(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The ROC curve of everything added: (false positive rates, true positive rates), see ``Curves.roc``."""
+        self._merge()
+        negatives, positives = self.counts[::-1, 0], self.counts[::-1, 1]  # highest score first
+        n_neg, n_pos = int(negatives.sum()), int(positives.sum())
+        if n_pos == 0 or n_neg == 0:
+            return None
+        return (
+            np.concatenate([[0.0], np.cumsum(negatives) / n_neg]),
+            np.concatenate([[0.0], np.cumsum(positives) / n_pos]),
+        )
+
 
 def binary_metrics(labels: np.ndarray, probabilities: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> Evaluation:
     """Metrics of probabilities (shape (n,), of positive) against 0/1 labels (shape (n,))."""
@@ -191,6 +228,8 @@ class MetricsAccumulator:
         self.mistakes: list[Mistake] = []
         self.bin_label_sums = np.zeros(ECE_BINS)  # calibration: per probability bin, labels and probabilities summed
         self.bin_probability_sums = np.zeros(ECE_BINS)
+        self.bin_counts = np.zeros(ECE_BINS, np.int64)
+        self.histogram = np.zeros((2, HISTOGRAM_BINS), np.int64)  # rows: true label 0, 1
         self.squared_error = 0.0  # the Brier score's numerator
         self.tokens: int | None = None  # tokens read and how many are outside the vocabulary; None: not counted
         self.unknown_tokens = 0
@@ -204,6 +243,8 @@ class MetricsAccumulator:
         label_sums, probability_sums = calibration_bin_sums(labels, probabilities)
         self.bin_label_sums += label_sums
         self.bin_probability_sums += probability_sums
+        self.bin_counts += np.bincount(calibration_bin_index(probabilities), minlength=ECE_BINS)
+        np.add.at(self.histogram, (labels, calibration_bin_index(probabilities, HISTOGRAM_BINS)), 1)
         self.squared_error += float(np.sum((np.asarray(probabilities, dtype=np.float64) - labels) ** 2))
         if self.errors and texts is not None:
             wrong = np.flatnonzero(predicted != labels)
@@ -237,6 +278,13 @@ class MetricsAccumulator:
             ece=ece_from_bin_sums(self.bin_label_sums, self.bin_probability_sums, n),
             brier=self.squared_error / n,
             oov_rate=None if self.tokens is None else self.unknown_tokens / self.tokens if self.tokens else 0.0,
+            curves=Curves(
+                bin_counts=self.bin_counts.copy(),
+                bin_labels=self.bin_label_sums.copy(),
+                bin_probabilities=self.bin_probability_sums.copy(),
+                histogram=self.histogram.copy(),
+                roc=self.scores.roc(),
+            ),
         )
 
 
@@ -249,119 +297,3 @@ def most_confident_mistakes(
     mistakes = [Mistake(dataset.texts[i], int(dataset.labels[i]), float(probabilities[i])) for i in wrong]
     mistakes.sort(key=lambda mistake: -mistake.confidence)  # stable: equal confidence keeps data order
     return mistakes[:count]
-
-
-def accumulator_for(classes: tuple[str, ...], threshold: float, errors: int):
-    """The metrics of a model with ``classes``: two-class (:class:`MetricsAccumulator`) or N-class."""
-    from sentiment_rnn.inference import check_threshold
-
-    check_threshold(threshold, classes)
-    if len(classes) > 2:
-        return ClassMetricsAccumulator(classes, errors)
-    return MetricsAccumulator(threshold, errors)
-
-
-def evaluate(
-    model_dir, dataset: Dataset, errors: int = 0, threshold: float = DEFAULT_THRESHOLD
-) -> Evaluation | ClassEvaluation:
-    """Predict every text of ``dataset`` with the model in ``model_dir`` and measure the result.
-
-    Args:
-        model_dir: a model directory (path or opened ``ModelDirectory``).
-        dataset: the labelled texts; its classes are matched to the model's by name.
-        errors: how many of the most confidently wrong examples to keep in ``errors``.
-        threshold: probabilities at or above it count as positive (two-class models only).
-
-    Returns:
-        :class:`Evaluation` for a two-class model, ``class_metrics.ClassEvaluation`` for more classes.
-    """
-    from sentiment_rnn import inference
-    from sentiment_rnn.artifact.model_directory import as_model_directory
-
-    if errors < 0:
-        raise SentimentError(f"--errors must be 0 or more, got {errors}.")
-    directory = as_model_directory(model_dir)
-    dataset = dataset.with_classes(directory.classes)
-    metrics = accumulator_for(directory.classes, threshold, errors)
-    for start in range(0, len(dataset), EVALUATE_BATCH):
-        texts = dataset.texts[start : start + EVALUATE_BATCH]
-        metrics.add(dataset.labels[start : start + EVALUATE_BATCH], inference.predict_proba(directory, texts), texts)
-        metrics.add_tokens(*unknown_token_counts(directory.numpy_engine, texts))
-    return metrics.result()
-
-
-EVALUATE_BATCH = 8192  # texts per batch through the model
-
-
-def evaluate_data(
-    model_dir: str | Path,
-    data_config,
-    errors: int = 0,
-    threshold: float = DEFAULT_THRESHOLD,
-    on_progress: Callable[[int], None] | None = None,
-) -> Evaluation | ClassEvaluation:
-    """Stream the data a ``[data]`` config section names through the model and measure it.
-
-    The data is read, predicted and counted a batch at a time
-    (``sentiment_rnn.data.batches``), so memory stays flat however large it
-    is. One class only is allowed here (ROC AUC is then None). Labels are read
-    as the model's classes (a section naming other classes is refused).
-
-    Args:
-        on_progress: called with the bytes of input read since the last call
-            (for a bar of length ``batches.input_size(data_config)``).
-    """
-    from sentiment_rnn import inference
-    from sentiment_rnn.artifact.model_directory import open_model_dir
-    from sentiment_rnn.data.batches import read_batches
-
-    if not (data_config.path or data_config.pos or data_config.neg or data_config.sources):
-        raise SentimentError("No data to evaluate: pass --data PATH, or --pos FILE and --neg FILE.")
-    directory = open_model_dir(model_dir)  # fail on a bad model directory before reading big data
-    named = classes_of(data_config)
-    if (data_config.labels or data_config.label_map) and named != directory.classes:
-        raise SentimentError(
-            f"The data's classes ({', '.join(named)}) are not the model's ({', '.join(directory.classes)}): "
-            "name the model's classes, in its order, with --labels (or drop --labels and --label-map)."
-        )
-    metrics = accumulator_for(directory.classes, threshold, errors)
-    done = 0
-    for batch in read_batches(data_config, labelled=True, classes=directory.classes):
-        texts = [batch.texts[i] for i in batch.kept]
-        metrics.add(batch.labels, inference.predict_proba(directory, texts), texts)
-        metrics.add_tokens(*unknown_token_counts(directory.numpy_engine, texts))
-        if on_progress is not None:
-            on_progress(batch.bytes_read - done)
-        done = batch.bytes_read
-    return metrics.result()
-
-
-def data_options_of_model(model_dir: str | Path, given: dict) -> list[str]:
-    """Config overrides for the data options the user did not give, taken from the model's own ``[data]``.
-
-    ``given`` maps ``data.<key>`` to what the user passed (None when not
-    given). The model's encoding, columns, empty-text rule, classes (--labels)
-    and label map (--positive/--negative or --label-map, unless one of them is
-    given) are used unless given, and its format too unless --pos/--neg are
-    given (they read lines, whatever the training format was).
-    """
-    from sentiment_rnn.artifact.model_directory import open_model_dir
-    from sentiment_rnn.config import options_as_overrides
-
-    trained = open_model_dir(model_dir).config.data
-    inherited = ["encoding", "text_column", "label_column", "on_empty", "labels"]
-    if not (given.get("pos") or given.get("neg")):
-        inherited.append("format")
-        if all(given.get(key) is None for key in ("positive", "negative", "label_map")):
-            inherited += ["positive", "negative", "label_map"]
-    return options_as_overrides({f"data.{key}": getattr(trained, key) for key in inherited if given.get(key) is None})
-
-
-def unknown_token_counts(engine, texts) -> tuple[int, int]:
-    """(tokens outside the vocabulary, tokens read) of the NumPy ``engine`` over ``texts``."""
-    unknown = total = 0
-    for text in texts:
-        flags = engine.vocabulary.unknown(engine.tokens(text))
-        unknown += sum(flags)
-        total += len(flags)
-    return unknown, total

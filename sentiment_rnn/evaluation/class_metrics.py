@@ -4,7 +4,7 @@ the N x N confusion matrix, average recall, top-class ECE, Brier over all classe
 
 Computed with NumPy from class indices and probabilities (n, N), batch by batch,
 so they can be checked by hand on tiny inputs; no scikit-learn needed.
-``sentiment_rnn.evaluation`` measures two-class models and hands models of more
+``evaluation.run`` measures two-class models with ``evaluation.metrics`` and hands models of more
 classes to :class:`ClassMetricsAccumulator`.
 """
 
