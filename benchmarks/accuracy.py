@@ -1,4 +1,4 @@
-"""Accuracy of sentiment-rnn against the peers a user would pick instead, on SST-2, MR and IMDB.
+"""Accuracy of sentiment-rnn against the peers a user would pick instead, on SST-2, MR, IMDB, SST-5 and SemEval.
 
 Trains and evaluates, in one run, our configs and the peers (scikit-learn
 bag of words + LogisticRegression, TF-IDF 1-2 grams + LogisticRegression,
@@ -8,6 +8,12 @@ fastText supervised, VADER) on the splits fixed by ../shared/datasets/README.md:
     sst2s train on stsa.binary.train (ours stop early on stsa.binary.dev), report on stsa.binary.test
     mr    rt-polarity.pos then .neg concatenated; example i is test when i % 10 == 0
     imdb  train/ -> test/ of aclImdb_v1.tar.gz, read without unpacking; <br /> -> space
+    sst5  five classes: train on stsa.fine.train (ours stop early on stsa.fine.dev), report on stsa.fine.test
+    semeval  SemEval-2017 Task 4A, three classes: train on train.tsv, report on test.tsv; its official
+          measure is the average recall over the three classes (also: accuracy, F1 of positive and negative)
+
+On the datasets of more than two classes the peers are multinomial: LogisticRegression over all
+classes, fastText with one label per class; VADER, a positive/negative rule, is left out.
 
 Every result (one dataset, one system, one seed) is stored in
 benchmarks/results/accuracy.json, replacing an earlier result with the same key, and
@@ -49,10 +55,13 @@ sys.path.insert(0, str(ROOT))
 from sentiment_rnn.config import load_config  # noqa: E402
 from sentiment_rnn.data.dataset import Dataset  # noqa: E402
 from sentiment_rnn.data.formats import read_dataset  # noqa: E402
+from sentiment_rnn.data.labels import predicted_classes  # noqa: E402
+from sentiment_rnn.evaluation.class_metrics import class_metrics  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets"
 RESULTS = ROOT / "benchmarks" / "results"
-DATASETS = ("sst2", "sst2s", "mr", "imdb")
+DATASETS = ("sst2", "sst2s", "mr", "imdb", "sst5", "semeval")
+MAIN_MEASURE = {"semeval": "average_recall"}  # what a dataset is ranked by (accuracy unless named here)
 PEERS = ("bow-lr", "tfidf-lr", "fasttext", "vader")
 # Our configs per dataset (files under configs/, by stem); each is reported as "ours: STEM.toml".
 OURS = {
@@ -68,12 +77,16 @@ OURS = {
     "sst2s": ("sst2-sentences",),
     "mr": ("default", "mr", "mr-hybrid"),
     "imdb": ("imdb", "imdb-hybrid"),
+    "sst5": ("sst5",),
+    "semeval": ("semeval",),
 }
 DATASET_TITLES = {
     "sst2": "SST-2 (GLUE train -> GLUE dev)",
     "sst2s": "SST-2 sentences (stsa.binary.train -> stsa.binary.test; ours stop early on stsa.binary.dev)",
     "mr": "MR (i % 10 == 0 is test)",
     "imdb": "IMDB (train/ -> test/)",
+    "sst5": "SST-5, five classes (stsa.fine.train -> stsa.fine.test; ours stop early on stsa.fine.dev)",
+    "semeval": "SemEval-2017 Task 4A, three classes (train.tsv -> test.tsv; ranked by average recall)",
 }
 
 
@@ -86,6 +99,10 @@ class Outcome:
     detail: str = ""
     cad_pairs: float | None = None  # IMDB: share of the CAD dev pairs with both reviews right
     member_accuracies: list[float] | None = None  # an ensemble: each member's accuracy alone, in order
+    average_recall: float | None = None  # more than two classes: the mean of the classes' recalls
+    macro_f1: float | None = None  # more than two classes: the mean of the classes' F1
+    f1_pn: float | None = None  # SemEval: the mean F1 of positive and negative (the task's second measure)
+    member_scores: list[float] | None = None  # an ensemble: each member's main measure alone, in order
 
 
 @dataclass
@@ -140,6 +157,12 @@ def load_split(name: str, data_dir: Path) -> tuple[Dataset, Dataset, Dataset | N
     if name == "imdb":
         tarball = data_dir / "imdb" / "aclImdb_v1.tar.gz"
         return read_dataset(tarball, split="train"), read_dataset(tarball, split="test"), None
+    if name == "sst5":  # labels 0 (very negative) to 4 (very positive): five classes in numeric order
+        train, dev, test = (read_dataset(data_dir / "sst5" / f"stsa.fine.{part}") for part in ("train", "dev", "test"))
+        return train, test.with_classes(train.classes), dev.with_classes(train.classes)
+    if name == "semeval":  # negative, neutral, positive
+        train = read_dataset(data_dir / "semeval2017" / "train.tsv")
+        return train, read_dataset(data_dir / "semeval2017" / "test.tsv").with_classes(train.classes), None
     raise SystemExit(f"unknown dataset {name!r}: choose from {', '.join(DATASETS)}")
 
 
@@ -151,6 +174,7 @@ def run_ours(
     validation: Dataset | None = None,
     pairs: Pairs | None = None,
     overrides: tuple[str, ...] = (),
+    measure: str = "accuracy",
 ) -> Outcome:
     from sentiment_rnn.artifact.model_directory import open_model_dir
     from sentiment_rnn.evaluation import evaluate
@@ -169,17 +193,38 @@ def run_ours(
         predict_seconds = time.perf_counter() - started
         cad_pairs = None if pairs is None else pairs.both_right(predict_proba(directory, pairs.dataset.texts))
         # An ensemble's members, each alone on the same test set: what the mean of their probabilities adds.
-        members = [evaluate(member, test).accuracy for member in directory.members]
+        alone = [evaluate(member, test) for member in directory.members]
+    members = [member.accuracy for member in alone]
     if members:
         best = ", ".join(str(best) for best, _ in result.member_epochs)
         detail = f"best epochs {best}; members alone {', '.join(f'{a:.4f}' for a in members)}"
     else:
         detail = f"best epoch {result.best_epoch} of {result.epochs_run}"
-    return Outcome(evaluation.accuracy, train_seconds, predict_seconds, len(test), detail, cad_pairs, members or None)
+    outcome = Outcome(
+        evaluation.accuracy, train_seconds, predict_seconds, len(test), detail, cad_pairs, members or None
+    )
+    if len(test.classes) > 2:
+        with_classes(outcome, evaluation)
+        outcome.member_scores = [main_measure(measure, member) for member in alone] or None
+    return outcome
+
+
+def with_classes(outcome: Outcome, evaluation) -> None:
+    """Fill ``outcome``'s figures of more than two classes from a ``class_metrics.ClassEvaluation``."""
+    outcome.average_recall = evaluation.average_recall
+    outcome.macro_f1 = evaluation.macro_f1
+    if {"positive", "negative"} <= set(evaluation.classes):
+        outcome.f1_pn = (evaluation.per_class["positive"]["f1"] + evaluation.per_class["negative"]["f1"]) / 2
+
+
+def main_measure(measure: str, evaluation) -> float:
+    """The figure ``measure`` (``MAIN_MEASURE``'s: ``accuracy`` or ``average_recall``) of one evaluation."""
+    return getattr(evaluation, measure)
 
 
 class Peer:
-    """A fitted peer: ``probabilities(texts)`` gives P(positive) per text, shape (n,); ``detail`` says how it was set."""
+    """A fitted peer: ``probabilities(texts)`` gives P(positive) per text, shape (n,) (for N > 2 classes the
+    probability of each class, (n, N), columns in class order); ``detail`` says how it was set."""
 
     def __init__(self, probabilities: Callable[[list[str]], np.ndarray], train_seconds: float, detail: str = ""):
         self.probabilities = probabilities
@@ -191,19 +236,21 @@ def fit_sklearn(vectorizer, train: Dataset) -> Peer:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    model = make_pipeline(vectorizer, LogisticRegression(max_iter=2000))
+    model = make_pipeline(vectorizer, LogisticRegression(max_iter=2000))  # multinomial for more than two classes
     started = time.perf_counter()
     model.fit(train.texts, train.labels)
+    if len(train.classes) > 2:  # its columns are the classes 0 .. N-1 in order
+        return Peer(lambda texts: model.predict_proba(texts), time.perf_counter() - started, "multinomial")
     return Peer(lambda texts: model.predict_proba(texts)[:, 1], time.perf_counter() - started)
 
 
-def fit_bow_lr(train: Dataset, seed: int) -> Peer:
+def fit_bow_lr(train: Dataset, seed: int, measure: str = "accuracy") -> Peer:
     from sklearn.feature_extraction.text import CountVectorizer
 
     return fit_sklearn(CountVectorizer(binary=True), train)
 
 
-def fit_tfidf_lr(train: Dataset, seed: int) -> Peer:
+def fit_tfidf_lr(train: Dataset, seed: int, measure: str = "accuracy") -> Peer:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     return fit_sklearn(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), train)
@@ -212,8 +259,8 @@ def fit_tfidf_lr(train: Dataset, seed: int) -> Peer:
 FASTTEXT_SETTINGS = ((0.1, 50), (0.5, 25), (1.0, 10))  # (lr, epoch), the datasets README's grid
 
 
-def fit_fasttext(train: Dataset, seed: int) -> Peer:
-    """fastText with wordNgrams 2; lr/epoch chosen on a seeded 10% of train, then refit on all of train."""
+def fit_fasttext(train: Dataset, seed: int, measure: str = "accuracy") -> Peer:
+    """fastText with wordNgrams 2; lr/epoch chosen on a seeded 10% of train (by ``measure``), then refit on all."""
     import fasttext
 
     def clean(text: str) -> str:
@@ -230,20 +277,33 @@ def fit_fasttext(train: Dataset, seed: int) -> Peer:
         finally:
             os.unlink(handle.name)
 
+    classes = len(train.classes)
+
     def positive_probability(model, texts: list[str]) -> np.ndarray:
+        if classes > 2:  # every class's probability, (n, N), one text at a time
+            table = np.zeros((len(texts), classes))
+            for row, text in enumerate(texts):
+                # model.f.predict: fasttext-wheel's predict() fails on a single text under numpy 2
+                for probability, label in model.f.predict(clean(text) + "\n", classes, 0.0, "strict"):
+                    table[row, int(label.removeprefix("__label__"))] = min(max(probability, 0.0), 1.0)
+            return table
         # k=1: fasttext-wheel's k=2 answers repeat the first probability under numpy 2
         labels, probabilities = model.predict([clean(t) for t in texts], k=1)
         top = np.clip(np.array([p[0] for p in probabilities], dtype=np.float64), 0.0, 1.0)
         return np.where([label[0] == "__label__1" for label in labels], top, 1.0 - top)
 
     def accuracy(model, dataset: Dataset) -> float:
-        return float(np.mean((positive_probability(model, dataset.texts) >= 0.5) == dataset.labels))
+        """The dataset's main measure (accuracy, or SemEval's average recall) on the held-out tenth."""
+        evaluation = class_metrics(dataset.labels, positive_probability(model, dataset.texts), train.classes)
+        return main_measure(measure, evaluation) if classes > 2 else evaluation.accuracy
 
     started = time.perf_counter()
     order = np.random.default_rng(seed).permutation(len(train))
     held = order[: len(train) // 10]
     kept = order[len(train) // 10 :]
-    subset = lambda idx: Dataset([train.texts[i] for i in idx], train.labels[idx], train.source)  # noqa: E731
+    subset = lambda idx: Dataset(  # noqa: E731
+        [train.texts[i] for i in idx], train.labels[idx], train.source, classes=train.classes
+    )
     scores = {setting: accuracy(fit(subset(kept), *setting), subset(held)) for setting in FASTTEXT_SETTINGS}
     lr, epoch = max(FASTTEXT_SETTINGS, key=lambda setting: scores[setting])
     model = fit(train, lr, epoch)
@@ -254,7 +314,7 @@ def fit_fasttext(train: Dataset, seed: int) -> Peer:
     )
 
 
-def fit_vader(train: Dataset, seed: int) -> Peer:
+def fit_vader(train: Dataset, seed: int, measure: str = "accuracy") -> Peer:
     """VADER needs no training: P(positive) is (compound + 1) / 2, so 0.5 is its usual compound >= 0 rule."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -267,16 +327,24 @@ def fit_vader(train: Dataset, seed: int) -> Peer:
 
 
 def peer_outcome(
-    fitter: Callable[[Dataset, int], Peer], train: Dataset, test: Dataset, seed: int, pairs: Pairs | None = None
+    fitter: Callable[..., Peer],
+    train: Dataset,
+    test: Dataset,
+    seed: int,
+    pairs: Pairs | None = None,
+    measure: str = "accuracy",
 ) -> Outcome:
     """Fit one peer on ``train`` and measure its accuracy on ``test`` (and on ``pairs``, if given)."""
-    peer = fitter(train, seed)
+    peer = fitter(train, seed, measure)
     started = time.perf_counter()
-    predicted = peer.probabilities(test.texts) >= 0.5
+    probabilities = peer.probabilities(test.texts)
     predict_seconds = time.perf_counter() - started
-    accuracy = float(np.mean(predicted == test.labels))
+    accuracy = float(np.mean(predicted_classes(probabilities) == test.labels))
     cad_pairs = None if pairs is None else pairs.both_right(peer.probabilities(pairs.dataset.texts))
-    return Outcome(accuracy, peer.train_seconds, predict_seconds, len(test), peer.detail, cad_pairs)
+    outcome = Outcome(accuracy, peer.train_seconds, predict_seconds, len(test), peer.detail, cad_pairs)
+    if len(test.classes) > 2:
+        with_classes(outcome, class_metrics(test.labels, probabilities, test.classes))
+    return outcome
 
 
 PEER_FITTERS = {
@@ -319,7 +387,9 @@ def render(results: dict, source: str = "accuracy.json") -> str:
         "the seeds listed (± standard deviation when more than one). Train time is wall seconds for the whole fit",
         "(ours: including early stopping on a 10% validation split of train); predict throughput is test texts",
         "per second, model already loaded. Datasets: SST-2 (Socher et al. 2013; GLUE, Wang et al. 2019),",
-        "MR (Pang & Lee 2005), IMDB (Maas et al. 2011); splits as in `../shared/datasets/README.md`.",
+        "MR (Pang & Lee 2005), IMDB (Maas et al. 2011), SST-5 (Socher et al. 2013), SemEval-2017 Task 4A",
+        "(Rosenthal et al. 2017); splits as in `../shared/datasets/README.md`. Average recall and macro F1 are",
+        "the unweighted means over the classes of their recall and F1.",
         "",
         "## Runs",
         "",
@@ -342,31 +412,46 @@ def render(results: dict, source: str = "accuracy.json") -> str:
                 "flipped twin; Kaushik et al. 2020) with both reviews right, by the same model trained on IMDB.",
                 "",
             ]
+        measures = [("accuracy", "accuracy")]  # (key, column): more for datasets of more than two classes
+        if any(r.get("average_recall") is not None for r in rows):
+            measures += [("average_recall", "average recall"), ("macro_f1", "macro F1")]
+        if any(r.get("f1_pn") is not None for r in rows):
+            measures.append(("f1_pn", "F1 of pos. and neg."))
         lines += [
-            "| system | accuracy | seeds | train (s) | predict (texts/s) | "
+            "| system | "
+            + "".join(f"{column} | " for _, column in measures)
+            + "seeds | train (s) | predict (texts/s) | "
             + ("CAD pairs | " if with_pairs else "")
             + "notes |",
-            "|---|---|---|---|---|---|" + ("---|" if with_pairs else ""),
+            "|---|" + "---|" * len(measures) + "---|---|---|---|" + ("---|" if with_pairs else ""),
         ]
         systems = sorted({r["system"] for r in rows}, key=lambda s: (not s.startswith("ours"), s))
         for system in systems:
             runs = sorted((r for r in rows if r["system"] == system), key=lambda r: r["seed"])
-            accuracies = np.array([r["accuracy"] for r in runs])
-            accuracy = f"{accuracies.mean():.4f}" + (f" ± {accuracies.std(ddof=1):.4f}" if len(runs) > 1 else "")
+            accuracy = " | ".join(spread([r.get(key) for r in runs]) for key, _ in measures)
             train = np.mean([r["train_seconds"] for r in runs])
             throughput = np.mean([r["n_test"] / r["predict_seconds"] for r in runs if r["predict_seconds"] > 0])
             seeds = ",".join(str(r["seed"]) for r in runs)
             notes = "; ".join(dict.fromkeys(r["detail"] for r in runs if r["detail"]))
-            members = [a for r in runs for a in r.get("member_accuracies") or ()]
-            if members:  # an ensemble: how its members do alone, over every seed's
+            members = [a for r in runs for a in r.get("member_scores") or r.get("member_accuracies") or ()]
+            if members:  # an ensemble: how its members do alone (by the dataset's measure), over every seed's
+                measure = MAIN_MEASURE.get(dataset, "accuracy").replace("_", " ")
                 notes = (
-                    f"its {len(members)} members alone: {np.mean(members):.4f} ± {np.std(members, ddof=1):.4f} "
-                    f"({min(members):.4f}-{max(members):.4f})"
+                    f"its {len(members)} members alone: {measure} {np.mean(members):.4f} ± "
+                    f"{np.std(members, ddof=1):.4f} ({min(members):.4f}-{max(members):.4f})"
                 )
             pairs = [r["cad_pairs"] for r in runs if r.get("cad_pairs") is not None]
             pair_cell = (f"{np.mean(pairs):.4f} | " if pairs else " | ") if with_pairs else ""
             lines.append(f"| {system} | {accuracy} | {seeds} | {train:.1f} | {throughput:,.0f} | {pair_cell}{notes} |")
     return "\n".join(lines) + "\n"
+
+
+def spread(values: list) -> str:
+    """``mean ± standard deviation`` of the seeds' values (the mean alone for one seed); "" when none is known."""
+    values = np.array([value for value in values if value is not None], dtype=np.float64)
+    if not len(values):
+        return ""
+    return f"{values.mean():.4f}" + (f" ± {values.std(ddof=1):.4f}" if len(values) > 1 else "")
 
 
 def write_markdown(path: Path, generated: str, generator: str = "benchmarks/accuracy.py") -> None:
@@ -422,16 +507,19 @@ def main(argv: list[str] | None = None) -> None:
     for dataset in datasets:
         train, test, validation = load_split(dataset, args.data_dir)
         pairs = load_pairs(args.data_dir) if dataset == "imdb" else None
+        measure = MAIN_MEASURE.get(dataset, "accuracy")
         print(f"{dataset}: {len(train)} train, {len(test)} test", flush=True)
         for peer in peers:
             title, fitter = PEER_FITTERS[peer]
-            outcome = peer_outcome(fitter, train, test, seeds[0], pairs)
+            if peer == "vader" and len(train.classes) > 2:
+                continue  # a positive/negative rule: no peer for more classes
+            outcome = peer_outcome(fitter, train, test, seeds[0], pairs, measure)
             save({"dataset": dataset, "system": title, "seed": seeds[0], **outcome.__dict__})
         for stem in OURS[dataset]:
             if args.ours != "all" and stem not in args.ours.split(","):
                 continue
             for seed in seeds:
-                outcome = run_ours(stem, seed, train, test, validation, pairs, tuple(args.overrides))
+                outcome = run_ours(stem, seed, train, test, validation, pairs, tuple(args.overrides), measure)
                 system = ", ".join([f"ours: {stem}.toml", *args.overrides])
                 save({"dataset": dataset, "system": system, "seed": seed, **outcome.__dict__})
 

@@ -1,20 +1,25 @@
-"""A classifier that starts from a language model, beside the same one from random weights and TF-IDF + LR,
-trained on one FDU-MTL domain and scored on every domain's test split.
+"""A classifier that starts from a language model, beside TF-IDF + LR trained in the same run, on FDU-MTL:
+trained on one domain's training split, scored on every domain's test split.
 
 Run from the repository root, with the datasets in ../shared/datasets:
 
-    python benchmarks/finetune_fdu.py --train books --system tfidf-lr
-    python benchmarks/finetune_fdu.py --train books --system finetune --lm sentiment_rnn/bundled/reviews-lm
-    python benchmarks/finetune_fdu.py --train books --system random
+    python benchmarks/finetune_fdu.py --system finetune
+    python benchmarks/finetune_fdu.py --system finetune --train books --set train.schedule=\\"one-cycle\\" --name one-cycle
+    python benchmarks/finetune_fdu.py --system finetune --lm-epochs 2 --name lm-finetuned
+    python benchmarks/finetune_fdu.py --system random --train books
 
-Systems, all trained on DOMAIN.task.train only (1,600 reviews):
-- tfidf-lr: TF-IDF of word 1-2 grams (sublinear tf) + scikit-learn LogisticRegression (C = 10);
-- finetune: configs/finetune.toml with model.init_from = --lm (a GRU of 256 over the language
-  model's vocabulary, embedding and recurrent layer, max pooling, fine-tuned 4 epochs at most);
-- random: the same architecture and training, from random weights (what the language model adds).
+Systems, each trained on DOMAIN.task.train only (1,600 reviews; --train picks domains, all five by default):
+- tfidf-lr, the peer, trained in every run beside the system asked for: TF-IDF of word 1-2 grams
+  (sublinear tf) + scikit-learn LogisticRegression (C = 10);
+- finetune: configs/finetune.toml with model.init_from = --lm, plus any --set overrides; with
+  --lm-epochs N, the language model first goes on training N epochs on the domain's own training
+  texts (`pretrain --init-from`, ULMFiT's second step) and the classifier starts from that one;
+- random: configs/finetune.toml's architecture and training from random weights (what pretraining adds).
 
-Each run appends one JSON line to benchmarks/results/finetune_fdu.jsonl (its command, machine, load
-average and date with it) and renders benchmarks/results/finetune_fdu.md from all lines.
+Each run appends one JSON line per trained domain to benchmarks/results/finetune_fdu.jsonl (the run's
+command, machine, load average and date with it) and renders benchmarks/results/finetune_fdu.md from
+all lines: per run, each system's accuracy beside the peer's of the same run, and how many of the
+in-domain and cross-domain test splits it wins.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import sys
 import tempfile
 import time
@@ -38,7 +44,8 @@ from sentiment_rnn.data.dataset import Dataset  # noqa: E402
 FDU = ROOT.parent / "shared" / "datasets" / "fdu-mtl"
 DOMAINS = ("books", "dvd", "video", "magazines", "music")
 RESULTS = ROOT / "benchmarks" / "results"
-# The finetune preset's architecture and training, for the random start.
+PEER = "tfidf-lr"
+# configs/finetune.toml's architecture and training, for the random start.
 RANDOM_START = [
     'model.cell="gru"',
     "model.units=256",
@@ -64,31 +71,44 @@ def read_domain(domain: str, part: str) -> Dataset:
     return Dataset(texts, np.array(labels), f"{domain}.task.{part}")
 
 
-def accuracies(system: str, train: Dataset, tests: dict[str, Dataset], lm: str) -> dict[str, float]:
-    if system == "tfidf-lr":
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
+def peer_accuracies(train: Dataset, tests: dict[str, Dataset]) -> dict[str, float]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
 
-        vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
-        classifier = LogisticRegression(C=10, max_iter=2000).fit(vectorizer.fit_transform(train.texts), train.labels)
-        return {
-            d: float((classifier.predict(vectorizer.transform(t.texts)) == t.labels).mean()) for d, t in tests.items()
-        }
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    classifier = LogisticRegression(C=10, max_iter=2000).fit(vectorizer.fit_transform(train.texts), train.labels)
+    return {d: float((classifier.predict(vectorizer.transform(t.texts)) == t.labels).mean()) for d, t in tests.items()}
+
+
+def language_model_on(train: Dataset, lm: str, epochs: int, scratch: Path) -> str:
+    """``lm`` trained ``epochs`` more epochs on ``train``'s texts (labels unused); returns its directory."""
+    from sentiment_rnn.config import load_config
+    from sentiment_rnn.data.unlabelled import TextFiles
+    from sentiment_rnn.training.language import pretrain
+
+    texts = scratch / "texts.txt"
+    texts.write_text("".join(" ".join(text.split()) + "\n" for text in train.texts), encoding="utf-8")
+    config = load_config(ROOT / "configs" / "lm.toml", [f'model.init_from="{lm}"', f"train.epochs={epochs}"])
+    pretrain(config, TextFiles((str(texts),)), scratch / "lm", verbose=0)
+    return str(scratch / "lm")
+
+
+def system_accuracies(args, train: Dataset, tests: dict[str, Dataset]) -> dict[str, float]:
     from sentiment_rnn.config import load_config
     from sentiment_rnn.inference import predict
     from sentiment_rnn.training.run import train as train_model
 
-    if system == "finetune":
-        config = load_config(ROOT / "configs" / "finetune.toml", [f'model.init_from="{lm}"'])
-    else:
-        config = load_config(overrides=RANDOM_START)
     with tempfile.TemporaryDirectory() as scratch:
-        out = Path(scratch) / "model"
+        scratch = Path(scratch)
+        if args.system == "finetune":
+            lm = language_model_on(train, args.lm, args.lm_epochs, scratch) if args.lm_epochs else args.lm
+            config = load_config(ROOT / "configs" / "finetune.toml", [f'model.init_from="{lm}"', *args.set])
+        else:
+            config = load_config(overrides=[*RANDOM_START, *args.set])
+        out = scratch / "model"
         train_model(config, out, dataset=train, verbose=0)
         return {
-            d: float(
-                (np.array([p.probability for p in predict(out, t.texts)]) >= 0.5).astype(int).__eq__(t.labels).mean()
-            )
+            d: float(((np.array([p.probability for p in predict(out, t.texts)]) >= 0.5) == t.labels).mean())
             for d, t in tests.items()
         }
 
@@ -97,46 +117,83 @@ def render(records: list[dict]) -> str:
     lines = [
         "# Fine-tuning from a language model on FDU-MTL: one domain's training split, every domain's test split",
         "",
-        "Accuracy on each domain's `.task.test` (400 reviews); bold: the training domain. Commands, machine,",
-        "load average and date per row (other jobs shared the machine: the figures are accuracy, not speed).",
-        "",
-        "| trained on | system | " + " | ".join(DOMAINS) + " | mean of the other four | command, date, load |",
-        "|---|---|" + "---|" * len(DOMAINS) + "---|---|",
+        "Accuracy on each domain's `.task.test` (400 reviews); bold: the training domain. Rows of one run",
+        "(one command) were trained together, the peer TF-IDF + LR beside each system; `wins` counts the",
+        "test splits where the system is above the peer of the same run (in domain / the other four).",
+        "Other jobs may have shared the machine (load average given): the figures are accuracy, not speed.",
+        "Runs before the peer was trained in the same run are listed last, as they were measured.",
     ]
-    for r in records:
-        cells = [f"**{r[d]:.4f}**" if d == r["train"] else f"{r[d]:.4f}" for d in DOMAINS]
-        where = f"`{r['command']}`, {r['date']}, load {r['load']}"
-        lines.append(f"| {r['train']} | {r['system']} | " + " | ".join(cells) + f" | {r['mean_other']:.4f} | {where} |")
+    runs: dict[str, list[dict]] = {}
+    for record in records:
+        runs.setdefault(record.get("run", record["command"]), []).append(record)
+    ordered = sorted(runs.values(), key=lambda rows: "run" not in rows[0])
+    for rows in ordered:
+        first = rows[0]
+        lines += ["", f"### `{first['command']}`", "", f"{first['date']}, load {first['load']}, {first['machine']}", ""]
+        lines.append("| trained on | system | " + " | ".join(DOMAINS) + " | mean of the other four | wins |")
+        lines.append("|---|---|" + "---|" * len(DOMAINS) + "---|---|")
+        for r in rows:
+            cells = [f"**{r[d]:.4f}**" if d == r["train"] else f"{r[d]:.4f}" for d in DOMAINS]
+            peer = r.get("peer")
+            wins = ""
+            if peer:
+                inside = int(r[r["train"]] > peer[r["train"]])
+                outside = sum(r[d] > peer[d] for d in DOMAINS if d != r["train"])
+                wins = f"{inside}/1, {outside}/4"
+            lines.append(
+                f"| {r['train']} | {r['system']} | " + " | ".join(cells) + f" | {r['mean_other']:.4f} | {wins} |"
+            )
+            if peer:
+                cells = [f"**{peer[d]:.4f}**" if d == r["train"] else f"{peer[d]:.4f}" for d in DOMAINS]
+                mean = np.mean([peer[d] for d in DOMAINS if d != r["train"]])
+                lines.append(f"| {r['train']} | {PEER} | " + " | ".join(cells) + f" | {mean:.4f} | |")
+        total = [r for r in rows if r.get("peer")]
+        if total:
+            inside = sum(r[r["train"]] > r["peer"][r["train"]] for r in total)
+            outside = sum(r[d] > r["peer"][d] for r in total for d in DOMAINS if d != r["train"])
+            lines += [
+                "",
+                f"{first['system']} above {PEER}: {inside} of {len(total)} in domain, "
+                f"{outside} of {4 * len(total)} across domains.",
+            ]
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train", choices=DOMAINS, required=True)
-    parser.add_argument("--system", choices=("tfidf-lr", "finetune", "random"), required=True)
+    parser.add_argument("--train", nargs="+", choices=DOMAINS, default=list(DOMAINS), help="training domains")
+    parser.add_argument("--system", choices=("finetune", "random"), required=True)
     parser.add_argument("--lm", default="reviews-lm", help="the language model finetune starts from")
+    parser.add_argument("--lm-epochs", type=int, default=0, help="first train the LM on the domain's texts")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
+    parser.add_argument("--name", help="the system's name in the results (default: --system)")
     args = parser.parse_args()
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    command = "python benchmarks/finetune_fdu.py " + shlex.join(sys.argv[1:])
+    run = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
     tests = {domain: read_domain(domain, "test") for domain in DOMAINS}
-    scores = accuracies(args.system, read_domain(args.train, "train"), tests, args.lm)
-    command = f"python benchmarks/finetune_fdu.py --train {args.train} --system {args.system}"
-    command += f" --lm {args.lm}" if args.system == "finetune" else ""
-    record = {
-        "train": args.train,
-        "system": args.system,
-        **scores,
-        "mean_other": float(np.mean([v for d, v in scores.items() if d != args.train])),
-        "command": command,
-        "date": started,
-        "load": load,
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-    }
-    with (RESULTS / "finetune_fdu.jsonl").open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record) + "\n")
-    records = [json.loads(line) for line in (RESULTS / "finetune_fdu.jsonl").read_text().splitlines() if line]
-    (RESULTS / "finetune_fdu.md").write_text(render(records), encoding="utf-8")
-    print(json.dumps(record))
+    for domain in args.train:
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        train = read_domain(domain, "train")
+        peer = peer_accuracies(train, tests)
+        scores = system_accuracies(args, train, tests)
+        record = {
+            "run": run,
+            "train": domain,
+            "system": args.name or args.system,
+            **scores,
+            "mean_other": float(np.mean([v for d, v in scores.items() if d != domain])),
+            "peer": peer,
+            "command": command,
+            "date": started,
+            "load": load,
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        }
+        with (RESULTS / "finetune_fdu.jsonl").open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+        records = [json.loads(line) for line in (RESULTS / "finetune_fdu.jsonl").read_text().splitlines() if line]
+        (RESULTS / "finetune_fdu.md").write_text(render(records), encoding="utf-8")
+        print(json.dumps(record), flush=True)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,13 @@ Both fits take per-example weights; :func:`source_weights` gives each source of
 a validation split the same total weight, so the split's largest source does
 not set the calibration of the others.
 
-Everything here is NumPy on 1-D arrays of shape (n,), so it can be checked by hand.
+For more than two classes (a softmax head), the probabilities are (n, N) and
+the labels class indices (n,): the ECE is that of the top class (its
+probability against whether it is right, Guo et al. 2017), the Brier score
+sums the squared error over all N classes (Brier 1950; in [0, 2]), and the
+temperature divides the N logits.
+
+Everything here is NumPy on arrays of shape (n,) (or (n, N)), so it can be checked by hand.
 """
 
 from __future__ import annotations
@@ -194,3 +200,84 @@ def fit_platt(features, labels, weights=None, iterations: int = 100) -> np.ndarr
         if np.max(np.abs(step)) < 1e-10:
             break
     return coefficients
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, in float64."""
+    z = np.asarray(z, dtype=np.float64)
+    shifted = np.exp(z - z.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def top_class(probabilities) -> tuple[np.ndarray, np.ndarray]:
+    """(predicted class (n,), its probability (n,)) of probabilities (n, N)."""
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    predicted = np.argmax(probabilities, axis=1)
+    return predicted, probabilities[np.arange(len(predicted)), predicted]
+
+
+def top_class_ece(labels, probabilities, bins: int = ECE_BINS) -> float:
+    """ECE of the top class: its probability (n,) against whether it is the label (n,), over ``bins`` bins.
+
+    Args:
+        labels: class indices (n,).
+        probabilities: (n, N), rows summing to 1.
+    """
+    predicted, confidence = top_class(probabilities)
+    return expected_calibration_error(predicted == np.asarray(labels), confidence, bins)
+
+
+def multiclass_brier_score(labels, probabilities) -> float:
+    """Mean over examples of sum over the N classes of (probability - [class is the label])^2, in [0, 2].
+
+    Args:
+        labels: class indices (n,).
+        probabilities: (n, N).
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    if len(probabilities) == 0:
+        return 0.0
+    one_hot = np.eye(probabilities.shape[1])[np.asarray(labels, dtype=np.int64)]
+    return float(np.mean(np.sum((probabilities - one_hot) ** 2, axis=1)))
+
+
+def smoothed_targets(labels, classes: int) -> np.ndarray:
+    """Platt's smoothed targets for ``classes`` classes, (n, classes): (n_c + 1) / (n_c + 2) for the label c,
+    the rest 1 / (n_c + 2) shared evenly by the other classes (n_c: the examples of class c).
+
+    For two classes this is :func:`platt_targets` (its column 1).
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    counts = np.bincount(labels, minlength=classes).astype(np.float64)
+    right = (counts[labels] + 1) / (counts[labels] + 2)  # (n,)
+    targets = np.repeat(((1 - right) / (classes - 1))[:, None], classes, axis=1)
+    targets[np.arange(len(labels)), labels] = right
+    return targets
+
+
+def softmax_log_loss_at(logits: np.ndarray, targets: np.ndarray, temperature: float) -> float:
+    """Mean cross-entropy of softmax(logits / temperature) (n, N) against targets (n, N) summing to 1, in nats."""
+    z = np.asarray(logits, dtype=np.float64) / temperature
+    top = z.max(axis=1, keepdims=True)
+    log_normalizer = top[:, 0] + np.log(np.exp(z - top).sum(axis=1))
+    return float(np.mean(log_normalizer - np.sum(targets * z, axis=1)))
+
+
+def fit_softmax_temperature(logits, labels, iterations: int = 200) -> float:
+    """The temperature T in :data:`TEMPERATURE_RANGE` minimising the cross-entropy of softmax(logits / T).
+
+    As :func:`fit_temperature`, for logits (n, N) and class indices (n,), against
+    :func:`smoothed_targets`: the loss is convex in 1 / T, found by a ternary search.
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+    if len(logits) == 0 or not np.any(logits - logits.mean(axis=1, keepdims=True)):
+        return 1.0
+    targets = smoothed_targets(labels, logits.shape[1])
+    low, high = 1.0 / TEMPERATURE_RANGE[1], 1.0 / TEMPERATURE_RANGE[0]
+    for _ in range(iterations):
+        a, b = low + (high - low) / 3, high - (high - low) / 3
+        if softmax_log_loss_at(logits, targets, 1.0 / a) <= softmax_log_loss_at(logits, targets, 1.0 / b):
+            high = b
+        else:
+            low = a
+    return float(2.0 / (low + high))

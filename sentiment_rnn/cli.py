@@ -195,6 +195,18 @@ def data_options(function=None, *, data_help="Data file, IMDB directory or .tar.
         ),
         click.option("--negative", metavar="LABELS", help="Labels that mean negative, e.g. 1,2 (with --positive)."),
         click.option(
+            "--labels",
+            metavar="CLASSES",
+            help="The classes, in order, e.g. negative,neutral,positive (default: learned from the data; "
+            "numbers keep their numeric order). More than two give a softmax model.",
+        ),
+        click.option(
+            "--label-map",
+            metavar="MAP",
+            help="Group labels into classes, e.g. '1,2=negative;3=neutral;4,5=positive' (rows with other labels "
+            "are skipped).",
+        ),
+        click.option(
             "--on-empty",
             type=click.Choice(["skip", "error"]),
             help="Rows with missing or blank text: skip and count them (default) or stop with an error.",
@@ -206,7 +218,19 @@ def data_options(function=None, *, data_help="Data file, IMDB directory or .tar.
 
 
 def data_overrides(
-    data_path, data_format, pos, neg, split, text_column, label_column, encoding, on_empty, positive, negative
+    data_path,
+    data_format,
+    pos,
+    neg,
+    split,
+    text_column,
+    label_column,
+    encoding,
+    on_empty,
+    positive,
+    negative,
+    labels=None,
+    label_map=None,
 ) -> list[str]:
     """The data options given on the command line, as ``data.KEY=VALUE`` config overrides.
 
@@ -229,7 +253,7 @@ def data_overrides(
             tables.append({"pos": pos or "", "neg": neg or "", **given})
         inline = ", ".join("{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in t.items()) + "}" for t in tables)
         return [f"data.sources=[{inline}]"] + options_as_overrides(
-            {"data.positive": positive, "data.negative": negative}
+            {"data.positive": positive, "data.negative": negative, "data.labels": labels, "data.label_map": label_map}
         )
     values = {
         "data.path": paths[0] if paths else None,
@@ -243,6 +267,8 @@ def data_overrides(
         "data.on_empty": on_empty,
         "data.positive": positive,
         "data.negative": negative,
+        "data.labels": labels,
+        "data.label_map": label_map,
     }
     return options_as_overrides(values)
 
@@ -375,6 +401,7 @@ def train(
     """
     from sentiment_rnn.bundled import BUNDLED_MODELS
     from sentiment_rnn.config import load_config
+    from sentiment_rnn.data.labels import DEFAULT_CLASSES
     from sentiment_rnn.plots import MISSING_HINT
     from sentiment_rnn.training.run import learned_little
     from sentiment_rnn.training.run import train as train_model
@@ -415,7 +442,8 @@ def train(
         click.echo(f"Skipped {result.skipped} {rows} with empty text (--on-empty error refuses them).")
     if result.other_labels:
         rows = "row" if result.other_labels == 1 else "rows"
-        click.echo(f"Skipped {result.other_labels} {rows} with labels outside --positive and --negative.")
+        outside = result.label_map_option.replace(" or ", " and ")
+        click.echo(f"Skipped {result.other_labels} {rows} with labels outside {outside}.")
     metrics = result.metrics
     if not result.wrote_model_dir:
         click.echo(f"Worker done: validation accuracy {metrics['accuracy']:.3f}; the chief writes {out_dir}.")
@@ -425,14 +453,19 @@ def train(
         epochs_note = f"an ensemble of {len(result.member_epochs)}; best epochs {best}"
     else:
         epochs_note = f"best epoch {result.best_epoch} of {result.epochs_run}"
+    auc = f"AUC {metrics['auc']:.3f}, " if "auc" in metrics else ""
     click.echo(
         f"Saved model to {result.out_dir}: validation accuracy {metrics['accuracy']:.3f}, "
-        f"AUC {metrics['auc']:.3f}, ECE {metrics['ece']:.3f}, Brier {metrics['brier']:.3f} on {metrics['n']} examples "
+        f"{auc}ECE {metrics['ece']:.3f}, Brier {metrics['brier']:.3f} on {metrics['n']} examples "
         f"({epochs_note})."
     )
+    if result.classes != DEFAULT_CLASSES:
+        counts = ", ".join(f"{name} {count:,}" for name, count in result.class_counts.items())
+        click.echo(f"Classes: {counts} (--labels or --label-map names them).")
     if result.test_metrics is not None:
         test = result.test_metrics
-        click.echo(f"Test: accuracy {test['accuracy']:.3f}, AUC {test['auc']:.3f} on {test['n']} held-out examples.")
+        auc = f", AUC {test['auc']:.3f}" if "auc" in test else ""
+        click.echo(f"Test: accuracy {test['accuracy']:.3f}{auc} on {test['n']} held-out examples.")
     weak = learned_little(metrics)
     if weak is not None:  # on stderr, after the summary
         progress.warn(weak, quiet=quiet)
@@ -827,10 +860,16 @@ def predict(
 
     --per-token adds a line per token: the probability after reading it (a
     bidirectional model's per-token view also reads the text backwards); for
-    a hybrid model, also the log-odds of its recurrent branch and of the
-    n-grams read so far. --stream reads one long document piece by piece,
-    never holding it whole, and prints its label, probability, token count
-    and chunk count. --json names the model that answered in a model field.
+    a two-class hybrid model, also the log-odds of its recurrent branch and
+    of the n-grams read so far; a model of more than two classes shows the
+    most probable class after each token and its probability. --stream reads
+    one long document piece by piece, never holding it whole, and prints its
+    label, probability, token count and chunk count. --json names the model
+    that answered in a model field.
+
+    A model of more than two classes prints the most probable class and its
+    probability; --json adds every class's probability, --data a column per
+    class, and --threshold is refused.
 
     An empty text argument is refused: it has no sentiment. When most of a
     text's words are outside the model's vocabulary, its answer says little:
@@ -985,14 +1024,17 @@ def evaluate(model_dir, as_json, errors, report_dir, threshold, quiet, **data):
     Reads --data (any format `train` reads) and prints the example count,
     the metrics (with calibration: ECE and Brier score; and the share of
     unknown tokens) and the confusion matrix [[tn, fp], [fn, tp]] (rows: true
-    label negative, positive; columns: predicted). Several --model options
+    label negative, positive; columns: predicted). A model of more than two
+    classes gets accuracy, average recall, macro F1, each class's precision,
+    recall and F1, the N x N confusion and, for numeric classes such as
+    stars, the mean absolute error. Several --model options
     measure each model on the same data, read once, in one table with a
     column per model. The data is streamed through the models a batch at a
     time (memory stays flat), with a progress bar on stderr when it is a
     terminal. Encoding, format, columns and --on-empty default to the ones the
-    model was trained with. --report DIR also draws the results: DIR is
-    written whole (an earlier report there is replaced; any other existing
-    directory is refused).
+    model was trained with. --report DIR also draws the results (two-class
+    models only): DIR is written whole (an earlier report there is replaced;
+    any other existing directory is refused).
 
     Example usage:
 
@@ -1042,15 +1084,20 @@ BAR_WIDTH = 20
 def per_token_lines(prediction) -> list[str]:
     """The lines ``predict --per-token`` prints under a text: each token, the probability after it and a bar.
 
-    For a hybrid model two more columns give the terms of the logit (log-odds)
-    after each token, the recurrent branch's and the n-grams', and a last line
-    their sum with the bias.
+    For a model of more than two classes, the most probable class after each
+    token comes before its probability. For a two-class hybrid model two more
+    columns give the terms of the logit (log-odds) after each token, the
+    recurrent branch's and the n-grams', and a last line their sum with the bias.
     """
     width = max((len(token) for token, _ in prediction.tokens), default=0)
     hybrid = prediction.bias is not None and prediction.tokens
     lines = [f"  {'':<{width}}  {'':6}  {'':<{BAR_WIDTH}}  {'recurrent':>9}  {'n-grams':>9}"] if hybrid else []
-    for index, ((token, probability), unknown) in enumerate(zip(prediction.tokens, prediction.unknown)):
-        line = f"{'?' if unknown else ' '} {token:<{width}}  {probability:.4f}  {probability_bar(probability)}"
+    labels = prediction.token_labels or ("",) * len(prediction.tokens)  # N > 2 classes: the top one after each
+    label_width = max((len(label) for label in labels), default=0)
+    steps = zip(prediction.tokens, prediction.unknown, labels)
+    for index, ((token, probability), unknown, label) in enumerate(steps):
+        top = f"{label:<{label_width}}  " if label_width else ""
+        line = f"{'?' if unknown else ' '} {token:<{width}}  {top}{probability:.4f}  {probability_bar(probability)}"
         if hybrid:
             terms = f"{prediction.recurrent[index]:+9.3f}  {prediction.ngrams[index]:+9.3f}"
             line = f"{line:<{width + 12 + BAR_WIDTH}}  {terms}"

@@ -35,6 +35,7 @@ DISTRIBUTE_CHOICES = ("none", "mirrored", "multi-worker")
 CALIBRATIONS = ("temperature", "platt")  # train.calibration: see sentiment_rnn.training.temperature
 MAX_SEED = 2**32 - 1  # NumPy's and TensorFlow's seeds are 32-bit
 MAX_DEPTH = 64  # model.layers, model.hidden_layers, model.ngrams: more would take minutes just to build
+CLASS_WEIGHTS = ("none", "balanced")  # train.class_weight: see sentiment_rnn.training.fit.class_weights
 MAX_ENSEMBLE = 32  # train.ensemble: more members cost as many trainings and add next to nothing
 ON_EMPTY_CHOICES = ("skip", "error")
 TABLE_FORMATS = ("csv", "tsv", "jsonl", "glue")  # data.format values with a header row and columns
@@ -47,7 +48,7 @@ IMDB_SPLITS = ("train", "test")
 class DataConfig:
     path: str = ""  # data file, directory or tarball; "" means the built-in corpus
     text_column: str = "text"  # column holding the text
-    label_column: str = "label"  # column holding 0/1, true/false, pos/neg, positive/negative
+    label_column: str = "label"  # column holding the labels (0/1, pos/neg, stars, negative/neutral/positive, ...)
     encoding: str = "utf-8"  # text encoding of the file, e.g. "cp1252"
     format: str = "auto"  # one of FORMATS, or "auto" to guess from the path
     split: str = ""  # IMDB layout only: "train" or "test"
@@ -61,6 +62,8 @@ class DataConfig:
     sources: tuple[DataConfig, ...] = ()  # several datasets in one run ([[data.sources]] tables), instead of path
     positive: str = ""  # labels that mean positive, comma-separated, e.g. "4,5"; "" = the built-in labels
     negative: str = ""  # labels that mean negative, e.g. "1,2"; rows with other labels are skipped and counted
+    labels: str = ""  # the classes in order, e.g. "negative,neutral,positive"; "" = learned from the data
+    label_map: str = ""  # labels grouped into classes, e.g. "1,2=negative;3=neutral;4,5=positive"; others skipped
     test_path: str = ""  # a held-out test file (same format and columns as path), measured once after training
 
 
@@ -131,6 +134,7 @@ class TrainConfig:
     schedule: str = "constant"  # learning rate: "constant", or "one-cycle" (10% warm-up, then a cosine down)
     discriminative: float = 1.0  # each layer group below the head learns this many times slower (ULMFiT: 2.6)
     gradual_unfreezing: bool = False  # epoch 1 trains the head only, each next epoch one layer group more
+    class_weight: str = "none"  # "balanced": each class's examples weigh n / (classes x its count) in the loss
     bptt: int = 70  # language model: tokens per training window (truncated backpropagation through time)
     sampled_softmax: int = 512  # language model: words sampled per step for the softmax; 0 = the full softmax
 
@@ -319,6 +323,7 @@ def validate(config: Config) -> None:
             "Config sets data.path (or data.pos/neg) and data.sources: name the data once, as one path "
             "or as a list of [[data.sources]]."
         )
+    validate_labels(d)
     if d.sources and d.streaming:
         raise SentimentError(
             "Config sets data.streaming with data.sources: streaming reads one file; set data.streaming = false."
@@ -378,6 +383,13 @@ def validate(config: Config) -> None:
     require(0.0 < t.validation_split < 0.5, "train.validation_split", "in (0, 0.5)", t.validation_split)
     require(0.0 <= t.test_split < 0.5, "train.test_split", "in [0, 0.5)", t.test_split)
     require(t.calibration in CALIBRATIONS, "train.calibration", f"one of {', '.join(CALIBRATIONS)}", t.calibration)
+    require(t.class_weight in CLASS_WEIGHTS, "train.class_weight", f"one of {', '.join(CLASS_WEIGHTS)}", t.class_weight)
+    if t.class_weight != "none" and (d.streaming or t.distribute != "none"):
+        key, value = ("data.streaming", "true") if d.streaming else ("train.distribute", f'"{t.distribute}"')
+        raise SentimentError(
+            f'Config sets train.class_weight = "{t.class_weight}" with {key} = {value}: the classes are weighed '
+            f'by their counts in an in-memory training split on one device. Set train.class_weight = "none".'
+        )
     if t.test_split and d.test_path:
         raise SentimentError(
             "Config sets both train.test_split and data.test_path: hold out a part of the data "
@@ -430,6 +442,31 @@ def validate(config: Config) -> None:
             f"{tok.output_sequence_length}: every batch is padded to that length, so grouping by length saves "
             "nothing. Set tokenizer.output_sequence_length = 0 or train.bucket_by_length = false."
         )
+
+
+def validate_labels(data: DataConfig) -> None:
+    """Check ``data.labels``, ``data.label_map`` and ``data.positive``/``negative`` and that they agree."""
+    from sentiment_rnn.data.labels import DEFAULT_CLASSES, label_scheme, parse_classes, parse_label_map
+
+    if (data.positive or data.negative) and data.label_map:
+        raise SentimentError(
+            "Config sets data.positive/negative and data.label_map: both group labels into classes; "
+            "use --label-map alone (e.g. '1,2=negative;4,5=positive')."
+        )
+    classes = parse_classes(data.labels) if data.labels else None
+    if (data.positive or data.negative) and classes not in (None, DEFAULT_CLASSES):
+        raise SentimentError(
+            f"Config sets data.positive/negative with data.labels = {data.labels!r}: --positive and --negative "
+            "make the classes negative and positive; for other classes use --label-map."
+        )
+    if data.label_map and classes is not None:
+        named = parse_label_map(data.label_map)[1]
+        if set(named) != set(classes):
+            raise SentimentError(
+                f"--label-map {data.label_map!r} makes the classes {', '.join(named)}, but --labels names "
+                f"{', '.join(classes)}: name the same classes in both (--labels only orders them)."
+            )
+    label_scheme(data)  # the maps themselves
 
 
 def validate_ensemble(config: Config) -> None:
@@ -497,6 +534,16 @@ def validate_language_model(config: Config) -> None:
             f'Config sets model.pooling = "{m.pooling}" with model.kind = "lm": a language model guesses after '
             'every word and pools nothing. Set model.pooling = "last".'
         )
+
+
+def with_classes(config: Config, classes: tuple[str, ...]) -> Config:
+    """``config`` once its data is read: the classes found written into ``data.labels``, so the saved config
+    rebuilds the model (its head's width); the default negative/positive stay unnamed, as before."""
+    from sentiment_rnn.data.labels import DEFAULT_CLASSES, classes_of
+
+    names = ",".join(classes)
+    unnamed = not config.data.labels and tuple(classes) == DEFAULT_CLASSES == classes_of(config.data)
+    return config if unnamed or config.data.labels == names else replace(config, data={"labels": names})
 
 
 def replace(config: Config, **sections: dict[str, Any]) -> Config:

@@ -3,7 +3,8 @@
 It follows scikit-learn's conventions without depending on it: every
 constructor argument is an explicit keyword stored as given (so ``clone``,
 ``get_params`` and ``set_params`` work), learned state ends in ``_``, and
-``predict_proba`` returns shape (n, 2), columns in ``classes_`` order. It runs
+``predict_proba`` returns shape (n, N) for N classes (two or more), columns
+in ``classes_`` order. It runs
 in ``cross_val_score``, ``GridSearchCV`` and a ``Pipeline`` when scikit-learn is
 installed.
 
@@ -28,7 +29,10 @@ from typing import Any
 
 import numpy as np
 
+from sentiment_rnn.data.labels import DEFAULT_CLASSES
 from sentiment_rnn.errors import SentimentError
+
+MAX_SAVED_CLASSES = 10_000  # labels in a saved estimator's classes.json: more is a damaged or hostile file
 
 # The constructor's parameters, in order: scikit-learn reads them from here (get_params) and clone rebuilds.
 PARAMETERS = ("config", "overrides", "cell", "layers", "units", "epochs", "seed", "verbose")
@@ -46,7 +50,8 @@ class SentimentClassifier:
         verbose: Keras ``fit`` verbosity (0: silent).
 
     Attributes (after ``fit`` or ``load``):
-        classes_: the two labels, sorted; ``classes_[1]`` is the positive class.
+        classes_: the labels, sorted; with two, ``classes_[1]`` is the positive class (a sigmoid
+            head); with more, the model has a softmax head over them in this order.
         model_dir_: the model directory the estimator predicts with.
     """
 
@@ -95,7 +100,7 @@ class SentimentClassifier:
         return Tags(
             estimator_type="classifier",
             target_tags=TargetTags(required=True),
-            classifier_tags=ClassifierTags(multi_class=False),
+            classifier_tags=ClassifierTags(multi_class=True),
             input_tags=InputTags(one_d_array=True, two_d_array=False, string=True),
         )
 
@@ -113,10 +118,14 @@ class SentimentClassifier:
         return load_config(self.config, [*self.overrides, *options_as_overrides(shortcuts)])
 
     def fit(self, X, y) -> SentimentClassifier:
-        """Train on texts ``X`` (n,) and labels ``y`` (n,) of exactly two classes; returns self.
+        """Train on texts ``X`` (n,) and labels ``y`` (n,) of two or more classes; returns self.
+
+        Two classes give the two-class model (a sigmoid head); more give a softmax head,
+        its classes named by the labels as text (``data.labels`` of the saved config).
 
         Raises:
-            SentimentError: bad config, not two classes, too few rows; ValueError: X and y lengths differ.
+            SentimentError: bad config, one class only, labels that cannot name classes (two that differ
+                only in case, or holding ``,``), too few rows; ValueError: X and y lengths differ.
         """
         from sentiment_rnn.data.dataset import Dataset
         from sentiment_rnn.training.run import train
@@ -125,15 +134,16 @@ class SentimentClassifier:
         labels = np.asarray(y)
         if labels.ndim != 1 or len(labels) != len(texts):
             raise ValueError(f"X has {len(texts)} texts but y has shape {labels.shape}: give one label per text.")
-        classes = np.unique(labels)
-        if len(classes) != 2:
+        classes, index = np.unique(labels, return_inverse=True)
+        if len(classes) < 2:
             raise SentimentError(
-                f"y holds {len(classes)} classes ({', '.join(map(str, classes[:5]))}): a binary classifier needs two."
+                f"y holds {len(classes)} classes ({', '.join(map(str, classes[:5]))}): a classifier needs at least two."
             )
         config = self.load_config()
+        names = DEFAULT_CLASSES if len(classes) == 2 else class_names(classes)
+        dataset = Dataset(texts, index.astype(np.int32), "SentimentClassifier.fit", classes=names)
         directory = Path(tempfile.mkdtemp(prefix="sentiment-rnn-estimator-"))
         weakref.finalize(self, shutil.rmtree, directory, True)
-        dataset = Dataset(texts, (labels == classes[1]).astype(np.int32), "SentimentClassifier.fit")
         train(config, directory / "model", dataset=dataset, verbose=self.verbose)
         self.classes_ = classes
         self.model_dir_ = directory / "model"
@@ -150,17 +160,21 @@ class SentimentClassifier:
         return self._opened
 
     def predict_proba(self, X) -> np.ndarray:
-        """Probabilities (n, 2) float64: column 0 for ``classes_[0]``, column 1 for ``classes_[1]`` (positive)."""
-        from sentiment_rnn.inference import predict
+        """Probabilities (n, N) float64, column k for ``classes_[k]`` (two classes: column 1 is positive)."""
+        from sentiment_rnn.inference import predict_proba
 
         texts = _texts(X)
-        positive = np.array([p.probability for p in predict(self._directory(), texts)], dtype=np.float64)
-        return np.stack([1.0 - positive, positive], axis=1).reshape(len(texts), 2)
+        probabilities = predict_proba(self._directory(), texts)
+        if probabilities.ndim == 2:
+            return probabilities
+        return np.stack([1.0 - probabilities, probabilities], axis=1).reshape(len(texts), 2)
 
     def predict(self, X) -> np.ndarray:
-        """The label (n,) of each text: ``classes_[1]`` where the probability of positive is 0.5 or more."""
-        positive = self.predict_proba(X)[:, 1] >= 0.5
-        return self.classes_[positive.astype(int)]
+        """The label (n,) of each text: the most probable class (two classes: ``classes_[1]`` from 0.5 on)."""
+        probabilities = self.predict_proba(X)
+        if probabilities.shape[1] == 2:
+            return self.classes_[(probabilities[:, 1] >= 0.5).astype(int)]
+        return self.classes_[np.argmax(probabilities, axis=1)]
 
     def score(self, X, y) -> float:
         """Accuracy on texts ``X`` and labels ``y``, as scikit-learn's classifiers score."""
@@ -193,18 +207,36 @@ class SentimentClassifier:
         directory = open_model_dir(path)
         estimator = cls()
         classes_file = directory.path / CLASSES_FILE
-        classes = [0, 1]
-        if os.path.lexists(classes_file):
-            classes = read_json(classes_file, schema=jsondoc.ListOf(jsondoc.ANYTHING, max_items=2))
-            if len(classes) != 2 or not all(isinstance(c, str | int | float) for c in classes):
-                raise SentimentError(f"{classes_file} does not hold two labels: save the estimator again.")
-        estimator.classes_ = np.array(classes)
+        if os.path.lexists(classes_file):  # saved with the estimator: any labels it was fitted on
+            classes = read_json(classes_file, schema=jsondoc.ListOf(jsondoc.ANYTHING, max_items=MAX_SAVED_CLASSES))
+            if len(classes) < 2 or not all(isinstance(c, str | int | float) for c in classes):
+                raise SentimentError(f"{classes_file} does not hold the model's labels: save the estimator again.")
+            estimator.classes_ = np.array(classes)
+        else:  # a model directory from train: its classes, [0, 1] for negative/positive
+            estimator.classes_ = np.array([0, 1] if directory.classes == DEFAULT_CLASSES else directory.classes)
         estimator.model_dir_ = directory.path
         estimator._opened = directory
         return estimator
 
 
-CLASSES_FILE = "classes.json"  # the estimator's two labels, [negative, positive], in a saved model directory
+CLASSES_FILE = "classes.json"  # the estimator's labels (classes_), in class order, in a saved model directory
+
+
+def class_names(classes: np.ndarray) -> tuple[str, ...]:
+    """The names of more than two classes (``data.labels``): each label as text, as labels are compared.
+
+    Raises:
+        SentimentError: two labels with one name (``"A"`` and ``"a"``), or a label holding ``,``.
+    """
+    from sentiment_rnn.data.labels import label_key
+
+    names = tuple(label_key(_plain(c)) for c in classes)
+    if len(set(names)) < len(names) or any("," in name or not name for name in names):
+        raise SentimentError(
+            f"y's labels {', '.join(repr(_plain(c)) for c in classes[:5])}... cannot name classes: they must differ in more "
+            "than case and spacing, be non-empty and hold no comma."
+        )
+    return names
 
 
 def _texts(X) -> list[str]:

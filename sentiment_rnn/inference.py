@@ -2,11 +2,14 @@
 
 The NumPy engine (``sentiment_rnn.engine``) never imports TensorFlow; the
 Keras engine loads ``model.keras``. Both give the same probabilities, to 1e-5
-(float32 arithmetic in another order).
+(float32 arithmetic in another order): of positive (class 1), shape (n,), for a
+two-class model; of every class, shape (n, N), for a model of N > 2 classes,
+whose label is the most probable class.
 
 Longer than 400 lines because each of the three ways to read a text (whole,
-per token, streamed) is here for both engines, the Keras side of the per-token
-and streamed views of a hybrid model included; the NumPy side is in ``engine``.
+per token, streamed) is here for both engines and both kinds of head, the Keras
+side of the per-token and streamed views of a hybrid model included; the NumPy
+side is in ``engine``.
 """
 
 from __future__ import annotations
@@ -20,9 +23,8 @@ import numpy as np
 
 from sentiment_rnn.artifact.model_directory import ModelDirectory, ModelIdentity, open_model_dir
 from sentiment_rnn.budget import KERAS_BATCH_SIZE
-from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, label_for
-from sentiment_rnn.engine.cells import sigmoid
-from sentiment_rnn.engine.hybrid import TokenParts
+from sentiment_rnn.data.labels import DEFAULT_CLASSES, DEFAULT_THRESHOLD, label_for
+from sentiment_rnn.engine.hybrid import TokenParts, answer_of
 from sentiment_rnn.engine.models import DEFAULT_BATCH_SIZE
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.text import OOV_TOKEN, tokenize_py
@@ -36,6 +38,8 @@ class Prediction:
 
     ``oov_rate`` is the share of the text's tokens outside the model's vocabulary
     (read as ``[UNK]``; 0.0 for a text without tokens), or None when not measured.
+    For a model of N > 2 classes, ``label`` is the most probable class, ``probability``
+    its probability and ``probabilities`` every class's, by name (None for two classes).
     """
 
     text: str
@@ -43,12 +47,26 @@ class Prediction:
     label: str
     oov_rate: float | None = None
     model: ModelIdentity | None = field(default=None, compare=False)
+    probabilities: dict[str, float] | None = None
 
     def to_dict(self) -> dict:
         answer = {"text": self.text, "label": self.label, "probability": self.probability}
+        if self.probabilities is not None:
+            answer["probabilities"] = self.probabilities
         if self.oov_rate is not None:
             answer["oov_rate"] = self.oov_rate
         return answer if self.model is None else {**answer, "model": self.model.to_dict()}
+
+
+def labelled(probabilities, classes: tuple[str, ...], threshold: float = DEFAULT_THRESHOLD):
+    """(label, probability, every class's probability or None) of one answer: a probability of class 1
+    (two classes, against ``threshold``) or an (N,) array (the most probable class)."""
+    if np.ndim(probabilities) == 0:
+        probability = float(probabilities)
+        return label_for(probability, threshold, classes), probability, None
+    values = [float(p) for p in probabilities]
+    top = int(np.argmax(probabilities))
+    return classes[top], values[top], dict(zip(classes, values))
 
 
 @dataclass(frozen=True)
@@ -60,9 +78,9 @@ class TokenPrediction(Prediction):
     bidirectional model's per-token view reads the rest of the text backwards,
     so there the two differ (unless it pools over time).
 
-    A hybrid model's view also gives its terms (``engine.hybrid``): after token t,
+    A two-class hybrid model's view also gives its terms (``engine.hybrid``): after token t,
     probability = sigmoid(``recurrent[t]`` + ``ngrams[t]`` + ``bias``), in logit units;
-    for other kinds ``recurrent`` and ``ngrams`` are empty and ``bias`` None.
+    for other kinds, and for N > 2 classes, ``recurrent`` and ``ngrams`` are empty and ``bias`` None.
     """
 
     tokens: tuple[tuple[str, float], ...] = ()
@@ -70,8 +88,20 @@ class TokenPrediction(Prediction):
     recurrent: tuple[float, ...] = ()  # hybrid: the recurrent branch's logit after each token, bias apart
     ngrams: tuple[float, ...] = ()  # hybrid: the logit of the n-grams ending at or before each token
     bias: float | None = None  # hybrid: the head's bias
+    # N > 2 classes: after each token, the most probable class (its probability is the token's in ``tokens``)
+    # and every class's probability; empty for two classes, whose token probabilities are of positive.
+    token_labels: tuple[str, ...] = ()
+    token_probabilities: tuple[dict[str, float], ...] = ()
 
     def to_dict(self) -> dict:
+        if self.token_labels:  # N > 2 classes: the top class after each token, and every class's probability
+            steps = [
+                {"token": token, "label": label, "probability": p, "probabilities": every, "unknown": unknown}
+                for (token, p), unknown, label, every in zip(
+                    self.tokens, self.unknown, self.token_labels, self.token_probabilities
+                )
+            ]
+            return {**super().to_dict(), "tokens": steps}
         tokens = [
             {"token": token, "probability": probability, "unknown": unknown}
             for (token, probability), unknown in zip(self.tokens, self.unknown)
@@ -156,8 +186,9 @@ def check_texts_given(texts: Iterable[str]) -> None:
 class StreamPrediction:
     """The prediction for one long document read in chunks: ``tokens`` read, in ``chunks`` pieces.
 
-    For a hybrid model, ``parts`` holds the terms of its logit at the end,
+    For a two-class hybrid model, ``parts`` holds the terms of its logit at the end,
     (recurrent, ngrams, bias) as in :class:`TokenPrediction`; None for other kinds.
+    For N > 2 classes, ``probabilities`` holds every class's probability (None for two).
     """
 
     source: str
@@ -167,15 +198,13 @@ class StreamPrediction:
     chunks: int
     model: ModelIdentity | None = field(default=None, compare=False)
     parts: tuple[float, float, float] | None = None
+    probabilities: dict[str, float] | None = None
 
     def to_dict(self) -> dict:
-        found = {
-            "source": self.source,
-            "label": self.label,
-            "probability": self.probability,
-            "tokens": self.tokens,
-            "chunks": self.chunks,
-        }
+        found = {"source": self.source, "label": self.label, "probability": self.probability}
+        if self.probabilities is not None:
+            found["probabilities"] = self.probabilities
+        found.update(tokens=self.tokens, chunks=self.chunks)
         if self.parts is not None:
             found.update(zip(("recurrent", "ngrams", "bias"), self.parts))
         return found if self.model is None else {**found, "model": self.model.to_dict()}
@@ -185,9 +214,15 @@ ENGINES = ("numpy", "keras")
 DEFAULT_CHUNK_TOKENS = 1000
 
 
-def check_threshold(threshold: float) -> None:
+def check_threshold(threshold: float, classes: tuple[str, ...] = DEFAULT_CLASSES) -> None:
+    """Refuse a threshold outside [0, 1], or any but the default for a model of more than two classes."""
     if not 0.0 <= threshold <= 1.0:
         raise SentimentError(f"Threshold {threshold} is outside [0, 1]: pass e.g. --threshold 0.5.")
+    if len(classes) > 2 and threshold != DEFAULT_THRESHOLD:
+        raise SentimentError(
+            f"--threshold applies to two-class models; this one has {len(classes)} classes "
+            f"({', '.join(classes)}) and answers with the most probable: drop --threshold."
+        )
 
 
 def check_engine(engine: str) -> None:
@@ -240,16 +275,17 @@ def predict(
         raise SentimentError(f"Batch size {batch_size} is too small: pass 1 or more.")
     directory = _open(model_dir)
     identity = directory.identity
+    classes = directory.classes
+    check_threshold(threshold, classes)
     texts = list(texts)
     predictions: list[Prediction] = []
     for start in range(0, len(texts), PREDICT_CHUNK):
         chunk = texts[start : start + PREDICT_CHUNK]
         probabilities = predict_proba(directory, chunk, batch_size, engine)
         rates = oov_rates(directory, chunk, engine)
-        predictions.extend(
-            Prediction(t, float(p), label_for(float(p), threshold), float(r), identity)
-            for t, p, r in zip(chunk, probabilities, rates)
-        )
+        for text, answer, rate in zip(chunk, probabilities, rates):
+            label, probability, every = labelled(answer, classes, threshold)
+            predictions.append(Prediction(text, probability, label, float(rate), identity, every))
         if on_progress is not None:
             on_progress(len(chunk))
     return predictions
@@ -259,6 +295,8 @@ def predict_proba(
     model_dir: str | Path | ModelDirectory, texts: list[str], batch_size: int | None = None, engine: str = "numpy"
 ) -> np.ndarray:
     """Probabilities of positive, (n,) float64, for a list of texts (any strings), through either engine.
+
+    For a model of N > 2 classes, every class's probability: (n, N), columns in ``ModelDirectory.classes`` order.
 
     ``batch_size`` texts per forward pass at most; None takes the engine's own
     (1024 for the NumPy engine, 256 for Keras).
@@ -291,15 +329,17 @@ def predict_per_token(
 
     The tokens are those the model reads (standardized; a recurrent model's
     truncated to ``tokenizer.output_sequence_length`` if set, while a hybrid's
-    wide branch reads them all). For a hybrid model each token also gets the
-    terms of its logit (see :class:`TokenPrediction`).
+    wide branch reads them all). For a two-class hybrid model each token also
+    gets the terms of its logit (see :class:`TokenPrediction`); with N > 2 classes,
+    the most probable class after each token and every class's probability.
 
     Raises:
         SentimentError: for a bag-of-words model, which reads no order.
     """
-    check_threshold(threshold)
     check_engine(engine)
     directory = _open(model_dir)
+    classes = directory.classes
+    check_threshold(threshold, classes)
     kind = directory.config.model.kind
     check_reads_order(kind)
     texts = list(texts)
@@ -321,12 +361,17 @@ def predict_per_token(
     from sentiment_rnn.engine.models import Vocabulary
 
     vocabulary = Vocabulary(directory.vocabulary())
+    many = len(classes) > 2  # each step's label and every class's probability
     predictions = []
     for text, answer, (tokens, probabilities), view in zip(texts, overall, views, parts):
         terms = {}
-        if view is not None:
+        if view is not None and not many:
             terms = {"recurrent": tuple(map(float, view.recurrent)), "ngrams": tuple(map(float, view.ngrams))}
             terms["bias"] = view.bias
+        steps = [labelled(step, classes, threshold) for step in probabilities]
+        if many:
+            terms["token_labels"] = tuple(label for label, _, _ in steps)
+            terms["token_probabilities"] = tuple(every for _, _, every in steps)
         predictions.append(
             TokenPrediction(
                 text,
@@ -334,7 +379,8 @@ def predict_per_token(
                 answer.label,
                 answer.oov_rate,
                 answer.model,
-                tokens=tuple((token, float(p)) for token, p in zip(tokens, probabilities)),
+                answer.probabilities,
+                tokens=tuple((token, probability) for token, (_, probability, _) in zip(tokens, steps)),
                 unknown=tuple(vocabulary.unknown(tokens)),
                 **terms,
             )
@@ -351,7 +397,8 @@ def check_reads_order(kind: str) -> None:
 
 
 def keras_per_token(directory: ModelDirectory, texts: list[str]) -> list[tuple[list[str], np.ndarray]]:
-    """The Keras per-token view of a recurrent model: (tokens, probability after each, (n_tokens,)) per text."""
+    """The Keras per-token view of a recurrent model: (tokens, probability after each, (n_tokens,) or
+    (n_tokens, N)) per text."""
     if directory.members:
         views = [keras_per_token(member, texts) for member in directory.members]
         return [(view[0], np.mean([member[i][1] for member in views], axis=0)) for i, view in enumerate(views[0])]
@@ -365,7 +412,8 @@ def keras_per_token(directory: ModelDirectory, texts: list[str]) -> list[tuple[l
     views = []
     for text in texts:
         tokens = tokenize_py(text)[: limit or None]
-        steps = np.asarray(per_token(tf.constant([text]), training=False))[0, :, 0]
+        steps = np.asarray(per_token(tf.constant([text]), training=False))[0]  # (T, K)
+        steps = steps[:, 0] if steps.shape[-1] == 1 else steps
         views.append((tokens, steps[: len(tokens)].astype(np.float64)))
     return views
 
@@ -390,16 +438,21 @@ def keras_per_token_parts(directory: ModelDirectory, texts: list[str]) -> list[T
     import tensorflow as tf  # after loading the model, which imports it quietly
 
     kernel, bias = (np.asarray(w, dtype=np.float64) for w in model.get_layer(HEAD_LAYER).get_weights())
+    units = kernel.shape[1]  # 1, or N > 2 classes
+    head_bias = float(bias[0]) if units == 1 else bias
     limit = directory.config.tokenizer.output_sequence_length
     views = []
     for text in texts:
         tokens = tokenize_py(text)
         read = len(tokens[: limit or None])
         steps = np.asarray(features(tf.constant([text]), training=False), dtype=np.float64)[0, :read]  # (L, width)
-        recurrent = steps @ kernel[:, 0]
-        recurrent = np.concatenate([recurrent, np.full(len(tokens) - read, recurrent[-1] if read else 0.0)])
+        recurrent = steps @ kernel  # (L, K)
+        last = recurrent[-1:] if read else np.zeros((1, units))  # past the limit the recurrent term stays
+        recurrent = np.concatenate([recurrent, np.repeat(last, len(tokens) - read, axis=0)])
+        recurrent = recurrent[:, 0] if units == 1 else recurrent
         ngrams = RunningWideLogit(model, model_config.ngrams).read(tokens)
-        views.append(TokenParts(tokens, sigmoid(recurrent + ngrams + bias[0]), recurrent, ngrams, float(bias[0])))
+        probabilities = answer_of(recurrent + ngrams + head_bias, units)
+        views.append(TokenParts(tokens, probabilities, recurrent, ngrams, head_bias))
     return views
 
 
@@ -436,6 +489,7 @@ def predict_stream(
     if chunk_tokens < 1:
         raise SentimentError(f"Chunk size {chunk_tokens} is too small: pass --chunk-tokens 1 or more.")
     directory = _open(model_dir)
+    check_threshold(threshold, directory.classes)
     model_config = directory.config.model
     check_reads_order(model_config.kind)
     if model_config.bidirectional:
@@ -447,13 +501,11 @@ def predict_stream(
     reader = directory.numpy_engine.stream_reader() if engine == "numpy" else keras_stream_reader(directory)
     for chunk in chunks:
         reader.read_tokens(chunk)
-    probability = reader.probability()
+    answer = checked(np.asarray(reader.probability())[None], directory, engine)[0]  # numbers in [0, 1], or one line
+    label, probability, every = labelled(answer, directory.classes, threshold)
     name = name if name is not None else str(getattr(source, "name", "<stream>"))
-    probability = float(checked(np.array([probability]), directory, engine)[0])
-    parts = reader.parts() if model_config.kind == "hybrid" else None
-    return StreamPrediction(
-        name, probability, label_for(probability, threshold), reader.tokens, chunks.count, directory.identity, parts
-    )
+    parts = reader.parts() if model_config.kind == "hybrid" and every is None else None  # two classes: the terms
+    return StreamPrediction(name, probability, label, reader.tokens, chunks.count, directory.identity, parts, every)
 
 
 class _Counter:
@@ -525,7 +577,8 @@ class KerasStreamReader:
         self._read_chunk = read_chunk
         self._constant = tf.constant
         kernel, bias = (np.asarray(w, dtype=np.float64) for w in model.get_layer(HEAD_LAYER).get_weights())
-        self.kernel, self.bias = kernel[:, 0], float(bias[0])
+        self.kernel = kernel  # (width, K): K is 1, or N > 2 classes
+        self.bias = float(bias[0]) if len(bias) == 1 else bias
         self.features = np.zeros(model_config.units)  # the initial state, what the head reads before any token
         self.wide = RunningWideLogit(model, model_config.ngrams) if model_config.kind == "hybrid" else None
         self.limit = directory.config.tokenizer.output_sequence_length
@@ -543,35 +596,41 @@ class KerasStreamReader:
             self.wide.read(tokens)
         self.tokens += len(tokens)
 
-    def parts(self) -> tuple[float, float, float]:
-        """(recurrent, ngrams, bias): the terms of the logit after the tokens read (ngrams 0 but for a hybrid)."""
-        return float(self.features @ self.kernel), self.wide.logit if self.wide is not None else 0.0, self.bias
+    def parts(self) -> tuple:
+        """(recurrent, ngrams, bias): the terms of the logit after the tokens read (ngrams 0 but for a hybrid);
+        floats, or with N > 2 classes (N,) float64 each."""
+        recurrent = self.features @ self.kernel  # (K,)
+        recurrent = float(recurrent[0]) if len(recurrent) == 1 else recurrent
+        return recurrent, self.wide.logit if self.wide is not None else 0.0, self.bias
 
-    def probability(self) -> float:
-        """The probability of positive after the tokens read so far."""
-        return float(sigmoid(np.float64(sum(self.parts()))))
+    def probability(self) -> float | np.ndarray:
+        """The probability of positive after the tokens read so far (with N > 2 classes, of each: (N,))."""
+        answer = answer_of(np.asarray(sum(self.parts()), dtype=np.float64), self.kernel.shape[1])
+        return float(answer) if np.ndim(answer) == 0 else answer
 
 
 def keras_predict_proba(model, texts: list[str], batch_size: int = KERAS_BATCH_SIZE) -> np.ndarray:
-    """Probabilities of positive, shape (n,) float64, for any view of a trained model.
+    """Probabilities of positive, shape (n,) float64, for any view of a trained model (N classes: (n, N)).
 
     Texts are grouped by length to save padding; padding is masked, so the
     grouping does not change any probability. Batches go through Keras's
     compiled predict function (``predict_on_batch``), many times faster than
     eager calls. A stateful model (fixed batch) is called eagerly, with its
-    state reset before each batch; a per-token model (output (B, T, 1)) is
+    state reset before each batch; a per-token model (output (B, T, K)) is
     read at its last step, which masking makes the last real token.
     """
     import tensorflow as tf
 
     from sentiment_rnn.models import reset_states
 
+    units = model.output.shape[-1]
+    shape = (len(texts),) if units == 1 else (len(texts), units)
     if not texts:
-        return np.zeros(0)
+        return np.zeros(shape)
     fixed_batch = model.inputs[0].shape[0]
     batch_size = fixed_batch or batch_size
     order = np.argsort([len(t) for t in texts], kind="stable")
-    result = np.empty(len(texts))
+    result = np.empty(shape)
     for start in range(0, len(texts), batch_size):
         indices = order[start : start + batch_size]
         batch = [texts[i] for i in indices]
@@ -582,7 +641,7 @@ def keras_predict_proba(model, texts: list[str], batch_size: int = KERAS_BATCH_S
             output = np.asarray(model(tf.constant(batch, dtype=tf.string), training=False))
         else:
             output = np.asarray(model.predict_on_batch(tf.constant(batch, dtype=tf.string)))
-        if output.ndim == 3:  # per-token view: (B, T, 1)
+        if output.ndim == 3:  # per-token view: (B, T, K)
             output = output[:, -1, :]
-        result[indices] = output[: len(indices), 0]
+        result[indices] = output[: len(indices), 0] if units == 1 else output[: len(indices)]
     return result

@@ -19,6 +19,7 @@ from sentiment_rnn.artifact.files import BUILD_FILE, BUILD_SCHEMA, read_json
 from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
 from sentiment_rnn.bundled import BUNDLED_MODELS
 from sentiment_rnn.config import ModelConfig, to_dict, to_toml
+from sentiment_rnn.data.labels import DEFAULT_CLASSES, is_ordinal, output_units
 from sentiment_rnn.inference import check_engine, keras_model
 from sentiment_rnn.models import KERAS_CELL_NAMES
 from sentiment_rnn.text import ngram_name
@@ -38,7 +39,8 @@ def describe(model_dir: str | Path | ModelDirectory, engine: str = "numpy") -> d
     (training data source, or ``sources`` one by one, rows, label balance,
     split, epochs), ``metrics`` (validation metrics of the restored weights),
     ``build`` (the ``build.json`` a build recipe wrote: command, wall time,
-    machine, date; None without one) and ``config``; for a NumPy export also
+    machine, date; None without one), ``classes`` (the model's classes in
+    order: more than two is a softmax head) and ``config``; for a NumPy export also
     ``exported_as`` (``"numpy"``).
 
     Raises:
@@ -75,6 +77,7 @@ def describe(model_dir: str | Path | ModelDirectory, engine: str = "numpy") -> d
         "size": size_on_disk(directory.path),
         "architecture": {
             "summary": architecture_summary(directory.config.model)
+            + (f", a softmax head over {len(directory.classes)} classes" if len(directory.classes) > 2 else "")
             + (f"; an ensemble of {len(directory.members)}, mean probability" if directory.members else ""),
             "parameters": sum(layer["parameters"] for layer in layers),
             "trainable_parameters": trainable,
@@ -85,6 +88,7 @@ def describe(model_dir: str | Path | ModelDirectory, engine: str = "numpy") -> d
         "data": meta.get("data", {}),
         "metrics": directory.metrics(),
         "build": build if isinstance(build, dict) else None,
+        "classes": list(directory.classes),
         "config": to_dict(directory.config),
     }
     if directory.numpy_export:
@@ -122,9 +126,10 @@ def engine_layers(directory: ModelDirectory) -> list[dict[str, Any]]:
             rows.append((f"recurrent_{index}", f"Bidirectional({cell})" if m.bidirectional else cell, shape))
     else:
         rows += [(f"hidden_{index}", "Dense", [None, m.hidden_units]) for index in range(m.hidden_layers)]
-    rows.append(("head", "Dense", [None, 1]))
+    units = output_units(directory.classes)
+    rows.append(("head", "Dense", [None, units]))
     if m.kind == "hybrid":
-        rows.append(("wide", "Dense", [None, 1]))
+        rows.append(("wide", "Dense", [None, units]))
     return [
         {"name": name, "type": kind, "output_shape": shape, "parameters": parameters.get(name, 0)}
         for name, kind, shape in rows
@@ -272,12 +277,8 @@ def _classifier_rows(d: dict[str, Any], data: dict[str, Any], metrics: dict[str,
         ("Sequence length", f"{sequence} tokens" if sequence else "no limit (each batch padded to its longest text)"),
         *([("Started from", f"the language model {init_from} (model.init_from)")] if init_from else []),
         *_training_data_rows(data),
-        ("Labels", _label_mapping_line(data)),
-        (
-            "Rows",
-            f"{data.get('rows', 0):,} ({labels.get('positive', 0):,} positive, {labels.get('negative', 0):,} negative), "
-            f"{data.get('skipped', 0):,} skipped",
-        ),
+        ("Labels", _label_mapping_line(data, d.get("classes", list(DEFAULT_CLASSES)))),
+        ("Rows", f"{data.get('rows', 0):,} ({_class_counts(labels)}), {data.get('skipped', 0):,} skipped"),
         (
             "Split",
             f"{data.get('train_rows', 0):,} training, {data.get('validation_rows', 0):,} validation"
@@ -286,7 +287,7 @@ def _classifier_rows(d: dict[str, Any], data: dict[str, Any], metrics: dict[str,
         ),
         (
             "Validation",
-            f"accuracy {metrics.get('accuracy', float('nan')):.4f}, AUC {metrics.get('auc', float('nan')):.4f}, "
+            f"accuracy {metrics.get('accuracy', float('nan')):.4f}, {_auc_part(metrics, d)}"
             + _calibration_part(metrics)
             + f"loss {metrics.get('loss', float('nan')):.4f} on {metrics.get('n', 0):,} examples",
         ),
@@ -296,7 +297,7 @@ def _classifier_rows(d: dict[str, Any], data: dict[str, Any], metrics: dict[str,
         rows.append(
             (
                 "Test",
-                f"accuracy {test.get('accuracy', float('nan')):.4f}, AUC {test.get('auc', float('nan')):.4f}, "
+                f"accuracy {test.get('accuracy', float('nan')):.4f}, {_auc_part(test, d)}"
                 f"loss {test.get('loss', float('nan')):.4f} on {test.get('n', 0):,} held-out examples",
             )
         )
@@ -331,15 +332,27 @@ def _training_data_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
     rows = [("Training data", f"{len(sources)} {_plural(len(sources), 'source')}")]
     for part in sources:
         part = part if isinstance(part, dict) else {"source": part}
-        labels = part.get("labels", {})
         rows.append(
             (
                 "",
-                f"  {part.get('source', 'unknown')}: {part.get('rows', 0):,} rows ({labels.get('positive', 0):,} "
-                f"positive, {labels.get('negative', 0):,} negative), {part.get('skipped', 0):,} skipped",
+                f"  {part.get('source', 'unknown')}: {part.get('rows', 0):,} rows ({_class_counts(part.get('labels', {}))}), "
+                f"{part.get('skipped', 0):,} skipped",
             )
         )
     return rows
+
+
+def _class_counts(labels: dict[str, int]) -> str:
+    """``1,995 positive, 1,995 negative`` (as meta.json's ``labels`` counts them), for any classes."""
+    labels = labels if set(labels) - {"positive", "negative"} else {"positive": 0, "negative": 0, **labels}
+    return ", ".join(f"{count:,} {name}" for name, count in labels.items())
+
+
+def _auc_part(metrics: dict[str, Any], description: dict[str, Any]) -> str:
+    """``AUC 0.9711, `` for a two-class model; a model of more classes has none."""
+    if len(description.get("classes", DEFAULT_CLASSES)) > 2:
+        return ""
+    return f"AUC {metrics.get('auc', float('nan')):.4f}, "
 
 
 def _calibration_part(metrics: dict[str, Any]) -> str:
@@ -360,13 +373,22 @@ def _build_rows(build: dict[str, Any] | None) -> list[tuple[str, str]]:
     return rows
 
 
-def _label_mapping_line(data: dict[str, Any]) -> str:
-    """How the training data's labels became positive and negative, e.g. ``positive 4, 5; negative 1, 2; ...``."""
+def _label_mapping_line(data: dict[str, Any], classes: list[str]) -> str:
+    """How the training data's labels became the classes, e.g. ``positive 4, 5; negative 1, 2; ...``."""
     mapping = data.get("label_mapping")
+    other = data.get("other_labels", 0)
+    if data.get("label_map"):
+        return (
+            f"{', '.join(classes)} by --label-map '{data['label_map']}'; "
+            f"{other:,} {_plural(other, 'row')} with other labels skipped"
+        )
+    if tuple(classes) != DEFAULT_CLASSES:
+        return (
+            f"{', '.join(classes)} ({len(classes)} classes{', in numeric order' if is_ordinal(tuple(classes)) else ''})"
+        )
     if not mapping:
         return "0/1, true/false, pos/neg or positive/negative"
     names = {side: ", ".join(label.strip() for label in mapping[side].split(",")) for side in ("positive", "negative")}
-    other = data.get("other_labels", 0)
     return (
         f"positive {names['positive']}; negative {names['negative']}; "
         f"{other:,} {_plural(other, 'row')} with other labels skipped"

@@ -1,17 +1,19 @@
 """Build the recurrent model and the bag-of-words baseline from config.
 
 Both are end-to-end Keras models: a batch of raw strings in, the probability
-of the positive class out. The tokenizer (``TextVectorization``) is the first
-layer, so the saved model is all a user needs.
+of the positive class out (for two classes: a sigmoid head of one unit), or
+of each of N > 2 classes (a softmax head of N units, ``data.labels``). The
+tokenizer (``TextVectorization``) is the first layer, so the saved model is
+all a user needs.
 
-Shapes, for a batch of B texts padded to T tokens:
+Shapes, for a batch of B texts padded to T tokens (K = 1 head unit for two classes, N for N > 2):
     text (B,) string -> token ids (B, T) -> embeddings (B, T, output_dim)
-    -> recurrent stack -> state (B, units) -> probability (B, 1)
+    -> recurrent stack -> state (B, units) -> probability (B, K)
 With ``model.pooling = "max"`` or ``"mean"``, the top layer returns every step
 (B, T, units) and a masked pooling over time gives the (B, units) the head reads
 (``"concat"``: the last step's output, the maximum and the mean, (B, 3 units)).
 With ``return_sequences`` on the top layer, the stack returns (B, T, units)
-and the head gives (B, T, 1): the probability after every token (for a pooled
+and the head gives (B, T, K): the probability after every token (for a pooled
 model, of the pooling over the tokens so far).
 
 Longer than 400 lines because it builds every model kind (recurrent, bag of
@@ -25,17 +27,28 @@ import itertools
 from typing import Any
 
 from sentiment_rnn.config import Config, ModelConfig
+from sentiment_rnn.data.labels import classes_of, output_units
 from sentiment_rnn.errors import SentimentError
 
 TOKENIZER_LAYER = "tokenizer"
 EMBEDDING_LAYER = "embedding"
 HEAD_LAYER = "head"
 LOGIT_LAYER = "logit"  # hybrid: the sum of the recurrent head's and the wide branch's logits
-PROBABILITY_LAYER = "probability"  # hybrid: the sigmoid of that sum
+PROBABILITY_LAYER = "probability"  # hybrid: the sigmoid (or softmax) of that sum
 POOLING_LAYER = "pooling"
 PROJECTION_LAYER = "projection"  # language model: the top state mapped to the embedding's size
 TEXT_BOUNDARY_ID = 0  # language model: the id between two texts of its stream (the classifiers' padding id)
 KERAS_CELL_NAMES = {"simple": "SimpleRNN", "gru": "GRU", "lstm": "LSTM"}  # model.cell -> its keras.layers class
+
+
+def head_units(config: Config) -> int:
+    """The width of the head the config's classes need: 1 (sigmoid) for two, N (softmax) for N > 2."""
+    return output_units(classes_of(config.data))
+
+
+def head_activation(units: int) -> str:
+    """The activation of a head of ``units`` units: ``"sigmoid"`` for one, ``"softmax"`` over more."""
+    return "sigmoid" if units == 1 else "softmax"
 
 
 def recurrent_layer_name(index: int) -> str:
@@ -84,18 +97,19 @@ def build_model(config: Config, vectorizer, wide_vectorizer=None, **view):
         **view: for the recurrent model, ``stateful``, ``batch_size`` and
             ``return_sequences`` (see :func:`build_rnn`).
     """
+    units = head_units(config)
     if config.model.kind == "bow":
         if any(view.values()):
             raise SentimentError("The bag-of-words model has no stateful or per-token view: it reads no order.")
-        return build_bow(config.model, vectorizer)
+        return build_bow(config.model, vectorizer, units)
     if config.model.kind == "hybrid":
         if any(view.values()):
             raise SentimentError(
                 "A hybrid model is built whole-text only: its per-token and streamed views are read through "
                 "recurrent_view and wide.RunningWideLogit (predict --per-token, --stream)."
             )
-        return build_hybrid(config.model, vectorizer, wide_vectorizer)
-    return build_rnn(config.model, vectorizer, **view)
+        return build_hybrid(config.model, vectorizer, wide_vectorizer, units=units)
+    return build_rnn(config.model, vectorizer, units=units, **view)
 
 
 def build_rnn(
@@ -105,8 +119,9 @@ def build_rnn(
     stateful: bool | None = None,
     batch_size: int | None = None,
     return_sequences: bool | None = None,
+    units: int = 1,
 ):
-    """The recurrent classifier: tokenizer, masked embedding, recurrent stack, sigmoid head.
+    """The recurrent classifier: tokenizer, masked embedding, recurrent stack, sigmoid (or softmax) head.
 
     Args:
         model_config: the ``[model]`` section.
@@ -116,7 +131,8 @@ def build_rnn(
         batch_size: the fixed batch size of a stateful model; defaults to
             ``model_config.stateful_batch_size``.
         return_sequences: make the top layer return every step, so the model
-            outputs (B, T, 1). Defaults to the config.
+            outputs (B, T, units). Defaults to the config.
+        units: the head's width: 1 (a sigmoid, two classes) or the number of classes (a softmax).
 
     Every layer below the top returns sequences, as a stacked RNN needs.
     Padding (token id 0) is masked, so a prediction does not depend on it.
@@ -137,7 +153,7 @@ def build_rnn(
         raise SentimentError(STATEFUL_POOLING_ERROR)
     inputs = text_input(batch_size or model_config.stateful_batch_size if stateful else None)
     x = recurrent_features(model_config, vectorizer, inputs, stateful=stateful, return_sequences=return_sequences)
-    outputs = keras.layers.Dense(1, activation="sigmoid", name=HEAD_LAYER)(x)
+    outputs = keras.layers.Dense(units, activation=head_activation(units), name=HEAD_LAYER)(x)
     return keras.Model(inputs, outputs, name="sentiment_rnn")
 
 
@@ -350,14 +366,15 @@ def build_language_model(
     return keras.Model(ids, logits, name="sentiment_rnn_lm")
 
 
-def build_bow(model_config: ModelConfig, vectorizer):
-    """The bag-of-words baseline: multi-hot vector, dense hidden layers, sigmoid head.
+def build_bow(model_config: ModelConfig, vectorizer, units: int = 1):
+    """The bag-of-words baseline: multi-hot vector, dense hidden layers, sigmoid (or softmax) head.
 
     Args:
         model_config: the ``[model]`` section (``hidden_units``, ``hidden_layers``).
         vectorizer: an adapted ``TextVectorization`` with ``output_mode="multi_hot"``.
+        units: the head's width: 1 (a sigmoid, two classes) or the number of classes (a softmax).
 
-    Shapes: text (B,) -> multi-hot (B, vocabulary) -> hidden (B, hidden_units) -> (B, 1).
+    Shapes: text (B,) -> multi-hot (B, vocabulary) -> hidden (B, hidden_units) -> (B, units).
     The multi-hot vector ignores order, so texts with the same words get the same output.
     """
     import keras
@@ -366,22 +383,23 @@ def build_bow(model_config: ModelConfig, vectorizer):
     x = vectorizer(inputs)
     for index in range(model_config.hidden_layers):
         x = keras.layers.Dense(model_config.hidden_units, activation="relu", name=hidden_layer_name(index))(x)
-    outputs = keras.layers.Dense(1, activation="sigmoid", name=HEAD_LAYER)(x)
+    outputs = keras.layers.Dense(units, activation=head_activation(units), name=HEAD_LAYER)(x)
     return keras.Model(inputs, outputs, name="sentiment_bow")
 
 
-def build_hybrid(model_config: ModelConfig, vectorizer, wide_vectorizer, ratios=None):
+def build_hybrid(model_config: ModelConfig, vectorizer, wide_vectorizer, ratios=None, units: int = 1):
     """The hybrid classifier: the recurrent branch and a wide n-gram branch, their logits summed into one sigmoid.
 
     Args:
         model_config: the ``[model]`` section.
         vectorizer: the recurrent branch's adapted ``TextVectorization`` (``output_mode="int"``).
         wide_vectorizer: the wide branch's adapted multi-hot vectorizer (``wide.make_wide_tokenizer``).
-        ratios: the log-count ratio of each of its n-grams (V,) (``wide.log_count_ratios``); the wide
+        ratios: the log-count ratios of its n-grams, (V, units) (``wide.log_count_ratios``); the wide
             weights start at ``model.wide_scale`` times these. None starts them at zero.
+        units: the logits' width: 1 (a sigmoid, two classes) or the number of classes (a softmax).
 
-    Shapes: text (B,) -> recurrent features (B, width) -> head (B, 1);
-    text -> multi-hot (B, V) -> wide (B, 1); probability = sigmoid(head + wide) (B, 1).
+    Shapes (K = units): text (B,) -> recurrent features (B, width) -> head (B, K);
+    text -> multi-hot (B, V) -> wide (B, K); probability = sigmoid (or softmax) of head + wide, (B, K).
     The wide branch carries the vocabulary (as NBSVM does, Wang & Manning 2012), the recurrent one the order.
     """
     import keras
@@ -389,14 +407,14 @@ def build_hybrid(model_config: ModelConfig, vectorizer, wide_vectorizer, ratios=
     from sentiment_rnn.wide import wide_layer
 
     inputs = keras.Input(shape=(), dtype="string", name="text")
-    deep_logit = keras.layers.Dense(1, name=HEAD_LAYER)(recurrent_features(model_config, vectorizer, inputs))
-    wide = wide_layer()
-    wide_logit = wide(wide_vectorizer(inputs))  # (B, V) multi-hot -> (B, 1)
-    logit = keras.layers.Add(name=LOGIT_LAYER)([deep_logit, wide_logit])  # (B, 1)
-    outputs = keras.layers.Activation("sigmoid", name=PROBABILITY_LAYER)(logit)
+    deep_logit = keras.layers.Dense(units, name=HEAD_LAYER)(recurrent_features(model_config, vectorizer, inputs))
+    wide = wide_layer(units)
+    wide_logit = wide(wide_vectorizer(inputs))  # (B, V) multi-hot -> (B, K)
+    logit = keras.layers.Add(name=LOGIT_LAYER)([deep_logit, wide_logit])  # (B, K)
+    outputs = keras.layers.Activation(head_activation(units), name=PROBABILITY_LAYER)(logit)
     model = keras.Model(inputs, outputs, name="sentiment_hybrid")
     if ratios is not None:
-        wide.set_weights([model_config.wide_scale * ratios.astype("float32")[:, None]])
+        wide.set_weights([model_config.wide_scale * ratios.astype("float32").reshape(-1, units)])
     return model
 
 
@@ -463,7 +481,8 @@ def with_view(model, model_config: ModelConfig, **view):
     """
     view.setdefault("stateful", False)
     view.setdefault("return_sequences", False)
-    return _with_weights_of(model, build_rnn(model_config, model.get_layer(TOKENIZER_LAYER), **view))
+    units = model.get_layer(HEAD_LAYER).units
+    return _with_weights_of(model, build_rnn(model_config, model.get_layer(TOKENIZER_LAYER), units=units, **view))
 
 
 def recurrent_view(
@@ -529,7 +548,11 @@ def reset_states(model) -> None:
 
 
 def compile_model(model, config: Config, optimizer, steps_per_execution: int = 1) -> None:
-    """Binary cross-entropy, the given optimizer, accuracy and AUC.
+    """The given optimizer; the loss and metrics of the head.
+
+    A sigmoid head (two classes): binary cross-entropy, accuracy and ROC AUC. A
+    softmax head (N classes): categorical cross-entropy of the class index
+    (``sparse_categorical_crossentropy``) and accuracy.
 
     Args:
         optimizer: ``training.optimizer.make_optimizer(config, ...)``, or the optimizer of another model with
@@ -538,12 +561,14 @@ def compile_model(model, config: Config, optimizer, steps_per_execution: int = 1
     """
     import keras
 
-    model.compile(
-        optimizer=optimizer,
-        loss="binary_crossentropy",
-        metrics=[keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")],
-        steps_per_execution=steps_per_execution,
-    )
+    if model.output.shape[-1] == 1:
+        loss, metrics = (
+            "binary_crossentropy",
+            [keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")],
+        )
+    else:
+        loss, metrics = "sparse_categorical_crossentropy", [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, steps_per_execution=steps_per_execution)
 
 
 def make_tokenizer(config: Config):
@@ -575,8 +600,9 @@ def build_training_model(config: Config, tokenizer, train=None):
         from sentiment_rnn.wide import adapted_wide_tokenizer, log_count_ratios
 
         wide_tokenizer = adapted_wide_tokenizer(config, train.texts)
-        ratios = log_count_ratios(wide_tokenizer, train.texts, train.labels, config.model.wide_alpha)
-        model = build_hybrid(config.model, tokenizer, wide_tokenizer, ratios)
+        units = head_units(config)
+        ratios = log_count_ratios(wide_tokenizer, train.texts, train.labels, config.model.wide_alpha, units)
+        model = build_hybrid(config.model, tokenizer, wide_tokenizer, ratios, units)
     else:
         model = build_model(config, tokenizer, stateful=False, return_sequences=False)
     if config.model.embeddings:

@@ -9,7 +9,9 @@ negative, or empty for an empty text), ``probability`` (of positive; empty
 for an empty text) and ``oov_rate`` (the share of the text's tokens outside
 the vocabulary; empty for an empty text); when the input already has a column
 of one of those names, the added ones are called ``predicted_label``,
-``predicted_probability`` and ``predicted_oov_rate``. Output is
+``predicted_probability`` and ``predicted_oov_rate``. For a model of N > 2
+classes, ``label`` is the most probable class, ``probability`` its
+probability, and a column ``probability_CLASS`` per class follows it. Output is
 CSV, TSV or JSON Lines, chosen by the output file's suffix or
 ``output_format``. A file is written next to its final name and renamed into
 place at the end, so a failed run leaves nothing half-written.
@@ -27,7 +29,7 @@ import numpy as np
 
 from sentiment_rnn.artifact.model_directory import ModelIdentity
 from sentiment_rnn.budget import MAX_TEXT_CHARS
-from sentiment_rnn.data.labels import DEFAULT_THRESHOLD
+from sentiment_rnn.data.labels import DEFAULT_CLASSES, DEFAULT_THRESHOLD, predicted_classes, top_probability
 from sentiment_rnn.errors import SentimentError
 
 OUTPUT_FORMATS = ("csv", "tsv", "jsonl")
@@ -37,9 +39,10 @@ READ_CHARS = 1 << 20  # characters of --file read at once
 STDOUT = "-"
 
 
-def labels_of(probabilities: np.ndarray, threshold: float) -> np.ndarray:
-    """ "positive" where a probability (n,) is at or above ``threshold``, else "negative": (n,) str."""
-    return np.where(probabilities >= threshold, "positive", "negative")
+def labels_of(probabilities: np.ndarray, threshold: float, classes: tuple[str, ...] = DEFAULT_CLASSES) -> np.ndarray:
+    """The label of each answer, (n,) str: "positive" where a probability (n,) is at or above ``threshold``,
+    else "negative" (``classes[1]``, ``classes[0]``); of probabilities (n, N), the most probable class."""
+    return np.array(classes, dtype=object)[predicted_classes(probabilities, threshold)].astype(str)
 
 
 def batches_of_lines(texts: Iterable[str], file: TextIO | None = None, size: int | None = None) -> Iterator[list[str]]:
@@ -91,19 +94,28 @@ def format_lines(
     oov_rates: np.ndarray | None = None,
     model: ModelIdentity | None = None,
     ascii: bool = False,
+    classes: tuple[str, ...] = DEFAULT_CLASSES,
 ) -> str:
     """The output of ``predict`` for a batch, every line ending in a newline.
 
     Text: ``label  probability  text`` (probability to 4 decimals); JSON: one
-    object per line with ``text``, ``label``, ``probability``, ``oov_rate``
-    (``oov_rates`` (n,), required for JSON) and (given) the ``model`` answering,
-    as ``finite.dumps`` of ``Prediction.to_dict()`` writes it (``ascii``: non-ASCII
-    characters escaped, for an output that cannot carry them). The probabilities
-    are numbers in [0, 1] (``inference.predict_proba`` refuses any other).
+    object per line with ``text``, ``label``, ``probability`` (for N > 2 classes,
+    ``probabilities`` too), ``oov_rate`` (``oov_rates`` (n,), required for JSON)
+    and (given) the ``model`` answering, as ``finite.dumps`` of ``Prediction.to_dict()``
+    writes it (``ascii``: non-ASCII characters escaped, for an output that cannot carry
+    them). The probabilities are numbers in [0, 1] (``inference.predict_proba`` refuses any other).
     """
-    labels = labels_of(probabilities, threshold).tolist()
-    values = probabilities.tolist()
-    if as_json:
+    labels = labels_of(probabilities, threshold, classes).tolist()
+    values = top_probability(probabilities).tolist()
+    if as_json and np.ndim(probabilities) == 2:  # N > 2 classes: every class's probability, by name
+        from sentiment_rnn.finite import dumps
+        from sentiment_rnn.inference import Prediction, labelled
+
+        lines = []
+        for t, p, r in zip(texts, probabilities, oov_rates.tolist()):
+            label, probability, every = labelled(p, classes)
+            lines.append(dumps(Prediction(t, probability, label, r, model, every).to_dict(), ascii=ascii) + "\n")
+    elif as_json:
         from json.encoder import encode_basestring, encode_basestring_ascii  # the C escapers of json.dumps
 
         from sentiment_rnn.finite import dumps
@@ -111,7 +123,7 @@ def format_lines(
         escape = encode_basestring_ascii if ascii else encode_basestring
         end = "}\n" if model is None else f', "model": {dumps(model.to_dict(), ascii=ascii)}}}\n'
         lines = [
-            f'{{"text": {escape(t)}, "label": "{label}", "probability": {p!r}, "oov_rate": {r!r}{end}'
+            f'{{"text": {escape(t)}, "label": {escape(label)}, "probability": {p!r}, "oov_rate": {r!r}{end}'
             for t, label, p, r in zip(texts, labels, values, oov_rates.tolist())
         ]
     else:
@@ -141,30 +153,43 @@ def score_lines(
     """
     from sentiment_rnn.artifact.model_directory import as_model_directory
     from sentiment_rnn.finite import dumps, is_unicode_stream
-    from sentiment_rnn.inference import MOSTLY_UNKNOWN, Prediction, oov_rates, predict_proba, unknown_words
+    from sentiment_rnn.inference import (
+        MOSTLY_UNKNOWN,
+        Prediction,
+        check_threshold,
+        labelled,
+        oov_rates,
+        predict_proba,
+        unknown_words,
+    )
 
     ascii = not is_unicode_stream(out)
     directory = as_model_directory(model_dir)
     model = directory.identity
+    classes = directory.classes
+    check_threshold(threshold, classes)
     count = mostly_unknown = 0
     for batch in batches_of_lines(texts, file):
         probabilities = predict_proba(directory, batch, engine=engine)
         rates = oov_rates(directory, batch, engine)
         if with_oov:
-            labels = labels_of(probabilities, threshold).tolist()
-            rows = zip(batch, probabilities.tolist(), labels, rates.tolist(), unknown_words(directory, batch))
+            answers = [labelled(p, classes, threshold) for p in probabilities]
+            rows = zip(batch, answers, rates.tolist(), unknown_words(directory, batch))
             out.write(
                 "".join(
                     dumps(
-                        {**Prediction(t, p, label, rate, model).to_dict(), "unknown_tokens": words["unknown_tokens"]},
+                        {
+                            **Prediction(t, p, label, rate, model, every).to_dict(),
+                            "unknown_tokens": words["unknown_tokens"],
+                        },
                         ascii=ascii,
                     )
                     + "\n"
-                    for t, p, label, rate, words in rows
+                    for t, (label, p, every), rate, words in rows
                 )
             )
         else:
-            out.write(format_lines(batch, probabilities, threshold, as_json, rates, model, ascii))
+            out.write(format_lines(batch, probabilities, threshold, as_json, rates, model, ascii, classes))
         count += len(batch)
         mostly_unknown += int(np.sum(rates > MOSTLY_UNKNOWN))
         if on_batch is not None:
@@ -234,22 +259,28 @@ def score_table(
     from sentiment_rnn.data.batches import read_batches
     from sentiment_rnn.inference import MOSTLY_UNKNOWN, check_engine, check_threshold, oov_rates, predict_proba
 
-    check_threshold(threshold)
     check_engine(engine)
     fmt = output_format_for(output, output_format)
     directory = open_model_dir(model_dir)
+    classes = directory.classes
+    check_threshold(threshold, classes)
     rows = empty = done = mostly_unknown = 0
     with _output(output) as out:
         for number, batch in enumerate(read_batches(data_config, labelled=False)):
             frame = batch.frame
             has_text = np.array([bool(t.strip()) for t in batch.texts], dtype=bool)
-            probabilities, rates = np.full(len(batch.texts), np.nan), np.full(len(batch.texts), np.nan)
+            shape = (len(batch.texts),) if len(classes) == 2 else (len(batch.texts), len(classes))
+            probabilities, rates = np.full(shape, np.nan), np.full(len(batch.texts), np.nan)
             texts = [t for t, keep in zip(batch.texts, has_text) if keep]
             probabilities[has_text] = predict_proba(directory, texts, engine=engine)
             rates[has_text] = oov_rates(directory, texts, engine)
             label_column, probability_column, oov_column = _added_columns(list(frame.columns))
-            frame[label_column] = np.where(has_text, labels_of(probabilities, threshold), "")
-            frame[probability_column] = probabilities.round(6)
+            labels = labels_of(np.nan_to_num(probabilities), threshold, classes)
+            frame[label_column] = np.where(has_text, labels, "")
+            frame[probability_column] = top_probability(probabilities).round(6)
+            if len(classes) > 2:  # every class's probability, after the top one's
+                for index, name in enumerate(classes):
+                    frame[f"{probability_column}_{name}"] = probabilities[:, index].round(6)
             frame[oov_column] = rates.round(6)
             _write_frame(frame, out, fmt, header=number == 0)
             rows += len(frame)

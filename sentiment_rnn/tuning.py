@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sentiment_rnn.config import Config, config_from_dict, to_dict, toml_value
+from sentiment_rnn.config import Config, config_from_dict, to_dict, toml_value, with_classes
 from sentiment_rnn.errors import SentimentError, TrainingDiverged
 
 
@@ -135,7 +135,9 @@ def tune(
     if config.data.streaming:
         raise SentimentError("tune reads the data in memory: set data.streaming = false.")
     fixed = set(fixed)
-    split = split_dataset(load_training_data(config), config.train.validation_split, config.train.seed)
+    dataset = load_training_data(config)
+    config = with_classes(config, dataset.classes)  # more than two: every trial has a softmax head over them
+    split = split_dataset(dataset, config.train.validation_split, config.train.seed)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=config.train.seed))
     done: list[Trial] = []

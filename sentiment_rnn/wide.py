@@ -1,7 +1,8 @@
 """The hybrid model's wide branch: a multi-hot n-gram vectorizer and NBSVM's log-count ratios.
 
 The wide branch is a linear layer over the multi-hot vector of a text's 1- to
-``model.ngrams``-grams: one weight per n-gram, (V, 1), no bias. Its weights
+``model.ngrams``-grams: one weight per n-gram, (V, 1), no bias (for N > 2
+classes one per n-gram and class, (V, N), the ratios of each class against the rest). Its weights
 start at ``model.wide_scale`` times the log-count ratios of the n-grams,
 counted on the training split only (Wang & Manning 2012, "Baselines and
 Bigrams"), so from the first step it is a naive-Bayes classifier that
@@ -43,36 +44,42 @@ def adapted_wide_tokenizer(config: Config, texts: Sequence[str]):
     return tokenizer
 
 
-def wide_layer():
-    """The wide branch's ``Dense(1)`` without bias, its weights zero until set (multi-hot (B, V) -> logit (B, 1))."""
+def wide_layer(units: int = 1):
+    """The wide branch's ``Dense(units)`` without bias, its weights zero until set (multi-hot (B, V) -> (B, units))."""
     import keras
 
-    return keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros", name=WIDE_LAYER)
+    return keras.layers.Dense(units, use_bias=False, kernel_initializer="zeros", name=WIDE_LAYER)
 
 
-def log_count_ratios(wide_tokenizer, texts: Sequence[str], labels, alpha: float) -> np.ndarray:
-    """NBSVM's log-count ratio of every n-gram of an adapted multi-hot vectorizer, (V,) float64.
+def log_count_ratios(wide_tokenizer, texts: Sequence[str], labels, alpha: float, units: int = 1) -> np.ndarray:
+    """NBSVM's log-count ratios of every n-gram of an adapted multi-hot vectorizer: (V,) float64, or (V, units).
 
     ``r = log(p / |p|_1) - log(q / |q|_1)``, where ``p`` is ``alpha`` plus the number of positive
     texts holding the n-gram and ``q`` the same over negative texts: positive for n-grams of
     positive texts, negative for those of negative ones, near 0 for n-grams as common in both.
+    With ``units`` > 1 (N classes), column k is the ratio of class k's texts against all others'.
 
     Args:
         wide_tokenizer: the adapted wide vectorizer.
-        texts: the training texts (n,), and ``labels`` their 0/1 labels (n,); never validation or test data.
+        texts: the training texts (n,), and ``labels`` their classes (n,); never validation or test data.
         alpha: the smoothing count (``model.wide_alpha``), > 0.
+        units: 1 for two classes (0/1 labels), else the number of classes.
     """
     import tensorflow as tf
 
-    labels = np.asarray(labels, np.float32)
-    counts = np.zeros((2, wide_tokenizer.vocabulary_size()))
+    labels = np.asarray(labels, np.int64)
+    classes = 2 if units == 1 else units
+    counts = np.zeros((classes, wide_tokenizer.vocabulary_size()))  # (classes, V): texts of each class holding it
     for start in range(0, len(texts), COUNT_BATCH):
         multi_hot = wide_tokenizer(tf.constant(list(texts[start : start + COUNT_BATCH])))  # (b, V)
-        y = labels[start : start + COUNT_BATCH]
-        by_class = tf.constant(np.stack([y, 1.0 - y]))  # (2, b): which texts are positive, which negative
-        counts += tf.matmul(by_class, tf.cast(multi_hot, tf.float32)).numpy()
-    p, q = counts + alpha
-    return np.log(p / p.sum()) - np.log(q / q.sum())
+        one_hot = np.eye(classes, dtype=np.float32)[labels[start : start + COUNT_BATCH]].T  # (classes, b)
+        counts += tf.matmul(tf.constant(one_hot), tf.cast(multi_hot, tf.float32)).numpy()
+    if units == 1:
+        q, p = counts + alpha
+        return np.log(p / p.sum()) - np.log(q / q.sum())
+    p = counts + alpha  # (N, V)
+    q = counts.sum(axis=0, keepdims=True) - counts + alpha  # every other class's texts
+    return (np.log(p / p.sum(axis=1, keepdims=True)) - np.log(q / q.sum(axis=1, keepdims=True))).T  # (V, N)
 
 
 class RunningWideLogit:
@@ -99,10 +106,12 @@ class RunningWideLogit:
         self.ngrams = ngrams
         self.seen = np.zeros(self.vectorizer.vocabulary_size(), dtype=bool)
         self.tail: list[str] = []  # the last ngrams - 1 tokens read
-        self.logit = 0.0
+        units = self.layer.units  # 1, or N > 2 classes
+        self.logit: float | np.ndarray = 0.0 if units == 1 else np.zeros(units)
 
     def read(self, tokens: Sequence[str]) -> np.ndarray:
-        """Read the next tokens; the wide logit after each of them, (len(tokens),) float64."""
+        """Read the next tokens; the wide logit after each of them, (len(tokens),) float64 (N > 2 classes:
+        (len(tokens), N), and ``logit`` is (N,))."""
         import tensorflow as tf
 
         window = [*self.tail, *tokens]
@@ -111,14 +120,16 @@ class RunningWideLogit:
         ]
         self.tail = window[len(window) - self.ngrams + 1 :] if self.ngrams > 1 else []
         rows = max(1, RUNNING_VALUES // len(self.seen))
-        logits = [np.zeros(0)]
+        units = np.size(self.logit)
+        logits = [np.zeros((0, units))]
         for start in range(0, len(texts), rows):
             multi_hot = np.asarray(self.vectorizer(tf.constant(texts[start : start + rows]))) > 0  # (b, V)
             multi_hot[0] |= self.seen
             running = np.logical_or.accumulate(multi_hot, axis=0)  # (b, V): the n-grams up to each token
             self.seen = running[-1]
-            logits.append(np.asarray(self.layer(running.astype(np.float32)), dtype=np.float64)[:, 0])
+            logits.append(np.asarray(self.layer(running.astype(np.float32)), dtype=np.float64))  # (b, K)
         logits = np.concatenate(logits)
+        logits = logits[:, 0] if units == 1 else logits
         if len(logits):
-            self.logit = float(logits[-1])
+            self.logit = float(logits[-1]) if units == 1 else logits[-1]
         return logits

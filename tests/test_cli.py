@@ -62,7 +62,7 @@ def test_default_model_gets_the_lecture_sentences_right(model_dir):
     assert [row["text"] for row in rows] == list(README_SENTENCES)
     assert [row["label"] for row in rows] == list(README_SENTENCES.values())
     assert all(set(row) == {"text", "label", "probability", "oov_rate", "model"} for row in rows)
-    assert rows[0]["model"] == {"name": "default", "kind": "rnn", "bundled": False, "path": str(model_dir)}
+    assert rows[0]["model"] == {"name": model_dir.name, "kind": "rnn", "bundled": False, "path": str(model_dir)}
     assert all(0.0 <= row["probability"] <= 1.0 and 0.0 <= row["oov_rate"] <= 0.5 for row in rows)
     assert result.stderr == ""  # most words known: no warning
 
@@ -198,7 +198,7 @@ def test_train_config_errors(args, message, tmp_path):
 
 def test_train_data_errors_leave_nothing_on_disk(tmp_path):
     bad_labels = write_csv(tmp_path / "bad.csv", [("a", 1), ("b", "maybe")])
-    result = run("train", "--data", str(bad_labels), "--out", str(tmp_path / "m"))
+    result = run("train", "--data", str(bad_labels), "--labels", "negative,positive", "--out", str(tmp_path / "m"))
     assert_user_error(
         result,
         f"{bad_labels}, row 2: label 'maybe' is not binary; use 0/1, true/false, pos/neg or positive/negative, or map labels with --positive and --negative (e.g. --positive 4,5 --negative 1,2).",

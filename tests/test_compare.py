@@ -263,7 +263,7 @@ def test_json_shape(twice_csv, pairs_csv):
     result = run(*args)
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert set(report) == {"ngrams", "models", "training", "seed_example", "heldout", "contrast", "notes"}
+    assert set(report) == {"classes", "ngrams", "models", "training", "seed_example", "heldout", "contrast", "notes"}
     assert report["ngrams"] == 1 and report["notes"] == []
     assert report["models"] == {"rnn": "trained here", "bow": "trained here"}
     assert report["training"] == {

@@ -9,6 +9,7 @@ import pytest
 
 from conftest import write_csv
 from sentiment_rnn.data.formats import read_dataset
+from sentiment_rnn.data.labels import DEFAULT_CLASSES, fixed_scheme
 from sentiment_rnn.errors import SentimentError
 
 
@@ -102,10 +103,12 @@ def test_missing_column_names_the_flag(tmp_path):
     )
 
 
-def test_non_binary_label_names_row_and_value(tmp_path):
+def test_a_third_label_makes_a_third_class_unless_the_classes_are_named(tmp_path):
     path = write_csv(tmp_path / "d.csv", [("a", 1), ("b", 0), ("c", 3)])
+    dataset = read_dataset(path)
+    assert (dataset.classes, dataset.labels.tolist()) == (("0", "1", "3"), [1, 0, 2])
     assert (
-        error_of(path)
+        error_of(path, labels=fixed_scheme(DEFAULT_CLASSES))
         == f"{path}, row 3: label '3' is not binary; use 0/1, true/false, pos/neg or positive/negative, or map labels with --positive and --negative (e.g. --positive 4,5 --negative 1,2)."
     )
 
@@ -150,14 +153,13 @@ def test_unknown_suffix_and_encoding(tmp_path):
     )
 
 
-def test_a_nan_label_is_not_binary_and_a_blank_one_is_missing(tmp_path):
+def test_a_nan_label_and_a_blank_one_are_missing(tmp_path):
     path = tmp_path / "nan.csv"
     path.write_text("text,label\ngood phone,NaN\nbad phone,0\n", encoding="utf-8")
     with pytest.raises(SentimentError) as raised:
         read_dataset(path)
     assert str(raised.value) == (
-        f"{path}, row 1: label 'NaN' is not binary; use 0/1, true/false, pos/neg or positive/negative, "
-        "or map labels with --positive and --negative (e.g. --positive 4,5 --negative 1,2)."
+        f"{path}, row 1: the label is missing; give every row a label (0/1, true/false, pos/neg or positive/negative)."
     )
     blank = tmp_path / "blank.csv"
     blank.write_text("text,label\ngood phone,\nbad phone,0\n", encoding="utf-8")

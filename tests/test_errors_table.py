@@ -123,6 +123,16 @@ def _ensemble_missing_a_member(cwd: Path, request) -> None:
     (cwd / "ensemble" / "config.toml").write_text(config.replace("\nensemble = 1\n", "\nensemble = 2\n"))
 
 
+THREE_ROWS = [("good", "positive"), ("bad", "negative"), ("ok", "neutral")] * 2
+
+
+def _three_class_model(cwd: Path) -> None:
+    """A model of the classes negative, neutral, positive (random weights) in ``three``."""
+    from model_factory import randomized_model, write_model_dir
+
+    write_model_dir(*randomized_model('data.labels="negative,neutral,positive"'), cwd / "three")
+
+
 def _report_with_a_foreign_file(cwd: Path) -> None:
     """``report/``: an earlier report's marker and page, and a file of the user's."""
     write_csv(cwd / "good.csv", GOOD_ROWS)
@@ -250,6 +260,24 @@ SETUPS = {
     "init-from-classifier": with_model(lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS)),
     "init-from-bow": lambda cwd: None,
     "lm-bidirectional": lambda cwd: None,
+    "labels-empty-class": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "labels-twice": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "label-map-malformed": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "label-map-overlap": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "labels-disagree-with-map": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "label-map-and-positive": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
+    "label-not-a-class": lambda cwd: write_csv(
+        cwd / "mixed.csv", [("good phone", "positive"), ("bad phone", "negative"), ("ok phone", "mixed")]
+    ),
+    "class-without-examples": lambda cwd: write_csv(cwd / "two.csv", [("good", "positive"), ("bad", "negative")]),
+    "one-learned-class": lambda cwd: write_csv(cwd / "neutral.csv", [("ok", "neutral"), ("fine", "neutral")]),
+    "platt-many-classes": lambda cwd: write_csv(cwd / "three.csv", THREE_ROWS),
+    "threshold-many-classes": lambda cwd: _three_class_model(cwd),
+    "evaluate-other-classes": lambda cwd: (_three_class_model(cwd), write_csv(cwd / "three.csv", THREE_ROWS)),
+    "evaluate-models-other-classes": with_model(
+        lambda cwd: (_three_class_model(cwd), write_csv(cwd / "good.csv", GOOD_ROWS))
+    ),
+    "report-many-classes": lambda cwd: (_three_class_model(cwd), write_csv(cwd / "three.csv", THREE_ROWS)),
     "report-not-ours": with_model(
         lambda cwd: (
             write_csv(cwd / "good.csv", GOOD_ROWS),
@@ -372,7 +400,7 @@ NEEDS_REQUEST |= {"data-and-texts", "data-ragged", "vocabulary-not-a-list", "tex
 NEEDS_REQUEST |= {"guess-not-lm", "init-from-classifier"}
 NEEDS_REQUEST |= {"plot-no-history", "plot-not-png", "bundled-missing", "plot-bundled", "ensemble-member-missing"}
 NEEDS_REQUEST |= {"report-not-ours", "report-foreign-files", "report-is-a-file", "report-is-cwd"}
-NEEDS_REQUEST |= {"evaluate-model-twice", "evaluate-models-read-differently"}
+NEEDS_REQUEST |= {"evaluate-model-twice", "evaluate-models-read-differently", "evaluate-models-other-classes"}
 ROWS = documented_rows()
 
 

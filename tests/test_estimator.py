@@ -71,7 +71,7 @@ def test_fit_predict_proba_score_save_load(tmp_path):
 def test_errors_say_what_to_do():
     with pytest.raises(SentimentError, match=r"^This SentimentClassifier is not fitted yet: call fit"):
         SentimentClassifier().predict(["good"])
-    with pytest.raises(SentimentError, match=r"^y holds 1 classes \(pos\): a binary classifier needs two\.$"):
+    with pytest.raises(SentimentError, match=r"^y holds 1 classes \(pos\): a classifier needs at least two\.$"):
         tiny_classifier().fit(["a", "b", "c"], ["pos"] * 3)
     with pytest.raises(ValueError, match=r"^X has 2 texts but y has shape \(3,\)"):
         tiny_classifier().fit(["a", "b"], [0, 1, 0])

@@ -14,6 +14,7 @@ from conftest import TINY_OVERRIDES
 from sentiment_rnn.cli import cli
 from sentiment_rnn.config import load_config
 from sentiment_rnn.data.formats import dataset_from_config, read_dataset
+from sentiment_rnn.data.labels import DEFAULT_CLASSES, fixed_scheme
 from sentiment_rnn.errors import SentimentError
 
 IMDB_REVIEWS = {
@@ -148,10 +149,10 @@ def test_malformed_lines_name_file_and_line(tmp_path):
     )
     two_labels = write(tmp_path / "b.ft", "__label__1 __label__0 both\n")
     assert error_of(two_labels, format="fasttext") == (
-        f"{two_labels}, line 1: 2 labels on one line; a binary classifier needs exactly one."
+        f"{two_labels}, line 1: 2 labels on one line; give each example exactly one."
     )
     bad_label = write(tmp_path / "c.txt", "1 good\n\n3 what\n")
-    assert error_of(bad_label, format="label-text") == (
+    assert error_of(bad_label, format="label-text", labels=fixed_scheme(DEFAULT_CLASSES)) == (
         f"{bad_label}, line 3: label '3' is not binary; use 0/1, true/false, pos/neg or positive/negative, or map labels with --positive and --negative (e.g. --positive 4,5 --negative 1,2)."
     )
     no_text = write(tmp_path / "d.txt", "1 good\n0\n")

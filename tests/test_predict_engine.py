@@ -326,10 +326,10 @@ def test_a_newer_or_missing_engine_format_is_refused(models, tmp_path):
 
     copy = shutil.copytree(models["gru"], tmp_path / "newer")
     engine_json = json.loads((copy / ENGINE_FILE).read_text())
-    (copy / ENGINE_FILE).write_text(json.dumps({**engine_json, "format_version": 4}))
+    (copy / ENGINE_FILE).write_text(json.dumps({**engine_json, "format_version": 5}))
     assert_user_error(
         run("predict", "--model", copy, "good"),
-        f"{copy / ENGINE_FILE} has engine format 4, but this sentiment-rnn reads format 3 at most: "
+        f"{copy / ENGINE_FILE} has engine format 5, but this sentiment-rnn reads format 4 at most: "
         "upgrade sentiment-rnn, or pass --engine keras.",
     )
     del engine_json["format_version"]

@@ -10,9 +10,9 @@ import pytest
 
 from conftest import TINY_OVERRIDES, write_csv
 from sentiment_rnn.config import load_config
-from sentiment_rnn.data.formats import read_dataset
-from sentiment_rnn.data.labels import LABEL_VALUES, parse_label
-from sentiment_rnn.data.stream import label_ids, open_stream
+from sentiment_rnn.data.formats import dataset_from_config, read_dataset
+from sentiment_rnn.data.labels import DEFAULT_CLASSES, LABEL_VALUES, fixed_scheme
+from sentiment_rnn.data.stream import open_stream
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.models import make_tokenizer
 from sentiment_rnn.text import token_counts, tokenize_py
@@ -135,7 +135,13 @@ def in_memory_error_of(path, **kwargs) -> str:
 
 def test_errors_are_the_in_memory_errors(tmp_path):
     bad_label = write_csv(tmp_path / "bad.csv", [("a", 1), ("b", 0), ("c", "maybe")])
-    assert error_of(bad_label) == in_memory_error_of(bad_label)
+    assert error_of(bad_label, 'data.labels="negative,positive"') == in_memory_error_of(
+        bad_label, labels=fixed_scheme(DEFAULT_CLASSES)
+    )
+    missing = write_csv(tmp_path / "missing.csv", [("a", 1), ("b", 0), ("c", "")])
+    assert error_of(missing) == in_memory_error_of(missing)
+    three = write_csv(tmp_path / "three.csv", [("a", "x"), ("b", "y"), ("c", "z")])
+    assert error_of(three, 'data.labels="x,y,w"') == in_memory_error_of(three, labels=fixed_scheme(("x", "y", "w")))
     one_class = write_csv(tmp_path / "one.csv", [("a", 1), ("b", 1)])
     assert error_of(one_class) == in_memory_error_of(one_class)
     wrong_column = write_csv(tmp_path / "col.csv", [("a", 1)], header=("review", "label"))
@@ -154,18 +160,25 @@ def test_unknown_encoding_is_the_in_memory_error_for_every_suffix(tmp_path):
         assert error_of(path, 'data.encoding="klingon"') == in_memory_error_of(path, encoding="klingon")
 
 
-def test_label_ids_map_every_label_as_parse_label_does():
-    import tensorflow as tf
-
-    labels = [*LABEL_VALUES, " Pos ", "TRUE", "\u00a0negative\u2003", "1.00", "maybe", "", "nan"]
-
-    def parsed(label: str) -> int:
-        try:
-            return parse_label(label, 1, "labels")
-        except SentimentError:
-            return -1
-
-    assert label_ids(tf.constant(labels)).numpy().tolist() == [parsed(label) for label in labels]
+@pytest.mark.parametrize(
+    "labels, overrides",
+    [
+        ([*LABEL_VALUES, " Pos ", "TRUE", "\u00a0negative\u2003", "1.00"], ()),  # the built-in table: two classes
+        (["1", "2.0", " 3 ", "+4", "5", "02"], ()),  # star ratings: five classes, in numeric order
+        (["Negative", "neutral", "POSITIVE", " neutral "], ()),  # named classes, learned
+        (["bad", "meh", "good", "BAD"], ('data.labels="good,meh,bad"',)),  # named and ordered
+        (["1", "2", "3", "4", "5"], ('data.label_map="1,2=neg;3=neu;4,5=pos"',)),  # grouped
+    ],
+)
+def test_the_stream_labels_rows_as_the_in_memory_reader_does(tmp_path, labels, overrides):
+    path = write_csv(tmp_path / "d.csv", [(f"text {i}", label) for i, label in enumerate(labels * 3)])
+    config = load_config(overrides=[f"data.path={json.dumps(str(path))}", "train.validation_split=0.3", *overrides])
+    summary, train, validation = open_stream(config, make_tokenizer(config))
+    expected = dataset_from_config(config.data)
+    assert summary.classes == expected.classes
+    assert summary.label_counts() == expected.label_counts()
+    streamed = sorted(streamed_rows(train) + streamed_rows(validation))
+    assert streamed == sorted(zip(expected.texts, expected.labels.tolist()))
 
 
 def test_streaming_specific_errors(tmp_path):

@@ -36,6 +36,7 @@ from sentiment_rnn.artifact.files import (
 )
 from sentiment_rnn.artifact.npz_headers import read_arrays, read_headers
 from sentiment_rnn.config import Config, load_config
+from sentiment_rnn.data.labels import classes_of, output_units, parse_classes
 from sentiment_rnn.engine.cells import CELL_CLASSES, RecurrentLayer
 from sentiment_rnn.engine.hybrid import NumpyHybridEngine, WideVocabulary
 from sentiment_rnn.engine.language import NumpyLanguageModel
@@ -44,8 +45,12 @@ from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.text import OOV_TOKEN, PADDING_TOKEN
 
 # 2 added model.pooling (a file without it pools "last"); 3 keeps a hybrid's n-grams in
-# wide_vocabulary.txt, one a line, with their digest (2 kept them in wide_vocabulary.json).
-ENGINE_FORMAT_VERSION = 3
+# wide_vocabulary.txt, one a line, with their digest (2 kept them in wide_vocabulary.json);
+# 4 names the classes ("classes", data.labels): a softmax head over more than two, or two named
+# otherwise than negative/positive. A model of the default two classes is still written as format 3.
+ENGINE_FORMAT_VERSION = 4
+TWO_CLASS_ENGINE_FORMAT = 3
+CLASSES_KEY = "classes"
 # The config keys engine.json records besides its format_version and kind, per kind, in the file's order;
 # the file names each by its part after the dot.
 RECORDED_KEYS = {
@@ -116,9 +121,13 @@ def weight_names(architecture: dict[str, Any]) -> list[str]:
 
 
 def architecture_of(config: Config) -> dict[str, Any]:
-    """What ``engine.json`` records: the format version, the kind and its :data:`RECORDED_KEYS` from ``config``."""
+    """What ``engine.json`` records: the format version, the kind and its :data:`RECORDED_KEYS` from ``config``,
+    and the classes when ``data.labels`` names them (format 4; else format 3, as before classes)."""
     recorded = {key.split(".")[1]: config_value(config, key) for key in RECORDED_KEYS[config.model.kind]}
-    return {"format_version": ENGINE_FORMAT_VERSION, "kind": config.model.kind, **recorded}
+    if not config.data.labels:
+        return {"format_version": TWO_CLASS_ENGINE_FORMAT, "kind": config.model.kind, **recorded}
+    classes = list(parse_classes(config.data.labels))
+    return {"format_version": ENGINE_FORMAT_VERSION, "kind": config.model.kind, **recorded, CLASSES_KEY: classes}
 
 
 def weights_of(model, model_config) -> dict[str, np.ndarray]:
@@ -280,8 +289,9 @@ def build_engine(
     if not isinstance(wide_vocabulary, WideVocabulary):
         raise TypeError(f"a hybrid model needs its wide vocabulary as a list, got {type(wide_vocabulary).__name__}")
     kernel = arrays[WIDE_WEIGHTS]
-    if kernel.shape != (len(wide_vocabulary), 1):
-        raise ValueError(f"{WIDE_WEIGHTS} has shape {kernel.shape}, expected ({len(wide_vocabulary)}, 1)")
+    units = recurrent.head_units
+    if kernel.shape != (len(wide_vocabulary), units):
+        raise ValueError(f"{WIDE_WEIGHTS} has shape {kernel.shape}, expected ({len(wide_vocabulary)}, {units})")
     return NumpyHybridEngine(recurrent, wide_vocabulary, m.ngrams, kernel)
 
 
@@ -437,12 +447,14 @@ def expected_shapes(config: Config, vocabulary_size: int, wide_size: int = 0) ->
 
     Recurrent: ``embedding`` (V, output_dim); each cell's kernel, recurrent
     kernel and bias (see ``weight_shapes`` of the cell classes), the input of
-    layer i > 0 being the merged width of layer i - 1; ``head`` (width, 1), (1,).
-    Bag of words: ``hidden_<i>`` (V or hidden_units, hidden_units); ``head`` (last width, 1), (1,).
-    Hybrid: the recurrent arrays and ``wide.kernel`` (``wide_size`` n-grams, 1).
+    layer i > 0 being the merged width of layer i - 1; ``head`` (width, K), (K,).
+    Bag of words: ``hidden_<i>`` (V or hidden_units, hidden_units); ``head`` (last width, K), (K,).
+    Hybrid: the recurrent arrays and ``wide.kernel`` (``wide_size`` n-grams, K).
+    K is 1 for two classes (a sigmoid head), N for N > 2 classes (a softmax head).
     Language model: the recurrent arrays without ``head``; ``output_bias`` (V,), ``projection`` (units, output_dim), (output_dim,).
     """
     m = config.model
+    units = output_units(classes_of(config.data))
     shapes: dict[str, tuple[int, ...]] = {}
     if m.kind == "bow":
         width = vocabulary_size
@@ -465,10 +477,10 @@ def expected_shapes(config: Config, vocabulary_size: int, wide_size: int = 0) ->
         shapes[f"{PROJECTION_WEIGHTS}.kernel"] = (width, m.output_dim)
         shapes[f"{PROJECTION_WEIGHTS}.bias"] = (m.output_dim,)
         return shapes
-    shapes[f"{HEAD_WEIGHTS}.kernel"] = (width, 1)
-    shapes[f"{HEAD_WEIGHTS}.bias"] = (1,)
+    shapes[f"{HEAD_WEIGHTS}.kernel"] = (width, units)
+    shapes[f"{HEAD_WEIGHTS}.bias"] = (units,)
     if m.kind == "hybrid":
-        shapes[WIDE_WEIGHTS] = (wide_size, 1)
+        shapes[WIDE_WEIGHTS] = (wide_size, units)
     return shapes
 
 
@@ -501,6 +513,10 @@ def recorded_architecture(recorded: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"unknown model kind {kind!r}")
     recorded = {**FORMAT_1_DEFAULTS, **recorded}
     facts = {"model.kind": kind, **{key: recorded[key.split(".")[1]] for key in RECORDED_KEYS[kind]}}
+    classes = recorded.get(CLASSES_KEY, [])
+    if not isinstance(classes, list) or not all(isinstance(name, str) for name in classes):
+        raise TypeError(f"{CLASSES_KEY} must be a list of strings, got {classes!r}")
+    facts["data.labels"] = ",".join(classes)
     if kind in ("rnn", "hybrid") and not facts["model.bidirectional"]:
         del facts["model.merge_mode"]
     return facts

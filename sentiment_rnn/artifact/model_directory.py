@@ -40,6 +40,7 @@ from sentiment_rnn.artifact.files import (
 )
 from sentiment_rnn.bundled import DEFAULT_BUNDLED_MODEL, locate
 from sentiment_rnn.config import Config, load_config, to_dict, toml_value
+from sentiment_rnn.data.labels import classes_of
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.version import __version__
 
@@ -118,6 +119,11 @@ class ModelDirectory:
 
                 self._numpy_engine = load_engine(self.path, self.config)
         return self._numpy_engine
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The model's classes, index = class (``("negative", "positive")`` unless ``data.labels`` names others)."""
+        return classes_of(self.config.data)
 
     @property
     def identity(self) -> ModelIdentity:
@@ -331,6 +337,16 @@ def damaged_model_error(file: Path) -> SentimentError:
 
 def check_model_matches_config(model, config: Config, path: Path) -> None:
     """Refuse a model whose layers disagree with the config.toml beside it (an edited or mixed-up directory)."""
-    from sentiment_rnn.models import model_architecture
+    from sentiment_rnn.models import HEAD_LAYER, head_units, model_architecture
 
     check_architecture_matches_config(model_architecture(model), config, path, MODEL_FILE, "the model has")
+    if config.model.kind == "lm":  # a language model's head is its tied embedding, over the vocabulary
+        return
+    units, expected = model.get_layer(HEAD_LAYER).units, head_units(config)
+    if units != expected:
+        classes = classes_of(config.data)
+        raise SentimentError(
+            f"{path / CONFIG_FILE} does not match {path / MODEL_FILE}: the config names {len(classes)} classes "
+            f"({', '.join(classes)}), a head of {expected} outputs, but the model's head has {units}; restore the "
+            "config.toml it was trained with, or retrain the model."
+        )

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, is_positive
+from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, is_positive, predicted_classes
 from sentiment_rnn.text import ngram_name, token_ngrams, tokenize_py
 
 OOV_INDEX = 0  # where a multi-hot vectorizer puts every n-gram outside its vocabulary ("[UNK]")
@@ -19,6 +19,20 @@ TOO_WEAK = "too_weak"
 
 
 # ---------------------------------------------------------------- accuracy arithmetic
+
+
+def positive_score(probabilities) -> np.ndarray:
+    """How positive each answer is, in [0, 1]: (n,) probabilities of positive as they are; for a model of
+    N > 2 classes, (n, N), the expected place among its classes from the first (0) to the last (1),
+    ``probabilities @ linspace(0, 1, N)``: for negative, neutral, positive ``p(neutral) / 2 + p(positive)``.
+
+    Texts with the same bag get the same probabilities, hence the same score: the seed example and the
+    contrast pairs read every model through it.
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    if probabilities.ndim < 2:
+        return probabilities
+    return probabilities @ np.linspace(0.0, 1.0, probabilities.shape[-1])
 
 
 def labelled_right(labels, probabilities, threshold: float = DEFAULT_THRESHOLD) -> np.ndarray:
@@ -39,6 +53,12 @@ def sentence_accuracy(labels: np.ndarray, probabilities: np.ndarray, threshold: 
         probabilities: probabilities of positive, the same shape.
     """
     return float(np.mean(labelled_right(labels, probabilities, threshold)))
+
+
+def class_accuracy(labels, probabilities) -> float:
+    """Fraction of texts labelled right: class indices (n,) against probabilities (n,) of positive (from 0.5 on)
+    or (n, N) of N > 2 classes (the most probable)."""
+    return float(np.mean(predicted_classes(probabilities) == np.asarray(labels)))
 
 
 def pair_accuracy(labels: np.ndarray, probabilities: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> float:
@@ -141,7 +161,8 @@ def multi_hot(bow_model, texts: list[str]) -> np.ndarray:
 
 
 def predict_one_by_one(model, texts: list[str]) -> np.ndarray:
-    """Probabilities of positive, shape (n,) float64, each text run alone through the model.
+    """Probabilities of positive (for N > 2 classes, :func:`positive_score`), shape (n,) float64, each text
+    run alone through the model.
 
     Alone, equal inputs go through exactly the same arithmetic, so equal
     multi-hot vectors give bit-for-bit equal probabilities (in a batch, a row's
@@ -149,7 +170,10 @@ def predict_one_by_one(model, texts: list[str]) -> np.ndarray:
     """
     import tensorflow as tf
 
-    return np.array([float(np.asarray(model(tf.constant([text]), training=False))[0, 0]) for text in texts])
+    answers = [np.asarray(model(tf.constant([text]), training=False), dtype=np.float64)[0] for text in texts]
+    return np.array(
+        [float(answer[0]) if len(answer) == 1 else float(positive_score(answer[None])[0]) for answer in answers]
+    )
 
 
 def vocabulary_index(bow_model) -> dict[str, int]:

@@ -10,10 +10,11 @@ import numpy as np
 
 from sentiment_rnn.compare.bags import (
     OOV_INDEX,
+    class_accuracy,
     labelled_right,
     multi_hot,
+    positive_score,
     predict_one_by_one,
-    sentence_accuracy,
     vocabulary_index,
     why_not_separated,
 )
@@ -27,9 +28,10 @@ from sentiment_rnn.compare.results import (
     SeedExample,
     SentenceResult,
 )
-from sentiment_rnn.config import Config, DataConfig, replace
+from sentiment_rnn.config import Config, DataConfig, replace, with_classes
 from sentiment_rnn.data.dataset import Dataset, corpus_file
 from sentiment_rnn.data.formats import dataset_from_config, names_no_data, read_dataset
+from sentiment_rnn.data.labels import DEFAULT_CLASSES, classes_of
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.text import ngram_name, token_ngrams, tokenize_py
 
@@ -55,6 +57,7 @@ class TrainedPair:
     heldout: list[Accuracy]
     notes: list[str]
     builtin_corpus: bool  # both trained on the built-in corpus, so data/heldout.csv is unseen by both
+    classes: tuple[str, ...] = DEFAULT_CLASSES  # the models' classes (more than two: softmax heads)
 
 
 def bow_config(config: Config) -> Config:
@@ -78,6 +81,7 @@ def train_both(
     from sentiment_rnn.training.pipeline import split_dataset
 
     progress = progress or (lambda message: None)
+    config = with_classes(config, dataset.classes)  # more than two: both models get a softmax head over them
     rnn_config = replace(config, model={"kind": "rnn"})
     baseline_config = bow_config(config)
     split = split_dataset(dataset, config.train.validation_split, config.train.seed)
@@ -103,6 +107,7 @@ def train_both(
         [heldout],
         [],
         builtin_corpus=builtin_corpus,
+        classes=classes_of(config.data),
     )
 
 
@@ -111,6 +116,11 @@ def load_both(rnn_dir: str | Path, bow_dir: str | Path) -> TrainedPair:
     from sentiment_rnn.artifact.model_directory import open_model_dir
 
     rnn, bow = open_model_dir(rnn_dir), open_model_dir(bow_dir)
+    if rnn.classes != bow.classes:
+        raise SentimentError(
+            f"{rnn.path} has the classes {', '.join(rnn.classes)} and {bow.path} {', '.join(bow.classes)}: "
+            "compare models of the same classes."
+        )
     for directory, kind, flag in ((rnn, "rnn", "--rnn-model"), (bow, "bow", "--bow-model")):
         if directory.config.model.kind != kind:
             raise SentimentError(
@@ -157,6 +167,7 @@ def load_both(rnn_dir: str | Path, bow_dir: str | Path) -> TrainedPair:
         heldout,
         notes,
         builtin_corpus=names_no_data(rnn.config.data) and names_no_data(bow.config.data),
+        classes=rnn.classes,
     )
 
 
@@ -173,7 +184,7 @@ def seed_example(rnn, bow) -> SeedExample:
     names = list(vocabulary)
     all_texts = texts + [LECTURE_SENTENCE[0]]
     bow_p = predict_one_by_one(bow, all_texts)
-    rnn_p = keras_predict_proba(rnn, all_texts)
+    rnn_p = positive_score(keras_predict_proba(rnn, all_texts))
     results = [
         SentenceResult(text, label, float(b), float(r))
         for (text, label), b, r in zip([*SEED_SENTENCES, LECTURE_SENTENCE], bow_p, rnn_p)
@@ -207,7 +218,7 @@ def contrast(rnn, bow, pairs: list[ContrastPair], ngrams: int, source: str, buil
     texts = [text for pair in pairs for text in pair.texts]
     vectors = multi_hot(bow, texts).reshape(len(pairs), 2, -1)
     bow_p = predict_one_by_one(bow, texts).reshape(len(pairs), 2)
-    rnn_p = keras_predict_proba(rnn, texts).reshape(len(pairs), 2)
+    rnn_p = positive_score(keras_predict_proba(rnn, texts)).reshape(len(pairs), 2)
     vocabulary = vocabulary_index(bow)
     names = list(vocabulary)
     results = []
@@ -236,8 +247,8 @@ def evaluate_both(rnn, bow, dataset: Dataset, source: str | None = None) -> Accu
     return Accuracy(
         dataset.source if source is None else source,
         len(dataset),
-        sentence_accuracy(dataset.labels, keras_predict_proba(bow, dataset.texts)),
-        sentence_accuracy(dataset.labels, keras_predict_proba(rnn, dataset.texts)),
+        class_accuracy(dataset.labels, keras_predict_proba(bow, dataset.texts)),
+        class_accuracy(dataset.labels, keras_predict_proba(rnn, dataset.texts)),
     )
 
 
@@ -285,9 +296,15 @@ def compare_bow(
         both = train_both(config, dataset, verbose=verbose, progress=progress, builtin_corpus=builtin)
     if evaluation is None and both.builtin_corpus:
         evaluation = read_dataset(corpus_file(HELDOUT_FILE))
+    classes = both.classes
+    if evaluation is not None and eval_data is not None and evaluation.classes != classes:
+        import dataclasses
+
+        named = dataclasses.replace(config.data, labels=",".join(classes))  # read as the models' classes
+        evaluation = read_eval_data(named, eval_data)
     heldout = list(both.heldout)
     if evaluation is not None:
-        heldout.append(evaluate_both(both.rnn, both.bow, evaluation))
+        heldout.append(evaluate_both(both.rnn, both.bow, evaluation.with_classes(classes)))
     return Comparison(
         ngrams=both.ngrams,
         models=both.models,
@@ -297,6 +314,7 @@ def compare_bow(
         contrast=contrast(both.rnn, both.bow, pairs, both.ngrams, pairs_source, builtin_pairs),
         notes=both.notes,
         builtin_corpus=both.builtin_corpus,
+        classes=classes,
     )
 
 

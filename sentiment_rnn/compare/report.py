@@ -95,6 +95,12 @@ def render(comparison: Comparison, max_listed: int = 10) -> str:
     c = comparison
     seed = c.seed
     lines = [f"Bag of words ({ngram_name(c.ngrams)}) against the RNN", ""]
+    if len(c.classes) > 2:
+        lines += _wrapped(
+            f"Both models have {len(c.classes)} classes ({', '.join(c.classes)}); in 1 and 3 each model's "
+            "probability is its expected place among them, 0 (the first) to 1 (the last), read as positive from 0.5."
+        )
+        lines.append("")
 
     lines.append("1. The seed example: what the bag-of-words baseline sees")
     width = max(len(s.text) for s in seed.sentences)
@@ -127,7 +133,10 @@ def render(comparison: Comparison, max_listed: int = 10) -> str:
     )
     lines.append("")
 
-    lines.append(f"2. Accuracy on held-out texts (probability >= {DEFAULT_THRESHOLD} counts as positive)")
+    if len(c.classes) > 2:
+        lines.append(f"2. Accuracy on held-out texts (the most probable of the classes {', '.join(c.classes)})")
+    else:
+        lines.append(f"2. Accuracy on held-out texts (probability >= {DEFAULT_THRESHOLD} counts as positive)")
     if c.training is not None:
         lines += _wrapped(
             f"Both models trained on the same {c.training['train_rows']} texts of "

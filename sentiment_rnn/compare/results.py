@@ -137,9 +137,13 @@ class Comparison:
     contrast: ContrastResult
     notes: list[str] = field(default_factory=list)
     builtin_corpus: bool = False  # both models learned from the built-in corpus
+    # The models' classes; with more than two, the seed example and contrast pairs show each model's
+    # expected place among them, 0 (first) to 1 (last) (``bags.positive_score``), as its "probability".
+    classes: tuple[str, ...] = ("negative", "positive")
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "classes": list(self.classes),
             "ngrams": self.ngrams,
             "models": self.models,
             "training": self.training,

@@ -53,8 +53,19 @@ from sentiment_rnn.data.formats import (
     reject_mapping,
     reject_split,
 )
-from sentiment_rnn.data.imdb import HTML_BREAK, directory_reviews, imdb_member_pattern, no_reviews_error, tar_reviews
-from sentiment_rnn.data.labels import label_mapping, parse_label
+from sentiment_rnn.data.imdb import (
+    HTML_BREAK,
+    directory_reviews,
+    imdb_member_pattern,
+    no_reviews_error,
+    tar_reviews,
+)
+from sentiment_rnn.data.labels import (
+    DEFAULT_CLASSES,
+    LabelScheme,
+    fixed_scheme,
+    label_scheme,
+)
 from sentiment_rnn.errors import SentimentError
 
 BATCH_ROWS = 8192  # rows per batch: large enough for fast NumPy batches, small enough to stay flat
@@ -68,7 +79,7 @@ class Batch:
         frame: every column of these rows, as read (n rows).
         texts: the text of each row, "" where missing (n,).
         kept: indices into the rows of those with text and a label, when labels were asked for; else None.
-        labels: 0/1 int32 labels of the ``kept`` rows (len(kept),), or None.
+        labels: int32 classes of the ``kept`` rows (len(kept),), or None.
         skipped: rows of this batch left out for blank text (labelled reading only).
         bytes_read: how many bytes of the input have been read so far.
     """
@@ -92,29 +103,40 @@ def input_size(data_config) -> int:
     return sum(p.stat().st_size for p in input_paths(data_config) if p.exists())
 
 
-def read_batches(data_config, labelled: bool, batch_rows: int = BATCH_ROWS) -> Iterator[Batch]:
+def read_batches(
+    data_config, labelled: bool, batch_rows: int = BATCH_ROWS, *, classes: tuple[str, ...] = DEFAULT_CLASSES
+) -> Iterator[Batch]:
     """Read the data a ``[data]`` section names, ``batch_rows`` rows at a time.
 
     Args:
         data_config: the ``[data]`` section (path or pos/neg, format, split,
-            columns, encoding, on_empty).
+            columns, encoding, on_empty, the classes or label map).
         labelled: parse the label column and skip (and count) rows with blank
             text, or refuse them with ``on_empty = "error"``, as ``read_dataset``
             does; without it the label column is not needed and every row is kept.
+        classes: the classes to label rows by when the section names none (a model's:
+            data read a batch at a time cannot learn them).
 
     Raises:
         SentimentError: as ``read_dataset`` (a missing column, a bad label, an
         undecodable line, a malformed file, no examples at all).
     """
     data = data_config
+    scheme = label_scheme(data)
+    scheme = fixed_scheme(classes) if scheme.learning else scheme
     if data.sources:
         offset = 0  # bytes of the sources before this one, so bytes_read keeps growing
         for source in data.sources:
             batch = None
-            for batch in read_batches(source, labelled, batch_rows):
+            for batch in _read_batches(source, labelled, batch_rows, scheme):
                 yield dataclasses.replace(batch, bytes_read=offset + batch.bytes_read)
             offset += batch.bytes_read if batch is not None else 0
         return
+    yield from _read_batches(data, labelled, batch_rows, scheme)
+
+
+def _read_batches(data, labelled: bool, batch_rows: int, scheme: LabelScheme) -> Iterator[Batch]:
+    """:func:`read_batches` of one source (no ``data.sources``), its labels read by ``scheme``."""
     if data.skip_every:
         raise SentimentError(
             f"data.skip_every = {data.skip_every} picks a training split; evaluate and predict --data read every row: "
@@ -122,7 +144,6 @@ def read_batches(data_config, labelled: bool, batch_rows: int = BATCH_ROWS) -> I
         )
     check_encoding(data.encoding)
     check_on_empty(data.on_empty)
-    mapping = label_mapping(data.positive, data.negative) if labelled else None
     if data.pos or data.neg:
         if not labelled:
             raise SentimentError("--pos and --neg name labelled files: pass --data FILE to score unlabelled texts.")
@@ -131,7 +152,7 @@ def read_batches(data_config, labelled: bool, batch_rows: int = BATCH_ROWS) -> I
         if not (data.pos and data.neg):
             raise SentimentError("Only one of --pos and --neg was given: pass both, one file of texts for each label.")
         reject_split(data.split or None, "--pos/--neg files")
-        reject_mapping(mapping, "--pos/--neg files, which label by file")
+        reject_mapping(scheme, "--pos/--neg files, which label by file")
         batches, source = _pos_neg_batches(Path(data.pos), Path(data.neg), data.encoding, batch_rows), None
         source = f"{data.pos} + {data.neg}"
     else:
@@ -141,7 +162,7 @@ def read_batches(data_config, labelled: bool, batch_rows: int = BATCH_ROWS) -> I
         check_exists(path)
         fmt = resolve_format(path, data.format, data.encoding)
         if fmt == "imdb":
-            reject_mapping(mapping, "the IMDB layout, which labels by directory")
+            reject_mapping(scheme, "the IMDB layout, which labels by directory")
             batches = _imdb_batches(path, data.split or None, data.encoding, batch_rows)
             source = f"{path} ({data.split})"
         else:
@@ -153,7 +174,7 @@ def read_batches(data_config, labelled: bool, batch_rows: int = BATCH_ROWS) -> I
             else:
                 label_column = data.label_column if labelled else None
                 batches = _table_batches(path, fmt, data.text_column, label_column, data.encoding, batch_rows)
-    yield from _checked(batches, source, labelled, data.on_empty, mapping)
+    yield from _checked(batches, source, labelled, data.on_empty, scheme)
 
 
 def _checked(
@@ -161,11 +182,16 @@ def _checked(
     source: str,
     labelled: bool,
     on_empty: str,
-    mapping: dict[str, int] | None = None,
+    scheme: LabelScheme,
 ):
-    """Parse labels (through the label ``mapping``, if any) and skip blank texts (labelled reading);
-    refuse input without a single usable row. Rows whose label the mapping leaves out are skipped and counted."""
-    rows = kept_total = positives = skipped = other_labels = 0
+    """Parse labels (by ``scheme``) and skip blank texts (labelled reading); refuse input without a single
+    usable row. Rows whose label a label map leaves out are skipped and counted. Data labelled by file
+    (IMDB, --pos/--neg) is negative/positive, matched by name to the scheme's classes."""
+    by_file = None
+    if labelled and scheme.classes != DEFAULT_CLASSES:
+        by_file = [scheme.classes.index(name) if name in scheme.classes else -1 for name in DEFAULT_CLASSES]
+    rows = skipped = other_labels = 0
+    class_rows = np.zeros(len(scheme.classes), np.int64)
     for batch, raw_labels, wheres in batches:
         rows += len(batch.texts)
         if labelled:
@@ -176,28 +202,40 @@ def _checked(
                     batch.skipped += 1
                     continue
                 if not isinstance(label, int):
-                    label = parse_label(label, *_label_place(wheres[index], source), mapping=mapping, mappable=True)
-                if label is None:  # outside the label mapping
+                    number, unit = _label_place(wheres[index])
+                    label = scheme.parse(label, number, source, unit, mappable=True)
+                elif by_file is not None:
+                    label = _class_by_file(by_file, label, source, scheme)
+                if label is None:  # outside the label map
                     other_labels += 1
                     continue
                 kept.append(index)
                 labels.append(label)
             batch.kept = np.asarray(kept, dtype=np.int64)
             batch.labels = np.asarray(labels, dtype=np.int32)
-            kept_total += len(kept)
-            positives += int(batch.labels.sum())
+            class_rows += np.bincount(batch.labels, minlength=len(class_rows))
             skipped += batch.skipped
         yield batch
     if labelled:
-        check_examples(source, kept_total, positives, skipped, False, other_labels)
+        check_examples(source, class_rows, skipped, False, other_labels, scheme.classes, scheme.option)
     elif rows == 0:
         raise SentimentError(f"{source} holds no texts: give at least one row.")
 
 
-def _label_place(where: str, source: str) -> tuple[int, str, str]:
-    """``parse_label``'s (number, source, unit) for "row 3" or "line 3"."""
+def _label_place(where: str) -> tuple[int, str]:
+    """The (number, unit) of "row 3" or "line 3", for ``LabelScheme.parse``."""
     unit, number = where.split()[:2]
-    return int(number), source, unit
+    return int(number), unit
+
+
+def _class_by_file(by_file: list[int], label: int, source: str, scheme: LabelScheme) -> int:
+    """The class of a row labelled by file (0 negative, 1 positive) among the scheme's classes, by name."""
+    if by_file[label] < 0:
+        raise SentimentError(
+            f"{source} labels texts {DEFAULT_CLASSES[label]} by file, which is not one of the classes "
+            f"{', '.join(scheme.classes)}: read it with a negative/positive model."
+        )
+    return by_file[label]
 
 
 def _table_batches(path: Path, fmt: str, text_column: str, label_column: str | None, encoding: str, batch_rows: int):

@@ -24,6 +24,7 @@ import numpy as np
 from sentiment_rnn import jsondoc, safe_read
 from sentiment_rnn.config import ON_EMPTY_CHOICES, TABLE_FORMATS
 from sentiment_rnn.data.dataset import Dataset
+from sentiment_rnn.data.labels import DEFAULT_CLASSES, LabelScheme, class_order, fixed_scheme
 from sentiment_rnn.errors import SentimentError
 
 ENCODING_FIX = "pass the file's encoding, e.g. --encoding cp1252."
@@ -180,32 +181,54 @@ def check_empty_text(source: str | Path, where: str, on_empty: str) -> None:
 
 
 def check_examples(
-    source: str | Path, rows: int, positives: int, skipped: int, require_both_classes: bool, other_labels: int = 0
+    source: str | Path,
+    counts,
+    skipped: int,
+    require_every_class: bool,
+    other_labels: int = 0,
+    classes: tuple[str, ...] = DEFAULT_CLASSES,
+    map_option: str = "--positive or --negative",
 ) -> None:
-    """The usable examples: ``rows`` with text, ``positives`` of them labelled 1, ``skipped`` blank ones dropped,
-    ``other_labels`` dropped for a label outside the label mapping.
+    """The usable examples: ``counts[k]`` rows with text of class ``k`` (of ``classes``), ``skipped`` blank ones
+    dropped, ``other_labels`` dropped for a label outside the label map (named ``map_option`` in the message).
 
-    There must be at least one, and both classes when ``require_both_classes`` (training needs both).
+    There must be at least one, and every class when ``require_every_class`` (training needs them all).
     """
+    counts = np.asarray(counts, dtype=np.int64)
+    rows = int(counts.sum())
     if rows == 0 and other_labels:
         raise SentimentError(
-            f"{source} has no rows with a label in --positive or --negative ({other_labels} rows have other labels): "
+            f"{source} has no rows with a label in {map_option} ({other_labels} rows have other labels): "
             "list the labels the file uses."
         )
     if rows == 0:
         empty = f" (all {skipped} are empty)" if skipped else ""
         raise SentimentError(f"{source} has no rows with text{empty}: give at least one labelled example.")
-    if require_both_classes and positives in (0, rows):
-        only = "positive" if positives else "negative"
+    if not require_every_class or (counts.all() and len(counts) > 1):
+        return
+    if tuple(classes) == DEFAULT_CLASSES:
+        only = "positive" if counts[1] else "negative"
         raise SentimentError(
             f"{source} holds only {only} examples: a classifier needs both positive and negative ones."
         )
+    present = [name for name, count in zip(classes, counts) if count]
+    if len(present) == 1:
+        raise SentimentError(
+            f"{source} holds only examples of the class {present[0]!r}: a classifier needs at least two classes."
+        )
+    missing = next(name for name, count in zip(classes, counts) if not count)
+    raise SentimentError(
+        f"{source} has no examples of the class {missing!r} (of {', '.join(classes)}): give it examples, "
+        "or leave it out of --labels and --label-map."
+    )
 
 
-def check_dataset(dataset: Dataset, require_both_classes: bool) -> Dataset:
+def check_dataset(dataset: Dataset, require_every_class: bool, map_option: str = "--positive or --negative") -> Dataset:
     """:func:`check_examples` on a dataset in memory; returns it."""
-    positives = int(dataset.labels.sum())
-    check_examples(dataset.source, len(dataset), positives, dataset.skipped, require_both_classes, dataset.other_labels)
+    counts = np.bincount(np.asarray(dataset.labels, dtype=np.int64), minlength=len(dataset.classes))
+    check_examples(
+        dataset.source, counts, dataset.skipped, require_every_class, dataset.other_labels, dataset.classes, map_option
+    )
     return dataset
 
 
@@ -345,14 +368,18 @@ def first_message_line(exc: Exception) -> str:
 class ExampleCollector:
     """Collects (text, label) pairs; blank texts are skipped and counted, or refused (``on_empty``).
 
-    Labels are parsed only for kept texts.
+    Labels are parsed only for kept texts: a class index, or while the ``scheme``
+    learns the classes, the label's key (:func:`~sentiment_rnn.data.labels.label_key`).
+    The classes then are the keys found, in :func:`~sentiment_rnn.data.labels.class_order`
+    (``formats.resolve_classes`` turns the built-in 0/1 keys into negative/positive).
     """
 
-    def __init__(self, source: str, on_empty: str = "skip"):
+    def __init__(self, source: str, on_empty: str = "skip", scheme: LabelScheme | None = None):
         self.source = source
         self.on_empty = on_empty
+        self.scheme = scheme if scheme is not None else fixed_scheme(DEFAULT_CLASSES)
         self.texts: list[str] = []
-        self.labels: list[int] = []
+        self.labels: list[int | str] = []
         self.skipped = 0
         self.other_labels = 0
 
@@ -363,12 +390,17 @@ class ExampleCollector:
             self.skipped += 1
             return
         label = label() if callable(label) else label
-        if label is None:  # outside the label mapping
+        if label is None:  # outside the label map
             self.other_labels += 1
             return
         self.labels.append(label)
         self.texts.append(text)
 
     def build(self) -> Dataset:
+        classes = self.scheme.classes
+        if classes is None:
+            classes = tuple(sorted(set(self.labels), key=class_order))
+            index = {name: number for number, name in enumerate(classes)}
+            self.labels = [index[key] for key in self.labels]
         labels = np.asarray(self.labels, dtype=np.int32)
-        return Dataset(self.texts, labels, self.source, self.skipped, other_labels=self.other_labels)
+        return Dataset(self.texts, labels, self.source, self.skipped, other_labels=self.other_labels, classes=classes)

@@ -2,7 +2,7 @@
 
 With ``format="auto"`` the guess is made from the path's suffix (``.csv``,
 ``.tsv``, ``.jsonl``, ``.tar.gz``), a directory (the IMDB layout), or, for other
-names, the first line (``__label__`` or ``0 ``/``1 ``). The in-memory readers
+names, the first line (``__label__``, or a number and a space such as ``1 `` or SST-5's ``4 ``). The in-memory readers
 (``formats``) and the streaming reader (``stream``) both ask here.
 """
 
@@ -43,7 +43,7 @@ def resolve_format(path: Path, format: str, encoding: str) -> str:
         first = _first_line(path, encoding).lstrip()
         if first.startswith(FASTTEXT_PREFIX):
             return "fasttext"
-        if re.match(r"[01] ", first):
+        if re.match(r"\d+ ", first):  # a numeric label (0/1, stars, SST-5's 0-4), a space, the text
             return "label-text"
         raise SentimentError(
             f"Cannot tell the format of {path} from its name or first line: pass --format "

@@ -1,4 +1,4 @@
-"""Read labelled datasets in their native formats into texts and 0/1 labels.
+"""Read labelled datasets in their native formats into texts and class labels.
 
 ``read_dataset`` is the one entry point. Formats (``format=``):
 
@@ -12,11 +12,14 @@
     pos/neg files    two files of one text a line, labelled by file (``pos=``, ``neg=``)
 
 With ``format="auto"`` the format is guessed from the path (see ``detect``).
+Labels become classes by a ``labels.LabelScheme``: the built-in 0/1 table,
+classes named in the config, a label map, or the classes the data holds.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +43,14 @@ from sentiment_rnn.data.checks import (
 from sentiment_rnn.data.dataset import BUILTIN_CORPUS, Dataset, corpus_file
 from sentiment_rnn.data.detect import FASTTEXT_PREFIX, resolve_format
 from sentiment_rnn.data.imdb import read_imdb
-from sentiment_rnn.data.labels import label_mapping, parse_label
+from sentiment_rnn.data.labels import (
+    DEFAULT_CLASSES,
+    LABEL_VALUES,
+    LEARNED,
+    LabelScheme,
+    label_scheme,
+    learned_classes,
+)
 from sentiment_rnn.data.sources import every_but, join
 from sentiment_rnn.errors import SentimentError
 
@@ -61,15 +71,27 @@ def dataset_from_config(data_config, require_both_classes: bool = True) -> Datas
     """The dataset a ``[data]`` config section names; the built-in corpus when it names none.
 
     With ``data.sources``, every source is read with its own options and the
-    rows are joined in order (``data.sources.join``); each source may hold one
-    class, the union must hold both when ``require_both_classes``.
+    rows are joined in order (``data.sources.join``), all labelled by the
+    section's classes (or label map); each source may hold some of the
+    classes, the union must hold every one when ``require_both_classes``.
     """
     data = data_config
+    scheme = label_scheme(data)
     if data.sources:
-        parts = [dataset_from_config(source, require_both_classes=False) for source in data.sources]
-        return check_dataset(join(parts), require_both_classes)
+        parts = [_read_source(source, scheme) for source in data.sources]
+        classes = scheme.classes or learned_classes({name for part in parts for name in part.classes})
+        joined = join([resolve_classes(part, scheme, classes) for part in parts])
+        return check_dataset(joined, require_both_classes, scheme.option)
     if names_no_data(data):
         return builtin_corpus()
+    return _read_source(data, scheme, require_both_classes, resolve=True)
+
+
+def _read_source(data, scheme: LabelScheme, require_both_classes: bool = False, resolve: bool = False) -> Dataset:
+    """One dataset of a ``[data]`` section (or of one of its sources), labelled by ``scheme``.
+
+    Without ``resolve``, learned classes stay the labels found (see :func:`resolve_classes`).
+    """
     dataset = read_dataset(
         data.path or None,
         text_column=data.text_column,
@@ -81,9 +103,28 @@ def dataset_from_config(data_config, require_both_classes: bool = True) -> Datas
         neg=data.neg or None,
         split=data.split or None,
         on_empty=data.on_empty,
-        labels=label_mapping(data.positive, data.negative),
+        labels=scheme,
+        resolve=resolve,
     )
     return every_but(dataset, data.skip_every)
+
+
+def resolve_classes(dataset: Dataset, scheme: LabelScheme, classes: tuple[str, ...] | None = None) -> Dataset:
+    """``dataset`` labelled by its final classes: ``scheme``'s, or ``classes``, or those learned from its labels.
+
+    While learning, a reader labels rows by the label keys it found; here keys
+    all of the built-in table (0/1, pos/neg, ...) become negative/positive
+    (:func:`~sentiment_rnn.data.labels.learned_classes`). Data labelled by file
+    (IMDB, --pos/--neg) is negative/positive, matched by name to named classes.
+    """
+    if not scheme.learning:
+        return dataset.with_classes(scheme.classes)
+    classes = classes or learned_classes(dataset.classes)
+    if classes == DEFAULT_CLASSES and dataset.classes != DEFAULT_CLASSES:
+        index = np.array([LABEL_VALUES[name] for name in dataset.classes], dtype=np.int64)
+        labels = index[dataset.labels] if len(dataset.labels) else dataset.labels
+        return dataclasses.replace(dataset, labels=labels.astype(np.int32), classes=DEFAULT_CLASSES)
+    return dataset.with_classes(classes)
 
 
 def read_dataset(
@@ -98,7 +139,8 @@ def read_dataset(
     pos: str | Path | None = None,
     neg: str | Path | None = None,
     split: str | None = None,
-    labels: dict[str, int] | None = None,
+    labels: LabelScheme | dict[str, int] | None = None,
+    resolve: bool = True,
 ) -> Dataset:
     """Read a labelled dataset in any supported format (see the module docstring).
 
@@ -107,18 +149,28 @@ def read_dataset(
         text_column, label_column: column names (table formats only).
         encoding: the files' text encoding, e.g. ``cp1252`` for Windows files.
         format: ``auto`` (guess from the path) or one of ``FORMATS``.
-        require_both_classes: refuse data with a single class (training needs both).
+        require_both_classes: refuse data without an example of every class (training needs them all).
         on_empty: what to do with a row (or line, or review) whose text is missing
             or blank: ``"skip"`` it (counted in ``skipped``) or raise an ``"error"``.
         pos, neg: two files of one text a line, all positive and all negative;
             read in that order (positives first).
         split: ``train`` or ``test``, for the IMDB layout only (required there).
-        labels: a label mapping (``labels.label_mapping``) instead of the built-in table; rows with
-            other labels are skipped and counted (``other_labels``). Not for IMDB or pos/neg files.
+        labels: how labels become classes (``labels.label_scheme`` of a config's ``[data]``), or a
+            ``--positive``/``--negative`` table (``labels.label_mapping``); None learns the classes
+            from the data (0/1, pos/neg, ... give negative/positive). Rows whose label a map leaves
+            out are skipped and counted (``other_labels``). A map is not for IMDB or pos/neg files.
+        resolve: label the rows by their final classes (see :func:`resolve_classes`); without it,
+            learned classes stay the label keys found, to be joined with other sources first.
 
     Raises:
         SentimentError: with one sentence naming the file (and line) and the fix.
     """
+    if labels is None:
+        scheme = LEARNED
+    elif isinstance(labels, dict):
+        scheme = LabelScheme(DEFAULT_CLASSES, labels, mapped=True)
+    else:
+        scheme = labels
     check_encoding(encoding)
     check_on_empty(on_empty)
     if pos is not None or neg is not None:
@@ -129,25 +181,27 @@ def read_dataset(
         if format != "auto":
             raise SentimentError(f"--pos and --neg read one text a line; --format {format} does not apply: drop it.")
         reject_split(split, "--pos/--neg files")
-        reject_mapping(labels, "--pos/--neg files, which label by file")
+        reject_mapping(scheme, "--pos/--neg files, which label by file")
         dataset = _read_pos_neg(Path(pos), Path(neg), encoding, on_empty)
-        return check_dataset(dataset, require_both_classes)
-    if path is None:
-        raise SentimentError("No data given: pass a data path (--data) or two files with --pos and --neg.")
-    path = Path(path)
-    check_exists(path)
-    fmt = resolve_format(path, format, encoding)
-    if fmt == "imdb":
-        reject_mapping(labels, "the IMDB layout, which labels by directory")
-        dataset = read_imdb(path, split, encoding, on_empty)
     else:
-        reject_split(split, f"{fmt.upper()} data")
-        check_readable_file(path, fmt)
-        if fmt in LINE_FORMATS:
-            dataset = _read_labelled_lines(path, fmt, encoding, on_empty, labels)
+        if path is None:
+            raise SentimentError("No data given: pass a data path (--data) or two files with --pos and --neg.")
+        path = Path(path)
+        check_exists(path)
+        fmt = resolve_format(path, format, encoding)
+        if fmt == "imdb":
+            reject_mapping(scheme, "the IMDB layout, which labels by directory")
+            dataset = read_imdb(path, split, encoding, on_empty)
         else:
-            dataset = _read_table(path, fmt, text_column, label_column, encoding, on_empty, labels)
-    return check_dataset(dataset, require_both_classes)
+            reject_split(split, f"{fmt.upper()} data")
+            check_readable_file(path, fmt)
+            if fmt in LINE_FORMATS:
+                dataset = _read_labelled_lines(path, fmt, encoding, on_empty, scheme)
+            else:
+                dataset = _read_table(path, fmt, text_column, label_column, encoding, on_empty, scheme)
+    if resolve:
+        dataset = resolve_classes(check_dataset(dataset, False, scheme.option), scheme)
+    return check_dataset(dataset, require_both_classes, scheme.option)
 
 
 def _read_table(
@@ -157,7 +211,7 @@ def _read_table(
     label_column: str,
     encoding: str,
     on_empty: str = "skip",
-    labels: dict[str, int] | None = None,
+    scheme: LabelScheme = LEARNED,
 ) -> Dataset:
     import pandas as pd
 
@@ -169,7 +223,7 @@ def _read_table(
     if fmt == "glue":
         text_column = next((c for c in GLUE_TEXT_COLUMNS if c in column_names(frame)), text_column)
     return frame_to_dataset(
-        frame, str(path), text_column, label_column, require_both_classes=False, on_empty=on_empty, labels=labels
+        frame, str(path), text_column, label_column, require_both_classes=False, on_empty=on_empty, scheme=scheme
     )
 
 
@@ -203,24 +257,27 @@ def frame_to_dataset(
     label_column: str = "label",
     require_both_classes: bool = True,
     on_empty: str = "skip",
-    labels: dict[str, int] | None = None,
+    scheme: LabelScheme = LEARNED,
 ) -> Dataset:
-    """Turn a pandas DataFrame into a Dataset, validating columns and labels (see :func:`read_dataset`)."""
+    """Turn a pandas DataFrame into a Dataset, validating columns and labels (see :func:`read_dataset`).
+
+    While ``scheme`` learns the classes, they are the label keys found (see :func:`resolve_classes`).
+    """
     check_on_empty(on_empty)
     columns = column_names(frame)
     frame.columns = columns
     check_columns(source, columns, text_column, label_column)
     check_has_rows(source, len(frame))
-    examples = ExampleCollector(source, on_empty)
+    examples = ExampleCollector(source, on_empty, scheme)
     for row, (text, label) in enumerate(zip(frame[text_column], frame[label_column]), start=1):
         if text is None or (isinstance(text, float) and np.isnan(text)):
             text = ""
         examples.add(
             str(text),
-            lambda label=label, row=row: parse_label(label, row, source, mapping=labels, mappable=True),
+            lambda label=label, row=row: scheme.parse(label, row, source, mappable=True),
             f"row {row}",
         )
-    return check_dataset(examples.build(), require_both_classes)
+    return check_dataset(examples.build(), require_both_classes, scheme.option)
 
 
 def column_names(frame) -> list[str]:
@@ -240,18 +297,16 @@ def _read_lines(path: Path, encoding: str) -> list[str]:
     return lines[:-1] if lines and not lines[-1] else lines
 
 
-def _read_labelled_lines(
-    path: Path, fmt: str, encoding: str, on_empty: str = "skip", labels: dict[str, int] | None = None
-) -> Dataset:
+def _read_labelled_lines(path: Path, fmt: str, encoding: str, on_empty: str, scheme: LabelScheme) -> Dataset:
     """fastText (``__label__1 text``) or label-text (``1 text``) lines; blank lines are skipped."""
-    examples = ExampleCollector(str(path), on_empty)
+    examples = ExampleCollector(str(path), on_empty, scheme)
     for number, line in enumerate(_read_lines(path, encoding), start=1):
         if not line.strip():
             continue
         label, text = parse_labelled_line(line, fmt, path, number)
         examples.add(
             text.strip(),
-            lambda label=label, number=number: parse_label(label, number, str(path), "line", labels, mappable=True),
+            lambda label=label, number=number: scheme.parse(label, number, str(path), "line", mappable=True),
             f"line {number}",
         )
     return examples.build()
@@ -275,9 +330,7 @@ def _split_fasttext(line: str, path: Path, number: int) -> tuple[str, str]:
             f"{path}, line {number}: expected a fastText line such as '__label__1 some text', got {excerpt(line)}."
         )
     if len(labels) != 1:
-        raise SentimentError(
-            f"{path}, line {number}: {len(labels)} labels on one line; a binary classifier needs exactly one."
-        )
+        raise SentimentError(f"{path}, line {number}: {len(labels)} labels on one line; give each example exactly one.")
     text = line.split(words[0], 1)[1]
     return labels[0], text
 
@@ -293,9 +346,11 @@ def _read_pos_neg(pos: Path, neg: Path, encoding: str, on_empty: str = "skip") -
     return examples.build()
 
 
-def reject_mapping(labels: dict[str, int] | None, what: str) -> None:
-    if labels is not None:
-        raise SentimentError(f"--positive/--negative map labels read from a file, not {what}: drop them.")
+def reject_mapping(scheme: LabelScheme, what: str) -> None:
+    if scheme.mapped:
+        raise SentimentError(
+            f"{scheme.option.replace(' or ', '/')} map labels read from a file, not {what}: drop them."
+        )
 
 
 def reject_split(split: str | None, what: str) -> None:

@@ -28,6 +28,7 @@ def every_but(dataset: Dataset, n: int) -> Dataset:
         dataset.source,
         dataset.skipped,
         other_labels=dataset.other_labels,
+        classes=dataset.classes,
     )
 
 
@@ -44,8 +45,12 @@ def source_summary(dataset: Dataset) -> dict:
 def join(datasets: Sequence[Dataset]) -> Dataset:
     """The rows of ``datasets`` one after the other; ``source`` joins their names with " + ", ``parts`` lists each.
 
-    ``row_sources`` says which of ``datasets`` each row came from (its index).
+    ``row_sources`` says which of ``datasets`` each row came from (its index). Every dataset
+    is labelled by the same classes (``formats.resolve_classes`` makes them so).
     """
+    classes = datasets[0].classes
+    if any(dataset.classes != classes for dataset in datasets):
+        raise ValueError(f"joined datasets must have the same classes, got {[d.classes for d in datasets]}")
     return Dataset(
         [text for dataset in datasets for text in dataset.texts],
         np.concatenate([dataset.labels for dataset in datasets]).astype(np.int64),
@@ -54,4 +59,5 @@ def join(datasets: Sequence[Dataset]) -> Dataset:
         tuple(source_summary(dataset) for dataset in datasets),
         sum(dataset.other_labels for dataset in datasets),
         np.repeat(np.arange(len(datasets)), [len(dataset) for dataset in datasets]),
+        classes,
     )

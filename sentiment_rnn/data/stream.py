@@ -7,11 +7,13 @@ pass reads it again from disk, a few thousand rows at a time.
   with commas and newlines in CSV; no quoting in TSV, as the in-memory reader),
   JSON Lines by ``tf.data.TextLineDataset`` with one ``json.loads`` a line.
 - Rows are numbered from 1 in file order, as in :func:`sentiment_rnn.data.read_dataset`.
-  Labels are mapped exactly as :func:`sentiment_rnn.data.labels.parse_label` does
-  (strip, lowercase, then the one table ``LABEL_VALUES``: 0/1, true/false,
-  pos/neg, positive/negative), rows with blank text are skipped and counted
-  (or refused, ``data.on_empty``), and a bad label is the same error naming
-  its row.
+  Labels become classes exactly as the in-memory readers make them (the
+  ``labels.LabelScheme`` of ``[data]``: the built-in table, named classes, a
+  label map, or the classes the file holds): the pass reads each distinct
+  label once in Python, and the training stream looks the stripped,
+  lowercased label up in the table it built. Rows with blank text are
+  skipped and counted (or refused, ``data.on_empty``), and a bad label is the
+  same error naming its row.
 - The validation split is seeded but cannot be a shuffle of the whole file: row
   ``r`` goes to validation when a fingerprint of ``(seed, r)`` falls below
   ``validation_split``, so the split is about, not exactly, that fraction.
@@ -30,14 +32,20 @@ pass reads it again from disk, a few thousand rows at a time.
 
 Batches of similar length (``train.bucket_by_length``) are made by
 ``sentiment_rnn.training.pipeline.batch_examples``, for streamed and in-memory data alike.
+
+Longer than 400 lines because the one streaming pass checks every row, counts and names the
+classes and adapts the vocabulary together; the checks themselves are in ``checks``.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from sentiment_rnn.config import Config
 from sentiment_rnn.data.checks import (
@@ -56,9 +64,16 @@ from sentiment_rnn.data.checks import (
     undecodable_error,
     undecodable_header_error,
 )
-from sentiment_rnn.data.dataset import BUILTIN_CORPUS, corpus_file, label_counts
+from sentiment_rnn.data.dataset import BUILTIN_CORPUS, corpus_file
 from sentiment_rnn.data.detect import resolve_format
-from sentiment_rnn.data.labels import LABEL_VALUES, label_mapping, parse_label
+from sentiment_rnn.data.labels import (
+    DEFAULT_CLASSES,
+    LABEL_VALUES,
+    LabelScheme,
+    class_counts,
+    label_scheme,
+    learned_classes,
+)
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.text import token_counts
 
@@ -81,14 +96,15 @@ class RowSource:
     label_column: str
     encoding: str
     column_indices: tuple[int, int] = (0, 1)  # CSV/TSV: positions of the text and label columns
-    labels: dict[str, int] | None = None  # a label mapping (data.positive/negative) instead of LABEL_VALUES
+    scheme: LabelScheme = LabelScheme()  # how labels become classes (labels.label_scheme of [data])
+    table: dict[str, int] | None = None  # stripped, lowercased label -> class, of every label the pass found
 
     def batches(self, batch_size: int = READ_BATCH):
         """Batches of ``(row (B,) int64, text (B,) string, label (B,) string, ok (B,) bool)``.
 
         ``row`` counts data rows from 1 (JSON Lines: file lines, blank ones skipped);
-        ``text`` is UTF-8; ``label`` is the raw label; ``ok`` is False where a JSON
-        line is not an object.
+        ``text`` is UTF-8; ``label`` is the raw label ("" where a JSON object has none);
+        ``ok`` is False where a JSON line is not an object.
         """
         import tensorflow as tf
 
@@ -136,9 +152,9 @@ class RowSource:
                     labels.append(b"")
                     ok.append(False)
                     continue
-                text = record.get(self.text_column)
+                text, label = record.get(self.text_column), record.get(self.label_column)
                 texts.append(b"" if text is None else field_text(text).encode("utf-8", "surrogatepass"))
-                labels.append(field_text(record.get(self.label_column)).encode("utf-8", "surrogatepass"))
+                labels.append(b"" if label is None else field_text(label).encode("utf-8", "surrogatepass"))
                 ok.append(True)
             return texts, labels, ok
 
@@ -153,20 +169,27 @@ class StreamedDataset:
     """What the streaming pass found in the file (the rows stay on disk).
 
     Same summary interface as :class:`sentiment_rnn.data.Dataset`: ``source``,
-    ``skipped``, ``len()`` (usable rows) and ``label_counts()``.
+    ``skipped``, ``len()`` (usable rows), ``classes`` and ``label_counts()``.
+    ``counts``: the usable rows of each class.
     """
 
     source: str
     rows: int
-    positives: int
+    counts: tuple[int, ...]
     skipped: int
     other_labels: int = 0
+    classes: tuple[str, ...] = DEFAULT_CLASSES
 
     def __len__(self) -> int:
         return self.rows
 
+    @property
+    def positives(self) -> int:
+        """The rows of class 1 (positive, for two classes)."""
+        return self.counts[1]
+
     def label_counts(self) -> dict[str, int]:
-        return label_counts(self.positives, self.rows)
+        return class_counts(np.repeat(np.arange(len(self.classes)), self.counts), self.classes)
 
 
 @dataclass(frozen=True)
@@ -198,7 +221,7 @@ class StreamPart:
         import tensorflow as tf
 
         def keep(row, text, label, ok):
-            label_id = label_ids(label, self.source.labels)
+            label_id = label_ids(label, self.source.table)
             selected = (
                 ok
                 & has_text(text)
@@ -216,18 +239,17 @@ class StreamPart:
         return examples
 
 
-def label_ids(labels, mapping: dict[str, int] | None = None):
-    """Raw labels (B,) string -> (B,) int32: 1 positive, 0 negative, -1 not a label; as ``parse_label``.
+def label_ids(labels, table: dict[str, int]):
+    """Raw labels (B,) string -> (B,) int32: the class of each, -1 for a label outside ``table``.
 
-    The same table (``labels.LABEL_VALUES``, or the label ``mapping``) after the
-    same strip and lowercase, as a TensorFlow lookup.
+    ``table`` maps labels stripped and lowercased (as here, in TensorFlow) to
+    their class; the streaming pass builds it from every label the file holds.
     """
     import tensorflow as tf
 
-    table = LABEL_VALUES if mapping is None else mapping
     keys = tf.strings.lower(strip(labels), encoding="utf-8")
     initializer = tf.lookup.KeyValueTensorInitializer(
-        tf.constant(list(table)), tf.constant(list(table.values()), dtype=tf.int32)
+        tf.constant(list(table), dtype=tf.string), tf.constant(list(table.values()), dtype=tf.int32)
     )
     return tf.lookup.StaticHashTable(initializer, default_value=-1).lookup(keys)
 
@@ -300,8 +322,7 @@ def row_source(config: Config) -> RowSource:
         columns = [column.strip() for column in header]
     check_columns(path, columns, data.text_column, data.label_column)
     indices = (columns.index(data.text_column), columns.index(data.label_column))
-    mapping = label_mapping(data.positive, data.negative)
-    return RowSource(path, fmt, data.text_column, data.label_column, data.encoding, indices, mapping)
+    return RowSource(path, fmt, data.text_column, data.label_column, data.encoding, indices, label_scheme(data))
 
 
 def open_stream(config: Config, tokenizer):
@@ -318,12 +339,13 @@ def open_stream(config: Config, tokenizer):
         SentimentError: unreadable or malformed file, bad label, one class only,
             too few rows on either side.
     """
-    import numpy as np
     import tensorflow as tf
 
     source = row_source(config)
     split, seed, encoding = config.train.validation_split, config.train.seed, config.data.encoding
-    counts = {"train": 0, "validation": 0, "positives": 0, "skipped": 0, "rows_read": 0, "other_labels": 0}
+    counts = {"train": 0, "validation": 0, "skipped": 0, "rows_read": 0, "other_labels": 0}
+    found: dict[bytes, int | str | None] = {}  # each distinct label (stripped, lowercased): its class, key or None
+    rows_of: dict[bytes, int] = {}  # the usable rows of each
     sample_fraction = vocabulary_sample_fraction(source.path, config.data.vocabulary_sample)
     count_lengths = config.train.bucket_by_length
     length_counts = {False: np.zeros(0, dtype=np.int64), True: np.zeros(0, dtype=np.int64)}  # [k]: rows of k tokens
@@ -333,35 +355,27 @@ def open_stream(config: Config, tokenizer):
         valid_utf8 = tf.equal(tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace"), text)
         validation = in_seeded_fraction(row, split, seed, salt="validation")
         in_sample = in_seeded_fraction(row, sample_fraction, seed, salt="vocabulary")
-        label_id = label_ids(label, source.labels)
-        return text, (row, label, ok, valid_utf8, has_text(text), label_id, validation, in_sample)
+        key = tf.strings.lower(strip(label), encoding="utf-8")
+        return text, (row, label, ok, valid_utf8, has_text(text), key, validation, in_sample)
 
     tokenizer.reset_state()
     batches = source.batches().map(with_checks, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     try:
         for text, per_row in batches.prefetch(2):
-            row, label, ok, valid_utf8, text_present, label_id, validation, in_sample = (t.numpy() for t in per_row)
+            row, label, ok, valid_utf8, text_present, key, validation, in_sample = (t.numpy() for t in per_row)
             if not np.all(ok):
                 raise streamed_json_lines_error(source.path, int(row[~ok][0]))
             if not np.all(valid_utf8):
                 raise undecodable_error(source.path, encoding, f"row {int(row[~valid_utf8][0])}")
             if not np.all(text_present):
                 check_empty_text(source.path, f"row {int(row[~text_present][0])}", config.data.on_empty)
-            bad_label = text_present & (label_id < 0)
-            for first in np.flatnonzero(bad_label)[: 1 if source.labels is None else None]:
-                # raises for a label outside the built-in table, or a missing one; None: outside the mapping
-                parse_label(
-                    label[first].decode("utf-8"),
-                    int(row[first]),
-                    str(source.path),
-                    mapping=source.labels,
-                    mappable=True,
-                )
+            bad_label = text_present & _parsed(key, text_present, label, row, source, found)
             counts["other_labels"] += int(np.sum(bad_label))
             usable = text_present & ~bad_label
             counts["rows_read"] += len(row)
             counts["skipped"] += int(np.sum(~text_present))
-            counts["positives"] += int(np.sum(label_id[usable] == 1))
+            for usable_key, number in zip(*np.unique(key[usable], return_counts=True)):
+                rows_of[usable_key] = rows_of.get(usable_key, 0) + int(number)
             counts["validation"] += int(np.sum(usable & validation))
             counts["train"] += int(np.sum(usable & ~validation))
             training_texts = tf.boolean_mask(text, usable & ~validation & in_sample)
@@ -379,17 +393,53 @@ def open_stream(config: Config, tokenizer):
         ) from None
     rows = counts["train"] + counts["validation"]
     check_has_rows(source.path, counts["rows_read"])
-    check_examples(source.path, rows, counts["positives"], counts["skipped"], True, other_labels=counts["other_labels"])
+    classes, table = _classes_found(source.scheme, found)
+    source = dataclasses.replace(source, table=table)
+    class_rows = np.zeros(len(classes), np.int64)
+    for found_key, number in rows_of.items():
+        class_rows[table[found_key.decode("utf-8")]] += number
+    check_examples(
+        source.path, class_rows, counts["skipped"], True, counts["other_labels"], classes, source.scheme.option
+    )
     if counts["train"] < 2 or counts["validation"] < 1:
         raise SentimentError(
             f"{source.path} has {counts['train']} training and {counts['validation']} validation rows after the "
             "streaming split: streaming needs at least 2 and 1; read small files in memory (data.streaming = false)."
         )
     tokenizer.finalize_state()
-    summary = StreamedDataset(str(source.path), rows, counts["positives"], counts["skipped"], counts["other_labels"])
+    summary = StreamedDataset(
+        str(source.path), rows, tuple(int(n) for n in class_rows), counts["skipped"], counts["other_labels"], classes
+    )
     buffer = config.data.shuffle_buffer
     vocabulary = list(tokenizer.get_vocabulary())
     lengths = {side: tuple(int(n) for n in counted) for side, counted in length_counts.items()}
     train = StreamPart(source, False, split, seed, counts["train"], buffer, vocabulary, lengths[False])
     validation = StreamPart(source, True, split, seed, counts["validation"], buffer, length_counts=lengths[True])
     return summary, train, validation
+
+
+def _parsed(key, text_present, label, row, source: RowSource, found: dict) -> np.ndarray:
+    """Parse each label of a batch not seen before (into ``found``); (B,) bool: rows whose label a map leaves out.
+
+    ``key`` (B,) holds the labels stripped and lowercased, ``label`` (B,) as read;
+    only rows with text are parsed, as the in-memory reader does.
+    """
+    keys, first = np.unique(key[text_present], return_index=True)
+    rows = np.flatnonzero(text_present)[first]
+    for new_key, index in zip(keys, rows):
+        if new_key not in found:  # raises for a missing label, or one outside named classes
+            found[new_key] = source.scheme.parse(
+                label[index].decode("utf-8"), int(row[index]), str(source.path), mappable=True
+            )
+    return np.array([found.get(k, 0) is None for k in key], dtype=bool)
+
+
+def _classes_found(scheme: LabelScheme, found: dict) -> tuple[tuple[str, ...], dict[str, int]]:
+    """(the classes, label -> class table for :func:`label_ids`) once the pass has parsed every distinct label."""
+    if not scheme.learning:
+        table = {key.decode("utf-8"): value for key, value in found.items() if value is not None}
+        return scheme.classes, table
+    classes = learned_classes(found.values())
+    if classes == DEFAULT_CLASSES:
+        return classes, {key.decode("utf-8"): LABEL_VALUES[value] for key, value in found.items()}
+    return classes, {key.decode("utf-8"): classes.index(value) for key, value in found.items()}

@@ -44,6 +44,12 @@ def dense(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, activation: str =
     return ACTIVATIONS[activation](x @ kernel + bias)
 
 
+def head_probabilities(logits: np.ndarray) -> np.ndarray:
+    """The head's answer from its logits (..., K): for K = 1 (two classes) the sigmoid, the probability of
+    class 1, shape (...); for K > 1 classes the softmax over them, shape (..., K)."""
+    return sigmoid(logits[..., 0]) if logits.shape[-1] == 1 else softmax(logits)
+
+
 @contextlib.contextmanager
 def single_threaded_blas(rows: int = SINGLE_THREAD_FROM_ROWS) -> Iterator[None]:
     """Run BLAS (NumPy's matrix products) on one thread while the block runs, for ``rows`` >= 256 texts.

@@ -4,7 +4,7 @@ Averaging the members' probabilities (not their logits) is the usual deep
 ensemble (Lakshminarayanan et al. 2017): each member is calibrated on its own
 at training time, and the mean of calibrated probabilities stays a probability
 of the same scale. Every probability here is float64 of shape (n,), as each
-member's engine gives it.
+member's engine gives it (or (n, N) for N classes).
 """
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ class NumpyEnsembleEngine:
         for chunk in id_chunks:
             for reader in readers:
                 reader.read(chunk)
-        return float(np.mean([reader.probability() for reader in readers])), readers[0].tokens
+        mean = np.mean([reader.probability() for reader in readers], axis=0)
+        return (float(mean) if np.ndim(mean) == 0 else mean), readers[0].tokens
 
     def stream_reader(self) -> MeanStreamReader:
         """The members' stream readers behind one reader (see :class:`MeanStreamReader`)."""
@@ -95,9 +96,12 @@ class MeanStreamReader:
         for reader in self.readers:
             reader.read_tokens(tokens)
 
-    def probability(self) -> float:
-        return float(np.mean([reader.probability() for reader in self.readers]))
+    def probability(self) -> float | np.ndarray:
+        """The readers' mean probability: of positive, or with N > 2 classes of each, (N,)."""
+        mean = np.mean([reader.probability() for reader in self.readers], axis=0)
+        return float(mean) if np.ndim(mean) == 0 else mean
 
-    def parts(self) -> tuple[float, float, float]:
-        """The mean of the readers' (recurrent, ngrams, bias) terms (hybrid readers only)."""
-        return tuple(float(value) for value in np.mean([reader.parts() for reader in self.readers], axis=0))
+    def parts(self) -> tuple:
+        """The mean of the readers' (recurrent, ngrams, bias) terms (hybrid readers only): floats, or (N,) each."""
+        means = [np.mean([reader.parts()[k] for reader in self.readers], axis=0) for k in range(3)]
+        return tuple(float(mean) if np.ndim(mean) == 0 else mean for mean in means)

@@ -2,7 +2,8 @@
 
 Shapes, for n texts: wide logits (n,) = multi-hot n-grams (n, V) @ wide kernel (V, 1),
 computed without building the multi-hot vectors; the recurrent engine adds them to its
-head's logits before the sigmoid: probability (n,) float64.
+head's logits before the sigmoid: probability (n,) float64. With N > 2 classes the
+kernel is (V, N), the logits (n, N), and a softmax gives (n, N).
 
 Read in order, the model has a probability after every token t too:
 
@@ -13,10 +14,11 @@ recurrent model's per-token view), ``bias`` the head's bias, and ``ngrams(t)`` t
 wide logit of the text so far: the kernel rows of the distinct n-grams ending at or
 before t, each counted the first time it appears (the multi-hot vector of the
 prefix), unknown ones once as ``[UNK]``. After the last token it is the whole
-text's answer. A calibration fitted at training time is folded into these weights
-(``training.temperature``), so the three terms are calibrated as they stand. A
-stream carries the n-grams seen (a set of columns, at most V) and the last
-``ngrams - 1`` tokens beside the recurrent state (:class:`RunningNgrams`).
+text's answer. With N > 2 classes each term is a vector (N,) of the classes' logits
+and a softmax takes the sigmoid's place. A calibration fitted at training time is
+folded into these weights (``training.temperature``), so the three terms are
+calibrated as they stand. A stream carries the n-grams seen (a set of columns, at
+most V) and the last ``ngrams - 1`` tokens beside the recurrent state (:class:`RunningNgrams`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sentiment_rnn.engine.cells import as_float32, sigmoid
+from sentiment_rnn.engine.cells import as_float32, sigmoid, softmax
 from sentiment_rnn.engine.models import DEFAULT_BATCH_SIZE, NumpyRecurrentEngine, StreamReader, Vocabulary
 from sentiment_rnn.engine.ngrams import NgramTable
 from sentiment_rnn.text import OOV_TOKEN, token_ngrams, tokenize_py
@@ -110,6 +112,8 @@ class TokenParts:
         ngrams: (n_tokens,) float64, the wide logit of the n-grams ending at or before each token.
         bias: the head's bias, in the same logit units.
 
+    With N > 2 classes every term has a last axis of N, the classes' logits: the three
+    arrays are (n_tokens, N), ``bias`` is (N,) and p(t) = softmax(recurrent + ngrams + bias).
     For an ensemble each term is the members' mean, and ``probabilities`` the mean of theirs
     (so there the terms do not add up to it exactly).
     """
@@ -118,19 +122,26 @@ class TokenParts:
     probabilities: np.ndarray
     recurrent: np.ndarray
     ngrams: np.ndarray
-    bias: float
+    bias: float | np.ndarray
 
     @classmethod
     def mean(cls, views: Sequence[TokenParts]) -> TokenParts:
         """An ensemble's view: the members' views of one text, averaged term by term."""
+        bias = np.mean([view.bias for view in views], axis=0)
         return cls(
             views[0].tokens,
             *(
                 np.mean([getattr(view, name) for view in views], axis=0)
                 for name in ("probabilities", "recurrent", "ngrams")
             ),
-            float(np.mean([view.bias for view in views])),
+            float(bias) if np.ndim(bias) == 0 else bias,
         )
+
+
+def answer_of(logits: np.ndarray, units: int) -> np.ndarray:
+    """The probabilities from summed logits: their sigmoid for ``units`` 1 (logits (...,), two classes), else the
+    softmax over the last axis (logits (..., N))."""
+    return sigmoid(logits) if units == 1 else softmax(logits)
 
 
 class NumpyHybridEngine:
@@ -141,7 +152,7 @@ class NumpyHybridEngine:
             wide logit before its sigmoid).
         wide_vocabulary: the wide vectorizer's n-grams, index = column of the multi-hot vector.
         ngrams: the longest n-gram (``model.ngrams``).
-        wide_kernel: (V, 1) float32, one weight per n-gram.
+        wide_kernel: (V, 1) float32, one weight per n-gram (with N > 2 classes (V, N), one per n-gram and class).
     """
 
     kind = "hybrid"
@@ -175,7 +186,8 @@ class NumpyHybridEngine:
         return NgramTable.build(self.wide_vocabulary.vocabulary.tokens, self.ngrams, self.wide_vocabulary.oov_id)
 
     def wide_logits(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
-        """The wide branch's logit of every text, (n,) float32: the kernel rows of its distinct n-grams, summed.
+        """The wide branch's logit of every text, (n,) float32 ((n, N) for N classes): the kernel rows of its
+        distinct n-grams, summed.
 
         From ``NGRAM_TABLE_FROM_TEXTS`` texts on, the n-grams' columns come from
         ``ngram_table`` (array operations, a chunk of texts at a time); fewer
@@ -191,11 +203,13 @@ class NumpyHybridEngine:
             pairs = table.columns(texts)
         else:
             pairs = self._searched_columns(texts) or self._dict_columns(texts, batch_size)
-        logits = np.zeros(len(texts), np.float32)
+        units = self.wide_kernel.shape[1]
+        logits = np.zeros((len(texts), units), np.float32)
         for start, stop, rows, columns in pairs:
-            weights = self.wide_kernel[columns, 0].astype(np.float64)
-            logits[start:stop] = np.bincount(rows, weights=weights, minlength=stop - start)
-        return logits
+            weights = self.wide_kernel[columns].astype(np.float64)  # (m, units)
+            for unit in range(units):
+                logits[start:stop, unit] = np.bincount(rows, weights=weights[:, unit], minlength=stop - start)
+        return logits[:, 0] if units == 1 else logits
 
     def _dict_columns(self, texts: list[str], batch_size: int) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
         """What ``NgramTable.columns`` yields, from ``token_ngrams`` strings and the dict, ``batch_size`` texts at a time."""
@@ -216,7 +230,7 @@ class NumpyHybridEngine:
         return [(0, *_pairs([self.wide_vocabulary.search(text_grams) for text_grams in grams], 0))]
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
-        """Probabilities of positive, (n,) float64."""
+        """Probabilities of positive, (n,) float64 (with N classes, of each class: (n, N))."""
         texts = list(texts)
         flat, lengths = self.recurrent.encode(texts)
         return self.recurrent.predict_ids(flat, lengths, batch_size, offsets=self.wide_logits(texts, batch_size))
@@ -231,18 +245,25 @@ class NumpyHybridEngine:
             return self.wide_vocabulary.search(grams)
         return self.wide_vocabulary.vocabulary.encode(grams)
 
+    def head_bias(self) -> float | np.ndarray:
+        """The head's bias as a float64, (N,) with N > 2 classes."""
+        bias = self.recurrent.head_bias.astype(np.float64)
+        return float(bias[0]) if len(bias) == 1 else bias
+
     def per_token_parts(self, text: str) -> TokenParts:
         """The probability after each of the text's tokens and its three terms (see the module docstring)."""
         tokens = tokenize_py(text)
-        _, recurrent = self.recurrent.step_logits(text)  # (L,): at most output_sequence_length tokens
+        _, recurrent = self.recurrent.step_logits(text)  # (L,) or (L, N): at most output_sequence_length tokens
         if 0 < len(recurrent) < len(tokens):  # the recurrent branch stopped reading: its term stays
-            recurrent = np.concatenate([recurrent, np.full(len(tokens) - len(recurrent), recurrent[-1])])
+            recurrent = np.concatenate([recurrent, np.repeat(recurrent[-1:], len(tokens) - len(recurrent), axis=0)])
         ngrams = RunningNgrams(self).read(tokens)
-        bias = float(self.recurrent.head_bias[0])
-        return TokenParts(tokens, sigmoid(recurrent + ngrams + bias), recurrent, ngrams, bias)
+        bias = self.head_bias()
+        probabilities = answer_of(recurrent + ngrams + bias, self.recurrent.head_units)
+        return TokenParts(tokens, probabilities, recurrent, ngrams, bias)
 
     def per_token(self, text: str) -> tuple[list[str], np.ndarray]:
-        """The many-to-many view: the tokens read and the probability after each one, (n_tokens,) float64."""
+        """The many-to-many view: the tokens read and the probability after each one, (n_tokens,) float64
+        (with N classes, each class's: (n_tokens, N))."""
         parts = self.per_token_parts(text)
         return parts.tokens, parts.probabilities
 
@@ -259,32 +280,37 @@ class RunningNgrams:
     (unknown n-grams once, as ``[UNK]``): after the last token, the whole text's
     ``NumpyHybridEngine.wide_logits``. It carries the columns seen (at most the
     wide vocabulary's size) and the last ``ngrams - 1`` tokens, so memory does not
-    grow with the text.
+    grow with the text. With N > 2 classes the logits are the classes', (N,) after each token.
     """
 
     def __init__(self, engine: NumpyHybridEngine):
         self.engine = engine
         self.seen: set[int] = set()
         self.tail: list[str] = []  # the last ngrams - 1 tokens read: the n-grams ending next start there
-        self.logit = 0.0
+        self.sums = np.zeros(engine.wide_kernel.shape[1])  # (K,) float64: the kernel rows of the columns seen
+
+    @property
+    def logit(self) -> float | np.ndarray:
+        """The wide logit of the tokens read so far: a float, or (N,) float64 with N > 2 classes."""
+        return float(self.sums[0]) if len(self.sums) == 1 else self.sums.copy()
 
     def read(self, tokens: Sequence[str]) -> np.ndarray:
-        """Read the next tokens; the wide logit after each of them, (len(tokens),) float64."""
+        """Read the next tokens; the wide logit after each of them, (len(tokens),) float64 ((len(tokens), N))."""
         n = self.engine.ngrams
         window = [*self.tail, *tokens]
         ends = range(len(self.tail), len(window))  # window positions of the new tokens
         grams = [" ".join(window[end - size + 1 : end + 1]) for end in ends for size in range(1, min(n, end + 1) + 1)]
         columns = iter(self.engine.columns(grams))
-        kernel = self.engine.wide_kernel[:, 0]
-        logits = np.empty(len(tokens))
+        kernel = self.engine.wide_kernel
+        logits = np.empty((len(tokens), len(self.sums)))
         for index, end in enumerate(ends):
             for column in itertools.islice(columns, min(n, end + 1)):
                 if column not in self.seen:
                     self.seen.add(column)
-                    self.logit += float(kernel[column])
-            logits[index] = self.logit
+                    self.sums += kernel[column].astype(np.float64)
+            logits[index] = self.sums
         self.tail = window[len(window) - n + 1 :] if n > 1 else []
-        return logits
+        return logits[:, 0] if len(self.sums) == 1 else logits
 
 
 class HybridStreamReader:
@@ -312,15 +338,18 @@ class HybridStreamReader:
         self.ngrams.read(tokens)
         self.tokens += len(tokens)
 
-    def parts(self) -> tuple[float, float, float]:
-        """(recurrent, ngrams, bias): the terms of the logit after the tokens read so far."""
-        kernel = self.engine.recurrent.head_kernel[:, 0].astype(np.float64)
-        recurrent = float(self.recurrent.features()[0].astype(np.float64) @ kernel)
-        return recurrent, self.ngrams.logit, float(self.engine.recurrent.head_bias[0])
+    def parts(self) -> tuple:
+        """(recurrent, ngrams, bias): the terms of the logit after the tokens read so far (floats; with N > 2
+        classes, (N,) float64 each)."""
+        kernel = self.engine.recurrent.head_kernel.astype(np.float64)  # (width, K)
+        recurrent = self.recurrent.features()[0].astype(np.float64) @ kernel  # (K,)
+        recurrent = float(recurrent[0]) if len(recurrent) == 1 else recurrent
+        return recurrent, self.ngrams.logit, self.engine.head_bias()
 
-    def probability(self) -> float:
-        """The probability of positive after the tokens read so far."""
-        return float(sigmoid(np.float64(sum(self.parts()))))
+    def probability(self) -> float | np.ndarray:
+        """The probability of positive after the tokens read so far (with N > 2 classes, of each: (N,))."""
+        answer = answer_of(np.asarray(sum(self.parts()), dtype=np.float64), self.engine.recurrent.head_units)
+        return float(answer) if np.ndim(answer) == 0 else answer
 
 
 def _pairs(columns: list[list[int]], start: int) -> tuple[int, np.ndarray, np.ndarray]:

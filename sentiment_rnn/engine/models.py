@@ -1,10 +1,12 @@
 """The NumPy models: the recurrent model and the bag-of-words baseline, from token ids or raw text.
 
-Shapes are given per method; probabilities are float64 arrays of shape (n,).
+Shapes are given per method; probabilities are float64 arrays of shape (n,)
+(of class 1, for a two-class model's sigmoid head) or (n, N) (every class, for
+a softmax head over N > 2 classes).
 
 Longer than 400 lines because the recurrent model's three views (whole texts in
 batches, per token, streamed) and the bag-of-words baseline share its vocabulary
-here; the baseline would be the first to move out.
+here, for both kinds of head; the baseline would be the first to move out.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from sentiment_rnn.engine.cells import (
     StepInputs,
     as_float32,
     dense,
+    head_probabilities,
     pool_over_time,
     reverse_each,
-    sigmoid,
     single_threaded_blas,
 )
 from sentiment_rnn.engine.encoding import TokenTable, encode_texts
@@ -93,7 +95,8 @@ class NumpyRecurrentEngine:
     Shapes, for B texts of at most T tokens: token ids (B, T) -> embeddings
     (B, T, output_dim) -> each layer (B, T, width) -> top layer (B, width)
     (its last state, or with ``pooling`` "max"/"mean" its outputs pooled over
-    each text's tokens) -> probability (B,).
+    each text's tokens) -> probability (B,), or with a softmax head of N
+    classes (``head_kernel`` (width, N)) probabilities (B, N).
     """
 
     kind = "rnn"
@@ -121,6 +124,11 @@ class NumpyRecurrentEngine:
     @property
     def bidirectional(self) -> bool:
         return any(layer.backward is not None for layer in self.layers)
+
+    @property
+    def head_units(self) -> int:
+        """1 for a sigmoid head (two classes), N for a softmax head over N classes."""
+        return self.head_kernel.shape[1]
 
     def tokens(self, text: str) -> list[str]:
         """The tokens the model reads, truncated to ``output_sequence_length`` if set."""
@@ -151,9 +159,9 @@ class NumpyRecurrentEngine:
             state: per layer, the state to start from (default zeros); it is
                 updated in place and returned, so a stream can carry it on.
             return_sequences: give the probability after every step (B, T)
-                instead of after each row's last token (B,).
-            offsets: float32 (B,) added to each row's logit before the sigmoid
-                (the hybrid model's wide branch); None adds nothing.
+                instead of after each row's last token (B,) (with N classes: (B, T, N), (B, N)).
+            offsets: float32 (B,) (or (B, N)) added to each row's logits before the sigmoid
+                (or softmax): the hybrid model's wide branch; None adds nothing.
             head: False gives what the head reads instead of the probabilities:
                 (B, width), or with ``return_sequences`` (B, T, width).
 
@@ -186,9 +194,10 @@ class NumpyRecurrentEngine:
             x = pool_over_time(x, lengths, self.pooling, running=return_sequences)
         if not head:
             return x, final_states
+        logits = dense(x, self.head_kernel, self.head_bias)  # (B, K), or (B, T, K)
         if offsets is not None:
-            return sigmoid(dense(x, self.head_kernel, self.head_bias)[..., 0] + offsets), final_states
-        return dense(x, self.head_kernel, self.head_bias, "sigmoid")[..., 0], final_states
+            logits = logits + offsets.reshape(len(offsets), -1)
+        return head_probabilities(logits), final_states
 
     def input_tables(self) -> list[np.ndarray]:
         """The first layer's input projection of every embedding row, (vocabulary, k) per cell; computed once.
@@ -208,18 +217,18 @@ class NumpyRecurrentEngine:
         batch_size: int = DEFAULT_BATCH_SIZE,
         offsets: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Probabilities (n,) float64 for n texts' token ids laid end to end (see :meth:`encode`).
+        """Probabilities (n,) (or (n, N)) float64 for n texts' token ids laid end to end (see :meth:`encode`).
 
         Texts are batched by length (longest first), so a batch holds little
         padding, and a batch holds at most ``batch_size`` texts and about
         ``BATCH_TOKENS`` token positions (fewer texts when they are long), so
         the (B, T, units) arrays stay a few tens of MB for any text length.
         Batches run on several threads (``engine.threads``).
-        ``offsets`` (n,) float32, if given, is added to each text's logit (see :meth:`run`).
+        ``offsets`` (n,) (or (n, N)) float32, if given, is added to each text's logits (see :meth:`run`).
         """
         starts = np.cumsum(lengths) - lengths
         order = np.argsort(-lengths, kind="stable")
-        result = np.empty(len(lengths))
+        result = np.empty((len(lengths),) if self.head_units == 1 else (len(lengths), self.head_units))
         batches, start = [], 0
         while start < len(order):
             longest = int(lengths[order[start]])
@@ -240,7 +249,7 @@ class NumpyRecurrentEngine:
         return result
 
     def predict_proba(self, texts: Iterable[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
-        """Probabilities of positive, (n,) float64."""
+        """Probabilities of positive, (n,) float64 (with N classes, of each class: (n, N))."""
         flat, lengths = self.encode(texts)
         return self.predict_ids(flat, lengths, batch_size)
 
@@ -288,33 +297,36 @@ class NumpyRecurrentEngine:
         return count_per_text(flat == self.vocabulary.oov_id, lengths), lengths
 
     def per_token(self, text: str) -> tuple[list[str], np.ndarray]:
-        """The many-to-many view: the tokens read and the probability after each one, (n_tokens,) float64."""
+        """The many-to-many view: the tokens read and the probability after each one, (n_tokens,) (or (n_tokens, N))."""
         tokens = self.tokens(text)
         ids = np.array([self.vocabulary.encode(tokens)], dtype=np.int64).reshape(1, len(tokens))
         probabilities, _ = self.run(ids, np.array([len(tokens)]), return_sequences=True)
         return tokens, probabilities[0].astype(np.float64)
 
     def step_logits(self, text: str) -> tuple[list[str], np.ndarray]:
-        """The tokens read and, after each, the head's logit without its bias: (n_tokens,) float64.
+        """The tokens read and, after each, the head's logit without its bias: (n_tokens,) float64
+        (with N classes, each class's: (n_tokens, N)).
 
         That is the head's kernel times what it reads after the token (the
         state, or the pooling over the tokens so far), the recurrent branch's
         share of a hybrid model's logit (see ``engine.hybrid``).
         """
         tokens = self.tokens(text)
-        if not tokens:
-            return tokens, np.zeros(0)
-        ids = np.array([self.vocabulary.encode(tokens)], dtype=np.int64)
-        features, _ = self.run(ids, np.array([len(tokens)]), return_sequences=True, head=False)  # (1, T, width)
-        return tokens, features[0].astype(np.float64) @ self.head_kernel[:, 0].astype(np.float64)
+        kernel = self.head_kernel.astype(np.float64)  # (width, K)
+        if tokens:
+            ids = np.array([self.vocabulary.encode(tokens)], dtype=np.int64)
+            features, _ = self.run(ids, np.array([len(tokens)]), return_sequences=True, head=False)  # (1, T, width)
+            logits = features[0].astype(np.float64) @ kernel  # (T, K)
+        else:
+            logits = np.zeros((0, kernel.shape[1]))
+        return tokens, logits[:, 0] if self.head_units == 1 else logits
 
     def stream(self, id_chunks: Iterable[Sequence[int]]) -> tuple[float, int]:
         """Read one long text in chunks of token ids, carrying the state from chunk to chunk.
 
         Returns:
-            (probability after the last token, number of tokens read). For a
-            unidirectional model this equals reading the text in one go (to
-            float32 rounding).
+            (probability after the last token (a float, or (N,) for N classes), number of tokens read).
+            For a unidirectional model this equals reading the text in one go (to float32 rounding).
 
         Raises SentimentError for a bidirectional or pooled model.
         """
@@ -356,9 +368,10 @@ class StreamReader:
         """What the head reads after the tokens so far: the top layer's output state, (1, units) float32."""
         return self.state[-1][0][0]  # top layer, forward cell, output state
 
-    def probability(self) -> float:
-        """The probability of positive after the tokens read so far."""
-        return float(dense(self.features(), self.engine.head_kernel, self.engine.head_bias, "sigmoid")[0, 0])
+    def probability(self) -> float | np.ndarray:
+        """The probability of positive after the tokens read so far (with N classes, of each: (N,) float64)."""
+        probabilities = head_probabilities(dense(self.features(), self.engine.head_kernel, self.engine.head_bias))[0]
+        return float(probabilities) if np.ndim(probabilities) == 0 else probabilities.astype(np.float64)
 
 
 POOLING_STREAM_ERROR = (
@@ -372,7 +385,7 @@ BIDIRECTIONAL_STREAM_ERROR = (
 
 
 class NumpyBagOfWordsEngine:
-    """The ``kind = "bow"`` baseline in NumPy: multi-hot (B, vocabulary) -> relu layers -> sigmoid (B,).
+    """The ``kind = "bow"`` baseline in NumPy: multi-hot (B, vocabulary) -> relu layers -> sigmoid (B,) (or softmax (B, N)).
 
     The multi-hot vector is never built: the first layer adds up the kernel
     rows of the distinct n-grams present (same result, far less memory).
@@ -405,10 +418,12 @@ class NumpyBagOfWordsEngine:
         return np.array(unknown, dtype=np.int64), np.array([len(w) for w in words], dtype=np.int64)
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
-        """Probabilities of positive, (n,) float64."""
+        """Probabilities of positive, (n,) float64 (with N classes, of each class: (n, N))."""
         with single_threaded_blas(len(texts)):
             batches = [self._predict_batch(texts[s : s + batch_size]) for s in range(0, len(texts), batch_size)]
-        return np.concatenate(batches).astype(np.float64) if batches else np.zeros(0)
+        units = self.dense_layers[-1][0].shape[1]
+        empty = np.zeros(0) if units == 1 else np.zeros((0, units))
+        return np.concatenate(batches).astype(np.float64) if batches else empty
 
     def _predict_batch(self, texts: Sequence[str]) -> np.ndarray:
         (first_kernel, first_bias), *rest = self.dense_layers
@@ -418,7 +433,7 @@ class NumpyBagOfWordsEngine:
         x += first_bias
         for kernel, bias in rest:
             x = dense(np.maximum(x, 0), kernel, bias)
-        return sigmoid(x[:, 0])[[distinct[bag] for bag in bags]]
+        return head_probabilities(x)[[distinct[bag] for bag in bags]]
 
     def per_token(self, text: str):
         raise SentimentError(BOW_VIEW_ERROR)

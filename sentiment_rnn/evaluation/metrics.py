@@ -3,7 +3,9 @@
 They are computed here with NumPy from labels and probabilities, so they can
 be checked by hand on tiny inputs; no scikit-learn needed. The accumulator
 counts data seen batch by batch, with memory that does not grow with it,
-including what the report's figures draw (:class:`Curves`).
+including what the report's figures draw (:class:`Curves`). A model of more than two
+classes is measured by ``evaluation.class_metrics`` (macro and per-class
+figures, an N x N confusion, average recall, MAE).
 """
 
 from __future__ import annotations

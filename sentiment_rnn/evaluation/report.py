@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sentiment_rnn import safe_read
 from sentiment_rnn.artifact.atomic import DirectoryKind, check_target, staged_directory
+from sentiment_rnn.artifact.model_directory import open_model_dir
 from sentiment_rnn.data.labels import DEFAULT_THRESHOLD
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.evaluation import figures
@@ -124,12 +125,25 @@ def evaluate_to_report(
     """``evaluate_models`` and :func:`write_report` in one: what ``evaluate --report DIR`` does.
 
     The report's target is checked before the data is read, so a directory
-    of the user's (or a missing matplotlib) is refused at once.
+    of the user's (or a missing matplotlib) is refused at once, as is a model
+    of more than two classes (the figures are of the probability of positive).
 
     Returns:
         Each model's name (``str`` of its entry in ``model_dirs``) and its evaluation.
     """
     check_report_target(out_dir)
+    check_two_classes(model_dirs)
     results = evaluate_models(model_dirs, data_config, errors, threshold, on_progress)
     write_report(out_dir, results, data_name(data_config), threshold, errors)
     return results
+
+
+def check_two_classes(model_dirs: Sequence[str | Path]) -> None:
+    """Refuse a model of more than two classes: the report draws the probability of positive (ROC, calibration)."""
+    for model_dir in model_dirs:
+        classes = open_model_dir(model_dir).classes
+        if len(classes) > 2:
+            raise SentimentError(
+                f"evaluate --report draws two-class figures; --model {model_dir} has {len(classes)} classes "
+                f"({', '.join(classes)}): drop --report (--json gives every class's figures and the confusion)."
+            )

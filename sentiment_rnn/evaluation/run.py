@@ -2,8 +2,9 @@
 
 The data is read once, a batch at a time, and each batch goes through every
 model (``inference.predict_proba``); each model's ``MetricsAccumulator``
-counts what it answered. The data options a model was trained with (encoding,
-columns, format) are the defaults for reading the data it is measured on.
+(``ClassMetricsAccumulator`` for a model of more than two classes) counts what
+it answered. The data options a model was trained with (encoding, columns,
+format, classes) are the defaults for reading the data it is measured on.
 """
 
 from __future__ import annotations
@@ -12,19 +13,35 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sentiment_rnn.data.dataset import Dataset
-from sentiment_rnn.data.labels import DEFAULT_THRESHOLD
+from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, classes_of
 from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.evaluation.class_metrics import ClassEvaluation, ClassMetricsAccumulator
 from sentiment_rnn.evaluation.metrics import Evaluation, MetricsAccumulator
 
 
-def evaluate(model_dir, dataset: Dataset, errors: int = 0, threshold: float = DEFAULT_THRESHOLD) -> Evaluation:
+def accumulator_for(classes: tuple[str, ...], threshold: float, errors: int):
+    """The metrics of a model with ``classes``: two-class (``MetricsAccumulator``) or N-class."""
+    from sentiment_rnn.inference import check_threshold
+
+    check_threshold(threshold, classes)
+    if len(classes) > 2:
+        return ClassMetricsAccumulator(classes, errors)
+    return MetricsAccumulator(threshold, errors)
+
+
+def evaluate(
+    model_dir, dataset: Dataset, errors: int = 0, threshold: float = DEFAULT_THRESHOLD
+) -> Evaluation | ClassEvaluation:
     """Predict every text of ``dataset`` with the model in ``model_dir`` and measure the result.
 
     Args:
         model_dir: a model directory (path or opened ``ModelDirectory``).
-        dataset: the labelled texts.
+        dataset: the labelled texts; its classes are matched to the model's by name.
         errors: how many of the most confidently wrong examples to keep in ``errors``.
-        threshold: probabilities at or above it count as positive.
+        threshold: probabilities at or above it count as positive (two-class models only).
+
+    Returns:
+        ``Evaluation`` for a two-class model, ``class_metrics.ClassEvaluation`` for more classes.
     """
     from sentiment_rnn import inference
     from sentiment_rnn.artifact.model_directory import as_model_directory
@@ -32,7 +49,8 @@ def evaluate(model_dir, dataset: Dataset, errors: int = 0, threshold: float = DE
     if errors < 0:
         raise SentimentError(f"--errors must be 0 or more, got {errors}.")
     directory = as_model_directory(model_dir)
-    metrics = MetricsAccumulator(threshold, errors)
+    dataset = dataset.with_classes(directory.classes)
+    metrics = accumulator_for(directory.classes, threshold, errors)
     for start in range(0, len(dataset), EVALUATE_BATCH):
         texts = dataset.texts[start : start + EVALUATE_BATCH]
         metrics.add(dataset.labels[start : start + EVALUATE_BATCH], inference.predict_proba(directory, texts), texts)
@@ -49,12 +67,13 @@ def evaluate_data(
     errors: int = 0,
     threshold: float = DEFAULT_THRESHOLD,
     on_progress: Callable[[int], None] | None = None,
-) -> Evaluation:
+) -> Evaluation | ClassEvaluation:
     """Stream the data a ``[data]`` config section names through the model and measure it.
 
     The data is read, predicted and counted a batch at a time
     (``sentiment_rnn.data.batches``), so memory stays flat however large it
-    is. One class only is allowed here (ROC AUC is then None).
+    is. One class only is allowed here (ROC AUC is then None). Labels are read
+    as the model's classes (a section naming other classes is refused).
 
     Args:
         on_progress: called with the bytes of input read since the last call
@@ -70,18 +89,19 @@ def evaluate_models(
     errors: int = 0,
     threshold: float = DEFAULT_THRESHOLD,
     on_progress: Callable[[int], None] | None = None,
-) -> dict[str, Evaluation]:
+) -> dict[str, Evaluation | ClassEvaluation]:
     """Measure several models on the same data, read once: :func:`evaluate_data` for each.
 
     Every batch of the data goes through each model in turn, so the data is
     read (and its bytes reported to ``on_progress``) once, however many models.
+    The labels are read as the models' classes, which must be the same for all.
 
     Returns:
         Each model's name (``str`` of its entry in ``model_dirs``) and its evaluation, in the order given.
 
     Raises:
-        SentimentError: no data, no model, a model given twice, a bad model directory (before any data is read),
-            or the data's own errors.
+        SentimentError: no data, no model, a model given twice, a bad model directory or models of different
+            classes (before any data is read), or the data's own errors.
     """
     from sentiment_rnn import inference
     from sentiment_rnn.artifact.model_directory import open_model_dir
@@ -91,9 +111,22 @@ def evaluate_models(
         raise SentimentError("No data to evaluate: pass --data PATH, or --pos FILE and --neg FILE.")
     check_model_names(model_dirs)
     directories = [open_model_dir(model_dir) for model_dir in model_dirs]  # fail before reading big data
-    metrics = [MetricsAccumulator(threshold, errors) for _ in directories]
+    classes = directories[0].classes
+    for model_dir, directory in zip(model_dirs[1:], directories[1:]):
+        if directory.classes != classes:
+            raise SentimentError(
+                f"--model {model_dirs[0]} and --model {model_dir} have different classes ({', '.join(classes)} and "
+                f"{', '.join(directory.classes)}): evaluate them one at a time."
+            )
+    named = classes_of(data_config)
+    if (data_config.labels or data_config.label_map) and named != classes:
+        raise SentimentError(
+            f"The data's classes ({', '.join(named)}) are not the model's ({', '.join(classes)}): "
+            "name the model's classes, in its order, with --labels (or drop --labels and --label-map)."
+        )
+    metrics = [accumulator_for(classes, threshold, errors) for _ in directories]
     done = 0
-    for batch in read_batches(data_config, labelled=True):
+    for batch in read_batches(data_config, labelled=True, classes=classes):
         texts = [batch.texts[i] for i in batch.kept]
         for directory, accumulator in zip(directories, metrics):
             accumulator.add(batch.labels, inference.predict_proba(directory, texts), texts)
@@ -119,20 +152,20 @@ def data_options_of_model(model_dir: str | Path, given: dict) -> list[str]:
     """Config overrides for the data options the user did not give, taken from the model's own ``[data]``.
 
     ``given`` maps ``data.<key>`` to what the user passed (None when not
-    given). The model's encoding, columns, empty-text rule and label mapping
-    (--positive/--negative, unless either is given) are used unless given, and
-    its format too unless --pos/--neg are given (they read lines, whatever the
-    training format was).
+    given). The model's encoding, columns, empty-text rule, classes (--labels)
+    and label map (--positive/--negative or --label-map, unless one of them is
+    given) are used unless given, and its format too unless --pos/--neg are
+    given (they read lines, whatever the training format was).
     """
     from sentiment_rnn.artifact.model_directory import open_model_dir
     from sentiment_rnn.config import options_as_overrides
 
     trained = open_model_dir(model_dir).config.data
-    inherited = ["encoding", "text_column", "label_column", "on_empty"]
+    inherited = ["encoding", "text_column", "label_column", "on_empty", "labels"]
     if not (given.get("pos") or given.get("neg")):
         inherited.append("format")
-        if given.get("positive") is None and given.get("negative") is None:
-            inherited += ["positive", "negative"]
+        if all(given.get(key) is None for key in ("positive", "negative", "label_map")):
+            inherited += ["positive", "negative", "label_map"]
     return options_as_overrides({f"data.{key}": getattr(trained, key) for key in inherited if given.get(key) is None})
 
 
@@ -144,6 +177,8 @@ DATA_OPTION_NAMES = {
     "format": "--format",
     "positive": "--positive",
     "negative": "--negative",
+    "labels": "--labels",
+    "label_map": "--label-map",
 }
 
 

@@ -1,10 +1,14 @@
-"""The results laid out for people and programs: the table ``evaluate`` prints, one column per model, and its JSON."""
+"""The results laid out for people and programs: the table ``evaluate`` prints, one column per model, and its JSON.
+
+Models of more than two classes get ``class_metrics.class_report`` each, one after the other.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from sentiment_rnn.data.labels import label_name
+from sentiment_rnn.evaluation.class_metrics import ClassEvaluation, class_report
 from sentiment_rnn.evaluation.metrics import Evaluation
 
 
@@ -20,7 +24,7 @@ def metric_rows(result: Evaluation) -> list[tuple[str, str]]:
     return rows
 
 
-def format_evaluations(results: Mapping[str, Evaluation], errors: int = 0) -> str:
+def format_evaluations(results: Mapping[str, Evaluation | ClassEvaluation], errors: int = 0) -> str:
     """The metrics as the evaluate command prints them: one model as ``name value`` lines; several side by side.
 
     Args:
@@ -30,8 +34,15 @@ def format_evaluations(results: Mapping[str, Evaluation], errors: int = 0) -> st
     Returns:
         Text ending in a newline. Several models get a header row ``model``
         naming each column; every column is as wide as its longest cell.
+        Models of more than two classes get their tables one after the other,
+        each after a line ``model NAME`` when there are several.
     """
     names = list(results)
+    if any(isinstance(result, ClassEvaluation) for result in results.values()):
+        reports = [class_report(result, errors) for result in results.values()]
+        if len(names) > 1:
+            reports = [f"model {name}\n{report}" for name, report in zip(names, reports)]
+        return "\n\n".join(reports) + "\n"
     columns = [metric_rows(results[name]) for name in names]
     labels = [label for label, _ in columns[0]]
     if len(names) == 1:
@@ -54,7 +65,9 @@ def format_evaluations(results: Mapping[str, Evaluation], errors: int = 0) -> st
     return "\n".join(lines) + "\n"
 
 
-def evaluations_as_json(results: Mapping[str, Evaluation], with_errors: bool = False) -> dict | list[dict]:
+def evaluations_as_json(
+    results: Mapping[str, Evaluation | ClassEvaluation], with_errors: bool = False
+) -> dict | list[dict]:
     """What evaluate --json prints: one model's ``to_dict``; for several, a list of them, each with its ``model``."""
     if len(results) == 1:
         (result,) = results.values()

@@ -10,7 +10,10 @@ whether it is bundled; with ``per_token`` also ``tokens``, a list of
 vocabulary, read as ``[UNK]``, and for a hybrid model ``bias`` and each
 token's ``recurrent`` and ``ngrams``, the terms of its logit). With a
 bag-of-words model beside the main one, ``"bow"`` holds its answers for the
-same texts.
+same texts. A model of more than two classes answers as ``predict --json``
+does for it: the most probable class, its probability and ``probabilities`` of
+every class (per token too, with each token's ``label``, and no logit terms);
+``threshold`` is refused for it.
 
 Every problem with a request raises :class:`RequestError`: an HTTP status
 (400 for a malformed body, 413 for one over the limits) and one sentence
@@ -197,6 +200,14 @@ class Models:
         """The ``POST /predict`` response for a checked request, as a JSON-ready dict."""
         if request.per_token and self.rnn.config.model.kind == "bow":
             raise RequestError(400, '"per_token" needs a recurrent model; this one is a bag of words: drop per_token.')
+        for directory in (self.rnn, self.bow):
+            classes = directory.classes if directory is not None else ()
+            if len(classes) > 2 and request.threshold != DEFAULT_THRESHOLD:
+                raise RequestError(
+                    400,
+                    f'"threshold" applies to two-class models; {directory.path} has {len(classes)} classes '
+                    f"({', '.join(classes)}) and answers with the most probable: drop threshold.",
+                )
         response = {"predictions": self.predictions(self.rnn, request)}
         if self.bow is not None:
             response["bow"] = [p.to_dict() for p in predict(self.bow, request.texts, request.threshold)]

@@ -84,11 +84,12 @@ def build_app(model_dir: str | Path, bow_model_dir: str | Path | None = None, li
         responses:
           200:
             description: >-
-              {"predictions": [{"text", "label", "probability", "oov_rate", "model", "bias"?, "tokens"?}],
-              "bow"?: [...]}, one object per text, in order; oov_rate is the share of its words outside the
-              vocabulary; model is {"name", "kind", "bundled", "path", "members"?}; tokens are
-              {"token", "probability", "unknown"}, and for a hybrid model also {"recurrent", "ngrams"},
-              the terms of the logit sigmoid(recurrent + ngrams + bias).
+              {"predictions": [{"text", "label", "probability", "probabilities"?, "oov_rate", "model", "bias"?,
+              "tokens"?}], "bow"?: [...]}, one object per text, in order; oov_rate is the share of its words
+              outside the vocabulary; model is {"name", "kind", "bundled", "path", "members"?}; tokens are
+              {"token", "label"?, "probability", "probabilities"?, "unknown"}, and for a two-class hybrid model
+              also {"recurrent", "ngrams"}, the terms of the logit sigmoid(recurrent + ngrams + bias);
+              "probabilities" (every class's) and a token's "label" for models of more than two classes.
           400: {description: 'A malformed request: {"error": "..."}'}
           413: {description: 'Too many texts, bytes, characters or tokens: {"error": "..."}'}
         """

@@ -285,14 +285,22 @@ def fit_replicated(
     with strategy.scope():
         optimizer.build(from_tokens.trainable_variables)
 
+    two_classes = from_tokens.output.shape[-1] == 1  # a sigmoid head; else a softmax over N classes
+
     def replica_step(token_ids, labels):
         with tf.GradientTape() as tape:
-            probabilities = from_tokens(token_ids, training=True)  # (b, 1)
-            per_example = keras.losses.binary_crossentropy(labels[:, None], probabilities)  # (b,)
+            probabilities = from_tokens(token_ids, training=True)  # (b, 1), or (b, N)
+            if two_classes:
+                per_example = keras.losses.binary_crossentropy(labels[:, None], probabilities)  # (b,)
+            else:
+                per_example = keras.losses.sparse_categorical_crossentropy(labels, probabilities)  # (b,)
             loss = tf.nn.compute_average_loss(per_example)  # sum / (b * replicas)
         gradients = [tf.convert_to_tensor(g) for g in tape.gradient(loss, from_tokens.trainable_variables)]
         optimizer.apply_gradients(zip(gradients, from_tokens.trainable_variables))  # all-reduced inside
-        correct = tf.cast(tf.equal(probabilities[:, 0] >= 0.5, labels >= 0.5), tf.float32)
+        if two_classes:
+            correct = tf.cast(tf.equal(probabilities[:, 0] >= 0.5, labels >= 0.5), tf.float32)
+        else:
+            correct = tf.cast(tf.equal(tf.argmax(probabilities, axis=1), tf.cast(labels, tf.int64)), tf.float32)
         return tf.reduce_sum(per_example), tf.reduce_sum(correct), tf.cast(tf.size(labels), tf.float32)
 
     @tf.function

@@ -101,12 +101,28 @@ def write_ensemble(
 
 
 def ensemble_metrics(ensemble, data) -> dict[str, Any]:
-    """An ensemble's metrics on labelled texts, under metrics.json's names: loss, accuracy, auc, ece, brier, n."""
+    """An ensemble's metrics on labelled texts, under metrics.json's names: loss, accuracy, auc, ece, brier, n.
+
+    For more than two classes: loss (categorical cross-entropy), accuracy, ece (of the top class), brier, n.
+    """
     from sentiment_rnn.evaluation import binary_metrics
     from sentiment_rnn.inference import predict_proba
 
-    labels = np.asarray(data.labels, dtype=np.float64)
     probabilities = predict_proba(ensemble, list(data.texts))
+    if probabilities.ndim == 2:
+        from sentiment_rnn.evaluation.class_metrics import class_metrics
+
+        classes = np.asarray(data.labels, dtype=np.int64)
+        measured = class_metrics(classes, probabilities, ensemble.classes)
+        chosen = np.clip(probabilities[np.arange(len(classes)), classes], KERAS_EPSILON, 1.0)
+        return {
+            "loss": float(-np.mean(np.log(chosen))),
+            "accuracy": measured.accuracy,
+            "ece": measured.ece,
+            "brier": measured.brier,
+            "n": len(data),
+        }
+    labels = np.asarray(data.labels, dtype=np.float64)
     measured = binary_metrics(labels, probabilities)
     clipped = np.clip(probabilities, KERAS_EPSILON, 1 - KERAS_EPSILON)  # as Keras's binary cross-entropy clips
     return {

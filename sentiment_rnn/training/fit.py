@@ -15,9 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from sentiment_rnn import progress
 from sentiment_rnn.budget import MAX_TRAINING_TOKENS
 from sentiment_rnn.config import Config
+from sentiment_rnn.data.labels import classes_of
 from sentiment_rnn.models import build_training_model
 from sentiment_rnn.pretrained import start_from_language_model
 from sentiment_rnn.training.callbacks import divergence_check, early_stopping, history_logger, weight_averaging
@@ -31,6 +34,17 @@ from sentiment_rnn.training.pipeline import (
     training_input,
     validation_batches,
 )
+
+
+def class_weights(config: Config, train) -> dict[int, float] | None:
+    """Keras ``class_weight`` for ``train.class_weight``: None, or for ``"balanced"`` each class's weight
+    ``n / (classes x n_c)`` from the training split's counts (every class then weighs the same in the loss,
+    as average recall weighs every class the same)."""
+    if config.train.class_weight == "none":
+        return None
+    labels = np.asarray(train.labels, dtype=np.int64)
+    counts = np.bincount(labels, minlength=len(classes_of(config.data)))
+    return {index: len(labels) / (len(counts) * int(count)) for index, count in enumerate(counts) if count}
 
 
 def fit(
@@ -104,6 +118,7 @@ def fit(
         with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
             trained.fit(
                 tokenized(batches, vectorizers, cap),
+                class_weight=class_weights(config, split.train),
                 steps_per_epoch=steps,
                 validation_data=tokenized(validation_batches(config, split.validation), vectorizers, cap),
                 initial_epoch=first_epoch,

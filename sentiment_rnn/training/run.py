@@ -17,8 +17,9 @@ from sentiment_rnn.budget import (
     check_fits_in_memory,
     training_token_cap,
 )
-from sentiment_rnn.config import Config
+from sentiment_rnn.config import Config, with_classes
 from sentiment_rnn.data.dataset import Dataset
+from sentiment_rnn.data.labels import DEFAULT_CLASSES, POSITIVE_NEGATIVE, classes_of, label_scheme
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.training.backup import locked_backup
 from sentiment_rnn.training.callbacks import tensorboard_callback
@@ -52,6 +53,9 @@ class TrainResult:
     # An ensemble's (best epoch, epochs run) of each member, in order; empty for one model. ``epochs_run``
     # and ``best_epoch`` above are then the first member's, ``model`` the first member's Keras model.
     member_epochs: list[tuple[int, int]] = field(default_factory=list)
+    classes: tuple[str, ...] = DEFAULT_CLASSES  # the model's classes (data.labels of the saved config)
+    class_counts: dict[str, int] = field(default_factory=dict)  # the data's examples of each class
+    label_map_option: str = POSITIVE_NEGATIVE  # the options of the label map, for a message about other labels
 
 
 @contextlib.contextmanager
@@ -125,6 +129,17 @@ def longest_tokens(dataset: Dataset, cap: int) -> int:
     return min(cap, max((len(text) for text in dataset.texts), default=0))
 
 
+def classes_config(config: Config, classes: tuple[str, ...]) -> Config:
+    """:func:`~sentiment_rnn.config.with_classes`, refusing what more than two classes cannot do."""
+    config = with_classes(config, classes)
+    if len(classes) > 2 and config.train.calibrate and config.train.calibration == "platt":
+        raise SentimentError(
+            f'train.calibration = "platt" fits a two-class logit, but the data has {len(classes)} classes '
+            f'({", ".join(classes)}): set train.calibration = "temperature".'
+        )
+    return config
+
+
 def train(
     config: Config,
     out_dir: str | Path,
@@ -163,6 +178,9 @@ def train(
             the metrics; ``dataset`` is then all training data, not split. Needs ``dataset``.
         quiet: no warnings on stderr (a text cut to ``budget.MAX_TRAINING_TOKENS`` tokens); without it they
             are shown whether or not stderr is a terminal.
+
+    The classes are the data's (``Dataset.classes``): two give a sigmoid head, more a softmax
+    head; the saved config names them in ``data.labels`` (unless they are negative/positive).
 
     Returns:
         A TrainResult with the validation metrics of the restored best weights;
@@ -217,6 +235,7 @@ def train(
         progress.note(f"Streaming {config.data.path or 'the built-in corpus'}", quiet=not verbose)
         dataset, train_part, validation_part = open_stream(config, make_tokenizer(config))
         split = Split(train=train_part, validation=validation_part)
+        config = classes_config(config, dataset.classes)
     else:
         if dataset is None:
             data = config.data
@@ -227,6 +246,9 @@ def train(
         dataset = capped_texts(dataset, config, quiet)
         validation = capped_texts(validation, config, quiet) if validation is not None else None
         check_fits_in_memory(config, longest_tokens(dataset, training_token_cap(config)))
+        config = classes_config(config, dataset.classes)
+        if validation is not None:
+            validation = validation.with_classes(dataset.classes)
         rest = dataset
         if config.train.test_split:
             rest, test = hold_out_test(dataset, config.train.test_split, config.train.seed)
@@ -257,4 +279,7 @@ def train(
         out_dir / written.plot if written.plot else None,
         writes_model_dir,
         [(member.best_epoch, member.epochs_run) for member in members],
+        classes_of(config.data),
+        dataset.label_counts(),
+        label_scheme(config.data).option,
     )

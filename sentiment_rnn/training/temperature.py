@@ -27,6 +27,11 @@ NumPy engine (``weights.npz``), the per-token and stateful views and every
 export apply it alike, and directories written before calibration existed
 load as they always did.
 
+A softmax head (more than two classes) takes a temperature only: p =
+softmax(z / T) over the N logits (for a hybrid, the head's plus the wide
+branch's), fitted on the validation split's cross-entropy and folded in the
+same way; no decision changes.
+
 When the validation split knows each text's source (several ``[[data.sources]]``),
 every source weighs the same in a Platt fit (``calibration.source_weights``): a split
 of 3,000 short phrases and 200 long reviews otherwise calibrates for phrases. A
@@ -45,9 +50,13 @@ from sentiment_rnn.calibration import (
     brier_score,
     expected_calibration_error,
     fit_platt,
+    fit_softmax_temperature,
     fit_temperature,
+    multiclass_brier_score,
     sigmoid,
+    softmax,
     source_weights,
+    top_class_ece,
 )
 
 
@@ -58,12 +67,12 @@ def wide_layer_of(model):
     return next((layer for layer in model.layers if layer.name == WIDE_LAYER), None)
 
 
-def logit_pieces(model, batches) -> tuple[np.ndarray, np.ndarray]:
-    """(pieces (n, k) float64, labels (n,) float64) of the model's logit on ``batches`` of (text (B,), label (B,)).
+def branch_logits(model, batches):
+    """Per batch of (text (B,), label (B,)): (the recurrent or bag-of-words head's logits (B, K) float64,
+    a hybrid's wide logits (B, K) or None, the labels (B,)); K = 1 for a sigmoid head, N for a softmax one.
 
-    k = 1 for ``rnn`` and ``bow`` models: the head's logit z. k = 2 for a hybrid: the wide
-    branch's logit w and the recurrent head's logit r; the logit is w + r. Computed in float64
-    from the head's input features, so saturated probabilities (0.0 or 1.0 in float32) keep their logit.
+    Computed in float64 from the head's input features, so saturated probabilities
+    (0.0 or 1.0 in float32) keep their logits.
     """
     from sentiment_rnn.models import HEAD_LAYER
     from sentiment_rnn.tf_setup import import_keras
@@ -73,15 +82,38 @@ def logit_pieces(model, batches) -> tuple[np.ndarray, np.ndarray]:
     wide = wide_layer_of(model)
     features = keras.Model(model.inputs, [head.input, wide.output] if wide is not None else head.input)
     kernel, bias = (np.asarray(w, dtype=np.float64) for w in head.get_weights())
-    pieces, labels = [], []
     for texts, batch_labels in batches:
         outputs = features(texts, training=False)
         outputs = outputs if wide is not None else [outputs]  # a one-output Model returns the tensor itself
-        h, *rest = (np.asarray(x, dtype=np.float64) for x in outputs)  # (B, features), then (B, 1) for a hybrid
-        recurrent = (h @ kernel + bias)[:, 0]  # (B,)
-        pieces.append(np.column_stack([rest[0][:, 0], recurrent]) if wide is not None else recurrent[:, None])
-        labels.append(np.asarray(batch_labels, dtype=np.float64))
+        h, *rest = (np.asarray(x, dtype=np.float64) for x in outputs)  # (B, features), then (B, K) for a hybrid
+        yield h @ kernel + bias, rest[0] if rest else None, np.asarray(batch_labels, dtype=np.float64)
+
+
+def logit_pieces(model, batches) -> tuple[np.ndarray, np.ndarray]:
+    """(pieces (n, k) float64, labels (n,) float64) of a sigmoid head's logit on ``batches`` of (text (B,), label (B,)).
+
+    k = 1 for ``rnn`` and ``bow`` models: the head's logit z. k = 2 for a hybrid: the wide
+    branch's logit w and the recurrent head's logit r; the logit is w + r.
+    """
+    pieces, labels = [], []
+    for recurrent, wide, batch_labels in branch_logits(model, batches):
+        pieces.append(np.column_stack([wide[:, 0], recurrent[:, 0]]) if wide is not None else recurrent)
+        labels.append(batch_labels)
     return np.concatenate(pieces), np.concatenate(labels)
+
+
+def class_logits(model, batches) -> tuple[np.ndarray, np.ndarray]:
+    """(logits (n, N) float64, class indices (n,) int64) of a softmax head on ``batches``: every branch summed."""
+    logits, labels = [], []
+    for recurrent, wide, batch_labels in branch_logits(model, batches):
+        logits.append(recurrent if wide is None else recurrent + wide)
+        labels.append(batch_labels.astype(np.int64))
+    return np.concatenate(logits), np.concatenate(labels)
+
+
+def is_softmax(model) -> bool:
+    """Whether the model ends in a softmax over more than two classes (not a one-unit sigmoid)."""
+    return model.output.shape[-1] > 1
 
 
 def logits_of(pieces: np.ndarray) -> np.ndarray:
@@ -144,6 +176,8 @@ def calibrate(model, batches, method: str = "temperature", sources=None) -> dict
         (ECE over 10 equal-width bins, every text counted once), and with ``sources``, ``"ece_by_source"``:
         the calibrated ECE of each source's texts, by source index.
     """
+    if is_softmax(model):
+        return calibrate_softmax(model, batches, method)
     pieces, labels = logit_pieces(model, batches)
     # a Platt fit weighs every source the same; one temperature cannot serve them all (module docstring)
     weights = None if sources is None or method == "temperature" else source_weights(sources)
@@ -176,6 +210,27 @@ def calibrate(model, batches, method: str = "temperature", sources=None) -> dict
     return report
 
 
+def calibrate_softmax(model, batches, method: str = "temperature") -> dict[str, Any]:
+    """Fit a temperature on ``batches`` for a softmax head, fold it in, and report as :func:`calibrate` does.
+
+    ECE is the top class's, Brier is summed over the classes (``sentiment_rnn.calibration``).
+    """
+    if method != "temperature":
+        raise ValueError(f"a softmax head takes calibration method 'temperature', got {method!r}")
+    logits, labels = class_logits(model, batches)
+    temperature = fit_softmax_temperature(logits, labels)
+    fold_temperature(model, temperature)
+    before, after = softmax(logits), softmax(logits / temperature)
+    return {
+        "calibration": method,
+        "temperature": temperature,
+        "ece": top_class_ece(labels, after),
+        "brier": multiclass_brier_score(labels, after),
+        "ece_uncalibrated": top_class_ece(labels, before),
+        "brier_uncalibrated": multiclass_brier_score(labels, before),
+    }
+
+
 VALIDATION_BATCH = 256  # texts per batch while calibrating, as validation_batches
 
 
@@ -198,6 +253,14 @@ def calibration_input(config, validation) -> tuple[Any, np.ndarray | None]:
 
 def calibration_report(model, batches) -> dict[str, Any]:
     """ECE and Brier score of the model as it is (no temperature fitted: ``train.calibrate = false``)."""
+    if is_softmax(model):
+        logits, labels = class_logits(model, batches)
+        probabilities = softmax(logits)
+        return {
+            "temperature": 1.0,
+            "ece": top_class_ece(labels, probabilities),
+            "brier": multiclass_brier_score(labels, probabilities),
+        }
     logits, labels = head_logits(model, batches)
     probabilities = sigmoid(logits)
     return {

@@ -127,6 +127,7 @@ def data_summary(
         "label_mapping": {"positive": config.data.positive, "negative": config.data.negative}
         if config.data.positive
         else None,
+        **({"label_map": config.data.label_map} if config.data.label_map else {}),
         "labels": dataset.label_counts(),
         "train_rows": len(split.train),
         "validation_rows": len(split.validation),

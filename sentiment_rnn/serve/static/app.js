@@ -28,6 +28,13 @@ function colour(p) {
   return `hsl(${hue.toFixed(0)}, 70%, ${(85 - 20 * Math.abs(p - 0.5)).toFixed(0)}%)`;
 }
 
+// A model of more than two classes: where a token's top class stands among them, from the first (0) to the
+// last (1), so negative ... positive (or 1 ... 5 stars) run from red to green as the two classes do.
+function place(t) {
+  const classes = Object.keys(t.probabilities);
+  return classes.length > 1 ? classes.indexOf(t.label) / (classes.length - 1) : 0.5;
+}
+
 // A number of log-odds with its sign, two decimals: +1.25, -0.40.
 function signed(value) {
   return (value >= 0 ? "+" : "") + value.toFixed(2);
@@ -71,14 +78,16 @@ function showTokens(list) {
     ...list.map((t) => {
       const cell = document.createElement("div");
       cell.className = t.unknown ? "cell unknown" : "cell";
-      cell.style.background = colour(t.probability);
-      cell.title = t.unknown ? `"${t.token}" is not in the vocabulary: read as [UNK]` : `p(positive) after "${t.token}"`;
+      const many = t.probabilities !== undefined; // more than two classes: the top one after this token
+      cell.style.background = colour(many ? place(t) : t.probability);
+      const after = many ? `p(${t.label}) after "${t.token}"` : `p(positive) after "${t.token}"`;
+      cell.title = t.unknown ? `"${t.token}" is not in the vocabulary: read as [UNK]` : after;
       const word = document.createElement("span");
       word.className = "word";
       word.textContent = t.token;
       const p = document.createElement("span");
       p.className = "p";
-      p.textContent = t.probability.toFixed(3);
+      p.textContent = many ? `${t.label} ${t.probability.toFixed(2)}` : t.probability.toFixed(3);
       cell.append(word, p);
       if (t.recurrent !== undefined) cell.append(term("recurrent", t.recurrent), term("ngrams", t.ngrams));
       return cell;
