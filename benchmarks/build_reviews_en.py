@@ -44,9 +44,9 @@ RECIPES = {
     "reviews-lm": (
         "configs/lm.toml",
         "sentiment_rnn/bundled/reviews-lm",
-        # One pass (about 16 minutes on 2 quiet cores): the 2-hour budget from raw text to a shipped
-        # reviews-en must also hold its fine-tuning; more epochs lower perplexity further.
-        ["pretrain", *(argument for path in UNLABELLED for argument in ("--data", path)), "--epochs", "1"],
+        # Three passes (about 16 minutes each on 2 quiet cores; held-out perplexity 148 after one, 123 after
+        # two): the 2-hour budget from raw text to a shipped reviews-en must also hold its fine-tuning.
+        ["pretrain", *(argument for path in UNLABELLED for argument in ("--data", path)), "--epochs", "3"],
         25_000_000,
     ),
 }

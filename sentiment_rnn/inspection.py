@@ -18,7 +18,7 @@ from typing import Any
 from sentiment_rnn.artifact.files import BUILD_FILE, BUILD_SCHEMA, read_json
 from sentiment_rnn.artifact.model_directory import ModelDirectory, open_model_dir
 from sentiment_rnn.bundled import BUNDLED_MODELS
-from sentiment_rnn.config import ModelConfig, to_dict, to_toml
+from sentiment_rnn.config import ModelConfig, config_from_dict, to_dict, to_toml
 from sentiment_rnn.data.labels import DEFAULT_CLASSES, is_ordinal, output_units
 from sentiment_rnn.inference import check_engine, keras_model
 from sentiment_rnn.models import KERAS_CELL_NAMES
@@ -185,10 +185,8 @@ def architecture_summary(model: ModelConfig) -> str:
         return ", ".join(parts)
     if model.bidirectional:
         parts.append(f"bidirectional (merge_mode {model.merge_mode})")
-    if model.pooling == "concat":
-        parts.append("concat pooling over time (last output, max and mean)")
-    elif model.pooling != "last":
-        parts.append(f"{model.pooling} pooling over time")
+    if model.pooling != "last":
+        parts.append(f"{model.pooling} pooling over time" + (" (last output, max, mean)" * (model.pooling == "concat")))
     parts.append(f"embedding size {model.output_dim}")
     if model.kind == "hybrid":
         parts.append(f"plus a wide branch of {ngram_name(model.ngrams)} (at most {model.wide_max_tokens:,})")
@@ -332,13 +330,8 @@ def _training_data_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
     rows = [("Training data", f"{len(sources)} {_plural(len(sources), 'source')}")]
     for part in sources:
         part = part if isinstance(part, dict) else {"source": part}
-        rows.append(
-            (
-                "",
-                f"  {part.get('source', 'unknown')}: {part.get('rows', 0):,} rows ({_class_counts(part.get('labels', {}))}), "
-                f"{part.get('skipped', 0):,} skipped",
-            )
-        )
+        line = f"{part.get('source', 'unknown')}: {part.get('rows', 0):,} rows"
+        rows.append(("", f"  {line} ({_class_counts(part.get('labels', {}))}), {part.get('skipped', 0):,} skipped"))
     return rows
 
 
@@ -396,8 +389,6 @@ def _label_mapping_line(data: dict[str, Any], classes: list[str]) -> str:
 
 
 def _config_toml(config: dict[str, dict[str, Any]]) -> str:
-    from sentiment_rnn.config import config_from_dict
-
     return to_toml(config_from_dict(config))
 
 

@@ -270,7 +270,7 @@ def test_predict_output_keeps_the_permissions_of_the_file_it_replaces(tmp_path, 
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert os.stat(scored).st_mode & 0o777 == 0o600
-    assert scored.read_text().startswith("text,label,predicted_label,predicted_probability\n")
+    assert scored.read_text().startswith("text,label,predicted_label,predicted_probability,predicted_oov_rate\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reviews.csv", "scored.csv"]
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from sentiment_rnn import progress, safe_read
 from sentiment_rnn.config import DataConfig
-from sentiment_rnn.data.checks import check_encoding, check_exists, hash_contents, undecodable_error
+from sentiment_rnn.data.checks import check_encoding, check_exists, undecodable_error
 from sentiment_rnn.data.detect import FORMATS_BY_SUFFIX, TARBALL_SUFFIXES
 from sentiment_rnn.data.imdb import HTML_BREAK
 from sentiment_rnn.errors import SentimentError
@@ -116,10 +116,10 @@ class TextFiles:
             yield tokens_of(block)
 
     def digest(self) -> str:
-        """A SHA-256 of the files' contents, in order (``data.checks.hash_contents``), and of how they are read."""
+        """A SHA-256 of the files' contents, in order (``safe_read.hash_contents``), and of how they are read."""
         digest = hashlib.sha256(f"{self.format}\t{self.text_column}\t{self.encoding}\n".encode())
         for path in map(Path, self.paths):
-            hash_contents(digest, path)
+            safe_read.hash_contents(digest, path)
         return digest.hexdigest()
 
 

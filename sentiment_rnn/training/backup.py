@@ -15,13 +15,12 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from sentiment_rnn import jsondoc
+from sentiment_rnn import jsondoc, safe_read
 from sentiment_rnn.artifact import ownership
 from sentiment_rnn.artifact.atomic import check_replaceable
 from sentiment_rnn.artifact.files import write_json
 from sentiment_rnn.artifact.lock import Lock, backup_path, real_target, target_lock
 from sentiment_rnn.config import Config, to_dict
-from sentiment_rnn.data.checks import hash_contents
 from sentiment_rnn.data.stream import StreamPart
 from sentiment_rnn.errors import SentimentError, TrainingDiverged
 from sentiment_rnn.training.checkpoint import (
@@ -44,11 +43,11 @@ RUN_SCHEMA = jsondoc.Object(  # what run.json holds
 def data_digest(split: Split) -> str:
     """A SHA-256 of the split's texts and labels, to check a resumed run reads the same data.
 
-    For a streamed file, of its bytes as they are on disk (``data.checks.hash_contents``), not parsed again.
+    For a streamed file, of its bytes as they are on disk (``safe_read.hash_contents``), not parsed again.
     """
     digest = hashlib.sha256()
     if isinstance(split.train, StreamPart):
-        hash_contents(digest, split.train.source.path)
+        safe_read.hash_contents(digest, split.train.source.path)
         return digest.hexdigest()
     for part in (split.train, split.validation):
         for text, label in zip(part.texts, part.labels):
