@@ -6,9 +6,8 @@ boundary id 0 (``models.TEXT_BOUNDARY_ID``, the classifiers' padding id). Every
 perplexity; the others are dealt, each to the shortest of ``train.batch_size``
 lanes, and cut into windows of ``train.bptt`` tokens: batch ``n`` holds window
 ``n`` of every lane, so a stateful model carries each lane's state from one batch
-to the next (truncated backpropagation through time over a stream, as
-Zaremba et al. 2014 and ULMFiT train theirs). Memory stays flat: a lane holds
-at most one text and one window.
+to the next (truncated backpropagation through time over a stream, as Zaremba
+et al. 2014 and ULMFiT train theirs). A lane holds one text and one window.
 
 The loss is a sampled softmax (Jean et al. 2015: ``train.sampled_softmax`` words
 of the vocabulary's log-uniform distribution beside the right one) over tied
@@ -342,7 +341,8 @@ def fit_language_model(config, files, corpus, every, staging, backup, quiet, cal
             )
     elif checkpoint.restored_best is not None:
         trainer.set_weights(checkpoint.restored_best)
-    history = {key: [row[key] for row in checkpoint.history] for key in checkpoint.history[0]}
+    rows = checkpoint.history  # (an older run's rows may lack a key: tokens_per_second)
+    history = {key: [row[key] for row in rows if key in row] for key in dict.fromkeys(k for row in rows for k in row)}
     stateless = build_language_model(config.model, len(corpus.vocabulary))
     for layer in stateless.layers:
         if layer.weights:
