@@ -48,6 +48,7 @@ def models(tmp_path_factory) -> dict[str, Path]:
         "bow": ("model.kind=bow", "model.ngrams=2"),
         "truncating": ("model.cell=simple", "tokenizer.output_sequence_length=4"),
         "pooled": ("model.cell=gru", "model.pooling=max"),
+        "concat-pooled": ("model.cell=gru", "model.pooling=concat"),
     }
     return {
         name: write_model_dir(*randomized_model(*overrides), root / name) for name, overrides in architectures.items()
@@ -64,7 +65,7 @@ def lines(*texts: str) -> str:
     return "".join(f"{text}\n" for text in texts)
 
 
-@pytest.mark.parametrize("name", ["gru", "bidirectional", "bow", "truncating", "pooled"])
+@pytest.mark.parametrize("name", ["gru", "bidirectional", "bow", "truncating", "pooled", "concat-pooled"])
 def test_numpy_is_the_default_and_agrees_with_keras(models, name):
     numpy_rows = json_rows(run("predict", "--model", models[name], "--json", "--file", "-", input=lines(*TEXTS)))
     keras_rows = json_rows(

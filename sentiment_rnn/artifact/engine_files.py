@@ -447,8 +447,8 @@ def expected_shapes(config: Config, vocabulary_size: int, wide_size: int = 0) ->
 
     Recurrent: ``embedding`` (V, output_dim); each cell's kernel, recurrent
     kernel and bias (see ``weight_shapes`` of the cell classes), the input of
-    layer i > 0 being the merged width of layer i - 1; ``head`` (width, K), (K,).
-    Bag of words: ``hidden_<i>`` (V or hidden_units, hidden_units); ``head`` (last width, K), (K,).
+    layer i > 0 being the merged width of layer i - 1; ``head`` (width, K), (K,)
+    (3 width with ``pooling = "concat"``). Bag of words: ``hidden_<i>`` (V or hidden_units, hidden_units); ``head`` (last width, K), (K,).
     Hybrid: the recurrent arrays and ``wide.kernel`` (``wide_size`` n-grams, K).
     K is 1 for two classes (a sigmoid head), N for N > 2 classes (a softmax head).
     Language model: the recurrent arrays without ``head``; ``output_bias`` (V,), ``projection`` (units, output_dim), (output_dim,).
@@ -477,7 +477,8 @@ def expected_shapes(config: Config, vocabulary_size: int, wide_size: int = 0) ->
         shapes[f"{PROJECTION_WEIGHTS}.kernel"] = (width, m.output_dim)
         shapes[f"{PROJECTION_WEIGHTS}.bias"] = (m.output_dim,)
         return shapes
-    shapes[f"{HEAD_WEIGHTS}.kernel"] = (width, units)
+    pooled = 3 if m.kind != "bow" and m.pooling == "concat" else 1  # the last output, max and mean side by side
+    shapes[f"{HEAD_WEIGHTS}.kernel"] = (width * pooled, units)
     shapes[f"{HEAD_WEIGHTS}.bias"] = (units,)
     if m.kind == "hybrid":
         shapes[WIDE_WEIGHTS] = (wide_size, units)
