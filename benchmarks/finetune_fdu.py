@@ -132,6 +132,8 @@ def render(records: list[dict]) -> str:
     for rows in ordered:
         first = rows[0]
         lines += ["", f"### `{first['command']}`", "", f"{first['date']}, load {first['load']}, {first['machine']}", ""]
+        if "note" in first:
+            lines[-1:] = [f"Note: {first['note']}.", ""]
         lines.append("| trained on | system | " + " | ".join(DOMAINS) + " | mean of the other four | wins |")
         lines.append("|---|---|" + "---|" * len(DOMAINS) + "---|---|")
         for r in rows:
