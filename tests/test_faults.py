@@ -68,6 +68,9 @@ PAUSING_TRAIN = """
     from sentiment_rnn.training.checkpoint import epoch_checkpoint_class
 
     pause_at = sys.argv.pop(1)
+    # Ctrl-C as in a terminal, however the tests were started: a command a script runs in the background
+    # (`cmd &`) ignores SIGINT, its children inherit that, and Python then installs no handler of its own
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     checkpoint = epoch_checkpoint_class()
     on_train_batch_end, save = checkpoint.on_train_batch_end, checkpoint.save
 
