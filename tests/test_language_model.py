@@ -533,8 +533,8 @@ def test_discriminative_rates_move_the_lower_layers_less(tiny_lm):
     # below the head, steps a millionth of that with the factor 1000
     assert moved(plain) > 1e-3
     assert moved(slowed) < moved(plain) * 1e-4
-    head = [w for w in plain["head"]]  # the head, the top group, is not slowed: it moves as far either way
-    assert np.abs(slowed["head"][0]).max() == pytest.approx(np.abs(head[0]).max(), rel=0.5)
+    # the head, the top group, is not slowed: its weights grow about as large either way
+    assert np.abs(slowed["head"][0]).max() == pytest.approx(np.abs(plain["head"][0]).max(), rel=0.5)
 
 
 def test_the_one_cycle_schedule_warms_up_then_falls():
