@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import math
 import re
@@ -141,6 +142,46 @@ def assert_printed_close(printed: str, expected: str, atol: float = PATHS_ATOL, 
             assert len(got.split(".")[1]) == decimals, f"{got} != {want}"
         decimals = max(decimals, len(got.split(".")[1]))
         assert abs(float(got) - float(want)) <= 10.0**-decimals + atol, f"{got} != {want} in {printed!r}"
+
+
+def interrupt_at(epoch: int):
+    """A Keras callback raising KeyboardInterrupt as epoch ``epoch`` (0-based) begins, as Ctrl-C would."""
+    import keras
+
+    def on_epoch_begin(current, logs=None):
+        if current == epoch:
+            raise KeyboardInterrupt
+
+    return keras.callbacks.LambdaCallback(on_epoch_begin=on_epoch_begin)
+
+
+@contextlib.contextmanager
+def lock_held_elsewhere(target: Path):
+    """Hold ``target``'s lock (``artifact.target_lock``) in another process; yield that process (its ``pid``).
+
+    The lock is released, and the process ends, when the block exits.
+    """
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom sentiment_rnn.artifact import target_lock\n"
+        "with target_lock(sys.argv[1]):\n    print('locked', flush=True)\n    sys.stdin.read()\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(target)],
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        yield holder
+    finally:
+        holder.communicate("", timeout=30)
 
 
 def tiny_split():

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import assert_printed_close, write_csv
+from conftest import assert_printed_close, lock_held_elsewhere, write_csv
 from sentiment_rnn.artifact import atomic
 from sentiment_rnn.artifact.atomic import staged_directory
 from sentiment_rnn.artifact.lock import backup_path, target_lock
@@ -237,19 +237,7 @@ def test_a_loss_or_validation_loss_that_is_not_finite_is_divergence_at_its_epoch
 
 def test_a_held_lock_refuses_a_second_writer_naming_its_pid(tmp_path):
     target = tmp_path / "model"
-    code = (
-        "import sys\nfrom sentiment_rnn.artifact import target_lock\n"
-        "with target_lock(sys.argv[1]):\n    print('locked', flush=True)\n    sys.stdin.read()\n"
-    )
-    holder = subprocess.Popen(
-        [sys.executable, "-c", code, str(target)],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline() == "locked\n"
+    with lock_held_elsewhere(target) as holder:
         with pytest.raises(SentimentError) as info:
             with staged_directory(target):
                 pass
@@ -257,8 +245,6 @@ def test_a_held_lock_refuses_a_second_writer_naming_its_pid(tmp_path):
             f"Another sentiment-rnn run (pid {holder.pid}) is writing {target}: "
             "wait for it to finish or choose another --out."
         )
-    finally:
-        holder.communicate("", timeout=30)
     with staged_directory(target) as staging:  # released on exit
         (staging / "meta.json").write_text("new")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]

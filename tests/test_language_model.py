@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import tiny_split
+from conftest import interrupt_at, lock_held_elsewhere, tiny_split
 from sentiment_rnn.cli import cli
 from sentiment_rnn.config import load_config
 from sentiment_rnn.data.unlabelled import Corpus, TextFiles, count_corpus, windows
@@ -268,17 +268,6 @@ def test_pretrain_init_from_goes_on_training_the_language_model(tiny_lm, toy_cor
     assert result.metrics["perplexity"] < first_epoch  # it started where the first run ended, not from scratch
 
 
-def interrupt_at(epoch: int):
-    """A Keras callback that presses Ctrl-C as epoch ``epoch`` (0-based) begins."""
-    import keras
-
-    def on_epoch_begin(number, logs=None):
-        if number == epoch:
-            raise KeyboardInterrupt
-
-    return keras.callbacks.LambdaCallback(on_epoch_begin=on_epoch_begin)
-
-
 def test_pretrain_resumes_after_ctrl_c_even_when_the_corpus_was_copied_again(toy_corpus, tmp_path):
     corpus = Path(shutil.copy(toy_corpus, tmp_path / "texts.txt.gz"))
     config = load_config(overrides=[*TINY_LM, 'model.kind="lm"', "model.cell=gru", "train.epochs=2"])
@@ -442,31 +431,13 @@ def test_pretrain_replaces_only_what_its_manifest_lists_and_refuses_before_readi
 
 
 def test_a_second_pretrain_into_a_locked_out_is_refused_naming_the_pid(toy_corpus, tmp_path):
-    import subprocess
-    import sys
-
     out = tmp_path / "lm"
-    code = (
-        "import sys\nfrom sentiment_rnn.artifact import target_lock\n"
-        "with target_lock(sys.argv[1]):\n    print('locked', flush=True)\n    sys.stdin.read()\n"
-    )
-    root = Path(__file__).resolve().parent.parent
-    holder = subprocess.Popen(
-        [sys.executable, "-c", code, str(out)],
-        env={**os.environ, "PYTHONPATH": str(root)},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline() == "locked\n"
+    with lock_held_elsewhere(out) as holder:
         result = CliRunner().invoke(cli, [*PRETRAIN, "--data", str(toy_corpus), "--out", str(out)])
         assert one_line(result) == (
             f"Error: Another sentiment-rnn run (pid {holder.pid}) is writing {out}: "
             "wait for it to finish or choose another --out.\n"
         )
-    finally:
-        holder.communicate("", timeout=30)
     assert sorted(os.listdir(tmp_path)) == []  # the holder's lock is gone with it; pretrain left nothing
 
 

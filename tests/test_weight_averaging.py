@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import TINY_OVERRIDES, tiny_split
+from conftest import TINY_OVERRIDES, interrupt_at, tiny_split
 from sentiment_rnn.config import load_config
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.training.pipeline import validation_batches
@@ -36,17 +36,6 @@ def test_the_model_returned_holds_the_averaged_weights_validation_measured(avera
     plain, _ = fit(tiny_config(0.0), split, verbose=0)
     assert not all(np.allclose(a, b) for a, b in zip(model.get_weights(), plain.get_weights()))
     assert model.optimizer.use_ema and not plain.optimizer.use_ema
-
-
-def interrupt_at(epoch: int):
-    """A Keras callback raising KeyboardInterrupt as epoch ``epoch`` (0-based) begins, as Ctrl-C would."""
-    import keras
-
-    def on_epoch_begin(current, logs=None):
-        if current == epoch:
-            raise KeyboardInterrupt
-
-    return keras.callbacks.LambdaCallback(on_epoch_begin=on_epoch_begin)
 
 
 def test_a_resumed_run_ends_at_the_uninterrupted_averaged_weights(averaged, tmp_path):
