@@ -156,6 +156,13 @@ def threshold_option(function):
     )(function)
 
 
+def engine_option(help: str):
+    """``--engine numpy|keras`` (numpy by default), with the command's own ``help``."""
+    return click.option(
+        "--engine", type=click.Choice(["numpy", "keras"]), default="numpy", show_default=True, help=help
+    )
+
+
 FORMAT_CHOICES = ("auto", *FORMATS)
 
 
@@ -608,13 +615,7 @@ def pretrain(
     help="Also guess on the text's words sorted: all a bag of words sees of it (order gone).",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (a list of two with --bow).")
-@click.option(
-    "--engine",
-    type=click.Choice(["numpy", "keras"]),
-    default="numpy",
-    show_default=True,
-    help="numpy runs without TensorFlow; keras runs model.keras (same probabilities).",
-)
+@engine_option("numpy runs without TensorFlow; keras runs model.keras (same probabilities).")
 def guess(text, model_dir, k, bow, as_json, engine):
     """Guess the missing word (___) of a sentence, or the next word, with a language model.
 
@@ -779,13 +780,7 @@ def _sigterm_as_interrupt():
     help="One JSON object per line: text, label, probability, oov_rate (share of its words outside the vocabulary).",
 )
 @threshold_option
-@click.option(
-    "--engine",
-    type=click.Choice(["numpy", "keras"]),
-    default="numpy",
-    show_default=True,
-    help="numpy: the forward pass in NumPy, no TensorFlow (fast start); keras: load model.keras with TensorFlow.",
-)
+@engine_option("numpy: the forward pass in NumPy, no TensorFlow (fast start); keras: load model.keras with TensorFlow.")
 @click.option(
     "--per-token",
     is_flag=True,
@@ -1164,13 +1159,7 @@ def forward_demo(text):
 @cli.command()
 @model_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-@click.option(
-    "--engine",
-    type=click.Choice(["numpy", "keras"]),
-    default="numpy",
-    show_default=True,
-    help="numpy: the layers of weights.npz, no TensorFlow (fast); keras: the Keras layers of model.keras.",
-)
+@engine_option("numpy: the layers of weights.npz, no TensorFlow (fast); keras: the Keras layers of model.keras.")
 def inspect(model_dir, as_json, engine):
     """Show what a model directory holds and how it was made.
 
