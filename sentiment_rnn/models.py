@@ -547,7 +547,7 @@ def reset_states(model) -> None:
             layer.reset_state()
 
 
-def compile_model(model, config: Config, optimizer, steps_per_execution: int = 1) -> None:
+def compile_model(model, optimizer, steps_per_execution: int = 1) -> None:
     """The given optimizer; the loss and metrics of the head.
 
     A sigmoid head (two classes): binary cross-entropy, accuracy and ROC AUC. A

@@ -173,7 +173,7 @@ def end_to_end_copy(config: Config, tokenizer, trained):
 
     copy = build_model(config, tokenizer, stateful=False, return_sequences=False)
     copy_weights(trained, copy, skip=TOKENIZER_LAYER)
-    compile_model(copy, config, make_optimizer(config))
+    compile_model(copy, make_optimizer(config))
     copy.optimizer.build(copy.trainable_variables)  # saved with its slots, as a trained model's optimizer is
     return copy
 
@@ -210,7 +210,7 @@ def fit_distributed(config: Config, split: Split, history_csv: Path | None = Non
         model = build_training_model(config, tokenizer)
         start_from_language_model(model, config)
         from_tokens = token_id_model(model)
-        compile_model(from_tokens, config, make_optimizer(config, replicated_steps(config, split)))
+        compile_model(from_tokens, make_optimizer(config, replicated_steps(config, split)))
     return fit_replicated(strategy, config, split, tokenizer, from_tokens, history_csv, verbose)
 
 

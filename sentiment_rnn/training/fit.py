@@ -97,8 +97,8 @@ def fit(
     start_from_language_model(model, config)
     trained = token_id_model(model)  # the same weights, token ids in: what fit trains and the callbacks see
     optimizer = make_optimizer(config, epoch_steps(config, split.train))
-    compile_model(trained, config, optimizer, steps_per_execution=config.train.steps_per_execution)
-    compile_model(model, config, trained.optimizer)  # to evaluate on raw strings; one optimizer state
+    compile_model(trained, optimizer, steps_per_execution=config.train.steps_per_execution)
+    compile_model(model, trained.optimizer)  # to evaluate on raw strings; one optimizer state
     vectorizers = vectorizer_layers(model)
     stopping = early_stopping(config)
     checkpoint = epoch_checkpoint_class()(backup, stopping)
