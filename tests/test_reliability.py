@@ -183,6 +183,18 @@ def test_training_texts_are_cut_to_the_cap_in_tokens():
     assert tokenize_py(capped[1]) == tokenize_py(texts[1])[:8]
 
 
+@pytest.mark.parametrize("kind", ["bow", "hybrid"])
+def test_the_token_cap_cuts_token_ids_never_a_multi_hot_row(tmp_path, data, monkeypatch, kind):
+    """A multi-hot row (B, V) is as wide as its vocabulary: cutting it to the cap broke every bag of words
+    and hybrid whose vocabulary is wider than the cap (SST-5's hybrid: 99,840 n-grams against 10,000)."""
+    from sentiment_rnn.training.run import train
+
+    monkeypatch.setattr("sentiment_rnn.training.fit.MAX_TRAINING_TOKENS", 2)  # narrower than every vocabulary
+    overrides = [*TINY_OVERRIDES, f"data.path={str(data)!r}", f"model.kind={kind!r}", "model.ngrams=2"]
+    result = train(load_config(overrides=overrides), tmp_path / "m", verbose=0, quiet=True)
+    assert result.epochs_run == 2
+
+
 def one_line_error(result) -> str:
     assert isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 1 and result.output.count("\n") == 1, result.output

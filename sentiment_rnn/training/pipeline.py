@@ -146,10 +146,12 @@ def tokenized(batches, vectorizers, cap: int | None = None):
     """
     import tensorflow as tf
 
+    sequences = tuple(vectorizer.get_config()["output_mode"] == "int" for vectorizer in vectorizers)
+
     def vectorize(text, label):
         outputs = tuple(vectorizer(text) for vectorizer in vectorizers)
-        if cap is not None:
-            outputs = tuple(out[:, :cap] if out.dtype == tf.int64 else out for out in outputs)
+        if cap is not None:  # token ids only: a multi-hot row (B, V) is as wide as its vocabulary
+            outputs = tuple(out[:, :cap] if sequence else out for out, sequence in zip(outputs, sequences))
         return (outputs if len(outputs) > 1 else outputs[0]), label
 
     return batches.map(vectorize, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
