@@ -1009,7 +1009,8 @@ def _warn(warning: str | None) -> None:
     "report_dir",
     type=click.Path(),
     help="Also write a report into this directory: index.html with the metrics, the worst errors (--errors N, "
-    "else 10) and four PNG figures (calibration, ROC, confusion, probabilities by class). Needs matplotlib.",
+    "else 10) and four PNG figures (calibration, ROC, confusion, probabilities by class), for any number of "
+    "classes. Needs matplotlib.",
 )
 @threshold_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or report line on stderr.")
@@ -1021,14 +1022,17 @@ def evaluate(model_dir, as_json, errors, report_dir, threshold, quiet, **data):
     unknown tokens) and the confusion matrix [[tn, fp], [fn, tp]] (rows: true
     label negative, positive; columns: predicted). A model of more than two
     classes gets accuracy, average recall, macro F1, each class's precision,
-    recall and F1, the N x N confusion and, for numeric classes such as
-    stars, the mean absolute error. Several --model options
+    recall, F1 and ROC AUC (against the rest; roc_auc is their mean), the N x
+    N confusion and, for numeric classes such as stars, the mean absolute
+    error. Several --model options
     measure each model on the same data, read once, in one table with a
-    column per model. The data is streamed through the models a batch at a
-    time (memory stays flat), with a progress bar on stderr when it is a
-    terminal. Encoding, format, columns and --on-empty default to the ones the
-    model was trained with. --report DIR also draws the results (two-class
-    models only): DIR is written whole (an earlier report there is replaced;
+    column per model (the models must have the same classes). The data is
+    streamed through the models a batch at a time (memory stays flat), with a
+    progress bar on stderr when it is a terminal. Encoding, format, columns
+    and --on-empty default to the ones the model was trained with. --report
+    DIR also draws the results (for more than two classes: the top class's
+    calibration, a ROC curve per class against the rest, the N x N
+    confusion): DIR is written whole (an earlier report there is replaced;
     any other existing directory is refused).
 
     Example usage:

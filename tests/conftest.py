@@ -88,6 +88,48 @@ TINY_OVERRIDES = [
 ]
 
 
+# The three-class toy corpus: six short sentences per class, a tiny model learns it in a few seconds.
+THREE = ("negative", "neutral", "positive")
+TOY = {
+    "positive": [
+        "I love this phone",
+        "the battery is great",
+        "great screen and fast",
+        "this is wonderful",
+        "excellent sound",
+        "I like it a lot",
+    ],
+    "negative": [
+        "I hate this phone",
+        "the battery is terrible",
+        "awful screen and slow",
+        "this is horrible",
+        "bad sound",
+        "I dislike it a lot",
+    ],
+    "neutral": [
+        "the phone is black",
+        "it arrived on tuesday",
+        "the box has a manual",
+        "it has a screen",
+        "the battery is inside",
+        "I bought it in may",
+    ],
+}
+# TINY_OVERRIDES trained long enough (40 epochs at a high rate) to get every text of the toy corpus right.
+TOY_OVERRIDES = [*TINY_OVERRIDES, "train.epochs=40", "train.patience=40", "train.learning_rate=0.02"]
+
+
+def toy_rows(label_of=lambda name, index: name) -> list[tuple[str, object]]:
+    """The toy corpus, four times, classes interleaved: (text, label_of(class name, row index))."""
+    rows = []
+    for repeat in range(4):
+        for index in range(6):
+            for name in ("positive", "negative", "neutral"):
+                rows.append((TOY[name][index], label_of(name, repeat * 18 + index)))
+    return rows
+
+
 # Floats computed along two code paths (batched or one by one, chunked or whole, NumPy or Keras,
 # evaluate's accumulator or predict + binary_metrics) are compared to this absolute tolerance. The
 # engines compute in float32 (machine epsilon 1.2e-7), and a different batch shape, summation order

@@ -277,7 +277,6 @@ SETUPS = {
     "evaluate-models-other-classes": with_model(
         lambda cwd: (_three_class_model(cwd), write_csv(cwd / "good.csv", GOOD_ROWS))
     ),
-    "report-many-classes": lambda cwd: (_three_class_model(cwd), write_csv(cwd / "three.csv", THREE_ROWS)),
     "report-not-ours": with_model(
         lambda cwd: (
             write_csv(cwd / "good.csv", GOOD_ROWS),

@@ -1,4 +1,5 @@
-"""evaluate --report DIR and evaluate of several models: the curves by hand, the files, the page, the refusals."""
+"""evaluate --report DIR and evaluate of several models, two classes and more: the curves by hand, the files,
+the page, the refusals."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import NEGATIVE, POSITIVE, write_csv
+from conftest import NEGATIVE, POSITIVE, THREE, TOY, TOY_OVERRIDES, assert_close, toy_rows, write_csv
 from sentiment_rnn.cli import cli
 from sentiment_rnn.evaluation import binary_metrics, evaluate_models, metric_rows, roc_auc
 
@@ -42,10 +43,12 @@ def test_curves_by_hand():
     positives[3], positives[19] = 1, 2
     assert curves.histogram.tolist() == [negatives.tolist(), positives.tolist()]
     # thresholds from the top: 1.0 (tp 1), 0.95 (tp 2), 0.55 (fp 1), 0.15 (tp 3, fp 2), 0.05 (fp 3)
-    false_positive_rate, true_positive_rate = curves.roc
+    false_positive_rate, true_positive_rate = curves.rocs["positive"]
     assert false_positive_rate == pytest.approx([0, 0, 0, 1 / 3, 2 / 3, 1])
     assert true_positive_rate == pytest.approx([0, 1 / 3, 2 / 3, 2 / 3, 1, 1])
-    assert binary_metrics(np.array([1, 1]), np.array([0.2, 0.9])).curves.roc is None  # one class: no curve
+    assert binary_metrics(np.array([1, 1]), np.array([0.2, 0.9])).curves.rocs == {
+        "positive": None
+    }  # one class: no curve
 
 
 @given(st.lists(st.tuples(st.booleans(), st.sampled_from([0.0, 0.2, 0.5, 0.7, 1.0])), min_size=2, max_size=30))
@@ -54,9 +57,9 @@ def test_the_area_under_the_roc_curve_is_the_auc(pairs):
     scores = np.array([score for _, score in pairs])
     result = binary_metrics(labels, scores)
     if result.roc_auc is None:
-        assert result.curves.roc is None
+        assert result.curves.rocs == {"positive": None}
         return
-    false_positive_rate, true_positive_rate = result.curves.roc
+    false_positive_rate, true_positive_rate = result.curves.rocs["positive"]
     area = float(np.sum(np.diff(false_positive_rate) * (true_positive_rate[1:] + true_positive_rate[:-1]) / 2))
     assert area == pytest.approx(roc_auc(labels, scores), abs=1e-12)  # the trapezoids count ties one half too
     assert result.curves.histogram.sum(axis=1).tolist() == [int((labels == 0).sum()), int((labels == 1).sum())]
@@ -347,3 +350,291 @@ def test_a_report_json_that_is_a_fifo_or_a_link_does_not_make_a_report_directory
     fifo.mkdir()
     os.mkfifo(fifo / "report.json")  # read with open() this would block forever
     assert not is_report_directory(fifo)
+
+
+# ---------------------------------------------------------------- more than two classes
+
+TOY_CLASS = {text: name for name, texts in TOY.items() for text in texts}
+# Three texts of the toy corpus under another class's label: a model right on every toy text gets these three wrong.
+MOVED = {"I love this phone": "neutral", "the battery is terrible": "positive", "the box has a manual": "negative"}
+
+
+@pytest.fixture(scope="module")
+def three_class(tmp_path_factory):
+    """(model, data): a model trained on the three-class toy corpus, and the corpus once with :data:`MOVED`."""
+    from sentiment_rnn.config import load_config
+    from sentiment_rnn.training.run import train
+
+    root = tmp_path_factory.mktemp("three")
+    corpus = write_csv(root / "toy.csv", toy_rows())
+    config = load_config(overrides=[f"data.path={json.dumps(str(corpus))}", *TOY_OVERRIDES])
+    model = train(config, root / "three", verbose=0).out_dir
+    rows = [(text, MOVED.get(text, label)) for text, label in toy_rows()[:18]]  # each text once
+    return model, write_csv(root / "moved.csv", rows)
+
+
+def test_a_three_class_report_draws_every_class(three_class, tmp_path):
+    model, data = three_class
+    report = tmp_path / "report"
+    plain = run("evaluate", "--model", model, "--data", data)
+    result = run("evaluate", "--model", model, "--data", data, "--report", report)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == plain.stdout  # the report changes nothing printed on stdout
+    assert result.stderr == f"Report written to {report / 'index.html'}\n"
+    assert sorted(os.listdir(report)) == REPORT_FILES
+    assert sorted(os.listdir(tmp_path)) == ["report"]
+    sizes = {name: png_size(report / name) for name in FIGURES}  # ROC: a panel per class, against the rest
+    assert sizes == {"reliability.png": (630, 675), "roc.png": (1350, 450)} | {
+        name: (450, 450) for name in ("confusion.png", "histogram.png")
+    }
+    written = json.loads((report / "report.json").read_text(encoding="utf-8"))
+    assert (written["report_format"], written["data"], written["threshold"]) == (1, str(data), None)  # no threshold
+    (measured,) = written["models"]
+    assert (measured["model"], measured["classes"], measured["n"]) == (str(model), list(THREE), 18)
+    assert measured["confusion"] == [[5, 1, 0], [0, 5, 1], [1, 0, 5]]  # rows: true class; each moved text is wrong
+    page = parse_page(report / "index.html")
+    assert page.sources == ["reliability.png", "roc.png", "confusion.png", "histogram.png"]
+    assert page.targets == ["report.json", *page.sources]
+    # the page shows the numbers evaluate prints: the figures, then each class's
+    figures, per_class, confusion = plain.stdout.split("\n\n")
+    assert page.rows[0] == ["metric", str(model)]
+    printed = [line.split(None, 1) for line in figures.splitlines()]
+    assert [row[0] for row in printed] == [
+        *("n", "accuracy", "average_recall", "macro_precision", "macro_f1", "roc_auc", "ece", "brier", "oov_rate")
+    ]
+    assert page.rows[1 : 1 + len(printed)] == printed
+    classes = [line.split() for line in per_class.splitlines()]
+    assert classes[0] == ["class", "precision", "recall", "f1", "roc_auc", "support"]
+    start = page.rows.index(classes[0])
+    assert page.rows[start : start + 4] == classes
+    assert [row[-1] for row in classes[1:]] == ["6", "6", "6"]
+    assert confusion.splitlines()[2:] == [
+        "negative         5         1         0",
+        "neutral          0         5         1",
+        "positive         1         0         5",
+    ]
+    # the worst errors: true and predicted class, the predicted class's probability, surest first
+    errors = [row for row in page.rows if len(row) == 4]
+    assert errors[0] == ["true label", "predicted", "p(predicted)", "text"]
+    assert errors[1:] == [
+        [m["label"], m["predicted"], f"{m['probability']:.4f}", m["text"]] for m in measured["errors"]
+    ]
+    assert sorted((text, true, predicted) for true, predicted, _, text in errors[1:]) == sorted(
+        (text, moved, TOY_CLASS[text]) for text, moved in MOVED.items()
+    )
+    probabilities = [m["probability"] for m in measured["errors"]]
+    assert probabilities == sorted(probabilities, reverse=True)
+    html = (report / "index.html").read_text(encoding="utf-8")
+    assert (
+        '<p class="about">18 labelled texts, 3 classes (negative, neutral, positive), each text answered with its '
+        "most probable; written "
+    ) in html
+    assert "<h3>" + str(model).replace("&", "&amp;") + ": 3 of 3 wrong, surest first</h3>" in html
+    assert "below 1/3 a text is never answered right, above 1/2 always." in html
+
+
+def test_a_three_class_report_agrees_with_predict(three_class, tmp_path):
+    from sklearn.metrics import roc_auc_score
+
+    from sentiment_rnn.evaluation import class_metrics
+
+    model, data = three_class
+    result = run("evaluate", "--model", model, "--data", data, "--report", tmp_path / "report", "-q")
+    assert result.exit_code == 0, result.output
+    (measured,) = json.loads((tmp_path / "report" / "report.json").read_text(encoding="utf-8"))["models"]
+    rows = [(text, MOVED.get(text, label)) for text, label in toy_rows()[:18]]
+    answers = run("predict", "--model", model, "--json", *(text for text, _ in rows))
+    assert answers.exit_code == 0, answers.output
+    probabilities = np.array(
+        [[json.loads(line)["probabilities"][name] for name in THREE] for line in answers.stdout.splitlines()]
+    )
+    labels = np.array([THREE.index(label) for _, label in rows])
+    # evaluate's batches and predict's answers are two code paths, scikit-learn a third: floats to PATHS_ATOL
+    by_scikit_learn = {name: roc_auc_score(labels == k, probabilities[:, k]) for k, name in enumerate(THREE)}
+    assert_close({name: measured["per_class"][name]["roc_auc"] for name in THREE}, by_scikit_learn)
+    assert_close(measured["roc_auc"], float(roc_auc_score(labels, probabilities, multi_class="ovr")))
+    expected = class_metrics(labels, probabilities, THREE).to_dict()
+    del expected["oov_rate"]  # predict's probabilities alone hold no token counts
+    assert_close({key: measured[key] for key in expected}, expected)
+
+
+def test_three_class_models_side_by_side(three_class, tmp_path):
+    import shutil
+
+    model, data = three_class
+    other = tmp_path / "again"
+    shutil.copytree(model, other)  # the same model by another name: the same answers
+    singles = {name: run("evaluate", "--model", name, "--data", data, "--errors", "1") for name in (model, other)}
+    together = run("evaluate", "--model", model, "--model", other, "--data", data, "--errors", "1")
+    assert together.exit_code == 0, together.output
+    alone = singles[model].stdout.splitlines()
+    figures, wrong = alone.index(""), next(i for i, line in enumerate(alone) if line.startswith("Most confidently"))
+    width = len(str(model))  # the model's column is as wide as its widest cell: its path
+    expected = [f"{'model':<15} {str(model):<{width}}  {other}"]
+    expected += [f"{line[:16]}{line[16:]:<{width}}  {line[16:]}" for line in alone[:figures]]
+    for name in (model, other):  # each model's classes and confusion, after its name
+        expected += ["", f"model {name}", *singles[name].stdout.splitlines()[figures + 1 : wrong]]
+    for name in (model, other):
+        single = singles[name].stdout.splitlines()[wrong:]
+        expected += [single[0].replace("Most confidently wrong", f"Most confidently wrong of {name}"), *single[1:]]
+    assert together.stdout.splitlines() == expected
+    assert alone[wrong:] == ["Most confidently wrong (1 of 3):", alone[wrong + 1]]
+    as_json = run("evaluate", "--model", model, "--model", other, "--data", data, "--json")
+    one = json.loads(run("evaluate", "--model", model, "--data", data, "--json").stdout)
+    assert json.loads(as_json.stdout) == [{"model": str(model), **one}, {"model": str(other), **one}]
+    report = tmp_path / "both"
+    drawn = run("evaluate", "--model", model, "--model", other, "--data", data, "--report", report)
+    assert drawn.exit_code == 0, drawn.output
+    sizes = {name: png_size(report / name) for name in FIGURES}  # a panel per model, and per class for ROC
+    assert sizes == {"reliability.png": (630, 675), "roc.png": (1350, 450)} | {
+        name: (900, 450) for name in ("confusion.png", "histogram.png")
+    }
+    page = parse_page(report / "index.html")
+    assert page.rows[0] == ["metric", str(model), str(other)]
+    assert page.rows.count(["class", "precision", "recall", "f1", "roc_auc", "support"]) == 2  # one table per model
+
+
+@pytest.mark.parametrize("report", [False, True])
+def test_a_two_class_model_beside_a_three_class_one_is_refused_in_one_line(three_class, tiny_model, tmp_path, report):
+    model, data = three_class
+    extra = ["--report", tmp_path / "report"] if report else []
+    for first, second in ((tiny_model, model), (model, tiny_model)):
+        result = run("evaluate", "--model", first, "--model", second, "--data", data, *extra)
+        classes = {tiny_model: "negative, positive", model: "negative, neutral, positive"}
+        assert (result.exit_code, result.output) == (
+            1,
+            f"Error: --model {first} and --model {second} have different classes ({classes[first]} and "
+            f"{classes[second]}): evaluate them one at a time.\n",
+        )
+    assert os.listdir(tmp_path) == []  # no report begun
+
+
+def test_class_curves_by_hand():
+    from sentiment_rnn.evaluation import class_metrics
+
+    labels = np.array([0, 0, 1, 2, 2, 2])
+    probabilities = np.array(
+        [[0.7, 0.2, 0.1], [0.3, 0.6, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6], [0.5, 0.1, 0.4], [0.0, 0.1, 0.9]]
+    )  # predicted: 0, 1, 1, 2, 0, 2 with probability 0.7 0.6 0.8 0.6 0.5 0.9; right: yes no yes yes no yes
+    curves = class_metrics(labels, probabilities, ("a", "b", "c")).curves
+    # the top class's probability in ECE bins of width 0.1: 0.5 -> bin 5, 0.6 twice -> 6, 0.7 -> 7, 0.8 -> 8, 0.9 -> 9
+    assert curves.bin_counts.tolist() == [0, 0, 0, 0, 0, 1, 2, 1, 1, 1]
+    assert curves.bin_labels.tolist() == [0, 0, 0, 0, 0, 0, 1, 1, 1, 1]  # the right answers in each bin
+    assert curves.bin_probabilities == pytest.approx([0, 0, 0, 0, 0, 0.5, 1.2, 0.7, 0.8, 0.9])
+    # the true class's probability in bins of width 0.05: a: 0.7 -> 14, 0.3 -> 6; b: 0.8 -> 16; c: 0.6 0.4 0.9
+    histogram = np.zeros((3, 20), int)
+    histogram[0, [14, 6]] = 1
+    histogram[1, 16] = 1
+    histogram[2, [12, 8, 18]] = 1
+    assert curves.histogram.tolist() == histogram.tolist()
+    # a against the rest: 0.7 (a) 0.5 0.3 (a) 0.2 0.1 0.0 from the top
+    fpr, tpr = curves.rocs["a"]
+    assert (fpr.tolist(), tpr.tolist()) == ([0, 0, 0.25, 0.25, 0.5, 0.75, 1], [0, 0.5, 0.5, 1, 1, 1, 1])
+    fpr, tpr = curves.rocs["b"]  # 0.8 (b), then 0.6, 0.2 twice, 0.1 twice
+    assert (fpr.tolist(), tpr.tolist()) == ([0, 0, 0.2, 0.6, 1], [0, 1, 1, 1, 1])
+    fpr, tpr = curves.rocs["c"]  # 0.9 0.6 0.4 (all c), then 0.1 three times
+    assert fpr.tolist() == [0, 0, 0, 0, 1] and tpr == pytest.approx([0, 1 / 3, 2 / 3, 1, 1])
+    absent = class_metrics(np.array([0, 2]), probabilities[[0, 5]], ("a", "b", "c"))
+    assert absent.curves.rocs["b"] is None and absent.roc_aucs == {"a": 1.0, "b": None, "c": 1.0}
+    assert absent.roc_auc == 1.0  # the mean over the classes with a curve
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2), st.tuples(*[st.integers(1, 4)] * 3)),  # a label, and weights made probabilities
+        min_size=2,
+        max_size=30,
+    )
+)
+def test_each_class_curve_encloses_its_auc(pairs):
+    from sklearn.metrics import roc_auc_score
+
+    from sentiment_rnn.evaluation import class_metrics
+
+    labels = np.array([label for label, _ in pairs])
+    weights = np.array([weight for _, weight in pairs], dtype=float)
+    probabilities = weights / weights.sum(axis=1, keepdims=True)  # few distinct values: many ties
+    result = class_metrics(labels, probabilities, ("a", "b", "c"))
+    for index, name in enumerate(("a", "b", "c")):
+        members = labels == index
+        if members.all() or not members.any():
+            assert result.curves.rocs[name] is None and result.roc_aucs[name] is None
+            continue
+        fpr, tpr = result.curves.rocs[name]
+        area = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+        assert area == pytest.approx(result.roc_aucs[name], abs=1e-12)  # the trapezoids count ties one half too
+        # scikit-learn computes it another way: the same to the last digits
+        assert result.roc_aucs[name] == pytest.approx(roc_auc_score(members, probabilities[:, index]), abs=1e-12)
+    assert result.curves.histogram.sum(axis=1).tolist() == np.bincount(labels, minlength=3).tolist()
+    assert result.curves.bin_counts.sum() == len(labels)
+
+
+def test_a_report_of_star_ratings_from_python(tmp_path):
+    from sentiment_rnn.errors import SentimentError
+    from sentiment_rnn.evaluation import binary_metrics, class_metrics, write_report
+
+    stars = ("1", "2", "3", "4", "5")
+    labels = np.arange(20) % 5
+    probabilities = np.full((20, 5), 0.1)
+    probabilities[np.arange(20), (labels + (np.arange(20) % 4 == 0)) % 5] = 0.6  # every fourth text a star up
+    result = class_metrics(labels, probabilities, stars)
+    assert metric_rows(result) == [
+        ("n", "20"),
+        ("accuracy", "0.7500"),
+        ("average_recall", "0.7500"),
+        ("macro_precision", "0.7500"),
+        ("macro_f1", "0.7500"),
+        ("roc_auc", f"{result.roc_auc:.4f}"),
+        ("mae", "0.4000"),  # texts 0, 4, 8, 12, 16 one star up, text 4's 5 round to 1: (4 x 1 + 4) / 20
+        ("ece", f"{result.ece:.4f}"),
+        ("brier", f"{result.brier:.4f}"),
+        ("oov_rate", "n/a"),
+    ]
+    page = write_report(tmp_path / "report", {"stars": result}, "stars.csv", errors=0)
+    assert page == tmp_path / "report" / "index.html"
+    assert sorted(os.listdir(tmp_path / "report")) == REPORT_FILES
+    assert png_size(tmp_path / "report" / "confusion.png") == (562, 562)  # five classes: a larger panel
+    assert "<tr><th>mae</th><td>0.4000</td></tr>" in page.read_text(encoding="utf-8")
+    with pytest.raises(SentimentError) as error:
+        write_report(
+            tmp_path / "mixed", {"stars": result, "two": binary_metrics(np.array([0, 1]), np.array([0.2, 0.7]))}, "x"
+        )
+    assert str(error.value) == (
+        "--model stars and --model two have different classes (1, 2, 3, 4, 5 and negative, positive): "
+        "evaluate them one at a time."
+    )
+    assert not (tmp_path / "mixed").exists()
+
+
+def test_class_figures_draw_a_panel_per_class_and_stack_the_classes():
+    from sentiment_rnn.evaluation import class_metrics
+    from sentiment_rnn.evaluation.figures import confusion_figure, histogram_figure, reliability_figure, roc_figure
+
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.3, 0.6, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6]])
+    every = class_metrics(np.array([0, 0, 1, 2]), probabilities, THREE)  # AUCs: 1, 1, 1
+    no_neutral = class_metrics(np.array([0, 0, 2, 2]), probabilities, THREE)
+    results = {"every": every, "no neutral": no_neutral}
+    roc = roc_figure(results)
+    assert [axes.get_title() for axes in roc.axes if axes.get_visible()] == [
+        f"{name} against the rest" for name in THREE
+    ]
+    legends = [[text.get_text() for text in axes.get_legend().get_texts()] for axes in roc.axes]
+    assert legends[1] == ["chance", "every (AUC 1.0000)", "no neutral: no neutral or nothing else, no curve"]
+    assert legends[2] == ["chance", "every (AUC 1.0000)", f"no neutral (AUC {no_neutral.roc_aucs['positive']:.4f})"]
+    confusion = [axes for axes in confusion_figure(results).axes if axes.get_visible() and axes.get_title()]
+    assert [label.get_text() for label in confusion[0].get_xticklabels()] == list(THREE)
+    assert [text.get_text() for text in confusion[1].texts][:3] == ["1\n50.0%", "1\n50.0%", "0\n0.0%"]
+    top, _ = reliability_figure(results).axes
+    assert (top.get_ylabel(), top.get_title()) == ("share right", "Calibration of the top class (reliability diagram)")
+    panel = histogram_figure(results, 0.5).axes[0]
+    stairs = [patch.get_data() for patch in panel.patches]  # one per class, each on the ones before
+    assert len(stairs) == 3
+    assert stairs[-1].values.tolist() == every.curves.histogram.sum(axis=0).tolist()  # the top: every text
+    assert [stair.baseline.tolist() for stair in stairs[1:]] == [stair.values.tolist() for stair in stairs[:-1]]
+    assert [text.get_text() for text in panel.get_legend().get_texts()] == [
+        "true negative",
+        "true neutral",
+        "true positive",
+        "1/3: never right below",
+        "1/2: always right above",
+    ]

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from model_factory import randomized_model, write_model_dir
 
-from conftest import TINY_OVERRIDES, write_csv
+from conftest import THREE, TINY_OVERRIDES, TOY, TOY_OVERRIDES, toy_rows, write_csv
 from sentiment_rnn.artifact.engine_files import architecture_of, engine_from_keras, weight_names, weights_of
 from sentiment_rnn.cli import cli
 from sentiment_rnn.config import load_config
@@ -23,46 +23,8 @@ from sentiment_rnn.data.labels import DEFAULT_CLASSES, learned_classes
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.text import stream_tokens, token_chunks, tokenize_py
 
-THREE = ("negative", "neutral", "positive")
-TOY = {
-    "positive": [
-        "I love this phone",
-        "the battery is great",
-        "great screen and fast",
-        "this is wonderful",
-        "excellent sound",
-        "I like it a lot",
-    ],
-    "negative": [
-        "I hate this phone",
-        "the battery is terrible",
-        "awful screen and slow",
-        "this is horrible",
-        "bad sound",
-        "I dislike it a lot",
-    ],
-    "neutral": [
-        "the phone is black",
-        "it arrived on tuesday",
-        "the box has a manual",
-        "it has a screen",
-        "the battery is inside",
-        "I bought it in may",
-    ],
-}
 STARS = {"negative": (1, 2), "neutral": (3,), "positive": (4, 5)}
 LABELS = 'data.labels="negative,neutral,positive"'
-FAST = [*TINY_OVERRIDES, "train.epochs=40", "train.patience=40", "train.learning_rate=0.02"]
-
-
-def toy_rows(label_of=lambda name, index: name) -> list[tuple[str, object]]:
-    """The toy corpus, four times, classes interleaved: (text, label_of(class name, row index))."""
-    rows = []
-    for repeat in range(4):
-        for index in range(6):
-            for name in ("positive", "negative", "neutral"):
-                rows.append((TOY[name][index], label_of(name, repeat * 18 + index)))
-    return rows
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +37,7 @@ def toy_model(toy_csv, tmp_path_factory):
     """A SimpleRNN trained on the three-class toy corpus, once per module: the TrainResult."""
     from sentiment_rnn.training.run import train
 
-    config = load_config(overrides=[f"data.path={json.dumps(str(toy_csv))}", *FAST])
+    config = load_config(overrides=[f"data.path={json.dumps(str(toy_csv))}", *TOY_OVERRIDES])
     return train(config, tmp_path_factory.mktemp("models") / "three", verbose=0)
 
 
@@ -372,7 +334,8 @@ def test_evaluate_reports_classwise_figures(toy_model, toy_csv):
     report = json.loads(result.output)
     assert (report["classes"], report["n"], report["accuracy"], report["average_recall"]) == (list(THREE), 72, 1.0, 1.0)
     assert report["confusion"] == [[24, 0, 0], [0, 24, 0], [0, 0, 24]]
-    assert report["per_class"]["neutral"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 24}
+    assert report["per_class"]["neutral"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "roc_auc": 1.0, "support": 24}
+    assert report["roc_auc"] == 1.0  # each class's probability ranks its texts above the rest's
     assert report["mae"] is None  # named classes have no distance
     table = run("evaluate", "--model", toy_model.out_dir, "--data", toy_csv).output.splitlines()
     assert table[:3] == ["n               72", "accuracy        1.0000", "average_recall  1.0000"]
@@ -416,9 +379,15 @@ def test_class_metrics_by_hand():
     result = class_metrics(labels, probabilities, ("1", "2", "3"))
     assert result.confusion == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
     assert result.accuracy == pytest.approx(4 / 6)
-    assert result.per_class["1"] == pytest.approx({"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2})
-    assert result.per_class["2"] == pytest.approx({"precision": 0.5, "recall": 1.0, "f1": 2 / 3, "support": 1})
-    assert result.per_class["3"] == pytest.approx({"precision": 1.0, "recall": 2 / 3, "f1": 0.8, "support": 3})
+    # ROC AUC of class "1" against the rest: its texts score 0.7 and 0.3, the others' 0.1 0.2 0.5 0.0;
+    # 0.7 ranks above all four, 0.3 above three of them: 7 of 8 pairs. "2" and "3" rank above every other text.
+    first = {"precision": 0.5, "recall": 0.5, "f1": 0.5, "roc_auc": 7 / 8, "support": 2}
+    assert result.per_class["1"] == pytest.approx(first)
+    second = {"precision": 0.5, "recall": 1.0, "f1": 2 / 3, "roc_auc": 1.0, "support": 1}
+    assert result.per_class["2"] == pytest.approx(second)
+    third = {"precision": 1.0, "recall": 2 / 3, "f1": 0.8, "roc_auc": 1.0, "support": 3}
+    assert result.per_class["3"] == pytest.approx(third)
+    assert result.roc_auc == pytest.approx((7 / 8 + 1 + 1) / 3)
     assert result.average_recall == pytest.approx((0.5 + 1.0 + 2 / 3) / 3)
     assert result.macro_f1 == pytest.approx((0.5 + 2 / 3 + 0.8) / 3)
     assert result.mae == pytest.approx((0 + 1 + 0 + 0 + 2 + 0) / 6)  # stars 1-3: |predicted - true|
@@ -454,7 +423,7 @@ def test_star_ratings_are_ordinal_and_evaluate_gives_their_mae(tmp_path):
     rows = [(text, star) for _ in range(4) for star, texts in stars.items() for text in texts]
     path = write_csv(tmp_path / "stars.csv", rows, header=("review", "stars"))
     keys = [f"data.path={json.dumps(str(path))}", "data.text_column='review'", "data.label_column='stars'"]
-    balanced = [*keys, *FAST, 'train.class_weight="balanced"']  # the loss weighs the five classes alike
+    balanced = [*keys, *TOY_OVERRIDES, 'train.class_weight="balanced"']  # the loss weighs the five classes alike
     result = train(load_config(overrides=balanced), tmp_path / "stars-model", verbose=0)
     assert result.classes == ("1", "2", "3", "4", "5") and result.model.output.shape[-1] == 5
     measured = evaluate(result.out_dir, dataset_from_config(load_config(overrides=keys).data))
@@ -522,7 +491,7 @@ def test_the_estimator_fits_any_number_of_classes(tmp_path):
 
     rows = toy_rows(lambda name, index: {"negative": -1, "neutral": 0, "positive": 1}[name])
     texts, labels = [text for text, _ in rows], np.array([label for _, label in rows])
-    overrides = [override for override in FAST if not override.startswith("train.epochs")]
+    overrides = [override for override in TOY_OVERRIDES if not override.startswith("train.epochs")]
     clf = SentimentClassifier(overrides=overrides, epochs=40, seed=1).fit(texts, labels)
     assert clf.classes_.tolist() == [-1, 0, 1]
     proba = clf.predict_proba(["I love this phone", "it arrived on tuesday"])

@@ -1,6 +1,7 @@
 """Metrics of a model with more than two classes: accuracy, per-class and macro precision, recall and F1,
-the N x N confusion matrix, average recall, top-class ECE, Brier over all classes and, for numeric
-(ordinal) classes such as stars, the mean absolute error.
+the N x N confusion matrix, average recall, each class's ROC AUC against the rest and their mean, top-class
+ECE, Brier over all classes and, for numeric (ordinal) classes such as stars, the mean absolute error; and
+what the report's figures draw of them (``metrics.Curves``).
 
 Computed with NumPy from class indices and probabilities (n, N), batch by batch,
 so they can be checked by hand on tiny inputs; no scikit-learn needed.
@@ -14,9 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sentiment_rnn.calibration import ECE_BINS, calibration_bin_sums, ece_from_bin_sums
+from sentiment_rnn.calibration import ECE_BINS, calibration_bin_index, calibration_bin_sums, ece_from_bin_sums
 from sentiment_rnn.data.labels import is_ordinal
 from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.evaluation.metrics import HISTOGRAM_BINS, Curves, ScoreCounts
 
 
 @dataclass(frozen=True)
@@ -39,10 +41,14 @@ class ClassEvaluation:
     ``confusion[i][j]`` counts examples of class i predicted as class j (rows:
     true, columns: predicted, both in ``classes`` order). ``per_class`` holds,
     for each class by name, its ``precision``, ``recall``, ``f1`` (0.0 when
-    undefined) and ``support`` (examples of that class). The macro averages
+    undefined), ``roc_auc`` (of its probability, the class against the rest;
+    None when the data holds that class only or none of it) and ``support``
+    (examples of that class). The macro averages
     are the unweighted means over the classes that occur as a label or a
     prediction (as scikit-learn's ``average="macro"``); ``average_recall`` is the macro
-    recall (SemEval-2017 Task 4's official measure). ``ece`` is the top class's,
+    recall (SemEval-2017 Task 4's official measure). ``roc_auc`` is the mean of the
+    classes' defined ROC AUCs (scikit-learn's ``multi_class="ovr"``, ``average="macro"``), None when
+    none is defined. ``ece`` is the top class's,
     ``brier`` the squared error summed over the classes (in [0, 2]); ``mae`` is
     the mean absolute difference between the predicted and the true class as
     numbers, for numeric classes only (else None).
@@ -62,10 +68,17 @@ class ClassEvaluation:
     errors: list[ClassMistake] = field(default_factory=list)
     wrong: int = 0  # how many examples are misclassified; ``errors`` holds the surest of them
     oov_rate: float | None = None  # share of the tokens read that are outside the vocabulary; None: not measured
+    roc_auc: float | None = None  # the mean of the classes' ROC AUCs against the rest
+    curves: Curves | None = field(default=None, compare=False, repr=False)  # for the figures of a report
 
     @property
     def average_recall(self) -> float:
         return self.macro_recall
+
+    @property
+    def roc_aucs(self) -> dict[str, float | None]:
+        """The ROC AUC of each curve of ``curves.rocs``: each class's against the rest."""
+        return {name: self.per_class[name]["roc_auc"] for name in self.classes}
 
     def to_dict(self, with_errors: bool = False) -> dict:
         result = {
@@ -75,6 +88,7 @@ class ClassEvaluation:
             "macro_precision": self.macro_precision,
             "macro_recall": self.macro_recall,
             "macro_f1": self.macro_f1,
+            "roc_auc": self.roc_auc,
             "per_class": self.per_class,
             "n": self.n,
             "confusion": self.confusion,
@@ -91,8 +105,9 @@ class ClassEvaluation:
 class ClassMetricsAccumulator:
     """The metrics of :class:`ClassEvaluation`, and the surest mistakes, over data seen batch by batch.
 
-    Keeps the confusion counts, calibration sums and at most ``errors`` mistakes,
-    so memory does not grow with the number of examples.
+    Keeps the confusion counts, calibration sums, a histogram, a ``metrics.ScoreCounts`` per class (its
+    probability, the class against the rest) and at most ``errors`` mistakes, so memory does not grow with
+    the number of examples.
     """
 
     def __init__(self, classes: tuple[str, ...], errors: int = 0):
@@ -101,6 +116,9 @@ class ClassMetricsAccumulator:
         self.confusion = np.zeros((len(classes), len(classes)), np.int64)
         self.bin_correct_sums = np.zeros(ECE_BINS)  # top-class calibration: per confidence bin
         self.bin_confidence_sums = np.zeros(ECE_BINS)
+        self.bin_counts = np.zeros(ECE_BINS, np.int64)
+        self.histogram = np.zeros((len(classes), HISTOGRAM_BINS), np.int64)  # p(true class), a row per true class
+        self.scores = [ScoreCounts() for _ in classes]  # each class against the rest: its probability
         self.squared_error = 0.0  # the Brier score's numerator
         self.absolute_error = 0.0  # the MAE's numerator (numeric classes)
         self.values = np.array([float(name) for name in classes]) if is_ordinal(self.classes) else None
@@ -118,6 +136,11 @@ class ClassMetricsAccumulator:
         correct_sums, confidence_sums = calibration_bin_sums(predicted == labels, confidence)
         self.bin_correct_sums += correct_sums
         self.bin_confidence_sums += confidence_sums
+        self.bin_counts += np.bincount(calibration_bin_index(confidence), minlength=ECE_BINS)
+        truth = probabilities[np.arange(len(labels)), labels]
+        np.add.at(self.histogram, (labels, calibration_bin_index(truth, HISTOGRAM_BINS)), 1)
+        for index, scores in enumerate(self.scores):
+            scores.add(labels == index, probabilities[:, index])
         one_hot = np.eye(len(self.classes))[labels]
         self.squared_error += float(np.sum((probabilities - one_hot) ** 2))
         if self.values is not None:
@@ -147,9 +170,11 @@ class ClassMetricsAccumulator:
         both = precision + recall
         f1 = np.divide(2 * precision * recall, both, out=np.zeros_like(right), where=both > 0)
         seen = (actual > 0) | (predicted > 0)  # the classes the macro averages are over
+        aucs = [scores.auc() for scores in self.scores]
+        defined = [auc for auc in aucs if auc is not None]
         per_class = {
-            name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-            for name, p, r, f, s in zip(self.classes, precision, recall, f1, actual)
+            name: {"precision": float(p), "recall": float(r), "f1": float(f), "roc_auc": auc, "support": int(s)}
+            for name, p, r, f, auc, s in zip(self.classes, precision, recall, f1, aucs, actual)
         }
         return ClassEvaluation(
             classes=self.classes,
@@ -166,6 +191,14 @@ class ClassMetricsAccumulator:
             errors=list(self.mistakes),
             wrong=n - int(right.sum()),
             oov_rate=None if self.tokens is None else self.unknown_tokens / self.tokens if self.tokens else 0.0,
+            roc_auc=float(np.mean(defined)) if defined else None,
+            curves=Curves(
+                bin_counts=self.bin_counts.copy(),
+                bin_labels=self.bin_correct_sums.copy(),
+                bin_probabilities=self.bin_confidence_sums.copy(),
+                histogram=self.histogram.copy(),
+                rocs={name: scores.roc() for name, scores in zip(self.classes, self.scores)},
+            ),
         )
 
 
@@ -174,34 +207,3 @@ def class_metrics(labels, probabilities, classes: tuple[str, ...]) -> ClassEvalu
     metrics = ClassMetricsAccumulator(classes)
     metrics.add(labels, probabilities)
     return metrics.result()
-
-
-def class_report(result: ClassEvaluation, errors: int = 0) -> str:
-    """``evaluate``'s table of an N-class result: the figures, each class's, the confusion, the surest mistakes."""
-    lines = [f"{'n':<16}{result.n}"]
-    figures = [("accuracy", result.accuracy), ("average_recall", result.macro_recall)]
-    figures += [("macro_precision", result.macro_precision), ("macro_f1", result.macro_f1)]
-    figures += [("mae", result.mae)] if result.mae is not None else []
-    figures += [("ece", result.ece), ("brier", result.brier)]
-    figures += [("oov_rate", result.oov_rate)] if result.oov_rate is not None else []
-    lines += [f"{name:<16}{value:.4f}" for name, value in figures]
-    width = max(len("class"), *(len(name) for name in result.classes))
-    lines += ["", f"{'class':<{width}}  precision  recall  f1      support"]
-    for name, row in result.per_class.items():
-        lines.append(
-            f"{name:<{width}}  {row['precision']:<9.4f}  {row['recall']:<6.4f}  {row['f1']:<6.4f}  {row['support']}"
-        )
-    cells = [[str(count) for count in row] for row in result.confusion]
-    column = max(len(name) for name in result.classes)
-    column = max(column, *(len(cell) for row in cells for cell in row))
-    lines += ["", "confusion (rows: true class, columns: predicted)"]
-    lines.append(" " * width + "".join(f"  {name:>{column}}" for name in result.classes))
-    for name, row in zip(result.classes, cells):
-        lines.append(f"{name:<{width}}" + "".join(f"  {cell:>{column}}" for cell in row))
-    if errors:
-        lines.append(f"Most confidently wrong ({len(result.errors)} of {result.wrong}):")
-        for mistake in result.errors:
-            lines.append(
-                f"  true {mistake.label}  predicted {mistake.predicted} {mistake.probability:.4f}  {mistake.text}"
-            )
-    return "\n".join(lines)

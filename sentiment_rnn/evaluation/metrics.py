@@ -16,7 +16,7 @@ import numpy as np
 
 from sentiment_rnn.calibration import ECE_BINS, calibration_bin_index, calibration_bin_sums, ece_from_bin_sums
 from sentiment_rnn.data.dataset import Dataset
-from sentiment_rnn.data.labels import DEFAULT_THRESHOLD, is_positive
+from sentiment_rnn.data.labels import DEFAULT_CLASSES, DEFAULT_THRESHOLD, is_positive
 from sentiment_rnn.errors import SentimentError
 
 HISTOGRAM_BINS = 20  # equal-width bins of [0, 1] in the probability histogram by class
@@ -43,23 +43,32 @@ class Mistake:
 class Curves:
     """What the report's figures draw, counted over all the data seen (memory does not grow with it).
 
+    The same fields serve both kinds of model. A two-class model is drawn by
+    its probability of positive (class 1); a model of N > 2 classes by the
+    probability of its top class (calibration) and of the true class (histogram),
+    and by one ROC curve per class against the rest.
+
     Attributes:
         bin_counts: examples per calibration bin, shape (ECE_BINS,): the equal-width bins of the ECE
-            (``calibration.calibration_bin_index``).
-        bin_labels: per bin, the sum of the 0/1 labels (ECE_BINS,); over ``bin_counts``, the share positive.
+            (``calibration.calibration_bin_index``) of the probability of positive, or of the top class.
+        bin_labels: per bin, the sum of the 0/1 labels (ECE_BINS,): over ``bin_counts``, the share positive;
+            for N classes the number of right answers, so the share right.
         bin_probabilities: per bin, the sum of the probabilities (ECE_BINS,); over ``bin_counts``, their mean.
-        histogram: shape (2, HISTOGRAM_BINS), how many probabilities of positive fall in each equal-width
-            bin of [0, 1] (the last bin holds 1.0): row 0 of the negative examples, row 1 of the positive.
-        roc: (false positive rate, true positive rate), two arrays (k + 1,) from (0, 0) to (1, 1), one point
-            per distinct score taken as the threshold, highest first (exact up to :class:`ScoreCounts`' limit);
-            None when the data holds one class only. The area under it is ``roc_auc``.
+        histogram: shape (classes, HISTOGRAM_BINS), one row per true class: how many of its examples fall in
+            each equal-width bin of [0, 1] (the last bin holds 1.0), by their probability of positive (two
+            classes) or of their true class (N classes).
+        rocs: per class, in class order, its ROC curve against the rest: (false positive rate, true positive
+            rate), two arrays (k + 1,) from (0, 0) to (1, 1), one point per distinct score taken as the
+            threshold, highest first (exact up to :class:`ScoreCounts`' limit); None when the data holds that
+            class only or none of it. Two classes: the positive class only. The area under each curve is its
+            ROC AUC (``roc_aucs`` of the evaluation).
     """
 
     bin_counts: np.ndarray
     bin_labels: np.ndarray
     bin_probabilities: np.ndarray
     histogram: np.ndarray
-    roc: tuple[np.ndarray, np.ndarray] | None
+    rocs: dict[str, tuple[np.ndarray, np.ndarray] | None]
 
 
 @dataclass(frozen=True)
@@ -69,7 +78,7 @@ class Evaluation:
     ``confusion`` is ``[[tn, fp], [fn, tp]]`` (rows: true label 0, 1; columns:
     predicted 0, 1). Precision, recall and F1 are 0.0 when undefined (nothing
     predicted or nothing actually positive); ``roc_auc`` is None when the data
-    holds a single class.
+    holds a single class. ``classes`` names class 0 and class 1 (the model's).
     """
 
     n: int
@@ -85,6 +94,12 @@ class Evaluation:
     brier: float = 0.0  # mean squared error of the probabilities against the 0/1 labels
     oov_rate: float | None = None  # share of the tokens read that are outside the vocabulary; None: not measured
     curves: Curves | None = field(default=None, compare=False, repr=False)  # for the figures of a report
+    classes: tuple[str, ...] = DEFAULT_CLASSES  # the names of class 0 and class 1
+
+    @property
+    def roc_aucs(self) -> dict[str, float | None]:
+        """The ROC AUC of each curve of ``curves.rocs``: the positive class's, ``roc_auc``."""
+        return {self.classes[1]: self.roc_auc}
 
     def to_dict(self, with_errors: bool = False) -> dict:
         result = {
@@ -190,7 +205,7 @@ class ScoreCounts:
         return float((rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
     def roc(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """The ROC curve of everything added: (false positive rates, true positive rates), see ``Curves.roc``."""
+        """The ROC curve of everything added: (false positive rates, true positive rates), see ``Curves.rocs``."""
         self._merge()
         negatives, positives = self.counts[::-1, 0], self.counts[::-1, 1]  # highest score first
         n_neg, n_pos = int(negatives.sum()), int(positives.sum())
@@ -220,8 +235,9 @@ class MetricsAccumulator:
     mistakes, so memory does not grow with the number of examples.
     """
 
-    def __init__(self, threshold: float = DEFAULT_THRESHOLD, errors: int = 0):
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD, errors: int = 0, classes=DEFAULT_CLASSES):
         self.threshold = threshold
+        self.classes = tuple(classes)
         self.errors = errors
         self.confusion = np.zeros((2, 2), np.int64)  # [[tn, fp], [fn, tp]]
         self.scores = ScoreCounts()
@@ -283,8 +299,9 @@ class MetricsAccumulator:
                 bin_labels=self.bin_label_sums.copy(),
                 bin_probabilities=self.bin_probability_sums.copy(),
                 histogram=self.histogram.copy(),
-                roc=self.scores.roc(),
+                rocs={self.classes[1]: self.scores.roc()},
             ),
+            classes=self.classes,
         )
 
 

@@ -19,19 +19,18 @@ from pathlib import Path
 
 from sentiment_rnn import safe_read
 from sentiment_rnn.artifact.atomic import DirectoryKind, check_target, staged_directory
-from sentiment_rnn.artifact.model_directory import open_model_dir
 from sentiment_rnn.data.labels import DEFAULT_THRESHOLD
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.evaluation import figures
+from sentiment_rnn.evaluation.class_metrics import ClassEvaluation
 from sentiment_rnn.evaluation.metrics import Evaluation
-from sentiment_rnn.evaluation.page import FIGURE_CAPTIONS, report_page
-from sentiment_rnn.evaluation.run import data_name, evaluate_models
+from sentiment_rnn.evaluation.page import FIGURE_FILES, report_page
+from sentiment_rnn.evaluation.run import check_same_classes, data_name, evaluate_models
 from sentiment_rnn.plots import require_matplotlib
 from sentiment_rnn.version import __version__
 
 INDEX_FILE = "index.html"
 REPORT_FILE = "report.json"  # the numbers, and the marker of a report directory
-FIGURE_FILES = [file for file, _, _ in FIGURE_CAPTIONS]
 REPORT_FORMAT = 1
 REPORT_ERRORS = 10  # the worst errors listed per model when --errors does not say
 
@@ -66,7 +65,7 @@ def check_report_target(out_dir: str | Path) -> Path:
 
 def write_report(
     out_dir: str | Path,
-    results: Mapping[str, Evaluation],
+    results: Mapping[str, Evaluation | ClassEvaluation],
     data: str,
     threshold: float = DEFAULT_THRESHOLD,
     errors: int = REPORT_ERRORS,
@@ -77,19 +76,21 @@ def write_report(
         out_dir: the directory to write (replacing an earlier report there).
         results: each model's name and its evaluation (with ``curves``, as
             ``evaluate``, ``evaluate_data`` and ``evaluate_models`` return it),
-            in column order.
+            in column order; two-class or of more classes, the same classes for every model.
         data: what was evaluated on, for the page's title, e.g. ``test.csv``.
-        threshold: the decision threshold the evaluations used.
+        threshold: the decision threshold the evaluations used (two-class models; ``report.json`` holds
+            null for more classes).
         errors: how many of each model's surest mistakes to list (at most those it kept).
 
     Returns:
         The path of ``index.html``.
 
     Raises:
-        SentimentError: no matplotlib; ``out_dir`` is a file or a directory this tool did not write as a report;
-            another run is writing it; the disk is full.
+        SentimentError: no matplotlib; models of different classes; ``out_dir`` is a file or a directory this
+            tool did not write as a report; another run is writing it; the disk is full.
     """
     check_report_target(out_dir)
+    classes = check_same_classes({name: result.classes for name, result in results.items()})
     created = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     drawings: dict[str, Callable] = {
         "reliability.png": figures.reliability_figure,
@@ -102,7 +103,7 @@ def write_report(
         "package_version": __version__,
         "created": created,
         "data": data,
-        "threshold": threshold,
+        "threshold": threshold if len(classes) == 2 else None,
         "models": [{"model": name, **result.to_dict(with_errors=True)} for name, result in results.items()],
     }
     page = report_page(results, data, threshold, created, __version__, errors)
@@ -125,25 +126,12 @@ def evaluate_to_report(
     """``evaluate_models`` and :func:`write_report` in one: what ``evaluate --report DIR`` does.
 
     The report's target is checked before the data is read, so a directory
-    of the user's (or a missing matplotlib) is refused at once, as is a model
-    of more than two classes (the figures are of the probability of positive).
+    of the user's (or a missing matplotlib) is refused at once.
 
     Returns:
         Each model's name (``str`` of its entry in ``model_dirs``) and its evaluation.
     """
     check_report_target(out_dir)
-    check_two_classes(model_dirs)
     results = evaluate_models(model_dirs, data_config, errors, threshold, on_progress)
     write_report(out_dir, results, data_name(data_config), threshold, errors)
     return results
-
-
-def check_two_classes(model_dirs: Sequence[str | Path]) -> None:
-    """Refuse a model of more than two classes: the report draws the probability of positive (ROC, calibration)."""
-    for model_dir in model_dirs:
-        classes = open_model_dir(model_dir).classes
-        if len(classes) > 2:
-            raise SentimentError(
-                f"evaluate --report draws two-class figures; --model {model_dir} has {len(classes)} classes "
-                f"({', '.join(classes)}): drop --report (--json gives every class's figures and the confusion)."
-            )

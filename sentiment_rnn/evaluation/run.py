@@ -9,7 +9,7 @@ format, classes) are the defaults for reading the data it is measured on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from sentiment_rnn.data.dataset import Dataset
@@ -26,7 +26,7 @@ def accumulator_for(classes: tuple[str, ...], threshold: float, errors: int):
     check_threshold(threshold, classes)
     if len(classes) > 2:
         return ClassMetricsAccumulator(classes, errors)
-    return MetricsAccumulator(threshold, errors)
+    return MetricsAccumulator(threshold, errors, classes)
 
 
 def evaluate(
@@ -111,13 +111,7 @@ def evaluate_models(
         raise SentimentError("No data to evaluate: pass --data PATH, or --pos FILE and --neg FILE.")
     check_model_names(model_dirs)
     directories = [open_model_dir(model_dir) for model_dir in model_dirs]  # fail before reading big data
-    classes = directories[0].classes
-    for model_dir, directory in zip(model_dirs[1:], directories[1:]):
-        if directory.classes != classes:
-            raise SentimentError(
-                f"--model {model_dirs[0]} and --model {model_dir} have different classes ({', '.join(classes)} and "
-                f"{', '.join(directory.classes)}): evaluate them one at a time."
-            )
+    classes = check_same_classes(classes_of_models(model_dirs, directories))
     named = classes_of(data_config)
     if (data_config.labels or data_config.label_map) and named != classes:
         raise SentimentError(
@@ -146,6 +140,32 @@ def check_model_names(model_dirs: Sequence[str | Path]) -> None:
         if str(model_dir) in seen:
             raise SentimentError(f"--model {model_dir} is given twice: name each model once.")
         seen.add(str(model_dir))
+
+
+def check_same_classes(models: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The classes of the models (each model's name and its classes), refused unless the same, in the same order.
+
+    Several models are measured on data read once, its labels read as their
+    classes, and laid out side by side (a table, a report's figures); a
+    two-class model beside one of more classes (or of other classes) cannot
+    be, and is refused in one line.
+    """
+    (first, classes), *others = models.items()
+    for name, theirs in others:
+        if theirs != classes:
+            raise SentimentError(
+                f"--model {first} and --model {name} have different classes ({', '.join(classes)} and "
+                f"{', '.join(theirs)}): evaluate them one at a time."
+            )
+    return classes
+
+
+def classes_of_models(model_dirs: Sequence[str | Path], directories=None) -> dict[str, tuple[str, ...]]:
+    """Each model's name (``str`` of its entry) and its classes; ``directories`` are the models opened, if they are."""
+    from sentiment_rnn.artifact.model_directory import open_model_dir
+
+    directories = directories or [open_model_dir(model_dir) for model_dir in model_dirs]
+    return {str(model_dir): directory.classes for model_dir, directory in zip(model_dirs, directories)}
 
 
 def data_options_of_model(model_dir: str | Path, given: dict) -> list[str]:
@@ -186,10 +206,11 @@ def data_options_of_models(model_dirs: Sequence[str | Path], given: dict) -> lis
     """:func:`data_options_of_model` for models read on the same data: the options they all inherit.
 
     Raises:
-        SentimentError: two models were trained with different values of an option the user did not give,
-            naming the option to pass.
+        SentimentError: models of different classes (:func:`check_same_classes`); two models were trained with
+            different values of an option the user did not give, naming the option to pass.
     """
     check_model_names(model_dirs)
+    check_same_classes(classes_of_models(model_dirs))  # before the options: --labels would not help
     first, *others = model_dirs
     options = data_options_of_model(first, given)
     for other in others:
