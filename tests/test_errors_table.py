@@ -224,6 +224,11 @@ SETUPS = {
         (cwd / "mydata").mkdir(),
         (cwd / "mydata" / "notes.txt").write_text("mine"),
     ),
+    "out-refused-before-data": lambda cwd: (
+        os.mkfifo(cwd / "fifo.csv"),
+        (cwd / "mydata").mkdir(),
+        (cwd / "mydata" / "notes.txt").write_text("mine"),
+    ),
     "resume-bucketing": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "damaged-resume-state": lambda cwd: (
         write_csv(cwd / "good.csv", GOOD_ROWS),
