@@ -320,13 +320,18 @@ def toy_corpus(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_lm(toy_corpus, tmp_path_factory):
-    """(A language model directory trained on the toy corpus with TINY_LM, 3 epochs (seconds), what pretrain printed)."""
-    from click.testing import CliRunner
+    """(A language model directory trained on the toy corpus with TINY_LM, 3 epochs (seconds), what pretrain
+    printed), once per test run (see :func:`once_per_run`)."""
 
-    from sentiment_rnn.cli import cli
+    def make(path: Path) -> None:
+        from click.testing import CliRunner
 
-    out = tmp_path_factory.mktemp("lm") / "lm"
-    args = ["pretrain", "--data", str(toy_corpus), "--out", str(out), "--epochs", "3"]
-    result = CliRunner().invoke(cli, [*args, *(item for o in TINY_LM for item in ("--set", o))])
-    assert result.exit_code == 0, result.output
-    return out, result.output
+        from sentiment_rnn.cli import cli
+
+        args = ["pretrain", "--data", str(toy_corpus), "--out", str(path / "lm"), "--epochs", "3"]
+        result = CliRunner().invoke(cli, [*args, *(item for o in TINY_LM for item in ("--set", o))])
+        assert result.exit_code == 0, result.output
+        (path / "output.txt").write_text(result.output, encoding="utf-8")
+
+    path = once_per_run(tmp_path_factory, "tiny-lm", make)
+    return path / "lm", (path / "output.txt").read_text(encoding="utf-8")

@@ -280,6 +280,9 @@ SETUPS = {
     "lm-bidirectional": lambda cwd: None,
     "lm-weights-damaged": copy_language_model("lm")(_truncate_weights),
     "lm-model-damaged": copy_language_model("lm")(_truncate),
+    "lm-vocabulary-short": copy_language_model("lm")(
+        lambda d: (d / "vocabulary.json").write_text(json.dumps(["", "[UNK]", "the"]))
+    ),
     "labels-empty-class": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "labels-twice": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "label-map-malformed": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
@@ -418,6 +421,7 @@ NEEDS_REQUEST |= {"weights-missing", "truncated-weights", "config-mismatch-weigh
 NEEDS_REQUEST |= {"text-file-empty", "output-suffix", "output-directory-missing", "output-without-data"}
 NEEDS_REQUEST |= {"data-and-texts", "data-ragged", "vocabulary-not-a-list", "text-file-missing"}
 NEEDS_REQUEST |= {"guess-not-lm", "init-from-classifier", "lm-weights-damaged", "lm-model-damaged"}
+NEEDS_REQUEST |= {"lm-vocabulary-short"}
 NEEDS_REQUEST |= {"plot-no-history", "plot-not-png", "bundled-missing", "plot-bundled", "ensemble-member-missing"}
 NEEDS_REQUEST |= {"report-not-ours", "report-foreign-files", "report-is-a-file", "report-is-cwd"}
 NEEDS_REQUEST |= {"evaluate-model-twice", "evaluate-models-read-differently", "evaluate-models-other-classes"}

@@ -390,6 +390,27 @@ def test_a_damaged_language_model_says_to_retrain_it_with_pretrain_not_train(tin
     assert sorted(os.listdir(tmp_path)) == ["lm"]  # train and pretrain wrote nothing
 
 
+@pytest.mark.parametrize(
+    "vocabulary, problem",
+    [
+        ([], "is not a vocabulary (it does not start with ['', '[UNK]'])"),
+        (["", "[UNK]", "the"], "holds 3 tokens, but the embedding of {model}/model.keras has 27 rows"),
+        (["", "[UNK]", "the", "the"], "is not a vocabulary (it lists a token twice)"),
+    ],
+    ids=["empty", "shorter", "twice"],
+)
+def test_guess_with_keras_checks_the_vocabulary_it_names_the_ids_with(tiny_lm, tmp_path, vocabulary, problem):
+    """model.keras reads token ids and vocabulary.json names them: a vocabulary that cannot was an IndexError."""
+    out, _ = tiny_lm
+    model = shutil.copytree(out, tmp_path / "lm")
+    (model / "vocabulary.json").write_text(json.dumps(vocabulary))
+    assert one_line(CliRunner().invoke(cli, ["guess", "--model", str(model), "--engine", "keras", FRANCE])) == (
+        f"Error: {model / 'vocabulary.json'} {problem.format(model=model)}: "
+        + ("restore it, or " if "rows" in problem else "")
+        + "retrain the language model with `sentiment-rnn pretrain`.\n"
+    )
+
+
 def snapshot(directory: Path) -> dict[str, bytes]:
     return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
