@@ -1,9 +1,11 @@
-"""Fuzzing: damaged model directories, damaged resume state, arbitrary option values.
+"""Fuzzing: damaged model directories (classifiers' and language models'), damaged resume state, arbitrary
+option values, data lines (tables' and pretrain's one text a line) and server requests.
 
 Every run must end in exit 0 with a valid answer, or exit 1 (2 for a usage
 error) with one ``Error:`` line: never a traceback. The commands run in
-process through CliRunner on one tiny model trained per session, so the
-whole module stays within about a minute on two cores.
+process through CliRunner on one tiny model and one tiny language model
+trained per run, so the whole module stays within about a minute and a half
+on two cores.
 """
 
 from __future__ import annotations
@@ -175,8 +177,8 @@ def test_arbitrary_option_values_are_an_answer_or_one_error(tiny_run, tmp_path, 
 
 
 # ---------------------------------------------------------------- property-based fuzz (hypothesis)
-# Over what a hostile user controls: a model directory's files (their type, size, kind and JSON shape),
-# data lines, and server requests. Each runs a few dozen examples (seconds), in CI.
+# Over what a hostile user controls: a model directory's files (their type, size, kind and JSON shape), a
+# language model directory's, data lines, and server requests. Each runs a few dozen examples (seconds), in CI.
 
 SECRET = "hunter2-secret"  # in a file outside the model directory: it must never be shown
 json_leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
