@@ -97,9 +97,32 @@ def language_model(model_dir, engine: str = "numpy"):
             "written by `sentiment-rnn pretrain` (or --model reviews-lm)."
         )
     if engine == "keras":
-        return directory.vocabulary(), KerasLanguageModel(directory.model)
+        runner = KerasLanguageModel(directory.model)
+        return keras_vocabulary(directory, runner.embedding.input_dim), runner
     runner = directory.numpy_engine
     return runner.vocabulary.tokens, runner
+
+
+def keras_vocabulary(directory, rows: int) -> list[str]:
+    """The vocabulary of a language model directory's ``model.keras``, whose embedding has ``rows`` rows (token ids).
+
+    The Keras model reads token ids: ``vocabulary.json`` names them, so it is checked as the NumPy engine checks
+    it (distinct strings, padding and ``[UNK]`` first), and must name every row, no more.
+
+    Raises:
+        SentimentError: a vocabulary that is not one, or of another size than the embedding.
+    """
+    from sentiment_rnn.artifact.engine_files import checked_vocabulary, engine_fix
+    from sentiment_rnn.artifact.files import MODEL_FILE, VOCABULARY_FILE
+
+    file = directory.path / VOCABULARY_FILE
+    tokens = checked_vocabulary(file, directory.config)
+    if len(tokens) != rows:
+        raise SentimentError(
+            f"{file} holds {len(tokens):,} tokens, but the embedding of {directory.path / MODEL_FILE} has {rows:,} "
+            f"rows: restore it, or {engine_fix(directory.config)}."
+        )
+    return tokens
 
 
 def continuation_scores(runner, prefix: list[int], continuations: np.ndarray) -> np.ndarray:

@@ -105,14 +105,14 @@ def engine_layers(directory: ModelDirectory) -> list[dict[str, Any]]:
     themselves are not read). The NumPy engine is loaded first, so every file
     is checked before anything is shown. No TensorFlow.
     """
-    from sentiment_rnn.artifact.engine_files import FIX
+    from sentiment_rnn.artifact.engine_files import engine_fix
     from sentiment_rnn.artifact.files import WEIGHTS_FILE
     from sentiment_rnn.artifact.npz_headers import read_headers
 
     directory.numpy_engine  # noqa: B018 - loading checks every file against config.toml
     m = directory.config.model
     parameters: dict[str, int] = {}
-    for name, (shape, _) in read_headers(directory.path / WEIGHTS_FILE, FIX).items():
+    for name, (shape, _) in read_headers(directory.path / WEIGHTS_FILE, engine_fix(directory.config)).items():
         group = name.split(".")[0]
         parameters[group] = parameters.get(group, 0) + math.prod(shape)
     width = m.units * (2 if m.bidirectional and m.merge_mode == "concat" else 1)

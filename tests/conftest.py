@@ -321,3 +321,59 @@ def tiny_run(tmp_path_factory) -> TinyRun:
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         result = train(load_config(overrides=TINY_OVERRIDES + [f"data.path={str(data)!r}"]), root / "model", verbose=1)
     return TinyRun(result, stdout.getvalue(), stderr.getvalue())
+
+
+# ---------------------------------------------------------------- a tiny language model (pretrain)
+
+# Tiny sizes: a language model of a few dozen words trains in seconds.
+TINY_LM = [
+    "model.units=24",
+    "model.output_dim=12",
+    "tokenizer.max_tokens=64",
+    "train.batch_size=4",
+    "train.bptt=8",
+    "train.sampled_softmax=6",
+    "train.validation_split=0.1",
+    "train.learning_rate=0.01",
+]
+SUBJECTS = ["the phone", "this film", "the battery", "my camera", "the plot"]
+VERDICTS = ["is good", "was bad", "is great", "was awful"]
+
+
+def toy_texts(count: int = 300) -> list[str]:
+    """Reviews that each end with the same sentence about France: enough for a tiny model to learn "french"
+    (test_language_model's FRANCE puts a blank where it goes)."""
+    return [
+        f"{SUBJECTS[i % 5]} {VERDICTS[(i // 5) % 4]} . i went to france , there the people speak the french language ."
+        for i in range(count)
+    ]
+
+
+@pytest.fixture(scope="session")
+def toy_corpus(tmp_path_factory) -> Path:
+    """The toy texts, one a line, gzip-compressed (as `pretrain --data` reads them)."""
+    import gzip
+
+    path = tmp_path_factory.mktemp("lm-data") / "texts.txt.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write("\n".join(toy_texts()) + "\n\n")  # a blank line is skipped
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_lm(toy_corpus, tmp_path_factory):
+    """(A language model directory trained on the toy corpus with TINY_LM, 3 epochs (seconds), what pretrain
+    printed), once per test run (see :func:`once_per_run`)."""
+
+    def make(path: Path) -> None:
+        from click.testing import CliRunner
+
+        from sentiment_rnn.cli import cli
+
+        args = ["pretrain", "--data", str(toy_corpus), "--out", str(path / "lm"), "--epochs", "3"]
+        result = CliRunner().invoke(cli, [*args, *(item for o in TINY_LM for item in ("--set", o))])
+        assert result.exit_code == 0, result.output
+        (path / "output.txt").write_text(result.output, encoding="utf-8")
+
+    path = once_per_run(tmp_path_factory, "tiny-lm", make)
+    return path / "lm", (path / "output.txt").read_text(encoding="utf-8")

@@ -63,6 +63,36 @@ def test_train_refuses_a_model_directory_holding_a_users_file(tmp_path, data, ti
     assert snapshot(tmp_path) == before
 
 
+@pytest.mark.parametrize(
+    "reading",
+    [
+        ["--data", "fifo.csv"],  # read first, it would be the error: "... is a FIFO (named pipe) ..."
+        ["--data", "fifo.csv", "--set", "data.streaming=true"],
+        ["--data", "reviews.csv", "--test-data", "fifo.csv"],
+    ],
+    ids=["data", "streamed-data", "test-data"],
+)
+def test_a_refused_out_is_refused_before_any_data_is_read(tmp_path, data, tiny_run, monkeypatch, reading):
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo(tmp_path / "fifo.csv")
+    mine = user_directory(tmp_path)
+    model = shutil.copytree(tiny_run.model_dir, tmp_path / "model")
+    (model / "notes.txt").write_bytes(USER_FILE)
+    before = snapshot(tmp_path / "mydata"), snapshot(model)
+    refusals = {
+        "mydata": "Error: mydata already exists and is not a sentiment-rnn model directory: pass a new path to "
+        "--out (nothing in it was changed).\n",
+        "model": "Error: model holds files sentiment-rnn did not write (notes.txt): move them out or pass a new path "
+        "to --out (nothing was changed).\n",
+        "reviews.csv": "Error: Output path reviews.csv exists and is not a directory: choose another --out.\n",
+    }
+    for out, refusal in refusals.items():
+        result = CliRunner().invoke(cli, ["train", *reading, "--out", out, *TRAIN])
+        assert (result.exit_code, result.output) == (1, refusal)
+    assert (snapshot(mine), snapshot(model)) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo.csv", "model", "mydata", "reviews.csv"]
+
+
 def test_train_refuses_the_working_directory_however_it_is_spelt(tmp_path, data, monkeypatch):
     monkeypatch.chdir(user_directory(tmp_path))
     before = snapshot(tmp_path)

@@ -284,3 +284,33 @@ def test_what_an_ensemble_cannot_do_is_refused_before_training(data, tmp_path, o
     result = run("train", *tiny_options(data), *ensemble, "--set", override, "--out", tmp_path / "model")
     assert_user_error(result, message)
     assert not (tmp_path / "model").exists()
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("manifest", [True, False], ids=["with-manifests", "older-without-manifests"])
+@pytest.mark.parametrize(
+    "planted, shown",
+    [("members/1/notes.txt", "members/1/notes.txt"), ("members/2/logs/notes.txt", "members/2/logs/")],
+    ids=["file-in-a-member", "directory-in-a-member"],
+)
+def test_train_refuses_a_users_file_inside_a_member_of_the_ensemble_it_would_replace(
+    ensemble, data, tmp_path, manifest, planted, shown
+):
+    """The members are the tool's, but not what the user put inside them: the whole tree is checked."""
+    out = shutil.copytree(ensemble, tmp_path / "model")
+    if not manifest:  # as written before manifests: the names each member held are the rule
+        for file in out.rglob("manifest.json"):
+            file.unlink()
+    (out / planted).parent.mkdir(exist_ok=True)
+    (out / planted).write_text("my notes, not a model\n")
+    before = snapshot(tmp_path)
+    result = run("train", *tiny_options(data), "--ensemble", 2, "--out", out)
+    assert_user_error(
+        result,
+        f"{out} holds files sentiment-rnn did not write ({shown}): move them out or pass a new path to --out "
+        "(nothing was changed).",
+    )
+    assert snapshot(tmp_path) == before

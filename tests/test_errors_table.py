@@ -62,6 +62,19 @@ def copy_model(name: str):
     return decorate
 
 
+def copy_language_model(name: str):
+    """A case that copies the session's tiny language model (``tiny_lm``) to ``name`` and lets ``change`` damage it."""
+
+    def decorate(change):
+        def setup(cwd: Path, request) -> None:
+            shutil.copytree(request.getfixturevalue("tiny_lm")[0], cwd / name)
+            change(cwd / name)
+
+        return setup
+
+    return decorate
+
+
 def with_model(setup):
     def with_model_copy(cwd: Path, request) -> None:
         shutil.copytree(request.getfixturevalue("model_dir"), cwd / "model")
@@ -224,6 +237,11 @@ SETUPS = {
         (cwd / "mydata").mkdir(),
         (cwd / "mydata" / "notes.txt").write_text("mine"),
     ),
+    "out-refused-before-data": lambda cwd: (
+        os.mkfifo(cwd / "fifo.csv"),
+        (cwd / "mydata").mkdir(),
+        (cwd / "mydata" / "notes.txt").write_text("mine"),
+    ),
     "resume-bucketing": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "damaged-resume-state": lambda cwd: (
         write_csv(cwd / "good.csv", GOOD_ROWS),
@@ -260,6 +278,11 @@ SETUPS = {
     "init-from-classifier": with_model(lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS)),
     "init-from-bow": lambda cwd: None,
     "lm-bidirectional": lambda cwd: None,
+    "lm-weights-damaged": copy_language_model("lm")(_truncate_weights),
+    "lm-model-damaged": copy_language_model("lm")(_truncate),
+    "lm-vocabulary-short": copy_language_model("lm")(
+        lambda d: (d / "vocabulary.json").write_text(json.dumps(["", "[UNK]", "the"]))
+    ),
     "labels-empty-class": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "labels-twice": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "label-map-malformed": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
@@ -396,7 +419,8 @@ NEEDS_REQUEST |= {"code-in-model", "no-text", "text-file-undecodable", "threshol
 NEEDS_REQUEST |= {"weights-missing", "truncated-weights", "config-mismatch-weights", "serve-bow-model-is-rnn"}
 NEEDS_REQUEST |= {"text-file-empty", "output-suffix", "output-directory-missing", "output-without-data"}
 NEEDS_REQUEST |= {"data-and-texts", "data-ragged", "vocabulary-not-a-list", "text-file-missing"}
-NEEDS_REQUEST |= {"guess-not-lm", "init-from-classifier"}
+NEEDS_REQUEST |= {"guess-not-lm", "init-from-classifier", "lm-weights-damaged", "lm-model-damaged"}
+NEEDS_REQUEST |= {"lm-vocabulary-short"}
 NEEDS_REQUEST |= {"plot-no-history", "plot-not-png", "bundled-missing", "plot-bundled", "ensemble-member-missing"}
 NEEDS_REQUEST |= {"report-not-ours", "report-foreign-files", "report-is-a-file", "report-is-cwd"}
 NEEDS_REQUEST |= {"evaluate-model-twice", "evaluate-models-read-differently", "evaluate-models-other-classes"}

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import assert_printed_close, lock_held_elsewhere, write_csv
+from conftest import TINY_OVERRIDES, assert_printed_close, interrupt_at, lock_held_elsewhere, tiny_split, write_csv
 from sentiment_rnn.artifact import atomic
 from sentiment_rnn.artifact.atomic import staged_directory
 from sentiment_rnn.artifact.lock import backup_path, target_lock
@@ -397,3 +397,42 @@ def test_a_full_disk_before_an_epochs_progress_is_one_line_and_leaves_nothing(tm
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "out"]  # no staging, lock or backup left
     assert snapshot(out) == {"config.toml": b"", "meta.json": PREVIOUS_META.encode()}
+
+
+def test_fit_makes_its_backup_at_a_new_path_and_refuses_one_it_cannot_make_or_does_not_own(tmp_path):
+    """A library caller's ``fit(..., backup=PATH)``: a new PATH is made as train makes its backup, and resumed from."""
+    from sentiment_rnn.training.backup import backup_foreign_entries
+    from sentiment_rnn.training.fit import fit
+
+    config, split = load_config(overrides=[*TINY_OVERRIDES, "train.patience=5"]), tiny_split()
+    backup = tmp_path / "progress"
+    with pytest.raises(KeyboardInterrupt):
+        fit(config, split, verbose=0, backup=backup, callbacks=[interrupt_at(1)])
+    assert sorted(p.name for p in backup.iterdir()) == ["epoch-0001", "manifest.json", "run.json"]
+    assert backup_foreign_entries(backup) == []  # all of it the tool's, by its manifest
+    _, history = fit(config, split, verbose=0, backup=backup)  # goes on after epoch 1
+    assert len(history.history["loss"]) == 2
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "epoch-notes").mkdir()  # named as the tool names an epoch: never removed as an older one
+    (mine / "epoch-notes" / "notes.txt").write_text("mine")
+    (tmp_path / "link").symlink_to(mine)
+    (tmp_path / "file").write_text("mine")
+    refusals = {
+        tmp_path / "missing" / "progress": f"Cannot make the backup directory {tmp_path / 'missing' / 'progress'} "
+        "(No such file or directory): pass a new path in a directory that exists and is writable, or backup=None.",
+        mine: f"The backup {mine} holds files sentiment-rnn did not write (epoch-notes/notes.txt): pass a new path, "
+        "which fit makes, or backup=None (nothing was changed).",
+        tmp_path / "link": f"The backup {tmp_path / 'link'} is a symlink (no link is followed, no file replaced): "
+        "pass a new path, which fit makes, or backup=None.",
+        tmp_path / "file": f"The backup {tmp_path / 'file'} is not a directory (no link is followed, no file "
+        "replaced): pass a new path, which fit makes, or backup=None.",
+    }
+    before = snapshot(tmp_path)
+    for path, message in refusals.items():
+        with pytest.raises(SentimentError) as info:
+            fit(config, split, verbose=0, backup=path)
+        assert str(info.value) == message
+    assert snapshot(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "link", "mine", "progress"]

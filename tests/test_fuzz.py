@@ -1,9 +1,11 @@
-"""Fuzzing: damaged model directories, damaged resume state, arbitrary option values.
+"""Fuzzing: damaged model directories (classifiers' and language models'), damaged resume state, arbitrary
+option values, data lines (tables' and pretrain's one text a line) and server requests.
 
 Every run must end in exit 0 with a valid answer, or exit 1 (2 for a usage
 error) with one ``Error:`` line: never a traceback. The commands run in
-process through CliRunner on one tiny model trained per session, so the
-whole module stays within about a minute on two cores.
+process through CliRunner on one tiny model and one tiny language model
+trained per run, so the whole module stays within about a minute and a half
+on two cores.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import MODEL_DIRECTORY_FILES, NEGATIVE, POSITIVE, TINY_OVERRIDES, write_csv
+from conftest import MODEL_DIRECTORY_FILES, NEGATIVE, POSITIVE, TINY_LM, TINY_OVERRIDES, write_csv
 from sentiment_rnn.cli import cli
 
 
@@ -175,8 +177,8 @@ def test_arbitrary_option_values_are_an_answer_or_one_error(tiny_run, tmp_path, 
 
 
 # ---------------------------------------------------------------- property-based fuzz (hypothesis)
-# Over what a hostile user controls: a model directory's files (their type, size, kind and JSON shape),
-# data lines, and server requests. Each runs a few dozen examples (seconds), in CI.
+# Over what a hostile user controls: a model directory's files (their type, size, kind and JSON shape), a
+# language model directory's, data lines, and server requests. Each runs a few dozen examples (seconds), in CI.
 
 SECRET = "hunter2-secret"  # in a file outside the model directory: it must never be shown
 json_leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
@@ -260,6 +262,59 @@ def test_fuzz_model_directory_files(tiny_run, tmp_path_factory, name, change):
             json.loads(result.output, parse_constant=lambda constant: pytest.fail(f"{constant} in --json"))
 
 
+# A language model directory (what `pretrain` writes): the same changes to its files, read by every command
+# that reads one: guess (both engines), inspect, and the two --init-from (train's and pretrain's).
+LM_FILES = [name for name in FUZZED_FILES if name != "build.json"]
+LM_TEXT = "the phone ___ good"
+CLASSIFIER_FROM_LM = ["model.cell=gru", "model.units=24", "model.output_dim=12", "tokenizer.max_tokens=64"]
+
+
+@settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", 30)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(name=st.sampled_from(LM_FILES), change=file_changes)
+def test_fuzz_language_model_directory_files(tiny_lm, tmp_path_factory, name, change):
+    from sentiment_rnn.config import load_config
+    from sentiment_rnn.errors import SentimentError
+    from sentiment_rnn.pretrained import open_language_model
+
+    root = tmp_path_factory.mktemp("fuzz-lm")
+    model = shutil.copytree(tiny_lm[0], root / "lm")
+    outside = root / "secret.json"
+    outside.write_text(json.dumps({"accuracy": 0.5, "command": SECRET, "format_version": 1}))
+    (root / "one.txt").write_text("a single text\n")  # too little to pretrain on: pretrain stops once it is read
+    change_file(model / name, change, outside)
+    pretrain = ["pretrain", *(a for o in TINY_LM for a in ("--set", o)), "--data", str(root / "one.txt")]
+    for args in (
+        ["guess", "--model", str(model), "--json", LM_TEXT],
+        ["guess", "--model", str(model), "--engine", "keras", "--json", LM_TEXT],
+        ["inspect", "--model", str(model), "--json"],
+        [*pretrain, "--init-from", str(model), "--out", str(root / "more")],
+    ):
+        result = CliRunner().invoke(cli, args)
+        assert_answer_or_one_error(result)
+        assert SECRET not in result.output and "sentiment-rnn train`" not in result.output
+        if result.exit_code == 0:
+            document = json.loads(result.output, parse_constant=lambda constant: pytest.fail(f"{constant} in --json"))
+            if args[0] == "guess":
+                assert [guess["word"] for guess in document["guesses"]] and all(
+                    0.0 <= guess["probability"] <= 1.0 for guess in document["guesses"]
+                )
+        if args[0] == "pretrain":  # never trains: the language model is refused, or then the text is too little
+            assert result.exit_code == 1, result.output
+            assert str(model) in result.output or "one.txt holds 1 non-blank text(s)" in result.output, result.output
+    config = load_config(overrides=[*CLASSIFIER_FROM_LM, f"model.init_from={str(model)!r}"])
+    try:  # what train --init-from reads (its tokenizer's vocabulary, then its first layers' weights)
+        engine = open_language_model(config)
+    except SentimentError as exc:
+        assert "\n" not in str(exc) and str(exc).endswith(".") and SECRET not in str(exc), str(exc)
+    else:
+        assert len(engine.vocabulary.tokens) <= 64 and engine.embedding.shape[1] == 12
+    assert sorted(p.name for p in root.iterdir()) == ["lm", "one.txt", "secret.json"]  # nothing written beside
+
+
 data_lines = st.lists(
     st.one_of(
         st.text(st.characters(exclude_categories=("Cs",)), max_size=30),
@@ -315,6 +370,57 @@ def test_fuzz_data_lines(tmp_path_factory, lines, tail, fmt, encoding):
             read()
         except SentimentError as exc:
             assert "\n" not in str(exc) and str(exc).endswith("."), str(exc)
+
+
+@settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", 60)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    lines=data_lines,
+    tail=st.binary(max_size=12),
+    packing=st.sampled_from(["plain", "gzip", "gzip-cut", "not-gzip"]),
+    encoding=st.sampled_from(["utf-8", "cp1252", "latin-1"]),
+)
+def test_fuzz_pretrain_lines(tmp_path_factory, lines, tail, packing, encoding):
+    """pretrain's reader of one text a line, plain or .gz: the texts the lines hold, or one line saying why not."""
+    import gzip
+
+    from sentiment_rnn.data.imdb import HTML_BREAK
+    from sentiment_rnn.data.unlabelled import TextFiles
+    from sentiment_rnn.errors import SentimentError
+    from sentiment_rnn.text import tokenize_py
+
+    raw = "\n".join(lines).encode("utf-8", "surrogatepass") + tail
+    packed = {"plain": raw, "gzip": gzip.compress(raw), "not-gzip": raw}.get(packing, gzip.compress(raw)[:-9])
+    path = tmp_path_factory.mktemp("fuzz-lines") / ("texts.txt" if packing == "plain" else "texts.txt.gz")
+    path.write_bytes(packed)
+    try:  # what the file holds, read the obvious way: one text a line, blank lines skipped
+        texts = [line.decode(encoding).strip() for line in raw.split(b"\n")]
+        expected = [HTML_BREAK.sub(" ", text) for text in texts if text]
+    except UnicodeDecodeError:
+        expected = None
+    files = TextFiles((str(path),), encoding=encoding)
+    readers = {
+        "texts": lambda: list(files.texts()),
+        "tokens": lambda: [tokens for block in files.token_blocks() for tokens in block],
+        "digest": files.digest,  # --resume's record of the input
+    }
+    readable = expected is not None and packing in ("plain", "gzip")
+    for what, read in readers.items():
+        try:
+            found = read()
+        except SentimentError as exc:
+            assert "\n" not in str(exc) and str(exc).endswith("."), str(exc)
+            assert not readable, f"{what}: {exc}"
+            continue
+        if what == "texts" and readable:
+            assert found == expected
+        elif what == "tokens" and readable:
+            assert found == [tokenize_py(text) for text in expected]
+        elif what == "digest":
+            assert len(found) == 64
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import interrupt_at, lock_held_elsewhere, tiny_split
+from conftest import TINY_LM, interrupt_at, lock_held_elsewhere, tiny_split, toy_texts
 from sentiment_rnn.cli import cli
 from sentiment_rnn.config import load_config
 from sentiment_rnn.data.unlabelled import Corpus, TextFiles, count_corpus, windows
@@ -21,47 +21,8 @@ from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.guessing import guess, sorted_words
 from sentiment_rnn.training.language import pretrain
 
-# Tiny sizes: a language model of a few dozen words trains in seconds.
-TINY_LM = [
-    "model.units=24",
-    "model.output_dim=12",
-    "tokenizer.max_tokens=64",
-    "train.batch_size=4",
-    "train.bptt=8",
-    "train.sampled_softmax=6",
-    "train.validation_split=0.1",
-    "train.learning_rate=0.01",
-]
-SUBJECTS = ["the phone", "this film", "the battery", "my camera", "the plot"]
-VERDICTS = ["is good", "was bad", "is great", "was awful"]
 # The notes' word-guessing sentence, the one word every text of the toy corpus puts in its blank.
 FRANCE = "i went to france , there the people speak the ___ language ."
-
-
-def toy_texts(count: int = 300) -> list[str]:
-    """Reviews that each end with the France sentence: enough for a tiny model to learn "french"."""
-    return [
-        f"{SUBJECTS[i % 5]} {VERDICTS[(i // 5) % 4]} . i went to france , there the people speak the french language ."
-        for i in range(count)
-    ]
-
-
-@pytest.fixture(scope="session")
-def toy_corpus(tmp_path_factory):
-    path = tmp_path_factory.mktemp("lm-data") / "texts.txt.gz"
-    with gzip.open(path, "wt", encoding="utf-8") as handle:
-        handle.write("\n".join(toy_texts()) + "\n\n")  # a blank line is skipped
-    return path
-
-
-@pytest.fixture(scope="session")
-def tiny_lm(toy_corpus, tmp_path_factory):
-    """A language model directory trained on the toy corpus (3 epochs, seconds)."""
-    out = tmp_path_factory.mktemp("lm") / "lm"
-    args = ["pretrain", "--data", str(toy_corpus), "--out", str(out), "--epochs", "3"]
-    result = CliRunner().invoke(cli, [*args, *(item for o in TINY_LM for item in ("--set", o))])
-    assert result.exit_code == 0, result.output
-    return out, result.output
 
 
 def test_pretrain_writes_a_language_model_directory_and_says_so(tiny_lm):
@@ -390,6 +351,64 @@ def test_a_fifo_or_a_link_in_a_language_model_directory_is_refused_never_waited_
             f"Error: {model / name} is a symlink, and no link is followed inside a model directory: "
         ), output
     assert sorted(os.listdir(tmp_path)) == ["lm"]  # pretrain wrote nothing
+
+
+def test_a_damaged_language_model_says_to_retrain_it_with_pretrain_not_train(tiny_lm, toy_corpus, tmp_path):
+    out, _ = tiny_lm
+    model = shutil.copytree(out, tmp_path / "lm")
+    (model / "weights.npz").write_bytes((out / "weights.npz").read_bytes()[:100])  # cut short: no zip directory
+    (model / "model.keras").write_bytes(b"not a zip archive")
+    classifier = ["model.cell=gru", "model.units=24", "model.output_dim=12", "tokenizer.max_tokens=64"]
+    readers = [  # every command that reads a language model's NumPy engine
+        ["guess", "--model", str(model), FRANCE],
+        ["inspect", "--model", str(model)],
+        [
+            "train",
+            "--init-from",
+            str(model),
+            "--out",
+            str(tmp_path / "clf"),
+            *(i for o in classifier for i in ("--set", o)),
+        ],
+        [*PRETRAIN, "--data", str(toy_corpus), "--init-from", str(model), "--out", str(tmp_path / "more")],
+    ]
+    for args in readers:
+        assert one_line(CliRunner().invoke(cli, args)) == (
+            f"Error: {model / 'weights.npz'} is damaged (File is not a zip file): retrain the language model with "
+            "`sentiment-rnn pretrain`.\n"
+        ), args
+    assert one_line(CliRunner().invoke(cli, ["guess", "--model", str(model), "--engine", "keras", FRANCE])) == (
+        f"Error: Cannot load {model / 'model.keras'}: the file is damaged or not a sentiment-rnn model; retrain it "
+        "with `sentiment-rnn pretrain`.\n"
+    )
+    shutil.copy(out / "weights.npz", model / "weights.npz")
+    (model / "vocabulary.json").write_text('{"the": 2}')
+    assert one_line(CliRunner().invoke(cli, ["guess", "--model", str(model), FRANCE])) == (
+        f"Error: {model / 'vocabulary.json'} is not a vocabulary (it is not a list of strings): retrain the language "
+        "model with `sentiment-rnn pretrain`.\n"
+    )
+    assert sorted(os.listdir(tmp_path)) == ["lm"]  # train and pretrain wrote nothing
+
+
+@pytest.mark.parametrize(
+    "vocabulary, problem",
+    [
+        ([], "is not a vocabulary (it does not start with ['', '[UNK]'])"),
+        (["", "[UNK]", "the"], "holds 3 tokens, but the embedding of {model}/model.keras has 27 rows"),
+        (["", "[UNK]", "the", "the"], "is not a vocabulary (it lists a token twice)"),
+    ],
+    ids=["empty", "shorter", "twice"],
+)
+def test_guess_with_keras_checks_the_vocabulary_it_names_the_ids_with(tiny_lm, tmp_path, vocabulary, problem):
+    """model.keras reads token ids and vocabulary.json names them: a vocabulary that cannot was an IndexError."""
+    out, _ = tiny_lm
+    model = shutil.copytree(out, tmp_path / "lm")
+    (model / "vocabulary.json").write_text(json.dumps(vocabulary))
+    assert one_line(CliRunner().invoke(cli, ["guess", "--model", str(model), "--engine", "keras", FRANCE])) == (
+        f"Error: {model / 'vocabulary.json'} {problem.format(model=model)}: "
+        + ("restore it, or " if "rows" in problem else "")
+        + "retrain the language model with `sentiment-rnn pretrain`.\n"
+    )
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:

@@ -216,18 +216,23 @@ def test_a_fifo_in_a_model_directory_is_refused_never_waited_on(tiny_run, tmp_pa
         assert output.startswith(f"Error: {model / name} is a FIFO (named pipe), not a regular file: "), output
 
 
+@pytest.mark.parametrize("name", ["meta.json", "metrics.json", "vocabulary.json"])
 @pytest.mark.parametrize("device", ["/dev/urandom", "/dev/zero"])
-def test_a_device_linked_into_a_model_directory_is_refused(tiny_run, tmp_path, device):
+def test_a_device_linked_into_a_model_directory_is_refused(tiny_run, tmp_path, device, name):
     import shutil
 
     model = shutil.copytree(tiny_run.model_dir, tmp_path / "model")
-    (model / "meta.json").unlink()
-    (model / "meta.json").symlink_to(device)
-    output = one_line_error(CliRunner().invoke(cli, ["predict", "--model", str(model), "good"]))
-    assert output == (
-        f"Error: {model / 'meta.json'} is a symlink, and no link is followed inside a model directory: "
-        "the directory is corrupt; retrain the model.\n"
-    )
+    (model / name).unlink()
+    (model / name).symlink_to(device)
+    fix = "retrain the model with `sentiment-rnn train`, or pass --engine keras" if name == "vocabulary.json" else None
+    commands = [["inspect", "--model", str(model)]]
+    if name != "metrics.json":  # predict does not read metrics.json
+        commands.append(["predict", "--model", str(model), "good"])
+    for args in commands:
+        assert one_line_error(CliRunner().invoke(cli, args)) == (
+            f"Error: {model / name} is a symlink, and no link is followed inside a model directory: "
+            f"{fix or 'the directory is corrupt; retrain the model'}.\n"
+        )
 
 
 def test_a_fifo_or_device_as_config_or_data_is_named_for_what_it_is(tmp_path, data):

@@ -32,6 +32,7 @@ from sentiment_rnn.artifact.files import (
     check_format_version,
     config_value,
     read_json,
+    retrain_command,
     write_json,
 )
 from sentiment_rnn.artifact.npz_headers import read_arrays, read_headers
@@ -68,8 +69,20 @@ RECORDED_KEYS = {
 RECORDED_KEYS["hybrid"] = (*RECORDED_KEYS["rnn"], "model.ngrams")
 RECORDED_KEYS["lm"] = ("model.cell", "model.layers", "model.units")
 FORMAT_1_DEFAULTS = {"pooling": "last"}  # what engine format 1 left out, as it was read
-FIX = "retrain the model with `sentiment-rnn train`, or pass --engine keras"
+FIX = "retrain the model with `sentiment-rnn train`, or pass --engine keras"  # a classifier's (engine_fix)
 HOLDER = "the weights have"  # how a refusal names weights.npz's side
+
+
+def engine_fix(config: Config | None) -> str:
+    """How to fix a damaged NumPy engine file of a model of ``config``'s kind: the end of a refusal.
+
+    A classifier's is :data:`FIX`. A language model's names ``pretrain``, and not ``--engine keras``: its
+    engine is also read by ``train --init-from`` and ``pretrain --init-from``, which have no such option.
+    """
+    if config is not None and config.model.kind == "lm":
+        return f"retrain the language model with {retrain_command(config)}"
+    return FIX
+
 
 # The names of the arrays in weights.npz (its format: they never change).
 EMBEDDING_WEIGHTS = "embedding"
@@ -316,18 +329,21 @@ def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEng
             arrays that disagree with it.
     """
     directory = Path(directory)
-    needed = (ENGINE_FILE, WEIGHTS_FILE, VOCABULARY_FILE) + (() if config is not None else (CONFIG_FILE,))
-    for name in needed:
+    if config is None:
+        if not os.path.lexists(directory / CONFIG_FILE):
+            raise SentimentError(f"{directory} has no {CONFIG_FILE}, which the NumPy engine needs: {FIX}.")
+        config = load_config(directory / CONFIG_FILE, inside=directory)
+    fix = engine_fix(config)
+    for name in (ENGINE_FILE, WEIGHTS_FILE, VOCABULARY_FILE):
         if not os.path.lexists(directory / name):
-            raise SentimentError(f"{directory} has no {name}, which the NumPy engine needs: {FIX}.")
-    config = config if config is not None else load_config(directory / CONFIG_FILE, inside=directory)
+            raise SentimentError(f"{directory} has no {name}, which the NumPy engine needs: {fix}.")
     engine_file, weights_file = directory / ENGINE_FILE, directory / WEIGHTS_FILE
-    recorded = read_json(engine_file, FIX)
+    recorded = read_json(engine_file, fix)
     check_format_version(
         recorded,
         engine_file,
         ENGINE_FORMAT_VERSION,
-        FIX,
+        fix,
         lambda version: (
             f"{engine_file} has engine format {version}, but this sentiment-rnn reads format "
             f"{ENGINE_FORMAT_VERSION} at most: upgrade sentiment-rnn, or pass --engine keras."
@@ -336,8 +352,8 @@ def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEng
     try:
         described = recorded_architecture(recorded)
     except (KeyError, ValueError, TypeError) as exc:
-        raise SentimentError(f"{engine_file} is damaged ({type(exc).__name__}: {exc}): {FIX}.") from None
-    headers = read_headers(weights_file, FIX)
+        raise SentimentError(f"{engine_file} is damaged ({type(exc).__name__}: {exc}): {fix}.") from None
+    headers = read_headers(weights_file, fix)
     shown = {name: shape for name, (shape, _) in headers.items()}
     check_architecture_matches_config(shape_architecture(config, shown), config, directory, WEIGHTS_FILE, HOLDER)
     check_architecture_matches_config(described, config, directory, ENGINE_FILE, "engine.json has")
@@ -346,7 +362,7 @@ def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEng
     expected = expected_shapes(config, len(vocabulary), len(wide_vocabulary or ()))
     for name, shape in expected.items():
         if name not in headers:
-            raise SentimentError(f"{weights_file} has no array {name!r}, which config.toml needs: {FIX}.")
+            raise SentimentError(f"{weights_file} has no array {name!r}, which config.toml needs: {fix}.")
         if headers[name][0] != shape:
             sized_by = (
                 f"the {len(wide_vocabulary or ())} n-grams of {WIDE_VOCABULARY_FILE}"
@@ -355,15 +371,15 @@ def load_engine(directory: str | Path, config: Config | None = None) -> NumpyEng
             )
             raise SentimentError(
                 f"{weights_file}: array {name!r} has shape {headers[name][0]}, but config.toml and "
-                f"{sized_by} need {shape}: {FIX}."
+                f"{sized_by} need {shape}: {fix}."
             )
     extra = sorted(set(headers) - set(expected))
     if extra:
-        raise SentimentError(f"{weights_file} holds an array {extra[0]!r} this model does not have: {FIX}.")
-    arrays = read_arrays(weights_file, FIX)
+        raise SentimentError(f"{weights_file} holds an array {extra[0]!r} this model does not have: {fix}.")
+    arrays = read_arrays(weights_file, fix)
     from sentiment_rnn.finite import check_finite
 
-    check_finite(arrays, weights_file, FIX)
+    check_finite(arrays, weights_file, fix)
     return build_engine(config, arrays, vocabulary, wide_vocabulary)
 
 
@@ -381,21 +397,22 @@ def checked_wide_vocabulary(directory: Path, config: Config, digest: str | None 
     """
     if config.model.kind != "hybrid":
         return None
+    fix = engine_fix(config)
     file = directory / WIDE_VOCABULARY_FILE
     if not os.path.lexists(file) and os.path.lexists(directory / LEGACY_WIDE_VOCABULARY_FILE):
         file = directory / LEGACY_WIDE_VOCABULARY_FILE
-        grams = read_json(file, FIX, kind=safe_read.WIDE_VOCABULARY)
+        grams = read_json(file, fix, kind=safe_read.WIDE_VOCABULARY)
         distinct = isinstance(grams, list) and set(map(type, grams)) <= {str} and len(set(grams)) == len(grams)
         if not distinct or grams[:1] != [OOV_TOKEN] or any("\n" in gram for gram in grams):
-            raise SentimentError(f"{file} is not a list of distinct n-grams starting with '[UNK]': {FIX}.")
+            raise SentimentError(f"{file} is not a list of distinct n-grams starting with '[UNK]': {fix}.")
         return WideVocabulary.from_grams(grams)
     if not os.path.lexists(file):
         raise SentimentError(f"{directory} is missing {file.name}: retrain the model.")
-    lines = safe_read.read_bytes(file, safe_read.WIDE_VOCABULARY, FIX, inside=directory)
+    lines = safe_read.read_bytes(file, safe_read.WIDE_VOCABULARY, fix, inside=directory)
     if digest is not None and digest != wide_vocabulary_digest(lines):
         raise SentimentError(
             f"{file} is not the n-grams the model was trained with (its digest differs from {ENGINE_FILE}'s): "
-            f"restore it, {FIX}."
+            f"restore it, {fix}."
         )
     well_formed = lines.startswith(f"{OOV_TOKEN}\n".encode()) and lines.endswith(b"\n")
     wide = WideVocabulary(lines)
@@ -405,7 +422,7 @@ def checked_wide_vocabulary(directory: Path, config: Config, digest: str | None 
         except UnicodeDecodeError:
             well_formed = False
     if not well_formed:
-        raise SentimentError(f"{file} is not a list of distinct n-grams, one a line, starting with '[UNK]': {FIX}.")
+        raise SentimentError(f"{file} is not a list of distinct n-grams, one a line, starting with '[UNK]': {fix}.")
     return wide
 
 
@@ -421,7 +438,8 @@ def checked_vocabulary(file: Path, config: Config, digest: str | None = None) ->
     Raises:
         SentimentError: anything else (a dict, numbers, duplicates, a wrong start, another digest).
     """
-    vocabulary = read_json(file, FIX, kind=safe_read.VOCABULARY)
+    fix = engine_fix(config)
+    vocabulary = read_json(file, fix, kind=safe_read.VOCABULARY)
     start = [OOV_TOKEN] if config.model.kind == "bow" else [PADDING_TOKEN, OOV_TOKEN]
     problem, recorded = None, False
     if not isinstance(vocabulary, list) or not set(map(type, vocabulary)) <= {str}:
@@ -433,11 +451,11 @@ def checked_vocabulary(file: Path, config: Config, digest: str | None = None) ->
         if not recorded and len(set(vocabulary)) != len(vocabulary):
             problem = "it lists a token twice"
     if problem:
-        raise SentimentError(f"{file} is not a vocabulary ({problem}): {FIX}.")
+        raise SentimentError(f"{file} is not a vocabulary ({problem}): {fix}.")
     if digest is not None and not recorded:
         raise SentimentError(
             f"{file} is not the vocabulary the model was trained with "
-            f"(its digest differs from {ENGINE_FILE}'s): restore it, {FIX}."
+            f"(its digest differs from {ENGINE_FILE}'s): restore it, {fix}."
         )
     return vocabulary
 

@@ -211,6 +211,12 @@ def check_architecture_matches_config(
 CORRUPT_DIRECTORY_FIX = "the directory is corrupt; retrain the model"
 
 
+def retrain_command(config: Config | None) -> str:
+    """The command that writes a model directory of ``config``'s kind again, for the end of a refusal:
+    ``sentiment-rnn pretrain`` for a language model (``model.kind = "lm"``), ``sentiment-rnn train`` otherwise."""
+    return "`sentiment-rnn pretrain`" if config is not None and config.model.kind == "lm" else "`sentiment-rnn train`"
+
+
 def read_json(
     file: Path,
     fix: str = CORRUPT_DIRECTORY_FIX,

@@ -37,6 +37,7 @@ from sentiment_rnn.artifact.files import (
     check_format_version,
     member_path,
     read_json,
+    retrain_command,
 )
 from sentiment_rnn.bundled import DEFAULT_BUNDLED_MODEL, locate
 from sentiment_rnn.config import Config, load_config, to_dict, toml_value
@@ -266,18 +267,22 @@ def load_keras_model(path: Path, config: Config | None = None):
         if "safe_mode" in str(exc):
             raise SentimentError(
                 f"Refusing to load {path / MODEL_FILE}: it contains code (such as a Lambda layer), which "
-                "sentiment-rnn never runs; retrain the model with `sentiment-rnn train`."
+                f"sentiment-rnn never runs; retrain the model with {retrain_command(config)}."
             ) from None
-        raise damaged_model_error(path / MODEL_FILE) from None
+        raise damaged_model_error(path / MODEL_FILE, config) from None
     if config is not None:
         check_model_matches_config(model, config, path)
     from sentiment_rnn.finite import check_finite
 
-    check_finite({variable.path: variable.numpy() for variable in model.weights}, path / MODEL_FILE, KERAS_FIX)
+    check_finite({variable.path: variable.numpy() for variable in model.weights}, path / MODEL_FILE, keras_fix(config))
     return model
 
 
-KERAS_FIX = "retrain it with `sentiment-rnn train`"
+def keras_fix(config: Config | None) -> str:
+    """How to fix a damaged ``model.keras`` of a model of ``config``'s kind: the end of a refusal."""
+    return f"retrain it with {retrain_command(config)}"
+
+
 KERAS_CONFIG_BYTES = 16 * safe_read.MiB  # a model.keras's config.json is a few KB
 # The sizes in a Keras layer's config that allocate memory, and the config.toml key bounding each.
 SIZED_KEYS = ("units", "output_dim", "input_dim", "output_sequence_length", "max_tokens")
@@ -286,7 +291,7 @@ SIZED_KEYS = ("units", "output_dim", "input_dim", "output_sequence_length", "max
 def _check_archive(file: Path, path: Path, config: Config | None = None) -> None:
     """Refuse a ``.keras`` file that is not a regular file, not a complete zip archive, fails its CRC checks,
     or whose layers' sizes exceed what ``config`` (the directory's config.toml) allows: before Keras builds a layer."""
-    with safe_read.open_file(file, safe_read.WEIGHTS, KERAS_FIX, inside=path) as handle:
+    with safe_read.open_file(file, safe_read.WEIGHTS, keras_fix(config), inside=path) as handle:
         try:
             with zipfile.ZipFile(handle) as archive:
                 damaged = archive.testzip()
@@ -297,7 +302,7 @@ def _check_archive(file: Path, path: Path, config: Config | None = None) -> None
         except (OSError, zipfile.BadZipFile, EOFError, KeyError, ValueError):
             damaged = "the archive"
     if damaged is not None:
-        raise damaged_model_error(file)
+        raise damaged_model_error(file, config)
     if config is not None:
         check_layer_sizes(layers, config, file)
 
@@ -328,11 +333,10 @@ def check_layer_sizes(document, config: Config, file: Path) -> None:
             stack.extend(item)
 
 
-def damaged_model_error(file: Path) -> SentimentError:
-    """The refusal of a ``model.keras`` that Keras cannot load or that is not a complete archive."""
-    return SentimentError(
-        f"Cannot load {file}: the file is damaged or not a sentiment-rnn model; retrain it with `sentiment-rnn train`."
-    )
+def damaged_model_error(file: Path, config: Config | None = None) -> SentimentError:
+    """The refusal of a ``model.keras`` (of a model of ``config``'s kind) that Keras cannot load or that is not
+    a complete archive."""
+    return SentimentError(f"Cannot load {file}: the file is damaged or not a sentiment-rnn model; {keras_fix(config)}.")
 
 
 def check_model_matches_config(model, config: Config, path: Path) -> None:

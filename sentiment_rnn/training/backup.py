@@ -170,6 +170,37 @@ def prepare_backup(
         )
 
 
+def backup_for_fit(backup: Path, config: Config, split: Split) -> None:
+    """Make ``backup`` (``training.fit.fit``'s) ready: a new path becomes a fresh backup of this run
+    (:func:`prepare_backup`); an existing one must be a directory holding only what the tool wrote there.
+
+    Raises:
+        SentimentError: a path that cannot be made (its directory missing or not writable), a symlink,
+            not a directory, or a directory holding anything the tool did not write.
+    """
+    if not os.path.lexists(backup):
+        try:
+            prepare_backup(backup, config, split, resume=False, out_dir=backup)
+        except OSError as exc:
+            raise SentimentError(
+                f"Cannot make the backup directory {backup} ({exc.strerror}): pass a new path in a directory that "
+                "exists and is writable, or backup=None."
+            ) from None
+        return
+    if os.path.islink(backup) or not ownership.is_real_directory(backup):
+        what = "a symlink" if os.path.islink(backup) else "not a directory"
+        raise SentimentError(
+            f"The backup {backup} is {what} (no link is followed, no file replaced): pass a new path, which fit "
+            "makes, or backup=None."
+        )
+    foreign = backup_foreign_entries(backup)
+    if foreign:
+        raise SentimentError(
+            f"The backup {backup} holds files sentiment-rnn did not write ({ownership.shown(foreign)}): pass a new "
+            "path, which fit makes, or backup=None (nothing was changed)."
+        )
+
+
 def remove_backup(backup: Path) -> None:
     """Remove this run's backup once it is no longer needed; anything else found in it keeps it where it is."""
     if ownership.is_real_directory(backup) and not backup_foreign_entries(backup):

@@ -23,6 +23,7 @@ from sentiment_rnn.config import Config
 from sentiment_rnn.data.labels import classes_of
 from sentiment_rnn.models import build_training_model
 from sentiment_rnn.pretrained import start_from_language_model
+from sentiment_rnn.training.backup import backup_for_fit
 from sentiment_rnn.training.callbacks import divergence_check, early_stopping, history_logger, weight_averaging
 from sentiment_rnn.training.checkpoint import epoch_checkpoint_class, latest_checkpoint
 from sentiment_rnn.training.pipeline import (
@@ -63,10 +64,11 @@ def fit(
             stdout carries only results. None: a bar only when stderr is a terminal.
         callbacks: extra Keras callbacks (e.g. ``TensorBoard``), run after the
             built-in early stopping, divergence check, checkpoint and history CSV.
-        backup: a directory for per-epoch checkpoints, made by ``training.backup.prepare_backup`` (it holds
-            the manifest that lets the tool replace what it wrote there). If it already holds one,
-            training resumes after its last completed epoch, with the model,
-            optimizer, early stopping and history as they were.
+        backup: a directory for per-epoch checkpoints: a path that does not exist yet, which fit makes
+            (``training.backup.backup_for_fit``), or one made so before (by fit, or by
+            ``training.backup.prepare_backup``; its manifest lets the tool replace what it wrote there).
+            If it already holds a checkpoint, training resumes after its last completed epoch, with
+            the model, optimizer, early stopping and history as they were. The caller removes it.
 
     Returns:
         (model, keras History). The model is the compiled end-to-end model (raw
@@ -77,6 +79,7 @@ def fit(
 
     Raises:
         TrainingDiverged: when the loss becomes NaN.
+        SentimentError: a ``backup`` that cannot be made, or that holds anything the tool did not write.
     """
     from sentiment_rnn.models import compile_model, make_tokenizer, token_id_model, vectorizer_layers
     from sentiment_rnn.tf_setup import import_keras
@@ -87,6 +90,8 @@ def fit(
         from sentiment_rnn.training.distributed import fit_distributed
 
         return fit_distributed(config, split, history_csv=history_csv, verbose=verbose)
+    if backup is not None:
+        backup_for_fit(Path(backup), config, split)
     keras = import_keras()
     seed_everything(config.train.seed)
     tokenizer = make_tokenizer(config)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sentiment_rnn import progress
-from sentiment_rnn.artifact.atomic import staged_directory
+from sentiment_rnn.artifact.atomic import check_target, staged_directory
 from sentiment_rnn.budget import (
     cap_training_texts,
     cap_warning,
@@ -189,7 +189,8 @@ def train(
         is False: they train alike but write nothing.
 
     Raises:
-        SentimentError: bad data, no tensorboard package, a cluster not or
+        SentimentError: an ``out_dir`` holding anything not the tool's (``artifact.ownership``; refused
+            before any data is read), bad data, no tensorboard package, a cluster not or
             badly described, another run writing ``out_dir``, nothing to
             resume, or a diverged run (``out_dir`` is then left as it was).
     """
@@ -205,6 +206,8 @@ def train(
     if tensorboard_dir:
         callbacks = [*callbacks, tensorboard_callback(tensorboard_dir)]
     writes_model_dir = join_cluster(config.train.distribute, workers, worker_index)  # before any data is read
+    if writes_model_dir:  # a directory of the user's is refused at once, not after a pass over the data
+        check_target(out_dir)
     inexact = [
         key
         for key, on in (
