@@ -161,7 +161,7 @@ def tune(
         number = trial.number + 1
         try:
             trial_config = with_params(config, params)
-            model, history = fit(trial_config, split, verbose=0)
+            history = fit(trial_config, split, verbose=0).history
         except (TrainingDiverged, SentimentError) as exc:
             done.append(Trial(number, params, None, time.perf_counter() - started, failure=str(exc)))
             _report(done[-1])

@@ -53,7 +53,7 @@ def test_an_epoch_runs_each_of_its_batches_once_whatever_the_steps_per_execution
             "train.patience=5",
         ]
     )
-    model, history = fit(config, split, verbose=0)
+    model, history, _ = fit(config, split, verbose=0)
     assert int(model.optimizer.iterations) == 2 * steps
     assert len(history.history["val_loss"]) == 2
     assert model.input.dtype == "string"  # the returned model is the end-to-end one
@@ -65,7 +65,7 @@ def test_steps_per_execution_with_a_fixed_epoch_length():
     config = load_config(
         overrides=[*TINY_OVERRIDES, "train.steps_per_execution=2", "train.steps_per_epoch=4", "train.epochs=2"]
     )
-    model, _ = fit(config, tiny_split(), verbose=0)
+    model = fit(config, tiny_split(), verbose=0).model
     assert int(model.optimizer.iterations) == 8
 
 

@@ -19,7 +19,7 @@ def tiny_config(ema: float):
 
 @pytest.fixture(scope="module")
 def averaged():
-    """(model, history) of fit() with train.ema = 0.9 on tiny_split(), uninterrupted: read, never changed."""
+    """fit() with train.ema = 0.9 on tiny_split(), uninterrupted: read, never changed."""
     from sentiment_rnn.training.fit import fit
 
     return fit(tiny_config(0.9), tiny_split(), verbose=0)
@@ -29,11 +29,11 @@ def test_the_model_returned_holds_the_averaged_weights_validation_measured(avera
     from sentiment_rnn.training.fit import fit
 
     split = tiny_split()
-    model, history = averaged
+    model, history, _ = averaged
     val_losses = history.history["val_loss"]
     measured = model.evaluate(validation_batches(tiny_config(0.9), split.validation), verbose=0, return_dict=True)
     assert measured["loss"] == pytest.approx(min(val_losses), rel=1e-5)
-    plain, _ = fit(tiny_config(0.0), split, verbose=0)
+    plain = fit(tiny_config(0.0), split, verbose=0).model
     assert not all(np.allclose(a, b) for a, b in zip(model.get_weights(), plain.get_weights()))
     assert model.optimizer.use_ema and not plain.optimizer.use_ema
 
@@ -43,13 +43,13 @@ def test_a_resumed_run_ends_at_the_uninterrupted_averaged_weights(averaged, tmp_
     from sentiment_rnn.training.fit import fit
 
     split = tiny_split()
-    reference, uninterrupted = averaged
+    reference, uninterrupted, _ = averaged
     backup = tmp_path / ".model.backup"
     prepare_backup(backup, tiny_config(0.9), split, resume=False, out_dir=tmp_path / "model")  # as train makes it
     with pytest.raises(KeyboardInterrupt):
         fit(tiny_config(0.9), split, verbose=0, backup=backup, callbacks=[interrupt_at(EPOCHS - 1)])
     assert [p.name for p in backup.glob("epoch-*")] == [f"epoch-{EPOCHS - 1:04d}"]
-    resumed, history = fit(tiny_config(0.9), split, verbose=0, backup=backup)
+    resumed, history, _ = fit(tiny_config(0.9), split, verbose=0, backup=backup)
     # the last epoch, trained after the resume, validates as it did without the interruption
     np.testing.assert_allclose(history.history["val_loss"], uninterrupted.history["val_loss"], rtol=1e-6)
     for got, want in zip(resumed.get_weights(), reference.get_weights(), strict=True):

@@ -87,9 +87,9 @@ def train_both(
     split = split_dataset(dataset, config.train.validation_split, config.train.seed)
     where = f"{len(split.train)} texts of {dataset.source} ({len(split.validation)} held out, seed {config.train.seed})"
     progress(f"Training the RNN on {where}...")
-    rnn, _ = fit(rnn_config, split, verbose=verbose)
+    rnn = fit(rnn_config, split, verbose=verbose).model
     progress(f"Training the bag-of-words baseline ({ngram_name(baseline_config.model.ngrams)}) on the same split...")
-    bow, _ = fit(baseline_config, split, verbose=verbose)
+    bow = fit(baseline_config, split, verbose=verbose).model
     heldout = evaluate_both(rnn, bow, split.validation, source=VALIDATION_SPLIT)
     training = {
         "source": dataset.source,

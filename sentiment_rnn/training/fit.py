@@ -13,7 +13,7 @@ import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -48,6 +48,46 @@ def class_weights(config: Config, train) -> dict[int, float] | None:
     return {index: len(labels) / (len(counts) * int(count)) for index, count in enumerate(counts) if count}
 
 
+class Fitted(NamedTuple):
+    """What :func:`fit` returns.
+
+    ``model``: the compiled end-to-end model (raw strings in), holding the best weights by validation loss
+    (with ``train.ema``, the best averaged weights). ``history``: the Keras History of every epoch,
+    including those before a resume. ``from_tokens``: the model's token-id view (``models.token_id_model``)
+    that Keras fitted and the callbacks saw; its test step is already compiled, so
+    :func:`evaluate_fitted` measures through it (None under a ``tf.distribute`` strategy, whose custom
+    loop compiles no Keras step).
+    """
+
+    model: Any
+    history: Any
+    from_tokens: Any
+
+
+def token_cap(config: Config) -> int | None:
+    """Token ids of a text the training input keeps (None: all; ``budget.MAX_TRAINING_TOKENS`` when
+    ``tokenizer.output_sequence_length`` is 0, for a stream's texts, which are not cut in memory)."""
+    return None if config.tokenizer.output_sequence_length else MAX_TRAINING_TOKENS
+
+
+def evaluate_fitted(fitted: Fitted, config: Config, data) -> dict[str, float]:
+    """Loss and metrics (Keras ``evaluate``) of a fitted model on labelled texts ``data``.
+
+    Measured through the token-id view, whose test step fit compiled for validation: the end-to-end model
+    would trace a step of its own first (about a second for a small model). The weights are shared, so
+    the figures are the end-to-end model's.
+    """
+    from sentiment_rnn.models import vectorizer_layers
+
+    batches = validation_batches(config, data)
+    if fitted.from_tokens is None:
+        measured = fitted.model.evaluate(batches, verbose=0, return_dict=True)
+    else:
+        batches = tokenized(batches, vectorizer_layers(fitted.model), token_cap(config))
+        measured = fitted.from_tokens.evaluate(batches, verbose=0, return_dict=True)
+    return {name: float(value) for name, value in measured.items()}
+
+
 def fit(
     config: Config,
     split: Split,
@@ -71,11 +111,7 @@ def fit(
             the model, optimizer, early stopping and history as they were. The caller removes it.
 
     Returns:
-        (model, keras History). The model is the compiled end-to-end model (raw
-        strings in), holding the best weights by validation loss (with
-        ``train.ema``, the best averaged weights); callbacks saw its token-id
-        view (``models.token_id_model``). The History covers every epoch,
-        including those before a resume.
+        :class:`Fitted`: the end-to-end model, the History and the token-id view.
 
     Raises:
         TrainingDiverged: when the loss becomes NaN.
@@ -89,7 +125,7 @@ def fit(
     if config.train.distribute != "none":
         from sentiment_rnn.training.distributed import fit_distributed
 
-        return fit_distributed(config, split, history_csv=history_csv, verbose=verbose)
+        return Fitted(*fit_distributed(config, split, history_csv=history_csv, verbose=verbose), from_tokens=None)
     if backup is not None:
         backup_for_fit(Path(backup), config, split)
     keras = import_keras()
@@ -119,7 +155,7 @@ def fit(
     thawing = [gradual_unfreezing_callback(trained)] if config.train.gradual_unfreezing else []
     if first_epoch < config.train.epochs:
         batches, steps = training_input(config, split.train, first_epoch)
-        cap = None if config.tokenizer.output_sequence_length else MAX_TRAINING_TOKENS
+        cap = token_cap(config)
         with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
             trained.fit(
                 tokenized(batches, vectorizers, cap),
@@ -139,4 +175,4 @@ def fit(
     history = keras.callbacks.History()
     history.history = {key: [row[key] for row in checkpoint.history] for key in checkpoint.history[0]}
     history.epoch = list(range(len(checkpoint.history)))
-    return model, history
+    return Fitted(model, history, trained)

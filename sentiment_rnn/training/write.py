@@ -24,7 +24,7 @@ from sentiment_rnn.artifact.files import (
 from sentiment_rnn.config import Config, to_toml
 from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.plots import write_training_plot
-from sentiment_rnn.training.fit import fit
+from sentiment_rnn.training.fit import evaluate_fitted, fit
 from sentiment_rnn.training.pipeline import Split, validation_batches
 from sentiment_rnn.training.temperature import calibrate, calibration_input, calibration_report
 
@@ -56,7 +56,7 @@ def fit_and_write(
     from sentiment_rnn.models import TOKENIZER_LAYER, with_view
     from sentiment_rnn.tf_setup import import_keras
 
-    model, history = fit(
+    fitted = fit(
         config,
         split,
         history_csv=staging / HISTORY_FILE,
@@ -64,20 +64,19 @@ def fit_and_write(
         backup=backup,
         callbacks=callbacks,
     )
+    model, history = fitted.model, fitted.history
     validation = validation_batches(config, split.validation)
     if config.train.calibrate:
         batches, sources = calibration_input(config, split.validation)
         calibration = calibrate(model, batches, config.train.calibration, sources)
     else:
         calibration = calibration_report(model, validation)
-    evaluation = model.evaluate(validation, verbose=0, return_dict=True)
-    metrics = {name: float(value) for name, value in evaluation.items()}
+    metrics = evaluate_fitted(fitted, config, split.validation)
     metrics["n"] = len(split.validation)
     metrics.update(calibration)
     test_metrics = None
     if test is not None:  # measured once, with the restored best weights; early stopping never saw it
-        measured = model.evaluate(validation_batches(config, test), verbose=0, return_dict=True)
-        test_metrics = {name: float(value) for name, value in measured.items()}
+        test_metrics = evaluate_fitted(fitted, config, test)
         test_metrics["n"] = len(test)
         test_metrics["source"] = test_source(config)
     val_losses = history.history["val_loss"]
