@@ -410,7 +410,7 @@ def test_fit_makes_its_backup_at_a_new_path_and_refuses_one_it_cannot_make_or_do
         fit(config, split, verbose=0, backup=backup, callbacks=[interrupt_at(1)])
     assert sorted(p.name for p in backup.iterdir()) == ["epoch-0001", "manifest.json", "run.json"]
     assert backup_foreign_entries(backup) == []  # all of it the tool's, by its manifest
-    _, history = fit(config, split, verbose=0, backup=backup)  # goes on after epoch 1
+    history = fit(config, split, verbose=0, backup=backup).history  # goes on after epoch 1
     assert len(history.history["loss"]) == 2
 
     mine = tmp_path / "mine"
