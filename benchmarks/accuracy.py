@@ -473,7 +473,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--datasets", default="sst2,mr,imdb", help="comma-separated: sst2, mr, imdb")
     parser.add_argument("--seeds", default="1,2,3", help="comma-separated seeds for our models (peers: first seed)")
     parser.add_argument("--peers", default=",".join(PEERS), help=f"comma-separated: {', '.join(PEERS)}; or none")
-    parser.add_argument("--ours", default="all", help="comma-separated config stems (e.g. sst2,default), all or none")
+    parser.add_argument(
+        "--ours",
+        default="all",
+        help="comma-separated config stems run on every dataset named (e.g. finetune,default); all: each dataset's "
+        "own configs; none",
+    )
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="config key for ours"
     )
@@ -515,9 +520,7 @@ def main(argv: list[str] | None = None) -> None:
                 continue  # a positive/negative rule: no peer for more classes
             outcome = peer_outcome(fitter, train, test, seeds[0], pairs, measure)
             save({"dataset": dataset, "system": title, "seed": seeds[0], **outcome.__dict__})
-        for stem in OURS[dataset]:
-            if args.ours != "all" and stem not in args.ours.split(","):
-                continue
+        for stem in OURS[dataset] if args.ours == "all" else [s for s in args.ours.split(",") if s != "none"]:
             for seed in seeds:
                 outcome = run_ours(stem, seed, train, test, validation, pairs, tuple(args.overrides), measure)
                 system = ", ".join([f"ours: {stem}.toml", *args.overrides])
