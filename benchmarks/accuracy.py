@@ -294,8 +294,10 @@ def fit_fasttext(train: Dataset, seed: int, measure: str = "accuracy") -> Peer:
 
     def accuracy(model, dataset: Dataset) -> float:
         """The dataset's main measure (accuracy, or SemEval's average recall) on the held-out tenth."""
-        evaluation = class_metrics(dataset.labels, positive_probability(model, dataset.texts), train.classes)
-        return main_measure(measure, evaluation) if classes > 2 else evaluation.accuracy
+        probabilities = positive_probability(model, dataset.texts)  # two classes: (n,) of positive; else (n, N)
+        if classes == 2:
+            return float(np.mean(predicted_classes(probabilities) == dataset.labels))
+        return main_measure(measure, class_metrics(dataset.labels, probabilities, train.classes))
 
     started = time.perf_counter()
     order = np.random.default_rng(seed).permutation(len(train))
