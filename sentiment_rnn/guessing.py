@@ -20,6 +20,7 @@ order, but for two words that tie to that precision): the NumPy engine
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -107,16 +108,20 @@ def keras_vocabulary(directory, rows: int) -> list[str]:
     """The vocabulary of a language model directory's ``model.keras``, whose embedding has ``rows`` rows (token ids).
 
     The Keras model reads token ids: ``vocabulary.json`` names them, so it is checked as the NumPy engine checks
-    it (distinct strings, padding and ``[UNK]`` first), and must name every row, no more.
+    it (distinct strings, padding and ``[UNK]`` first, the digest ``engine.json`` recorded when there is one:
+    the same tokens in another order would name other words), and must name every row, no more.
 
     Raises:
-        SentimentError: a vocabulary that is not one, or of another size than the embedding.
+        SentimentError: a vocabulary that is not one, not the one written with the model, or of another size
+            than the embedding.
     """
-    from sentiment_rnn.artifact.engine_files import checked_vocabulary, engine_fix
-    from sentiment_rnn.artifact.files import MODEL_FILE, VOCABULARY_FILE
+    from sentiment_rnn.artifact.engine_files import VOCABULARY_DIGEST, checked_vocabulary, engine_fix
+    from sentiment_rnn.artifact.files import ENGINE_FILE, MODEL_FILE, VOCABULARY_FILE, read_json
 
-    file = directory.path / VOCABULARY_FILE
-    tokens = checked_vocabulary(file, directory.config)
+    file, engine_file = directory.path / VOCABULARY_FILE, directory.path / ENGINE_FILE
+    recorded = read_json(engine_file, engine_fix(directory.config)) if os.path.lexists(engine_file) else {}
+    digest = recorded.get(VOCABULARY_DIGEST) if isinstance(recorded, dict) else None
+    tokens = checked_vocabulary(file, directory.config, digest)
     if len(tokens) != rows:
         raise SentimentError(
             f"{file} holds {len(tokens):,} tokens, but the embedding of {directory.path / MODEL_FILE} has {rows:,} "

@@ -75,6 +75,12 @@ def copy_language_model(name: str):
     return decorate
 
 
+def _swap_two_lm_tokens(directory: Path) -> None:
+    tokens = json.loads((directory / "vocabulary.json").read_text())
+    tokens[2], tokens[3] = tokens[3], tokens[2]
+    (directory / "vocabulary.json").write_text(json.dumps(tokens))
+
+
 def with_model(setup):
     def with_model_copy(cwd: Path, request) -> None:
         shutil.copytree(request.getfixturevalue("model_dir"), cwd / "model")
@@ -280,9 +286,7 @@ SETUPS = {
     "lm-bidirectional": lambda cwd: None,
     "lm-weights-damaged": copy_language_model("lm")(_truncate_weights),
     "lm-model-damaged": copy_language_model("lm")(_truncate),
-    "lm-vocabulary-short": copy_language_model("lm")(
-        lambda d: (d / "vocabulary.json").write_text(json.dumps(["", "[UNK]", "the"]))
-    ),
+    "lm-vocabulary-swapped": copy_language_model("lm")(_swap_two_lm_tokens),
     "labels-empty-class": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "labels-twice": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
     "label-map-malformed": lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS),
@@ -420,7 +424,7 @@ NEEDS_REQUEST |= {"weights-missing", "truncated-weights", "config-mismatch-weigh
 NEEDS_REQUEST |= {"text-file-empty", "output-suffix", "output-directory-missing", "output-without-data"}
 NEEDS_REQUEST |= {"data-and-texts", "data-ragged", "vocabulary-not-a-list", "text-file-missing"}
 NEEDS_REQUEST |= {"guess-not-lm", "init-from-classifier", "lm-weights-damaged", "lm-model-damaged"}
-NEEDS_REQUEST |= {"lm-vocabulary-short"}
+NEEDS_REQUEST |= {"lm-vocabulary-swapped"}
 NEEDS_REQUEST |= {"plot-no-history", "plot-not-png", "bundled-missing", "plot-bundled", "ensemble-member-missing"}
 NEEDS_REQUEST |= {"report-not-ours", "report-foreign-files", "report-is-a-file", "report-is-cwd"}
 NEEDS_REQUEST |= {"evaluate-model-twice", "evaluate-models-read-differently", "evaluate-models-other-classes"}

@@ -396,17 +396,24 @@ def test_a_damaged_language_model_says_to_retrain_it_with_pretrain_not_train(tin
         ([], "is not a vocabulary (it does not start with ['', '[UNK]'])"),
         (["", "[UNK]", "the"], "holds 3 tokens, but the embedding of {model}/model.keras has 27 rows"),
         (["", "[UNK]", "the", "the"], "is not a vocabulary (it lists a token twice)"),
+        ("reordered", "is not the vocabulary the model was trained with (its digest differs from engine.json's)"),
     ],
-    ids=["empty", "shorter", "twice"],
+    ids=["empty", "shorter", "twice", "reordered"],
 )
 def test_guess_with_keras_checks_the_vocabulary_it_names_the_ids_with(tiny_lm, tmp_path, vocabulary, problem):
     """model.keras reads token ids and vocabulary.json names them: a vocabulary that cannot was an IndexError."""
     out, _ = tiny_lm
     model = shutil.copytree(out, tmp_path / "lm")
+    if vocabulary == "reordered":  # the same tokens, two swapped: every id of theirs would name the other word
+        vocabulary = json.loads((model / "vocabulary.json").read_text())
+        vocabulary[2], vocabulary[3] = vocabulary[3], vocabulary[2]
     (model / "vocabulary.json").write_text(json.dumps(vocabulary))
+    if "rows" in problem:  # as a directory written before engine.json recorded the vocabulary's digest
+        recorded = json.loads((model / "engine.json").read_text())
+        (model / "engine.json").write_text(json.dumps({k: v for k, v in recorded.items() if k != "vocabulary_sha256"}))
     assert one_line(CliRunner().invoke(cli, ["guess", "--model", str(model), "--engine", "keras", FRANCE])) == (
         f"Error: {model / 'vocabulary.json'} {problem.format(model=model)}: "
-        + ("restore it, or " if "rows" in problem else "")
+        + ("restore it, or " if "rows" in problem else "restore it, " if "digest" in problem else "")
         + "retrain the language model with `sentiment-rnn pretrain`.\n"
     )
 
