@@ -167,14 +167,14 @@ def read_guess_request(body: bytes, limits: Limits) -> GuessRequest:
 def guess_tokens(texts: list[str]) -> int:
     """What guessing words in ``texts`` costs the server, in tokens read (as ``budget.request_tokens`` counts them).
 
-    The words before the blank are read once; then every step scored over the whole vocabulary counts
-    :data:`GUESS_STEP_COST`: one for the next word, or, with a blank, the blank and each word after it (and the
-    text's end) for each of the ``guessing.CANDIDATES`` candidates.
+    The words before the blank are read once, and every step scored over the whole vocabulary counts
+    :data:`GUESS_STEP_COST`: the next word's; with a blank, also, for each of the ``guessing.CANDIDATES``
+    candidates, the candidate itself, each word after it and the text's end.
     """
     cost = 0
     for text in texts:
         parts = BLANK.split(text, maxsplit=1)
-        steps = 1 if len(parts) == 1 else CANDIDATES * (request_tokens(parts[1:]) + 1)
+        steps = 1 if len(parts) == 1 else 1 + CANDIDATES * (request_tokens(parts[1:]) + 2)
         cost += request_tokens(parts[:1]) + GUESS_STEP_COST * steps
     return cost
 
