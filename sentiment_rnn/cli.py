@@ -1270,7 +1270,7 @@ def serve(model_dir, bow_model_dir, lm_model_dir, host, port, max_texts, max_byt
         sentiment-rnn serve --model my-model --bow-model my-bow --port 8080
         sentiment-rnn serve --model reviews-en --lm-model reviews-lm
         curl -d '{"texts": ["No, this phone is good"]}' 127.0.0.1:8000/predict
-        curl -d '{"texts": ["the people speak the ___ language"]}' 127.0.0.1:8000/guess
+        curl -d '{"texts": ["the ___ was great"]}' 127.0.0.1:8000/guess
     """
     from sentiment_rnn.serve import serve as run_server
     from sentiment_rnn.serve.api import Limits
