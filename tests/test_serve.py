@@ -214,6 +214,12 @@ BAD_BODIES = [
         '"threshold" is 2, outside [0, 1]: send e.g. 0.5.',
     ),
     ("threshold-nan", b'{"texts": ["a"], "threshold": NaN}', 400, '"threshold" is nan, outside [0, 1]: send e.g. 0.5.'),
+    (  # an integer too large for a float: compared as it is, never converted
+        "threshold-huge-integer",
+        b'{"texts": ["a"], "threshold": 1' + b"0" * 309 + b"}",
+        400,
+        f'"threshold" is {10**309}, outside [0, 1]: send e.g. 0.5.',
+    ),
     (
         "invalid-utf8",
         b'{"texts": ["caf\xe9"]}',

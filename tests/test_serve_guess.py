@@ -145,6 +145,18 @@ BAD_GUESSES = [
     ("k-too-many", b'{"texts": ["the"], "k": 101}', 400, '"k" is 101, not a whole number from 1 to 100: send e.g. 5.'),
     ("k-fraction", b'{"texts": ["the"], "k": 2.5}', 400, '"k" is 2.5, not a whole number from 1 to 100: send e.g. 5.'),
     ("k-nan", b'{"texts": ["the"], "k": NaN}', 400, '"k" is nan, not a whole number from 1 to 100: send e.g. 5.'),
+    (
+        "k-huge-integer",
+        b'{"texts": ["the"], "k": 1' + b"0" * 309 + b"}",
+        400,
+        f'"k" is {10**309}, not a whole number from 1 to 100: send e.g. 5.',
+    ),
+    (
+        "k-infinite",
+        b'{"texts": ["the"], "k": -Infinity}',
+        400,
+        '"k" is -inf, not a whole number from 1 to 100: send e.g. 5.',
+    ),
     ("k-a-string", b'{"texts": ["the"], "k": "5"}', 400, '"k" is a JSON string: send a whole number from 1 to 100.'),
     ("k-a-boolean", b'{"texts": ["the"], "k": true}', 400, '"k" is a JSON boolean: send a whole number from 1 to 100.'),
     (

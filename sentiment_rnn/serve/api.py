@@ -30,7 +30,6 @@ serve, 413 for one over the limits) and one sentence saying what to fix.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,7 +118,7 @@ def read_predict_request(body: bytes, limits: Limits) -> PredictRequest:
     threshold = document.get("threshold", DEFAULT_THRESHOLD)
     if isinstance(threshold, bool) or not isinstance(threshold, int | float):
         raise RequestError(400, f'"threshold" is a JSON {json_type(threshold)}: send a number in [0, 1].')
-    if not (math.isfinite(threshold) and 0.0 <= threshold <= 1.0):
+    if not 0.0 <= threshold <= 1.0:  # False for NaN too; no float(): an integer of 400 digits has none
         raise RequestError(400, f'"threshold" is {threshold}, outside [0, 1]: send e.g. 0.5.')
     tokens = request_tokens(texts)
     cost = tokens * (PER_TOKEN_COST if per_token else 1)
@@ -151,7 +150,7 @@ def read_guess_request(body: bytes, limits: Limits) -> GuessRequest:
     k = document.get("k", DEFAULT_K)
     if isinstance(k, bool) or not isinstance(k, int | float):
         raise RequestError(400, f'"k" is a JSON {json_type(k)}: send a whole number from 1 to {MAX_K}.')
-    if not (math.isfinite(k) and k == int(k) and 1 <= k <= MAX_K):
+    if not (1 <= k <= MAX_K and k == int(k)):  # in range first: NaN and infinity are not, and have no int()
         raise RequestError(400, f'"k" is {k}, not a whole number from 1 to {MAX_K}: send e.g. {DEFAULT_K}.')
     cost = guess_tokens(texts)
     if cost > limits.max_tokens:
