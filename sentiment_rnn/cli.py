@@ -1227,6 +1227,12 @@ def plot(model_dir, out_path):
     type=click.Path(file_okay=True, dir_okay=True),
     help="A bag-of-words model (train --set model.kind=bow) to answer beside the RNN.",
 )
+@click.option(
+    "--lm-model",
+    "lm_model_dir",
+    type=click.Path(file_okay=True, dir_okay=True),
+    help="A language model (pretrain, or reviews-lm) to guess words beside the classifier.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free port).")
 @click.option("--max-texts", type=click.IntRange(min=1), default=1000, show_default=True, help="Texts per request.")
@@ -1239,9 +1245,10 @@ def plot(model_dir, out_path):
     type=click.IntRange(min=1),
     default=250_000,
     show_default=True,
-    help="Tokens per request, all texts together (with per_token, each counts 8 times).",
+    help="Tokens per request, all texts together (with per_token, each counts 8 times; a guess, each word scored "
+    "over the vocabulary 32 times).",
 )
-def serve(model_dir, bow_model_dir, host, port, max_texts, max_bytes, max_chars, max_tokens):
+def serve(model_dir, bow_model_dir, lm_model_dir, host, port, max_texts, max_bytes, max_chars, max_tokens):
     """Serve a model over HTTP: a JSON API and a page that shows it reading.
 
     POST /predict takes {"texts": [...]} (and "per_token": true,
@@ -1249,16 +1256,21 @@ def serve(model_dir, bow_model_dir, host, port, max_texts, max_bytes, max_chars,
     `predict --json`; GET /model gives what `inspect --json` prints, GET
     /healthz says it is up, /openapi.json describes the API. The page at / shows
     which model answers and the probability after each word as you type (for a
-    hybrid, with its recurrent and n-gram parts). Runs the NumPy engine (no
-    TensorFlow); SIGTERM or Ctrl-C finishes the requests in flight and exits.
-    Needs pip install 'sentiment-rnn[serve]'.
+    hybrid, with its recurrent and n-gram parts). With a language model
+    (--model or --lm-model, e.g. reviews-lm) POST /guess takes {"texts": [...],
+    "k": 5} and answers what `guess --json` prints, and the page guesses the
+    next word (or the ___) as you type. Runs the NumPy engine (no TensorFlow);
+    SIGTERM or Ctrl-C finishes the requests in flight and exits. Needs pip
+    install 'sentiment-rnn[serve]'.
 
     Example usage:
 
     \b
         sentiment-rnn serve --model my-model
         sentiment-rnn serve --model my-model --bow-model my-bow --port 8080
+        sentiment-rnn serve --model reviews-en --lm-model reviews-lm
         curl -d '{"texts": ["No, this phone is good"]}' 127.0.0.1:8000/predict
+        curl -d '{"texts": ["the ___ was great"]}' 127.0.0.1:8000/guess
     """
     from sentiment_rnn.serve import serve as run_server
     from sentiment_rnn.serve.api import Limits
@@ -1268,7 +1280,7 @@ def serve(model_dir, bow_model_dir, host, port, max_texts, max_bytes, max_chars,
         sys.stdout.flush()
 
     limits = Limits(max_texts=max_texts, max_bytes=max_bytes, max_chars=max_chars, max_tokens=max_tokens)
-    run_server(model_dir, bow_model_dir, host=host, port=port, limits=limits, on_ready=ready)
+    run_server(model_dir, bow_model_dir, host=host, port=port, limits=limits, on_ready=ready, lm_model_dir=lm_model_dir)
     click.echo("Stopped.")
 
 

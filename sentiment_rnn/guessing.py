@@ -167,7 +167,7 @@ def guess(model_dir, text: str, k: int = 5, engine: str = "numpy", candidates: i
     """
     if k < 1:
         raise SentimentError(f"--k must be at least 1, got {k}.")
-    if not BLANK.search(text) and not tokenize_py(text):
+    if not guessable(text):
         raise SentimentError("The text is empty: give a sentence, with ___ where a word is missing.")
     tokens, runner = language_model(model_dir, engine)
     ids = {token: index for index, token in enumerate(tokens)}
@@ -189,6 +189,11 @@ def guess(model_dir, text: str, k: int = 5, engine: str = "numpy", candidates: i
     probabilities /= probabilities.sum()
     best = np.argsort(-probabilities, kind="stable")[:k]
     return Guesses(text, True, [Guess(tokens[pool[i]], float(probabilities[i])) for i in best], unknown)
+
+
+def guessable(text: str) -> bool:
+    """Whether ``text`` gives the game something to play on: a blank, or at least one word to guess after."""
+    return bool(BLANK.search(text) or tokenize_py(text))
 
 
 def sorted_words(text: str) -> str:

@@ -81,6 +81,12 @@ def _swap_two_lm_tokens(directory: Path) -> None:
     (directory / "vocabulary.json").write_text(json.dumps(tokens))
 
 
+def with_model_and_language_model(cwd: Path, request) -> None:
+    """The session's trained classifier as ``model`` and its tiny language model as ``lm``."""
+    shutil.copytree(request.getfixturevalue("model_dir"), cwd / "model")
+    shutil.copytree(request.getfixturevalue("tiny_lm")[0], cwd / "lm")
+
+
 def with_model(setup):
     def with_model_copy(cwd: Path, request) -> None:
         shutil.copytree(request.getfixturevalue("model_dir"), cwd / "model")
@@ -264,6 +270,8 @@ SETUPS = {
     "data-ragged": with_model(lambda cwd: (cwd / "ragged.csv").write_text("text,label\ngood,1\nbad, really bad,0,x\n")),
     "serve-model-missing": lambda cwd: None,
     "serve-bow-model-is-rnn": with_model(lambda cwd: None),
+    "serve-lm-model-is-a-classifier": with_model(lambda cwd: None),
+    "serve-bow-beside-a-language-model": with_model_and_language_model,
     "plot-no-history": copy_model("old")(lambda d: (d / "history.csv").unlink()),
     "plot-not-png": with_model(lambda cwd: None),
     "bundled-missing": bundled_models(holding_a_model=False),
@@ -428,6 +436,7 @@ NEEDS_REQUEST |= {"lm-vocabulary-swapped"}
 NEEDS_REQUEST |= {"plot-no-history", "plot-not-png", "bundled-missing", "plot-bundled", "ensemble-member-missing"}
 NEEDS_REQUEST |= {"report-not-ours", "report-foreign-files", "report-is-a-file", "report-is-cwd"}
 NEEDS_REQUEST |= {"evaluate-model-twice", "evaluate-models-read-differently", "evaluate-models-other-classes"}
+NEEDS_REQUEST |= {"serve-lm-model-is-a-classifier", "serve-bow-beside-a-language-model"}
 ROWS = documented_rows()
 
 

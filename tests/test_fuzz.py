@@ -457,3 +457,43 @@ def test_fuzz_server_requests(served, body):
     else:
         assert list(answer) == ["error"] and "\n" not in answer["error"]
     assert served.get("/healthz").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def guessing(tiny_lm):
+    """The tiny language model served alone, with limits that let a blank with a few words after it through."""
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from sentiment_rnn.serve import create_app
+    from sentiment_rnn.serve.api import Limits
+
+    return TestClient(create_app(tiny_lm[0], limits=Limits(max_texts=5, max_bytes=20_000, max_tokens=200_000)))
+
+
+guess_texts = st.text(max_size=80) | st.builds("{} ___ {}".format, st.text(max_size=40), st.text(max_size=12))
+guess_bodies = st.one_of(
+    st.binary(max_size=100),
+    json_values.map(lambda value: json.dumps(value).encode()),
+    st.fixed_dictionaries(
+        {"texts": st.lists(guess_texts, max_size=7)},
+        optional={"k": json_leaves | st.integers(1, 100), "extra": json_leaves},
+    ).map(lambda body: json.dumps(body).encode("utf-8", "surrogatepass")),
+)
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 60)), deadline=None)
+@given(body=guess_bodies)
+def test_fuzz_guess_requests(guessing, body):
+    response = guessing.post("/guess", content=body, headers={"content-type": "application/json"})
+    assert response.status_code in (200, 400, 413), response.text
+    answer = json.loads(response.text, parse_constant=lambda constant: pytest.fail(f"{constant} in a response"))
+    if response.status_code == 200:
+        request = json.loads(body)
+        assert len(answer["guesses"]) == len(request["texts"])
+        for guessed in answer["guesses"]:
+            assert 1 <= len(guessed["guesses"]) <= request.get("k", 5)
+            assert all(0.0 <= g["probability"] <= 1.0 for g in guessed["guesses"])
+    else:
+        assert list(answer) == ["error"] and "\n" not in answer["error"]
+    assert guessing.get("/healthz").status_code == 200

@@ -31,7 +31,7 @@ from starlette.testclient import TestClient  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_PAIR = ["This phone is no good", "No, this phone is good"]
-ROUTES = "the server has GET /, /healthz, /model, /model/bow, /openapi.json and POST /predict"
+ROUTES = "the server has GET /, /healthz, /model, /model/bow, /model/lm, /openapi.json and POST /predict, /guess"
 SMALL_LIMITS = Limits(max_texts=3, max_bytes=200_000, max_chars=50)
 
 
@@ -164,7 +164,7 @@ def test_model_bow_without_a_bow_model_is_404(client):
 def test_openapi_describes_the_routes(client):
     schema = client.get("/openapi.json").json()
     assert schema["openapi"] == "3.0.0"
-    assert sorted(schema["paths"]) == ["/healthz", "/model", "/model/bow", "/predict"]
+    assert sorted(schema["paths"]) == ["/guess", "/healthz", "/model", "/model/bow", "/model/lm", "/predict"]
     assert schema["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]["required"] == [
         "texts"
     ]
@@ -214,6 +214,12 @@ BAD_BODIES = [
         '"threshold" is 2, outside [0, 1]: send e.g. 0.5.',
     ),
     ("threshold-nan", b'{"texts": ["a"], "threshold": NaN}', 400, '"threshold" is nan, outside [0, 1]: send e.g. 0.5.'),
+    (  # an integer too large for a float: compared as it is, never converted
+        "threshold-huge-integer",
+        b'{"texts": ["a"], "threshold": 1' + b"0" * 309 + b"}",
+        400,
+        f'"threshold" is {10**309}, outside [0, 1]: send e.g. 0.5.',
+    ),
     (
         "invalid-utf8",
         b'{"texts": ["caf\xe9"]}',

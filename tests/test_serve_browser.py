@@ -4,8 +4,12 @@ Typing the seed pair into the page must render the label, the probability
 and one cell per token, the numbers those of ``inference.predict`` and
 ``predict_per_token``; served in an empty directory (the bundled reviews-en, a
 hybrid), also each word's recurrent and n-gram terms and the model's name; a
-bag of words as the main model gets its label and no cells. Skipped, saying
-why, where no browser is installed.
+bag of words as the main model gets its label and no cells. With a language
+model (conftest's ``tiny_lm``), alone or beside a classifier, typing into the
+"Guess the next word" box must list the words and probabilities of
+``guessing.guess``; a page without a language model shows no such box, and
+one without a classifier no sentiment box. Skipped, saying why, where no
+browser is installed.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ from pathlib import Path
 
 import pytest
 from model_factory import randomized_model, write_model_dir
+from test_language_model import FRANCE
 from test_serve import start_server
 
+from sentiment_rnn.guessing import guess
 from sentiment_rnn.inference import predict, predict_per_token
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
@@ -51,6 +57,18 @@ def browser():
     driver = webdriver.Chrome(options=options, service=Service(DRIVER))
     yield driver
     driver.quit()
+
+
+def open_page(browser, url: str) -> None:
+    """Load the page and wait until it has shown its boxes (it asks /healthz which models answer first)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(url)
+    WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda b: b.execute_script(
+            "return !document.getElementById('sentiment').hidden || !document.getElementById('guess').hidden"
+        )
+    )
 
 
 def rendered(browser, text: str) -> dict:
@@ -99,7 +117,7 @@ def test_the_seed_pair_typed_into_the_page(server, browser, model_dir):
     from selenium.webdriver.common.by import By
 
     url, bow_dir = server
-    browser.get(url)
+    open_page(browser, url)
     box = browser.find_element(By.ID, "text")
     for text, label in (("This phone is no good", "negative"), ("No, this phone is good", "positive")):
         box.clear()
@@ -107,13 +125,14 @@ def test_the_seed_pair_typed_into_the_page(server, browser, model_dir):
         view = rendered(browser, text)
         assert view == expected_view(model_dir, bow_dir, text)
         assert view["label"] == label
+    assert not browser.find_element(By.ID, "guess").is_displayed()  # no language model: no guess box
 
 
 def test_the_seed_buttons_and_unknown_words(server, browser, model_dir):
     from selenium.webdriver.common.by import By
 
     url, bow_dir = server
-    browser.get(url)
+    open_page(browser, url)
     browser.find_element(By.CSS_SELECTOR, "button.seed[data-text='This phone is no good']").click()
     assert rendered(browser, "This phone is no good") == expected_view(model_dir, bow_dir, "This phone is no good")
     box = browser.find_element(By.ID, "text")
@@ -152,7 +171,7 @@ def type_into(browser, text: str) -> None:
 def test_the_default_hybrid_model_shows_a_label_each_words_terms_and_its_name(default_server, browser):
     from selenium.webdriver.common.by import By
 
-    browser.get(default_server)
+    open_page(browser, default_server)
     for text, label in (("This phone is no good", "negative"), ("No, this phone is good", "positive")):
         type_into(browser, text)
         view = rendered(browser, text)
@@ -179,7 +198,7 @@ def test_a_bag_of_words_as_the_main_model_still_shows_its_label(server, browser)
     _, bow_dir = server
     process, port = start_server(bow_dir)
     try:
-        browser.get(f"http://127.0.0.1:{port}/")
+        open_page(browser, f"http://127.0.0.1:{port}/")
         type_into(browser, "No, this phone is good")
         view = rendered(browser, "No, this phone is good")
         (expected,) = predict(bow_dir, ["No, this phone is good"])
@@ -192,6 +211,113 @@ def test_a_bag_of_words_as_the_main_model_still_shows_its_label(server, browser)
         assert browser.find_element(By.ID, "rnn-title").text == "Bag of words"
         assert browser.find_element(By.ID, "model").text == f"Answering: bow, a bag of words, from {bow_dir}"
         assert not browser.find_element(By.ID, "error").is_displayed()
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+GUESS_K = 10  # the words the page's guess box asks for (app.js: GUESSES)
+
+
+def guessed(browser, text: str) -> dict:
+    """What the guess box shows once it has answered ``text``: the heading, the words with their probabilities."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda b: (
+            b.execute_script(
+                "const box = document.getElementById('guess'); return box.dataset.state === 'ready' && box.dataset.text"
+            )
+            == text
+        )
+    )
+    return {
+        "what": browser.find_element(By.ID, "guess-what").text,
+        "words": [
+            (item.find_element(By.CLASS_NAME, "word").text, item.find_element(By.CLASS_NAME, "p").text)
+            for item in browser.find_elements(By.CSS_SELECTOR, "#guesses .guess")
+        ],
+    }
+
+
+def expected_guesses(lm, text: str) -> dict:
+    answer = guess(lm, text, GUESS_K)
+    return {
+        "what": "Words for the blank" if answer.blank else "The next word",
+        "words": [(g.word, f"{g.probability:.4f}") for g in answer.guesses],
+    }
+
+
+def type_guess(browser, text: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    box = browser.find_element(By.ID, "guess-text")
+    box.clear()
+    box.send_keys(text)
+
+
+def test_the_guess_box_shows_the_top_words_as_you_type(tiny_lm, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    lm = tiny_lm[0]
+    process, port = start_server(lm)
+    try:
+        open_page(browser, f"http://127.0.0.1:{port}/")
+        opening = "The food was great and the service"  # the box's text when the page opens
+        assert guessed(browser, opening) == expected_guesses(lm, opening)
+        type_guess(browser, FRANCE)
+        view = guessed(browser, FRANCE)
+        assert view == expected_guesses(lm, FRANCE)
+        assert (view["what"], view["words"][0][0]) == ("Words for the blank", "french")
+        type_guess(browser, "the phone is")
+        assert guessed(browser, "the phone is") == expected_guesses(lm, "the phone is")
+        assert browser.find_element(By.ID, "guess-what").text == "The next word"
+        assert browser.find_element(By.ID, "guess-model").text == f"Answering: lm, a language model, from {lm}"
+        assert not browser.find_element(By.ID, "guess-unknown").is_displayed()
+        type_guess(browser, "the zorblaxian is")
+        assert guessed(browser, "the zorblaxian is") == expected_guesses(lm, "the zorblaxian is")
+        assert browser.find_element(By.ID, "guess-unknown").text == (
+            "Not in the model's vocabulary, read as [UNK]: zorblaxian"
+        )
+        assert not browser.find_element(By.ID, "sentiment").is_displayed()  # no classifier: no sentiment box
+        assert not browser.find_element(By.ID, "guess-error").is_displayed()
+        browser.execute_script(  # over --max-chars, pasted: the server's error, and no words
+            "const box = document.getElementById('guess-text');"
+            "box.value = arguments[0]; box.dispatchEvent(new Event('input'));",
+            "a" * 10_001,
+        )
+        error = browser.find_element(By.ID, "guess-error")
+        WebDriverWait(browser, WAIT_SECONDS).until(lambda b: error.is_displayed())
+        assert error.text == (
+            '"texts"[0] has 10,001 characters, more than the server\'s limit of 10,000 (--max-chars): send a shorter '
+            "text, or split it."
+        )
+        assert browser.find_elements(By.CSS_SELECTOR, "#guesses .guess") == []
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def test_a_classifier_and_a_language_model_on_one_page(tiny_lm, server, browser, model_dir):
+    from selenium.webdriver.common.by import By
+
+    lm = tiny_lm[0]
+    _, bow_dir = server
+    process, port = start_server(model_dir, "--bow-model", str(bow_dir), "--lm-model", str(lm))
+    try:
+        open_page(browser, f"http://127.0.0.1:{port}/")
+        type_into(browser, "No, this phone is good")
+        assert rendered(browser, "No, this phone is good") == expected_view(
+            model_dir, bow_dir, "No, this phone is good"
+        )
+        type_guess(browser, FRANCE)
+        assert guessed(browser, FRANCE) == expected_guesses(lm, FRANCE)
+        assert browser.find_element(By.ID, "model").text == f"Answering: model, a recurrent network, from {model_dir}"
+        assert browser.find_element(By.ID, "guess-model").text == f"Answering: lm, a language model, from {lm}"
+        assert not browser.find_element(By.ID, "error").is_displayed()
+        assert not browser.find_element(By.ID, "guess-error").is_displayed()
     finally:
         process.terminate()
         process.wait(timeout=60)

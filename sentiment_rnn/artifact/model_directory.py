@@ -51,7 +51,7 @@ class ModelIdentity:
     """Which model answers, as every answer names it (``predict --json``'s ``model``, the API, the page).
 
     ``name`` is the bundled model's name or the directory's; ``kind`` is
-    ``model.kind`` (``rnn``, ``hybrid`` or ``bow``); ``path`` the directory as
+    ``model.kind`` (``rnn``, ``hybrid``, ``bow`` or ``lm``); ``path`` the directory as
     opened; ``bundled`` whether it is a model shipped inside the package;
     ``members`` the number of an ensemble's members (0 for one model).
     """

@@ -89,8 +89,13 @@ class NumpyLanguageModel:
             return dense(x, self.projection_kernel, self.projection_bias), final
 
     def logits(self, hidden: np.ndarray) -> np.ndarray:
-        """The next word's logits from projected states: (..., D) -> (..., V) float32."""
-        return hidden @ self.embedding.T + self.output_bias
+        """The next word's logits from projected states: (..., D) -> (..., V) float32.
+
+        One matrix product over all the states: a (B, T, D) operand would make NumPy multiply B times, each
+        reading the whole (V, D) embedding again (about 8 times slower for a 20,000-word model).
+        """
+        flat = hidden.reshape(-1, hidden.shape[-1]) @ self.embedding.T + self.output_bias
+        return flat.reshape(*hidden.shape[:-1], flat.shape[-1])
 
     def log_probabilities(self, hidden: np.ndarray) -> np.ndarray:
         """The next word's log-probabilities from projected states: (..., D) -> (..., V) float64."""

@@ -10,6 +10,7 @@ the NumPy engine, so the server never imports TensorFlow.
 Example:
     >>> from sentiment_rnn.serve import create_app
     >>> app = create_app("my-model")  # an ASGI app: uvicorn, or starlette.testclient.TestClient(app)
+    >>> app = create_app("reviews-en", lm_model_dir="reviews-lm")  # labels and, beside them, guessed words
 """
 
 from __future__ import annotations
@@ -33,12 +34,17 @@ def require_serve_extra() -> None:
         raise SentimentError(MISSING_HINT) from None
 
 
-def create_app(model_dir: str | Path, bow_model_dir: str | Path | None = None, limits: Limits = Limits()):
+def create_app(
+    model_dir: str | Path,
+    bow_model_dir: str | Path | None = None,
+    limits: Limits = Limits(),
+    lm_model_dir: str | Path | None = None,
+):
     """The ASGI app serving ``model_dir`` (see ``sentiment_rnn.serve.app.build_app``)."""
     require_serve_extra()
     from sentiment_rnn.serve.app import build_app
 
-    return build_app(model_dir, bow_model_dir, limits)
+    return build_app(model_dir, bow_model_dir, limits, lm_model_dir)
 
 
 def serve(model_dir: str | Path, bow_model_dir: str | Path | None = None, **options) -> None:

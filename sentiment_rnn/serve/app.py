@@ -1,9 +1,10 @@
 """The Starlette application: routes, body limits, JSON errors, the page and its static files.
 
 Routes: ``GET /`` (the page), ``GET /static/...`` (its script and style, from
-this package only), ``POST /predict``, ``GET /model`` (what ``inspect --json``
-prints; ``/model/bow`` for the baseline), ``GET /healthz`` and
-``GET /openapi.json``. Every error, including 404 and 405, is JSON
+this package only), ``POST /predict`` (a classifier's labels), ``POST /guess``
+(a language model's guesses), ``GET /model`` (what ``inspect --json`` prints
+for ``--model``; ``/model/bow`` for the baseline, ``/model/lm`` for the
+language model), ``GET /healthz`` and ``GET /openapi.json``. Every error, including 404 and 405, is JSON
 ``{"error": "..."}``; no traceback reaches a client, and none is logged:
 :class:`FailureLog` writes one line on stderr per request that fails (a 4xx or
 5xx answer, or a client that went away), and nothing for the others.
@@ -37,10 +38,18 @@ from sentiment_rnn import finite
 from sentiment_rnn.artifact.model_directory import ModelDirectory
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.inspection import describe
-from sentiment_rnn.serve.api import Limits, Models, RequestError, read_predict_request, too_large
+from sentiment_rnn.serve.api import (
+    NO_LANGUAGE_MODEL,
+    Limits,
+    Models,
+    RequestError,
+    read_guess_request,
+    read_predict_request,
+    too_large,
+)
 
 STATIC = Path(__file__).resolve().parent / "static"
-ROUTES_HELP = "the server has GET /, /healthz, /model, /model/bow, /openapi.json and POST /predict"
+ROUTES_HELP = "the server has GET /, /healthz, /model, /model/bow, /model/lm, /openapi.json and POST /predict, /guess"
 SERVER_ERROR = "The server failed on this request; the error is in its log. Other requests are unaffected."
 DRAIN_BYTES = 64 * 1024 * 1024  # of a body over the limit, read and dropped before answering 413; then the line closes
 
@@ -52,15 +61,24 @@ class JSONResponse(JSONResponse):
         return finite.dumps(content, separators=(",", ":")).encode("utf-8")
 
 
-def build_app(model_dir: str | Path, bow_model_dir: str | Path | None = None, limits: Limits = Limits()) -> FailureLog:
-    """The ASGI app serving ``model_dir`` (and ``bow_model_dir`` beside it), models loaded once, now: the
-    Starlette app inside :class:`FailureLog`.
+def build_app(
+    model_dir: str | Path,
+    bow_model_dir: str | Path | None = None,
+    limits: Limits = Limits(),
+    lm_model_dir: str | Path | None = None,
+) -> FailureLog:
+    """The ASGI app serving ``model_dir`` (a classifier, with ``bow_model_dir`` and ``lm_model_dir`` beside it,
+    or a language model alone), models loaded once, now: the Starlette app inside :class:`FailureLog`.
 
     Raises:
-        SentimentError: a model directory is missing or corrupt.
+        SentimentError: a model directory is missing or corrupt, or of the wrong kind (see ``api.Models``).
     """
-    models = Models(model_dir, bow_model_dir)
-    descriptions = {"rnn": Description(models.rnn), "bow": Description(models.bow) if models.bow else None}
+    models = Models(model_dir, bow_model_dir, lm_model_dir)
+    descriptions = {
+        "main": Description(models.main),
+        "bow": Description(models.bow) if models.bow else None,
+        "lm": Description(models.lm) if models.lm else None,
+    }
     model_lock = asyncio.Lock()  # one prediction at a time, in a worker thread
     page = (STATIC / "index.html").read_bytes()
 
@@ -91,6 +109,7 @@ def build_app(model_dir: str | Path, bow_model_dir: str | Path | None = None, li
               also {"recurrent", "ngrams"}, the terms of the logit sigmoid(recurrent + ngrams + bias);
               "probabilities" (every class's) and a token's "label" for models of more than two classes.
           400: {description: 'A malformed request: {"error": "..."}'}
+          404: {description: 'The server serves only a language model: {"error": "..."}'}
           413: {description: 'Too many texts, bytes, characters or tokens: {"error": "..."}'}
         """
         try:
@@ -101,14 +120,46 @@ def build_app(model_dir: str | Path, bow_model_dir: str | Path | None = None, li
         except RequestError as exc:
             return error(exc.status, exc.message)
 
+    async def guess(request: Request) -> Response:
+        """Guess the missing word (___) of each text, or the next word, with the language model.
+        ---
+        summary: Guess words
+        requestBody:
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [texts]
+                properties:
+                  texts: {type: array, items: {type: string}, minItems: 1}
+                  k: {type: integer, minimum: 1, maximum: 100, default: 5}
+        responses:
+          200:
+            description: >-
+              {"guesses": [{"text", "blank", "guesses", "unknown_words", "model"}]}, one object per text, in
+              order: what `guess --json` prints (blank is true when the guesses are for the ___, false for the
+              next word; guesses are {"word", "probability"}, the k most probable first; unknown_words the
+              text's words outside the vocabulary) and the model that answers, {"name", "kind", "bundled", "path"}.
+          400: {description: 'A malformed request: {"error": "..."}'}
+          404: {description: 'The server has no language model: {"error": "..."}'}
+          413: {description: 'Too many texts, bytes, characters or tokens of work: {"error": "..."}'}
+        """
+        try:
+            body = await read_body(request, limits)
+            checked = read_guess_request(body, limits)
+            async with model_lock:
+                return JSONResponse(await run_in_threadpool(models.guess, checked))
+        except RequestError as exc:
+            return error(exc.status, exc.message)
+
     async def model(request: Request) -> Response:
-        """What `sentiment-rnn inspect --json` prints for the served model.
+        """What `sentiment-rnn inspect --json` prints for the served model (--model).
         ---
         summary: Describe the model
         responses:
           200: {description: The description of the model directory.}
         """
-        return await descriptions["rnn"].response()
+        return await descriptions["main"].response()
 
     async def bow_model(request: Request) -> Response:
         """What `sentiment-rnn inspect --json` prints for the bag-of-words model.
@@ -122,12 +173,24 @@ def build_app(model_dir: str | Path, bow_model_dir: str | Path | None = None, li
             return error(404, "This server has no bag-of-words model: start it with --bow-model DIR.")
         return await descriptions["bow"].response()
 
+    async def lm_model(request: Request) -> Response:
+        """What `sentiment-rnn inspect --json` prints for the language model that answers POST /guess.
+        ---
+        summary: Describe the language model
+        responses:
+          200: {description: The description of the model directory.}
+          404: {description: The server has no language model.}
+        """
+        if descriptions["lm"] is None:
+            return error(404, NO_LANGUAGE_MODEL)
+        return await descriptions["lm"].response()
+
     async def healthz(request: Request) -> Response:
         """Liveness: the models served.
         ---
         summary: Health
         responses:
-          200: {description: '{"status": "ok", "models": {"rnn": {"path", "kind"}, "bow"?: ...}}'}
+          200: {description: '{"status": "ok", "models": {"rnn"?: {"path", "kind"}, "bow"?: ..., "lm"?: ...}}'}
         """
         return JSONResponse(models.health())
 
@@ -151,8 +214,10 @@ def build_app(model_dir: str | Path, bow_model_dir: str | Path | None = None, li
         routes=[
             Route("/", index),
             Route("/predict", predict, methods=["POST"]),
+            Route("/guess", guess, methods=["POST"]),
             Route("/model", model),
             Route("/model/bow", bow_model),
+            Route("/model/lm", lm_model),
             Route("/healthz", healthz),
             Route("/openapi.json", openapi, include_in_schema=False),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),

@@ -70,13 +70,14 @@ def run(
     port: int = 8000,
     limits: Limits = Limits(),
     on_ready: Callable[[str], None] = print,
+    lm_model_dir: str | Path | None = None,
 ) -> None:
     """Load the models, listen on ``host:port`` and serve until stopped; ``on_ready`` gets the URL first.
 
     Raises:
         SentimentError: a bad model directory, or an address that cannot be bound.
     """
-    app = build_app(model_dir, bow_model_dir, limits)
+    app = build_app(model_dir, bow_model_dir, limits, lm_model_dir)
     sock = bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
