@@ -231,7 +231,19 @@ def check_engine(engine: str) -> None:
 
 
 def _open(model_dir: str | Path | ModelDirectory) -> ModelDirectory:
-    return model_dir if isinstance(model_dir, ModelDirectory) else open_model_dir(model_dir)
+    """The classifier to predict with: a model directory (or its path); a language model is refused."""
+    directory = model_dir if isinstance(model_dir, ModelDirectory) else open_model_dir(model_dir)
+    require_classifier(directory)
+    return directory
+
+
+def require_classifier(directory: ModelDirectory) -> None:
+    """Refuse a language model where a sentiment is asked for: it guesses words (``sentiment-rnn guess``)."""
+    if directory.config.model.kind == "lm":
+        raise SentimentError(
+            f"{directory.path} is a language model: it guesses words, not sentiment. Ask it with "
+            f'`sentiment-rnn guess --model {directory.path} "text"`, or give a classifier (e.g. --model reviews-en).'
+        )
 
 
 def keras_model(directory: ModelDirectory):

@@ -289,6 +289,7 @@ SETUPS = {
     "pretrain-too-short-for-a-batch": lambda cwd: (cwd / "short.txt").write_text("good phone\n" * 100),
     "pretrain-not-lm": lambda cwd: (cwd / "few.txt").write_text("one text\n"),
     "guess-not-lm": with_model(lambda cwd: None),
+    "predict-language-model": copy_language_model("lm")(lambda d: None),
     "init-from-classifier": with_model(lambda cwd: write_csv(cwd / "good.csv", GOOD_ROWS)),
     "init-from-bow": lambda cwd: None,
     "lm-bidirectional": lambda cwd: None,
@@ -432,7 +433,7 @@ NEEDS_REQUEST |= {"weights-missing", "truncated-weights", "config-mismatch-weigh
 NEEDS_REQUEST |= {"text-file-empty", "output-suffix", "output-directory-missing", "output-without-data"}
 NEEDS_REQUEST |= {"data-and-texts", "data-ragged", "vocabulary-not-a-list", "text-file-missing"}
 NEEDS_REQUEST |= {"guess-not-lm", "init-from-classifier", "lm-weights-damaged", "lm-model-damaged"}
-NEEDS_REQUEST |= {"lm-vocabulary-swapped"}
+NEEDS_REQUEST |= {"lm-vocabulary-swapped", "predict-language-model"}
 NEEDS_REQUEST |= {"plot-no-history", "plot-not-png", "bundled-missing", "plot-bundled", "ensemble-member-missing"}
 NEEDS_REQUEST |= {"report-not-ours", "report-foreign-files", "report-is-a-file", "report-is-cwd"}
 NEEDS_REQUEST |= {"evaluate-model-twice", "evaluate-models-read-differently", "evaluate-models-other-classes"}

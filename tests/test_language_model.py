@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import TINY_LM, interrupt_at, lock_held_elsewhere, tiny_split, toy_texts
+from conftest import TINY_LM, interrupt_at, lock_held_elsewhere, tiny_split, toy_texts, write_csv
 from sentiment_rnn.cli import cli
 from sentiment_rnn.config import load_config
 from sentiment_rnn.data.unlabelled import Corpus, TextFiles, count_corpus, windows
@@ -565,3 +565,24 @@ def test_fine_tuning_keys_are_checked(overrides, message):
     with pytest.raises(SentimentError) as info:
         load_config(overrides=overrides)
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["predict", "the film is good"], ["predict", "--per-token", "the film"], ["predict", "--engine", "keras", "good"]],
+    ids=["predict", "per-token", "keras"],
+)
+def test_predict_refuses_a_language_model_with_one_line(tiny_lm, args):
+    out, _ = tiny_lm
+    result = CliRunner().invoke(cli, [*args, "--model", str(out)])
+    assert one_line(result) == (
+        f"Error: {out} is a language model: it guesses words, not sentiment. Ask it with "
+        f'`sentiment-rnn guess --model {out} "text"`, or give a classifier (e.g. --model reviews-en).\n'
+    )
+
+
+def test_evaluate_refuses_a_language_model_with_one_line(tiny_lm, tmp_path):
+    out, _ = tiny_lm
+    data = write_csv(tmp_path / "d.csv", [("a good film", 1), ("a bad film", 0)])
+    result = CliRunner().invoke(cli, ["evaluate", "--model", str(out), "--data", str(data)])
+    assert one_line(result).startswith(f"Error: {out} is a language model: it guesses words, not sentiment.")
