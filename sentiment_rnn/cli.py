@@ -407,9 +407,9 @@ def train(
         sentiment-rnn train --config configs/imdb.toml --data imdb --split train
     """
     from sentiment_rnn.bundled import BUNDLED_MODELS
-    from sentiment_rnn.config import load_config
     from sentiment_rnn.data.labels import DEFAULT_CLASSES
     from sentiment_rnn.plots import MISSING_HINT
+    from sentiment_rnn.presets import train_config
     from sentiment_rnn.training.run import learned_little
     from sentiment_rnn.training.run import train as train_model
 
@@ -424,7 +424,9 @@ def train(
         "data.test_path": test_data,
     }
     all_overrides = list(overrides) + data_overrides(**data) + options_as_overrides(shortcuts)
-    config = load_config(config_path, all_overrides)
+    config, notice = train_config(config_path, all_overrides)
+    if notice is not None:
+        progress.warn(notice, quiet=quiet)
     try:
         with _sigterm_as_interrupt():  # `kill PID` cleans up like Ctrl-C
             result = train_model(

@@ -5,6 +5,8 @@ them as ``sentiment_rnn.configs``, so an installed copy has them too. A preset
 may set only the keys that differ from the defaults; :func:`render_preset`
 fills in the rest from ``default.toml``, so the printed config names every key
 with a comment and loads to the same Config as the preset file.
+:func:`train_config` says which preset a ``train`` run starts from when no
+config file is given.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import importlib.util
 import re
 from pathlib import Path
 
-from sentiment_rnn.config import Config, load_config, to_dict, toml_value
+from sentiment_rnn.config import Config, load_config, parse_override, to_dict, toml_value
 from sentiment_rnn.errors import SentimentError
 
 DEFAULT_PRESET = "default"
+OWN_DATA_PRESET = "finetune"  # what `train` fits on data of the user's own when no architecture is chosen
+ARCHITECTURE_SECTIONS = ("model", "tokenizer")  # a key of these set by the user chooses the architecture
 SECTION_LINE = re.compile(r"^\[(\w+)\]\s*(#.*)?$")
 KEY_LINE = re.compile(r"^(\w+)\s*=\s*(.*?)(\s+#.*)?$")
 
@@ -52,6 +56,41 @@ def preset_path(name: str) -> Path:
     if not path.is_file():
         raise SentimentError(f"Unknown preset {name!r}: choose one of {', '.join(preset_names())}.")
     return path
+
+
+def train_config(
+    path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()
+) -> tuple[Config, str | None]:
+    """The Config a ``train`` run uses, and a one-line notice for stderr when it chose the finetune preset (else None).
+
+    With a config file (``path``), that file and then ``overrides``. Without one, the defaults
+    (``default.toml``: the small SimpleRNN made for the built-in corpus), unless ``overrides`` name data
+    of the user's own (``data.path``, ``data.pos``/``data.neg`` or ``data.sources``) and set no
+    ``[model]`` or ``[tokenizer]`` key: then the :data:`OWN_DATA_PRESET` preset, which fine-tunes the
+    bundled language model reviews-lm, with ``overrides`` on top (``train.epochs``, ``train.seed``, ...).
+    The notice then says so, and how to train the small model from scratch instead.
+
+    Example: ``train_config(overrides=["data.path='my.csv'"])`` is ``finetune.toml`` reading my.csv;
+    with ``"model.units=32"`` added, ``default.toml`` with 32 units.
+
+    Raises:
+        SentimentError: as :func:`load_config`.
+    """
+    from sentiment_rnn.data.formats import names_no_data  # reads data: too heavy for the CLI's start-up
+
+    if path is None:
+        sections = [parse_override(override)[0] for override in overrides]
+        data_overrides = [override for override, section in zip(overrides, sections) if section == "data"]
+        own_data = not names_no_data(load_config(overrides=data_overrides).data)
+        if own_data and not any(section in ARCHITECTURE_SECTIONS for section in sections):
+            config = load_config(preset_path(OWN_DATA_PRESET), overrides)
+            notice = (
+                f"Using the {OWN_DATA_PRESET} preset (configs/{OWN_DATA_PRESET}.toml) for data of your own: it "
+                f"starts from the bundled language model {config.model.init_from}; to train the small model from "
+                f"scratch instead, pass --config configs/{DEFAULT_PRESET}.toml."
+            )
+            return config, notice
+    return load_config(path, overrides), None
 
 
 def render_preset(name: str = DEFAULT_PRESET) -> str:
