@@ -11,6 +11,8 @@ language model's: the same ``model.cell``, ``model.units`` and
 
 from __future__ import annotations
 
+from typing import Any
+
 from sentiment_rnn.config import Config, toml_value
 from sentiment_rnn.errors import SentimentError
 
@@ -62,6 +64,24 @@ def open_language_model(config: Config):
             f"tokenizer.max_tokens = {len(engine.vocabulary)}."
         )
     return engine
+
+
+def started_from(config: Config) -> dict[str, Any] | None:
+    """meta.json's ``started_from``: the language model ``model.init_from`` names, whether it is a bundled one,
+    and when it was created (which build of it: reviews-lm is rebuilt from time to time); None without one.
+
+    Example: ``{"model": "reviews-lm", "bundled": true, "created": "2026-12-08T00:28:43+00:00"}``.
+    """
+    from sentiment_rnn.artifact.model_directory import open_model_dir
+
+    if not config.model.init_from:
+        return None
+    directory = open_model_dir(config.model.init_from)
+    return {
+        "model": config.model.init_from,
+        "bundled": directory.bundled is not None,
+        "created": directory.meta.get("created", "unknown"),
+    }
 
 
 def start_from_language_model(model, config: Config) -> None:

@@ -87,6 +87,9 @@ META_SCHEMA = jsondoc.Object(
         "model_kind": jsondoc.STRING,
         "exported_as": jsondoc.STRING,
         "versions": jsondoc.Object(values=jsondoc.STRING),
+        "started_from": jsondoc.Object(
+            {"model": jsondoc.STRING, "bundled": jsondoc.BOOLEAN, "created": jsondoc.STRING}
+        ),
         "data": jsondoc.Object(
             {
                 "source": jsondoc.STRING,
@@ -154,7 +157,11 @@ def write_vocabulary(path: Path, tokens: list[str]) -> None:
     path.write_text(json.dumps(tokens, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
 
 
-def meta_for(config: Config, dataset_summary: dict[str, Any]) -> dict[str, Any]:
+def meta_for(
+    config: Config, dataset_summary: dict[str, Any], started_from: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """meta.json: the format, who wrote it and when, the data summary and, for a model that started from a
+    language model, which one (``pretrained.started_from``)."""
     import datetime
 
     return {
@@ -164,6 +171,7 @@ def meta_for(config: Config, dataset_summary: dict[str, Any]) -> dict[str, Any]:
         "model_kind": config.model.kind,
         "versions": library_versions(),
         "data": dataset_summary,
+        **({"started_from": started_from} if started_from is not None else {}),
     }
 
 

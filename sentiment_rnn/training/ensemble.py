@@ -26,6 +26,7 @@ from sentiment_rnn.artifact.files import (
 )
 from sentiment_rnn.config import Config, replace, to_toml
 from sentiment_rnn.data.dataset import Dataset
+from sentiment_rnn.pretrained import started_from
 from sentiment_rnn.training.pipeline import Split
 from sentiment_rnn.training.write import Written, data_summary, fit_and_write, test_source, write_metrics
 
@@ -88,7 +89,7 @@ def write_ensemble(
     shutil.copy2(first / VOCABULARY_FILE, staging / VOCABULARY_FILE)
     summary = data_summary(dataset, split, test, config, members[0].epochs_run, members[0].best_epoch)
     summary["members"] = [{"epochs_run": m.epochs_run, "best_epoch": m.best_epoch} for m in members]
-    write_json(staging / META_FILE, meta_for(config, summary))
+    write_json(staging / META_FILE, meta_for(config, summary, started_from(config)))
     ensemble = open_model_dir(staging)
     metrics = ensemble_metrics(ensemble, split.validation)
     metrics["member_accuracy"] = [m.metrics["accuracy"] for m in members]

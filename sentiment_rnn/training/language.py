@@ -367,6 +367,7 @@ def write_language_model(config, files, corpus, model, history, stream, staging,
     )
     from sentiment_rnn.config import to_toml
     from sentiment_rnn.plots import write_training_plot
+    from sentiment_rnn.pretrained import started_from
 
     best_epoch = int(np.argmin(history["val_loss"])) + 1
     metrics = {
@@ -395,6 +396,6 @@ def write_language_model(config, files, corpus, model, history, stream, staging,
         "best_epoch": best_epoch,
         "tokens_per_second": round(rate, 1),
     }
-    write_json(staging / META_FILE, meta_for(config, summary))
+    write_json(staging / META_FILE, meta_for(config, summary, started_from(config)))
     write_training_plot(staging / HISTORY_FILE, staging / PLOT_FILE, best_epoch)
     return PretrainResult(out_dir, metrics, len(history["val_loss"]), best_epoch, corpus, rate, model)

@@ -24,6 +24,7 @@ from sentiment_rnn.artifact.files import (
 from sentiment_rnn.config import Config, to_toml
 from sentiment_rnn.data.dataset import Dataset
 from sentiment_rnn.plots import write_training_plot
+from sentiment_rnn.pretrained import started_from
 from sentiment_rnn.training.fit import evaluate_fitted, fit
 from sentiment_rnn.training.pipeline import Split, validation_batches
 from sentiment_rnn.training.temperature import calibrate, calibration_input, calibration_report
@@ -97,9 +98,8 @@ def fit_and_write(
     write_vocabulary(staging / VOCABULARY_FILE, list(model.get_layer(TOKENIZER_LAYER).get_vocabulary()))
     write_metrics(staging, metrics, test_metrics)
     write_engine_files(model, config, staging)
-    write_json(
-        staging / META_FILE, meta_for(config, data_summary(dataset, split, test, config, len(val_losses), best_epoch))
-    )
+    summary = data_summary(dataset, split, test, config, len(val_losses), best_epoch)
+    write_json(staging / META_FILE, meta_for(config, summary, started_from(config)))
     plotted = write_training_plot(staging / HISTORY_FILE, staging / PLOT_FILE, best_epoch)
     return Written(model, metrics, test_metrics, len(val_losses), best_epoch, Path(PLOT_FILE) if plotted else None)
 
