@@ -294,7 +294,13 @@ def cli():
 
 @cli.command()
 @data_options
-@click.option("--config", "config_path", type=click.Path(), help="TOML config file (see configs/default.toml).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(),
+    help="TOML config file (default: configs/finetune.toml on data of your own, else configs/default.toml; see "
+    "Which model above).",
+)
 @click.option(
     "--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE", help="Override one config key; repeatable."
 )
@@ -390,10 +396,20 @@ def train(
     the same command with --resume. A validation AUC under 0.6 (the model
     learned little) ends with a warning on stderr saying what usually helps.
 
+    Which model: on data of your own (--data, --pos/--neg) with no --config
+    and no model.* or tokenizer.* key set, the finetune preset
+    (configs/finetune.toml): a GRU of 256 units that starts from the bundled
+    language model reviews-lm, as a line on stderr says after the summary.
+    On the built-in corpus, or with --config configs/default.toml or a
+    model key (--set model.cell=gru), the small SimpleRNN of
+    configs/default.toml, trained from scratch. Train keys (--epochs, --seed,
+    --set train.KEY=...) apply on top of either.
+
     Example usage:
 
     \b
         sentiment-rnn train --data reviews.csv --out my-model
+        sentiment-rnn train --data reviews.csv --config configs/default.toml
         sentiment-rnn train --set model.cell=gru --set model.layers=2
         sentiment-rnn train --data reviews.csv --out my-model --ensemble 5
         sentiment-rnn train --data reviews.csv --out my-model --resume
@@ -425,8 +441,6 @@ def train(
     }
     all_overrides = list(overrides) + data_overrides(**data) + options_as_overrides(shortcuts)
     config, notice = train_config(config_path, all_overrides)
-    if notice is not None:
-        progress.warn(notice, quiet=quiet)
     try:
         with _sigterm_as_interrupt():  # `kill PID` cleans up like Ctrl-C
             result = train_model(
@@ -475,6 +489,8 @@ def train(
         test = result.test_metrics
         auc = f", AUC {test['auc']:.3f}" if "auc" in test else ""
         click.echo(f"Test: accuracy {test['accuracy']:.3f}{auc} on {test['n']} held-out examples.")
+    if notice is not None:  # on stderr after the summary, as a user error stays one line
+        progress.warn(notice, quiet=quiet)
     weak = learned_little(metrics)
     if weak is not None:  # on stderr, after the summary
         progress.warn(weak, quiet=quiet)

@@ -85,9 +85,9 @@ def train_config(
         if own_data and not any(section in ARCHITECTURE_SECTIONS for section in sections):
             config = load_config(preset_path(OWN_DATA_PRESET), overrides)
             notice = (
-                f"Using the {OWN_DATA_PRESET} preset (configs/{OWN_DATA_PRESET}.toml) for data of your own: it "
-                f"starts from the bundled language model {config.model.init_from}; to train the small model from "
-                f"scratch instead, pass --config configs/{DEFAULT_PRESET}.toml."
+                f"This model started from the bundled language model {config.model.init_from} (the {OWN_DATA_PRESET} "
+                f"preset, configs/{OWN_DATA_PRESET}.toml, is train's default for data of your own); for the small model "
+                f"trained from scratch, pass --config configs/{DEFAULT_PRESET}.toml."
             )
             return config, notice
     return load_config(path, overrides), None

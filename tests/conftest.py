@@ -383,3 +383,37 @@ def tiny_lm(toy_corpus, tmp_path_factory):
 
     path = once_per_run(tmp_path_factory, "tiny-lm", make)
     return path / "lm", (path / "output.txt").read_text(encoding="utf-8")
+
+
+@dataclass
+class OwnDataRun:
+    """``train --data reviews.csv --epochs 1 --out my-model`` at train's default for data of one's own."""
+
+    directory: Path  # holds reviews.csv (the twelve sentences), test.csv (data/heldout.csv) and my-model
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture(scope="session")
+def own_data_run(tmp_path_factory) -> OwnDataRun:
+    """The README's ``train --data reviews.csv --out my-model`` with no architecture chosen, one epoch, on the
+    twelve sentences: the finetune preset from the bundled reviews-lm (a 256-unit GRU, the one test that
+    trains it). Run once per test run, in a directory the README's other commands run in too."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from sentiment_rnn.cli import cli
+
+    def make(path: Path) -> None:
+        write_csv(path / "reviews.csv", [(t, 1) for t in POSITIVE] + [(t, 0) for t in NEGATIVE])
+        shutil.copy(Path(__file__).resolve().parent.parent / "data" / "heldout.csv", path / "test.csv")
+        with contextlib.chdir(path):
+            result = CliRunner().invoke(cli, ["train", "--data", "reviews.csv", "--out", "my-model", "--epochs", "1"])
+        assert result.exit_code == 0, result.output
+        (path / "train.stdout").write_text(result.stdout, encoding="utf-8")
+        (path / "train.stderr").write_text(result.stderr, encoding="utf-8")
+
+    path = once_per_run(tmp_path_factory, "own-data-run", make)
+    stdout, stderr = ((path / f"train.{stream}").read_text(encoding="utf-8") for stream in ("stdout", "stderr"))
+    return OwnDataRun(path, stdout, stderr)

@@ -1,7 +1,8 @@
-"""init-config: the presets in configs/, printed as complete commented configs."""
+"""The presets in configs/: init-config prints them as complete commented configs; train starts from one."""
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from sentiment_rnn import presets
+from sentiment_rnn.bundled import bundled_path
 from sentiment_rnn.cli import cli
 from sentiment_rnn.config import Config, load_config, to_dict
 from sentiment_rnn.errors import SentimentError
@@ -81,3 +83,59 @@ def test_unknown_preset(monkeypatch):
     result = CliRunner().invoke(cli, ["init-config", "--preset", "nope"])
     assert result.exit_code == 2
     assert "Error: Invalid value for '--preset': 'nope' is not" in result.output
+
+
+OWN_DATA = "data.path='my.csv'"
+OWN_DATA_NOTICE = (
+    "This model started from the bundled language model reviews-lm (the finetune preset, configs/finetune.toml, "
+    "is train's default for data of your own); for the small model trained from scratch, pass --config "
+    "configs/default.toml."
+)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [[OWN_DATA], ["data.pos='p.txt'", "data.neg='n.txt'"], ['data.sources=[{path = "a.csv"}, {path = "b.csv"}]']],
+)
+def test_train_on_data_of_your_own_starts_from_the_finetune_preset(data):
+    overrides = [*data, "train.epochs=1", "train.seed=7"]  # train keys still apply, on top of the preset
+    config, notice = presets.train_config(None, overrides)
+    assert config == load_config(CONFIGS / "finetune.toml", overrides)
+    assert (config.model.init_from, config.model.cell, config.model.units) == ("reviews-lm", "gru", 256)
+    assert (config.train.epochs, config.train.seed) == (1, 7)
+    assert notice == OWN_DATA_NOTICE
+
+
+@pytest.mark.parametrize("chosen", ["model.units=4", "tokenizer.max_tokens=500", "model.init_from='my-lm'"])
+def test_a_model_or_tokenizer_key_keeps_the_small_default(chosen):
+    overrides = [OWN_DATA, chosen]
+    assert presets.train_config(None, overrides) == (load_config(None, overrides), None)
+    assert presets.train_config(None, overrides)[0].model.cell == "simple"
+
+
+def test_a_config_file_is_used_as_given(tmp_path):
+    (tmp_path / "my.toml").write_text("[train]\nepochs = 2\n")
+    overrides = [OWN_DATA]
+    assert presets.train_config(tmp_path / "my.toml", overrides) == (load_config(tmp_path / "my.toml", overrides), None)
+    assert presets.train_config(CONFIGS / "default.toml", overrides) == (load_config(None, overrides), None)
+
+
+@pytest.mark.parametrize("overrides", [[], ["train.epochs=1"], ["data.test_path='test.csv'", "data.encoding='cp1252'"]])
+def test_the_built_in_corpus_keeps_the_small_default(overrides):
+    assert presets.train_config(None, overrides) == (load_config(None, overrides), None)
+
+
+def test_train_on_your_own_csv_fine_tunes_reviews_lm_and_says_so(own_data_run):
+    assert own_data_run.stdout.startswith("Saved model to my-model: validation accuracy ")
+    assert own_data_run.stdout.endswith(" on 1 examples (best epoch 1 of 1).\n")
+    assert own_data_run.stderr.splitlines()[0] == OWN_DATA_NOTICE  # then, maybe, the learned-little warning
+    model = own_data_run.directory / "my-model"
+    assert load_config(model / "config.toml") == load_config(
+        CONFIGS / "finetune.toml", ['data.path="reviews.csv"', "train.epochs=1"]
+    )
+    inspected = CliRunner().invoke(cli, ["inspect", "--model", str(model)])
+    assert "Architecture     GRU, 1 layer of 256 units, max pooling over time, embedding size 128" in inspected.output
+    assert "Started from     the language model reviews-lm (model.init_from)\n" in inspected.output
+    meta = json.loads((model / "meta.json").read_text(encoding="utf-8"))
+    language_model = json.loads((bundled_path("reviews-lm") / "meta.json").read_text(encoding="utf-8"))
+    assert meta["started_from"] == {"model": "reviews-lm", "bundled": True, "created": language_model["created"]}

@@ -2,8 +2,8 @@
 
 ``python docs/generate.py --outputs`` pastes them from a run on one machine
 (models trained on the built-in corpus). Here the same commands run in a
-scratch directory with a tiny model trained on twelve sentences, so the
-numbers differ; what may not differ is which lines there are, in which order
+scratch directory where the README's ``train`` trained for one epoch on twelve
+sentences (``conftest.own_data_run``), so the numbers differ; what may not differ is which lines there are, in which order
 and format (:func:`shape`), and every line that does not come from training:
 the bundled model's ``inspect`` rows (read from its files) and the notices.
 """
@@ -14,14 +14,12 @@ import contextlib
 import csv
 import importlib.util
 import re
-import shutil
 import string
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import NEGATIVE, POSITIVE, TINY_OVERRIDES, write_csv
 from sentiment_rnn.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,20 +74,13 @@ def test_every_pasted_output_is_generated_once():
 
 
 @pytest.fixture(scope="module")
-def scratch(tmp_path_factory):
-    """The generator's scratch directory, with twelve sentences as reviews.csv and ``my-model`` trained on them.
+def scratch(own_data_run):
+    """The generator's scratch directory: twelve sentences as reviews.csv, test.csv, and ``my-model`` trained by
+    the README's command at its default (the finetune preset from reviews-lm), for one epoch.
 
-    Each sentence is there four times, so that every word of the README's
-    sentences is in the training split's vocabulary, as it is in the corpus's.
-    Returns (directory, what ``train`` printed)."""
-    directory = tmp_path_factory.mktemp("readme")
-    write_csv(directory / "reviews.csv", ([(t, 1) for t in POSITIVE] + [(t, 0) for t in NEGATIVE]) * 4)
-    shutil.copy(ROOT / "data" / "heldout.csv", directory / "test.csv")
-    tiny = [word for override in TINY_OVERRIDES for word in ("--set", override)]
-    with contextlib.chdir(directory):
-        trained = CliRunner().invoke(cli, [*GENERATOR.README_OUTPUTS["train"].args, *tiny])
-    assert trained.exit_code == 0, trained.output
-    return directory, trained.stdout
+    Returns (directory, what ``train`` printed on stdout)."""
+    assert GENERATOR.README_OUTPUTS["train"].args == ("train", "--data", "reviews.csv", "--out", "my-model")
+    return own_data_run.directory, own_data_run.stdout
 
 
 def printed(name: str, directory: Path, monkeypatch) -> str:
