@@ -8,7 +8,7 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from conftest import NEGATIVE, POSITIVE, write_csv
+from conftest import NEGATIVE, POSITIVE, TINY_OVERRIDES, write_csv
 from sentiment_rnn.cli import cli
 
 # Commands whose first example cannot run in a test, and why.
@@ -17,6 +17,11 @@ NOT_RUN = {
     "compare-bow": "it trains two models on the whole built-in corpus (tests/test_compare.py runs it small)",
     "pretrain": "it trains a language model for minutes (tests/test_language_model.py runs it small)",
     "guess": "it needs a language model (tests/test_language_model.py trains one small and guesses)",
+}
+# Options added to a command's first example, and why.
+ADDED = {
+    # on --data, train fine-tunes reviews-lm's 256-unit GRU (conftest.own_data_run runs that once): here the small one
+    "train": [arg for override in TINY_OVERRIDES for arg in ("--set", override)],
 }
 
 
@@ -63,7 +68,7 @@ def test_the_first_example_of_each_command_runs(name, tiny_run, tmp_path, monkey
     write_csv(tmp_path / "test.csv", rows)
     for directory in ("my-model", "sentiment-model"):
         shutil.copytree(tiny_run.model_dir, tmp_path / directory)
-    args = first_example(name)
+    args = [*first_example(name), *ADDED.get(name, [])]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, (args, result.output)
     assert result.output.strip(), args

@@ -98,6 +98,10 @@ def test_the_train_line_has_the_printed_format(scratch):
     assert shape(PASTED["train"]) == shape(trained)
 
 
+def test_the_line_saying_train_started_from_reviews_lm_is_quoted_as_printed(own_data_run):
+    assert f"\n```\n{own_data_run.stderr.splitlines()[0]}\n```\n" in README
+
+
 @pytest.mark.parametrize("name", ["predict", "evaluate", "evaluate-several", "per-token", "inspect"])
 def test_pasted_output_has_the_lines_and_format_printed(name, scratch, monkeypatch):
     directory, _ = scratch

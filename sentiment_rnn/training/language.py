@@ -32,6 +32,7 @@ from sentiment_rnn import progress
 from sentiment_rnn.config import Config
 from sentiment_rnn.data.unlabelled import Corpus, TextFiles, count_corpus, encoded_texts, heldout_every, windows
 from sentiment_rnn.errors import SentimentError
+from sentiment_rnn.pretrained import continue_language_model, open_language_model, started_from
 
 MONITOR_EVERY = 37  # with a sampled softmax: every 37th position of a batch also gets the full softmax, for perplexity
 
@@ -268,8 +269,6 @@ def pretrain(
     lanes, steps = config.train.batch_size, config.train.bptt
     vocabulary = None
     if config.model.init_from:  # go on training that language model: its vocabulary, then its weights
-        from sentiment_rnn.pretrained import open_language_model
-
         vocabulary = open_language_model(config).vocabulary.tokens
     corpus = count_corpus(files, config.tokenizer.max_tokens, every, lanes, steps, not verbose, vocabulary)
     for part, count in (("training", corpus.train_windows), ("held-out", corpus.heldout_windows)):
@@ -290,7 +289,6 @@ def fit_language_model(config, files, corpus, every, staging, backup, quiet, cal
     """Build, compile and fit the trainer; return (the stateless model with the best weights, history, stream callback)."""
     from sentiment_rnn.artifact.files import HISTORY_FILE
     from sentiment_rnn.models import build_language_model
-    from sentiment_rnn.pretrained import continue_language_model
     from sentiment_rnn.tf_setup import import_keras
     from sentiment_rnn.training.callbacks import divergence_check, early_stopping, history_logger
     from sentiment_rnn.training.checkpoint import epoch_checkpoint_class, latest_checkpoint
@@ -367,7 +365,6 @@ def write_language_model(config, files, corpus, model, history, stream, staging,
     )
     from sentiment_rnn.config import to_toml
     from sentiment_rnn.plots import write_training_plot
-    from sentiment_rnn.pretrained import started_from
 
     best_epoch = int(np.argmin(history["val_loss"])) + 1
     metrics = {
