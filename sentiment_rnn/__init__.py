@@ -2,11 +2,12 @@
 
 The public API::
 
-    from sentiment_rnn import load_config, train, predict, read_dataset, SentimentError
+    from sentiment_rnn import load_config, train, train_config, predict, read_dataset, SentimentError
 
     result = train(load_config(overrides=["train.epochs=5"]), "my-model")
     for p in predict("my-model", ["No, this phone is good"]):
         print(p.label, p.probability)
+    config, notice = train_config(overrides=["data.path='my.csv'"])  # the config `train --data my.csv` uses
 
 TensorFlow is imported only when a function needs it.
 """
@@ -28,6 +29,7 @@ __getattr__, __dir__ = lazy_exports(
         "Prediction": "sentiment_rnn.inference",
         "predict": "sentiment_rnn.inference",
         "train": "sentiment_rnn.training.run",
+        "train_config": "sentiment_rnn.presets",
     },
 )
 
@@ -42,4 +44,5 @@ __all__ = [
     "predict",
     "read_dataset",
     "train",
+    "train_config",
 ]

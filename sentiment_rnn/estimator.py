@@ -42,7 +42,9 @@ class SentimentClassifier:
     """A recurrent sentiment classifier on raw texts: fit(texts, labels), predict, predict_proba, score.
 
     Args:
-        config: a TOML config file (e.g. ``configs/mr.toml``); None for the defaults.
+        config: a TOML config file (e.g. ``configs/mr.toml``); None for the defaults, the small model of
+            ``configs/default.toml`` (not ``train --data``'s finetune preset: a cross-validation fits
+            many models; ``presets.preset_path("finetune")`` starts each from reviews-lm).
         overrides: ``"section.key=value"`` strings, as ``train --set`` takes.
         cell, layers, units, epochs, seed: shortcuts for ``model.cell``,
             ``model.layers``, ``model.units``, ``train.epochs`` and
