@@ -126,6 +126,13 @@ def training_token_cap(config) -> int:
     return config.tokenizer.output_sequence_length or MAX_TRAINING_TOKENS
 
 
+def token_id_cap(config) -> int | None:
+    """The token ids of a text the training input keeps after the tokenizer: None (all) when
+    ``tokenizer.output_sequence_length`` already cuts them, else ``MAX_TRAINING_TOKENS`` (a stream's texts
+    are not cut in memory)."""
+    return None if config.tokenizer.output_sequence_length else MAX_TRAINING_TOKENS
+
+
 def cap_training_texts(texts: Sequence[str], cap: int) -> tuple[list[str], int, int]:
     """``texts`` with each one over ``cap`` tokens cut to its first ``cap`` tokens (joined by spaces, which the
     tokenizer splits back into the same tokens); also how many were cut and the longest one's token count.

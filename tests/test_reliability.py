@@ -189,7 +189,7 @@ def test_the_token_cap_cuts_token_ids_never_a_multi_hot_row(tmp_path, data, monk
     and hybrid whose vocabulary is wider than the cap (SST-5's hybrid: 99,840 n-grams against 10,000)."""
     from sentiment_rnn.training.run import train
 
-    monkeypatch.setattr("sentiment_rnn.training.fit.MAX_TRAINING_TOKENS", 2)  # narrower than every vocabulary
+    monkeypatch.setattr("sentiment_rnn.budget.MAX_TRAINING_TOKENS", 2)  # narrower than every vocabulary
     overrides = [*TINY_OVERRIDES, f"data.path={str(data)!r}", f"model.kind={kind!r}", "model.ngrams=2"]
     result = train(load_config(overrides=overrides), tmp_path / "m", verbose=0, quiet=True)
     assert result.epochs_run == 2

@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from sentiment_rnn import jsondoc
-from sentiment_rnn.budget import MAX_TRAINING_TOKENS
+from sentiment_rnn.budget import token_id_cap
 from sentiment_rnn.config import Config
 from sentiment_rnn.errors import SentimentError
 from sentiment_rnn.training.callbacks import divergence_check, early_stopping, history_logger
@@ -277,8 +277,7 @@ def fit_replicated(
     steps = replicated_steps(config, split)
 
     def worker_batches(context):
-        cap = None if config.tokenizer.output_sequence_length else MAX_TRAINING_TOKENS
-        return tokenized(shard_batches(config, split.train, context), [tokenizer], cap)
+        return tokenized(shard_batches(config, split.train, context), [tokenizer], token_id_cap(config))
 
     iterator = iter(strategy.distribute_datasets_from_function(worker_batches))
     optimizer = from_tokens.optimizer

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from sentiment_rnn import progress
-from sentiment_rnn.budget import MAX_TRAINING_TOKENS
+from sentiment_rnn.budget import token_id_cap
 from sentiment_rnn.config import Config
 from sentiment_rnn.data.labels import classes_of
 from sentiment_rnn.models import build_training_model
@@ -64,17 +64,11 @@ class Fitted(NamedTuple):
     from_tokens: Any
 
 
-def token_cap(config: Config) -> int | None:
-    """Token ids of a text the training input keeps (None: all; ``budget.MAX_TRAINING_TOKENS`` when
-    ``tokenizer.output_sequence_length`` is 0, for a stream's texts, which are not cut in memory)."""
-    return None if config.tokenizer.output_sequence_length else MAX_TRAINING_TOKENS
-
-
 def evaluate_fitted(fitted: Fitted, config: Config, data) -> dict[str, float]:
     """Loss and metrics (Keras ``evaluate``) of a fitted model on labelled texts ``data``.
 
     Measured through the token-id view, whose test step fit compiled for validation: the end-to-end model
-    would trace a step of its own first (about a second for a small model). The weights are shared, so
+    would trace a step of its own first (0.3-0.4 s for a small model). The weights are shared, so
     the figures are the end-to-end model's.
     """
     from sentiment_rnn.models import vectorizer_layers
@@ -83,7 +77,7 @@ def evaluate_fitted(fitted: Fitted, config: Config, data) -> dict[str, float]:
     if fitted.from_tokens is None:
         measured = fitted.model.evaluate(batches, verbose=0, return_dict=True)
     else:
-        batches = tokenized(batches, vectorizer_layers(fitted.model), token_cap(config))
+        batches = tokenized(batches, vectorizer_layers(fitted.model), token_id_cap(config))
         measured = fitted.from_tokens.evaluate(batches, verbose=0, return_dict=True)
     return {name: float(value) for name, value in measured.items()}
 
@@ -155,7 +149,7 @@ def fit(
     thawing = [gradual_unfreezing_callback(trained)] if config.train.gradual_unfreezing else []
     if first_epoch < config.train.epochs:
         batches, steps = training_input(config, split.train, first_epoch)
-        cap = token_cap(config)
+        cap = token_id_cap(config)
         with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
             trained.fit(
                 tokenized(batches, vectorizers, cap),
