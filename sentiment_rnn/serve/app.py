@@ -85,6 +85,16 @@ def build_app(
     async def index(request: Request) -> Response:
         return HTMLResponse(page)
 
+    async def answered(request: Request, read, answer) -> Response:
+        """The body read and checked by ``read(body, limits)``, answered by ``answer`` (one request at a time
+        on the models), or the RequestError's JSON error."""
+        try:
+            checked = read(await read_body(request, limits), limits)
+            async with model_lock:
+                return JSONResponse(await run_in_threadpool(answer, checked))
+        except RequestError as exc:
+            return error(exc.status, exc.message)
+
     async def predict(request: Request) -> Response:
         """Label texts, naming the model that answers; with per_token, the probability after each token.
         ---
@@ -112,13 +122,7 @@ def build_app(
           404: {description: 'The server serves only a language model: {"error": "..."}'}
           413: {description: 'Too many texts, bytes, characters or tokens: {"error": "..."}'}
         """
-        try:
-            body = await read_body(request, limits)
-            checked = read_predict_request(body, limits)
-            async with model_lock:
-                return JSONResponse(await run_in_threadpool(models.answer, checked))
-        except RequestError as exc:
-            return error(exc.status, exc.message)
+        return await answered(request, read_predict_request, models.answer)
 
     async def guess(request: Request) -> Response:
         """Guess the missing word (___) of each text, or the next word, with the language model.
@@ -144,13 +148,7 @@ def build_app(
           404: {description: 'The server has no language model: {"error": "..."}'}
           413: {description: 'Too many texts, bytes, characters or tokens of work: {"error": "..."}'}
         """
-        try:
-            body = await read_body(request, limits)
-            checked = read_guess_request(body, limits)
-            async with model_lock:
-                return JSONResponse(await run_in_threadpool(models.guess, checked))
-        except RequestError as exc:
-            return error(exc.status, exc.message)
+        return await answered(request, read_guess_request, models.guess)
 
     async def model(request: Request) -> Response:
         """What `sentiment-rnn inspect --json` prints for the served model (--model).
